@@ -1,0 +1,112 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "varsel",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "varsel", targets: ["varsel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // libcurl, reached through typed shims (Swift cannot call C variadics).
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // Pure core: model, validation, planning, SMS encoding, formatting. No I/O.
+        .target(
+            name: "VarselCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        // A libcurl multi HTTP client on its own thread. Knows nothing of Varsel.
+        .target(
+            name: "VarselHTTP",
+            dependencies: ["CCurl"],
+            swiftSettings: strict
+        ),
+        // Templates: loading a template set, rendering with swift-mustache, variable checks.
+        .target(
+            name: "VarselTemplates",
+            dependencies: [
+                "VarselCore",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: strict
+        ),
+        // The durable queue: store protocol and its SQLite implementation.
+        .target(
+            name: "VarselStore",
+            dependencies: [
+                "VarselCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+        // Gateway adapters (http-json, Twilio) on top of VarselHTTP.
+        .target(
+            name: "VarselGateways",
+            dependencies: ["VarselCore", "VarselHTTP"],
+            swiftSettings: strict
+        ),
+        // The daemon: configuration, dispatcher, sandbox gateway, demo and bench.
+        .target(
+            name: "VarselDaemon",
+            dependencies: [
+                "VarselCore", "VarselHTTP", "VarselTemplates", "VarselStore", "VarselGateways",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+        // The executable: argument parsing only.
+        .executableTarget(
+            name: "varsel",
+            dependencies: [
+                "VarselDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        // Shared by the test targets: fixtures, temporary files, child processes.
+        .target(
+            name: "VarselTestSupport",
+            dependencies: ["VarselCore", "VarselDaemon"],
+            path: "Tests/VarselTestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "VarselCoreTests",
+            dependencies: ["VarselCore", "VarselTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "VarselIntegrationTests",
+            dependencies: [
+                "VarselCore", "VarselHTTP", "VarselTemplates", "VarselStore", "VarselGateways",
+                "VarselDaemon", "VarselTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+    ]
+)

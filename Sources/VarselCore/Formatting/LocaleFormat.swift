@@ -1,0 +1,70 @@
+/// How a language writes amounts and dates. Table-driven, so a new language is one entry.
+///
+/// Foundation's formatters are not used: their output differs between platforms and releases and
+/// emits characters (U+2212, NBSP) that must be controlled for SMS anyway.
+public struct LocaleFormat: Sendable, Hashable {
+    public enum CurrencyPlacement: Sendable, Hashable {
+        /// `1 250,00 kr`
+        case after
+        /// `€1,250.00`, or `NOK 1,250.00` for a code
+        case before
+    }
+
+    public enum DateStyle: Sendable, Hashable {
+        /// `01.11.2026`
+        case dayMonthYearDotted
+        /// `1.11.2026`
+        case dayMonthYearDottedUnpadded
+        /// `2026-11-01`
+        case iso
+        /// `1 November 2026`
+        case dayMonthNameYear(months: [String])
+    }
+
+    public let groupSeparator: String
+    public let decimalSeparator: String
+    public let currencyPlacement: CurrencyPlacement
+    /// The minus sign: U+2212 where the language's typography uses it.
+    public let minusSign: String
+    /// Currency symbols the language writes instead of the ISO code.
+    public let currencySymbols: [String: String]
+    public let dateStyle: DateStyle
+
+    static let nbsp = "\u{00A0}"
+    static let englishMonths = [
+        "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+        "November", "December",
+    ]
+
+    /// Formats per language subtag. Languages without an entry use `fallback`.
+    public static let byLanguage: [String: LocaleFormat] = [
+        "nb": nordicSpace(symbols: ["NOK": "kr", "EUR": "€"], date: .dayMonthYearDotted),
+        "nn": nordicSpace(symbols: ["NOK": "kr", "EUR": "€"], date: .dayMonthYearDotted),
+        "sv": nordicSpace(symbols: ["SEK": "kr", "EUR": "€"], date: .iso),
+        "fi": nordicSpace(symbols: ["EUR": "€"], date: .dayMonthYearDottedUnpadded),
+        "da": LocaleFormat(
+            groupSeparator: ".", decimalSeparator: ",", currencyPlacement: .after, minusSign: "-",
+            currencySymbols: ["DKK": "kr.", "EUR": "€"], dateStyle: .dayMonthYearDotted),
+        "de": LocaleFormat(
+            groupSeparator: ".", decimalSeparator: ",", currencyPlacement: .after, minusSign: "-",
+            currencySymbols: ["EUR": "€", "CHF": "CHF"], dateStyle: .dayMonthYearDotted),
+        "pl": nordicSpace(symbols: ["PLN": "zł", "EUR": "€"], date: .dayMonthYearDotted),
+        "en": fallback,
+    ]
+
+    /// English-style formatting, used for languages without an entry.
+    public static let fallback = LocaleFormat(
+        groupSeparator: ",", decimalSeparator: ".", currencyPlacement: .before, minusSign: "-",
+        currencySymbols: ["EUR": "€", "GBP": "£", "USD": "$"], dateStyle: .dayMonthNameYear(months: englishMonths))
+
+    private static func nordicSpace(symbols: [String: String], date: DateStyle) -> LocaleFormat {
+        LocaleFormat(
+            groupSeparator: nbsp, decimalSeparator: ",", currencyPlacement: .after, minusSign: "\u{2212}",
+            currencySymbols: symbols, dateStyle: date)
+    }
+
+    /// The format for a locale tag (`nb-NO`, `nb`, `sv_SE`).
+    public static func forLocale(_ tag: String) -> LocaleFormat {
+        byLanguage[LocaleTag.language(of: tag)] ?? fallback
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// BCP 47 language tags, reduced to what Varsel needs: normalised form and the fallback chain.
+public enum LocaleTag {
+    /// `nb_no` → `nb-NO`; `NB` → `nb`. Script subtags keep title case (`zh-Hant`).
+    public static func normalise(_ tag: String) -> String {
+        let parts = tag.replacingOccurrences(of: "_", with: "-").split(separator: "-")
+        return parts.enumerated().map { index, part in
+            if index == 0 { return part.lowercased() }
+            if part.count == 2 { return part.uppercased() }
+            if part.count == 4 { return part.prefix(1).uppercased() + part.dropFirst().lowercased() }
+            return part.lowercased()
+        }.joined(separator: "-")
+    }
+
+    /// The primary language subtag, lower case (`nb-NO` → `nb`).
+    public static func language(of tag: String) -> String {
+        String(normalise(tag).split(separator: "-").first ?? "")
+    }
+
+    /// The region subtag, if any (`nb-NO` → `NO`).
+    public static func region(of tag: String) -> String? {
+        normalise(tag).split(separator: "-").dropFirst().first { $0.count == 2 }.map(String.init)
+    }
+
+    /// Whether a text looks like a language tag (`nb`, `nb-NO`, `zh-Hant-TW`).
+    public static func isWellFormed(_ tag: String) -> Bool {
+        let parts = tag.replacingOccurrences(of: "_", with: "-").split(separator: "-", omittingEmptySubsequences: false)
+        guard let first = parts.first, (2...3).contains(first.count), first.allSatisfy(\.isASCIILetter) else {
+            return false
+        }
+        return parts.dropFirst().allSatisfy { part in
+            (2...8).contains(part.count) && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+        }
+    }
+
+    /// The fallback chain for a tag: `nb-NO` → [`nb-NO`, `nb`], then each alias target, then the default.
+    /// Aliases map a language to the one whose templates it reads (e.g. `no` → `nb`).
+    public static func chain(for tag: String?, defaultLocale: String, aliases: [String: String]) -> [String] {
+        var chain: [String] = []
+        func add(_ item: String) { if !item.isEmpty, !chain.contains(item) { chain.append(item) } }
+        if let tag {
+            let parts = normalise(tag).split(separator: "-").map(String.init)
+            for count in stride(from: parts.count, through: 1, by: -1) {
+                add(parts.prefix(count).joined(separator: "-"))
+            }
+            if let alias = aliases[parts.first ?? ""] { add(alias) }
+        }
+        add(normalise(defaultLocale))
+        return chain
+    }
+}
+
+extension Character {
+    var isASCIILetter: Bool { isASCII && isLetter }
+}

@@ -1,0 +1,93 @@
+import Foundation
+
+/// An amount of money as exact decimal digits, parsed from the message's `amount` field.
+public struct Money: Sendable, Hashable {
+    public let negative: Bool
+    /// Integer digits without leading zeros ("0" for zero).
+    public let integerDigits: String
+    /// Fraction digits as given.
+    public let fractionDigits: String
+    /// ISO 4217 code, upper case.
+    public let currency: String
+
+    /// Parses `1250`, `1250.5`, `-12.30`. No exponent, no separators: amounts travel as plain decimals.
+    public init?(_ text: String, currency: String) {
+        var body = Substring(text)
+        negative = body.hasPrefix("-")
+        if negative { body = body.dropFirst() }
+        let parts = body.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let integer = parts.first, !integer.isEmpty, integer.allSatisfy(\.isASCIIDigit) else { return nil }
+        let fraction = parts.count == 2 ? parts[1] : ""
+        guard parts.count == 1 || (!fraction.isEmpty && fraction.allSatisfy(\.isASCIIDigit)) else { return nil }
+        let trimmed = integer.drop(while: { $0 == "0" })
+        integerDigits = trimmed.isEmpty ? "0" : String(trimmed)
+        fractionDigits = String(fraction)
+        self.currency = currency.uppercased()
+    }
+
+    /// Minor-unit digits of a currency (ISO 4217); 2 unless listed.
+    static func minorUnits(of currency: String) -> Int {
+        switch currency {
+        case "JPY", "KRW", "ISK", "CLP", "VND", "UGX", "PYG": 0
+        case "KWD", "BHD", "OMR", "JOD", "TND", "LYD", "IQD": 3
+        default: 2
+        }
+    }
+
+    /// Formats for a locale: `1 250,00 kr` (nb, with no-break spaces), `1.250,00 kr.` (da), `€1,250.00` (en).
+    /// Rounds half up to the currency's minor units.
+    public func formatted(_ format: LocaleFormat) -> String {
+        let scale = Self.minorUnits(of: currency)
+        var (integer, fraction) = Self.round(integer: integerDigits, fraction: fractionDigits, scale: scale)
+        integer = Self.group(integer, separator: format.groupSeparator)
+        let isZero = (integer + fraction).allSatisfy { $0 == "0" || !$0.isNumber }
+        var number = integer
+        if scale > 0 { number += format.decimalSeparator + fraction }
+        let sign = negative && !isZero ? format.minusSign : ""
+        let symbol = format.currencySymbols[currency]
+        switch format.currencyPlacement {
+        case .after:
+            return sign + number + LocaleFormat.nbsp + (symbol ?? currency)
+        case .before:
+            if let symbol { return sign + symbol + number }
+            return sign + currency + LocaleFormat.nbsp + number
+        }
+    }
+
+    private static func round(integer: String, fraction: String, scale: Int) -> (String, String) {
+        var digits = Array(integer + fraction.padding(toLength: max(scale, fraction.count), withPad: "0", startingAt: 0))
+        let keep = integer.count + scale
+        let roundUp = digits.count > keep && digits[keep] >= "5"
+        digits = Array(digits.prefix(keep))
+        if roundUp {
+            var index = digits.count - 1
+            while index >= 0 {
+                if digits[index] == "9" {
+                    digits[index] = "0"
+                    index -= 1
+                } else {
+                    digits[index] = Character(String(digits[index].wholeNumberValue! + 1))
+                    break
+                }
+            }
+            if index < 0 { digits.insert("1", at: 0) }
+        }
+        let integerCount = digits.count - scale
+        return (String(digits.prefix(integerCount)), String(digits.suffix(scale)))
+    }
+
+    private static func group(_ digits: String, separator: String) -> String {
+        var groups: [Substring] = []
+        var end = digits.endIndex
+        while end > digits.startIndex {
+            let start = digits.index(end, offsetBy: -3, limitedBy: digits.startIndex) ?? digits.startIndex
+            groups.insert(digits[start..<end], at: 0)
+            end = start
+        }
+        return groups.joined(separator: separator)
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}

@@ -1,0 +1,27 @@
+import Foundation
+
+/// Message ids: `msg_` + 26 Crockford base-32 characters (48 bits of milliseconds, 80 random bits), so
+/// ids sort by creation time and never carry personal data.
+public enum MessageID {
+    static let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz".utf8)
+
+    public static func generate(now: Date = Date()) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return generate(now: now, using: &generator)
+    }
+
+    public static func generate(now: Date, using generator: inout some RandomNumberGenerator) -> String {
+        let millis = UInt64(max(0, now.timeIntervalSince1970 * 1000))
+        var chars: [UInt8] = []
+        for shift in stride(from: 45, through: 0, by: -5) {
+            chars.append(alphabet[Int((millis >> UInt64(shift)) & 0x1F)])
+        }
+        for _ in 0..<16 { chars.append(alphabet[Int(generator.next() % 32)]) }
+        return "msg_" + String(decoding: chars, as: UTF8.self)
+    }
+
+    /// The key every send of a message on a channel carries, stable across retries and restarts.
+    public static func idempotencyKey(messageID: String, channel: Channel) -> String {
+        "\(messageID).\(channel.rawValue)"
+    }
+}

@@ -1,0 +1,30 @@
+/// What a kind of message demands, from configuration (`kinds.<name>`).
+public struct KindRule: Sendable, Hashable {
+    public var name: String
+    /// Channels this kind may use; `nil` allows all.
+    public var allowedChannels: Set<Channel>?
+    /// Why other channels are not allowed, for the decision trail.
+    public var channelRuleReason: String?
+    /// Data fields every message of this kind must carry.
+    public var requiredData: [String]
+
+    public init(name: String, allowedChannels: Set<Channel>? = nil, channelRuleReason: String? = nil, requiredData: [String] = []) {
+        self.name = name
+        self.allowedChannels = allowedChannels
+        self.channelRuleReason = channelRuleReason
+        self.requiredData = requiredData
+    }
+
+    static let reminderData = ["creditor", "invoice_number", "amount", "currency", "due_date", "deadline", "payment_link"]
+
+    /// The kinds Varsel ships, as configured when the configuration says nothing else.
+    public static let shipped: [String: KindRule] = [
+        "reminder": KindRule(name: "reminder", requiredData: reminderData),
+        "collection_notice": KindRule(
+            name: "collection_notice", allowedChannels: [.email, .letter],
+            channelRuleReason: "a collection notice must be written (letter or email); SMS alone never counts",
+            requiredData: reminderData),
+        "payment_plan": KindRule(name: "payment_plan", requiredData: ["creditor", "invoice_number", "amount", "currency", "payment_link"]),
+        "payment_received": KindRule(name: "payment_received", requiredData: ["creditor", "invoice_number", "amount", "currency"]),
+    ]
+}

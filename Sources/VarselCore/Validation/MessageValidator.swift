@@ -1,0 +1,295 @@
+import Foundation
+
+/// Turns a producer's JSON into a `MessageRequest`, or names every field at fault (DESIGN.md §3, §8.6).
+///
+/// Unknown fields are refused rather than ignored, so a misspelt `sendAfter` cannot silently send now.
+public struct MessageValidator: Sendable {
+    public let kinds: [String: KindRule]
+    public static let maxTextLength = 2_000
+    public static let maxKeyLength = 255
+
+    public init(kinds: [String: KindRule]) {
+        self.kinds = kinds
+    }
+
+    /// Validates raw bytes of one JSON object.
+    public func validate(json bytes: some Collection<UInt8>) -> Result<MessageRequest, ValidationFailure> {
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        } catch {
+            return .failure(ValidationFailure([ValidationError(field: "", problem: "not valid JSON: \(Self.describe(error))")]))
+        }
+        return validate(value)
+    }
+
+    public func validate(_ value: JSONValue) -> Result<MessageRequest, ValidationFailure> {
+        var errors: [ValidationError] = []
+        func fail(_ field: String, _ problem: String) { errors.append(ValidationError(field: field, problem: problem)) }
+
+        guard case .object(let root) = value else {
+            return .failure(ValidationFailure([ValidationError(field: "", problem: "expected a JSON object, got \(value.typeName)")]))
+        }
+        let known: Set = ["idempotency_key", "kind", "case_ref", "recipient", "data", "send_after", "expires_at"]
+        for key in root.keys.sorted() where !known.contains(key) { fail(key, "unknown field") }
+
+        let idempotencyKey = optionalString(root, "idempotency_key", path: "idempotency_key", max: Self.maxKeyLength, fail)
+        let caseRef = optionalString(root, "case_ref", path: "case_ref", max: Self.maxKeyLength, fail)
+
+        var kind = ""
+        switch root["kind"] {
+        case nil, .null?: fail("kind", "required")
+        case .string(let name)?:
+            if kinds[name] == nil {
+                fail("kind", "unknown kind '\(name)'; configured kinds: \(kinds.keys.sorted().joined(separator: ", "))")
+            }
+            kind = name
+        case let other?: fail("kind", "expected a string, got \(other.typeName)")
+        }
+
+        var recipient = Recipient()
+        switch root["recipient"] {
+        case nil, .null?: fail("recipient", "required")
+        case .object(let fields)?: recipient = validateRecipient(fields, fail)
+        case let other?: fail("recipient", "expected an object, got \(other.typeName)")
+        }
+
+        var data: [String: JSONValue] = [:]
+        switch root["data"] {
+        case nil, .null?: fail("data", "required")
+        case .object(let fields)?: data = validateData(fields, kind: kinds[kind], fail)
+        case let other?: fail("data", "expected an object, got \(other.typeName)")
+        }
+
+        let sendAfter = optionalTimestamp(root, "send_after", fail)
+        let expiresAt = optionalTimestamp(root, "expires_at", fail)
+        if let sendAfter, let expiresAt, expiresAt <= sendAfter {
+            fail("expires_at", "must be later than send_after")
+        }
+
+        guard errors.isEmpty else { return .failure(ValidationFailure(errors)) }
+        return .success(MessageRequest(
+            idempotencyKey: idempotencyKey, kind: kind, caseRef: caseRef, recipient: recipient, data: data,
+            sendAfter: sendAfter, expiresAt: expiresAt))
+    }
+
+    private func validateRecipient(_ fields: [String: JSONValue], _ fail: (String, String) -> Void) -> Recipient {
+        let known: Set = ["id", "name", "locale", "country", "timezone", "tone", "channels", "opt_out", "phone", "email", "address"]
+        for key in fields.keys.sorted() where !known.contains(key) { fail("recipient.\(key)", "unknown field") }
+        var recipient = Recipient()
+        recipient.id = optionalString(fields, "id", path: "recipient.id", max: Self.maxKeyLength, fail)
+        recipient.name = optionalString(fields, "name", path: "recipient.name", max: 200, fail)
+        if let locale = optionalString(fields, "locale", path: "recipient.locale", max: 35, fail) {
+            if LocaleTag.isWellFormed(locale) {
+                recipient.locale = LocaleTag.normalise(locale)
+            } else {
+                fail("recipient.locale", "'\(locale)' is not a language tag such as nb-NO")
+            }
+        }
+        if let country = optionalString(fields, "country", path: "recipient.country", max: 2, fail) {
+            recipient.country = checkedCountry(country, path: "recipient.country", fail)
+        }
+        if let zone = optionalString(fields, "timezone", path: "recipient.timezone", max: 64, fail) {
+            if TimeZone(identifier: zone) == nil {
+                fail("recipient.timezone", "'\(zone)' is not an IANA time zone such as Europe/Oslo")
+            } else {
+                recipient.timezone = zone
+            }
+        }
+        if let tone = optionalString(fields, "tone", path: "recipient.tone", max: 16, fail) {
+            if let value = Tone(rawValue: tone) {
+                recipient.tone = value
+            } else {
+                fail("recipient.tone", "'\(tone)' is not a tone; use direct or indirect")
+            }
+        }
+        if fields["channels"] != nil, fields["channels"] != .null {
+            let channels = channelList(fields["channels"]!, path: "recipient.channels", fail)
+            if channels?.isEmpty == true { fail("recipient.channels", "must name at least one channel") }
+            recipient.channels = channels
+        }
+        if let optOut = fields["opt_out"], optOut != .null {
+            recipient.optOut = channelList(optOut, path: "recipient.opt_out", fail) ?? []
+        }
+        if let phone = optionalString(fields, "phone", path: "recipient.phone", max: 32, fail) {
+            if PhoneNumber.hasE164Shape(phone) {
+                recipient.phone = phone
+            } else {
+                fail("recipient.phone", "not in E.164 form (+ and country code, digits only, e.g. +4791234567)")
+            }
+        }
+        if let email = optionalString(fields, "email", path: "recipient.email", max: 254, fail) {
+            if let problem = EmailAddress.problem(email) {
+                fail("recipient.email", "not a valid email address: \(problem)")
+            } else {
+                recipient.email = email
+            }
+        }
+        switch fields["address"] {
+        case nil, .null?: break
+        case .object(let address)?: recipient.address = validateAddress(address, fail)
+        case let other?: fail("recipient.address", "expected an object, got \(other.typeName)")
+        }
+        if recipient.phone == nil, recipient.email == nil, recipient.address == nil,
+           fields["phone"] == nil, fields["email"] == nil, fields["address"] == nil {
+            fail("recipient", "needs at least one contact point: phone, email or address")
+        }
+        return recipient
+    }
+
+    private func validateAddress(_ fields: [String: JSONValue], _ fail: (String, String) -> Void) -> PostalAddress {
+        let known: Set = ["lines", "postal_code", "city", "country"]
+        for key in fields.keys.sorted() where !known.contains(key) { fail("recipient.address.\(key)", "unknown field") }
+        var lines: [String] = []
+        switch fields["lines"] {
+        case nil, .null?: break
+        case .array(let items)?:
+            for (index, item) in items.enumerated() {
+                if case .string(let line) = item, line.count <= 200 {
+                    lines.append(line)
+                } else {
+                    fail("recipient.address.lines[\(index)]", "expected a string of at most 200 characters")
+                }
+            }
+        case let other?: fail("recipient.address.lines", "expected an array of strings, got \(other.typeName)")
+        }
+        let postalCode = optionalString(fields, "postal_code", path: "recipient.address.postal_code", max: 20, fail)
+        let city = optionalString(fields, "city", path: "recipient.address.city", max: 100, fail)
+        var country: String?
+        if let text = optionalString(fields, "country", path: "recipient.address.country", max: 2, fail) {
+            country = checkedCountry(text, path: "recipient.address.country", fail)
+        }
+        return PostalAddress(lines: lines, postalCode: postalCode, city: city, country: country)
+    }
+
+    private func validateData(_ fields: [String: JSONValue], kind: KindRule?, _ fail: (String, String) -> Void) -> [String: JSONValue] {
+        for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
+            let path = "data.\(key)"
+            guard Self.isTemplateName(key) else {
+                fail(path, "field names must be letters, digits and _ and start with a letter or _")
+                continue
+            }
+            switch DataFieldType.of(key) {
+            case .money:
+                guard Self.moneyText(value) != nil else {
+                    fail(path, "expected a decimal amount such as \"1250.00\"")
+                    continue
+                }
+            case .currency:
+                guard case .string(let code) = value, code.count == 3, code.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
+                    fail(path, "expected an ISO 4217 currency code such as NOK")
+                    continue
+                }
+            case .date:
+                guard case .string(let text) = value, RFC3339.parseDate(text) != nil else {
+                    fail(path, "expected a date YYYY-MM-DD")
+                    continue
+                }
+            case .url:
+                guard case .string(let text) = value, let url = URL(string: text),
+                      ["https", "http"].contains(url.scheme?.lowercased() ?? ""), url.host?.isEmpty == false
+                else {
+                    fail(path, "expected an http(s) URL")
+                    continue
+                }
+            case .text:
+                if let text = value.scalarText, text.count > Self.maxTextLength {
+                    fail(path, "longer than \(Self.maxTextLength) characters")
+                }
+            }
+        }
+        if fields["amount"] != nil || fields["fee"] != nil, fields["currency"] == nil {
+            fail("data.currency", "required when an amount is given")
+        }
+        for name in kind?.requiredData ?? [] where fields[name] == nil || fields[name] == .null {
+            fail("data.\(name)", "required for kind \(kind!.name)")
+        }
+        return fields
+    }
+
+    /// The decimal text of an amount given as a string or a JSON number.
+    public static func moneyText(_ value: JSONValue) -> String? {
+        switch value {
+        case .string(let text): Money(text, currency: "XXX") != nil ? text : nil
+        case .number(let number): Money("\(number)", currency: "XXX") != nil ? "\(number)" : nil
+        default: nil
+        }
+    }
+
+    /// Template variable names: what Mustache can look up without ambiguity.
+    public static func isTemplateName(_ name: String) -> Bool {
+        guard let first = name.first, first == "_" || first.isASCIILetter, name.count <= 64 else { return false }
+        return name.allSatisfy { $0 == "_" || $0.isASCIILetter || $0.isASCIIDigit }
+    }
+
+    private func optionalString(
+        _ fields: [String: JSONValue], _ key: String, path: String, max: Int, _ fail: (String, String) -> Void
+    ) -> String? {
+        switch fields[key] {
+        case nil, .null?: return nil
+        case .string(let text)?:
+            if text.isEmpty {
+                fail(path, "must not be empty")
+                return nil
+            }
+            if text.count > max {
+                fail(path, "longer than \(max) characters")
+                return nil
+            }
+            if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" }) {
+                fail(path, "contains a control character")
+                return nil
+            }
+            return text
+        case let other?:
+            fail(path, "expected a string, got \(other.typeName)")
+            return nil
+        }
+    }
+
+    private func optionalTimestamp(_ fields: [String: JSONValue], _ key: String, _ fail: (String, String) -> Void) -> Date? {
+        guard let text = optionalString(fields, key, path: key, max: 40, fail) else { return nil }
+        guard let date = RFC3339.parseTimestamp(text) else {
+            fail(key, "'\(text)' is not an RFC 3339 timestamp such as 2026-11-23T08:00:00Z")
+            return nil
+        }
+        return date
+    }
+
+    private func checkedCountry(_ text: String, path: String, _ fail: (String, String) -> Void) -> String? {
+        let code = text.uppercased()
+        guard code.count == 2, PhoneNumber.callingCode(forRegion: code) != nil else {
+            fail(path, "'\(text)' is not an ISO 3166-1 alpha-2 country code such as NO")
+            return nil
+        }
+        return code
+    }
+
+    private func channelList(_ value: JSONValue, path: String, _ fail: (String, String) -> Void) -> [Channel]? {
+        guard case .array(let items) = value else {
+            fail(path, "expected an array of channel names (sms, email, letter), got \(value.typeName)")
+            return nil
+        }
+        var channels: [Channel] = []
+        for (index, item) in items.enumerated() {
+            guard case .string(let name) = item, let channel = Channel(rawValue: name) else {
+                fail("\(path)[\(index)]", "unknown channel \(item.scalarText.map { "'\($0)'" } ?? item.typeName); use sms, email or letter")
+                continue
+            }
+            if channels.contains(channel) {
+                fail("\(path)[\(index)]", "\(name) is listed twice")
+            } else {
+                channels.append(channel)
+            }
+        }
+        return channels
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if case DecodingError.dataCorrupted(let context) = error {
+            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            return underlying ?? context.debugDescription
+        }
+        return "\(error)"
+    }
+}

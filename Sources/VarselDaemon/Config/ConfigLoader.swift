@@ -1,0 +1,330 @@
+import Foundation
+import VarselCore
+import VarselGateways
+import VarselStore
+
+/// Reads, merges and checks the configuration. Every problem is reported at once, each naming its key.
+public enum ConfigLoader {
+    /// Loads `path` (or only the defaults when `nil`) with `environment` overrides.
+    public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> VarselConfig {
+        var fileTree = ConfigTree.map([])
+        var baseDirectory = FileManager.default.currentDirectoryPath
+        if let path {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ConfigErrors(file: path, errors: [ConfigError("", "cannot read the file")])
+            }
+            do {
+                fileTree = try ConfigTree.parse(yaml: String(decoding: data, as: UTF8.self))
+            } catch {
+                throw ConfigErrors(file: path, errors: [error])
+            }
+            baseDirectory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        }
+        return try load(tree: fileTree, file: path ?? "(defaults)", baseDirectory: baseDirectory, environment: environment)
+    }
+
+    /// Loads a configuration given as YAML text (used by the demo and tests).
+    public static func load(yaml: String, baseDirectory: String, environment: [String: String] = [:]) throws -> VarselConfig {
+        let tree: ConfigTree
+        do {
+            tree = try ConfigTree.parse(yaml: yaml)
+        } catch {
+            throw ConfigErrors(file: "(inline)", errors: [error])
+        }
+        return try load(tree: tree, file: "(inline)", baseDirectory: baseDirectory, environment: environment)
+    }
+
+    static func load(tree fileTree: ConfigTree, file: String, baseDirectory: String, environment: [String: String]) throws -> VarselConfig {
+        var reader = ConfigReader(baseDirectory: baseDirectory, environment: environment)
+        let defaults = try! ConfigTree.parse(yaml: DefaultConfig.yaml)
+        reader.checkKeys(fileTree, "", allowed: defaults.keys)
+        let merged: ConfigTree
+        do {
+            merged = try defaults.overlaid(with: fileTree).applyingEnvironment(environment).0
+        } catch {
+            throw ConfigErrors(file: file, errors: reader.errors + [error])
+        }
+        guard reader.errors.isEmpty else { throw ConfigErrors(file: file, errors: reader.errors) }
+        let config = reader.read(merged, file: file)
+        guard reader.errors.isEmpty, let config else { throw ConfigErrors(file: file, errors: reader.errors) }
+        return config
+    }
+}
+
+/// Typed reading of a `ConfigTree`, collecting errors with their key paths.
+struct ConfigReader {
+    let baseDirectory: String
+    let environment: [String: String]
+    var errors: [ConfigError] = []
+
+    mutating func fail(_ key: String, _ problem: String) { errors.append(ConfigError(key, problem)) }
+
+    mutating func checkKeys(_ tree: ConfigTree?, _ path: String, allowed: [String]) {
+        guard let tree else { return }
+        guard case .map(let pairs) = tree else {
+            if tree != .null { fail(path, "expected a mapping of keys") }
+            return
+        }
+        for (key, _) in pairs where !allowed.contains(key) {
+            fail(path.isEmpty ? key : "\(path).\(key)", "unknown key; expected one of: \(allowed.joined(separator: ", "))")
+        }
+    }
+
+    mutating func string(_ tree: ConfigTree?, _ path: String) -> String? {
+        switch tree {
+        case nil, .null?: return nil
+        case .scalar(let text)?: return text
+        default:
+            fail(path, "expected a single value")
+            return nil
+        }
+    }
+
+    mutating func requiredString(_ tree: ConfigTree?, _ path: String) -> String {
+        guard let text = string(tree, path), !text.isEmpty else {
+            if !errors.contains(where: { $0.key == path }) { fail(path, "required") }
+            return ""
+        }
+        return text
+    }
+
+    mutating func int(_ tree: ConfigTree?, _ path: String, range: ClosedRange<Int>) -> Int {
+        guard let text = string(tree, path), let value = Int(text), range.contains(value) else {
+            fail(path, "expected a whole number from \(range.lowerBound) to \(range.upperBound)")
+            return range.lowerBound
+        }
+        return value
+    }
+
+    mutating func double(_ tree: ConfigTree?, _ path: String, range: ClosedRange<Double>) -> Double {
+        guard let text = string(tree, path), let value = Double(text), range.contains(value) else {
+            fail(path, "expected a number from \(range.lowerBound) to \(range.upperBound)")
+            return range.lowerBound
+        }
+        return value
+    }
+
+    mutating func stringList(_ tree: ConfigTree?, _ path: String) -> [String] {
+        switch tree {
+        case nil, .null?: return []
+        case .list(let items)?:
+            return items.enumerated().compactMap { index, item in string(item, "\(path)[\(index)]") }
+        default:
+            fail(path, "expected a list")
+            return []
+        }
+    }
+
+    mutating func channelList(_ tree: ConfigTree?, _ path: String) -> [Channel] {
+        var channels: [Channel] = []
+        for (index, name) in stringList(tree, path).enumerated() {
+            guard let channel = Channel(rawValue: name) else {
+                fail("\(path)[\(index)]", "unknown channel '\(name)'; use sms, email or letter")
+                continue
+            }
+            if channels.contains(channel) { fail("\(path)[\(index)]", "\(name) is listed twice") } else { channels.append(channel) }
+        }
+        return channels
+    }
+
+    /// A path relative to the configuration file's directory.
+    func resolvePath(_ path: String) -> String {
+        path.hasPrefix("/") ? path : URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).standardizedFileURL.path
+    }
+
+    mutating func read(_ tree: ConfigTree, file: String) -> VarselConfig? {
+        checkKeys(tree["server"], "server", allowed: ["host", "port"])
+        let server = VarselConfig.Server(
+            host: requiredString(tree["server"]?["host"], "server.host"),
+            port: int(tree["server"]?["port"], "server.port", range: 0...65535))
+
+        checkKeys(tree["store"], "store", allowed: ["backend", "path", "synchronous"])
+        let backend = requiredString(tree["store"]?["backend"], "store.backend")
+        if backend != "sqlite" { fail("store.backend", "unknown backend '\(backend)'; this build supports sqlite") }
+        let syncName = requiredString(tree["store"]?["synchronous"], "store.synchronous")
+        let synchronous = SQLiteMessageStore.Synchronous(rawValue: syncName.uppercased())
+        if synchronous == nil { fail("store.synchronous", "use full, normal or extra") }
+        let store = VarselConfig.Store(
+            backend: backend, path: resolvePath(requiredString(tree["store"]?["path"], "store.path")), synchronous: synchronous ?? .full)
+
+        checkKeys(tree["templates"], "templates", allowed: ["dir", "default_locale"])
+        let defaultLocale = requiredString(tree["templates"]?["default_locale"], "templates.default_locale")
+        if !LocaleTag.isWellFormed(defaultLocale) { fail("templates.default_locale", "'\(defaultLocale)' is not a language tag such as en") }
+        let templates = VarselConfig.Templates(
+            directory: resolvePath(requiredString(tree["templates"]?["dir"], "templates.dir")),
+            defaultLocale: LocaleTag.normalise(defaultLocale))
+
+        let dispatchTree = tree["dispatch"]
+        checkKeys(dispatchTree, "dispatch", allowed: [
+            "channel_order", "batch_size", "max_in_flight", "lease_seconds", "poll_interval_ms", "worker_id", "shutdown_grace_seconds",
+        ])
+        var workerID = string(dispatchTree?["worker_id"], "dispatch.worker_id") ?? ""
+        if workerID.isEmpty { workerID = ProcessInfo.processInfo.hostName }
+        let channelOrder = channelList(dispatchTree?["channel_order"], "dispatch.channel_order")
+        if channelOrder.isEmpty { fail("dispatch.channel_order", "must name at least one channel") }
+        let dispatch = VarselConfig.Dispatch(
+            channelOrder: channelOrder,
+            batchSize: int(dispatchTree?["batch_size"], "dispatch.batch_size", range: 1...10_000),
+            maxInFlight: int(dispatchTree?["max_in_flight"], "dispatch.max_in_flight", range: 1...10_000),
+            leaseSeconds: double(dispatchTree?["lease_seconds"], "dispatch.lease_seconds", range: 5...86_400),
+            pollIntervalMilliseconds: int(dispatchTree?["poll_interval_ms"], "dispatch.poll_interval_ms", range: 10...60_000),
+            workerID: workerID,
+            shutdownGraceSeconds: double(dispatchTree?["shutdown_grace_seconds"], "dispatch.shutdown_grace_seconds", range: 0...3600))
+
+        let gateways = readGateways(tree["gateways"])
+        var channels: [Channel: [String]] = [:]
+        for key in tree["channels"]?.keys ?? [] {
+            let path = "channels.\(key)"
+            guard let channel = Channel(rawValue: key) else {
+                fail(path, "unknown channel; use sms, email or letter")
+                continue
+            }
+            checkKeys(tree["channels"]?[key], path, allowed: ["gateways"])
+            let names = stringList(tree["channels"]?[key]?["gateways"], "\(path).gateways")
+            if names.isEmpty { fail("\(path).gateways", "must name at least one gateway") }
+            for (index, name) in names.enumerated() {
+                guard let gateway = gateways[name] else {
+                    fail("\(path).gateways[\(index)]", "no gateway named '\(name)' under gateways")
+                    continue
+                }
+                if gateway.kind == .twilio, channel != .sms {
+                    fail("\(path).gateways[\(index)]", "gateway '\(name)' is a Twilio gateway and sends SMS only")
+                }
+            }
+            channels[channel] = names
+        }
+
+        if channels.isEmpty {
+            fail("channels", "no channel has a gateway: configure at least one, e.g. channels.sms.gateways: [sms-main]")
+        }
+        for gateway in gateways.values where Double(gateway.timeoutMilliseconds) >= dispatch.leaseSeconds * 1000 {
+            fail("dispatch.lease_seconds", "must be longer than gateways.\(gateway.name).timeout_ms (\(gateway.timeoutMilliseconds) ms), or a send still running could lose its lease")
+        }
+        var planning = readPlanning(tree, channelOrder: channelOrder, defaultLocale: templates.defaultLocale)
+        planning.availableChannels = Set(channels.keys)
+        return VarselConfig(
+            file: file, server: server, store: store, templates: templates, dispatch: dispatch, channels: channels,
+            gateways: gateways, planning: planning)
+    }
+
+    static let secretKeys = ["token", "auth_token", "password", "api_key", "secret", "api_secret"]
+
+    mutating func readGateways(_ tree: ConfigTree?) -> [String: GatewayConfiguration] {
+        var gateways: [String: GatewayConfiguration] = [:]
+        let allowed = [
+            "type", "url", "from", "id_field", "token_file", "token_env", "account_sid", "auth_token_file", "auth_token_env",
+            "messaging_service_sid", "status_callback", "timeout_ms", "connect_timeout_ms", "max_connections",
+        ]
+        for name in tree?.keys ?? [] {
+            let path = "gateways.\(name)"
+            let node = tree?[name]
+            for key in node?.keys ?? [] where Self.secretKeys.contains(key) {
+                fail("\(path).\(key)", "secrets are never read from the YAML file; use \(key)_file (e.g. with systemd LoadCredential=) or \(key)_env")
+            }
+            checkKeys(node, path, allowed: allowed + Self.secretKeys)
+            let typeName = requiredString(node?["type"], "\(path).type")
+            let kind = GatewayConfiguration.Kind(rawValue: typeName)
+            if kind == nil, !typeName.isEmpty {
+                fail("\(path).type", "unknown gateway type '\(typeName)'; use \(GatewayConfiguration.Kind.allCases.map(\.rawValue).joined(separator: " or "))")
+            }
+            let url = requiredString(node?["url"], "\(path).url")
+            if !url.isEmpty {
+                let parsed = URL(string: url)
+                if parsed?.host == nil || !["http", "https"].contains(parsed?.scheme?.lowercased() ?? "") {
+                    fail("\(path).url", "expected an http:// or https:// URL")
+                }
+            }
+            let from = string(node?["from"], "\(path).from")
+            var gateway = GatewayConfiguration(
+                name: name, kind: kind ?? .httpJSON, url: url, from: from,
+                idField: string(node?["id_field"], "\(path).id_field") ?? "id",
+                messagingServiceSID: string(node?["messaging_service_sid"], "\(path).messaging_service_sid"),
+                statusCallback: string(node?["status_callback"], "\(path).status_callback"),
+                connectTimeoutMilliseconds: node?["connect_timeout_ms"] == nil ? 5_000 : int(node?["connect_timeout_ms"], "\(path).connect_timeout_ms", range: 100...120_000),
+                timeoutMilliseconds: node?["timeout_ms"] == nil ? 30_000 : int(node?["timeout_ms"], "\(path).timeout_ms", range: 100...600_000),
+                maxConnections: node?["max_connections"] == nil ? 64 : int(node?["max_connections"], "\(path).max_connections", range: 1...1_000))
+            gateway.bearerToken = secret(node, path: path, key: "token")
+            if kind == .twilio {
+                gateway.accountSID = requiredString(node?["account_sid"], "\(path).account_sid")
+                gateway.authToken = secret(node, path: path, key: "auth_token")
+                if gateway.authToken == nil, !errors.contains(where: { $0.key.hasPrefix("\(path).auth_token") }) {
+                    fail("\(path).auth_token_file", "a Twilio gateway needs auth_token_file or auth_token_env")
+                }
+                if from == nil, gateway.messagingServiceSID == nil {
+                    fail("\(path).from", "a Twilio gateway needs from or messaging_service_sid")
+                }
+            }
+            gateways[name] = gateway
+        }
+        return gateways
+    }
+
+    /// A secret from `<key>_file` (relative paths resolve in `$CREDENTIALS_DIRECTORY` when set) or
+    /// `<key>_env`. Never logged.
+    mutating func secret(_ node: ConfigTree?, path: String, key: String) -> String? {
+        if let file = string(node?["\(key)_file"], "\(path).\(key)_file") {
+            let resolved: String
+            if file.hasPrefix("/") {
+                resolved = file
+            } else if let credentials = environment["CREDENTIALS_DIRECTORY"] {
+                resolved = URL(fileURLWithPath: credentials).appendingPathComponent(file).path
+            } else {
+                resolved = resolvePath(file)
+            }
+            guard let data = FileManager.default.contents(atPath: resolved) else {
+                fail("\(path).\(key)_file", "cannot read \(resolved)")
+                return nil
+            }
+            let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if value.isEmpty { fail("\(path).\(key)_file", "\(resolved) is empty") }
+            return value
+        }
+        if let variable = string(node?["\(key)_env"], "\(path).\(key)_env") {
+            guard let value = environment[variable], !value.isEmpty else {
+                fail("\(path).\(key)_env", "environment variable \(variable) is not set")
+                return nil
+            }
+            return value
+        }
+        return nil
+    }
+
+    mutating func readPlanning(_ tree: ConfigTree, channelOrder: [Channel], defaultLocale: String) -> PlanningPolicy {
+        var kinds: [String: KindRule] = [:]
+        for name in tree["kinds"]?.keys ?? [] {
+            let path = "kinds.\(name)"
+            let node = tree["kinds"]?[name]
+            checkKeys(node, path, allowed: ["channels", "channel_rule", "required_data"])
+            if !MessageValidator.isTemplateName(name) { fail(path, "kind names are letters, digits and _") }
+            let allowed = node?["channels"] == nil ? nil : Set(channelList(node?["channels"], "\(path).channels"))
+            kinds[name] = KindRule(
+                name: name, allowedChannels: allowed, channelRuleReason: string(node?["channel_rule"], "\(path).channel_rule"),
+                requiredData: stringList(node?["required_data"], "\(path).required_data"))
+        }
+        checkKeys(tree["tone"], "tone", allowed: ["default", "by_country"])
+        let defaultToneName = requiredString(tree["tone"]?["default"], "tone.default")
+        let defaultTone = Tone(rawValue: defaultToneName)
+        if defaultTone == nil { fail("tone.default", "use direct or indirect") }
+        var toneByCountry: [String: Tone] = [:]
+        for country in tree["tone"]?["by_country"]?.keys ?? [] {
+            let path = "tone.by_country.\(country)"
+            guard let tone = string(tree["tone"]?["by_country"]?[country], path).flatMap(Tone.init(rawValue:)) else {
+                fail(path, "use direct or indirect")
+                continue
+            }
+            toneByCountry[country.uppercased()] = tone
+        }
+        checkKeys(tree["locales"], "locales", allowed: ["aliases", "by_country"])
+        var aliases: [String: String] = [:]
+        for language in tree["locales"]?["aliases"]?.keys ?? [] {
+            aliases[language.lowercased()] = string(tree["locales"]?["aliases"]?[language], "locales.aliases.\(language)").map(LocaleTag.normalise)
+        }
+        var localeByCountry: [String: String] = [:]
+        for country in tree["locales"]?["by_country"]?.keys ?? [] {
+            localeByCountry[country.uppercased()] = string(tree["locales"]?["by_country"]?[country], "locales.by_country.\(country)")
+        }
+        return PlanningPolicy(
+            channelOrder: channelOrder, kinds: kinds, toneByCountry: toneByCountry, defaultTone: defaultTone ?? .direct,
+            defaultLocale: defaultLocale, localeAliases: aliases, localeByCountry: localeByCountry)
+    }
+}

@@ -1,0 +1,79 @@
+/// Built-in defaults under every configuration file. Every legal or policy number lives here or in
+/// the file, never as a literal in code.
+enum DefaultConfig {
+    static let yaml = """
+        server:
+          host: 127.0.0.1
+          port: 8480
+        store:
+          backend: sqlite
+          path: /var/lib/varsel/varsel.db
+          synchronous: full
+        templates:
+          dir: /etc/varsel/templates
+          default_locale: en
+        dispatch:
+          channel_order: [sms, email, letter]
+          batch_size: 128
+          max_in_flight: 256
+          lease_seconds: 300
+          poll_interval_ms: 250
+          worker_id: ""
+          shutdown_grace_seconds: 30
+        channels: {}
+        gateways: {}
+        kinds:
+          reminder:
+            required_data: [creditor, invoice_number, amount, currency, due_date, deadline, payment_link]
+          collection_notice:
+            channels: [email, letter]
+            channel_rule: "a collection notice must be written (letter or email); SMS alone never counts"
+            required_data: [creditor, invoice_number, amount, currency, due_date, deadline, payment_link]
+          payment_plan:
+            required_data: [creditor, invoice_number, amount, currency, payment_link]
+          payment_received:
+            required_data: [creditor, invoice_number, amount, currency]
+        tone:
+          default: direct
+          by_country:
+            NO: direct
+            SE: direct
+            DK: direct
+            FI: direct
+            IS: direct
+            DE: direct
+            AT: direct
+            CH: direct
+            NL: direct
+            IN: indirect
+            JP: indirect
+            CN: indirect
+            KR: indirect
+            TH: indirect
+            VN: indirect
+            ID: indirect
+            SA: indirect
+            AE: indirect
+            QA: indirect
+            KW: indirect
+            BH: indirect
+            OM: indirect
+            MY: indirect
+            PH: indirect
+            PK: indirect
+            BD: indirect
+        locales:
+          aliases: { "no": nb, nn: nb }
+          by_country:
+            NO: nb-NO
+            SE: sv-SE
+            DK: da-DK
+            FI: fi-FI
+            DE: de-DE
+            AT: de-AT
+            CH: de-CH
+            GB: en-GB
+            IE: en-IE
+            US: en-US
+        """
+}

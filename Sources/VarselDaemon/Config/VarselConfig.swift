@@ -1,0 +1,51 @@
+import Foundation
+import VarselCore
+import VarselGateways
+import VarselStore
+
+/// The effective configuration (DESIGN.md §6): YAML file over built-in defaults, environment over both.
+public struct VarselConfig: Sendable {
+    public struct Server: Sendable {
+        public var host: String
+        public var port: Int
+    }
+
+    public struct Store: Sendable {
+        public var backend: String
+        public var path: String
+        public var synchronous: SQLiteMessageStore.Synchronous
+    }
+
+    public struct Templates: Sendable {
+        public var directory: String
+        public var defaultLocale: String
+    }
+
+    public struct Dispatch: Sendable {
+        public var channelOrder: [Channel]
+        /// Messages leased per round.
+        public var batchSize: Int
+        /// Sends in flight across all gateways.
+        public var maxInFlight: Int
+        public var leaseSeconds: Double
+        /// How often to look for due messages when the queue seemed empty.
+        public var pollIntervalMilliseconds: Int
+        /// This worker's name on its leases; a restart reclaims leases held under the same name.
+        public var workerID: String
+        /// How long a stopping daemon waits for sends in flight before giving up on them.
+        public var shutdownGraceSeconds: Double
+    }
+
+    public var file: String?
+    public var server: Server
+    public var store: Store
+    public var templates: Templates
+    public var dispatch: Dispatch
+    /// Channel → gateway names, in failover order.
+    public var channels: [Channel: [String]]
+    public var gateways: [String: GatewayConfiguration]
+    public var planning: PlanningPolicy
+
+    /// The gateway a channel sends through now: its first configured gateway.
+    public func gateway(for channel: Channel) -> String? { channels[channel]?.first }
+}

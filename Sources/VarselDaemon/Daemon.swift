@@ -1,0 +1,59 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import VarselCore
+import VarselGateways
+import VarselHTTP
+import VarselStore
+import VarselTemplates
+
+/// `varsel serve`: opens the store, reclaims leases of a previous run, loads templates, then runs the
+/// dispatcher until SIGTERM or SIGINT and drains what is in flight.
+public enum Daemon {
+    /// Everything `serve` needs, opened and checked. Nothing is leased until this succeeds.
+    public struct Components: Sendable {
+        public let config: VarselConfig
+        public let store: SQLiteMessageStore
+        public let templates: TemplateSet
+        public let client: CurlHTTPClient
+        public let dispatcher: Dispatcher
+    }
+
+    /// Opens store and templates and reclaims stale leases. Throws one clear error on bad setup.
+    public static func open(config: VarselConfig, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) async throws -> Components {
+        let templates = try TemplateSetLoader.load(from: config.templates.directory)
+        let store = try SQLiteMessageStore(path: config.store.path, synchronous: config.store.synchronous)
+        let reclaimed = try await store.reclaim(owner: config.dispatch.workerID, now: now())
+        if reclaimed > 0 {
+            logger.notice("reclaimed leases of a previous run", metadata: ["count": "\(reclaimed)", "worker": "\(config.dispatch.workerID)"])
+        }
+        let client = CurlHTTPClient(configuration: .init(
+            maxInFlight: config.dispatch.maxInFlight, maxConnectionsPerPool: config.gateways.values.map(\.maxConnections).max() ?? 64))
+        let sender = GatewaySender(gateways: Array(config.gateways.values), client: client)
+        let dispatcher = Dispatcher(config: config, store: store, sender: sender, templates: { templates }, logger: logger, now: now)
+        return Components(config: config, store: store, templates: templates, client: client, dispatcher: dispatcher)
+    }
+
+    /// Runs until SIGTERM/SIGINT, then stops leasing, records or abandons sends in flight, and returns.
+    public static func serve(config: VarselConfig, logger: Logger) async throws {
+        let components = try await open(config: config, logger: logger)
+        let counts = try await components.store.countByState()
+        logger.notice("ready", metadata: [
+            "store": "\(config.store.path)", "templates": "\(components.templates.keys.count) variants",
+            "queued": "\(counts[.queued] ?? 0)", "worker": "\(config.dispatch.workerID)",
+        ])
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let watcher = Task {
+            for await signal in signals {
+                logger.notice("stopping on signal", metadata: ["signal": "\(signal)"])
+                components.dispatcher.requestStop()
+                break
+            }
+        }
+        await components.dispatcher.run()
+        watcher.cancel()
+        components.client.shutdown()
+        logger.notice("stopped")
+    }
+}

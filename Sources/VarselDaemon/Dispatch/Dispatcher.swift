@@ -1,0 +1,197 @@
+import Foundation
+import Logging
+import Synchronization
+import VarselCore
+import VarselGateways
+import VarselStore
+import VarselTemplates
+
+/// The send loop: leases due messages in batches, plans and renders them, records the attempt, sends
+/// through the gateways with many requests in flight, and records results in batches.
+///
+/// - Important: Every write about a leased message is fenced by its lease token. A send is recorded
+///   as a `pending` attempt before the request leaves, so a crash mid-send is visible afterwards as an
+///   ambiguous attempt and never as silence.
+public final class Dispatcher: Sendable {
+    public struct Settings: Sendable {
+        public var workerID: String
+        public var batchSize: Int
+        public var maxInFlight: Int
+        public var leaseSeconds: Double
+        public var pollInterval: Duration
+        public var shutdownGrace: Duration
+
+        public init(config: VarselConfig) {
+            workerID = config.dispatch.workerID
+            batchSize = config.dispatch.batchSize
+            maxInFlight = config.dispatch.maxInFlight
+            leaseSeconds = config.dispatch.leaseSeconds
+            pollInterval = .milliseconds(config.dispatch.pollIntervalMilliseconds)
+            shutdownGrace = .milliseconds(Int(config.dispatch.shutdownGraceSeconds * 1000))
+        }
+    }
+
+    let settings: Settings
+    let store: any MessageStore
+    let sender: GatewaySender
+    let preparer: SendPreparer
+    let templates: @Sendable () -> TemplateSet
+    let now: @Sendable () -> Date
+    let logger: Logger
+
+    private let wakeup = Wakeup()
+    private let stopRequested = Mutex(false)
+    private let inFlight = Mutex(0)
+    private let sentCount = Mutex(0)
+
+    public init(
+        config: VarselConfig, store: any MessageStore, sender: GatewaySender, templates: @escaping @Sendable () -> TemplateSet,
+        logger: Logger, now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        settings = Settings(config: config)
+        self.store = store
+        self.sender = sender
+        self.templates = templates
+        self.now = now
+        self.logger = logger
+        let channels = config.channels
+        preparer = SendPreparer(planner: Planner(policy: config.planning), gatewayForChannel: { channels[$0]?.first })
+    }
+
+    /// Asks the loop to stop leasing; `run` returns once sends in flight are recorded (or the grace
+    /// period ends, leaving them to be reclaimed as ambiguous on the next start).
+    public func requestStop() {
+        stopRequested.withLock { $0 = true }
+        wakeup.signal()
+    }
+
+    /// Wakes the loop now (e.g. after an enqueue in this process).
+    public func poke() { wakeup.signal() }
+
+    public var isStopping: Bool { stopRequested.withLock { $0 } }
+    public var sendsInFlight: Int { inFlight.withLock { $0 } }
+
+    /// Runs until `requestStop()`. With `untilIdle`, also returns once nothing is due or in flight.
+    public func run(untilIdle: Bool = false) async {
+        let completions = CompletionQueue()
+        let recorder = Task { await record(completions) }
+        var lastSweep = ContinuousClock.now
+        await withDiscardingTaskGroup { group in
+            while !isStopping {
+                if ContinuousClock.now - lastSweep > .seconds(settings.leaseSeconds / 2) {
+                    lastSweep = ContinuousClock.now
+                    await sweepExpiredLeases()
+                }
+                let capacity = settings.maxInFlight - sendsInFlight
+                var leasedAny = false
+                if capacity > 0 {
+                    do {
+                        leasedAny = try await dispatchBatch(limit: min(settings.batchSize, capacity), group: &group, completions: completions)
+                    } catch {
+                        logger.error("dispatch round failed; retrying shortly", metadata: ["error": "\(error)"])
+                        await wakeup.wait(upTo: .seconds(1))
+                        continue
+                    }
+                }
+                if leasedAny { continue }
+                if untilIdle, sendsInFlight == 0, await nothingDue() { break }
+                await wakeup.wait(upTo: settings.pollInterval)
+            }
+            await drainInFlight()
+            // Sends still running after the grace period are abandoned unrecorded: their attempts stay
+            // pending and are reclaimed as ambiguous on the next start.
+            group.cancelAll()
+        }
+        completions.close()
+        await recorder.value
+    }
+
+    /// Leases, prepares and starts sending one batch. Returns whether anything was leased.
+    private func dispatchBatch(limit: Int, group: inout DiscardingTaskGroup, completions: CompletionQueue) async throws -> Bool {
+        let leased = try await store.lease(owner: settings.workerID, limit: limit, now: now(), leaseDuration: settings.leaseSeconds)
+        guard !leased.isEmpty else { return false }
+        let set = templates()
+        let at = now()
+        var preparations: [Preparation] = []
+        var outbound: [String: (PlannedSend, OutboundMessage)] = [:]
+        for message in leased {
+            let (preparation, message) = preparer.prepare(message, templates: set, now: at)
+            preparations.append(preparation)
+            if case .send(let send) = preparation, let message { outbound[send.lease.messageID] = (send, message) }
+            if case .finish(let lease, let state, let reason, _) = preparation {
+                logger.notice("message not sent", metadata: ["message_id": "\(lease.messageID)", "state": "\(state.rawValue)", "reason": "\(reason)"])
+            }
+        }
+        let attempts = try await store.prepare(preparations, now: at)
+        for (id, (send, message)) in outbound {
+            guard let attemptID = attempts[id] else {
+                logger.warning("lease lost before sending; not sent", metadata: ["message_id": "\(id)"])
+                continue
+            }
+            inFlight.withLock { $0 += 1 }
+            group.addTask { [sender, logger] in
+                let result = await sender.send(message, via: send.gateway)
+                if Task.isCancelled { return }
+                let completion = SendPreparer.completion(for: send, attemptID: attemptID, result: result)
+                logger.info(
+                    "send finished",
+                    metadata: [
+                        "message_id": "\(id)", "channel": "\(message.channel.rawValue)", "gateway": "\(send.gateway)",
+                        "outcome": "\(result.outcome.rawValue)", "http_status": "\(result.httpStatus.map(String.init) ?? "-")",
+                        "latency_ms": "\(result.latencyMs)",
+                    ])
+                completions.push(completion)
+            }
+        }
+        return true
+    }
+
+    /// Writes finished sends in batches until the queue is closed and drained.
+    private func record(_ completions: CompletionQueue) async {
+        while true {
+            let batch = await completions.takeAll()
+            if batch.isEmpty { return }
+            do {
+                let held = try await store.complete(batch, now: now())
+                for completion in batch where !held.contains(completion.lease.messageID) {
+                    logger.warning("result not recorded: the lease was lost (another worker took the message)", metadata: [
+                        "message_id": "\(completion.lease.messageID)", "outcome": "\(completion.outcome.rawValue)",
+                    ])
+                }
+                sentCount.withLock { $0 += batch.count }
+            } catch {
+                logger.error("cannot record send results; the leases will be reclaimed and the sends marked ambiguous", metadata: [
+                    "error": "\(error)", "count": "\(batch.count)",
+                ])
+            }
+            inFlight.withLock { $0 -= batch.count }
+            wakeup.signal()
+        }
+    }
+
+    private func drainInFlight() async {
+        let deadline = ContinuousClock.now + settings.shutdownGrace
+        while sendsInFlight > 0, ContinuousClock.now < deadline {
+            await wakeup.wait(upTo: .milliseconds(50))
+        }
+        if sendsInFlight > 0 {
+            logger.warning("stopping with sends still in flight; they will be reclaimed as ambiguous on the next start", metadata: [
+                "count": "\(sendsInFlight)",
+            ])
+        }
+    }
+
+    private func nothingDue() async -> Bool {
+        guard let next = try? await store.nextReadyAt() else { return true }
+        return next > now()
+    }
+
+    private func sweepExpiredLeases() async {
+        do {
+            let reclaimed = try await store.reclaim(owner: nil, now: now())
+            if reclaimed > 0 { logger.notice("reclaimed expired leases", metadata: ["count": "\(reclaimed)"]) }
+        } catch {
+            logger.error("lease sweep failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import VarselCore
+import VarselGateways
+import VarselStore
+import VarselTemplates
+
+/// Opens the store a configuration names (for commands that only read or enqueue).
+public func openStore(_ config: VarselConfig) throws -> SQLiteMessageStore {
+    try SQLiteMessageStore(path: config.store.path, synchronous: config.store.synchronous)
+}
+
+/// What the CLI's one-shot commands do, so the executable stays argument parsing only.
+public enum CommandActions {
+    /// `varsel enqueue`: validates and stores, one result per input line.
+    public static func enqueue(_ data: Data, config: VarselConfig) async throws -> [EnqueueBatch.LineResult] {
+        let store = try openStore(config)
+        return try await EnqueueBatch.run(data, validator: MessageValidator(kinds: config.planning.kinds), store: store)
+    }
+
+    /// `varsel status`: the status contract as JSON, or as text; `nil` for an unknown id.
+    public static func status(id: String, json: Bool, config: VarselConfig) async throws -> String? {
+        let store = try openStore(config)
+        guard let status = try await store.status(id: id) else { return nil }
+        return json ? try StatusText.json(status) : StatusText.human(status)
+    }
+
+    /// `varsel templates check`: the number of variants, or every problem as `file:line:column: message`.
+    public static func checkTemplates(_ directory: String) -> (variants: Int, problems: [String]) {
+        do {
+            return (try TemplateSetLoader.load(from: directory).keys.count, [])
+        } catch {
+            return (0, error.problems.map(\.description))
+        }
+    }
+}
+
+/// `varsel config check`: the effective configuration with secrets redacted.
+public enum EffectiveConfig {
+    public static func describe(_ config: VarselConfig) -> String {
+        var lines: [String] = ["# effective configuration from \(config.file ?? "(defaults)"); secrets redacted"]
+        lines.append("server: { host: \(config.server.host), port: \(config.server.port) }")
+        lines.append("store: { backend: \(config.store.backend), path: \(config.store.path), synchronous: \(config.store.synchronous.rawValue.lowercased()) }")
+        lines.append("templates: { dir: \(config.templates.directory), default_locale: \(config.templates.defaultLocale) }")
+        let dispatch = config.dispatch
+        lines.append("dispatch: { channel_order: [\(dispatch.channelOrder.map(\.rawValue).joined(separator: ", "))], batch_size: \(dispatch.batchSize), max_in_flight: \(dispatch.maxInFlight), lease_seconds: \(dispatch.leaseSeconds), poll_interval_ms: \(dispatch.pollIntervalMilliseconds), worker_id: \(dispatch.workerID), shutdown_grace_seconds: \(dispatch.shutdownGraceSeconds) }")
+        lines.append("channels:")
+        for (channel, gateways) in config.channels.sorted(by: { $0.key < $1.key }) {
+            lines.append("  \(channel.rawValue): { gateways: [\(gateways.joined(separator: ", "))] }")
+        }
+        lines.append("gateways:")
+        for (name, gateway) in config.gateways.sorted(by: { $0.key < $1.key }) {
+            var fields = ["type: \(gateway.kind.rawValue)", "url: \(gateway.url)"]
+            if let from = gateway.from { fields.append("from: \(from)") }
+            fields.append("id_field: \(gateway.idField)")
+            if gateway.bearerToken != nil { fields.append("token: <redacted>") }
+            if let sid = gateway.accountSID { fields.append("account_sid: \(sid)") }
+            if gateway.authToken != nil { fields.append("auth_token: <redacted>") }
+            fields.append("timeout_ms: \(gateway.timeoutMilliseconds)")
+            fields.append("connect_timeout_ms: \(gateway.connectTimeoutMilliseconds)")
+            fields.append("max_connections: \(gateway.maxConnections)")
+            lines.append("  \(name): { \(fields.joined(separator: ", ")) }")
+        }
+        lines.append("kinds:")
+        for (name, kind) in config.planning.kinds.sorted(by: { $0.key < $1.key }) {
+            let channels = kind.allowedChannels.map { "[\($0.sorted().map(\.rawValue).joined(separator: ", "))]" } ?? "any"
+            lines.append("  \(name): { channels: \(channels), required_data: [\(kind.requiredData.joined(separator: ", "))] }")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

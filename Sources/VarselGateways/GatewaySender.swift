@@ -1,0 +1,79 @@
+import Foundation
+import VarselCore
+import VarselHTTP
+
+/// What one send through a gateway came to.
+public struct SendResult: Sendable {
+    public let outcome: AttemptOutcome
+    public let httpStatus: Int?
+    public let providerID: String?
+    public let latencyMs: Int
+    /// Why it was not accepted: never contains secrets; provider text is truncated.
+    public let error: String?
+}
+
+/// Sends messages through configured gateways over one shared libcurl client.
+public final class GatewaySender: Sendable {
+    public let adapters: [String: any GatewayAdapter]
+    let client: CurlHTTPClient
+
+    public init(gateways: [GatewayConfiguration], client: CurlHTTPClient) {
+        var adapters: [String: any GatewayAdapter] = [:]
+        for gateway in gateways { adapters[gateway.name] = gateway.makeAdapter() }
+        self.adapters = adapters
+        self.client = client
+    }
+
+    /// Sends one message and classifies the result. Never throws: every failure is a `SendResult`.
+    public func send(_ message: OutboundMessage, via gateway: String) async -> SendResult {
+        guard let adapter = adapters[gateway] else {
+            return SendResult(outcome: .failed, httpStatus: nil, providerID: nil, latencyMs: 0, error: "no gateway named \(gateway)")
+        }
+        let request: HTTPRequest
+        do {
+            request = try adapter.request(for: message)
+        } catch {
+            return SendResult(outcome: .failed, httpStatus: nil, providerID: nil, latencyMs: 0, error: error.description)
+        }
+        let start = ContinuousClock.now
+        do {
+            let response = try await client.execute(request)
+            let latency = Self.milliseconds(ContinuousClock.now - start)
+            if (200...299).contains(response.status) {
+                return SendResult(
+                    outcome: .accepted, httpStatus: response.status, providerID: adapter.providerID(from: response),
+                    latencyMs: latency, error: nil)
+            }
+            return SendResult(
+                outcome: .rejected, httpStatus: response.status, providerID: nil, latencyMs: latency,
+                error: "gateway \(gateway) answered HTTP \(response.status)" + Self.providerMessage(response.body))
+        } catch let error as HTTPClientError {
+            let latency = Self.milliseconds(ContinuousClock.now - start)
+            if error.requestMayHaveReachedServer {
+                return SendResult(
+                    outcome: .ambiguous, httpStatus: nil, providerID: nil, latencyMs: latency,
+                    error: "outcome unknown: \(error.code) after the request was sent (\(error.curlMessage))")
+            }
+            return SendResult(
+                outcome: .failed, httpStatus: nil, providerID: nil, latencyMs: latency,
+                error: "request did not reach gateway \(gateway): \(error.code) (\(error.curlMessage))")
+        } catch {
+            return SendResult(outcome: .failed, httpStatus: nil, providerID: nil, latencyMs: 0, error: "\(error)")
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// A short excerpt of the provider's explanation: a JSON `message`/`error`/`detail` field if any.
+    static func providerMessage(_ body: [UInt8]) -> String {
+        for field in ["message", "error", "detail", "error.message", "title"] {
+            if let text = ProviderReply.string(at: field, in: body) {
+                return ": " + String(text.prefix(200))
+            }
+        }
+        return ""
+    }
+}

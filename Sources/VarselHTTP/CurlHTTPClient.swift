@@ -1,0 +1,132 @@
+import CCurl
+import Dispatch
+import Foundation
+import Synchronization
+
+/// An asynchronous HTTP/HTTPS client on one libcurl multi handle, driven by one dedicated thread.
+///
+/// Contract:
+/// - ``execute(_:)`` suspends the calling task until the final response arrives or the
+///   transfer fails; it never blocks a thread of the cooperative pool. Any status code is a
+///   response; only transport failures throw ``HTTPClientError``.
+/// - Requests wait in a FIFO queue per ``HTTPRequest/poolKey`` inside the client. At most
+///   ``Configuration/maxConnectionsPerPool`` requests of one pool and at most
+///   ``Configuration/maxInFlight`` overall are handed to libcurl at once; a request's
+///   timeouts start only when it is handed over. Connections are kept alive and reused.
+/// - Cancelling the calling task abandons the request (removing it from libcurl if it was
+///   running) and throws `CancellationError`; whether bytes reached the server is then unknown.
+/// - ``shutdown()`` (also run by `deinit`) stops the thread; requests still queued or running
+///   fail with ``HTTPClientError/Code/shutDown``, and later calls fail with it at once.
+/// - Redirects are never followed; only `http` and `https` are allowed. Proxy settings from
+///   the environment (`http_proxy`, `https_proxy`, `no_proxy`) apply, as libcurl does by default.
+public final class CurlHTTPClient: Sendable {
+    /// Limits and settings of a client, fixed at creation.
+    public struct Configuration: Sendable {
+        /// Transfers handed to libcurl at once, over all pools. Default 256.
+        public var maxInFlight: Int
+        /// Transfers of one pool handed to libcurl at once. Default 64.
+        public var maxConnectionsPerPool: Int
+        /// Open connections kept by libcurl, busy or idle (`CURLMOPT_MAX_TOTAL_CONNECTIONS`,
+        /// also the size of the keep-alive cache). Transfers handed to libcurl never exceed it,
+        /// so libcurl never queues a transfer itself. Default 256.
+        public var maxTotalConnections: Int
+        /// Verify the server's certificate and host name. Default true; only tests may turn it off.
+        public var verifyTLS: Bool
+        /// The `User-Agent` sent unless a request sets its own; nil sends none.
+        public var userAgent: String?
+        /// A longer response body fails with ``HTTPClientError/Code/responseTooLarge``. Default 16 MiB.
+        public var maxResponseBodyBytes: Int
+
+        /// Creates a configuration; every parameter has the documented default.
+        public init(
+            maxInFlight: Int = 256,
+            maxConnectionsPerPool: Int = 64,
+            maxTotalConnections: Int = 256,
+            verifyTLS: Bool = true,
+            userAgent: String? = "VarselHTTP",
+            maxResponseBodyBytes: Int = 16 << 20
+        ) {
+            self.maxInFlight = maxInFlight
+            self.maxConnectionsPerPool = maxConnectionsPerPool
+            self.maxTotalConnections = maxTotalConnections
+            self.verifyTLS = verifyTLS
+            self.userAgent = userAgent
+            self.maxResponseBodyBytes = maxResponseBodyBytes
+        }
+    }
+
+    /// The configuration this client was created with.
+    public let configuration: Configuration
+
+    private let inbox: CurlInbox
+    /// Entered before the curl thread starts, left when it has finished; waited on to join it.
+    private let threadExited = DispatchGroup()
+
+    /// Creates the client and starts its curl thread.
+    public init(configuration: Configuration = .init()) {
+        CurlGlobal.ensureInitialized()
+        self.configuration = configuration
+
+        guard let multi = curl_multi_init() else {
+            preconditionFailure("curl_multi_init failed")
+        }
+        let maxConnections = max(1, configuration.maxTotalConnections)
+        let maxRunning = min(max(1, configuration.maxInFlight), maxConnections)
+        // Swift-side limits keep busy connections per host at or below maxRunning, so this cap
+        // never makes libcurl queue a transfer (which would eat into its timeout).
+        _ = varsel_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxRunning)
+        _ = varsel_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, maxConnections)
+        _ = varsel_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnections)
+
+        let inbox = CurlInbox(multi: CurlMultiHandle(raw: multi))
+        self.inbox = inbox
+
+        let exited = threadExited
+        exited.enter()
+        let thread = Thread {
+            CurlMultiLoop(inbox: inbox, configuration: configuration, maxRunning: maxRunning).run()
+            exited.leave()
+        }
+        thread.name = "VarselHTTP.curl"
+        thread.start()
+    }
+
+    deinit {
+        shutdown()
+    }
+
+    /// Sends `request` and returns the final response.
+    ///
+    /// - Throws: ``HTTPClientError`` for transport failures (see its `requestMayHaveReachedServer`),
+    ///   or `CancellationError` if the calling task is cancelled first.
+    public func execute(_ request: HTTPRequest) async throws -> HTTPResponse {
+        if let reason = request.validationFailure() {
+            throw HTTPClientError(code: .invalidRequest, curlMessage: reason, requestMayHaveReachedServer: false)
+        }
+        try Task.checkCancellation()
+        let ticket = CurlTicket(poolKey: request.poolKey)
+        let inbox = self.inbox
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let submission = CurlSubmission(ticket: ticket, request: request, continuation: continuation)
+                if !inbox.submit(submission) {
+                    submission.fail(CurlMultiLoop.shutDownError(requestMayHaveReachedServer: false))
+                }
+            }
+        } onCancel: {
+            ticket.cancelled.store(true, ordering: .sequentiallyConsistent)
+            inbox.cancel(ticket)
+        }
+    }
+
+    /// Stops the client and waits for its thread to finish.
+    ///
+    /// Requests still queued or running fail with ``HTTPClientError/Code/shutDown``
+    /// (running ones report whether bytes may have reached the server). Idempotent and safe to
+    /// call from any thread; it blocks the caller only until the curl thread has exited, which
+    /// takes one loop iteration.
+    public func shutdown() {
+        _ = inbox.requestStop()
+        threadExited.wait()
+    }
+}

@@ -1,0 +1,304 @@
+import CCurl
+
+/// One easy handle and everything libcurl's callbacks write into, confined to the curl thread.
+///
+/// Lifetime: ``make(_:configuration:)`` retains the box once with `Unmanaged` and gives that
+/// pointer to libcurl as `CURLOPT_PRIVATE`, `CURLOPT_WRITEDATA` and `CURLOPT_HEADERDATA`;
+/// the callbacks only borrow it. ``dispose()`` — called exactly once, after the handle has been
+/// removed from the multi handle — cleans up the easy handle, frees the header list and the
+/// error buffer, and releases that retain.
+final class CurlTransfer {
+    let submission: CurlSubmission
+    let easy: UnsafeMutableRawPointer
+
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    private var retainedForCurl: Unmanaged<CurlTransfer>?
+    private var disposed = false
+
+    private let maxResponseBodyBytes: Int
+    private var responseBody: [UInt8] = []
+    private var headerCollector = ResponseHeaderCollector()
+    private var bodyLimitExceeded = false
+
+    /// Whether the handle is currently added to the multi handle (maintained by the loop).
+    var isAddedToMulti = false
+
+    var poolKey: String { submission.request.poolKey }
+
+    private init(submission: CurlSubmission, easy: UnsafeMutableRawPointer, maxResponseBodyBytes: Int) {
+        self.submission = submission
+        self.easy = easy
+        self.maxResponseBodyBytes = maxResponseBodyBytes
+        let size = varsel_curl_error_size()
+        self.errorBuffer = .allocate(capacity: size)
+        self.errorBuffer.initialize(repeating: 0, count: size)
+    }
+
+    deinit {
+        assert(disposed, "CurlTransfer dropped without dispose()")
+    }
+
+    /// Creates the easy handle for `submission` and sets every option.
+    /// On failure nothing is left allocated and the continuation is untouched.
+    static func make(
+        _ submission: CurlSubmission,
+        configuration: CurlHTTPClient.Configuration
+    ) throws(HTTPClientError) -> CurlTransfer {
+        guard let easy = curl_easy_init() else {
+            throw HTTPClientError(
+                code: .other, curlMessage: "curl_easy_init failed", requestMayHaveReachedServer: false)
+        }
+        let transfer = CurlTransfer(
+            submission: submission, easy: easy,
+            maxResponseBodyBytes: max(0, configuration.maxResponseBodyBytes))
+        do {
+            try transfer.configure(configuration)
+        } catch {
+            transfer.dispose()
+            throw error
+        }
+        return transfer
+    }
+
+    // MARK: - Options
+
+    private func configure(_ configuration: CurlHTTPClient.Configuration) throws(HTTPClientError) {
+        let request = submission.request
+        let unmanaged = Unmanaged.passRetained(self)
+        retainedForCurl = unmanaged
+        let context = unmanaged.toOpaque()
+
+        try set(CURLOPT_NOSIGNAL, 1)
+        try check(varsel_easy_setopt_mutable_string(easy, CURLOPT_ERRORBUFFER, errorBuffer))
+        try check(varsel_easy_setopt_pointer(easy, CURLOPT_PRIVATE, context))
+        try check(varsel_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, context))
+        try check(varsel_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, context))
+        try check(varsel_easy_setopt_data_callback(easy, CURLOPT_WRITEFUNCTION, curlWriteCallback))
+        try check(varsel_easy_setopt_data_callback(easy, CURLOPT_HEADERFUNCTION, curlHeaderCallback))
+
+        try set(CURLOPT_URL, request.url)
+        try set(CURLOPT_PROTOCOLS_STR, "http,https")
+        try set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
+        try set(CURLOPT_FOLLOWLOCATION, 0)
+
+        // Method and body.
+        let method = request.method
+        let sendsBody = method != "HEAD"
+            && (!request.body.isEmpty || method == "POST" || method == "PUT" || method == "PATCH")
+        if method == "HEAD" {
+            try set(CURLOPT_NOBODY, 1)
+        } else if sendsBody {
+            try check(varsel_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)))
+            let code: CURLcode = request.body.withUnsafeBufferPointer { bytes in
+                guard let base = bytes.baseAddress else {
+                    return varsel_easy_setopt_string(easy, CURLOPT_COPYPOSTFIELDS, "")
+                }
+                return UnsafeRawPointer(base).withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                    varsel_easy_setopt_string(easy, CURLOPT_COPYPOSTFIELDS, $0)
+                }
+            }
+            try check(code)
+            if method != "POST" {
+                try set(CURLOPT_CUSTOMREQUEST, method)
+            }
+        } else if method != "GET" {
+            try set(CURLOPT_CUSTOMREQUEST, method)
+        }
+
+        // Headers.
+        var lines: [String] = []
+        lines.reserveCapacity(request.headers.count + 2)
+        for header in request.headers {
+            // libcurl drops "Name:" (it means "remove this header"); "Name;" sends it empty.
+            lines.append(header.value.isEmpty ? "\(header.name);" : "\(header.name): \(header.value)")
+        }
+        if !request.headers.contains(where: { $0.hasName("Expect") }) {
+            lines.append("Expect:")
+        }
+        if sendsBody && !request.headers.contains(where: { $0.hasName("Content-Type") }) {
+            lines.append("Content-Type:")  // no default application/x-www-form-urlencoded
+        }
+        for line in lines {
+            guard let appended = curl_slist_append(headerList, line) else {
+                throw HTTPClientError(
+                    code: .other, curlMessage: "curl_slist_append failed", requestMayHaveReachedServer: false)
+            }
+            headerList = appended
+        }
+        try check(varsel_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList))
+
+        // Timeouts (0 would mean "no timeout" to libcurl).
+        try set(CURLOPT_CONNECTTIMEOUT_MS, max(1, request.connectTimeoutMilliseconds))
+        try set(CURLOPT_TIMEOUT_MS, max(1, request.timeoutMilliseconds))
+
+        // TLS.
+        try set(CURLOPT_SSL_VERIFYPEER, configuration.verifyTLS ? 1 : 0)
+        try set(CURLOPT_SSL_VERIFYHOST, configuration.verifyTLS ? 2 : 0)
+
+        // Authentication.
+        if let auth = request.basicAuth {
+            try check(varsel_easy_setopt_long(easy, CURLOPT_HTTPAUTH, Int(bitPattern: varsel_curlauth_basic())))
+            try set(CURLOPT_USERNAME, auth.user)
+            try set(CURLOPT_PASSWORD, auth.password)
+        }
+
+        try set(CURLOPT_TCP_KEEPALIVE, 1)
+        if let userAgent = configuration.userAgent {
+            try set(CURLOPT_USERAGENT, userAgent)
+        }
+    }
+
+    private func set(_ option: CURLoption, _ value: Int) throws(HTTPClientError) {
+        try check(varsel_easy_setopt_long(easy, option, value))
+    }
+
+    /// For options whose string libcurl copies.
+    private func set(_ option: CURLoption, _ value: String) throws(HTTPClientError) {
+        try check(varsel_easy_setopt_string(easy, option, value))
+    }
+
+    private func check(_ code: CURLcode) throws(HTTPClientError) {
+        guard code == CURLE_OK else {
+            throw HTTPClientError(
+                code: .other, curlCode: Int(code.rawValue),
+                curlMessage: String(cString: curl_easy_strerror(code)),
+                requestMayHaveReachedServer: false)
+        }
+    }
+
+    // MARK: - Callbacks (curl thread, inside curl_multi_perform)
+
+    /// Appends body bytes; returns 0 (which aborts the transfer) past the size limit.
+    fileprivate func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Int {
+        if responseBody.count + bytes.count > maxResponseBodyBytes {
+            bodyLimitExceeded = true
+            return 0
+        }
+        responseBody.append(contentsOf: bytes)
+        return bytes.count
+    }
+
+    /// Records one header line; a status line starts a new response, dropping earlier data.
+    fileprivate func receiveHeaderLine(_ bytes: UnsafeRawBufferPointer) {
+        if headerCollector.consume(bytes) {
+            responseBody.removeAll(keepingCapacity: true)
+        }
+    }
+
+    // MARK: - Completion
+
+    /// Whether any request bytes may have been written (see ``HTTPClientError``).
+    /// Requires the easy handle, so call before ``dispose()``.
+    func requestMayHaveReachedServer(result: CURLcode? = nil) -> Bool {
+        var requestSize = 0
+        if varsel_easy_getinfo_long(easy, CURLINFO_REQUEST_SIZE, &requestSize) != CURLE_OK {
+            return true  // unknown: assume the worst
+        }
+        if requestSize > 0 {
+            return true
+        }
+        if result == CURLE_SEND_ERROR {
+            // A send error after the connection was up may follow a partial write.
+            var pretransfer: curl_off_t = 0
+            _ = varsel_easy_getinfo_off_t(easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer)
+            return pretransfer > 0
+        }
+        return false
+    }
+
+    /// The response, or the error, for a transfer libcurl reported as done with `result`.
+    /// Requires the easy handle, so call before ``dispose()``.
+    func outcome(result: CURLcode) -> Result<HTTPResponse, HTTPClientError> {
+        guard result == CURLE_OK else {
+            return .failure(error(for: result))
+        }
+        var status = 0
+        _ = varsel_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        var micros: curl_off_t = 0
+        _ = varsel_easy_getinfo_off_t(easy, CURLINFO_TOTAL_TIME_T, &micros)
+        return .success(HTTPResponse(
+            status: status, headers: headerCollector.headers, body: responseBody,
+            totalTime: .microseconds(Int64(micros))))
+    }
+
+    private func error(for result: CURLcode) -> HTTPClientError {
+        let code: HTTPClientError.Code
+        if bodyLimitExceeded {
+            code = .responseTooLarge
+        } else {
+            code = Self.classify(result)
+        }
+        var message = String(cString: errorBuffer)
+        if message.isEmpty {
+            message = String(cString: curl_easy_strerror(result))
+        }
+        if bodyLimitExceeded {
+            message = "response body larger than \(maxResponseBodyBytes) bytes (\(message))"
+        }
+        return HTTPClientError(
+            code: code, curlCode: Int(result.rawValue), curlMessage: message,
+            requestMayHaveReachedServer: requestMayHaveReachedServer(result: result))
+    }
+
+    static func classify(_ result: CURLcode) -> HTTPClientError.Code {
+        switch result {
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
+            return .couldNotConnect
+        case CURLE_OPERATION_TIMEDOUT:
+            return .timedOut
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM,
+             CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ENGINE_NOTFOUND,
+             CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_ENGINE_INITFAILED, CURLE_SSL_SHUTDOWN_FAILED,
+             CURLE_SSL_CRL_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
+             CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CLIENTCERT, CURLE_USE_SSL_FAILED:
+            return .tls
+        case CURLE_SEND_ERROR, CURLE_SEND_FAIL_REWIND:
+            return .sendFailed
+        case CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_WEIRD_SERVER_REPLY,
+             CURLE_HTTP2, CURLE_HTTP2_STREAM, CURLE_HTTP3, CURLE_BAD_CONTENT_ENCODING:
+            return .receiveFailed
+        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL:
+            return .invalidURL
+        default:
+            return .other
+        }
+    }
+
+    /// Frees everything and releases the retain given to libcurl. Idempotent.
+    /// The loop must have removed the handle from the multi handle first.
+    func dispose() {
+        guard !disposed else { return }
+        precondition(!isAddedToMulti, "CurlTransfer disposed while still in the multi handle")
+        disposed = true
+        curl_easy_cleanup(easy)
+        curl_slist_free_all(headerList)
+        headerList = nil
+        errorBuffer.deallocate()
+        if let retained = retainedForCurl {
+            retainedForCurl = nil
+            retained.release()
+        }
+    }
+}
+
+// MARK: - C callbacks
+
+/// CURLOPT_WRITEFUNCTION: `userdata` is the transfer's unretained `Unmanaged` pointer.
+private let curlWriteCallback: varsel_curl_data_callback = { buffer, size, count, userdata in
+    guard let userdata else { return 0 }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
+    let length = size * count
+    guard length > 0, let buffer else { return length }
+    return transfer.receiveBody(UnsafeRawBufferPointer(start: buffer, count: length))
+}
+
+/// CURLOPT_HEADERFUNCTION: called once per header line, status lines included.
+private let curlHeaderCallback: varsel_curl_data_callback = { buffer, size, count, userdata in
+    guard let userdata else { return 0 }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
+    let length = size * count
+    guard length > 0, let buffer else { return length }
+    transfer.receiveHeaderLine(UnsafeRawBufferPointer(start: buffer, count: length))
+    return length
+}

@@ -1,0 +1,146 @@
+import Foundation
+import VarselCore
+
+/// The durable queue behind Varsel. Every state change of a leased message is a compare-and-set on its
+/// lease token, so a worker that lost its lease cannot overwrite what another worker recorded.
+///
+/// - Important: `enqueue` returns only after the transaction is committed to disk (DESIGN.md §8.1).
+public protocol MessageStore: Sendable {
+    /// Stores validated messages in one transaction. A message whose `idempotencyKey` is already known
+    /// is not stored again: the result names the existing message.
+    func enqueue(_ requests: [MessageRequest], now: Date) async throws -> [EnqueueOutcome]
+
+    /// Leases up to `limit` queued messages that are ready at `now`, marking them `sending`.
+    func lease(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage]
+
+    /// Returns to the queue every message leased by `owner` (a previous run of this worker) and every
+    /// lease that expired. Attempts left `pending` become `ambiguous`. Returns how many were reclaimed.
+    func reclaim(owner: String?, now: Date) async throws -> Int
+
+    /// Records plans, rendered content and the start of an attempt (fenced). Returns, per send whose
+    /// lease still held, the attempt id to complete later.
+    func prepare(_ preparations: [Preparation], now: Date) async throws -> [String: Int64]
+
+    /// Records attempt results and the resulting state (fenced). Returns the ids whose fence held.
+    func complete(_ completions: [Completion], now: Date) async throws -> Set<String>
+
+    /// Gives leased messages back to the queue unsent (a worker stopping). Fenced.
+    func release(_ leases: [LeaseRef], now: Date, note: String) async throws
+
+    /// The status contract for one message.
+    func status(id: String) async throws -> MessageStatus?
+
+    /// How many messages are in each state.
+    func countByState() async throws -> [MessageState: Int]
+
+    /// The earliest time a queued message becomes ready, if any is queued.
+    func nextReadyAt() async throws -> Date?
+}
+
+/// What happened to one message of an enqueue.
+public enum EnqueueOutcome: Sendable, Hashable {
+    case created(id: String)
+    /// The idempotency key was known and the request was the same: the original message.
+    case duplicate(id: String)
+    /// The idempotency key was known for a different request: nothing stored.
+    case conflict(existingID: String)
+}
+
+/// A lease held on a message: the fence for every write about it.
+public struct LeaseRef: Sendable, Hashable {
+    public let messageID: String
+    public let token: String
+
+    public init(messageID: String, token: String) {
+        self.messageID = messageID
+        self.token = token
+    }
+}
+
+/// A message handed to a worker.
+public struct LeasedMessage: Sendable {
+    public let lease: LeaseRef
+    public let request: MessageRequest
+    public let createdAt: Date
+    /// Content rendered by an earlier lease whose send was interrupted: resent as it was.
+    public let previous: PreviousSend?
+
+    public struct PreviousSend: Sendable {
+        public let locale: String
+        public let tone: Tone
+        public let gateway: String?
+        public let content: RenderedContent
+    }
+
+    public init(lease: LeaseRef, request: MessageRequest, createdAt: Date, previous: PreviousSend?) {
+        self.lease = lease
+        self.request = request
+        self.createdAt = createdAt
+        self.previous = previous
+    }
+}
+
+/// What a worker decided for a leased message before sending.
+public enum Preparation: Sendable {
+    /// Record the plan and content and open an attempt.
+    case send(PlannedSend)
+    /// End the message without sending (no usable channel, render failure, expired).
+    case finish(lease: LeaseRef, state: MessageState, reason: String, decisions: [String])
+}
+
+public struct PlannedSend: Sendable {
+    public let lease: LeaseRef
+    public let locale: String
+    public let tone: Tone
+    public let content: RenderedContent
+    public let decisions: [String]
+    public let gateway: String
+    public let idempotencyKey: String
+
+    public init(lease: LeaseRef, locale: String, tone: Tone, content: RenderedContent, decisions: [String], gateway: String, idempotencyKey: String) {
+        self.lease = lease
+        self.locale = locale
+        self.tone = tone
+        self.content = content
+        self.decisions = decisions
+        self.gateway = gateway
+        self.idempotencyKey = idempotencyKey
+    }
+}
+
+/// The result of one attempt and the state it leads to.
+public struct Completion: Sendable {
+    public let lease: LeaseRef
+    public let attemptID: Int64
+    public let outcome: AttemptOutcome
+    public let httpStatus: Int?
+    public let providerID: String?
+    public let latencyMs: Int
+    public let error: String?
+    public let state: MessageState
+    public let reason: String?
+
+    public init(
+        lease: LeaseRef, attemptID: Int64, outcome: AttemptOutcome, httpStatus: Int?, providerID: String?, latencyMs: Int,
+        error: String?, state: MessageState, reason: String?
+    ) {
+        self.lease = lease
+        self.attemptID = attemptID
+        self.outcome = outcome
+        self.httpStatus = httpStatus
+        self.providerID = providerID
+        self.latencyMs = latencyMs
+        self.error = error
+        self.state = state
+        self.reason = reason
+    }
+}
+
+/// A store failure that is not the caller's input.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}

@@ -1,0 +1,79 @@
+import GRDB
+
+/// The SQLite schema, created and migrated on open. Times are Unix seconds (REAL) so comparisons are
+/// numeric and independent of formatting.
+enum SQLiteSchema {
+    static func migrator() -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE messages (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    idempotency_key TEXT UNIQUE,
+                    request_hash TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    case_ref TEXT,
+                    recipient_id TEXT,
+                    request TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    state_reason TEXT,
+                    channel TEXT,
+                    locale TEXT,
+                    tone TEXT,
+                    gateway TEXT,
+                    template_id TEXT,
+                    template_version TEXT,
+                    content_hash TEXT,
+                    content TEXT,
+                    sms_encoding TEXT,
+                    sms_segments INTEGER,
+                    ready_at REAL NOT NULL,
+                    expires_at REAL,
+                    lease_token TEXT,
+                    lease_owner TEXT,
+                    lease_expires_at REAL,
+                    attempt_count INTEGER NOT NULL DEFAULT 0,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL
+                );
+                CREATE INDEX messages_ready ON messages(ready_at) WHERE state = 'queued';
+                CREATE INDEX messages_leased ON messages(lease_expires_at) WHERE state = 'sending';
+                CREATE INDEX messages_case ON messages(case_ref);
+                CREATE TABLE decisions (
+                    message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+                    seq INTEGER NOT NULL,
+                    at REAL NOT NULL,
+                    text TEXT NOT NULL,
+                    PRIMARY KEY (message_id, seq)
+                );
+                CREATE TABLE attempts (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+                    started_at REAL NOT NULL,
+                    finished_at REAL,
+                    channel TEXT NOT NULL,
+                    gateway TEXT NOT NULL,
+                    idempotency_key TEXT NOT NULL,
+                    http_status INTEGER,
+                    provider_id TEXT,
+                    outcome TEXT NOT NULL,
+                    error TEXT,
+                    latency_ms INTEGER
+                );
+                CREATE INDEX attempts_message ON attempts(message_id);
+                CREATE INDEX attempts_provider ON attempts(gateway, provider_id);
+                CREATE TABLE receipts (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+                    at REAL NOT NULL,
+                    status TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    provider_id TEXT,
+                    raw TEXT
+                );
+                CREATE INDEX receipts_message ON receipts(message_id);
+                """)
+        }
+        return migrator
+    }
+}

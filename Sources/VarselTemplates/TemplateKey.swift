@@ -1,0 +1,48 @@
+import VarselCore
+
+/// Names one template variant: `reminder/nb/direct/sms`.
+public struct TemplateKey: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let kind: String
+    public let locale: String
+    public let tone: Tone
+    public let channel: Channel
+
+    public init(kind: String, locale: String, tone: Tone, channel: Channel) {
+        self.kind = kind
+        self.locale = locale
+        self.tone = tone
+        self.channel = channel
+    }
+
+    /// The template id of the status contract.
+    public var description: String { "\(kind)/\(locale)/\(tone.rawValue)/\(channel.rawValue)" }
+
+    public static func < (lhs: TemplateKey, rhs: TemplateKey) -> Bool { lhs.description < rhs.description }
+}
+
+/// The files a channel's variant is made of, each `<part>.mustache` in the variant's folder.
+public enum TemplatePartName {
+    public static func required(for channel: Channel) -> [String] {
+        switch channel {
+        case .sms: ["sms"]
+        case .email: ["email.subject", "email.text"]
+        case .letter: ["letter.html"]
+        }
+    }
+
+    public static func optional(for channel: Channel) -> [String] {
+        switch channel {
+        case .sms: []
+        case .email: ["email.html"]
+        case .letter: ["letter.text"]
+        }
+    }
+
+    /// Which channel a part belongs to (`email.subject` → email).
+    public static func channel(of part: String) -> Channel? {
+        Channel.allCases.first { (required(for: $0) + optional(for: $0)).contains(part) }
+    }
+
+    /// Parts rendered as HTML (escaped); the rest are plain text.
+    public static func isHTML(_ part: String) -> Bool { part.hasSuffix(".html") || part.hasSuffix("_html") }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Mustache
+import VarselCore
+
+extension TemplateSet {
+    /// Renders a planned message. Fails, naming the variable and template, when the template reads a
+    /// variable the message does not carry: a blank is never sent.
+    public func render(_ message: MessageRequest, messageID: String, plan: Plan) -> Result<RenderedContent, RenderFailure> {
+        let key = TemplateKey(kind: message.kind, locale: plan.locale, tone: plan.tone, channel: plan.channel)
+        guard let variant = variants[key], let scope = scopes[key.locale] else {
+            return .failure(RenderFailure(reason: "no template \(key)"))
+        }
+        let context = RenderContext.make(message: message, messageID: messageID, locale: key.locale, channel: key.channel)
+        let check = VariableCheck(partials: scope.nodes)
+        var missing: [MissingVariable] = []
+        for (name, part) in variant.parts.sorted(by: { $0.key < $1.key }) {
+            missing += check.missing(in: part.nodes, source: "\(key) (\(name))", context: context)
+        }
+        if let first = missing.first {
+            let names = Set(missing.map(\.name)).sorted().joined(separator: ", ")
+            let what = first.name.hasPrefix(">") || first.name.hasPrefix("<") ? "missing partial" : "missing variable"
+            return .failure(RenderFailure(reason: "\(what) \(first.name.trimmingCharacters(in: CharacterSet(charactersIn: "<> "))) in template \(first.source)"
+                + (missing.count > 1 ? " (all missing: \(names))" : "")))
+        }
+
+        func render(_ name: String) -> String? {
+            guard let part = variant.parts[name] else { return nil }
+            return part.template.render(context, library: part.isHTML ? scope.htmlLibrary : scope.textLibrary)
+        }
+        var subject: String?
+        var text: String
+        var html: String?
+        var sms: RenderedContent.SMSInfo?
+        switch key.channel {
+        case .sms:
+            text = SMSText.finalise(render("sms") ?? "")
+            let encoding = SMSEncoding(text: text)
+            sms = RenderedContent.SMSInfo(encoding: encoding.scheme, segments: encoding.segments)
+        case .email:
+            subject = (render("email.subject") ?? "").split(whereSeparator: \.isNewline).joined(separator: " ").trimmed
+            text = (render("email.text") ?? "").trimmed + "\n"
+            html = render("email.html")
+        case .letter:
+            html = render("letter.html")
+            text = render("letter.text").map { $0.trimmed + "\n" } ?? HTMLText.plainText(html ?? "") + "\n"
+        }
+        if text.trimmed.isEmpty || subject?.isEmpty == true {
+            return .failure(RenderFailure(reason: "template \(key) rendered an empty \(subject?.isEmpty == true ? "subject" : "text")"))
+        }
+        let hash = Digest.sha256([subject ?? "", text, html ?? ""])
+        return .success(RenderedContent(
+            templateID: key.description, templateVersion: variant.version, channel: key.channel, subject: subject,
+            text: text, html: html, sms: sms, contentHash: hash))
+    }
+}

@@ -1,0 +1,209 @@
+import ArgumentParser
+import Foundation
+import Logging
+import VarselDaemon
+
+@main
+struct Varsel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "varsel",
+        abstract: "Delivers payment reminders and collection notices by SMS, email and letter.",
+        subcommands: [
+            Serve.self, Demo.self, Enqueue.self, Status.self, GatewaySim.self, Bench.self, ConfigCommand.self, TemplatesCommand.self,
+        ])
+}
+
+/// Options shared by commands that read the configuration.
+struct ConfigOption: ParsableArguments {
+    @Option(name: .long, help: "Configuration file (YAML).")
+    var config: String = "/etc/varsel/varsel.yaml"
+
+    func load() throws -> VarselConfig {
+        do {
+            return try ConfigLoader.load(path: config)
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+}
+
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+enum CLILogging {
+    static func bootstrap(level: Logger.Level) {
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: level) }
+    }
+
+    static func level(_ name: String?) -> Logger.Level {
+        name.flatMap(Logger.Level.init(rawValue:)) ?? ProcessInfo.processInfo.environment["VARSEL_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+    }
+}
+
+/// Where the shipped templates are when no configuration names them.
+enum ShippedTemplates {
+    static func locate(_ explicit: String?) throws -> String {
+        if let explicit { return explicit }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let candidates = [
+            "templates", executable.appendingPathComponent("../share/varsel/templates").standardizedFileURL.path,
+            "/usr/share/varsel/templates", "/etc/varsel/templates",
+        ]
+        for candidate in candidates {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), isDirectory.boolValue {
+                return URL(fileURLWithPath: candidate).standardizedFileURL.path
+            }
+        }
+        throw CLIError("cannot find the template directory (looked in \(candidates.joined(separator: ", "))); pass --templates DIR")
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the dispatcher until SIGTERM.")
+    @OptionGroup var options: ConfigOption
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String?
+
+    func run() async throws {
+        CLILogging.bootstrap(level: CLILogging.level(logLevel))
+        let config = try options.load()
+        do {
+            try await Daemon.serve(config: config, logger: Logger(label: "varsel"))
+        } catch {
+            throw CLIError("cannot start: \(error)")
+        }
+    }
+}
+
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Send a realistic mix of reminders through a loopback sandbox gateway, on a temporary SQLite store.")
+    @Option(help: "Template directory (default: ./templates, then the installed set).") var templates: String?
+
+    func run() async throws {
+        CLILogging.bootstrap(level: CLILogging.level(nil) == .info ? .warning : CLILogging.level(nil))
+        let directory = try ShippedTemplates.locate(templates)
+        let ok = try await VarselDaemon.Demo.run(templatesDirectory: directory, print: { Swift.print($0) }, logger: Logger(label: "varsel"))
+        if !ok { throw ExitCode.failure }
+    }
+}
+
+struct Enqueue: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Enqueue one JSON message or NDJSON (one message per line) from FILE or - (stdin).",
+        discussion: "Prints one JSON object per input line: {\"line\":1,\"id\":…,\"state\":\"queued\"} or {\"line\":2,\"error\":…}. Exit status 0 only when every line was accepted.")
+    @OptionGroup var options: ConfigOption
+    @Argument(help: "A file, or - for standard input.") var file: String
+
+    func run() async throws {
+        CLILogging.bootstrap(level: .warning)
+        let config = try options.load()
+        let data: Data
+        if file == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            guard let contents = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
+            data = contents
+        }
+        let results = try await CommandActions.enqueue(data, config: config)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        for result in results { print(String(decoding: try encoder.encode(result), as: UTF8.self)) }
+        if !results.allSatisfy(\.accepted) { throw ExitCode.failure }
+    }
+}
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show what happened to a message.")
+    @OptionGroup var options: ConfigOption
+    @Argument(help: "The message id.") var id: String
+    @Flag(help: "Print the status contract as JSON.") var json = false
+
+    func run() async throws {
+        CLILogging.bootstrap(level: .warning)
+        let config = try options.load()
+        guard let text = try await CommandActions.status(id: id, json: json, config: config) else {
+            throw CLIError("no message with id \(id)")
+        }
+        print(text)
+    }
+}
+
+struct GatewaySim: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway-sim",
+        abstract: "Run a loopback sandbox gateway that accepts the http-json shapes (POST /sms, /email, /letter) and logs what it gets.")
+    @Option(help: "Loopback address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port (0 picks a free one).") var port = 8490
+    @Option(help: "Delay before each answer, in milliseconds.") var delayMs = 0
+    @Option(help: "HTTP status to answer valid requests with.") var status = 202
+
+    func run() async throws {
+        guard host == "localhost" || host == "::1" || host.hasPrefix("127.") else {
+            throw CLIError("--host must be a loopback address (127.0.0.1, ::1 or localhost): the sandbox is never exposed")
+        }
+        guard (100...599).contains(status) else { throw CLIError("--status must be an HTTP status from 100 to 599") }
+        let sandbox = SandboxGateway(
+            host: host, port: port, behaviour: .init(delay: .milliseconds(delayMs), status: status), log: { print($0) })
+        let bound = try await sandbox.start()
+        print("sandbox gateway listening on http://\(host):\(bound) (POST /sms, /email, /letter); Ctrl-C stops it")
+        await Signals.waitForTermination()
+        await sandbox.stop()
+    }
+}
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure end-to-end throughput against a loopback gateway next to a plain libcurl loop (use a release build).")
+    @Option(help: "Messages per measurement.") var messages = 3000
+    @Option(help: "Sends in flight.") var inFlight = 128
+    @Option(help: "Template directory.") var templates: String?
+
+    func run() async throws {
+        CLILogging.bootstrap(level: .error)
+        #if DEBUG
+        print("note: this is a debug build; run `swift build -c release` and `.build/release/varsel bench` for figures")
+        #endif
+        let directory = try ShippedTemplates.locate(templates)
+        let figures = try await VarselDaemon.Bench.run(
+            messages: messages, maxInFlight: inFlight, templatesDirectory: directory, logger: Logger(label: "varsel"))
+        print(VarselDaemon.Bench.table(figures))
+    }
+}
+
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "config", abstract: "Configuration tools.", subcommands: [Check.self])
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Validate a configuration file and print the effective values, secrets redacted.")
+        @OptionGroup var options: ConfigOption
+
+        func run() async throws {
+            let config = try options.load()
+            print(EffectiveConfig.describe(config))
+        }
+    }
+}
+
+struct TemplatesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "templates", abstract: "Template tools.", subcommands: [Check.self])
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Parse every template; print file:line:column: message for each problem.")
+        @Option(help: "Template directory (default: templates.dir of --config, else ./templates).") var dir: String?
+        @Option(help: "Configuration file.") var config: String?
+
+        func run() async throws {
+            let directory = try dir ?? config.map { try ConfigLoader.load(path: $0).templates.directory } ?? ShippedTemplates.locate(nil)
+            let result = CommandActions.checkTemplates(directory)
+            guard result.problems.isEmpty else {
+                for problem in result.problems { FileHandle.standardError.write(Data("\(directory)/\(problem)\n".utf8)) }
+                throw ExitCode.failure
+            }
+            print("\(directory): \(result.variants) template variants, no errors")
+        }
+    }
+}
+

@@ -1,0 +1,572 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Testing
+@testable import VarselHTTP
+
+// Hummingbird re-exports HTTPTypes' HTTPRequest and HTTPResponse; name ours explicitly.
+private typealias ClientRequest = VarselHTTP.HTTPRequest
+private typealias ClientResponse = VarselHTTP.HTTPResponse
+
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct CurlHTTPClientTests {
+    // MARK: - Round trip
+
+    @Test func postSendsBodyAndHeadersAndReturnsStatusBodyAndHeaders() async throws {
+        let router = Router()
+        router.post("/echo") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            var headers = HTTPFields()
+            headers[HTTPField.Name("X-Echo-Method")!] = request.method.rawValue
+            headers[HTTPField.Name("X-Echo-Token")!] = request.headers[HTTPField.Name("X-Token")!] ?? "<none>"
+            headers[HTTPField.Name("X-Echo-Content-Type")!] = request.headers[.contentType] ?? "<none>"
+            headers[HTTPField.Name("X-Echo-Expect")!] = request.headers[.expect] ?? "<none>"
+            headers[HTTPField.Name("X-Echo-Empty")!] = request.headers[HTTPField.Name("X-Empty")!] ?? "<none>"
+            headers[HTTPField.Name("X-Echo-Query")!] = request.uri.query ?? "<none>"
+            headers[.contentType] = "application/octet-stream"
+            return Response(status: .created, headers: headers, body: .init(byteBuffer: body))
+        }
+        // Binary, non-UTF-8, with NUL bytes, larger than one socket read.
+        let body: [UInt8] = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) } + [0, 0, 0xFF]
+
+        try await withServer(router) { port in
+            let client = CurlHTTPClient()
+            defer { client.shutdown() }
+            let response = try await client.execute(ClientRequest(
+                method: "POST",
+                url: "http://127.0.0.1:\(port)/echo?a=1&b=two",
+                headers: [
+                    HTTPHeader("Content-Type", "application/json; charset=utf-8"),
+                    HTTPHeader("X-Token", "  spaced  value  "),
+                    HTTPHeader("X-Empty", ""),
+                ],
+                body: body,
+                poolKey: "echo"))
+
+            #expect(response.status == 201)
+            #expect(response.body == body)
+            #expect(response.header(named: "x-echo-method") == "POST")
+            #expect(response.header(named: "X-ECHO-TOKEN") == "spaced  value")
+            #expect(response.header(named: "X-Echo-Content-Type") == "application/json; charset=utf-8")
+            #expect(response.header(named: "X-Echo-Expect") == "<none>")
+            #expect(response.header(named: "X-Echo-Empty") == "")
+            #expect(response.header(named: "X-Echo-Query") == "a=1&b=two")
+            #expect(response.header(named: "content-length") == String(body.count))
+            #expect(response.headers(named: "content-type") == ["application/octet-stream"])
+            #expect(response.header(named: "X-Not-There") == nil)
+            #expect(response.totalTime > .zero)
+        }
+    }
+
+    @Test func getAndOtherMethodsWithoutBody() async throws {
+        let router = Router()
+        router.on("/method", method: .get) { request, _ in try await Self.describe(request) }
+        router.on("/method", method: .delete) { request, _ in try await Self.describe(request) }
+        router.on("/method", method: .put) { request, _ in try await Self.describe(request) }
+
+        try await withServer(router) { port in
+            let client = CurlHTTPClient()
+            defer { client.shutdown() }
+            let url = "http://127.0.0.1:\(port)/method"
+            let get = try await client.execute(ClientRequest(method: "GET", url: url))
+            #expect(get.bodyText == "GET 0 <none>")
+            let delete = try await client.execute(ClientRequest(method: "DELETE", url: url))
+            #expect(delete.bodyText == "DELETE 0 <none>")
+            let put = try await client.execute(ClientRequest(
+                method: "PUT", url: url, headers: [HTTPHeader("Content-Type", "text/plain")], body: Array("hi".utf8)))
+            #expect(put.bodyText == "PUT 2 text/plain")
+            // A non-2xx status is a response, not an error.
+            let missing = try await client.execute(ClientRequest(method: "GET", url: "http://127.0.0.1:\(port)/nope"))
+            #expect(missing.status == 404)
+        }
+    }
+
+    @Test func basicAuthHeaderArrives() async throws {
+        let router = Router()
+        router.get("/auth") { request, _ in request.headers[.authorization] ?? "<none>" }
+
+        try await withServer(router) { port in
+            let client = CurlHTTPClient()
+            defer { client.shutdown() }
+            let response = try await client.execute(ClientRequest(
+                method: "GET", url: "http://127.0.0.1:\(port)/auth",
+                basicAuth: HTTPBasicAuth(user: "AC123", password: "s3cr:et")))
+            let expected = "Basic " + Data("AC123:s3cr:et".utf8).base64EncodedString()
+            #expect(response.status == 200)
+            #expect(response.bodyText == expected)
+        }
+    }
+
+    @Test func sequentialRequestsReuseOneConnection() async throws {
+        let peers = NSLockedValue<[Int]>([])
+        let router = Router(context: PeerContext.self)
+        router.get("/peer") { _, context -> String in
+            peers.withLock { $0.append(context.peerPort ?? -1) }
+            return "ok"
+        }
+
+        try await withServer(router) { port in
+            let client = CurlHTTPClient()
+            defer { client.shutdown() }
+            for _ in 0..<10 {
+                let response = try await client.execute(ClientRequest(
+                    method: "GET", url: "http://127.0.0.1:\(port)/peer", poolKey: "reuse"))
+                #expect(response.status == 200)
+            }
+        }
+        let seen = peers.withLock { $0 }
+        #expect(seen.count == 10)
+        #expect(Set(seen).count == 1)
+    }
+
+    // MARK: - Concurrency
+
+    @Test func twoHundredConcurrentRequestsAllCompleteAndOverlap() async throws {
+        let gauge = ConcurrencyGauge()
+        let router = Self.slowRouter(gauge: gauge, delay: .milliseconds(50))
+
+        try await withServer(router) { port in
+            let client = CurlHTTPClient()
+            defer { client.shutdown() }
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<200 {
+                    group.addTask {
+                        try await client.execute(ClientRequest(
+                            method: "POST", url: "http://127.0.0.1:\(port)/slow",
+                            body: Array("request \(index)".utf8), poolKey: "gateway")).status
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.count == 200)
+            #expect(statuses.allSatisfy { $0 == 200 })
+            #expect(gauge.total == 200)
+            #expect(gauge.maximum > 1)
+        }
+    }
+
+    @Test func maxConnectionsPerPoolCapsConcurrencyPerPool() async throws {
+        let gauge = ConcurrencyGauge()
+        let router = Self.slowRouter(gauge: gauge, delay: .milliseconds(50))
+
+        try await withServer(router) { port in
+            let client = CurlHTTPClient(configuration: .init(maxConnectionsPerPool: 2))
+            defer { client.shutdown() }
+            try await Self.fire(12, pools: ["only"], client: client, port: port)
+            #expect(gauge.total == 12)
+            #expect(gauge.maximum == 2)
+
+            // Two pools each get their own two slots.
+            gauge.reset()
+            try await Self.fire(12, pools: ["a", "b"], client: client, port: port)
+            #expect(gauge.total == 12)
+            #expect(gauge.maximum > 2)
+            #expect(gauge.maximum <= 4)
+        }
+    }
+
+    @Test func maxInFlightCapsConcurrencyOverAllPools() async throws {
+        let gauge = ConcurrencyGauge()
+        let router = Self.slowRouter(gauge: gauge, delay: .milliseconds(50))
+
+        try await withServer(router) { port in
+            let client = CurlHTTPClient(configuration: .init(maxInFlight: 3, maxConnectionsPerPool: 2))
+            defer { client.shutdown() }
+            try await Self.fire(12, pools: ["a", "b", "c"], client: client, port: port)
+            #expect(gauge.total == 12)
+            #expect(gauge.maximum == 3)
+        }
+    }
+
+    @Test func timeoutDoesNotCountTimeQueuedInTheClient() async throws {
+        let gauge = ConcurrencyGauge()
+        let router = Self.slowRouter(gauge: gauge, delay: .milliseconds(250))
+
+        try await withServer(router) { port in
+            // One at a time: the sixth request waits about 1.25 s in the queue, longer than its
+            // 1 s timeout, but its own transfer takes only 0.25 s.
+            let client = CurlHTTPClient(configuration: .init(maxConnectionsPerPool: 1))
+            defer { client.shutdown() }
+            try await Self.fire(6, pools: ["serial"], client: client, port: port, timeoutMilliseconds: 1_000)
+            #expect(gauge.maximum == 1)
+            #expect(gauge.total == 6)
+        }
+    }
+
+    // MARK: - Failures
+
+    @Test func connectionRefusedIsCouldNotConnectAndNotSent() async throws {
+        let port = try closedPort()
+        let client = CurlHTTPClient()
+        defer { client.shutdown() }
+        let error = await #expect(throws: HTTPClientError.self) {
+            try await client.execute(ClientRequest(
+                method: "POST", url: "http://127.0.0.1:\(port)/x",
+                headers: [HTTPHeader("Authorization", "Bearer SECRET-TOKEN")],
+                body: Array("SECRET-BODY".utf8),
+                basicAuth: HTTPBasicAuth(user: "SECRET-USER", password: "SECRET-PASSWORD")))
+        }
+        #expect(error?.code == .couldNotConnect)
+        #expect(error?.requestMayHaveReachedServer == false)
+        #expect(error?.curlCode == 7)
+        #expect(error?.curlMessage.isEmpty == false)
+        let text = error.map { "\($0) \(String(reflecting: $0))" } ?? ""
+        #expect(!text.contains("SECRET"))
+    }
+
+    @Test func slowServerTimesOutAfterTheRequestWasSent() async throws {
+        let gauge = ConcurrencyGauge()
+        let router = Self.slowRouter(gauge: gauge, delay: .seconds(5))
+
+        try await withServer(router) { port in
+            let client = CurlHTTPClient()
+            defer { client.shutdown() }
+            let started = ContinuousClock.now
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.execute(ClientRequest(
+                    method: "POST", url: "http://127.0.0.1:\(port)/slow",
+                    body: Array("{}".utf8), timeoutMilliseconds: 300))
+            }
+            let elapsed = ContinuousClock.now - started
+            #expect(error?.code == .timedOut)
+            #expect(error?.curlCode == 28)
+            #expect(error?.requestMayHaveReachedServer == true)
+            #expect(elapsed >= .milliseconds(250))
+            #expect(elapsed < .seconds(3))
+        }
+    }
+
+    @Test func oversizedResponseIsRejected() async throws {
+        let router = Router()
+        router.get("/big") { _, _ in String(repeating: "x", count: 10_000) }
+
+        try await withServer(router) { port in
+            let client = CurlHTTPClient(configuration: .init(maxResponseBodyBytes: 1_000))
+            defer { client.shutdown() }
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.execute(ClientRequest(method: "GET", url: "http://127.0.0.1:\(port)/big"))
+            }
+            #expect(error?.code == .responseTooLarge)
+            #expect(error?.requestMayHaveReachedServer == true)
+        }
+    }
+
+    @Test func malformedRequestsAreRejectedBeforeSending() async throws {
+        let client = CurlHTTPClient()
+        defer { client.shutdown() }
+        let injected = await #expect(throws: HTTPClientError.self) {
+            try await client.execute(ClientRequest(
+                method: "POST", url: "http://127.0.0.1:1/",
+                headers: [HTTPHeader("X-A", "b\r\nX-Injected: yes")]))
+        }
+        #expect(injected?.code == .invalidRequest)
+        #expect(injected?.requestMayHaveReachedServer == false)
+
+        let badMethod = await #expect(throws: HTTPClientError.self) {
+            try await client.execute(ClientRequest(method: "GET /x HTTP/1.1", url: "http://127.0.0.1:1/"))
+        }
+        #expect(badMethod?.code == .invalidRequest)
+
+        let badScheme = await #expect(throws: HTTPClientError.self) {
+            try await client.execute(ClientRequest(method: "GET", url: "file:///etc/passwd"))
+        }
+        #expect(badScheme?.code == .invalidURL)
+        #expect(badScheme?.requestMayHaveReachedServer == false)
+    }
+
+    @Test func descriptionsRedactSecrets() {
+        let request = ClientRequest(
+            method: "POST", url: "https://api.example.com/send?token=SECRET-Q",
+            headers: [HTTPHeader("Authorization", "SECRET-H")], body: Array("SECRET-B".utf8),
+            basicAuth: HTTPBasicAuth(user: "SECRET-U", password: "SECRET-P"), poolKey: "twilio")
+        let texts = [
+            "\(request)", String(reflecting: request), "\(request.headers)",
+            "\(request.basicAuth!)", String(reflecting: request.basicAuth!),
+        ]
+        for text in texts {
+            #expect(!text.contains("SECRET"), "\(text)")
+        }
+    }
+
+    @Test func headerCollectorKeepsOnlyTheFinalResponsesFields() {
+        let lines = [
+            "HTTP/1.1 100 Continue\r\n", "\r\n",
+            "HTTP/1.1 103 Early Hints\r\n", "Link: </style.css>\r\n", "\r\n",
+            "HTTP/1.1 200 OK\r\n",
+            "Content-Type:  text/plain \r\n",
+            "X-Folded: one\r\n", "\t two\r\n",
+            "X-Empty:\r\n",
+            "Set-Cookie: a=1\r\n", "set-cookie: b=2\r\n",
+            "\r\n",
+        ]
+        var collector = ResponseHeaderCollector()
+        var statusLines = 0
+        for line in lines where Array(line.utf8).withUnsafeBytes({ collector.consume($0) }) {
+            statusLines += 1
+        }
+        #expect(statusLines == 3)
+        #expect(collector.headers == [
+            HTTPHeader("Content-Type", "text/plain"),
+            HTTPHeader("X-Folded", "one two"),
+            HTTPHeader("X-Empty", ""),
+            HTTPHeader("Set-Cookie", "a=1"),
+            HTTPHeader("set-cookie", "b=2"),
+        ])
+        let response = ClientResponse(status: 200, headers: collector.headers)
+        #expect(response.header(named: "link") == nil)
+        #expect(response.headers(named: "SET-COOKIE") == ["a=1", "b=2"])
+    }
+
+    // MARK: - Shutdown and cancellation
+
+    @Test func shutdownFailsRunningAndQueuedRequestsAndReturns() async throws {
+        let gauge = ConcurrencyGauge()
+        let router = Self.slowRouter(gauge: gauge, delay: .seconds(10))
+
+        try await withServer(router) { port in
+            let client = CurlHTTPClient(configuration: .init(maxConnectionsPerPool: 1))
+            let tasks = (0..<3).map { _ in
+                Task {
+                    try await client.execute(ClientRequest(
+                        method: "POST", url: "http://127.0.0.1:\(port)/slow", poolKey: "one"))
+                }
+            }
+            // Wait until the first request is in the server's handler.
+            try await waitUntil { gauge.current == 1 }
+
+            let started = ContinuousClock.now
+            client.shutdown()
+            #expect(ContinuousClock.now - started < .seconds(2))
+
+            var errors: [HTTPClientError] = []
+            for task in tasks {
+                do {
+                    _ = try await task.value
+                    Issue.record("a request succeeded after shutdown")
+                } catch let error as HTTPClientError {
+                    errors.append(error)
+                } catch {
+                    Issue.record("unexpected error \(error)")
+                }
+            }
+            #expect(errors.count == 3)
+            #expect(errors.allSatisfy { $0.code == .shutDown })
+            // One was running with its request written; two were still queued.
+            #expect(errors.filter(\.requestMayHaveReachedServer).count == 1)
+            #expect(gauge.total == 1)
+
+            // Idempotent, and later calls fail at once.
+            client.shutdown()
+            let late = await #expect(throws: HTTPClientError.self) {
+                try await client.execute(ClientRequest(method: "GET", url: "http://127.0.0.1:\(port)/slow"))
+            }
+            #expect(late?.code == .shutDown)
+            #expect(late?.requestMayHaveReachedServer == false)
+        }
+    }
+
+    @Test func cancellingTheTaskAbandonsRunningAndQueuedRequests() async throws {
+        let gauge = ConcurrencyGauge()
+        let router = Self.slowRouter(gauge: gauge, delay: .seconds(10))
+
+        try await withServer(router) { port in
+            let client = CurlHTTPClient(configuration: .init(maxConnectionsPerPool: 1))
+            defer { client.shutdown() }
+            let request = ClientRequest(method: "POST", url: "http://127.0.0.1:\(port)/slow", poolKey: "one")
+            let running = Task { try await client.execute(request) }
+            try await waitUntil { gauge.current == 1 }
+            let queued = Task { try await client.execute(request) }
+            try await Task.sleep(for: .milliseconds(50))
+
+            let started = ContinuousClock.now
+            queued.cancel()
+            running.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await queued.value }
+            await #expect(throws: CancellationError.self) { _ = try await running.value }
+            #expect(ContinuousClock.now - started < .seconds(2))
+
+            // The pool slot was released: a new request to another route goes through.
+            let fast = try await client.execute(ClientRequest(
+                method: "GET", url: "http://127.0.0.1:\(port)/fast", poolKey: "one"))
+            #expect(fast.status == 200)
+            #expect(gauge.total == 1)
+        }
+    }
+
+    // MARK: - Helpers
+
+    private static func describe(_ request: Request) async throws -> String {
+        let body = try await request.body.collect(upTo: 1 << 20)
+        let contentType = request.headers[.contentType] ?? "<none>"
+        return "\(request.method.rawValue) \(body.readableBytes) \(contentType)"
+    }
+
+    /// `POST /slow` sleeps `delay` while counted by `gauge`; `GET /fast` answers at once.
+    private static func slowRouter(gauge: ConcurrencyGauge, delay: Duration) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.post("/slow") { request, _ -> String in
+            _ = try await request.body.collect(upTo: 1 << 20)
+            gauge.enter()
+            defer { gauge.leave() }
+            try await Task.sleep(for: delay)
+            return "ok"
+        }
+        router.get("/fast") { _, _ in "fast" }
+        return router
+    }
+
+    /// Sends `count` requests to `/slow` at once, spread over `pools`, and expects 200 for all.
+    private static func fire(
+        _ count: Int, pools: [String], client: CurlHTTPClient, port: Int, timeoutMilliseconds: Int = 30_000
+    ) async throws {
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<count {
+                group.addTask {
+                    try await client.execute(ClientRequest(
+                        method: "POST", url: "http://127.0.0.1:\(port)/slow",
+                        timeoutMilliseconds: timeoutMilliseconds, poolKey: pools[index % pools.count])).status
+                }
+            }
+            for try await status in group {
+                #expect(status == 200)
+            }
+        }
+    }
+}
+
+/// Counts requests inside a handler: how many now, the most at once, and how many in all.
+/// (An NSLock rather than a Mutex: ThreadSanitizer cannot see the Mutex's futex on Linux.)
+private final class ConcurrencyGauge: Sendable {
+    private struct State {
+        var current = 0
+        var maximum = 0
+        var total = 0
+    }
+
+    private let state = NSLockedValue(State())
+
+    var current: Int { state.withLock { $0.current } }
+    var maximum: Int { state.withLock { $0.maximum } }
+    var total: Int { state.withLock { $0.total } }
+
+    func enter() {
+        state.withLock { state in
+            state.current += 1
+            state.total += 1
+            state.maximum = max(state.maximum, state.current)
+        }
+    }
+
+    func leave() {
+        state.withLock { $0.current -= 1 }
+    }
+
+    func reset() {
+        state.withLock { $0 = State() }
+    }
+}
+
+/// A request context that remembers the client's source port.
+private struct PeerContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let peerPort: Int?
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        peerPort = source.channel.remoteAddress?.port
+    }
+}
+
+/// A value guarded by an NSLock.
+private final class NSLockedValue<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) {
+        self.value = value
+    }
+
+    func withLock<T>(_ body: (inout Value) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&value)
+    }
+}
+
+private struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Runs a Hummingbird server for `router` on 127.0.0.1 (ephemeral port) around `body`,
+/// then stops it. Fails if the server does not start within 10 seconds.
+private func withServer<Context: RequestContext, T: Sendable>(
+    _ router: Router<Context>,
+    _ body: (Int) async throws -> T
+) async throws -> T where Context.Source == ApplicationRequestContextSource {
+    let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+    var logger = Logger(label: "VarselHTTPTests.server")
+    logger.logLevel = .critical
+    let app = Application(
+        router: router,
+        configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        onServerRunning: { channel in
+            if let port = channel.localAddress?.port {
+                portContinuation.yield(port)
+            }
+            portContinuation.finish()
+        },
+        logger: logger)
+
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask {
+            defer { portContinuation.finish() }
+            try await app.run()
+        }
+        group.addTask {
+            try await Task.sleep(for: .seconds(10))
+            portContinuation.finish()
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else {
+            group.cancelAll()
+            throw TestFailure(description: "the test server did not start")
+        }
+        defer { group.cancelAll() }
+        return try await body(port)
+    }
+}
+
+/// Polls `condition` every 10 ms for at most 5 seconds.
+private func waitUntil(_ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(5)
+    while !condition() {
+        guard ContinuousClock.now < deadline else {
+            throw TestFailure(description: "condition not met within 5 seconds")
+        }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+/// A loopback port with nothing listening: bound to find a free one, then closed.
+private func closedPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestFailure(description: "socket() failed") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddrPointer in
+            bind(fd, sockaddrPointer, length) == 0 && getsockname(fd, sockaddrPointer, &length) == 0
+        }
+    }
+    guard bound else { throw TestFailure(description: "bind() failed") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
