@@ -90,7 +90,11 @@ let package = Package(
         // Shared by the test targets: fixtures, temporary files, child processes.
         .target(
             name: "VarselTestSupport",
-            dependencies: ["VarselCore", "VarselDaemon"],
+            dependencies: [
+                "VarselCore", "VarselDaemon",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/VarselTestSupport",
             swiftSettings: strict
         ),
@@ -100,11 +104,25 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "VarselHTTPTests",
+            dependencies: [
+                "VarselHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "VarselTemplatesTests",
+            dependencies: ["VarselCore", "VarselTemplates", "VarselTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "VarselIntegrationTests",
             dependencies: [
                 "VarselCore", "VarselHTTP", "VarselTemplates", "VarselStore", "VarselGateways",
                 "VarselDaemon", "VarselTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

@@ -114,8 +114,6 @@ public final class SandboxGateway: Sendable {
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         let current = behaviour.withLock { $0 }
-        if current.delay > .zero { try await Task.sleep(for: current.delay) }
-
         guard let key = headers["idempotency-key"], !key.isEmpty else {
             return Self.json(400, ["error": "missing Idempotency-Key header"])
         }
@@ -123,17 +121,22 @@ public final class SandboxGateway: Sendable {
             log?("sandbox: rejected \(channel) request: \(problem)")
             return Self.json(400, ["error": problem])
         }
+        // Recorded on arrival, before any delay: what reached the gateway is what counts.
         let (providerID, repeated) = state.withLock { state -> (String, Bool) in
-            if let known = state.idsByKey[key] { return (known, true) }
-            state.counter += 1
-            let id = "sim-\(channel)-\(state.counter)"
-            state.idsByKey[key] = id
-            return (id, false)
-        }
-        state.withLock {
-            $0.received.append(Received(channel: channel, headers: headers, body: body, providerID: providerID, repeatedKey: repeated))
+            let known = state.idsByKey[key]
+            let id: String
+            if let known {
+                id = known
+            } else {
+                state.counter += 1
+                id = "sim-\(channel)-\(state.counter)"
+                state.idsByKey[key] = id
+            }
+            state.received.append(Received(channel: channel, headers: headers, body: body, providerID: id, repeatedKey: known != nil))
+            return (id, known != nil)
         }
         log?(Self.describe(channel: channel, body: body, providerID: providerID, key: key, repeated: repeated))
+        if current.delay > .zero { try await Task.sleep(for: current.delay) }
         guard (200...299).contains(current.status) else {
             return Self.json(current.status, ["error": "sandbox configured to answer \(current.status)"])
         }

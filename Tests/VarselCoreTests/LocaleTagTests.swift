@@ -1,0 +1,87 @@
+import Testing
+@testable import VarselCore
+
+/// BCP 47 tags: normalised spelling, well-formedness and the template fallback chain.
+@Suite("Locale tags")
+struct LocaleTagTests {
+    @Test(
+        "tags are normalised: language lower case, script title case, region upper case, '-' as separator",
+        arguments: [
+            ("nb_no", "nb-NO"),
+            ("NB-no", "nb-NO"),
+            ("NB", "nb"),
+            ("nb-NO", "nb-NO"),
+            ("ZH-hant-tw", "zh-Hant-TW"),
+            ("zh_HANT", "zh-Hant"),
+            ("sv_se", "sv-SE"),
+            ("es-419", "es-419"),
+        ])
+    func normalise(input: String, expected: String) {
+        #expect(LocaleTag.normalise(input) == expected)
+    }
+
+    @Test(
+        "language and region subtags are read from any spelling",
+        arguments: [
+            ("nb_no", "nb", "NO" as String?),
+            ("zh-Hant-TW", "zh", "TW"),
+            ("FI", "fi", nil),
+            ("en-GB", "en", "GB"),
+        ])
+    func languageAndRegion(tag: String, language: String, region: String?) {
+        #expect(LocaleTag.language(of: tag) == language)
+        #expect(LocaleTag.region(of: tag) == region)
+    }
+
+    @Test("the chain goes from the full tag to the language, then the default")
+    func chainWithoutAliases() {
+        #expect(LocaleTag.chain(for: "nb-NO", defaultLocale: "en", aliases: [:]) == ["nb-NO", "nb", "en"])
+    }
+
+    @Test("the chain is built from the normalised tag")
+    func chainNormalises() {
+        #expect(LocaleTag.chain(for: "nb_no", defaultLocale: "EN", aliases: [:]) == ["nb-NO", "nb", "en"])
+    }
+
+    @Test("an alias is tried after the tag's own language and before the default")
+    func chainWithAlias() {
+        #expect(LocaleTag.chain(for: "no-NO", defaultLocale: "en", aliases: ["no": "nb"]) == ["no-NO", "no", "nb", "en"])
+    }
+
+    @Test("an alias of another language does not enter the chain")
+    func unrelatedAliasIgnored() {
+        #expect(LocaleTag.chain(for: "sv-SE", defaultLocale: "en", aliases: ["no": "nb"]) == ["sv-SE", "sv", "en"])
+    }
+
+    @Test("without a tag the chain is just the default")
+    func chainForNil() {
+        #expect(LocaleTag.chain(for: nil, defaultLocale: "en", aliases: ["no": "nb"]) == ["en"])
+    }
+
+    @Test("the default appears once even when the tag already reaches it")
+    func chainHasNoDuplicates() {
+        #expect(LocaleTag.chain(for: "en-GB", defaultLocale: "en", aliases: [:]) == ["en-GB", "en"])
+        #expect(LocaleTag.chain(for: "en", defaultLocale: "en", aliases: [:]) == ["en"])
+    }
+
+    @Test("a script subtag gives one more step in the chain")
+    func chainWithScript() {
+        #expect(
+            LocaleTag.chain(for: "zh-Hant-TW", defaultLocale: "en", aliases: [:])
+                == ["zh-Hant-TW", "zh-Hant", "zh", "en"])
+    }
+
+    @Test(
+        "well-formed tags are recognised",
+        arguments: ["nb", "nb-NO", "nb_NO", "zh-Hant-TW", "es-419", "fil", "de-CH-1901"])
+    func wellFormed(tag: String) {
+        #expect(LocaleTag.isWellFormed(tag))
+    }
+
+    @Test(
+        "malformed tags are refused",
+        arguments: ["", "n", "norsk", "nb-", "-NO", "nb--NO", "nb NO", "nb-N", "1b", "nb-NO-abcdefghi", "bø", "nb.NO"])
+    func malformed(tag: String) {
+        #expect(!LocaleTag.isWellFormed(tag))
+    }
+}

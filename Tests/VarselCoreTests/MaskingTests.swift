@@ -1,0 +1,46 @@
+import Testing
+@testable import VarselCore
+
+/// Personal data is masked before it reaches a log line or an error message.
+@Suite("Masking")
+struct MaskingTests {
+    @Test("a phone number keeps its + and calling code and the last two digits")
+    func phone() {
+        #expect(Masking.phone("+4791234567") == "+47******67")
+    }
+
+    @Test("a phone number without + keeps two leading digits")
+    func phoneWithoutPlus() {
+        #expect(Masking.phone("4791234567") == "47******67")
+    }
+
+    @Test("the masked phone number hides the middle digits and keeps the length")
+    func phoneHidesMiddle() {
+        let masked = Masking.phone("+4791234567")
+        #expect(masked.count == 11)
+        #expect(!masked.contains("912345"))
+    }
+
+    @Test("a very short phone text is masked entirely", arguments: ["", "+47", "12345"])
+    func shortPhone(text: String) {
+        #expect(Masking.phone(text) == String(repeating: "*", count: text.count))
+    }
+
+    @Test("an email address keeps its first letter and its domain")
+    func email() {
+        #expect(Masking.email("kari@example.no") == "k***@example.no")
+        #expect(Masking.email("kari.nordmann+faktura@post.example.no") == "k***@post.example.no")
+    }
+
+    @Test("an email text without a local part or an @ is masked entirely", arguments: ["@example.no", "kari.example.no", ""])
+    func emailWithoutLocalPart(text: String) {
+        #expect(Masking.email(text) == "***")
+    }
+
+    @Test("a postal address shows only its country")
+    func address() {
+        let address = PostalAddress(lines: ["Storgata 1"], postalCode: "0155", city: "Oslo", country: "NO")
+        #expect(Masking.address(address) == "[address in NO]")
+        #expect(Masking.address(PostalAddress(lines: ["Storgata 1"], postalCode: nil, city: nil, country: nil)) == "[address]")
+    }
+}

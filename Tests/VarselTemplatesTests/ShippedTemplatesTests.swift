@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+import VarselCore
+import VarselTemplates
+import VarselTestSupport
+
+/// The shipped template set: every variant renders with realistic data, SMS stays in GSM-7.
+@Suite struct ShippedTemplatesTests {
+    static let set: TemplateSet = try! TemplateSetLoader.load(from: Paths.templates)
+
+    static func message(channel: Channel, kind: String, optional: Bool) -> MessageRequest {
+        var data: [String: JSONValue] = [
+            "creditor": .string("Fjordkraft AS"), "invoice_number": .string("10023"), "amount": .string("1250.00"),
+            "currency": .string("NOK"), "due_date": .string("2026-11-01"), "deadline": .string("2026-12-08"),
+            "payment_link": .string("https://pay.example/abc"),
+        ]
+        if optional {
+            data["account_number"] = .string("1503.12.34567")
+            data["payment_reference"] = .string("100230012")
+            data["creditor_phone"] = .string("+4722000000")
+            data["creditor_email"] = .string("krav@fjordkraft.example")
+            data["fee"] = .string("35.00")
+        }
+        let recipient = Recipient(
+            name: "Kari Nordmann", locale: "nb-NO", country: "NO", phone: "+4791234567", email: "kari@example.no",
+            address: PostalAddress(lines: ["Storgata 1"], postalCode: "0155", city: "Oslo", country: "NO"))
+        return MessageRequest(kind: kind, caseRef: "inv-10023", recipient: recipient, data: data)
+    }
+
+    static var keys: [TemplateKey] { Self.set.keys }
+
+    @Test("the shipped set covers reminder and collection_notice for every channel in nb, sv, da, fi, en, de (direct) and en (indirect)")
+    func coverage() {
+        for kind in ["reminder", "collection_notice"] {
+            for channel in Channel.allCases {
+                for locale in ["nb", "sv", "da", "fi", "en", "de"] {
+                    #expect(Self.set.hasTemplate(kind: kind, locale: locale, tone: .direct, channel: channel), "\(kind)/\(locale)/direct/\(channel)")
+                }
+                #expect(Self.set.hasTemplate(kind: kind, locale: "en", tone: .indirect, channel: channel))
+            }
+        }
+    }
+
+    @Test("every shipped variant renders without missing variables, with and without optional data", arguments: ShippedTemplatesTests.keys)
+    func rendersEveryVariant(key: TemplateKey) throws {
+        for optional in [false, true] {
+            let message = Self.message(channel: key.channel, kind: key.kind, optional: optional)
+            let plan = Plan(kind: key.kind, channel: key.channel, locale: key.locale, tone: key.tone, decisions: [])
+            let content = try Self.set.render(message, messageID: "msg_test", plan: plan).get()
+            #expect(content.templateID == key.description)
+            #expect(content.templateVersion.hasPrefix("sha256:"))
+            #expect(!content.text.isEmpty)
+            #expect(!content.text.contains("{{"), "unrendered tag in \(key)")
+            #expect(content.text.contains("10023"), "\(key) must say which invoice it concerns")
+            switch key.channel {
+            case .sms:
+                #expect(content.sms?.encoding == .gsm7, "\(key) forced UCS-2: \(content.text)")
+                // Typical data fits two parts; every optional field (phone, account, reference, fee) may add one.
+                #expect((content.sms?.segments ?? 0) <= (optional ? 3 : 2), "\(key) takes \(content.sms?.segments ?? 0) segments")
+            case .email:
+                #expect(content.subject?.isEmpty == false)
+                #expect(content.subject?.contains("\n") == false)
+                #expect(content.html?.contains("<!DOCTYPE html>") == true)
+            case .letter:
+                let html = try #require(content.html)
+                #expect(html.contains("Kari Nordmann") && html.contains("0155") && html.contains("Storgata 1"), "address block in \(key)")
+            }
+        }
+    }
+
+    @Test("SMS amounts use plain spaces so Norwegian formatting never forces UCS-2")
+    func smsAmountNormalised() throws {
+        let message = Self.message(channel: .sms, kind: "reminder", optional: false)
+        let plan = Plan(kind: "reminder", channel: .sms, locale: "nb", tone: .direct, decisions: [])
+        let content = try Self.set.render(message, messageID: "m", plan: plan).get()
+        #expect(content.text.contains("1 250,00 kr"))
+        #expect(!content.text.unicodeScalars.contains("\u{00A0}"))
+        #expect(content.sms == .init(encoding: .gsm7, segments: SMSEncoding(text: content.text).segments))
+    }
+
+    @Test("email and letter keep the locale's no-break spaces; HTML escapes data, text does not")
+    func escaping() throws {
+        var message = Self.message(channel: .email, kind: "reminder", optional: false)
+        message.data["creditor"] = .string("Berg & Sønn <AS>")
+        let plan = Plan(kind: "reminder", channel: .email, locale: "nb", tone: .direct, decisions: [])
+        let content = try Self.set.render(message, messageID: "m", plan: plan).get()
+        #expect(content.text.contains("Berg & Sønn <AS>"))
+        #expect(content.subject?.contains("Berg & Sønn <AS>") == true)
+        let html = try #require(content.html)
+        #expect(html.contains("Berg &amp; Sønn &lt;AS&gt;"))
+        #expect(!html.contains("<AS>"))
+        #expect(content.text.contains("1\u{00A0}250,00\u{00A0}kr"))
+    }
+
+    @Test("a letter without a text template gets a plain-text rendering of its HTML")
+    func letterText() throws {
+        let message = Self.message(channel: .letter, kind: "collection_notice", optional: true)
+        let plan = Plan(kind: "collection_notice", channel: .letter, locale: "nb", tone: .direct, decisions: [])
+        let content = try Self.set.render(message, messageID: "m", plan: plan).get()
+        #expect(!content.text.contains("<"))
+        #expect(content.text.contains("Kari Nordmann\nStorgata 1\n0155 Oslo"))
+    }
+}

@@ -1,0 +1,138 @@
+import Testing
+import VarselCore
+import VarselTemplates
+
+/// Loading, checking and rendering template sets built in memory.
+@Suite struct TemplateSetTests {
+    static let data: [String: JSONValue] = [
+        "creditor": .string("Fjordkraft AS"), "invoice_number": .string("10023"), "amount": .string("1250.5"),
+        "currency": .string("NOK"), "due_date": .string("2026-11-01"), "payment_link": .string("https://pay.example/abc"),
+    ]
+
+    static func render(_ files: [String: String], data: [String: JSONValue] = data, channel: Channel = .sms, locale: String = "en")
+        throws -> Result<RenderedContent, RenderFailure>
+    {
+        let set = try TemplateSet(directory: "mem", files: files)
+        let message = MessageRequest(kind: "reminder", recipient: Recipient(phone: "+4791234567", email: "a@example.no"), data: data)
+        return set.render(message, messageID: "msg_1", plan: Plan(kind: "reminder", channel: channel, locale: locale, tone: .direct, decisions: []))
+    }
+
+    @Test("a variable the message lacks fails the render, naming variable and template, instead of sending a blank")
+    func missingVariable() throws {
+        let result = try Self.render(["reminder/en/direct/sms.mustache": "{{creditor}}: pay by {{deadline}}"])
+        guard case .failure(let failure) = result else {
+            Issue.record("rendered although deadline is missing")
+            return
+        }
+        #expect(failure.reason.hasPrefix("missing variable deadline in template reminder/en/direct/sms"))
+    }
+
+    @Test("a missing variable inside a partial is named with the partial's file")
+    func missingVariableInPartial() throws {
+        let result = try Self.render([
+            "reminder/en/direct/sms.mustache": "{{creditor}} {{> footer_text}}",
+            "_partials/en/footer_text.mustache": "Call {{creditor_phone}}",
+        ])
+        guard case .failure(let failure) = result else {
+            Issue.record("rendered although creditor_phone is missing")
+            return
+        }
+        #expect(failure.reason.contains("missing variable creditor_phone"))
+        #expect(failure.reason.contains("_partials/en/footer_text.mustache"))
+    }
+
+    @Test("optional data read inside a section, and inverted sections over missing data, are fine")
+    func optionalSections() throws {
+        let content = try Self.render([
+            "reminder/en/direct/sms.mustache": "{{creditor}}{{#fee}} fee {{fee}}{{/fee}}{{^creditor_phone}} see {{payment_link}}{{/creditor_phone}}",
+        ]).get()
+        #expect(content.text == "Fjordkraft AS see https://pay.example/abc")
+    }
+
+    @Test("amounts and dates are formatted for the template's locale")
+    func formatting() throws {
+        let files = ["reminder/nb/direct/email.subject.mustache": "{{amount}} {{due_date}}", "reminder/nb/direct/email.text.mustache": "x"]
+        let content = try Self.render(files, channel: .email, locale: "nb").get()
+        #expect(content.subject == "1\u{00A0}250,50\u{00A0}kr 01.11.2026")
+    }
+
+    @Test("text parts are not HTML-escaped; HTML parts and the partials they include are")
+    func contentTypes() throws {
+        var data = Self.data
+        data["creditor"] = .string("A & B")
+        let content = try Self.render(
+            [
+                "reminder/en/direct/email.subject.mustache": "{{creditor}}",
+                "reminder/en/direct/email.text.mustache": "{{creditor}} {{> sig}}",
+                "reminder/en/direct/email.html.mustache": "<p>{{creditor}} {{> sig}}</p>",
+                "_partials/sig.mustache": "[{{creditor}}]",
+            ], data: data, channel: .email
+        ).get()
+        #expect(content.subject == "A & B")
+        #expect(content.text == "A & B [A & B]\n")
+        #expect(content.html == "<p>A &amp; B [A &amp; B]</p>")
+    }
+
+    @Test("an unclosed section is reported at its opening tag with line and column")
+    func unclosedSection() {
+        #expect {
+            _ = try TemplateSet(directory: "mem", files: ["reminder/en/direct/sms.mustache": "Hello\n  {{#fee}}fee {{fee}}\n"])
+        } throws: { error in
+            let problem = (error as? TemplateSetError)?.problems.first
+            return problem?.file == "reminder/en/direct/sms.mustache" && problem?.line == 2 && problem?.column == 3
+                && problem?.message.contains("never closed") == true
+        }
+    }
+
+    @Test("a closing tag that does not match is reported where it stands")
+    func mismatchedClose() {
+        #expect {
+            _ = try TemplateSet(directory: "mem", files: ["reminder/en/direct/sms.mustache": "{{#a}}x{{/b}}"])
+        } throws: { error in
+            let problem = (error as? TemplateSetError)?.problems.first
+            return problem?.line == 1 && problem?.column == 8 && problem?.message.contains("does not match") == true
+        }
+    }
+
+    @Test("layout mistakes are named: unknown part, missing required part, unknown tone folder")
+    func layoutProblems() {
+        #expect {
+            _ = try TemplateSet(directory: "mem", files: [
+                "reminder/en/direct/smss.mustache": "x",
+                "reminder/en/direct/email.text.mustache": "x",
+                "reminder/en/polite/sms.mustache": "x",
+            ])
+        } throws: { error in
+            let messages = (error as? TemplateSetError)?.problems.map(\.description) ?? []
+            return messages.contains { $0.hasPrefix("reminder/en/direct/smss.mustache:1:1: unknown template file") }
+                && messages.contains { $0.hasPrefix("reminder/en/direct/email.subject.mustache:1:1: missing") }
+                && messages.contains { $0.hasPrefix("reminder/en/polite/sms.mustache:1:1: unknown tone folder") }
+        }
+    }
+
+    @Test("the version changes when the template or a partial it can see changes, not when another locale changes")
+    func versions() throws {
+        let base = ["reminder/en/direct/sms.mustache": "{{creditor}} {{> x}}", "_partials/en/x.mustache": "a", "_partials/nb/x.mustache": "b"]
+        let key = TemplateKey(kind: "reminder", locale: "en", tone: .direct, channel: .sms)
+        let v1 = try TemplateSet(directory: "m", files: base).version(of: key)
+        var changedPartial = base
+        changedPartial["_partials/en/x.mustache"] = "c"
+        var otherLocale = base
+        otherLocale["_partials/nb/x.mustache"] = "d"
+        #expect(v1 != nil)
+        #expect(try TemplateSet(directory: "m", files: changedPartial).version(of: key) != v1)
+        #expect(try TemplateSet(directory: "m", files: otherLocale).version(of: key) == v1)
+    }
+
+    @Test("rendering records a content hash that differs when the text differs")
+    func contentHash() throws {
+        let files = ["reminder/en/direct/sms.mustache": "{{invoice_number}}"]
+        var other = Self.data
+        other["invoice_number"] = .string("10024")
+        let a = try Self.render(files).get()
+        let b = try Self.render(files, data: other).get()
+        #expect(a.contentHash.hasPrefix("sha256:") && a.contentHash.count == 71)
+        #expect(a.contentHash != b.contentHash)
+        #expect(try Self.render(files).get().contentHash == a.contentHash)
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+/// A loopback HTTP server for tests: records every request and answers with a given closure.
+/// Stands in for providers whose shape the sandbox gateway does not speak (Twilio) and for faults.
+public final class LoopbackServer: Sendable {
+    public struct Recorded: Sendable {
+        public let method: String
+        public let path: String
+        public let headers: [String: String]
+        public let body: [UInt8]
+        public var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    public struct Reply: Sendable {
+        public var status: Int
+        public var body: String
+        public var contentType: String
+
+        public init(status: Int, body: String, contentType: String = "application/json") {
+            self.status = status
+            self.body = body
+            self.contentType = contentType
+        }
+    }
+
+    private let recorded = Mutex<[Recorded]>([])
+    private let portBox = Mutex<Int?>(nil)
+    private let task = Mutex<Task<Void, any Error>?>(nil)
+    private let respond: @Sendable (Recorded) async -> Reply
+
+    public init(respond: @escaping @Sendable (Recorded) async -> Reply) {
+        self.respond = respond
+    }
+
+    public var requests: [Recorded] { recorded.withLock { $0 } }
+    public var baseURL: String { "http://127.0.0.1:\(portBox.withLock { $0 } ?? 0)" }
+
+    public func start() async throws {
+        let router = Router()
+        router.on("**", method: .post) { request, _ in try await self.handle(request) }
+        router.on("**", method: .get) { request, _ in try await self.handle(request) }
+        var logger = Logger(label: "loopback")
+        logger.logLevel = .error
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in self.portBox.withLock { $0 = channel.localAddress?.port } }, logger: logger)
+        task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
+        for _ in 0..<500 where portBox.withLock({ $0 }) == nil {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        guard portBox.withLock({ $0 }) != nil else { throw CancellationError() }
+    }
+
+    public func stop() async {
+        let running = task.withLock { $0 }
+        running?.cancel()
+        _ = await running?.result
+    }
+
+    private func handle(_ request: Request) async throws -> Response {
+        let buffer = try await request.body.collect(upTo: 8 * 1024 * 1024)
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        let entry = Recorded(method: request.method.rawValue, path: request.uri.path, headers: headers, body: Array(buffer.readableBytesView))
+        recorded.withLock { $0.append(entry) }
+        let reply = await respond(entry)
+        return Response(
+            status: HTTPResponse.Status(code: reply.status), headers: [.contentType: reply.contentType],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: reply.body)))
+    }
+}
+
+/// A TCP port on 127.0.0.1 that nothing listens on (bound, then closed).
+public func closedLoopbackPort() -> Int {
+    let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(socketFD) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, length) } }
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
