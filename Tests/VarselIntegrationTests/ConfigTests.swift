@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+import VarselCore
+import VarselDaemon
+import VarselGateways
+import VarselStore
+import VarselTestSupport
+
+/// Configuration: YAML over defaults, environment over both, every problem named by its key.
+@Suite struct ConfigTests {
+    static let minimal = """
+        channels:
+          sms: { gateways: [sms-main] }
+        gateways:
+          sms-main: { type: http-json, url: "https://sms.example/v1/messages", from: Fjordkraft }
+        """
+
+    static func errors(_ yaml: String, environment: [String: String] = [:]) -> [String] {
+        do {
+            _ = try ConfigLoader.load(yaml: yaml, baseDirectory: "/etc/varsel", environment: environment)
+            return []
+        } catch let error as ConfigErrors {
+            return error.errors.map(\.description)
+        } catch {
+            return ["\(error)"]
+        }
+    }
+
+    @Test("defaults fill what the file leaves out; relative paths resolve beside the file")
+    func defaults() throws {
+        let config = try ConfigLoader.load(yaml: Self.minimal + "\nstore: { path: data/varsel.db }", baseDirectory: "/etc/varsel")
+        #expect(config.server.host == "127.0.0.1" && config.server.port == 8480)
+        #expect(config.store.path == "/etc/varsel/data/varsel.db")
+        #expect(config.store.synchronous == .full)
+        #expect(config.templates.directory == "/etc/varsel/templates")
+        #expect(config.dispatch.channelOrder == [.sms, .email, .letter])
+        #expect(config.planning.availableChannels == [.sms])
+        #expect(config.planning.kinds["collection_notice"]?.allowedChannels == [.email, .letter])
+        #expect(config.planning.toneByCountry["IN"] == .indirect)
+    }
+
+    @Test("every key can be overridden from the environment, lists included")
+    func environment() throws {
+        let config = try ConfigLoader.load(yaml: Self.minimal, baseDirectory: "/", environment: [
+            "VARSEL_SERVER_PORT": "9000", "VARSEL_GATEWAYS_SMS_MAIN_URL": "https://other.example/sms",
+            "VARSEL_DISPATCH_CHANNEL_ORDER": "[email, sms]", "VARSEL_STORE_PATH": "/var/tmp/x.db",
+        ])
+        #expect(config.server.port == 9000)
+        #expect(config.gateways["sms-main"]?.url == "https://other.example/sms")
+        #expect(config.dispatch.channelOrder == [.email, .sms])
+        #expect(config.store.path == "/var/tmp/x.db")
+    }
+
+    @Test("problems are named by key: unknown keys, channels and gateway types, missing URL, bad numbers")
+    func namedProblems() {
+        let errors = Self.errors("""
+            dispatch: { chanel_order: [sms], max_in_flight: 0 }
+            channels:
+              fax: { gateways: [sms-main] }
+              sms: { gateways: [nowhere] }
+            gateways:
+              sms-main: { type: carrier-pigeon }
+            """)
+        #expect(errors.contains { $0.hasPrefix("dispatch.chanel_order: unknown key") })
+        #expect(errors.contains { $0.hasPrefix("dispatch.max_in_flight: expected a whole number") })
+        #expect(errors.contains { $0.hasPrefix("channels.fax: unknown channel") })
+        #expect(errors.contains { $0.hasPrefix("channels.sms.gateways[0]: no gateway named 'nowhere'") })
+        #expect(errors.contains { $0.hasPrefix("gateways.sms-main.type: unknown gateway type 'carrier-pigeon'") })
+        #expect(errors.contains { $0 == "gateways.sms-main.url: required" })
+    }
+
+    @Test("secrets are refused in the YAML and read from files or the environment, never echoed")
+    func secrets() throws {
+        let inline = Self.errors(Self.minimal.replacingOccurrences(of: "from: Fjordkraft", with: "from: Fjordkraft, token: abc123"))
+        #expect(inline.contains { $0.hasPrefix("gateways.sms-main.token: secrets are never read from the YAML file") })
+        #expect(!inline.joined().contains("abc123"))
+        let missing = Self.errors(Self.minimal.replacingOccurrences(of: "from: Fjordkraft", with: "from: Fjordkraft, token_env: SMS_TOKEN"))
+        #expect(missing == ["gateways.sms-main.token_env: environment variable SMS_TOKEN is not set"])
+        let config = try ConfigLoader.load(
+            yaml: Self.minimal.replacingOccurrences(of: "from: Fjordkraft", with: "from: Fjordkraft, token_env: SMS_TOKEN"),
+            baseDirectory: "/", environment: ["SMS_TOKEN": "t0k"])
+        #expect(config.gateways["sms-main"]?.bearerToken == "t0k")
+        #expect(!EffectiveConfig.describe(config).contains("t0k"))
+        #expect(EffectiveConfig.describe(config).contains("token: <redacted>"))
+        let directory = TemporaryDirectory()
+        directory.write("creds/sms-token", "from-credentials\n")
+        let fromCredentials = try ConfigLoader.load(
+            yaml: Self.minimal.replacingOccurrences(of: "from: Fjordkraft", with: "from: Fjordkraft, token_file: sms-token"),
+            baseDirectory: "/", environment: ["CREDENTIALS_DIRECTORY": directory.file("creds")])
+        #expect(fromCredentials.gateways["sms-main"]?.bearerToken == "from-credentials")
+    }
+
+    @Test("a lease shorter than a gateway timeout is refused, so a slow send cannot lose its lease")
+    func leaseLongerThanTimeout() {
+        let errors = Self.errors(Self.minimal.replacingOccurrences(of: "from: Fjordkraft", with: "from: Fjordkraft, timeout_ms: 60000") + "\ndispatch: { lease_seconds: 30 }")
+        #expect(errors.contains { $0.hasPrefix("dispatch.lease_seconds: must be longer than gateways.sms-main.timeout_ms") })
+    }
+
+    @Test("a configuration with no channel at all is refused")
+    func noChannels() {
+        #expect(Self.errors("server: { port: 1 }").contains { $0.hasPrefix("channels: no channel has a gateway") })
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+import VarselCore
+import VarselDaemon
+import VarselStore
+import VarselTestSupport
+
+/// `varsel serve` and the CLI as separate processes: crashes, signals, bad configuration, output contracts.
+@Suite(.serialized) struct ProcessTests {
+    static func writeConfig(_ directory: TemporaryDirectory, gatewayBase: String, templates: String = Paths.templates, timeoutMs: Int = 20_000) -> String {
+        directory.write(
+            "varsel.yaml",
+            Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: gatewayBase, templates: templates, workerID: "proc", timeoutMs: timeoutMs))
+    }
+
+    static func enqueue(_ config: String, _ lines: [String]) async throws -> [[String: Any]] {
+        let run = try await ChildProcess.run(["enqueue", "--config", config, "-"], stdin: Data(lines.joined(separator: "\n").utf8))
+        return run.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    @Test("a message leased by a process killed mid-send is sent after restart, with the same Idempotency-Key, and the lost attempt is marked ambiguous")
+    func killedMidSend() async throws {
+        let directory = TemporaryDirectory()
+        let sandbox = SandboxGateway(behaviour: .init(delay: .seconds(60)))
+        try await sandbox.start()
+        let config = Self.writeConfig(directory, gatewayBase: sandbox.baseURL)
+        let id = try #require(try await Self.enqueue(config, [Fixtures.sms(key: "crash-1")]).first?["id"] as? String)
+
+        let first = try ChildProcess(arguments: ["serve", "--config", config])
+        #expect(await eventually { sandbox.received.count == 1 }, "the first run never sent: \(first.stderr)")
+        first.signal(SIGKILL)
+        await first.wait(timeout: .seconds(10))
+
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        let during = try #require(try await store.status(id: id))
+        #expect(during.state == .sending)
+        #expect(during.attempts.map(\.outcome) == [.pending])
+
+        sandbox.setBehaviour(.init())
+        let second = try ChildProcess(arguments: ["serve", "--config", config])
+        #expect(await eventually { (try? await store.status(id: id))?.state == .sent }, "not sent after restart: \(second.stderr)")
+        second.signal(SIGTERM)
+        #expect(await second.wait(timeout: .seconds(20)) == 0)
+
+        let after = try #require(try await store.status(id: id))
+        #expect(after.attempts.map(\.outcome) == [.ambiguous, .accepted])
+        #expect(Set(after.attempts.map(\.idempotencyKey)) == ["\(id).sms"])
+        #expect(after.decisions.contains { $0.text.contains("lease reclaimed") })
+        let keys = sandbox.received.map(\.idempotencyKey)
+        #expect(keys == ["\(id).sms", "\(id).sms"])
+        #expect(sandbox.received.last?.repeatedKey == true)
+        #expect(sandbox.received[0].body == sandbox.received[1].body, "the resend must carry the same content")
+        await sandbox.stop()
+    }
+
+    @Test("SIGTERM stops leasing, lets sends in flight finish and record, and exits 0")
+    func sigtermDrains() async throws {
+        let directory = TemporaryDirectory()
+        let sandbox = SandboxGateway(behaviour: .init(delay: .milliseconds(400)))
+        try await sandbox.start()
+        let config = Self.writeConfig(directory, gatewayBase: sandbox.baseURL)
+        let lines = (0..<5).map { Fixtures.sms(key: "t\($0)", phone: "+4791\(String(format: "%06d", $0))") }
+        #expect(try await Self.enqueue(config, lines).count == 5)
+        let serve = try ChildProcess(arguments: ["serve", "--config", config])
+        #expect(await eventually { sandbox.received.count >= 1 })
+        serve.signal(SIGTERM)
+        #expect(await serve.wait(timeout: .seconds(20)) == 0, "\(serve.stderr)")
+        #expect(serve.stderr.contains("stopping on signal"))
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        let counts = try await store.countByState()
+        #expect(counts[.sending] == nil, "a send in flight was left unrecorded: \(counts)")
+        #expect(counts[.sent] == sandbox.received.count)
+        await sandbox.stop()
+    }
+
+    @Test("serve refuses a bad configuration with one clear error before anything is leased", arguments: [
+        ("channels:\n  fax: { gateways: [sms-main] }", "channels.fax: unknown channel"),
+        ("gateways:\n  sms-main: { type: http-json, from: X }", "gateways.sms-main.url: required"),
+        ("templates: { dir: /nonexistent/templates }", "not a readable directory"),
+        ("gateways:\n  sms-main: { type: http-json, url: \"http://127.0.0.1:1/sms\", auth_token: hunter2 }", "secrets are never read from the YAML file"),
+    ])
+    func badConfig(override: String, expected: String) async throws {
+        let directory = TemporaryDirectory()
+        let config = Self.writeConfig(directory, gatewayBase: "http://127.0.0.1:1")
+        let id = try #require(try await Self.enqueue(config, [Fixtures.sms(key: "bad")]).first?["id"] as? String)
+        // Later keys replace earlier ones in the merged tree; append the faulty section.
+        var text = try String(contentsOfFile: config, encoding: .utf8)
+        if override.hasPrefix("gateways:") || override.hasPrefix("channels:") {
+            let section = override.hasPrefix("gateways:") ? "gateways:" : "channels:"
+            let name = override.hasPrefix("gateways:") ? "  sms-main:" : "  fax:"
+            text = text.split(separator: "\n").filter { !$0.hasPrefix(name) }.joined(separator: "\n")
+            text = text.replacingOccurrences(of: section + "\n", with: override + "\n")
+        } else {
+            text = text.split(separator: "\n").filter { !$0.hasPrefix("templates:") }.joined(separator: "\n") + "\n" + override
+        }
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let run = try await ChildProcess.run(["serve", "--config", config], timeout: .seconds(20))
+        #expect(run.status != 0 && run.status != nil)
+        #expect(run.stderr.contains(expected), "stderr: \(run.stderr)")
+        #expect(!run.stderr.contains("hunter2"), "a secret leaked into the error")
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        #expect(try await store.status(id: id)?.state == .queued)
+        #expect(try await store.status(id: id)?.attempts.isEmpty == true)
+    }
+
+    @Test("enqueue prints one JSON object per line, rejects a bad line with its number and field, stores only the good lines, and exits non-zero")
+    func enqueueOutput() async throws {
+        let directory = TemporaryDirectory()
+        let config = Self.writeConfig(directory, gatewayBase: "http://127.0.0.1:1")
+        let input = [
+            Fixtures.sms(key: "a"),
+            #"{"kind":"reminder","recipient":{"phone":"+4791234567"},"data":{"creditor":"x"}"#,
+            "",
+            Fixtures.email(key: "b").replacingOccurrences(of: "sven@example.se", with: "not-an-email"),
+            Fixtures.letter(key: "c"),
+        ].joined(separator: "\n")
+        let run = try await ChildProcess.run(["enqueue", "--config", config, "-"], stdin: Data(input.utf8))
+        #expect(run.status == 1)
+        let lines = run.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(lines.count == 4)
+        #expect(lines[0]?["line"] as? Int == 1 && lines[0]?["state"] as? String == "queued" && (lines[0]?["id"] as? String)?.hasPrefix("msg_") == true)
+        #expect(lines[1]?["line"] as? Int == 2 && (lines[1]?["error"] as? String)?.contains("not valid JSON") == true)
+        #expect(lines[2]?["line"] as? Int == 4 && (lines[2]?["error"] as? String)?.contains("recipient.email") == true)
+        #expect(lines[3]?["line"] as? Int == 5 && lines[3]?["state"] as? String == "queued")
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        #expect(try await store.countByState() == [.queued: 2])
+
+        let good = try await ChildProcess.run(["enqueue", "--config", config, "-"], stdin: Data(Fixtures.sms(key: "a").utf8))
+        #expect(good.status == 0)
+        #expect(good.stdout.contains(#""duplicate":true"#))
+    }
+
+    @Test("status --json prints the status contract; an unknown id is an error on stderr")
+    func statusCommand() async throws {
+        let directory = TemporaryDirectory()
+        let config = Self.writeConfig(directory, gatewayBase: "http://127.0.0.1:1")
+        let id = try #require(try await Self.enqueue(config, [Fixtures.email(key: "st")]).first?["id"] as? String)
+        let run = try await ChildProcess.run(["status", "--config", config, id, "--json"])
+        #expect(run.status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(json["id"] as? String == id)
+        #expect(json["state"] as? String == "queued")
+        #expect(json["sms"] is NSNull)
+        let missing = try await ChildProcess.run(["status", "--config", config, "msg_nope"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("no message with id msg_nope"))
+    }
+}
