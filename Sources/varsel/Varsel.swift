@@ -146,11 +146,16 @@ struct GatewaySim: AsyncParsableCommand {
         }
         guard (100...599).contains(status) else { throw CLIError("--status must be an HTTP status from 100 to 599") }
         let sandbox = SandboxGateway(
-            host: host, port: port, behaviour: .init(delay: .milliseconds(delayMs), status: status), log: { print($0) })
+            host: host, port: port, behaviour: .init(delay: .milliseconds(delayMs), status: status), log: Self.writeLine)
         let bound = try await sandbox.start()
-        print("sandbox gateway listening on http://\(host):\(bound) (POST /sms, /email, /letter); Ctrl-C stops it")
+        Self.writeLine("sandbox gateway listening on http://\(host):\(bound) (POST /sms, /email, /letter); Ctrl-C stops it")
         await Signals.waitForTermination()
         await sandbox.stop()
+    }
+
+    /// Unbuffered, so each request shows at once even when stdout is a file or a pipe.
+    @Sendable static func writeLine(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 }
 

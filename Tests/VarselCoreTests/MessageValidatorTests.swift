@@ -155,6 +155,18 @@ struct MessageValidatorTests {
         #expect(amount == Decimal(string: "1250.5"))
     }
 
+    @Test(
+        "an amount given as a JSON number keeps its exact decimal value",
+        arguments: ["0", "1", "1250", "19.99", "0.1", "1250.005", "123456789012345678901234567890"])
+    func amountNumberIsExact(number: String) throws {
+        let json = """
+            {"kind": "payment_received", "recipient": {"email": "kari@example.no"},
+             "data": {"creditor": "Fjordkraft AS", "invoice_number": "10023", "amount": \(number), "currency": "NOK"}}
+            """
+        let request = try validator.validate(json: Array(json.utf8)).get()
+        #expect(request.data["amount"] == .number(try #require(Decimal(string: number))))
+    }
+
     @Test("an http payment link is accepted as well as https")
     func httpLinkAccepted() throws {
         #expect(errors(try validate(Self.data { $0["payment_link"] = "http://pay.example/abc" })).isEmpty)

@@ -104,6 +104,15 @@ struct SMSEncodingTests {
         #expect(encoding.firstNonGSM7 == nil)
     }
 
+    @Test(
+        "Greek capitals and the other symbols of the basic table cost one septet",
+        arguments: ["Δ", "Φ", "Γ", "Λ", "Ω", "Π", "Ψ", "Σ", "Θ", "Ξ", "@", "£", "$", "¥", "¤", "§", "¡", "¿", "Ç", "Ñ", "ñ", "à", "è", "ù", "ì", "ò", "_"])
+    func basicTableSymbols(character: String) {
+        let encoding = SMSEncoding(text: character)
+        #expect(encoding.scheme == .gsm7)
+        #expect(encoding.units == 1)
+    }
+
     @Test("a Norwegian reminder sentence stays GSM-7")
     func norwegianSentenceStaysGSM7() {
         let text = "Hei Kari! Beløpet på 1 250,00 kr forfalt 01.11.2026. Betal innen 08.12.2026: https://pay.example/abc"
@@ -130,6 +139,16 @@ struct SMSEncodingTests {
             "\u{00A0}",  // NBSP
             "\u{2212}",  // minus sign
             "\u{0301}",  // combining acute accent
+            "\u{00E7}",  // ç (only upper-case Ç is in the table)
+            "\u{00F0}",  // ð
+            "\u{00FE}",  // þ
+            "\u{010D}",  // č
+            "\u{0111}",  // đ
+            "\u{014B}",  // ŋ
+            "\u{0167}",  // ŧ
+            "\u{00ED}",  // í
+            "\u{00F3}",  // ó
+            "\u{00FA}",  // ú
         ])
     func nonGSM7CharacterForcesUCS2(scalar: Unicode.Scalar) throws {
         // "Hei " is four scalars, so the offender sits at offset 4; 4 + 1 + 3 = 8 UTF-16 units.
