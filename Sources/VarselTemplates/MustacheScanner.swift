@@ -1,3 +1,5 @@
+import VarselCore
+
 /// A Mustache tag tree with positions, for checks swift-mustache does not expose: which variables a
 /// template reads, where, and inside which sections.
 struct MustacheNode: Sendable, Hashable {
@@ -179,14 +181,5 @@ enum MustacheScanner {
             }
             return nil
         }
-    }
-}
-
-extension String {
-    var trimmed: String {
-        var scalars = Substring(self)
-        while let first = scalars.first, first.isWhitespace { scalars = scalars.dropFirst() }
-        while let last = scalars.last, last.isWhitespace { scalars = scalars.dropLast() }
-        return String(scalars)
     }
 }

@@ -7,6 +7,8 @@ struct MaskingTests {
     @Test("a phone number keeps its + and calling code and the last two digits")
     func phone() {
         #expect(Masking.phone("+4791234567") == "+47******67")
+        #expect(Masking.phone("+358401234567") == "+358*******67")
+        #expect(Masking.phone("+14155552671") == "+1********71")
     }
 
     @Test("a phone number without + keeps two leading digits")

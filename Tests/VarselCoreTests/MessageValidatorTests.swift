@@ -334,8 +334,6 @@ struct MessageValidatorTests {
         #expect(failure.description.contains("recipient.phone: "))
     }
 
-    // MARK: Known defects
-
     @Test("a recipient whose only contact fields are null has no contact point")
     func nullContactFieldsAreNoContactPoint() throws {
         let result = try validate(Self.recipient { recipient in
@@ -343,8 +341,6 @@ struct MessageValidatorTests {
             recipient["email"] = NSNull()
             recipient["address"] = NSNull()
         })
-        withKnownIssue("MessageValidator checks `fields[\"phone\"] == nil`, which is false for an explicit JSON null") {
-            #expect(errors(result).map(\.field).contains("recipient"))
-        }
+        #expect(errors(result).map(\.field).contains("recipient"))
     }
 }

@@ -130,8 +130,9 @@ public struct MessageValidator: Sendable {
         case .object(let address)?: recipient.address = validateAddress(address, fail)
         case let other?: fail("recipient.address", "expected an object, got \(other.typeName)")
         }
-        if recipient.phone == nil, recipient.email == nil, recipient.address == nil,
-           fields["phone"] == nil, fields["email"] == nil, fields["address"] == nil {
+        // A field given as JSON null is absent; one given but invalid was already reported above.
+        let given = ["phone", "email", "address"].filter { (fields[$0] ?? .null) != .null }
+        if given.isEmpty {
             fail("recipient", "needs at least one contact point: phone, email or address")
         }
         return recipient
