@@ -87,17 +87,18 @@ public final class SQLiteMessageStore: MessageStore {
                 sql: """
                     UPDATE messages SET state = 'sending', lease_token = ?, lease_owner = ?, lease_expires_at = ?, updated_at = ?
                     WHERE id IN (SELECT id FROM messages WHERE state = 'queued' AND ready_at <= ? ORDER BY ready_at, id LIMIT ?)
-                    RETURNING id, request, created_at, locale, tone, gateway, content
+                    RETURNING id, request, created_at, ready_at, locale, tone, gateway, content
                     """,
                 arguments: [
                     token, owner, now.timeIntervalSince1970 + leaseDuration, now.timeIntervalSince1970,
                     now.timeIntervalSince1970, limit,
                 ])
+            // RETURNING has no order: hand the batch out in due order, as it was selected.
             return cursor.map { row in
                 LeasedRow(
-                    id: row["id"], request: row["request"], createdAt: row["created_at"], locale: row["locale"],
-                    tone: row["tone"], gateway: row["gateway"], content: row["content"])
-            }
+                    id: row["id"], request: row["request"], createdAt: row["created_at"], readyAt: row["ready_at"],
+                    locale: row["locale"], tone: row["tone"], gateway: row["gateway"], content: row["content"])
+            }.sorted { ($0.readyAt, $0.id) < ($1.readyAt, $1.id) }
         }
         let decoder = VarselJSON.decoder()
         return try rows.map { row in
@@ -117,6 +118,7 @@ public final class SQLiteMessageStore: MessageStore {
         let id: String
         let request: String
         let createdAt: Double
+        let readyAt: Double
         let locale: String?
         let tone: String?
         let gateway: String?
