@@ -1,28 +1,45 @@
-import Foundation
-
 /// A plain-text rendering of the simple HTML letters and emails use, for the text part of a letter
-/// that has no `letter.text` template.
+/// that has no `letter.text` template. Works on UTF-8 bytes: it runs once per letter sent.
 enum HTMLText {
-    private static let paragraphTags: Set = ["p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote", "section"]
-    private static let lineTags: Set = ["br", "div", "tr", "li", "dt", "dd", "address"]
-    private static let cellTags: Set = ["td", "th"]
-    private static let hiddenTags: Set = ["style", "script", "head", "title"]
+    private static let paragraphTags: Set<[UInt8]> = tags("p h1 h2 h3 h4 h5 h6 table ul ol blockquote section")
+    private static let lineTags: Set<[UInt8]> = tags("div tr li dt dd address")
+    private static let cellTags: Set<[UInt8]> = tags("td th")
+    private static let hiddenTags: Set<[UInt8]> = tags("style script head title")
+    private static let entities: [([UInt8], [UInt8])] = [
+        ("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&#x27;", "'"), ("&nbsp;", "\u{00A0}"),
+        ("&#x2F;", "/"), ("&#x3D;", "="), ("&#x60;", "`"), ("&amp;", "&"),
+    ].map { (Array($0.0.utf8), Array($0.1.utf8)) }
+
+    private static func tags(_ names: String) -> Set<[UInt8]> { Set(names.split(separator: " ").map { Array($0.utf8) }) }
 
     static func plainText(_ html: String) -> String {
-        var output = ""
-        var index = html.startIndex
-        var hidden: String?
-        while index < html.endIndex {
-            guard html[index] == "<", let end = html[index...].firstIndex(of: ">") else {
-                // Source line breaks are white space in HTML; only tags break lines.
-                if hidden == nil { output.append(html[index].isNewline ? " " : html[index]) }
-                index = html.index(after: index)
+        let bytes = Array(html.utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count / 2)
+        var index = 0
+        var hidden: [UInt8]?
+        while index < bytes.count {
+            let byte = bytes[index]
+            guard byte == UInt8(ascii: "<"), let end = bytes[index...].firstIndex(of: UInt8(ascii: ">")) else {
+                if hidden == nil {
+                    if byte == UInt8(ascii: "&"), let (length, replacement) = entity(at: index, in: bytes) {
+                        output += replacement
+                        index += length
+                        continue
+                    }
+                    // Source line breaks are white space in HTML; only tags break lines.
+                    output.append(byte == 10 || byte == 13 ? UInt8(ascii: " ") : byte)
+                }
+                index += 1
                 continue
             }
-            let tag = html[html.index(after: index)..<end].lowercased()
-            let closing = tag.hasPrefix("/")
-            let name = tag.drop(while: { $0 == "/" }).prefix { $0.isLetter || $0.isNumber }.description
-            index = html.index(after: end)
+            var nameStart = index + 1
+            let closing = nameStart < end && bytes[nameStart] == UInt8(ascii: "/")
+            if closing { nameStart += 1 }
+            var nameEnd = nameStart
+            while nameEnd < end, isNameByte(bytes[nameEnd]) { nameEnd += 1 }
+            let name = bytes[nameStart..<nameEnd].map { $0 | 0x20 }  // ASCII lower case
+            index = end + 1
             if let current = hidden {
                 if closing, name == current { hidden = nil }
                 continue
@@ -31,46 +48,48 @@ enum HTMLText {
                 hidden = name
             } else if paragraphTags.contains(name) {
                 breakLine(&output, blankLine: true)
-            } else if name == "br" {
-                output += "\n"
+            } else if name == Array("br".utf8) {
+                output.append(10)
             } else if lineTags.contains(name) {
                 breakLine(&output, blankLine: false)
-            } else if cellTags.contains(name), closing {
-                output += "  "
+            } else if closing, cellTags.contains(name) {
+                output += [32, 32]
             }
         }
-        return tidy(decodeEntities(output))
+        return tidy(String(decoding: output, as: UTF8.self))
+    }
+
+    private static func isNameByte(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+            || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+    }
+
+    private static func entity(at index: Int, in bytes: [UInt8]) -> (Int, [UInt8])? {
+        for (entity, replacement) in entities where bytes.count - index >= entity.count {
+            if bytes[index..<(index + entity.count)].elementsEqual(entity) { return (entity.count, replacement) }
+        }
+        return nil
     }
 
     /// Ends the current line (or paragraph) unless it already ended; trailing spaces do not count.
-    private static func breakLine(_ output: inout String, blankLine: Bool) {
-        while output.last == " " { output.removeLast() }
-        let wanted = blankLine ? "\n\n" : "\n"
-        if output.isEmpty || output.hasSuffix(wanted) { return }
-        output += output.hasSuffix("\n") ? "\n" : wanted
+    private static func breakLine(_ output: inout [UInt8], blankLine: Bool) {
+        while output.last == 32 { output.removeLast() }
+        guard !output.isEmpty else { return }
+        let newlines = output.reversed().prefix { $0 == 10 }.count
+        let wanted = blankLine ? 2 : 1
+        if newlines < wanted { output += Array(repeating: 10, count: wanted - newlines) }
     }
 
     /// Collapses runs of spaces, trims lines, and keeps at most one blank line between paragraphs.
     private static func tidy(_ text: String) -> String {
-        var lines: [String] = []
+        var lines: [Substring] = []
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let line = raw.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).joined(separator: " ")
+            let words = raw.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            let line = Substring(words.joined(separator: " "))
             if line.isEmpty, lines.last?.isEmpty ?? true { continue }
             lines.append(line)
         }
         while lines.last?.isEmpty == true { lines.removeLast() }
         return lines.joined(separator: "\n")
-    }
-
-    private static func decodeEntities(_ text: String) -> String {
-        guard text.contains("&") else { return text }
-        var result = text
-        for (entity, character) in [
-            ("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&#x27;", "'"), ("&nbsp;", "\u{00A0}"),
-            ("&#x2F;", "/"), ("&#x3D;", "="), ("&#x60;", "`"),
-        ] {
-            result = result.replacingOccurrences(of: entity, with: character)
-        }
-        return result.replacingOccurrences(of: "&amp;", with: "&")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import NIOCore
 import Synchronization
 
@@ -30,6 +31,7 @@ public final class LoopbackServer: Sendable {
     private let recorded = Mutex<[Recorded]>([])
     private let portBox = Mutex<Int?>(nil)
     private let task = Mutex<Task<Void, any Error>?>(nil)
+    private let group = Mutex<ServiceGroup?>(nil)
     private let respond: @Sendable (Recorded) async -> Reply
 
     public init(respond: @escaping @Sendable (Recorded) async -> Reply) {
@@ -48,7 +50,9 @@ public final class LoopbackServer: Sendable {
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in self.portBox.withLock { $0 = channel.localAddress?.port } }, logger: logger)
-        task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
+        let serviceGroup = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        group.withLock { $0 = serviceGroup }
+        task.withLock { $0 = Task { try await serviceGroup.run() } }
         for _ in 0..<500 where portBox.withLock({ $0 }) == nil {
             try await Task.sleep(for: .milliseconds(10))
         }
@@ -56,9 +60,15 @@ public final class LoopbackServer: Sendable {
     }
 
     public func stop() async {
+        // Graceful first (open requests get a second to finish), then cancelled.
+        await group.withLock { $0 }?.triggerGracefulShutdown()
         let running = task.withLock { $0 }
-        running?.cancel()
+        let deadline = Task {
+            try await Task.sleep(for: .seconds(1))
+            running?.cancel()
+        }
         _ = await running?.result
+        deadline.cancel()
     }
 
     private func handle(_ request: Request) async throws -> Response {

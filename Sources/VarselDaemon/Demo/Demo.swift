@@ -16,7 +16,19 @@ public enum Demo {
 
         let sandbox = SandboxGateway()
         try await sandbox.start()
-        defer { Task { await sandbox.stop() } }
+        do {
+            let result = try await run(templatesDirectory: templatesDirectory, workspace: workspace, sandbox: sandbox, print: print, logger: logger)
+            await sandbox.stop()
+            return result
+        } catch {
+            await sandbox.stop()
+            throw error
+        }
+    }
+
+    private static func run(
+        templatesDirectory: String, workspace: URL, sandbox: SandboxGateway, print: @escaping @Sendable (String) -> Void, logger: Logger
+    ) async throws -> Bool {
         let base = sandbox.baseURL
         let yaml = """
             store: { path: \(workspace.appendingPathComponent("varsel.db").path) }

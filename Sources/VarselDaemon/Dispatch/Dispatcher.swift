@@ -42,7 +42,6 @@ public final class Dispatcher: Sendable {
     private let wakeup = Wakeup()
     private let stopRequested = Mutex(false)
     private let inFlight = Mutex(0)
-    private let sentCount = Mutex(0)
 
     public init(
         config: VarselConfig, store: any MessageStore, sender: GatewaySender, templates: @escaping @Sendable () -> TemplateSet,
@@ -158,7 +157,6 @@ public final class Dispatcher: Sendable {
                         "message_id": "\(completion.lease.messageID)", "outcome": "\(completion.outcome.rawValue)",
                     ])
                 }
-                sentCount.withLock { $0 += batch.count }
             } catch {
                 logger.error("cannot record send results; the leases will be reclaimed and the sends marked ambiguous", metadata: [
                     "error": "\(error)", "count": "\(batch.count)",

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import NIOCore
 import Synchronization
 import VarselCore
@@ -49,6 +50,7 @@ public final class SandboxGateway: Sendable {
     private let state = Mutex(State())
     private let portBox = Mutex<Int?>(nil)
     private let task = Mutex<Task<Void, any Error>?>(nil)
+    private let group = Mutex<ServiceGroup?>(nil)
     public let host: String
     let requestedPort: Int
     let behaviour: Mutex<Behaviour>
@@ -61,7 +63,7 @@ public final class SandboxGateway: Sendable {
         self.behaviour = Mutex(behaviour)
         self.log = log
         var logger = Logger(label: "varsel.sandbox")
-        logger.logLevel = .warning
+        logger.logLevel = .critical  // start() reports failures itself; shutdown noise is not news
         self.logger = logger
     }
 
@@ -86,11 +88,24 @@ public final class SandboxGateway: Sendable {
         let app = Application(
             router: router, configuration: .init(address: .hostname(host, port: requestedPort), serverName: "varsel-sandbox"),
             onServerRunning: { channel in self.portBox.withLock { $0 = channel.localAddress?.port } }, logger: logger)
-        let running = Task { try await app.runService(gracefulShutdownSignals: []) }
+        let serviceGroup = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        group.withLock { $0 = serviceGroup }
+        let failure = Mutex<String?>(nil)
+        let running = Task {
+            do {
+                try await serviceGroup.run()
+            } catch {
+                failure.withLock { $0 = "\(error)" }
+                throw error
+            }
+        }
         task.withLock { $0 = running }
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let port { return port }
+            if let reason = failure.withLock({ $0 }) {
+                throw SandboxError(description: "sandbox gateway cannot listen on \(host):\(requestedPort): \(reason)")
+            }
             try await Task.sleep(for: .milliseconds(5))
         }
         running.cancel()
@@ -98,9 +113,15 @@ public final class SandboxGateway: Sendable {
     }
 
     public func stop() async {
+        // Graceful first (open requests get a second to finish), then cancelled.
+        await group.withLock { $0 }?.triggerGracefulShutdown()
         let running = task.withLock { $0 }
-        running?.cancel()
+        let deadline = Task {
+            try await Task.sleep(for: .seconds(1))
+            running?.cancel()
+        }
         _ = await running?.result
+        deadline.cancel()
     }
 
     private func handle(channel: String, request: Request) async throws -> Response {

@@ -53,20 +53,19 @@ public final class SQLiteMessageStore: MessageStore {
             var outcomes: [EnqueueOutcome] = []
             for row in snapshot {
                 if let key = row.request.idempotencyKey,
-                   let existing = try Row.fetchOne(db, sql: "SELECT id, request_hash FROM messages WHERE idempotency_key = ?", arguments: [key])
+                   let existing = try db.row("SELECT id, request_hash FROM messages WHERE idempotency_key = ?", [key])
                 {
                     let id: String = existing["id"]
                     outcomes.append(existing["request_hash"] == row.hash ? .duplicate(id: id) : .conflict(existingID: id))
                     continue
                 }
                 let readyAt = max(row.request.sendAfter ?? now, Date(timeIntervalSince1970: 0))
-                try db.execute(
-                    sql: """
+                try db.run("""
                         INSERT INTO messages (id, idempotency_key, request_hash, kind, case_ref, recipient_id, request, state,
                             ready_at, expires_at, created_at, updated_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)
                         """,
-                    arguments: [
+                    [
                         row.id, row.request.idempotencyKey, row.hash, row.request.kind, row.request.caseRef,
                         row.request.recipient.id, row.json, readyAt.timeIntervalSince1970,
                         row.request.expiresAt?.timeIntervalSince1970, now.timeIntervalSince1970, now.timeIntervalSince1970,
@@ -82,14 +81,11 @@ public final class SQLiteMessageStore: MessageStore {
     public func lease(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage] {
         let token = UUID().uuidString.lowercased()
         let rows: [LeasedRow] = try await pool.write { db in
-            let cursor = try Row.fetchAll(
-                db,
-                sql: """
+            let cursor = try db.rows("""
                     UPDATE messages SET state = 'sending', lease_token = ?, lease_owner = ?, lease_expires_at = ?, updated_at = ?
                     WHERE id IN (SELECT id FROM messages WHERE state = 'queued' AND ready_at <= ? ORDER BY ready_at, id LIMIT ?)
                     RETURNING id, request, created_at, ready_at, locale, tone, gateway, content
-                    """,
-                arguments: [
+                    """, [
                     token, owner, now.timeIntervalSince1970 + leaseDuration, now.timeIntervalSince1970,
                     now.timeIntervalSince1970, limit,
                 ])
@@ -127,26 +123,20 @@ public final class SQLiteMessageStore: MessageStore {
 
     public func reclaim(owner: String?, now: Date) async throws -> Int {
         try await pool.write { db in
-            let ids = try String.fetchAll(
-                db,
-                sql: "SELECT id FROM messages WHERE state = 'sending' AND (lease_owner = ? OR lease_expires_at < ?)",
-                arguments: [owner, now.timeIntervalSince1970])
+            let ids = try db.values(String.self, "SELECT id FROM messages WHERE state = 'sending' AND (lease_owner = ? OR lease_expires_at < ?)", [owner, now.timeIntervalSince1970])
             for id in ids {
-                let pending = try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM attempts WHERE message_id = ? AND outcome = 'pending'", arguments: [id]) ?? 0
-                try db.execute(
-                    sql: """
+                let pending = try db.value(Int.self, "SELECT COUNT(*) FROM attempts WHERE message_id = ? AND outcome = 'pending'", [id]) ?? 0
+                try db.run("""
                         UPDATE attempts SET outcome = 'ambiguous', finished_at = ?,
                             error = 'outcome unknown: the worker stopped before recording the reply; a resend carries the same Idempotency-Key'
                         WHERE message_id = ? AND outcome = 'pending'
                         """,
-                    arguments: [now.timeIntervalSince1970, id])
-                try db.execute(
-                    sql: """
+                    [now.timeIntervalSince1970, id])
+                try db.run("""
                         UPDATE messages SET state = 'queued', lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL,
                             ready_at = ?, updated_at = ? WHERE id = ?
                         """,
-                    arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, id])
+                    [now.timeIntervalSince1970, now.timeIntervalSince1970, id])
                 let note = pending > 0
                     ? "lease reclaimed after the worker stopped mid-send: attempt marked ambiguous, will resend with the same Idempotency-Key"
                     : "lease reclaimed after the worker stopped: requeued"
@@ -159,12 +149,11 @@ public final class SQLiteMessageStore: MessageStore {
     public func release(_ leases: [LeaseRef], now: Date, note: String) async throws {
         try await pool.write { db in
             for lease in leases {
-                try db.execute(
-                    sql: """
+                try db.run("""
                         UPDATE messages SET state = 'queued', lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL,
                             updated_at = ? WHERE id = ? AND lease_token = ?
                         """,
-                    arguments: [now.timeIntervalSince1970, lease.messageID, lease.token])
+                    [now.timeIntervalSince1970, lease.messageID, lease.token])
                 if db.changesCount == 1 {
                     try Self.appendDecisions(db, messageID: lease.messageID, texts: [note], at: now)
                 }
@@ -187,14 +176,13 @@ public final class SQLiteMessageStore: MessageStore {
             for preparation in preparations {
                 switch preparation {
                 case .send(let send):
-                    try db.execute(
-                        sql: """
+                    try db.run("""
                             UPDATE messages SET channel = ?, locale = ?, tone = ?, gateway = ?, template_id = ?, template_version = ?,
                                 content_hash = ?, content = ?, sms_encoding = ?, sms_segments = ?,
                                 attempt_count = attempt_count + 1, updated_at = ?
                             WHERE id = ? AND lease_token = ? AND state = 'sending'
                             """,
-                        arguments: [
+                        [
                             send.content.channel.rawValue, send.locale, send.tone.rawValue, send.gateway, send.content.templateID,
                             send.content.templateVersion, send.content.contentHash, contents[send.lease.messageID],
                             send.content.sms?.encoding.rawValue, send.content.sms?.segments, at, send.lease.messageID,
@@ -202,21 +190,19 @@ public final class SQLiteMessageStore: MessageStore {
                         ])
                     guard db.changesCount == 1 else { continue }
                     try Self.appendDecisions(db, messageID: send.lease.messageID, texts: send.decisions, at: now)
-                    try db.execute(
-                        sql: """
+                    try db.run("""
                             INSERT INTO attempts (message_id, started_at, channel, gateway, idempotency_key, outcome)
                             VALUES (?, ?, ?, ?, ?, 'pending')
                             """,
-                        arguments: [send.lease.messageID, at, send.content.channel.rawValue, send.gateway, send.idempotencyKey])
+                        [send.lease.messageID, at, send.content.channel.rawValue, send.gateway, send.idempotencyKey])
                     attempts[send.lease.messageID] = db.lastInsertedRowID
                 case .finish(let lease, let state, let reason, let decisions):
-                    try db.execute(
-                        sql: """
+                    try db.run("""
                             UPDATE messages SET state = ?, state_reason = ?, lease_token = NULL, lease_owner = NULL,
                                 lease_expires_at = NULL, updated_at = ?
                             WHERE id = ? AND lease_token = ? AND state = 'sending'
                             """,
-                        arguments: [state.rawValue, reason, at, lease.messageID, lease.token])
+                        [state.rawValue, reason, at, lease.messageID, lease.token])
                     if db.changesCount == 1 {
                         try Self.appendDecisions(db, messageID: lease.messageID, texts: decisions, at: now)
                     }
@@ -232,34 +218,29 @@ public final class SQLiteMessageStore: MessageStore {
             let at = now.timeIntervalSince1970
             for completion in completions {
                 let lease = completion.lease
-                let stillHeld = try Bool.fetchOne(
-                    db, sql: "SELECT 1 FROM messages WHERE id = ? AND lease_token = ? AND state = 'sending'",
-                    arguments: [lease.messageID, lease.token]) ?? false
+                let stillHeld = try db.value(Bool.self, "SELECT 1 FROM messages WHERE id = ? AND lease_token = ? AND state = 'sending'", [lease.messageID, lease.token]) ?? false
                 guard stillHeld else { continue }
-                try db.execute(
-                    sql: """
+                try db.run("""
                         UPDATE attempts SET outcome = ?, http_status = ?, provider_id = ?, latency_ms = ?, error = ?, finished_at = ?
                         WHERE id = ? AND message_id = ?
                         """,
-                    arguments: [
+                    [
                         completion.outcome.rawValue, completion.httpStatus, completion.providerID, completion.latencyMs,
                         completion.error, at, completion.attemptID, lease.messageID,
                     ])
                 let releases = completion.state != .sending
-                try db.execute(
-                    sql: """
+                try db.run("""
                         UPDATE messages SET state = ?, state_reason = ?, updated_at = ?,
                             lease_token = CASE WHEN ? THEN NULL ELSE lease_token END,
                             lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END,
                             lease_expires_at = CASE WHEN ? THEN NULL ELSE lease_expires_at END
                         WHERE id = ? AND lease_token = ?
                         """,
-                    arguments: [completion.state.rawValue, completion.reason, at, releases, releases, releases, lease.messageID, lease.token])
+                    [completion.state.rawValue, completion.reason, at, releases, releases, releases, lease.messageID, lease.token])
                 if completion.outcome == .accepted {
-                    let gateway = try String.fetchOne(db, sql: "SELECT gateway FROM attempts WHERE id = ?", arguments: [completion.attemptID])
-                    try db.execute(
-                        sql: "INSERT INTO receipts (message_id, at, status, source, provider_id) VALUES (?, ?, 'accepted', ?, ?)",
-                        arguments: [lease.messageID, at, "gateway:" + (gateway ?? "?"), completion.providerID])
+                    let gateway = try db.value(String.self, "SELECT gateway FROM attempts WHERE id = ?", [completion.attemptID])
+                    try db.run("INSERT INTO receipts (message_id, at, status, source, provider_id) VALUES (?, ?, 'accepted', ?, ?)",
+                        [lease.messageID, at, "gateway:" + (gateway ?? "?"), completion.providerID])
                 }
                 held.insert(lease.messageID)
             }
@@ -269,12 +250,11 @@ public final class SQLiteMessageStore: MessageStore {
 
     static func appendDecisions(_ db: Database, messageID: String, texts: [String], at: Date) throws {
         guard !texts.isEmpty else { return }
-        var seq = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM decisions WHERE message_id = ?", arguments: [messageID]) ?? 0
+        var seq = try db.value(Int.self, "SELECT COALESCE(MAX(seq), 0) FROM decisions WHERE message_id = ?", [messageID]) ?? 0
         for text in texts {
             seq += 1
-            try db.execute(
-                sql: "INSERT INTO decisions (message_id, seq, at, text) VALUES (?, ?, ?, ?)",
-                arguments: [messageID, seq, at.timeIntervalSince1970, text])
+            try db.run("INSERT INTO decisions (message_id, seq, at, text) VALUES (?, ?, ?, ?)",
+                [messageID, seq, at.timeIntervalSince1970, text])
         }
     }
 
@@ -283,7 +263,7 @@ public final class SQLiteMessageStore: MessageStore {
     public func countByState() async throws -> [MessageState: Int] {
         try await pool.read { db in
             var counts: [MessageState: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM messages GROUP BY state") {
+            for row in try db.rows("SELECT state, COUNT(*) AS n FROM messages GROUP BY state") {
                 if let state = MessageState(rawValue: row["state"]) { counts[state] = row["n"] }
             }
             return counts
@@ -292,7 +272,7 @@ public final class SQLiteMessageStore: MessageStore {
 
     public func nextReadyAt() async throws -> Date? {
         try await pool.read { db in
-            try Double.fetchOne(db, sql: "SELECT MIN(ready_at) FROM messages WHERE state = 'queued'").map(Date.init(timeIntervalSince1970:))
+            try db.value(Double.self, "SELECT MIN(ready_at) FROM messages WHERE state = 'queued'").map(Date.init(timeIntervalSince1970:))
         }
     }
 }
