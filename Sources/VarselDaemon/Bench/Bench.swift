@@ -102,13 +102,13 @@ public enum Bench {
         func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text : text + String(repeating: " ", count: width - text.count) }
         func number(_ value: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", value) }
         var lines = [
-            pad("measure", 44) + pad("messages", 10) + pad("seconds", 10) + pad("msg/s", 10) + "ratio",
-            pad("plain libcurl loop (baseline)", 44) + pad("\(figures.messages)", 10) + pad(number(figures.baselineSeconds, 3), 10)
+            pad("measure", 48) + pad("messages", 10) + pad("seconds", 10) + pad("msg/s", 10) + "ratio",
+            pad("plain libcurl loop (baseline)", 48) + pad("\(figures.messages)", 10) + pad(number(figures.baselineSeconds, 3), 10)
                 + pad(number(figures.baselineRate), 10) + "1.00",
-            pad("varsel end to end (queued → receipt recorded)", 44) + pad("\(figures.messages)", 10)
+            pad("varsel end to end (queued → receipt recorded)", 48) + pad("\(figures.messages)", 10)
                 + pad(number(figures.varselSeconds, 3), 10) + pad(number(figures.varselRate), 10) + number(figures.ratio, 2),
         ]
-        lines.append(pad("varsel enqueue (validate + one durable commit)", 44) + pad("\(figures.messages)", 10)
+        lines.append(pad("varsel enqueue (validate + one durable commit)", 48) + pad("\(figures.messages)", 10)
             + pad(number(figures.enqueueSeconds, 3), 10) + pad(number(figures.enqueueRate), 10) + "-")
         return lines.joined(separator: "\n")
     }
