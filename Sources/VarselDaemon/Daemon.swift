@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -35,23 +36,60 @@ public enum Daemon {
         return Components(config: config, store: store, templates: templates, client: client, dispatcher: dispatcher)
     }
 
-    /// Runs until SIGTERM/SIGINT, then stops leasing, records or abandons sends in flight, and returns.
+    /// Runs the HTTP API and the dispatcher until SIGTERM/SIGINT, then stops leasing, records or
+    /// abandons sends in flight, stops the API gracefully, and returns.
     public static func serve(config: VarselConfig, logger: Logger) async throws {
         let components = try await open(config: config, logger: logger)
         let counts = try await components.store.countByState()
-        logger.notice("ready", metadata: [
-            "store": "\(config.store.path)", "templates": "\(components.templates.keys.count) variants",
-            "queued": "\(counts[.queued] ?? 0)", "worker": "\(config.dispatch.workerID)",
-        ])
+        let store = components.store
+        let api = APIServer(
+            config: config, store: store, logger: logger,
+            readiness: {
+                do {
+                    _ = try await store.nextReadyAt()
+                    return nil
+                } catch {
+                    return ["store": "\(error)"]
+                }
+            },
+            onEnqueue: { components.dispatcher.poke() })
+        var apiLogger = logger
+        apiLogger.logLevel = max(logger.logLevel, .notice)
+        let app = Application(
+            router: api.router(),
+            configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "varsel"),
+            onServerRunning: { channel in
+                logger.notice("ready", metadata: [
+                    "host": "\(config.server.host)", "port": "\(channel.localAddress?.port ?? config.server.port)",
+                    "store": "\(config.store.path)",
+                    "templates": "\(components.templates.keys.count) variants", "queued": "\(counts[.queued] ?? 0)",
+                    "worker": "\(config.dispatch.workerID)",
+                ])
+            },
+            logger: apiLogger)
+        let services = ServiceGroup(configuration: .init(services: [app], logger: apiLogger))
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         let watcher = Task {
             for await signal in signals {
                 logger.notice("stopping on signal", metadata: ["signal": "\(signal)"])
                 components.dispatcher.requestStop()
+                await services.triggerGracefulShutdown()
                 break
             }
         }
-        await components.dispatcher.run()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await services.run() }
+            group.addTask { await components.dispatcher.run() }
+            do {
+                try await group.next()
+                try await group.next()
+            } catch {
+                // The API could not start (e.g. the port is taken): stop the dispatcher too.
+                components.dispatcher.requestStop()
+                group.cancelAll()
+                throw error
+            }
+        }
         watcher.cancel()
         components.client.shutdown()
         logger.notice("stopped")

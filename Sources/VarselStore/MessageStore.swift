@@ -35,6 +35,20 @@ public protocol MessageStore: Sendable {
 
     /// The earliest time a queued message becomes ready, if any is queued.
     func nextReadyAt() async throws -> Date?
+
+    /// Messages in id order (ids sort by creation time), after the cursor `after`, filtered.
+    func list(caseRef: String?, state: MessageState?, limit: Int, after: String?) async throws -> [MessageSummary]
+
+    /// Cancels the messages (by id, or all of a case) that were not handed to a gateway, in one
+    /// transaction. A message leased at this moment loses its lease, so its worker cannot send it.
+    func cancel(ids: [String]?, caseRef: String?, reason: String, now: Date) async throws -> CancelOutcome
+
+    /// API tokens: only a hash of each token is stored.
+    func createToken(hash: String, scopes: [String], label: String?, now: Date) async throws -> StoredToken
+    func token(hash: String) async throws -> StoredToken?
+    func tokens() async throws -> [StoredToken]
+    /// Returns false when no token has that id.
+    func revokeToken(id: String, now: Date) async throws -> Bool
 }
 
 /// What happened to one message of an enqueue.

@@ -9,7 +9,8 @@ struct Varsel: AsyncParsableCommand {
         commandName: "varsel",
         abstract: "Delivers payment reminders and collection notices by SMS, email and letter.",
         subcommands: [
-            Serve.self, Demo.self, Enqueue.self, Status.self, GatewaySim.self, Bench.self, ConfigCommand.self, TemplatesCommand.self,
+            Serve.self, Demo.self, Enqueue.self, Status.self, Cancel.self, TokenCommand.self, GatewaySim.self, Bench.self,
+            ConfigCommand.self, TemplatesCommand.self,
         ])
 }
 
@@ -95,11 +96,11 @@ struct Enqueue: AsyncParsableCommand {
         abstract: "Enqueue one JSON message or NDJSON (one message per line) from FILE or - (stdin).",
         discussion: "Prints one JSON object per input line: {\"line\":1,\"id\":…,\"state\":\"queued\"} or {\"line\":2,\"error\":…}. Exit status 0 only when every line was accepted.")
     @OptionGroup var options: ConfigOption
+    @Option(help: "Enqueue through a running daemon at this URL (token from VARSEL_TOKEN) instead of the local store.") var server: String?
     @Argument(help: "A file, or - for standard input.") var file: String
 
     func run() async throws {
         CLILogging.bootstrap(level: .warning)
-        let config = try options.load()
         let data: Data
         if file == "-" {
             data = FileHandle.standardInput.readDataToEndOfFile()
@@ -107,6 +108,20 @@ struct Enqueue: AsyncParsableCommand {
             guard let contents = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
             data = contents
         }
+        if let server {
+            let client = RemoteClient(server)
+            defer { client.api.close() }
+            let reply = try await client.api.send("POST", "/v1/messages:batch", body: data, contentType: "application/x-ndjson")
+            guard reply.status == 200, let object = (try? JSONSerialization.jsonObject(with: reply.body)) as? [String: Any],
+                  let results = object["results"] as? [[String: Any]]
+            else { throw CLIError(APIClient.problemText(reply.body, status: reply.status)) }
+            for result in results {
+                print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+            }
+            if (object["rejected"] as? Int ?? 1) > 0 { throw ExitCode.failure }
+            return
+        }
+        let config = try options.load()
         let results = try await CommandActions.enqueue(data, config: config)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -118,16 +133,110 @@ struct Enqueue: AsyncParsableCommand {
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show what happened to a message.")
     @OptionGroup var options: ConfigOption
+    @Option(help: "Ask a running daemon at this URL (token from VARSEL_TOKEN); prints the status JSON.") var server: String?
     @Argument(help: "The message id.") var id: String
     @Flag(help: "Print the status contract as JSON.") var json = false
 
     func run() async throws {
         CLILogging.bootstrap(level: .warning)
+        if let server {
+            let client = RemoteClient(server)
+            defer { client.api.close() }
+            let reply = try await client.api.send("GET", "/v1/messages/\(id)")
+            guard reply.status == 200 else { throw CLIError(APIClient.problemText(reply.body, status: reply.status)) }
+            let object = try JSONSerialization.jsonObject(with: reply.body)
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+            return
+        }
         let config = try options.load()
         guard let text = try await CommandActions.status(id: id, json: json, config: config) else {
             throw CLIError("no message with id \(id)")
         }
         print(text)
+    }
+}
+
+/// A daemon reached over HTTP, with the token from `VARSEL_TOKEN`.
+struct RemoteClient {
+    let api: APIClient
+
+    init(_ server: String) {
+        api = APIClient(baseURL: server, token: ProcessInfo.processInfo.environment["VARSEL_TOKEN"])
+    }
+}
+
+struct Cancel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Cancel a message, or every unsent message of a case (a payment or a dispute arrived).",
+        discussion: "Messages already handed to a gateway cannot be called back; the output lists them as already sent.")
+    @OptionGroup var options: ConfigOption
+    @Option(help: "Cancel every message of this case reference.") var `case`: String?
+    @Option(help: "Why, for the record (e.g. \"payment received\").") var reason: String?
+    @Option(help: "Cancel through a running daemon at this URL (token from VARSEL_TOKEN).") var server: String?
+    @Argument(help: "A message id (instead of --case).") var id: String?
+
+    func validate() throws {
+        guard (`case` == nil) != (id == nil) else { throw ValidationError("give either a message id or --case REF") }
+    }
+
+    func run() async throws {
+        CLILogging.bootstrap(level: .warning)
+        let why = reason ?? (`case` != nil ? "case cancelled" : "cancelled")
+        if let server {
+            let client = RemoteClient(server)
+            defer { client.api.close() }
+            let path = `case`.map { "/v1/cases/\($0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? $0)/cancel" }
+                ?? "/v1/messages/\(id ?? "")/cancel"
+            let body = try JSONSerialization.data(withJSONObject: ["reason": why])
+            let reply = try await client.api.send("POST", path, body: body)
+            guard reply.status == 200 else { throw CLIError(APIClient.problemText(reply.body, status: reply.status)) }
+            print(String(decoding: reply.body, as: UTF8.self))
+            return
+        }
+        let config = try options.load()
+        print(try await CommandActions.cancel(ids: id.map { [$0] }, caseRef: `case`, reason: why, config: config))
+    }
+}
+
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "token", abstract: "API tokens.", subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a token, print it once on stdout, and store only its hash.")
+        @OptionGroup var options: ConfigOption
+        @Option(help: "Comma-separated: enqueue, read, cancel, admin.") var scopes: String
+        @Option(help: "A note for `token list`, e.g. the system that uses it.") var label: String?
+
+        func run() async throws {
+            CLILogging.bootstrap(level: .warning)
+            let config = try options.load()
+            let scopeList = scopes.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            let created = try await CommandActions.createToken(scopes: scopeList, label: label, config: config)
+            print(created.token)
+            FileHandle.standardError.write(Data("token \(created.id) created with scopes \(scopeList.joined(separator: ",")); it is not shown again\n".utf8))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tokens (ids, scopes, dates; never the tokens).")
+        @OptionGroup var options: ConfigOption
+
+        func run() async throws {
+            CLILogging.bootstrap(level: .warning)
+            for line in try await CommandActions.listTokens(config: try options.load()) { print(line) }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by id.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The token id (tok_…).") var id: String
+
+        func run() async throws {
+            CLILogging.bootstrap(level: .warning)
+            try await CommandActions.revokeToken(id: id, config: try options.load())
+            print("revoked \(id)")
+        }
     }
 }
 

@@ -37,6 +37,7 @@ public enum Fixtures {
         maxInFlight: Int = 64, leaseSeconds: Int = 60, timeoutMs: Int = 10_000, extraDispatch: String = ""
     ) -> String {
         """
+        server: { host: 127.0.0.1, port: 0 }
         store: { path: "\(storePath)" }
         templates: { dir: "\(templates)" }
         dispatch: { worker_id: \(workerID), max_in_flight: \(maxInFlight), batch_size: 64, lease_seconds: \(leaseSeconds), poll_interval_ms: 20\(extraDispatch) }

@@ -133,10 +133,14 @@ struct ConfigReader {
     }
 
     mutating func read(_ tree: ConfigTree, file: String) -> VarselConfig? {
-        checkKeys(tree["server"], "server", allowed: ["host", "port"])
+        checkKeys(tree["server"], "server", allowed: ["host", "port", "max_body_bytes", "max_batch_bytes", "max_batch_lines", "tokens_file", "tokens_env"])
         let server = VarselConfig.Server(
             host: requiredString(tree["server"]?["host"], "server.host"),
-            port: int(tree["server"]?["port"], "server.port", range: 0...65535))
+            port: int(tree["server"]?["port"], "server.port", range: 0...65535),
+            maxBodyBytes: int(tree["server"]?["max_body_bytes"], "server.max_body_bytes", range: 1024...(1 << 30)),
+            maxBatchBytes: int(tree["server"]?["max_batch_bytes"], "server.max_batch_bytes", range: 1024...(1 << 32)),
+            maxBatchLines: int(tree["server"]?["max_batch_lines"], "server.max_batch_lines", range: 1...1_000_000),
+            staticTokens: readStaticTokens(tree["server"]))
 
         checkKeys(tree["store"], "store", allowed: ["backend", "path", "synchronous"])
         let backend = requiredString(tree["store"]?["backend"], "store.backend")
@@ -205,6 +209,37 @@ struct ConfigReader {
         return VarselConfig(
             file: file, server: server, store: store, templates: templates, dispatch: dispatch, channels: channels,
             gateways: gateways, planning: planning)
+    }
+
+    /// `server.tokens_file` / `server.tokens_env`: lines of `<scopes> <token>`.
+    mutating func readStaticTokens(_ server: ConfigTree?) -> [(scopes: [String], token: String)] {
+        var text = ""
+        if let file = string(server?["tokens_file"], "server.tokens_file"), !file.isEmpty {
+            let resolved = file.hasPrefix("/") ? file : environment["CREDENTIALS_DIRECTORY"].map { "\($0)/\(file)" } ?? resolvePath(file)
+            guard let data = FileManager.default.contents(atPath: resolved) else {
+                fail("server.tokens_file", "cannot read \(resolved)")
+                return []
+            }
+            text += String(decoding: data, as: UTF8.self) + "\n"
+        }
+        if let variable = string(server?["tokens_env"], "server.tokens_env"), !variable.isEmpty {
+            guard let value = environment[variable] else {
+                fail("server.tokens_env", "environment variable \(variable) is not set")
+                return []
+            }
+            text += value.replacingOccurrences(of: ";", with: "\n")
+        }
+        var tokens: [(scopes: [String], token: String)] = []
+        for (index, line) in text.split(separator: "\n").enumerated() where !String(line).trimmed.isEmpty && !String(line).trimmed.hasPrefix("#") {
+            let parts = line.split(whereSeparator: \.isWhitespace)
+            let scopes = parts.first.map { $0.split(separator: ",").map(String.init) } ?? []
+            guard parts.count == 2, !scopes.isEmpty, scopes.allSatisfy({ ["enqueue", "read", "cancel", "admin"].contains($0) }), parts[1].count >= 16 else {
+                fail("server.tokens_file", "line \(index + 1): expected '<scopes> <token>' with scopes from enqueue, read, cancel, admin and a token of at least 16 characters")
+                continue
+            }
+            tokens.append((scopes, String(parts[1])))
+        }
+        return tokens
     }
 
     static let secretKeys = ["token", "auth_token", "password", "api_key", "secret", "api_secret"]

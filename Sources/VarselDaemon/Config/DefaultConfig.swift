@@ -5,6 +5,11 @@ enum DefaultConfig {
         server:
           host: 127.0.0.1
           port: 8480
+          max_body_bytes: 1048576
+          max_batch_bytes: 67108864
+          max_batch_lines: 10000
+          tokens_file: ""
+          tokens_env: ""
         store:
           backend: sqlite
           path: /var/lib/varsel/varsel.db

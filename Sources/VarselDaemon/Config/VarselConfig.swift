@@ -8,6 +8,14 @@ public struct VarselConfig: Sendable {
     public struct Server: Sendable {
         public var host: String
         public var port: Int
+        /// Largest request body accepted, except batches.
+        public var maxBodyBytes: Int
+        /// Largest NDJSON batch body accepted.
+        public var maxBatchBytes: Int
+        /// Most lines in one batch.
+        public var maxBatchLines: Int
+        /// Tokens for automated deployments, one per line: `<scopes> <token>` (e.g. `enqueue,read s3cr3t`).
+        public var staticTokens: [(scopes: [String], token: String)]
     }
 
     public struct Store: Sendable {

@@ -24,6 +24,40 @@ public enum CommandActions {
         return json ? try StatusText.json(status) : StatusText.human(status)
     }
 
+    /// `varsel token create`: a new token, printed once; only its hash is stored.
+    public static func createToken(scopes: [String], label: String?, config: VarselConfig) async throws -> (token: String, id: String) {
+        let valid = Set(Scope.allCases.map(\.rawValue))
+        guard !scopes.isEmpty, scopes.allSatisfy(valid.contains) else {
+            throw CommandError("--scopes: use a comma-separated list of \(Scope.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let token = TokenFormat.generate()
+        let stored = try await openStore(config).createToken(hash: TokenFormat.hash(token), scopes: scopes, label: label, now: Date())
+        return (token, stored.id)
+    }
+
+    /// `varsel token list`: ids, scopes, labels and dates; never the tokens.
+    public static func listTokens(config: VarselConfig) async throws -> [String] {
+        try await openStore(config).tokens().map { token in
+            "\(token.id)  \(token.scopes.joined(separator: ","))  created \(RFC3339.format(token.createdAt))"
+                + (token.revokedAt.map { "  revoked \(RFC3339.format($0))" } ?? "") + (token.label.map { "  \($0)" } ?? "")
+        }
+    }
+
+    /// `varsel token revoke ID`.
+    public static func revokeToken(id: String, config: VarselConfig) async throws {
+        guard try await openStore(config).revokeToken(id: id, now: Date()) else { throw CommandError("no token with id \(id)") }
+    }
+
+    /// `varsel cancel`: on the local store; prints what was cancelled and what had already gone.
+    public static func cancel(ids: [String]?, caseRef: String?, reason: String, config: VarselConfig) async throws -> String {
+        let outcome = try await openStore(config).cancel(ids: ids, caseRef: caseRef, reason: reason, now: Date())
+        let object: [String: Any] = [
+            "cancelled": outcome.cancelled.count, "already_sent": outcome.alreadySent.count, "cancelled_ids": outcome.cancelled,
+            "already_sent_ids": outcome.alreadySent, "already_finished_ids": outcome.alreadyFinished,
+        ]
+        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+
     /// `varsel templates check`: the number of variants, or every problem as `file:line:column: message`.
     public static func checkTemplates(_ directory: String) -> (variants: Int, problems: [String]) {
         do {
@@ -67,4 +101,10 @@ public enum EffectiveConfig {
         }
         return lines.joined(separator: "\n")
     }
+}
+
+/// A command failed for a reason the user can fix; the text says how.
+public struct CommandError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -74,6 +74,18 @@ enum SQLiteSchema {
                 CREATE INDEX receipts_message ON receipts(message_id);
                 """)
         }
+        migrator.registerMigration("v2-tokens") { db in
+            try db.execute(sql: """
+                CREATE TABLE api_tokens (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    hash TEXT NOT NULL UNIQUE,
+                    scopes TEXT NOT NULL,
+                    label TEXT,
+                    created_at REAL NOT NULL,
+                    revoked_at REAL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,37 @@
+import Foundation
+import VarselHTTP
+
+/// The CLI's client for a running daemon (`--server URL`, token from `VARSEL_TOKEN`).
+public struct APIClient: Sendable {
+    public let baseURL: String
+    let token: String?
+    let client: CurlHTTPClient
+
+    public init(baseURL: String, token: String?) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.token = token
+        self.client = CurlHTTPClient(configuration: .init(maxInFlight: 4, maxConnectionsPerPool: 4))
+    }
+
+    /// Sends a request and returns status and body. Transport failures throw with curl's reason.
+    public func send(_ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json") async throws -> (status: Int, body: Data) {
+        var headers = [HTTPHeader("Accept", "application/json")]
+        if let token { headers.append(HTTPHeader("Authorization", "Bearer \(token)")) }
+        if body != nil { headers.append(HTTPHeader("Content-Type", contentType)) }
+        let request = VarselHTTP.HTTPRequest(
+            method: method, url: baseURL + path, headers: headers, body: body.map(Array.init) ?? [], timeoutMilliseconds: 120_000,
+            poolKey: "api")
+        let response = try await client.execute(request)
+        return (response.status, Data(response.body))
+    }
+
+    public func close() { client.shutdown() }
+
+    /// A readable error from a problem+json reply.
+    public static func problemText(_ body: Data, status: Int) -> String {
+        if let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any], let detail = object["detail"] as? String {
+            return "HTTP \(status): \(detail)"
+        }
+        return "HTTP \(status): \(String(decoding: body.prefix(500), as: UTF8.self))"
+    }
+}
