@@ -14,10 +14,13 @@ public struct APIClient: Sendable {
     }
 
     /// Sends a request and returns status and body. Transport failures throw with curl's reason.
-    public func send(_ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json") async throws -> (status: Int, body: Data) {
+    public func send(
+        _ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json", headers extra: [String: String] = [:]
+    ) async throws -> (status: Int, body: Data) {
         var headers = [HTTPHeader("Accept", "application/json")]
+        for (name, value) in extra.sorted(by: { $0.key < $1.key }) { headers.append(HTTPHeader(name, value)) }
         if let token { headers.append(HTTPHeader("Authorization", "Bearer \(token)")) }
-        if body != nil { headers.append(HTTPHeader("Content-Type", contentType)) }
+        if body != nil, extra["Content-Type"] == nil { headers.append(HTTPHeader("Content-Type", contentType)) }
         let request = VarselHTTP.HTTPRequest(
             method: method, url: baseURL + path, headers: headers, body: body.map(Array.init) ?? [], timeoutMilliseconds: 120_000,
             poolKey: "api")
