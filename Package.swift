@@ -64,7 +64,7 @@ let package = Package(
         // Gateway adapters (http-json, Twilio) on top of VarselHTTP.
         .target(
             name: "VarselGateways",
-            dependencies: ["VarselCore", "VarselHTTP"],
+            dependencies: ["VarselCore", "VarselHTTP", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         // The daemon: configuration, dispatcher, sandbox gateway, demo and bench.

@@ -28,6 +28,8 @@ public struct GatewayConfiguration: Sendable, CustomStringConvertible {
     public var timeoutMilliseconds: Int
     /// Transfers of this gateway handed to libcurl at once.
     public var maxConnections: Int
+    /// How delivery callbacks to `POST /v1/receipts/<name>` are read and verified; `nil` refuses them.
+    public var receipts: ReceiptSettings?
 
     public init(
         name: String, kind: Kind, url: String, from: String? = nil, idField: String = "id", bearerToken: String? = nil,
@@ -47,6 +49,17 @@ public struct GatewayConfiguration: Sendable, CustomStringConvertible {
         self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
         self.timeoutMilliseconds = timeoutMilliseconds
         self.maxConnections = maxConnections
+    }
+
+    /// Delivery-callback settings of a gateway (`gateways.<name>.receipts`).
+    public struct ReceiptSettings: Sendable {
+        public var format: ReceiptFormat
+        public var signature: ReceiptSignature
+
+        public init(format: ReceiptFormat, signature: ReceiptSignature) {
+            self.format = format
+            self.signature = signature
+        }
     }
 
     public var description: String {

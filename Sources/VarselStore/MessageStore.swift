@@ -43,6 +43,12 @@ public protocol MessageStore: Sendable {
     /// transaction. A message leased at this moment loses its lease, so its worker cannot send it.
     func cancel(ids: [String]?, caseRef: String?, reason: String, now: Date) async throws -> CancelOutcome
 
+    /// Records a delivery receipt for the message whose attempt through `gateway` got `providerID`.
+    /// Statuses move forward only: a final status (delivered, failed, …) ends the message and is never
+    /// replaced; a repeated receipt is recorded once.
+    func recordReceipt(gateway: String, providerID: String, status: DeliveryStatus, error: String?, raw: String?, now: Date) async throws
+        -> ReceiptOutcome
+
     /// API tokens: only a hash of each token is stored.
     func createToken(hash: String, scopes: [String], label: String?, now: Date) async throws -> StoredToken
     func token(hash: String) async throws -> StoredToken?
@@ -157,4 +163,14 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public init(_ description: String) {
         self.description = description
     }
+}
+
+/// What a delivery receipt did.
+public enum ReceiptOutcome: Sendable, Hashable {
+    /// No attempt through that gateway got this provider id.
+    case unknownProvider
+    /// The same status for the same provider id was recorded before; nothing changed.
+    case duplicate(messageID: String, state: MessageState)
+    /// Recorded; `state` is the message's state afterwards.
+    case recorded(messageID: String, state: MessageState)
 }

@@ -24,7 +24,7 @@ import VarselTestSupport
         var readToken = ""
         let staticToken = "static-token-0123456789"
 
-        static func start(maxBodyBytes: Int = 1_048_576, maxBatchLines: Int = 10_000) async throws -> Running {
+        static func start(maxBodyBytes: Int = 1_048_576, maxBatchLines: Int = 10_000, receipts: String? = nil) async throws -> Running {
             let running = Running()
             try await running.sandbox.start()
             let tokensFile = running.directory.write("tokens", "# automation\nenqueue,read \(running.staticToken)\n")
@@ -32,7 +32,12 @@ import VarselTestSupport
                 .replacingOccurrences(
                     of: "server: { host: 127.0.0.1, port: 0 }",
                     with: "server: { host: 127.0.0.1, port: 0, max_body_bytes: \(maxBodyBytes), max_batch_lines: \(maxBatchLines), tokens_file: \"\(tokensFile)\" }")
-            let config = try ConfigLoader.load(yaml: yaml, baseDirectory: running.directory.path)
+            var withReceipts = yaml
+            if let receipts {
+                withReceipts = yaml.replacingOccurrences(of: "connect_timeout_ms: 2000 }", with: "connect_timeout_ms: 2000, \(receipts) }")
+            }
+            let config = try ConfigLoader.load(
+                yaml: withReceipts, baseDirectory: running.directory.path, environment: ["RECEIPT_SECRET": "receipt-secret-for-tests"])
             running.components = try await Daemon.open(config: config, logger: quietLogger)
             let store = running.components.store
             let api = APIServer(config: config, store: store, logger: quietLogger, readiness: { nil }, onEnqueue: {})

@@ -45,14 +45,3 @@ public enum TokenFormat {
 
     public static func hash(_ token: String) -> String { Digest.sha256(Data(token.utf8)) }
 }
-
-/// Comparisons whose time does not depend on where two secrets differ.
-public enum ConstantTime {
-    public static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
-        for index in 0..<max(a.count, b.count) {
-            difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
-        }
-        return difference == 0
-    }
-}

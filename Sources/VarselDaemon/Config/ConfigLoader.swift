@@ -248,7 +248,7 @@ struct ConfigReader {
         var gateways: [String: GatewayConfiguration] = [:]
         let allowed = [
             "type", "url", "from", "id_field", "token_file", "token_env", "account_sid", "auth_token_file", "auth_token_env",
-            "messaging_service_sid", "status_callback", "timeout_ms", "connect_timeout_ms", "max_connections",
+            "messaging_service_sid", "status_callback", "timeout_ms", "connect_timeout_ms", "max_connections", "receipts",
         ]
         for name in tree?.keys ?? [] {
             let path = "gateways.\(name)"
@@ -289,9 +289,54 @@ struct ConfigReader {
                     fail("\(path).from", "a Twilio gateway needs from or messaging_service_sid")
                 }
             }
+            if node?["receipts"] != nil {
+                gateway.receipts = readReceipts(node?["receipts"], path: "\(path).receipts", gateway: gateway)
+            }
             gateways[name] = gateway
         }
         return gateways
+    }
+
+    /// `gateways.<name>.receipts`: format (`generic`, `twilio`), signature (`hmac-sha256`, `twilio`,
+    /// `none`), `secret_file`/`secret_env`, `public_url`, `max_age_seconds`.
+    mutating func readReceipts(_ node: ConfigTree?, path: String, gateway: GatewayConfiguration) -> GatewayConfiguration.ReceiptSettings? {
+        checkKeys(node, path, allowed: ["format", "signature", "secret_file", "secret_env", "public_url", "max_age_seconds", "secret"])
+        if node?["secret"] != nil {
+            fail("\(path).secret", "secrets are never read from the YAML file; use secret_file or secret_env")
+        }
+        let isTwilio = gateway.kind == .twilio
+        let formatName = string(node?["format"], "\(path).format") ?? (isTwilio ? "twilio" : "generic")
+        guard let format = ReceiptFormat(rawValue: formatName) else {
+            fail("\(path).format", "use generic or twilio")
+            return nil
+        }
+        let signatureName = string(node?["signature"], "\(path).signature") ?? (isTwilio ? "twilio" : "hmac-sha256")
+        switch signatureName {
+        case "hmac-sha256":
+            let maxAge = node?["max_age_seconds"] == nil ? 300 : double(node?["max_age_seconds"], "\(path).max_age_seconds", range: 1...86_400)
+            guard let secret = self.secret(node, path: path, key: "secret") else {
+                if !errors.contains(where: { $0.key.hasPrefix("\(path).secret") }) {
+                    fail("\(path).secret_file", "an hmac-sha256 signature needs secret_file or secret_env")
+                }
+                return nil
+            }
+            return .init(format: format, signature: .hmacSHA256(secret: Array(secret.utf8), maxAge: maxAge))
+        case "twilio":
+            guard let token = gateway.authToken ?? self.secret(node, path: path, key: "secret") else {
+                fail("\(path).signature", "a twilio signature needs the gateway's auth token (auth_token_file or auth_token_env) or secret_file")
+                return nil
+            }
+            guard let url = string(node?["public_url"], "\(path).public_url"), URL(string: url)?.host != nil else {
+                fail("\(path).public_url", "required for twilio signatures: the exact URL Twilio posts to, e.g. https://varsel.example/v1/receipts/\(gateway.name)")
+                return nil
+            }
+            return .init(format: format, signature: .twilio(authToken: Array(token.utf8), publicURL: url))
+        case "none":
+            return .init(format: format, signature: .none)
+        default:
+            fail("\(path).signature", "use hmac-sha256, twilio or none")
+            return nil
+        }
     }
 
     /// A secret from `<key>_file` (relative paths resolve in `$CREDENTIALS_DIRECTORY` when set) or
