@@ -49,6 +49,15 @@ public protocol MessageStore: Sendable {
     func recordReceipt(gateway: String, providerID: String, status: DeliveryStatus, error: String?, raw: String?, now: Date) async throws
         -> ReceiptOutcome
 
+    /// Stored preferences and contact points of debtors, by recipient id.
+    func recipients(ids: Set<String>) async throws -> [String: Recipient]
+    /// Creates or replaces a record; returns true when it was created.
+    func putRecipient(_ recipient: Recipient, now: Date) async throws -> Bool
+    /// Erases a recipient's personal data (GDPR): the record, and the contact data and rendered
+    /// bodies of their messages; unsent messages are cancelled. Ids, states, template versions and
+    /// content hashes stay as proof. `nil` when nothing was known of the recipient.
+    func eraseRecipient(id: String, now: Date) async throws -> ErasureOutcome?
+
     /// API tokens: only a hash of each token is stored.
     func createToken(hash: String, scopes: [String], label: String?, now: Date) async throws -> StoredToken
     func token(hash: String) async throws -> StoredToken?
@@ -173,4 +182,17 @@ public enum ReceiptOutcome: Sendable, Hashable {
     case duplicate(messageID: String, state: MessageState)
     /// Recorded; `state` is the message's state afterwards.
     case recorded(messageID: String, state: MessageState)
+}
+
+/// What erasing a recipient did.
+public struct ErasureOutcome: Sendable, Hashable {
+    public var recordDeleted: Bool
+    public var messagesScrubbed: Int
+    public var messagesCancelled: Int
+
+    public init(recordDeleted: Bool, messagesScrubbed: Int, messagesCancelled: Int) {
+        self.recordDeleted = recordDeleted
+        self.messagesScrubbed = messagesScrubbed
+        self.messagesCancelled = messagesCancelled
+    }
 }

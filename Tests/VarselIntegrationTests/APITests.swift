@@ -23,11 +23,12 @@ import VarselTestSupport
         var token = ""
         var readToken = ""
         let staticToken = "static-token-0123456789"
+        let staticAdminToken = "static-admin-token-0123456789"
 
         static func start(maxBodyBytes: Int = 1_048_576, maxBatchLines: Int = 10_000, receipts: String? = nil) async throws -> Running {
             let running = Running()
             try await running.sandbox.start()
-            let tokensFile = running.directory.write("tokens", "# automation\nenqueue,read \(running.staticToken)\n")
+            let tokensFile = running.directory.write("tokens", "# automation\nenqueue,read \(running.staticToken)\nadmin \(running.staticAdminToken)\n")
             let yaml = Fixtures.config(storePath: running.directory.file("varsel.db"), gatewayBase: running.sandbox.baseURL)
                 .replacingOccurrences(
                     of: "server: { host: 127.0.0.1, port: 0 }",

@@ -12,18 +12,31 @@ public struct MessageValidator: Sendable {
         self.kinds = kinds
     }
 
-    /// Validates raw bytes of one JSON object.
-    public func validate(json bytes: some Collection<UInt8>) -> Result<MessageRequest, ValidationFailure> {
-        let value: JSONValue
+    /// Parses one JSON value, or says why it is not JSON.
+    public static func parse(json bytes: some Collection<UInt8>) -> Result<JSONValue, ValidationFailure> {
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+            return .success(try JSONDecoder().decode(JSONValue.self, from: Data(bytes)))
         } catch {
             return .failure(ValidationFailure([ValidationError(field: "", problem: "not valid JSON: \(Self.describe(error))")]))
         }
-        return validate(value)
     }
 
-    public func validate(_ value: JSONValue) -> Result<MessageRequest, ValidationFailure> {
+    /// Validates raw bytes of one JSON object.
+    public func validate(json bytes: some Collection<UInt8>, stored: [String: Recipient] = [:]) -> Result<MessageRequest, ValidationFailure> {
+        Self.parse(json: bytes).flatMap { validate($0, stored: stored) }
+    }
+
+    /// The `recipient.id` of a message, if it names one (to look up stored preferences first).
+    public static func recipientID(of value: JSONValue) -> String? {
+        guard case .object(let root) = value, case .object(let recipient)? = root["recipient"], case .string(let id)? = recipient["id"] else {
+            return nil
+        }
+        return id
+    }
+
+    /// Validates a message. `stored` holds the stored preference records of recipients, by id: a
+    /// message naming a stored recipient may leave out contact points the record has.
+    public func validate(_ value: JSONValue, stored: [String: Recipient] = [:]) -> Result<MessageRequest, ValidationFailure> {
         var errors: [ValidationError] = []
         func fail(_ field: String, _ problem: String) { errors.append(ValidationError(field: field, problem: problem)) }
 
@@ -50,7 +63,13 @@ public struct MessageValidator: Sendable {
         var recipient = Recipient()
         switch root["recipient"] {
         case nil, .null?: fail("recipient", "required")
-        case .object(let fields)?: recipient = validateRecipient(fields, fail)
+        case .object(let fields)?:
+            recipient = validateRecipient(fields, path: "recipient", fail)
+            let given = ["phone", "email", "address"].filter { (fields[$0] ?? .null) != .null }
+            let storedContact = recipient.id.flatMap { stored[$0] }.map { $0.phone != nil || $0.email != nil || $0.address != nil } ?? false
+            if given.isEmpty, !storedContact {
+                fail("recipient", "needs at least one contact point: phone, email or address (given here or stored for recipient.id)")
+            }
         case let other?: fail("recipient", "expected an object, got \(other.typeName)")
         }
 
@@ -73,7 +92,27 @@ public struct MessageValidator: Sendable {
             sendAfter: sendAfter, expiresAt: expiresAt))
     }
 
-    private func validateRecipient(_ fields: [String: JSONValue], _ fail: (String, String) -> Void) -> Recipient {
+    /// Validates a stored preference record (`PUT /v1/recipients/{id}`): the recipient fields of a
+    /// message without `id`; no contact point is required (a record may hold only opt-outs).
+    public func validateRecipientRecord(_ value: JSONValue, id: String) -> Result<Recipient, ValidationFailure> {
+        var errors: [ValidationError] = []
+        func fail(_ field: String, _ problem: String) { errors.append(ValidationError(field: field, problem: problem)) }
+        guard case .object(var fields) = value else {
+            return .failure(ValidationFailure([ValidationError(field: "", problem: "expected a JSON object, got \(value.typeName)")]))
+        }
+        if let given = fields["id"], given != .string(id) {
+            fail("id", "differs from the id in the path")
+        }
+        fields["id"] = .string(id)
+        let recipient = validateRecipient(fields, path: "", fail)
+        return errors.isEmpty ? .success(recipient) : .failure(ValidationFailure(errors))
+    }
+
+    private func validateRecipient(_ fields: [String: JSONValue], path: String, _ report: (String, String) -> Void) -> Recipient {
+        let prefix = path.isEmpty ? "" : path + "."
+        func fail(_ field: String, _ problem: String) {
+            report(field.hasPrefix("recipient.") ? prefix + field.dropFirst("recipient.".count) : field, problem)
+        }
         let known: Set = ["id", "name", "locale", "country", "timezone", "tone", "channels", "opt_out", "phone", "email", "address"]
         for key in fields.keys.sorted() where !known.contains(key) { fail("recipient.\(key)", "unknown field") }
         var recipient = Recipient()
@@ -127,18 +166,13 @@ public struct MessageValidator: Sendable {
         }
         switch fields["address"] {
         case nil, .null?: break
-        case .object(let address)?: recipient.address = validateAddress(address, fail)
+        case .object(let address)?: recipient.address = validateAddress(address, fail: fail)
         case let other?: fail("recipient.address", "expected an object, got \(other.typeName)")
-        }
-        // A field given as JSON null is absent; one given but invalid was already reported above.
-        let given = ["phone", "email", "address"].filter { (fields[$0] ?? .null) != .null }
-        if given.isEmpty {
-            fail("recipient", "needs at least one contact point: phone, email or address")
         }
         return recipient
     }
 
-    private func validateAddress(_ fields: [String: JSONValue], _ fail: (String, String) -> Void) -> PostalAddress {
+    private func validateAddress(_ fields: [String: JSONValue], fail: (String, String) -> Void) -> PostalAddress {
         let known: Set = ["lines", "postal_code", "city", "country"]
         for key in fields.keys.sorted() where !known.contains(key) { fail("recipient.address.\(key)", "unknown field") }
         var lines: [String] = []

@@ -60,8 +60,47 @@ public struct APIServer: Sendable {
         router.post("v1/cases/{case_ref}/cancel") { request, context in
             try await cancel(request, ids: nil, caseRef: context.parameters.require("case_ref"))
         }
+        router.put("v1/recipients/{id}") { request, context in try await putRecipient(request, id: context.parameters.require("id")) }
+        router.get("v1/recipients/{id}") { request, context in try await getRecipient(request, id: context.parameters.require("id")) }
+        router.delete("v1/recipients/{id}") { request, context in try await eraseRecipient(request, id: context.parameters.require("id")) }
         router.post("v1/receipts/{gateway}") { request, context in try await receipt(request, gateway: context.parameters.require("gateway")) }
         return router
+    }
+
+    // MARK: Recipients
+
+    func putRecipient(_ request: Request, id: String) async throws -> Response {
+        try await verifier.require(.enqueue, request)
+        guard !id.isEmpty, id.count <= MessageValidator.maxKeyLength else { throw Problem.badRequest("invalid-id", "the recipient id must be 1 to 255 characters", field: "id") }
+        let body = try await read(request, limit: limits.maxBodyBytes)
+        let recipient: Recipient
+        switch MessageValidator.parse(json: body).flatMap({ validator.validateRecipientRecord($0, id: id) }) {
+        case .success(let valid): recipient = valid
+        case .failure(let failure): throw Problem.validation(failure)
+        }
+        let created = try await store.putRecipient(recipient, now: Date())
+        return Self.json(created ? .created : .ok, ["id": id, "created": created], location: "/v1/recipients/\(id)")
+    }
+
+    func getRecipient(_ request: Request, id: String) async throws -> Response {
+        try await verifier.require(.read, request)
+        guard let recipient = try await store.recipients(ids: [id])[id] else { throw Problem.notFound("no stored recipient with id \(id)") }
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try VarselJSON.encoder().encode(recipient))))
+    }
+
+    func eraseRecipient(_ request: Request, id: String) async throws -> Response {
+        try await verifier.require(.admin, request)
+        guard let outcome = try await store.eraseRecipient(id: id, now: Date()) else {
+            throw Problem.notFound("nothing is stored for recipient \(id)")
+        }
+        logger.notice("recipient erased", metadata: ["recipient_id": "\(id)", "messages": "\(outcome.messagesScrubbed)"])
+        return Self.json(.ok, [
+            "id": id, "erased": true, "record_deleted": outcome.recordDeleted, "messages_scrubbed": outcome.messagesScrubbed,
+            "messages_cancelled": outcome.messagesCancelled,
+            "detail": "personal data erased: the stored record, and the contact data, rendered bodies and raw receipts of the recipient's messages; unsent messages were cancelled; ids, states, template versions and content hashes are kept as proof",
+        ])
     }
 
     // MARK: Receipts
@@ -108,8 +147,14 @@ public struct APIServer: Sendable {
     func enqueueOne(_ request: Request) async throws -> Response {
         try await verifier.require(.enqueue, request)
         let body = try await read(request, limit: limits.maxBodyBytes)
+        let value: JSONValue
+        switch MessageValidator.parse(json: body) {
+        case .success(let parsed): value = parsed
+        case .failure(let failure): throw Problem.validation(failure)
+        }
+        let stored = try await store.recipients(ids: Set([MessageValidator.recipientID(of: value)].compactMap { $0 }))
         var message: MessageRequest
-        switch validator.validate(json: body) {
+        switch validator.validate(value, stored: stored) {
         case .success(let valid): message = valid
         case .failure(let failure): throw Problem.validation(failure)
         }

@@ -110,11 +110,13 @@ public final class Dispatcher: Sendable {
         let leased = try await store.lease(owner: settings.workerID, limit: limit, now: now(), leaseDuration: settings.leaseSeconds)
         guard !leased.isEmpty else { return false }
         let set = templates()
+        let stored = try await store.recipients(ids: Set(leased.compactMap(\.request.recipient.id)))
         let at = now()
         var preparations: [Preparation] = []
         var outbound: [String: (PlannedSend, OutboundMessage)] = [:]
         for message in leased {
-            let (preparation, message) = preparer.prepare(message, templates: set, now: at)
+            let (preparation, message) = preparer.prepare(
+                message, stored: message.request.recipient.id.flatMap { stored[$0] }, templates: set, now: at)
             preparations.append(preparation)
             if case .send(let send) = preparation, let message { outbound[send.lease.messageID] = (send, message) }
             if case .finish(let lease, let state, let reason, _) = preparation {

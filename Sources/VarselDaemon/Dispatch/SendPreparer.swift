@@ -11,14 +11,25 @@ struct SendPreparer: Sendable {
     let gatewayForChannel: @Sendable (Channel) -> String?
 
     /// The preparation to record, and the message to send if it is a send.
-    func prepare(_ leased: LeasedMessage, templates: TemplateSet, now: Date) -> (Preparation, OutboundMessage?) {
-        let request = leased.request
+    /// `stored` is the recipient's stored preference record, if any: merged under the message's own
+    /// fields at send time, so an opt-out stored after the enqueue still wins.
+    func prepare(_ leased: LeasedMessage, stored: Recipient?, templates: TemplateSet, now: Date) -> (Preparation, OutboundMessage?) {
+        var request = leased.request
+        var merged: [String] = []
+        if let stored {
+            request.recipient = request.recipient.merged(over: stored)
+            merged = ["preferences merged from the stored record of recipient \(stored.id ?? "")"]
+        }
         let id = leased.lease.messageID
         if let expiresAt = request.expiresAt, expiresAt <= now {
             let reason = "expired at \(RFC3339.format(expiresAt)) before it could be sent"
             return (.finish(lease: leased.lease, state: .expired, reason: reason, decisions: [reason]), nil)
         }
 
+        if let previous = leased.previous, request.recipient.optOut.contains(previous.content.channel) {
+            let reason = "recipient opted out of \(previous.content.channel.rawValue) after an interrupted send; not sent again"
+            return (.finish(lease: leased.lease, state: .cancelled, reason: reason, decisions: merged + [reason]), nil)
+        }
         if let previous = leased.previous, let gateway = gatewayForChannel(previous.content.channel) ?? previous.gateway {
             // An interrupted send is repeated with the same content and Idempotency-Key.
             let channel = previous.content.channel
@@ -34,7 +45,7 @@ struct SendPreparer: Sendable {
         switch planner.plan(request, catalog: templates) {
         case .planned(let planned): plan = planned
         case .unplannable(let reason, let decisions):
-            return (.finish(lease: leased.lease, state: .failed, reason: reason, decisions: decisions), nil)
+            return (.finish(lease: leased.lease, state: .failed, reason: reason, decisions: merged + decisions), nil)
         }
         let content: RenderedContent
         switch templates.render(request, messageID: id, plan: plan) {
@@ -46,7 +57,7 @@ struct SendPreparer: Sendable {
             let reason = "no gateway configured for \(plan.channel.rawValue)"
             return (.finish(lease: leased.lease, state: .failed, reason: reason, decisions: plan.decisions + [reason]), nil)
         }
-        var decisions = plan.decisions
+        var decisions = merged + plan.decisions
         var rendered = "rendered \(content.templateID) (\(content.templateVersion.prefix(19))…)"
         if let sms = content.sms {
             rendered += ", \(sms.encoding.rawValue), \(sms.segments) segment\(sms.segments == 1 ? "" : "s")"

@@ -42,9 +42,18 @@ public enum EnqueueBatch {
         let lines = split(data)
         if lines.isEmpty { return [.failure(1, "no message: the input is empty")] }
         var results: [Int: LineResult] = [:]
-        var valid: [(line: Int, request: MessageRequest)] = []
+        var parsed: [(line: Int, value: JSONValue)] = []
         for (line, text) in lines {
-            switch validator.validate(json: Array(text.utf8)) {
+            switch MessageValidator.parse(json: Array(text.utf8)) {
+            case .success(let value): parsed.append((line, value))
+            case .failure(let failure): results[line] = .failure(line, failure.description)
+            }
+        }
+        // Stored preferences may supply contact points the message leaves out.
+        let stored = try await store.recipients(ids: Set(parsed.compactMap { MessageValidator.recipientID(of: $0.value) }))
+        var valid: [(line: Int, request: MessageRequest)] = []
+        for (line, value) in parsed {
+            switch validator.validate(value, stored: stored) {
             case .success(let request): valid.append((line, request))
             case .failure(let failure): results[line] = .failure(line, failure.description)
             }

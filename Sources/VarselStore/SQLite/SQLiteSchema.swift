@@ -86,6 +86,17 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v3-recipients") { db in
+            try db.execute(sql: """
+                CREATE TABLE recipients (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    record TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL
+                );
+                CREATE INDEX messages_recipient ON messages(recipient_id);
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,73 @@
+import Foundation
+import GRDB
+import VarselCore
+
+extension SQLiteMessageStore {
+    public func recipients(ids: Set<String>) async throws -> [String: Recipient] {
+        guard !ids.isEmpty else { return [:] }
+        let rows: [String] = try await pool.read { db in
+            var records: [String] = []
+            for id in ids { if let record = try db.value(String.self, "SELECT record FROM recipients WHERE id = ?", [id]) { records.append(record) } }
+            return records
+        }
+        let decoder = VarselJSON.decoder()
+        var result: [String: Recipient] = [:]
+        for row in rows {
+            let recipient = try decoder.decode(Recipient.self, from: Data(row.utf8))
+            if let id = recipient.id { result[id] = recipient }
+        }
+        return result
+    }
+
+    public func putRecipient(_ recipient: Recipient, now: Date) async throws -> Bool {
+        guard let id = recipient.id else { throw StoreError("a recipient record needs an id") }
+        let record = String(decoding: try VarselJSON.encoder().encode(recipient), as: UTF8.self)
+        return try await pool.write { db in
+            let existed = try db.value(Int.self, "SELECT COUNT(*) FROM recipients WHERE id = ?", [id]) ?? 0 > 0
+            try db.run(
+                """
+                INSERT INTO recipients (id, record, created_at, updated_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET record = excluded.record, updated_at = excluded.updated_at
+                """, [id, record, now.timeIntervalSince1970, now.timeIntervalSince1970])
+            return !existed
+        }
+    }
+
+    public func eraseRecipient(id: String, now: Date) async throws -> ErasureOutcome? {
+        let decoder = VarselJSON.decoder()
+        let encoder = VarselJSON.encoder()
+        return try await pool.write { db in
+            try db.run("DELETE FROM recipients WHERE id = ?", [id])
+            let recordDeleted = db.changesCount > 0
+            var scrubbed = 0
+            var cancelled = 0
+            for row in try db.rows("SELECT id, state, request, content IS NULL AS erased FROM messages WHERE recipient_id = ?", [id]) {
+                let messageID: String = row["id"]
+                var request = try decoder.decode(MessageRequest.self, from: Data((row["request"] as String).utf8))
+                let scrubbedRecipient = Recipient(id: request.recipient.id, optOut: request.recipient.optOut)
+                let state = MessageState(rawValue: row["state"]) ?? .queued
+                if request.recipient == scrubbedRecipient, row["erased"] as Bool, state != .queued { continue }  // erased before
+                request.recipient = scrubbedRecipient
+                let json = String(decoding: try encoder.encode(request), as: UTF8.self)
+                let started = try db.value(
+                    Int.self, "SELECT COUNT(*) FROM attempts WHERE message_id = ? AND outcome IN ('pending', 'accepted')", [messageID]) ?? 0
+                if state == .queued || (state == .sending && started == 0) {
+                    // Not handed to a gateway yet: it can no longer be delivered, and a lease holder loses its fence.
+                    try db.run(
+                        """
+                        UPDATE messages SET state = 'cancelled', state_reason = ?, lease_token = NULL, lease_owner = NULL,
+                            lease_expires_at = NULL, updated_at = ? WHERE id = ?
+                        """, ["recipient's personal data erased", now.timeIntervalSince1970, messageID])
+                    cancelled += 1
+                }
+                // Contact data and rendered bodies go; ids, states, template versions and content hashes stay.
+                try db.run("UPDATE messages SET request = ?, content = NULL, updated_at = ? WHERE id = ?", [json, now.timeIntervalSince1970, messageID])
+                try db.run("UPDATE receipts SET raw = NULL WHERE message_id = ?", [messageID])
+                try Self.appendDecisions(db, messageID: messageID, texts: ["recipient's personal data erased (contact data and rendered content deleted)"], at: now)
+                scrubbed += 1
+            }
+            guard recordDeleted || scrubbed > 0 else { return nil }
+            return ErasureOutcome(recordDeleted: recordDeleted, messagesScrubbed: scrubbed, messagesCancelled: cancelled)
+        }
+    }
+}
