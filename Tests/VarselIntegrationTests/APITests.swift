@@ -16,6 +16,7 @@ import VarselTestSupport
         let directory = TemporaryDirectory()
         let sandbox = SandboxGateway()
         var components: Daemon.Components!
+        var server: APIServer!
         var services: ServiceGroup!
         var task: Task<Void, any Error>!
         var client: APIClient!
@@ -42,6 +43,7 @@ import VarselTestSupport
             running.components = try await Daemon.open(config: config, logger: quietLogger)
             let store = running.components.store
             let api = APIServer(config: config, store: store, logger: quietLogger, readiness: { nil }, onEnqueue: {})
+            running.server = api
             let port = PortBox()
             let app = Application(
                 router: api.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
