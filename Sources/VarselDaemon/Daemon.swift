@@ -44,6 +44,8 @@ public enum Daemon {
         let store = components.store
         let api = APIServer(
             config: config, store: store, logger: logger,
+            // Serving starts only after the store is open, leases are reclaimed and templates are
+            // loaded; what can still fail afterwards is the store.
             readiness: {
                 do {
                     _ = try await store.nextReadyAt()

@@ -146,3 +146,43 @@ import VarselTestSupport
         #expect(missing.stderr.contains("no message with id msg_nope"))
     }
 }
+
+/// The CLI against a running daemon over HTTP.
+@Suite(.serialized) struct RemoteCLITests {
+    @Test("enqueue, status and cancel --case talk to a running daemon with the token from VARSEL_TOKEN")
+    func remote() async throws {
+        let directory = TemporaryDirectory()
+        let config = ProcessTests.writeConfig(directory, gatewayBase: "http://127.0.0.1:\(closedLoopbackPort())")
+        let tokenRun = try await ChildProcess.run(["token", "create", "--config", config, "--scopes", "enqueue,read,cancel"])
+        let token = tokenRun.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(token.hasPrefix("vt_"))
+        let serve = try ChildProcess(arguments: ["serve", "--config", config])
+        var port: String?
+        #expect(await eventually {
+            port = serve.stderr.split(separator: " ").first { $0.hasPrefix("port=") }.map { String($0.dropFirst(5)) }
+            return port != nil
+        }, "\(serve.stderr)")
+        let server = "http://127.0.0.1:\(port ?? "0")"
+        let later = RFC3339.format(Date().addingTimeInterval(3600))
+        let message = Fixtures.sms(key: "remote").replacingOccurrences(of: #""kind""#, with: #""send_after":"\#(later)","kind""#)
+
+        let enqueue = try ChildProcess(arguments: ["enqueue", "--server", server, "-"], environment: ["VARSEL_TOKEN": token], stdin: Data(message.utf8))
+        #expect(await enqueue.wait() == 0, "\(enqueue.stderr)")
+        let line = try #require(try JSONSerialization.jsonObject(with: Data(enqueue.stdout.utf8)) as? [String: Any])
+        let id = try #require(line["id"] as? String)
+
+        let status = try ChildProcess(arguments: ["status", "--server", server, id], environment: ["VARSEL_TOKEN": token])
+        #expect(await status.wait() == 0)
+        #expect(status.stdout.contains(#""state" : "queued""#))
+
+        let cancel = try ChildProcess(arguments: ["cancel", "--server", server, "--case", "case-remote"], environment: ["VARSEL_TOKEN": token])
+        #expect(await cancel.wait() == 0, "\(cancel.stderr)")
+        #expect(cancel.stdout.contains(#""cancelled":1"#))
+
+        let denied = try ChildProcess(arguments: ["status", "--server", server, id], environment: ["VARSEL_TOKEN": "vt_wrong"])
+        #expect(await denied.wait() == 1)
+        #expect(denied.stderr.contains("HTTP 401"))
+        serve.signal(SIGTERM)
+        #expect(await serve.wait() == 0)
+    }
+}

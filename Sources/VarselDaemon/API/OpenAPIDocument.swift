@@ -36,6 +36,7 @@ enum OpenAPIDocument {
                 "200": { description: The OpenAPI document, content: { application/yaml: { schema: { type: string } } } }
           /v1/messages:
             post:
+              operationId: enqueueMessage
               summary: Enqueue one message
               parameters:
                 - { name: Idempotency-Key, in: header, required: false, schema: { type: string, minLength: 1, maxLength: 255 } }
@@ -43,7 +44,12 @@ enum OpenAPIDocument {
                 required: true
                 content: { application/json: { schema: { $ref: "#/components/schemas/Message" } } }
               responses:
-                "202": { description: Stored, content: { application/json: { schema: { $ref: "#/components/schemas/Accepted" } } } }
+                "202":
+                  description: Stored
+                  content: { application/json: { schema: { $ref: "#/components/schemas/Accepted" } } }
+                  links:
+                    GetMessage: { operationId: getMessage, parameters: { id: "$response.body#/id" } }
+                    CancelMessage: { operationId: cancelMessage, parameters: { id: "$response.body#/id" } }
                 "200": { description: "A repeat of an earlier request with the same key: the original message", content: { application/json: { schema: { $ref: "#/components/schemas/Accepted" } } } }
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
@@ -69,7 +75,9 @@ enum OpenAPIDocument {
               description: Valid lines are stored; invalid lines are not, and the reply names them by line number.
               requestBody:
                 required: true
-                content: { application/x-ndjson: { schema: { type: string } } }
+                content:
+                  application/x-ndjson: { schema: { type: string } }
+                  text/plain: { schema: { type: string } }
               responses:
                 "200": { description: Per-line results, content: { application/json: { schema: { $ref: "#/components/schemas/BatchReply" } } } }
                 "401": { $ref: "#/components/responses/Problem" }
@@ -77,6 +85,7 @@ enum OpenAPIDocument {
                 "413": { $ref: "#/components/responses/Problem" }
           /v1/messages/{id}:
             get:
+              operationId: getMessage
               summary: The status of a message
               parameters:
                 - { name: id, in: path, required: true, schema: { type: string } }
@@ -87,6 +96,7 @@ enum OpenAPIDocument {
                 "404": { $ref: "#/components/responses/Problem" }
           /v1/messages/{id}/cancel:
             post:
+              operationId: cancelMessage
               summary: Cancel a message that was not handed to a gateway
               parameters:
                 - { name: id, in: path, required: true, schema: { type: string } }
