@@ -4,7 +4,7 @@ import Logging
 import ServiceLifecycle
 import Testing
 import VarselCore
-import VarselDaemon
+@testable import VarselDaemon
 import VarselHTTP
 import VarselStore
 import VarselTestSupport
@@ -251,5 +251,18 @@ import VarselTestSupport
         #expect(final.state == .cancelled)
         #expect(final.attempts.isEmpty)
         await api.stop()
+    }
+}
+
+/// The guard behind "a request still in progress with that key → 409".
+@Suite struct InProgressKeyTests {
+    @Test("a key is held from the first request's start to its end; a second start meanwhile is refused")
+    func guardHoldsKey() {
+        let keys = InProgressKeys()
+        #expect(keys.begin("k1"))
+        #expect(!keys.begin("k1"))
+        #expect(keys.begin("k2"))
+        keys.end("k1")
+        #expect(keys.begin("k1"))
     }
 }

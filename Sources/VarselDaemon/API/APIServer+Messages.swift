@@ -1,0 +1,161 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import VarselCore
+import VarselGateways
+import VarselStore
+
+/// Enqueue, status, listing and cancel.
+extension APIServer {
+    func enqueueOne(_ request: Request) async throws -> Response {
+        try await verifier.require(.enqueue, request)
+        let body = try await read(request, limit: limits.maxBodyBytes)
+        let value: JSONValue
+        switch MessageValidator.parse(json: body) {
+        case .success(let parsed): value = parsed
+        case .failure(let failure): throw Problem.validation(failure)
+        }
+        let stored = try await store.recipients(ids: Set([MessageValidator.recipientID(of: value)].compactMap { $0 }))
+        var message: MessageRequest
+        switch validator.validate(value, stored: stored) {
+        case .success(let valid): message = valid
+        case .failure(let failure): throw Problem.validation(failure)
+        }
+        if let header = request.headers[.idempotencyKey] {
+            guard !header.isEmpty, header.count <= MessageValidator.maxKeyLength else {
+                throw Problem.badRequest("invalid-idempotency-key", "Idempotency-Key must be 1 to \(MessageValidator.maxKeyLength) characters", field: "Idempotency-Key")
+            }
+            if let field = message.idempotencyKey, field != header {
+                throw Problem(
+                    status: .unprocessableContent, code: "idempotency-key-mismatch", title: "Conflicting idempotency keys",
+                    detail: "the Idempotency-Key header and the idempotency_key field differ", errors: [.init(field: "idempotency_key", detail: "differs from the Idempotency-Key header")])
+            }
+            message.idempotencyKey = header
+        }
+        let key = message.idempotencyKey
+        if let key {
+            guard inProgress.begin(key) else {
+                throw Problem(status: .conflict, code: "request-in-progress", title: "Request in progress", detail: "a request with this Idempotency-Key is still being processed; retry later")
+            }
+        }
+        defer { if let key { inProgress.end(key) } }
+        let outcome = try await store.enqueue([message], now: Date()).first
+        switch outcome {
+        case .created(let id)?:
+            onEnqueue()
+            return Self.json(.accepted, ["id": id, "state": MessageState.queued.rawValue], location: "/v1/messages/\(id)")
+        case .duplicate(let id)?:
+            let state = try await store.status(id: id)?.state.rawValue ?? MessageState.queued.rawValue
+            return Self.json(.ok, ["id": id, "state": state], location: "/v1/messages/\(id)")
+        case .conflict(let existing)?:
+            throw Problem(
+                status: .conflict, code: "idempotency-key-reused", title: "Idempotency key already used",
+                detail: "idempotency key '\(key ?? "")' was used for a different message (\(existing)); nothing stored",
+                errors: [.init(field: "idempotency_key", detail: "already used for a different message")])
+        case nil:
+            throw Problem(status: .internalServerError, code: "store", title: "Not stored", detail: "the store returned no outcome")
+        }
+    }
+
+    func enqueueBatch(_ request: Request) async throws -> Response {
+        try await verifier.require(.enqueue, request)
+        let body = try await read(request, limit: limits.maxBatchBytes)
+        let lines = body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        let nonEmpty = lines.filter { !$0.allSatisfy { $0 == 32 || $0 == 13 || $0 == 9 } }.count
+        guard nonEmpty <= limits.maxBatchLines else {
+            throw Problem(status: .contentTooLarge, code: "batch-too-long", title: "Too many lines", detail: "a batch holds at most \(limits.maxBatchLines) lines; this one has \(nonEmpty)")
+        }
+        let results = try await EnqueueBatch.run(Data(body), validator: validator, store: store)
+        if results.contains(where: { $0.id != nil }) { onEnqueue() }
+        let accepted = results.filter(\.accepted).count
+        let encoder = VarselJSON.encoder()
+        let payload = BatchReply(
+            accepted: accepted, rejected: results.count - accepted, results: results,
+            note: accepted == results.count ? "every line was stored" : "lines with an error were not stored; the others were")
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(payload))))
+    }
+
+    struct BatchReply: Encodable {
+        let accepted: Int
+        let rejected: Int
+        let results: [EnqueueBatch.LineResult]
+        let note: String
+    }
+
+    func messageStatus(_ request: Request, id: String) async throws -> Response {
+        try await verifier.require(.read, request)
+        guard let status = try await store.status(id: id) else { throw Problem.notFound("no message with id \(id)") }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: try StatusText.json(status, pretty: false))))
+    }
+
+    func listMessages(_ request: Request) async throws -> Response {
+        try await verifier.require(.read, request)
+        let query = request.uri.queryParameters
+        var state: MessageState?
+        if let text = query["state"].map(String.init) {
+            guard let parsed = MessageState(rawValue: text) else {
+                throw Problem.badRequest("invalid-query", "state must be one of \(MessageState.allCases.map(\.rawValue).joined(separator: ", "))", field: "state")
+            }
+            state = parsed
+        }
+        var limit = 50
+        if let text = query["limit"].map(String.init) {
+            guard let parsed = Int(text), (1...1000).contains(parsed) else {
+                throw Problem.badRequest("invalid-query", "limit must be a whole number from 1 to 1000", field: "limit")
+            }
+            limit = parsed
+        }
+        let caseRef = query["case_ref"].map(String.init)
+        let after = query["after"].map(String.init)
+        let page = try await store.list(caseRef: caseRef, state: state, limit: limit + 1, after: after)
+        let items = Array(page.prefix(limit))
+        let next: String? = page.count > limit ? items.last?.id : nil
+        let encoder = VarselJSON.encoder()
+        let payload = ListReply(messages: items, next: next)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(payload))))
+    }
+
+    struct ListReply: Encodable {
+        let messages: [MessageSummary]
+        let next: String?
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(messages, forKey: .messages)
+            try container.encode(next, forKey: .next)
+        }
+
+        enum CodingKeys: CodingKey { case messages, next }
+    }
+
+    func cancel(_ request: Request, ids: [String]?, caseRef: String?) async throws -> Response {
+        try await verifier.require(.cancel, request)
+        let body = try await read(request, limit: limits.maxBodyBytes)
+        var reason = caseRef != nil ? "case cancelled" : "cancelled"
+        if !body.isEmpty {
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
+                throw Problem.badRequest("malformed-json", "the body must be a JSON object such as {\"reason\": \"payment received\"}")
+            }
+            if let given = object["reason"] {
+                guard let text = given as? String, !text.isEmpty, text.count <= 500 else {
+                    throw Problem.badRequest("invalid-reason", "reason must be a string of 1 to 500 characters", field: "reason")
+                }
+                reason = text
+            }
+        }
+        let outcome = try await store.cancel(ids: ids, caseRef: caseRef, reason: reason, now: Date())
+        if let ids, outcome.cancelled.isEmpty, outcome.alreadySent.isEmpty, outcome.alreadyFinished.isEmpty {
+            throw Problem.notFound("no message with id \(ids.joined(separator: ", "))")
+        }
+        logger.notice("cancel", metadata: [
+            "case_ref": "\(caseRef ?? "-")", "cancelled": "\(outcome.cancelled.count)", "already_sent": "\(outcome.alreadySent.count)",
+        ])
+        return Self.json(.ok, [
+            "cancelled": outcome.cancelled.count, "already_sent": outcome.alreadySent.count,
+            "cancelled_ids": outcome.cancelled, "already_sent_ids": outcome.alreadySent, "already_finished_ids": outcome.alreadyFinished,
+        ])
+    }
+}
