@@ -96,7 +96,6 @@ let package = Package(
                 "VarselCore", "VarselDaemon",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/VarselTestSupport",
             swiftSettings: strict

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
-import ServiceLifecycle
+import VarselDaemon
 import NIOCore
 import Synchronization
 
@@ -29,9 +29,11 @@ public final class LoopbackServer: Sendable {
     }
 
     private let recorded = Mutex<[Recorded]>([])
-    private let portBox = Mutex<Int?>(nil)
-    private let task = Mutex<Task<Void, any Error>?>(nil)
-    private let group = Mutex<ServiceGroup?>(nil)
+    private let server: LoopbackHTTPServer = {
+        var logger = Logger(label: "loopback")
+        logger.logLevel = .critical
+        return LoopbackHTTPServer(name: "loopback-test-server", logger: logger)
+    }()
     private let respond: @Sendable (Recorded) async -> Reply
 
     public init(respond: @escaping @Sendable (Recorded) async -> Reply) {
@@ -39,37 +41,16 @@ public final class LoopbackServer: Sendable {
     }
 
     public var requests: [Recorded] { recorded.withLock { $0 } }
-    public var baseURL: String { "http://127.0.0.1:\(portBox.withLock { $0 } ?? 0)" }
+    public var baseURL: String { "http://127.0.0.1:\(server.port ?? 0)" }
 
     public func start() async throws {
         let router = Router()
         router.on("**", method: .post) { request, _ in try await self.handle(request) }
         router.on("**", method: .get) { request, _ in try await self.handle(request) }
-        var logger = Logger(label: "loopback")
-        logger.logLevel = .error
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in self.portBox.withLock { $0 = channel.localAddress?.port } }, logger: logger)
-        let serviceGroup = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        group.withLock { $0 = serviceGroup }
-        task.withLock { $0 = Task { try await serviceGroup.run() } }
-        for _ in 0..<500 where portBox.withLock({ $0 }) == nil {
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        guard portBox.withLock({ $0 }) != nil else { throw CancellationError() }
+        try await server.start(router)
     }
 
-    public func stop() async {
-        // Graceful first (open requests get a second to finish), then cancelled.
-        await group.withLock { $0 }?.triggerGracefulShutdown()
-        let running = task.withLock { $0 }
-        let deadline = Task {
-            try await Task.sleep(for: .seconds(1))
-            running?.cancel()
-        }
-        _ = await running?.result
-        deadline.cancel()
-    }
+    public func stop() async { await server.stop() }
 
     private func handle(_ request: Request) async throws -> Response {
         let buffer = try await request.body.collect(upTo: 8 * 1024 * 1024)

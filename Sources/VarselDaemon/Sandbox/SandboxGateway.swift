@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import Logging
-import ServiceLifecycle
 import NIOCore
 import Synchronization
 import VarselCore
@@ -48,9 +47,7 @@ public final class SandboxGateway: Sendable {
     }
 
     private let state = Mutex(State())
-    private let portBox = Mutex<Int?>(nil)
-    private let task = Mutex<Task<Void, any Error>?>(nil)
-    private let group = Mutex<ServiceGroup?>(nil)
+    private let server: LoopbackHTTPServer
     public let host: String
     let requestedPort: Int
     let behaviour: Mutex<Behaviour>
@@ -65,13 +62,14 @@ public final class SandboxGateway: Sendable {
         var logger = Logger(label: "varsel.sandbox")
         logger.logLevel = .critical  // start() reports failures itself; shutdown noise is not news
         self.logger = logger
+        self.server = LoopbackHTTPServer(host: host, port: port, name: "varsel-sandbox", logger: logger)
     }
 
     /// Everything received so far, in arrival order.
     public var received: [Received] { state.withLock { $0.received } }
     /// The most requests that were being handled at the same moment.
     public var maxConcurrent: Int { state.withLock { $0.maxConcurrent } }
-    public var port: Int? { portBox.withLock { $0 } }
+    public var port: Int? { server.port }
     /// `http://127.0.0.1:PORT`
     public var baseURL: String { "http://\(host):\(port ?? requestedPort)" }
 
@@ -85,44 +83,10 @@ public final class SandboxGateway: Sendable {
             router.post(RouterPath(stringLiteral: channel)) { request, _ in try await self.handle(channel: channel, request: request) }
             router.post(RouterPath(stringLiteral: "v1/\(channel)")) { request, _ in try await self.handle(channel: channel, request: request) }
         }
-        let app = Application(
-            router: router, configuration: .init(address: .hostname(host, port: requestedPort), serverName: "varsel-sandbox"),
-            onServerRunning: { channel in self.portBox.withLock { $0 = channel.localAddress?.port } }, logger: logger)
-        let serviceGroup = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        group.withLock { $0 = serviceGroup }
-        let failure = Mutex<String?>(nil)
-        let running = Task {
-            do {
-                try await serviceGroup.run()
-            } catch {
-                failure.withLock { $0 = "\(error)" }
-                throw error
-            }
-        }
-        task.withLock { $0 = running }
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let port { return port }
-            if let reason = failure.withLock({ $0 }) {
-                throw SandboxError(description: "sandbox gateway cannot listen on \(host):\(requestedPort): \(reason)")
-            }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        running.cancel()
-        throw SandboxError(description: "sandbox gateway did not start listening on \(host) within \(timeout)")
+        return try await server.start(router, timeout: timeout)
     }
 
-    public func stop() async {
-        // Graceful first (open requests get a second to finish), then cancelled.
-        await group.withLock { $0 }?.triggerGracefulShutdown()
-        let running = task.withLock { $0 }
-        let deadline = Task {
-            try await Task.sleep(for: .seconds(1))
-            running?.cancel()
-        }
-        _ = await running?.result
-        deadline.cancel()
-    }
+    public func stop() async { await server.stop() }
 
     private func handle(channel: String, request: Request) async throws -> Response {
         state.withLock {
@@ -214,6 +178,3 @@ public final class SandboxGateway: Sendable {
     }
 }
 
-struct SandboxError: Error, CustomStringConvertible {
-    let description: String
-}
