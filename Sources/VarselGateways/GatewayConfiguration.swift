@@ -1,3 +1,5 @@
+import VarselCore
+
 /// One configured gateway (`gateways.<name>`), with its secrets already read from files or the
 /// environment. `description` never shows secrets.
 public struct GatewayConfiguration: Sendable, CustomStringConvertible {
@@ -30,6 +32,8 @@ public struct GatewayConfiguration: Sendable, CustomStringConvertible {
     public var maxConnections: Int
     /// How delivery callbacks to `POST /v1/receipts/<name>` are read and verified; `nil` refuses them.
     public var receipts: ReceiptSettings?
+    /// Rules that reclassify this gateway's answers (`classify`), before the defaults.
+    public var classification: [ClassificationRule] = []
 
     public init(
         name: String, kind: Kind, url: String, from: String? = nil, idField: String = "id", bearerToken: String? = nil,

@@ -4,12 +4,14 @@ import VarselHTTP
 
 /// What one send through a gateway came to.
 public struct SendResult: Sendable {
-    public let outcome: AttemptOutcome
+    public let outcome: OutcomeClass
     public let httpStatus: Int?
     public let providerID: String?
     public let latencyMs: Int
     /// Why it was not accepted: never contains secrets; provider text is truncated.
     public let error: String?
+    /// The gateway's `Retry-After`, in seconds, when it sent one.
+    public var retryAfter: TimeInterval? = nil
 }
 
 /// Sends messages through configured gateways over one shared libcurl client.
@@ -27,26 +29,29 @@ public final class GatewaySender: Sendable {
     /// Sends one message and classifies the result. Never throws: every failure is a `SendResult`.
     public func send(_ message: OutboundMessage, via gateway: String) async -> SendResult {
         guard let adapter = adapters[gateway] else {
-            return SendResult(outcome: .failed, httpStatus: nil, providerID: nil, latencyMs: 0, error: "no gateway named \(gateway)")
+            return SendResult(outcome: .permanent, httpStatus: nil, providerID: nil, latencyMs: 0, error: "no gateway named \(gateway)")
         }
         let request: HTTPRequest
         do {
             request = try adapter.request(for: message)
         } catch {
-            return SendResult(outcome: .failed, httpStatus: nil, providerID: nil, latencyMs: 0, error: error.description)
+            return SendResult(outcome: .permanent, httpStatus: nil, providerID: nil, latencyMs: 0, error: error.description)
         }
         let start = ContinuousClock.now
         do {
             let response = try await client.execute(request)
             let latency = Self.milliseconds(ContinuousClock.now - start)
-            if (200...299).contains(response.status) {
+            let classifier = OutcomeClassifier(rules: adapter.configuration.classification)
+            let outcome = classifier.classify(status: response.status) { ProviderReply.string(at: $0, in: response.body) }
+            if outcome == .accepted {
                 return SendResult(
                     outcome: .accepted, httpStatus: response.status, providerID: adapter.providerID(from: response),
                     latencyMs: latency, error: nil)
             }
             return SendResult(
-                outcome: .rejected, httpStatus: response.status, providerID: nil, latencyMs: latency,
-                error: "gateway \(gateway) answered HTTP \(response.status)" + Self.providerMessage(response.body))
+                outcome: outcome, httpStatus: response.status, providerID: nil, latencyMs: latency,
+                error: "gateway \(gateway) answered HTTP \(response.status)" + Self.providerMessage(response.body),
+                retryAfter: response.header(named: "Retry-After").flatMap { RetryAfter.seconds($0, now: Date()) })
         } catch let error as HTTPClientError {
             let latency = Self.milliseconds(ContinuousClock.now - start)
             if error.requestMayHaveReachedServer {
@@ -55,10 +60,11 @@ public final class GatewaySender: Sendable {
                     error: "outcome unknown: \(error.code) after the request was sent (\(error.curlMessage))")
             }
             return SendResult(
-                outcome: .failed, httpStatus: nil, providerID: nil, latencyMs: latency,
+                outcome: .transient, httpStatus: nil, providerID: nil, latencyMs: latency,
                 error: "request did not reach gateway \(gateway): \(error.code) (\(error.curlMessage))")
         } catch {
-            return SendResult(outcome: .failed, httpStatus: nil, providerID: nil, latencyMs: 0, error: "\(error)")
+            // Cancellation (shutdown): whether bytes went out is unknown.
+            return SendResult(outcome: .ambiguous, httpStatus: nil, providerID: nil, latencyMs: 0, error: "\(error)")
         }
     }
 
@@ -75,5 +81,19 @@ public final class GatewaySender: Sendable {
             }
         }
         return ""
+    }
+}
+
+/// `Retry-After` in seconds from either form: delta-seconds or an HTTP date.
+public enum RetryAfter {
+    public static func seconds(_ value: String, now: Date) -> TimeInterval? {
+        let text = value.trimmingCharacters(in: .whitespaces)
+        if let seconds = Int(text), seconds >= 0 { return TimeInterval(seconds) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: text) else { return nil }
+        return max(0, date.timeIntervalSince(now))
     }
 }

@@ -46,8 +46,10 @@ public protocol MessageStore: Sendable {
     /// Records a delivery receipt for the message whose attempt through `gateway` got `providerID`.
     /// Statuses move forward only: a final status (delivered, failed, …) ends the message and is never
     /// replaced; a repeated receipt is recorded once.
-    func recordReceipt(gateway: String, providerID: String, status: DeliveryStatus, error: String?, raw: String?, now: Date) async throws
-        -> ReceiptOutcome
+    /// With `fallback`, a final failure (undelivered, failed, …) sends the message back to the queue
+    /// to try its next usable channel instead of ending it.
+    func recordReceipt(gateway: String, providerID: String, status: DeliveryStatus, error: String?, raw: String?, fallback: Bool, now: Date)
+        async throws -> ReceiptOutcome
 
     /// Stored preferences and contact points of debtors, by recipient id.
     func recipients(ids: Set<String>) async throws -> [String: Recipient]
@@ -91,8 +93,14 @@ public struct LeasedMessage: Sendable {
     public let lease: LeaseRef
     public let request: MessageRequest
     public let createdAt: Date
-    /// Content rendered by an earlier lease whose send was interrupted: resent as it was.
+    /// Content rendered by an earlier lease whose send was interrupted or failed transiently: resent as it was.
     public let previous: PreviousSend?
+    /// Channels that failed permanently before: the planner skips them.
+    public var excludedChannels: Set<Channel> = []
+    /// Attempts made before this lease.
+    public var attempts: Int = 0
+    /// Why the message was last put back in the queue (the last failure), if it was.
+    public var lastReason: String?
 
     public struct PreviousSend: Sendable {
         public let locale: String
@@ -148,10 +156,17 @@ public struct Completion: Sendable {
     public let error: String?
     public let state: MessageState
     public let reason: String?
+    /// For `queued`: when to try again.
+    public var readyAt: Date?
+    /// A channel to skip from now on (fallback after a permanent failure); the rendered content is
+    /// dropped so the message is planned again.
+    public var excludeChannel: Channel?
+    /// Lines for the decision trail.
+    public var decisions: [String] = []
 
     public init(
         lease: LeaseRef, attemptID: Int64, outcome: AttemptOutcome, httpStatus: Int?, providerID: String?, latencyMs: Int,
-        error: String?, state: MessageState, reason: String?
+        error: String?, state: MessageState, reason: String?, readyAt: Date? = nil, excludeChannel: Channel? = nil, decisions: [String] = []
     ) {
         self.lease = lease
         self.attemptID = attemptID
@@ -162,6 +177,9 @@ public struct Completion: Sendable {
         self.error = error
         self.state = state
         self.reason = reason
+        self.readyAt = readyAt
+        self.excludeChannel = excludeChannel
+        self.decisions = decisions
     }
 }
 

@@ -18,6 +18,7 @@ import VarselTestSupport
             store: { path: "\(directory.file("varsel.db"))" }
             templates: { dir: "\(Paths.templates)" }
             dispatch: { worker_id: gw, poll_interval_ms: 20 }
+            retry: { max_attempts: 1 }
             channels:
             \(channels)
             gateways:
@@ -80,7 +81,7 @@ import VarselTestSupport
         await server.stop()
     }
 
-    @Test("a refusal (HTTP 4xx) fails the message with the status and the provider's explanation")
+    @Test("a refusal (HTTP 4xx) is permanent: with no other channel the message fails with the status and the provider's explanation")
     func refused() async throws {
         let server = LoopbackServer { _ in .init(status: 422, body: #"{"error":"invalid destination number"}"#) }
         try await server.start()
@@ -89,14 +90,14 @@ import VarselTestSupport
             messages: [Fixtures.sms(key: "r1")])
         let status = try #require(statuses.first)
         #expect(status.state == .failed)
-        #expect(status.reason == "gateway sms answered HTTP 422: invalid destination number")
-        #expect(status.attempts.map(\.outcome) == [.rejected])
+        #expect(status.reason == "permanent failure on sms: gateway sms answered HTTP 422: invalid destination number; no other usable channel")
+        #expect(status.attempts.map(\.outcome) == [.permanent])
         #expect(status.attempts.first?.httpStatus == 422)
         #expect(status.receipts.isEmpty)
         await server.stop()
     }
 
-    @Test("an unreachable gateway fails the message saying the request never reached it")
+    @Test("an unreachable gateway is transient: after the last attempt the message fails saying the request never reached it")
     func unreachable() async throws {
         let port = closedLoopbackPort()
         let (statuses, _) = try await Self.run(
@@ -104,8 +105,8 @@ import VarselTestSupport
             channels: "  sms: { gateways: [sms] }", messages: [Fixtures.sms(key: "u1")])
         let status = try #require(statuses.first)
         #expect(status.state == .failed)
-        #expect(status.attempts.map(\.outcome) == [.failed])
-        #expect(status.reason?.hasPrefix("request did not reach gateway sms: couldNotConnect") == true)
+        #expect(status.attempts.map(\.outcome) == [.transient])
+        #expect(status.reason?.hasPrefix("gave up after 1 attempt (retry.max_attempts); last: request did not reach gateway sms: couldNotConnect") == true)
     }
 
     @Test("a gateway that takes the request and never answers within the timeout leaves an ambiguous attempt")
@@ -120,7 +121,7 @@ import VarselTestSupport
             messages: [Fixtures.sms(key: "t1")])
         let status = try #require(statuses.first)
         #expect(status.attempts.map(\.outcome) == [.ambiguous])
-        #expect(status.reason?.hasPrefix("ambiguous: outcome unknown: timedOut") == true)
+        #expect(status.reason?.hasPrefix("gave up after 1 attempt (retry.max_attempts); last: outcome unknown: timedOut") == true)
         await server.stop()
     }
 }

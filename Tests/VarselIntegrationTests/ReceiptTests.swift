@@ -93,17 +93,29 @@ import VarselTestSupport
         await api.stop()
     }
 
-    @Test("an undelivered receipt ends the message failed with the provider's reason")
+    @Test("an undelivered receipt falls back to the next usable channel; with none left the message fails with the provider's reason")
     func undelivered() async throws {
         let api = try await APITests.Running.start(receipts: "receipts: { signature: none }")
-        let id = try #require(try await api.post("/v1/messages", Fixtures.sms(key: "u1")).1["id"] as? String)
+        let onlySMS = try #require(try await api.post("/v1/messages", Fixtures.sms(key: "u1")).1["id"] as? String)
+        let withEmail = try #require(try await api.post(
+            "/v1/messages",
+            Fixtures.message(key: "u2", recipient: #""locale":"nb-NO","channels":["sms","email"],"phone":"+4791234568","email":"kari@example.no""#)
+        ).1["id"] as? String)
         await api.components.dispatcher.run(untilIdle: true)
-        let providerID = try #require(api.sandbox.received.first?.providerID)
-        let body = #"{"provider_id":"\#(providerID)","status":"undelivered","error":"absent subscriber"}"#
-        #expect(try await api.anonymous.send("POST", "/v1/receipts/sms-main", body: Data(body.utf8)).status == 200)
-        let status = try #require(try await api.components.store.status(id: id))
-        #expect(status.state == .failed)
-        #expect(status.reason == "undelivered according to sms-main: absent subscriber")
+        #expect(api.sandbox.received.map(\.channel) == ["sms", "sms"])
+        for request in api.sandbox.received {
+            let body = #"{"provider_id":"\#(request.providerID)","status":"undelivered","error":"absent subscriber"}"#
+            #expect(try await api.anonymous.send("POST", "/v1/receipts/sms-main", body: Data(body.utf8)).status == 200)
+        }
+        await api.components.dispatcher.run(untilIdle: true)
+        let failed = try #require(try await api.components.store.status(id: onlySMS))
+        #expect(failed.state == .failed)
+        #expect(failed.reason == "undelivered according to sms-main: absent subscriber; no other usable channel")
+        let fellBack = try #require(try await api.components.store.status(id: withEmail))
+        #expect(fellBack.state == .sent && fellBack.channel == .email)
+        #expect(fellBack.decisions.contains { $0.text.contains("falling back from sms to the next usable channel") })
+        #expect(fellBack.decisions.contains { $0.text == "sms skipped: already tried" })
+        #expect(api.sandbox.received.map(\.channel) == ["sms", "sms", "email"])
         await api.stop()
     }
 }

@@ -14,6 +14,7 @@ public struct APIServer: Sendable {
     let validator: MessageValidator
     let limits: VarselConfig.Server
     let gateways: [String: GatewayConfiguration]
+    let fallbackOnFailedReceipt: Bool
     let verifier: TokenVerifier
     let readiness: @Sendable () async -> [String: String]?
     let onEnqueue: @Sendable () -> Void
@@ -31,6 +32,7 @@ public struct APIServer: Sendable {
         self.validator = MessageValidator(kinds: config.planning.kinds)
         self.limits = config.server
         self.gateways = config.gateways
+        self.fallbackOnFailedReceipt = config.fallback.onFailedReceipt
         self.verifier = TokenVerifier(store: store, staticTokens: config.server.staticTokens)
         self.readiness = readiness
         self.onEnqueue = onEnqueue

@@ -104,6 +104,25 @@ struct ConfigReader {
         return value
     }
 
+    /// A duration such as `30s`, `15m`, `1h`, `72h`, `7d`.
+    mutating func duration(_ tree: ConfigTree?, _ path: String) -> TimeInterval {
+        guard let text = string(tree, path), let seconds = DurationText.seconds(text) else {
+            fail(path, "expected a duration such as 30s, 15m, 1h or 72h")
+            return 0
+        }
+        return seconds
+    }
+
+    mutating func bool(_ tree: ConfigTree?, _ path: String) -> Bool {
+        switch string(tree, path)?.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default:
+            fail(path, "expected true or false")
+            return false
+        }
+    }
+
     mutating func stringList(_ tree: ConfigTree?, _ path: String) -> [String] {
         switch tree {
         case nil, .null?: return []
@@ -206,9 +225,20 @@ struct ConfigReader {
         }
         var planning = readPlanning(tree, channelOrder: channelOrder, defaultLocale: templates.defaultLocale)
         planning.availableChannels = Set(channels.keys)
+        checkKeys(tree["retry"], "retry", allowed: ["min_backoff", "max_backoff", "max_attempts", "max_lifetime"])
+        let retry = RetryPolicy(
+            minBackoff: duration(tree["retry"]?["min_backoff"], "retry.min_backoff"),
+            maxBackoff: duration(tree["retry"]?["max_backoff"], "retry.max_backoff"),
+            maxAttempts: int(tree["retry"]?["max_attempts"], "retry.max_attempts", range: 1...1000),
+            maxLifetime: duration(tree["retry"]?["max_lifetime"], "retry.max_lifetime"))
+        if retry.maxBackoff < retry.minBackoff { fail("retry.max_backoff", "must not be shorter than retry.min_backoff") }
+        checkKeys(tree["fallback"], "fallback", allowed: ["on_permanent_failure", "on_failed_receipt"])
+        let fallback = VarselConfig.Fallback(
+            onPermanentFailure: bool(tree["fallback"]?["on_permanent_failure"], "fallback.on_permanent_failure"),
+            onFailedReceipt: bool(tree["fallback"]?["on_failed_receipt"], "fallback.on_failed_receipt"))
         return VarselConfig(
             file: file, server: server, store: store, templates: templates, dispatch: dispatch, channels: channels,
-            gateways: gateways, planning: planning)
+            gateways: gateways, planning: planning, retry: retry, fallback: fallback)
     }
 
     /// `server.tokens_file` / `server.tokens_env`: lines of `<scopes> <token>`.
@@ -248,7 +278,7 @@ struct ConfigReader {
         var gateways: [String: GatewayConfiguration] = [:]
         let allowed = [
             "type", "url", "from", "id_field", "token_file", "token_env", "account_sid", "auth_token_file", "auth_token_env",
-            "messaging_service_sid", "status_callback", "timeout_ms", "connect_timeout_ms", "max_connections", "receipts",
+            "messaging_service_sid", "status_callback", "timeout_ms", "connect_timeout_ms", "max_connections", "receipts", "classify",
         ]
         for name in tree?.keys ?? [] {
             let path = "gateways.\(name)"
@@ -289,12 +319,37 @@ struct ConfigReader {
                     fail("\(path).from", "a Twilio gateway needs from or messaging_service_sid")
                 }
             }
+            gateway.classification = readClassification(node?["classify"], path: "\(path).classify")
             if node?["receipts"] != nil {
                 gateway.receipts = readReceipts(node?["receipts"], path: "\(path).receipts", gateway: gateway)
             }
             gateways[name] = gateway
         }
         return gateways
+    }
+
+    /// `gateways.<name>.classify`: a list of `{status, json_field, equals, outcome}`, first match wins.
+    mutating func readClassification(_ node: ConfigTree?, path: String) -> [ClassificationRule] {
+        guard let node else { return [] }
+        guard case .list(let items) = node else {
+            if node != .null { fail(path, "expected a list of rules such as { status: 400, outcome: transient }") }
+            return []
+        }
+        var rules: [ClassificationRule] = []
+        for (index, item) in items.enumerated() {
+            let itemPath = "\(path)[\(index)]"
+            checkKeys(item, itemPath, allowed: ["status", "json_field", "equals", "outcome"])
+            let status = item["status"] == nil ? nil : int(item["status"], "\(itemPath).status", range: 100...599)
+            let field = string(item["json_field"], "\(itemPath).json_field")
+            let equals = string(item["equals"], "\(itemPath).equals")
+            guard let outcome = string(item["outcome"], "\(itemPath).outcome").flatMap(OutcomeClass.init(rawValue:)) else {
+                fail("\(itemPath).outcome", "use accepted, transient, permanent or ambiguous")
+                continue
+            }
+            if status == nil, field == nil { fail(itemPath, "a rule needs status, json_field or both") }
+            rules.append(ClassificationRule(status: status, jsonField: field, equals: equals, outcome: outcome))
+        }
+        return rules
     }
 
     /// `gateways.<name>.receipts`: format (`generic`, `twilio`), signature (`hmac-sha256`, `twilio`,

@@ -25,6 +25,14 @@ enum DefaultConfig {
           poll_interval_ms: 250
           worker_id: ""
           shutdown_grace_seconds: 30
+        retry:
+          min_backoff: 30s
+          max_backoff: 1h
+          max_attempts: 10
+          max_lifetime: 72h
+        fallback:
+          on_permanent_failure: true
+          on_failed_receipt: true
         channels: {}
         gateways: {}
         kinds:

@@ -44,6 +44,14 @@ public struct VarselConfig: Sendable {
         public var shutdownGraceSeconds: Double
     }
 
+    /// What a failed send leads to (`fallback.*`).
+    public struct Fallback: Sendable {
+        /// A permanent failure moves the message to its next usable channel.
+        public var onPermanentFailure: Bool
+        /// A receipt saying undelivered/failed/expired/rejected does too.
+        public var onFailedReceipt: Bool
+    }
+
     public var file: String?
     public var server: Server
     public var store: Store
@@ -53,6 +61,8 @@ public struct VarselConfig: Sendable {
     public var channels: [Channel: [String]]
     public var gateways: [String: GatewayConfiguration]
     public var planning: PlanningPolicy
+    public var retry: RetryPolicy
+    public var fallback: Fallback
 
     /// The gateway a channel sends through now: its first configured gateway.
     public func gateway(for channel: Channel) -> String? { channels[channel]?.first }

@@ -54,7 +54,9 @@ public final class Dispatcher: Sendable {
         self.now = now
         self.logger = logger
         let channels = config.channels
-        preparer = SendPreparer(planner: Planner(policy: config.planning), gatewayForChannel: { channels[$0]?.first })
+        preparer = SendPreparer(
+            planner: Planner(policy: config.planning), gatewayForChannel: { channels[$0]?.first }, retry: config.retry,
+            fallbackOnPermanentFailure: config.fallback.onPermanentFailure)
     }
 
     /// Asks the loop to stop leasing; `run` returns once sends in flight are recorded (or the grace
@@ -113,27 +115,28 @@ public final class Dispatcher: Sendable {
         let stored = try await store.recipients(ids: Set(leased.compactMap(\.request.recipient.id)))
         let at = now()
         var preparations: [Preparation] = []
-        var outbound: [String: (PlannedSend, OutboundMessage)] = [:]
+        var outbound: [String: (PlannedSend, OutboundMessage, LeasedMessage)] = [:]
         for message in leased {
-            let (preparation, message) = preparer.prepare(
+            let (preparation, outgoing) = preparer.prepare(
                 message, stored: message.request.recipient.id.flatMap { stored[$0] }, templates: set, now: at)
             preparations.append(preparation)
-            if case .send(let send) = preparation, let message { outbound[send.lease.messageID] = (send, message) }
+            if case .send(let send) = preparation, let outgoing { outbound[send.lease.messageID] = (send, outgoing, message) }
             if case .finish(let lease, let state, let reason, _) = preparation {
                 logger.notice("message not sent", metadata: ["message_id": "\(lease.messageID)", "state": "\(state.rawValue)", "reason": "\(reason)"])
             }
         }
         let attempts = try await store.prepare(preparations, now: at)
-        for (id, (send, message)) in outbound {
+        for (id, (send, message, leasedMessage)) in outbound {
             guard let attemptID = attempts[id] else {
                 logger.warning("lease lost before sending; not sent", metadata: ["message_id": "\(id)"])
                 continue
             }
             inFlight.withLock { $0 += 1 }
-            group.addTask { [sender, logger] in
+            group.addTask { [sender, logger, preparer, now] in
                 let result = await sender.send(message, via: send.gateway)
                 if Task.isCancelled { return }
-                let completion = SendPreparer.completion(for: send, attemptID: attemptID, result: result)
+                let completion = preparer.completion(
+                    for: send, leased: leasedMessage, attemptID: attemptID, result: result, now: now(), unit: Double.random(in: 0..<1))
                 logger.info(
                     "send finished",
                     metadata: [

@@ -9,6 +9,8 @@ import VarselTemplates
 struct SendPreparer: Sendable {
     let planner: Planner
     let gatewayForChannel: @Sendable (Channel) -> String?
+    let retry: RetryPolicy
+    let fallbackOnPermanentFailure: Bool
 
     /// The preparation to record, and the message to send if it is a send.
     /// `stored` is the recipient's stored preference record, if any: merged under the message's own
@@ -42,10 +44,14 @@ struct SendPreparer: Sendable {
         }
 
         let plan: Plan
-        switch planner.plan(request, catalog: templates) {
+        switch planner.plan(request, catalog: templates, excluding: leased.excludedChannels) {
         case .planned(let planned): plan = planned
-        case .unplannable(let reason, let decisions):
-            return (.finish(lease: leased.lease, state: .failed, reason: reason, decisions: merged + decisions), nil)
+        case .unplannable(var reason, let decisions):
+            if !leased.excludedChannels.isEmpty, let last = leased.lastReason {
+                // Say what failed before, not only that nothing is left.
+                reason = "\(last); no other usable channel"
+            }
+            return (.finish(lease: leased.lease, state: .failed, reason: reason, decisions: merged + decisions + [reason]), nil)
         }
         let content: RenderedContent
         switch templates.render(request, messageID: id, plan: plan) {
@@ -71,23 +77,52 @@ struct SendPreparer: Sendable {
         return (.send(send), OutboundMessage(messageID: id, idempotencyKey: key, recipient: request.recipient, content: content))
     }
 
-    /// The state a send's result leads to. Issue #2 has no retry policy: a failure is final.
-    static func completion(for send: PlannedSend, attemptID: Int64, result: SendResult) -> Completion {
-        let state: MessageState
-        let reason: String?
+    /// The state a send's result leads to: sent; back in the queue for a retry (transient, ambiguous)
+    /// or for the next channel (permanent); or failed/expired when retries are used up.
+    func completion(for send: PlannedSend, leased: LeasedMessage, attemptID: Int64, result: SendResult, now: Date, unit: Double) -> Completion {
+        let channel = send.content.channel
+        var state: MessageState
+        var reason: String?
+        var readyAt: Date?
+        var exclude: Channel?
+        var decisions: [String] = []
+        let what = result.error ?? "send failed"
         switch result.outcome {
         case .accepted:
             state = .sent
             reason = "accepted by \(send.gateway)" + (result.providerID.map { " as \($0)" } ?? "")
-        case .ambiguous:
-            state = .failed
-            reason = "ambiguous: \(result.error ?? "no reply recorded")"
-        case .rejected, .failed, .pending:
-            state = .failed
-            reason = result.error ?? "send failed"
+        case .transient, .ambiguous:
+            let attempts = leased.attempts + 1
+            switch retry.decide(
+                attempts: attempts, createdAt: leased.createdAt, expiresAt: leased.request.expiresAt, now: now,
+                retryAfter: result.retryAfter, unit: unit)
+            {
+            case .retry(let at):
+                state = .queued
+                readyAt = at
+                reason = "\(result.outcome.rawValue): \(what)"
+                let after = result.retryAfter.map { " (Retry-After \(Int($0)) s honoured)" } ?? ""
+                decisions.append("\(result.outcome.rawValue) failure on attempt \(attempts): \(what); retrying at \(RFC3339.format(at))\(after) with the same Idempotency-Key")
+            case .giveUp(let why, let expired):
+                state = expired ? .expired : .failed
+                reason = "\(why); last: \(what)"
+                decisions.append(reason!)
+            }
+        case .permanent:
+            reason = "permanent failure on \(channel.rawValue): \(what)"
+            if fallbackOnPermanentFailure {
+                state = .queued
+                readyAt = now
+                exclude = channel
+                decisions.append("\(reason!); falling back to the next usable channel")
+            } else {
+                state = .failed
+                decisions.append(reason!)
+            }
         }
         return Completion(
-            lease: send.lease, attemptID: attemptID, outcome: result.outcome, httpStatus: result.httpStatus,
-            providerID: result.providerID, latencyMs: result.latencyMs, error: result.error, state: state, reason: reason)
+            lease: send.lease, attemptID: attemptID, outcome: AttemptOutcome(result.outcome), httpStatus: result.httpStatus,
+            providerID: result.providerID, latencyMs: result.latencyMs, error: result.error, state: state, reason: reason,
+            readyAt: readyAt, excludeChannel: exclude, decisions: decisions)
     }
 }

@@ -3,8 +3,8 @@ import GRDB
 import VarselCore
 
 extension SQLiteMessageStore {
-    public func recordReceipt(gateway: String, providerID: String, status: DeliveryStatus, error: String?, raw: String?, now: Date) async throws
-        -> ReceiptOutcome
+    public func recordReceipt(gateway: String, providerID: String, status: DeliveryStatus, error: String?, raw: String?, fallback: Bool, now: Date)
+        async throws -> ReceiptOutcome
     {
         try await pool.write { db in
             guard let messageID = try db.value(
@@ -29,10 +29,23 @@ extension SQLiteMessageStore {
                 }
                 return .recorded(messageID: messageID, state: state)
             }
-            let newState: MessageState = status == .delivered ? .delivered : .failed
             let reason = status == .delivered
                 ? "delivered (receipt from \(gateway))"
                 : "\(status.rawValue) according to \(gateway)" + (error.map { ": \($0)" } ?? "")
+            if status.isFailure, fallback, state == .sent,
+               let channel = try db.value(String.self, "SELECT channel FROM messages WHERE id = ?", [messageID])
+            {
+                // Try the next usable channel: the failed one is excluded and the message is planned again.
+                try db.run(
+                    """
+                    UPDATE messages SET state = 'queued', state_reason = ?, ready_at = ?, updated_at = ?, content = NULL,
+                        excluded_channels = excluded_channels || ? || ',' WHERE id = ? AND state = 'sent'
+                    """, [reason, at, at, channel, messageID])
+                try Self.appendDecisions(
+                    db, messageID: messageID, texts: ["receipt \(status.rawValue) from \(source): \(reason); falling back from \(channel) to the next usable channel"], at: now)
+                return .recorded(messageID: messageID, state: .queued)
+            }
+            let newState: MessageState = status == .delivered ? .delivered : .failed
             try db.run(
                 "UPDATE messages SET state = ?, state_reason = ?, updated_at = ? WHERE id = ? AND state IN ('sent', 'sending')",
                 [newState.rawValue, reason, at, messageID])

@@ -84,7 +84,7 @@ public final class SQLiteMessageStore: MessageStore {
             let cursor = try db.rows("""
                     UPDATE messages SET state = 'sending', lease_token = ?, lease_owner = ?, lease_expires_at = ?, updated_at = ?
                     WHERE id IN (SELECT id FROM messages WHERE state = 'queued' AND ready_at <= ? ORDER BY ready_at, id LIMIT ?)
-                    RETURNING id, request, created_at, ready_at, locale, tone, gateway, content
+                    RETURNING id, request, created_at, ready_at, locale, tone, gateway, content, excluded_channels, attempt_count, state_reason
                     """, [
                     token, owner, now.timeIntervalSince1970 + leaseDuration, now.timeIntervalSince1970,
                     now.timeIntervalSince1970, limit,
@@ -93,7 +93,8 @@ public final class SQLiteMessageStore: MessageStore {
             return cursor.map { row in
                 LeasedRow(
                     id: row["id"], request: row["request"], createdAt: row["created_at"], readyAt: row["ready_at"],
-                    locale: row["locale"], tone: row["tone"], gateway: row["gateway"], content: row["content"])
+                    locale: row["locale"], tone: row["tone"], gateway: row["gateway"], content: row["content"],
+                    excluded: row["excluded_channels"], attempts: row["attempt_count"], lastReason: row["state_reason"])
             }.sorted { ($0.readyAt, $0.id) < ($1.readyAt, $1.id) }
         }
         let decoder = VarselJSON.decoder()
@@ -104,9 +105,13 @@ public final class SQLiteMessageStore: MessageStore {
                 let content = try decoder.decode(RenderedContent.self, from: Data(contentJSON.utf8))
                 previous = .init(locale: locale, tone: tone, gateway: row.gateway, content: content)
             }
-            return LeasedMessage(
+            var leased = LeasedMessage(
                 lease: LeaseRef(messageID: row.id, token: token), request: request,
                 createdAt: Date(timeIntervalSince1970: row.createdAt), previous: previous)
+            leased.excludedChannels = Set(row.excluded.split(separator: ",").compactMap { Channel(rawValue: String($0)) })
+            leased.attempts = row.attempts
+            leased.lastReason = row.lastReason
+            return leased
         }
     }
 
@@ -119,6 +124,9 @@ public final class SQLiteMessageStore: MessageStore {
         let tone: String?
         let gateway: String?
         let content: String?
+        let excluded: String
+        let attempts: Int
+        let lastReason: String?
     }
 
     public func reclaim(owner: String?, now: Date) async throws -> Int {
@@ -229,14 +237,22 @@ public final class SQLiteMessageStore: MessageStore {
                         completion.error, at, completion.attemptID, lease.messageID,
                     ])
                 let releases = completion.state != .sending
-                try db.run("""
-                        UPDATE messages SET state = ?, state_reason = ?, updated_at = ?,
-                            lease_token = CASE WHEN ? THEN NULL ELSE lease_token END,
-                            lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END,
-                            lease_expires_at = CASE WHEN ? THEN NULL ELSE lease_expires_at END
-                        WHERE id = ? AND lease_token = ?
-                        """,
-                    [completion.state.rawValue, completion.reason, at, releases, releases, releases, lease.messageID, lease.token])
+                try db.run(
+                    """
+                    UPDATE messages SET state = ?, state_reason = ?, updated_at = ?, ready_at = COALESCE(?, ready_at),
+                        excluded_channels = CASE WHEN ? IS NULL THEN excluded_channels ELSE excluded_channels || ? || ',' END,
+                        content = CASE WHEN ? IS NULL THEN content ELSE NULL END,
+                        lease_token = CASE WHEN ? THEN NULL ELSE lease_token END,
+                        lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END,
+                        lease_expires_at = CASE WHEN ? THEN NULL ELSE lease_expires_at END
+                    WHERE id = ? AND lease_token = ?
+                    """,
+                    [
+                        completion.state.rawValue, completion.reason, at, completion.readyAt?.timeIntervalSince1970,
+                        completion.excludeChannel?.rawValue, completion.excludeChannel?.rawValue, completion.excludeChannel?.rawValue,
+                        releases, releases, releases, lease.messageID, lease.token,
+                    ])
+                try Self.appendDecisions(db, messageID: lease.messageID, texts: completion.decisions, at: now)
                 if completion.outcome == .accepted {
                     let gateway = try db.value(String.self, "SELECT gateway FROM attempts WHERE id = ?", [completion.attemptID])
                     try db.run("INSERT INTO receipts (message_id, at, status, source, provider_id) VALUES (?, ?, 'accepted', ?, ?)",

@@ -97,6 +97,9 @@ enum SQLiteSchema {
                 CREATE INDEX messages_recipient ON messages(recipient_id);
                 """)
         }
+        migrator.registerMigration("v4-excluded-channels") { db in
+            try db.execute(sql: "ALTER TABLE messages ADD COLUMN excluded_channels TEXT NOT NULL DEFAULT ''")
+        }
         return migrator
     }
 }
