@@ -95,6 +95,7 @@ let package = Package(
             dependencies: [
                 "VarselCore", "VarselDaemon",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/VarselTestSupport",

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import VarselDaemon
@@ -20,11 +21,13 @@ public final class LoopbackServer: Sendable {
         public var status: Int
         public var body: String
         public var contentType: String
+        public var headers: [String: String]
 
-        public init(status: Int, body: String, contentType: String = "application/json") {
+        public init(status: Int, body: String, contentType: String = "application/json", headers: [String: String] = [:]) {
             self.status = status
             self.body = body
             self.contentType = contentType
+            self.headers = headers
         }
     }
 
@@ -59,9 +62,10 @@ public final class LoopbackServer: Sendable {
         let entry = Recorded(method: request.method.rawValue, path: request.uri.path, headers: headers, body: Array(buffer.readableBytesView))
         recorded.withLock { $0.append(entry) }
         let reply = await respond(entry)
+        var fields: HTTPFields = [.contentType: reply.contentType]
+        for (name, value) in reply.headers { if let field = HTTPField.Name(name) { fields[field] = value } }
         return Response(
-            status: HTTPResponse.Status(code: reply.status), headers: [.contentType: reply.contentType],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: reply.body)))
+            status: HTTPResponse.Status(code: reply.status), headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: reply.body)))
     }
 }
 
