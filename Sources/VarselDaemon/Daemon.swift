@@ -39,6 +39,8 @@ public enum Daemon {
     /// Runs the HTTP API and the dispatcher until SIGTERM/SIGINT, then stops leasing, records or
     /// abandons sends in flight, stops the API gracefully, and returns.
     public static func serve(config: VarselConfig, logger: Logger) async throws {
+        // Trap the signals first, so a SIGTERM during start-up also ends in an orderly stop.
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         let components = try await open(config: config, logger: logger)
         let counts = try await components.store.countByState()
         let store = components.store
@@ -70,7 +72,6 @@ public enum Daemon {
             },
             logger: apiLogger)
         let services = ServiceGroup(configuration: .init(services: [app], logger: apiLogger))
-        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         let watcher = Task {
             for await signal in signals {
                 logger.notice("stopping on signal", metadata: ["signal": "\(signal)"])

@@ -51,6 +51,9 @@ public protocol MessageStore: Sendable {
     func recordReceipt(gateway: String, providerID: String, status: DeliveryStatus, error: String?, raw: String?, fallback: Bool, now: Date)
         async throws -> ReceiptOutcome
 
+    /// When messages were accepted by a gateway for each recipient key (`RecipientKey`) since `since`.
+    func acceptedSends(recipientKeys: Set<String>, since: Date) async throws -> [String: [Date]]
+
     /// Stored preferences and contact points of debtors, by recipient id.
     func recipients(ids: Set<String>) async throws -> [String: Recipient]
     /// Creates or replaces a record; returns true when it was created.
@@ -123,6 +126,9 @@ public enum Preparation: Sendable {
     case send(PlannedSend)
     /// End the message without sending (no usable channel, render failure, expired).
     case finish(lease: LeaseRef, state: MessageState, reason: String, decisions: [String])
+    /// Put the message back in the queue until `until` without an attempt (a contact window, a
+    /// frequency cap): waiting never uses up attempts.
+    case deferral(lease: LeaseRef, until: Date, reason: String, decisions: [String])
 }
 
 public struct PlannedSend: Sendable {

@@ -48,7 +48,8 @@ import VarselTestSupport
             await child.wait(timeout: .seconds(10))
         }
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
-        let final = try ChildProcess(arguments: ["serve", "--config", config, "--log-level", "error"])
+        let final = try ChildProcess(arguments: ["serve", "--config", config, "--log-level", "notice"])
+        #expect(await eventually { final.stderr.contains("ready") }, "\(final.stderr)")
         let settled = await eventually(timeout: .seconds(120)) {
             let counts = (try? await store.countByState()) ?? [:]
             return counts[.queued] == nil && counts[.sending] == nil

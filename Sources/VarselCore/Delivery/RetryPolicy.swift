@@ -53,6 +53,15 @@ public struct RetryPolicy: Sendable, Hashable {
 
 /// Durations written like `30s`, `15m`, `1h`, `72h`, `7d` (or plain seconds).
 public enum DurationText {
+    /// `604800` → `7d`, `3600` → `1h`, `90` → `90s`.
+    public static func describe(_ seconds: TimeInterval) -> String {
+        let whole = Int(seconds)
+        if whole % 86_400 == 0, whole > 0 { return "\(whole / 86_400)d" }
+        if whole % 3600 == 0, whole > 0 { return "\(whole / 3600)h" }
+        if whole % 60 == 0, whole > 0 { return "\(whole / 60)m" }
+        return "\(whole)s"
+    }
+
     public static func seconds(_ text: String) -> TimeInterval? {
         let trimmed = text.trimmed
         guard let last = trimmed.last else { return nil }

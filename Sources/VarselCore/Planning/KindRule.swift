@@ -7,12 +7,19 @@ public struct KindRule: Sendable, Hashable {
     public var channelRuleReason: String?
     /// Data fields every message of this kind must carry.
     public var requiredData: [String]
+    /// Country → the fewest days allowed between sending and the stated `deadline`; a message that
+    /// would state less is held as failed, never sent.
+    public var minimumDeadlineDays: [String: Int]
 
-    public init(name: String, allowedChannels: Set<Channel>? = nil, channelRuleReason: String? = nil, requiredData: [String] = []) {
+    public init(
+        name: String, allowedChannels: Set<Channel>? = nil, channelRuleReason: String? = nil, requiredData: [String] = [],
+        minimumDeadlineDays: [String: Int] = [:]
+    ) {
         self.name = name
         self.allowedChannels = allowedChannels
         self.channelRuleReason = channelRuleReason
         self.requiredData = requiredData
+        self.minimumDeadlineDays = minimumDeadlineDays
     }
 
     static let reminderData = ["creditor", "invoice_number", "amount", "currency", "due_date", "deadline", "payment_link"]
@@ -23,7 +30,7 @@ public struct KindRule: Sendable, Hashable {
         "collection_notice": KindRule(
             name: "collection_notice", allowedChannels: [.email, .letter],
             channelRuleReason: "a collection notice must be written (letter or email); SMS alone never counts",
-            requiredData: reminderData),
+            requiredData: reminderData, minimumDeadlineDays: ["NO": 14, "SE": 8, "DK": 10, "FI": 10]),
         "payment_plan": KindRule(name: "payment_plan", requiredData: ["creditor", "invoice_number", "amount", "currency", "payment_link"]),
         "payment_received": KindRule(name: "payment_received", requiredData: ["creditor", "invoice_number", "amount", "currency"]),
     ]

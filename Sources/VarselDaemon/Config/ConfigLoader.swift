@@ -236,9 +236,20 @@ struct ConfigReader {
         let fallback = VarselConfig.Fallback(
             onPermanentFailure: bool(tree["fallback"]?["on_permanent_failure"], "fallback.on_permanent_failure"),
             onFailedReceipt: bool(tree["fallback"]?["on_failed_receipt"], "fallback.on_failed_receipt"))
+        checkKeys(tree["policy"], "policy", allowed: ["frequency_cap"])
+        let capTree = tree["policy"]?["frequency_cap"]
+        checkKeys(capTree, "policy.frequency_cap", allowed: ["enabled", "max_messages", "window", "per_kind"])
+        var perKind: [String: Int] = [:]
+        for kind in capTree?["per_kind"]?.keys ?? [] {
+            perKind[kind] = int(capTree?["per_kind"]?[kind], "policy.frequency_cap.per_kind.\(kind)", range: 1...10_000)
+        }
+        let frequencyCap = FrequencyCap(
+            enabled: bool(capTree?["enabled"], "policy.frequency_cap.enabled"),
+            maxMessages: int(capTree?["max_messages"], "policy.frequency_cap.max_messages", range: 1...10_000),
+            window: duration(capTree?["window"], "policy.frequency_cap.window"), perKind: perKind)
         return VarselConfig(
             file: file, server: server, store: store, templates: templates, dispatch: dispatch, channels: channels,
-            gateways: gateways, planning: planning, retry: retry, fallback: fallback)
+            gateways: gateways, planning: planning, retry: retry, fallback: fallback, frequencyCap: frequencyCap)
     }
 
     /// `server.tokens_file` / `server.tokens_env`: lines of `<scopes> <token>`.
@@ -429,12 +440,16 @@ struct ConfigReader {
         for name in tree["kinds"]?.keys ?? [] {
             let path = "kinds.\(name)"
             let node = tree["kinds"]?[name]
-            checkKeys(node, path, allowed: ["channels", "channel_rule", "required_data"])
+            checkKeys(node, path, allowed: ["channels", "channel_rule", "required_data", "minimum_deadline_days"])
+            var minimumDays: [String: Int] = [:]
+            for country in node?["minimum_deadline_days"]?.keys ?? [] {
+                minimumDays[country.uppercased()] = int(node?["minimum_deadline_days"]?[country], "\(path).minimum_deadline_days.\(country)", range: 0...365)
+            }
             if !MessageValidator.isTemplateName(name) { fail(path, "kind names are letters, digits and _") }
             let allowed = node?["channels"] == nil ? nil : Set(channelList(node?["channels"], "\(path).channels"))
             kinds[name] = KindRule(
                 name: name, allowedChannels: allowed, channelRuleReason: string(node?["channel_rule"], "\(path).channel_rule"),
-                requiredData: stringList(node?["required_data"], "\(path).required_data"))
+                requiredData: stringList(node?["required_data"], "\(path).required_data"), minimumDeadlineDays: minimumDays)
         }
         checkKeys(tree["tone"], "tone", allowed: ["default", "by_country"])
         let defaultToneName = requiredString(tree["tone"]?["default"], "tone.default")

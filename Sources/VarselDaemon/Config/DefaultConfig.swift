@@ -33,6 +33,12 @@ enum DefaultConfig {
         fallback:
           on_permanent_failure: true
           on_failed_receipt: true
+        policy:
+          frequency_cap:
+            enabled: true
+            max_messages: 3
+            window: 7d
+            per_kind: { payment_received: 10 }
         channels: {}
         gateways: {}
         kinds:
@@ -42,6 +48,7 @@ enum DefaultConfig {
             channels: [email, letter]
             channel_rule: "a collection notice must be written (letter or email); SMS alone never counts"
             required_data: [creditor, invoice_number, amount, currency, due_date, deadline, payment_link]
+            minimum_deadline_days: { "NO": 14, SE: 8, DK: 10, FI: 10 }
           payment_plan:
             required_data: [creditor, invoice_number, amount, currency, payment_link]
           payment_received:

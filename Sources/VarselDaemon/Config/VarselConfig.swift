@@ -63,6 +63,7 @@ public struct VarselConfig: Sendable {
     public var planning: PlanningPolicy
     public var retry: RetryPolicy
     public var fallback: Fallback
+    public var frequencyCap: FrequencyCap
 
     /// The gateway a channel sends through now: its first configured gateway.
     public func gateway(for channel: Channel) -> String? { channels[channel]?.first }

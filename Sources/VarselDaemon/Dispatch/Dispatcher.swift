@@ -56,7 +56,7 @@ public final class Dispatcher: Sendable {
         let channels = config.channels
         preparer = SendPreparer(
             planner: Planner(policy: config.planning), gatewayForChannel: { channels[$0]?.first }, retry: config.retry,
-            fallbackOnPermanentFailure: config.fallback.onPermanentFailure)
+            fallbackOnPermanentFailure: config.fallback.onPermanentFailure, frequencyCap: config.frequencyCap)
     }
 
     /// Asks the loop to stop leasing; `run` returns once sends in flight are recorded (or the grace
@@ -114,11 +114,18 @@ public final class Dispatcher: Sendable {
         let set = templates()
         let stored = try await store.recipients(ids: Set(leased.compactMap(\.request.recipient.id)))
         let at = now()
+        let cap = preparer.frequencyCap
+        var recent = cap.enabled
+            ? try await store.acceptedSends(recipientKeys: Set(leased.map { RecipientKey.of($0.request.recipient) }), since: at.addingTimeInterval(-cap.window))
+            : [:]
         var preparations: [Preparation] = []
         var outbound: [String: (PlannedSend, OutboundMessage, LeasedMessage)] = [:]
         for message in leased {
+            let key = RecipientKey.of(message.request.recipient)
             let (preparation, outgoing) = preparer.prepare(
-                message, stored: message.request.recipient.id.flatMap { stored[$0] }, templates: set, now: at)
+                message, stored: message.request.recipient.id.flatMap { stored[$0] }, recentSends: recent[key] ?? [], templates: set, now: at)
+            // Count this batch's sends too, so a batch cannot exceed the cap on its own.
+            if case .send = preparation, cap.enabled { recent[key, default: []].append(at) }
             preparations.append(preparation)
             if case .send(let send) = preparation, let outgoing { outbound[send.lease.messageID] = (send, outgoing, message) }
             if case .finish(let lease, let state, let reason, _) = preparation {

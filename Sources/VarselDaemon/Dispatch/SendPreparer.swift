@@ -11,11 +11,15 @@ struct SendPreparer: Sendable {
     let gatewayForChannel: @Sendable (Channel) -> String?
     let retry: RetryPolicy
     let fallbackOnPermanentFailure: Bool
+    let frequencyCap: FrequencyCap
 
     /// The preparation to record, and the message to send if it is a send.
     /// `stored` is the recipient's stored preference record, if any: merged under the message's own
     /// fields at send time, so an opt-out stored after the enqueue still wins.
-    func prepare(_ leased: LeasedMessage, stored: Recipient?, templates: TemplateSet, now: Date) -> (Preparation, OutboundMessage?) {
+    /// `recentSends` are the times messages to this recipient were accepted within the cap's window.
+    func prepare(_ leased: LeasedMessage, stored: Recipient?, recentSends: [Date] = [], templates: TemplateSet, now: Date)
+        -> (Preparation, OutboundMessage?)
+    {
         var request = leased.request
         var merged: [String] = []
         if let stored {
@@ -53,6 +57,14 @@ struct SendPreparer: Sendable {
             }
             return (.finish(lease: leased.lease, state: .failed, reason: reason, decisions: merged + decisions + [reason]), nil)
         }
+        if let problem = legalProblem(request, sendAt: now) {
+            return (.finish(lease: leased.lease, state: .failed, reason: problem, decisions: merged + plan.decisions + [problem]), nil)
+        }
+        if let until = frequencyCap.deferredUntil(kind: request.kind, sentAt: recentSends, now: now) {
+            let limit = frequencyCap.limit(for: request.kind)
+            let reason = "deferred by the frequency cap: \(limit) message\(limit == 1 ? "" : "s") to this recipient within \(DurationText.describe(frequencyCap.window)); next slot \(RFC3339.format(until))"
+            return (.deferral(lease: leased.lease, until: until, reason: reason, decisions: merged + plan.decisions + [reason]), nil)
+        }
         let content: RenderedContent
         switch templates.render(request, messageID: id, plan: plan) {
         case .success(let rendered): content = rendered
@@ -75,6 +87,17 @@ struct SendPreparer: Sendable {
             lease: leased.lease, locale: plan.locale, tone: plan.tone, content: content, decisions: decisions, gateway: gateway,
             idempotencyKey: key)
         return (.send(send), OutboundMessage(messageID: id, idempotencyKey: key, recipient: request.recipient, content: content))
+    }
+
+    /// The legal rule of the message's kind for the recipient's country, checked at the actual send
+    /// time: a stated deadline shorter than the minimum holds the message as failed.
+    func legalProblem(_ request: MessageRequest, sendAt: Date) -> String? {
+        guard let country = request.recipient.effectiveCountry,
+              let minimum = planner.policy.kinds[request.kind]?.minimumDeadlineDays[country],
+              let text = request.data["deadline"]?.scalarText, let deadline = RFC3339.parseDate(text)
+        else { return nil }
+        return DeadlineGuard.problem(
+            deadline: deadline, sendAt: sendAt, timeZone: RecipientTimeZone.of(request.recipient), country: country, minimumDays: minimum)
     }
 
     /// The state a send's result leads to: sent; back in the queue for a retry (transient, ambiguous)

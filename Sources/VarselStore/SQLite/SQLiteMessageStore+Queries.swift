@@ -73,6 +73,23 @@ extension SQLiteMessageStore {
         }
     }
 
+    public func acceptedSends(recipientKeys: Set<String>, since: Date) async throws -> [String: [Date]] {
+        guard !recipientKeys.isEmpty else { return [:] }
+        return try await pool.read { db in
+            var result: [String: [Date]] = [:]
+            for key in recipientKeys {
+                let times = try db.values(
+                    Double.self,
+                    """
+                    SELECT a.finished_at FROM attempts a JOIN messages m ON m.id = a.message_id
+                    WHERE m.recipient_key = ? AND a.outcome = 'accepted' AND a.finished_at >= ?
+                    """, [key, since.timeIntervalSince1970])
+                if !times.isEmpty { result[key] = times.map(Date.init(timeIntervalSince1970:)) }
+            }
+            return result
+        }
+    }
+
     public func createToken(hash: String, scopes: [String], label: String?, now: Date) async throws -> StoredToken {
         let id = "tok_" + String(MessageID.generate(now: now).dropFirst(4).suffix(16))
         try await pool.write { db in

@@ -61,13 +61,13 @@ public final class SQLiteMessageStore: MessageStore {
                 }
                 let readyAt = max(row.request.sendAfter ?? now, Date(timeIntervalSince1970: 0))
                 try db.run("""
-                        INSERT INTO messages (id, idempotency_key, request_hash, kind, case_ref, recipient_id, request, state,
+                        INSERT INTO messages (id, idempotency_key, request_hash, kind, case_ref, recipient_id, recipient_key, request, state,
                             ready_at, expires_at, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)
                         """,
                     [
                         row.id, row.request.idempotencyKey, row.hash, row.request.kind, row.request.caseRef,
-                        row.request.recipient.id, row.json, readyAt.timeIntervalSince1970,
+                        row.request.recipient.id, RecipientKey.of(row.request.recipient), row.json, readyAt.timeIntervalSince1970,
                         row.request.expiresAt?.timeIntervalSince1970, now.timeIntervalSince1970, now.timeIntervalSince1970,
                     ])
                 outcomes.append(.created(id: row.id))
@@ -204,6 +204,17 @@ public final class SQLiteMessageStore: MessageStore {
                             """,
                         [send.lease.messageID, at, send.content.channel.rawValue, send.gateway, send.idempotencyKey])
                     attempts[send.lease.messageID] = db.lastInsertedRowID
+                case .deferral(let lease, let until, let reason, let decisions):
+                    try db.run(
+                        """
+                        UPDATE messages SET state = 'queued', state_reason = ?, ready_at = ?, lease_token = NULL, lease_owner = NULL,
+                            lease_expires_at = NULL, updated_at = ?
+                        WHERE id = ? AND lease_token = ? AND state = 'sending'
+                        """,
+                        [reason, until.timeIntervalSince1970, at, lease.messageID, lease.token])
+                    if db.changesCount == 1 {
+                        try Self.appendDecisions(db, messageID: lease.messageID, texts: decisions, at: now)
+                    }
                 case .finish(let lease, let state, let reason, let decisions):
                     try db.run("""
                             UPDATE messages SET state = ?, state_reason = ?, lease_token = NULL, lease_owner = NULL,

@@ -100,6 +100,13 @@ enum SQLiteSchema {
         migrator.registerMigration("v4-excluded-channels") { db in
             try db.execute(sql: "ALTER TABLE messages ADD COLUMN excluded_channels TEXT NOT NULL DEFAULT ''")
         }
+        migrator.registerMigration("v5-recipient-key") { db in
+            try db.execute(sql: """
+                ALTER TABLE messages ADD COLUMN recipient_key TEXT;
+                CREATE INDEX messages_recipient_key ON messages(recipient_key);
+                CREATE INDEX attempts_accepted ON attempts(message_id, finished_at) WHERE outcome = 'accepted';
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+import VarselCore
+import VarselDaemon
+import VarselHTTP
+import VarselStore
+import VarselTestSupport
+
+/// Delivery policy with an injected clock: legal deadline guards and the frequency cap.
+@Suite(.serialized) struct PolicyTests {
+    /// 2026-11-23 10:00 UTC, a Monday.
+    static let monday = RFC3339.parseTimestamp("2026-11-23T10:00:00Z")!
+
+    static func run(_ lines: [String], cap: Bool = false, now: Date = monday) async throws -> (statuses: [MessageStatus], sandbox: SandboxGateway) {
+        let directory = TemporaryDirectory()
+        let sandbox = SandboxGateway()
+        try await sandbox.start()
+        let config = try ConfigLoader.load(
+            yaml: Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL, frequencyCap: cap),
+            baseDirectory: directory.path)
+        let components = try await Daemon.open(config: config, logger: quietLogger, now: { now })
+        defer { components.client.shutdown() }
+        let results = try await EnqueueBatch.run(
+            Data(lines.joined(separator: "\n").utf8), validator: MessageValidator(kinds: config.planning.kinds), store: components.store, now: now)
+        await components.dispatcher.run(untilIdle: true)
+        var statuses: [MessageStatus] = []
+        for result in results {
+            let id = try #require(result.id, "\(result.error ?? "")")
+            statuses.append(try #require(try await components.store.status(id: id)))
+        }
+        await sandbox.stop()
+        return (statuses, sandbox)
+    }
+
+    static func collectionNotice(country: String, deadline: String, key: String) -> String {
+        Fixtures.message(
+            key: key, kind: "collection_notice",
+            recipient: #""name":"Kari Nordmann","country":"\#(country)","channels":["email"],"email":"kari@example.no""#,
+            data: Fixtures.data.replacingOccurrences(of: "2026-12-08", with: deadline))
+    }
+
+    @Test("a collection notice whose deadline is shorter than the country's minimum at send time is held as failed, never sent", arguments: [
+        ("NO", "2026-12-06", false), ("NO", "2026-12-07", true), ("SE", "2026-12-01", true), ("SE", "2026-11-30", false),
+        ("DK", "2026-12-03", true), ("FI", "2026-12-02", false),
+    ])
+    func deadlineGuard(country: String, deadline: String, sends: Bool) async throws {
+        let (statuses, sandbox) = try await Self.run([Self.collectionNotice(country: country, deadline: deadline, key: "cn")])
+        let status = try #require(statuses.first)
+        if sends {
+            #expect(status.state == .sent, "\(status.reason ?? "")")
+            #expect(sandbox.received.count == 1)
+        } else {
+            #expect(status.state == .failed)
+            #expect(status.reason?.hasPrefix("deadline too short: \(deadline) is") == true, "\(status.reason ?? "")")
+            #expect(status.reason?.hasSuffix("\(country) requires at least \(["NO": 14, "SE": 8, "DK": 10, "FI": 10][country]!)") == true)
+            #expect(sandbox.received.isEmpty)
+        }
+    }
+
+    @Test("days are counted in the recipient's time zone: 23:30 UTC is already the next day in Oslo")
+    func deadlineInLocalTime() {
+        let lateEvening = RFC3339.parseTimestamp("2026-11-22T23:30:00Z")!
+        let oslo = TimeZone(identifier: "Europe/Oslo")!
+        let deadline = RFC3339.parseDate("2026-12-07")!
+        #expect(DeadlineGuard.problem(deadline: deadline, sendAt: lateEvening, timeZone: oslo, country: "NO", minimumDays: 14) == nil)
+        #expect(DeadlineGuard.problem(deadline: deadline, sendAt: lateEvening, timeZone: TimeZone(identifier: "UTC")!, country: "NO", minimumDays: 14) == nil)
+        let problem = DeadlineGuard.problem(deadline: RFC3339.parseDate("2026-12-06")!, sendAt: lateEvening, timeZone: oslo, country: "NO", minimumDays: 14)
+        #expect(problem == "deadline too short: 2026-12-06 is 13 days after sending on 2026-11-23; NO requires at least 14")
+    }
+
+    @Test("the frequency cap sends at most 3 messages to a recipient in 7 days across channels and defers the rest, never drops them")
+    func frequencyCap() async throws {
+        let lines = (0..<5).map { index in
+            Fixtures.message(
+                key: "cap-\(index)",
+                recipient: #""id":"debtor-9","locale":"nb-NO","channels":["\#(index % 2 == 0 ? "sms" : "email")"],"phone":"+4791234567","email":"kari@example.no""#)
+        }
+        let (statuses, sandbox) = try await Self.run(lines, cap: true)
+        #expect(sandbox.received.count == 3)
+        #expect(statuses.filter { $0.state == .sent }.count == 3)
+        let deferred = statuses.filter { $0.state == .queued }
+        #expect(deferred.count == 2)
+        for status in deferred {
+            #expect(status.nextAttemptAt == Self.monday.addingTimeInterval(7 * 86_400))
+            #expect(status.attempts.isEmpty, "waiting for the cap is not an attempt")
+            #expect(status.decisions.contains { $0.text.hasPrefix("deferred by the frequency cap: 3 messages to this recipient within 7d") })
+        }
+    }
+
+    @Test("with the cap switched off, or for a kind with its own limit, nothing is deferred")
+    func capOffAndPerKind() async throws {
+        let lines = (0..<5).map { Fixtures.message(key: "off-\($0)", recipient: #""id":"debtor-8","channels":["sms"],"phone":"+4791234567""#) }
+        #expect(try await Self.run(lines, cap: false).statuses.allSatisfy { $0.state == .sent })
+        let thanks = (0..<5).map {
+            Fixtures.message(key: "thanks-\($0)", kind: "payment_received", recipient: #""id":"debtor-7","channels":["sms"],"phone":"+4791234567""#)
+        }
+        let perKind = try await Self.run(thanks, cap: true).statuses
+        #expect(perKind.allSatisfy { $0.state != .queued }, "payment_received allows 10 in 7 days")
+    }
+
+    @Test("the cap's arithmetic: the slot frees when the oldest counted send leaves the window")
+    func capArithmetic() {
+        let cap = FrequencyCap(enabled: true, maxMessages: 3, window: 7 * 86_400)
+        let now = Self.monday
+        let sends = [now.addingTimeInterval(-6 * 86_400), now.addingTimeInterval(-2 * 86_400), now.addingTimeInterval(-3600)]
+        #expect(cap.deferredUntil(kind: "reminder", sentAt: sends, now: now) == sends[0].addingTimeInterval(7 * 86_400))
+        #expect(cap.deferredUntil(kind: "reminder", sentAt: Array(sends.dropFirst()), now: now) == nil)
+        #expect(cap.deferredUntil(kind: "reminder", sentAt: [now.addingTimeInterval(-8 * 86_400)] + sends.dropFirst(), now: now) == nil)
+        #expect(FrequencyCap(enabled: false).deferredUntil(kind: "reminder", sentAt: sends, now: now) == nil)
+    }
+}
