@@ -19,7 +19,7 @@ import VarselTestSupport
             templates: { dir: "\(Paths.templates)" }
             dispatch: { worker_id: faults, poll_interval_ms: 20, lease_seconds: 30 }
             retry: { \(retry) }
-            policy: { frequency_cap: { enabled: false } }
+            policy: { frequency_cap: { enabled: false }, contact_windows: { enabled: false } }
             channels:
               sms: { gateways: [sms] }
             gateways:

@@ -19,7 +19,7 @@ import VarselTestSupport
             templates: { dir: "\(Paths.templates)" }
             dispatch: { worker_id: gw, poll_interval_ms: 20 }
             retry: { max_attempts: 1 }
-            policy: { frequency_cap: { enabled: false } }
+            policy: { frequency_cap: { enabled: false }, contact_windows: { enabled: false } }
             channels:
             \(channels)
             gateways:

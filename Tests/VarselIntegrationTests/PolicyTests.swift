@@ -11,12 +11,14 @@ import VarselTestSupport
     /// 2026-11-23 10:00 UTC, a Monday.
     static let monday = RFC3339.parseTimestamp("2026-11-23T10:00:00Z")!
 
-    static func run(_ lines: [String], cap: Bool = false, now: Date = monday) async throws -> (statuses: [MessageStatus], sandbox: SandboxGateway) {
+    static func run(_ lines: [String], cap: Bool = false, windows: Bool = false, now: Date = monday) async throws
+        -> (statuses: [MessageStatus], sandbox: SandboxGateway)
+    {
         let directory = TemporaryDirectory()
         let sandbox = SandboxGateway()
         try await sandbox.start()
         let config = try ConfigLoader.load(
-            yaml: Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL, frequencyCap: cap),
+            yaml: Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL, frequencyCap: cap, contactWindows: windows),
             baseDirectory: directory.path)
         let components = try await Daemon.open(config: config, logger: quietLogger, now: { now })
         defer { components.client.shutdown() }
@@ -107,5 +109,51 @@ import VarselTestSupport
         #expect(cap.deferredUntil(kind: "reminder", sentAt: Array(sends.dropFirst()), now: now) == nil)
         #expect(cap.deferredUntil(kind: "reminder", sentAt: [now.addingTimeInterval(-8 * 86_400)] + sends.dropFirst(), now: now) == nil)
         #expect(FrequencyCap(enabled: false).deferredUntil(kind: "reminder", sentAt: sends, now: now) == nil)
+    }
+
+    static func smsTo(country: String, key: String, timezone: String? = nil) -> String {
+        let zone = timezone.map { #","timezone":"\#($0)""# } ?? ""
+        return Fixtures.message(key: key, recipient: #""country":"\#(country)","channels":["sms"],"phone":"+4791234567"\#(zone)"#)
+    }
+
+    @Test("outside the Norwegian window a message waits for Monday 08:00 Oslo time (spread over 15 minutes), without using an attempt")
+    func deferredToWindow() async throws {
+        let saturdayAfternoon = RFC3339.parseTimestamp("2026-11-28T16:00:00+01:00")!
+        let lines = (0..<20).map { Self.smsTo(country: "NO", key: "w\($0)") }
+        let (statuses, sandbox) = try await Self.run(lines, windows: true, now: saturdayAfternoon)
+        #expect(sandbox.received.isEmpty)
+        let opening = RFC3339.parseTimestamp("2026-11-30T08:00:00+01:00")!
+        for status in statuses {
+            #expect(status.state == .queued && status.attempts.isEmpty)
+            let next = try #require(status.nextAttemptAt)
+            #expect(next >= opening && next < opening.addingTimeInterval(15 * 60), "\(next)")
+            #expect(status.decisions.contains { $0.text.hasPrefix("outside the contact window for NO (Europe/Oslo): deferred to the opening at 2026-11-30 08:00 local") })
+        }
+        #expect(Set(statuses.compactMap(\.nextAttemptAt)).count > 10, "deferred messages must be spread, not all at 08:00:00")
+    }
+
+    @Test("inside the window it goes now; Finnish debtors are not contacted 22-07; with windows off everything goes")
+    func windowsPerCountry() async throws {
+        let tuesdayMorning = RFC3339.parseTimestamp("2026-11-24T09:30:00+01:00")!
+        #expect(try await Self.run([Self.smsTo(country: "NO", key: "in")], windows: true, now: tuesdayMorning).statuses.first?.state == .sent)
+        let lateInHelsinki = RFC3339.parseTimestamp("2026-11-24T23:00:00+02:00")!
+        let finnish = try #require(try await Self.run([Self.smsTo(country: "FI", key: "fi")], windows: true, now: lateInHelsinki).statuses.first)
+        #expect(finnish.state == .queued)
+        #expect(finnish.nextAttemptAt.map { $0 >= RFC3339.parseTimestamp("2026-11-25T07:00:00+02:00")! } == true)
+        #expect(try await Self.run([Self.smsTo(country: "NO", key: "off")], windows: false, now: lateInHelsinki).statuses.first?.state == .sent)
+    }
+
+    @Test("a collection notice that an overnight deferral (to Saturday 09:00) would leave with too short a deadline is held as failed at once")
+    func deferralShortensDeadline() async throws {
+        let fridayNight = RFC3339.parseTimestamp("2026-11-27T22:00:00+01:00")!
+        let notice = Fixtures.message(
+            key: "late-cn", kind: "collection_notice",
+            recipient: #""name":"Kari Nordmann","country":"NO","channels":["email"],"email":"kari@example.no""#,
+            data: Fixtures.data.replacingOccurrences(of: "2026-12-08", with: "2026-12-11"))
+        let (statuses, sandbox) = try await Self.run([notice], windows: true, now: fridayNight)
+        let status = try #require(statuses.first)
+        #expect(status.state == .failed)
+        #expect(status.reason == "deadline too short: 2026-12-11 is 13 days after sending on 2026-11-28; NO requires at least 14")
+        #expect(sandbox.received.isEmpty)
     }
 }

@@ -34,14 +34,15 @@ public enum Fixtures {
     /// A configuration sending all three channels to `gatewayBase` (the sandbox's `/sms`, `/email`, `/letter`).
     public static func config(
         storePath: String, gatewayBase: String, templates: String = Paths.templates, workerID: String = "test",
-        maxInFlight: Int = 64, leaseSeconds: Int = 60, timeoutMs: Int = 10_000, extraDispatch: String = "", frequencyCap: Bool = false
+        maxInFlight: Int = 64, leaseSeconds: Int = 60, timeoutMs: Int = 10_000, extraDispatch: String = "", frequencyCap: Bool = false,
+        contactWindows: Bool = false
     ) -> String {
         """
         server: { host: 127.0.0.1, port: 0 }
         store: { path: "\(storePath)" }
         templates: { dir: "\(templates)" }
         dispatch: { worker_id: \(workerID), max_in_flight: \(maxInFlight), batch_size: 64, lease_seconds: \(leaseSeconds), poll_interval_ms: 20\(extraDispatch) }
-        policy: { frequency_cap: { enabled: \(frequencyCap) } }
+        policy: { frequency_cap: { enabled: \(frequencyCap) }, contact_windows: { enabled: \(contactWindows) } }
         channels:
           sms: { gateways: [sms-main] }
           email: { gateways: [email-main] }

@@ -32,7 +32,7 @@ public enum Bench {
             store: { path: \(workspace.appendingPathComponent("bench.db").path), synchronous: full }
             templates: { dir: "\(templatesDirectory)" }
             dispatch: { worker_id: bench, max_in_flight: \(maxInFlight), batch_size: \(min(maxInFlight, 256)), poll_interval_ms: 20 }
-            policy: { frequency_cap: { enabled: false } }
+            policy: { frequency_cap: { enabled: false }, contact_windows: { enabled: false } }
             channels:
               sms: { gateways: [sms] }
               email: { gateways: [email] }

@@ -104,6 +104,49 @@ struct ConfigReader {
         return value
     }
 
+    /// A country's contact window: `weekdays`, `saturday`, `sunday`, `every_day` or `mon`…`sun` as
+    /// `"HH:MM-HH:MM"` or `closed`, and `holidays: closed|open`.
+    mutating func readWindowRule(_ node: ConfigTree?, path: String) -> ContactWindowRule? {
+        let days = ["mon": [1], "tue": [2], "wed": [3], "thu": [4], "fri": [5], "sat": [6], "sun": [7], "saturday": [6], "sunday": [7], "weekdays": [1, 2, 3, 4, 5], "every_day": [1, 2, 3, 4, 5, 6, 7]]
+        checkKeys(node, path, allowed: Array(days.keys).sorted() + ["holidays"])
+        var open: [Int: ClosedOpenTimeRange] = [:]
+        // Broad keys first, so `weekdays` can be refined by `fri`.
+        for key in ["every_day", "weekdays", "saturday", "sunday", "mon", "tue", "wed", "thu", "fri", "sat", "sun"] {
+            guard let text = string(node?[key], "\(path).\(key)") else { continue }
+            if text == "closed" {
+                for day in days[key]! { open[day] = nil }
+                continue
+            }
+            guard let range = Self.timeRange(text) else {
+                fail("\(path).\(key)", "expected closed or a time range such as 08:00-21:00")
+                continue
+            }
+            for day in days[key]! { open[day] = range }
+        }
+        let holidays = string(node?["holidays"], "\(path).holidays") ?? "closed"
+        guard holidays == "closed" || holidays == "open" else {
+            fail("\(path).holidays", "use closed or open")
+            return nil
+        }
+        return ContactWindowRule(open: open, closedOnHolidays: holidays == "closed")
+    }
+
+    static func timeRange(_ text: String) -> ClosedOpenTimeRange? {
+        let parts = text.split(separator: "-").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count == 2, let start = minutes(parts[0]), let end = minutes(parts[1]),
+              let from = LocalTime(minutes: start), let to = LocalTime(minutes: end)
+        else { return nil }
+        return ClosedOpenTimeRange.validated(start: from, end: to)
+    }
+
+    static func minutes(_ text: String) -> Int? {
+        let pieces = text.split(separator: ":")
+        guard pieces.count == 2, let hour = Int(pieces[0]), let minute = Int(pieces[1]), (0...24).contains(hour), (0...59).contains(minute) else {
+            return nil
+        }
+        return hour * 60 + minute
+    }
+
     /// A duration such as `30s`, `15m`, `1h`, `72h`, `7d`.
     mutating func duration(_ tree: ConfigTree?, _ path: String) -> TimeInterval {
         guard let text = string(tree, path), let seconds = DurationText.seconds(text) else {
@@ -236,7 +279,17 @@ struct ConfigReader {
         let fallback = VarselConfig.Fallback(
             onPermanentFailure: bool(tree["fallback"]?["on_permanent_failure"], "fallback.on_permanent_failure"),
             onFailedReceipt: bool(tree["fallback"]?["on_failed_receipt"], "fallback.on_failed_receipt"))
-        checkKeys(tree["policy"], "policy", allowed: ["frequency_cap"])
+        checkKeys(tree["policy"], "policy", allowed: ["frequency_cap", "contact_windows"])
+        let windowsTree = tree["policy"]?["contact_windows"]
+        checkKeys(windowsTree, "policy.contact_windows", allowed: ["enabled", "spread", "countries"])
+        var windowRules: [String: ContactWindowRule] = [:]
+        for country in windowsTree?["countries"]?.keys ?? [] {
+            if let rule = readWindowRule(windowsTree?["countries"]?[country], path: "policy.contact_windows.countries.\(country)") {
+                windowRules[country.uppercased()] = rule
+            }
+        }
+        let contactWindows = ContactWindows(enabled: bool(windowsTree?["enabled"], "policy.contact_windows.enabled"), rules: windowRules)
+        let windowSpread = duration(windowsTree?["spread"], "policy.contact_windows.spread")
         let capTree = tree["policy"]?["frequency_cap"]
         checkKeys(capTree, "policy.frequency_cap", allowed: ["enabled", "max_messages", "window", "per_kind"])
         var perKind: [String: Int] = [:]
@@ -249,7 +302,8 @@ struct ConfigReader {
             window: duration(capTree?["window"], "policy.frequency_cap.window"), perKind: perKind)
         return VarselConfig(
             file: file, server: server, store: store, templates: templates, dispatch: dispatch, channels: channels,
-            gateways: gateways, planning: planning, retry: retry, fallback: fallback, frequencyCap: frequencyCap)
+            gateways: gateways, planning: planning, retry: retry, fallback: fallback, frequencyCap: frequencyCap,
+            contactWindows: contactWindows, windowSpread: windowSpread)
     }
 
     /// `server.tokens_file` / `server.tokens_env`: lines of `<scopes> <token>`.

@@ -39,6 +39,14 @@ enum DefaultConfig {
             max_messages: 3
             window: 7d
             per_kind: { payment_received: 10 }
+          contact_windows:
+            enabled: true
+            spread: 15m
+            countries:
+              "NO": { weekdays: "08:00-21:00", saturday: "09:00-15:00", sunday: closed, holidays: closed }
+              SE: { weekdays: "08:00-21:00", saturday: "09:00-15:00", sunday: closed, holidays: closed }
+              DK: { weekdays: "08:00-21:00", saturday: "09:00-15:00", sunday: closed, holidays: closed }
+              FI: { every_day: "07:00-22:00", holidays: open }
         channels: {}
         gateways: {}
         kinds:

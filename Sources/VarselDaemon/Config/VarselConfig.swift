@@ -64,6 +64,9 @@ public struct VarselConfig: Sendable {
     public var retry: RetryPolicy
     public var fallback: Fallback
     public var frequencyCap: FrequencyCap
+    public var contactWindows: ContactWindows
+    /// Deferred messages are spread over this long after a window opens, so 08:00 is not a thundering herd.
+    public var windowSpread: TimeInterval
 
     /// The gateway a channel sends through now: its first configured gateway.
     public func gateway(for channel: Channel) -> String? { channels[channel]?.first }

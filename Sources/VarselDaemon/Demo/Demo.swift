@@ -34,6 +34,7 @@ public enum Demo {
             store: { path: \(workspace.appendingPathComponent("varsel.db").path) }
             templates: { dir: "\(templatesDirectory)", default_locale: en }
             dispatch: { channel_order: [sms, email, letter], worker_id: demo, poll_interval_ms: 50 }
+            policy: { contact_windows: { enabled: false } }
             channels:
               sms: { gateways: [sms-sandbox] }
               email: { gateways: [email-sandbox] }
@@ -48,6 +49,7 @@ public enum Demo {
         defer { components.client.shutdown() }
 
         print("Varsel demo: store \(config.store.path), sandbox gateway \(base), templates \(config.templates.directory)")
+        print("Contact windows are off in the demo so it sends at any hour; `varsel serve` applies them (policy.contact_windows).")
         print("Enqueueing \(DemoMessages.cases.count) messages…\n")
         let ndjson = DemoMessages.cases.map(\.json).joined(separator: "\n")
         let validator = MessageValidator(kinds: config.planning.kinds)

@@ -56,7 +56,8 @@ public final class Dispatcher: Sendable {
         let channels = config.channels
         preparer = SendPreparer(
             planner: Planner(policy: config.planning), gatewayForChannel: { channels[$0]?.first }, retry: config.retry,
-            fallbackOnPermanentFailure: config.fallback.onPermanentFailure, frequencyCap: config.frequencyCap)
+            fallbackOnPermanentFailure: config.fallback.onPermanentFailure, frequencyCap: config.frequencyCap,
+            contactWindows: config.contactWindows, windowSpread: config.windowSpread)
     }
 
     /// Asks the loop to stop leasing; `run` returns once sends in flight are recorded (or the grace

@@ -12,6 +12,8 @@ struct SendPreparer: Sendable {
     let retry: RetryPolicy
     let fallbackOnPermanentFailure: Bool
     let frequencyCap: FrequencyCap
+    let contactWindows: ContactWindows
+    let windowSpread: TimeInterval
 
     /// The preparation to record, and the message to send if it is a send.
     /// `stored` is the recipient's stored preference record, if any: merged under the message's own
@@ -36,6 +38,10 @@ struct SendPreparer: Sendable {
             let reason = "recipient opted out of \(previous.content.channel.rawValue) after an interrupted send; not sent again"
             return (.finish(lease: leased.lease, state: .cancelled, reason: reason, decisions: merged + [reason]), nil)
         }
+        if leased.previous != nil, let wait = windowWait(request, id: id, now: now) {
+            return (wait.map { .deferral(lease: leased.lease, until: $0.until, reason: $0.reason, decisions: merged + [$0.reason]) }
+                ?? .finish(lease: leased.lease, state: .failed, reason: Self.neverOpens, decisions: merged + [Self.neverOpens]), nil)
+        }
         if let previous = leased.previous, let gateway = gatewayForChannel(previous.content.channel) ?? previous.gateway {
             // An interrupted send is repeated with the same content and Idempotency-Key.
             let channel = previous.content.channel
@@ -56,6 +62,16 @@ struct SendPreparer: Sendable {
                 reason = "\(last); no other usable channel"
             }
             return (.finish(lease: leased.lease, state: .failed, reason: reason, decisions: merged + decisions + [reason]), nil)
+        }
+        if let wait = windowWait(request, id: id, now: now) {
+            guard let wait else {
+                return (.finish(lease: leased.lease, state: .failed, reason: Self.neverOpens, decisions: merged + plan.decisions + [Self.neverOpens]), nil)
+            }
+            // The deadline is judged at the time it will actually go out.
+            if let problem = legalProblem(request, sendAt: wait.until) {
+                return (.finish(lease: leased.lease, state: .failed, reason: problem, decisions: merged + plan.decisions + [wait.reason, problem]), nil)
+            }
+            return (.deferral(lease: leased.lease, until: wait.until, reason: wait.reason, decisions: merged + plan.decisions + [wait.reason]), nil)
         }
         if let problem = legalProblem(request, sendAt: now) {
             return (.finish(lease: leased.lease, state: .failed, reason: problem, decisions: merged + plan.decisions + [problem]), nil)
@@ -87,6 +103,31 @@ struct SendPreparer: Sendable {
             lease: leased.lease, locale: plan.locale, tone: plan.tone, content: content, decisions: decisions, gateway: gateway,
             idempotencyKey: key)
         return (.send(send), OutboundMessage(messageID: id, idempotencyKey: key, recipient: request.recipient, content: content))
+    }
+
+    static let neverOpens = "the recipient's contact window never opens in the next 30 days; check policy.contact_windows"
+
+    /// `nil` when the recipient may be contacted now; otherwise when (spread over `windowSpread` after
+    /// the opening, by message id, so an opening is not a thundering herd), or `.some(nil)` when the
+    /// window never opens.
+    func windowWait(_ request: MessageRequest, id: String, now: Date) -> (until: Date, reason: String)?? {
+        let country = request.recipient.effectiveCountry
+        let zone = RecipientTimeZone.of(request.recipient)
+        guard let opening = contactWindows.earliestAllowed(at: now, country: country, timeZone: zone) else { return .some(nil) }
+        guard opening > now else { return nil }
+        var hash: UInt64 = 14_695_981_039_346_656_037
+        for byte in id.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
+        let until = opening.addingTimeInterval(windowSpread * Double(hash % 10_000) / 10_000)
+        let local = Self.localTime(opening, zone)
+        return (until, "outside the contact window for \(country ?? "?") (\(zone.identifier)): deferred to the opening at \(local), sending at \(RFC3339.format(until))")
+    }
+
+    static func localTime(_ date: Date, _ zone: TimeZone) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        return String(format: "%04d-%02d-%02d %02d:%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0, parts.hour ?? 0, parts.minute ?? 0)
+            + " local"
     }
 
     /// The legal rule of the message's kind for the recipient's country, checked at the actual send
