@@ -1,3 +1,4 @@
+import Foundation
 import VarselCore
 
 /// One configured gateway (`gateways.<name>`), with its secrets already read from files or the
@@ -34,6 +35,13 @@ public struct GatewayConfiguration: Sendable, CustomStringConvertible {
     public var receipts: ReceiptSettings?
     /// Rules that reclassify this gateway's answers (`classify`), before the defaults.
     public var classification: [ClassificationRule] = []
+    /// Requests per second at most (`rate_limit`), with bursts of `rate_burst`; nil for no limit.
+    public var rateLimit: Double?
+    public var rateBurst: Double?
+    /// The circuit opens after this many consecutive transient failures (`breaker_failures`)…
+    public var breakerFailures: Int = 5
+    /// …and lets a probe through after this long (`breaker_cool_down`).
+    public var breakerCoolDown: TimeInterval = 30
 
     public init(
         name: String, kind: Kind, url: String, from: String? = nil, idField: String = "id", bearerToken: String? = nil,

@@ -344,6 +344,7 @@ struct ConfigReader {
         let allowed = [
             "type", "url", "from", "id_field", "token_file", "token_env", "account_sid", "auth_token_file", "auth_token_env",
             "messaging_service_sid", "status_callback", "timeout_ms", "connect_timeout_ms", "max_connections", "receipts", "classify",
+            "rate_limit", "rate_burst", "breaker_failures", "breaker_cool_down",
         ]
         for name in tree?.keys ?? [] {
             let path = "gateways.\(name)"
@@ -385,6 +386,10 @@ struct ConfigReader {
                 }
             }
             gateway.classification = readClassification(node?["classify"], path: "\(path).classify")
+            if node?["rate_limit"] != nil { gateway.rateLimit = double(node?["rate_limit"], "\(path).rate_limit", range: 0.001...100_000) }
+            if node?["rate_burst"] != nil { gateway.rateBurst = double(node?["rate_burst"], "\(path).rate_burst", range: 1...100_000) }
+            if node?["breaker_failures"] != nil { gateway.breakerFailures = int(node?["breaker_failures"], "\(path).breaker_failures", range: 1...10_000) }
+            if node?["breaker_cool_down"] != nil { gateway.breakerCoolDown = duration(node?["breaker_cool_down"], "\(path).breaker_cool_down") }
             if node?["receipts"] != nil {
                 gateway.receipts = readReceipts(node?["receipts"], path: "\(path).receipts", gateway: gateway)
             }

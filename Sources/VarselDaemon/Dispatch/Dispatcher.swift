@@ -53,9 +53,9 @@ public final class Dispatcher: Sendable {
         self.templates = templates
         self.now = now
         self.logger = logger
-        let channels = config.channels
         preparer = SendPreparer(
-            planner: Planner(policy: config.planning), gatewayForChannel: { channels[$0]?.first }, retry: config.retry,
+            planner: Planner(policy: config.planning), gateways: GatewaySelector(channels: config.channels, gateways: config.gateways),
+            retry: config.retry,
             fallbackOnPermanentFailure: config.fallback.onPermanentFailure, frequencyCap: config.frequencyCap,
             contactWindows: config.contactWindows, windowSpread: config.windowSpread)
     }
@@ -143,6 +143,10 @@ public final class Dispatcher: Sendable {
             group.addTask { [sender, logger, preparer, now] in
                 let result = await sender.send(message, via: send.gateway)
                 if Task.isCancelled { return }
+                let wasOpen = preparer.gateways.isOpen(send.gateway)
+                if let state = preparer.gateways.record(gateway: send.gateway, outcome: result.outcome, now: now()), wasOpen != state.isOpen {
+                    logger.warning("circuit \(state.isOpen ? "opened" : "closed")", metadata: ["gateway": "\(send.gateway)"])
+                }
                 let completion = preparer.completion(
                     for: send, leased: leasedMessage, attemptID: attemptID, result: result, now: now(), unit: Double.random(in: 0..<1))
                 logger.info(

@@ -8,7 +8,7 @@ import VarselTemplates
 /// No I/O: the dispatcher writes the result and performs the send.
 struct SendPreparer: Sendable {
     let planner: Planner
-    let gatewayForChannel: @Sendable (Channel) -> String?
+    let gateways: GatewaySelector
     let retry: RetryPolicy
     let fallbackOnPermanentFailure: Bool
     let frequencyCap: FrequencyCap
@@ -42,13 +42,25 @@ struct SendPreparer: Sendable {
             return (wait.map { .deferral(lease: leased.lease, until: $0.until, reason: $0.reason, decisions: merged + [$0.reason]) }
                 ?? .finish(lease: leased.lease, state: .failed, reason: Self.neverOpens, decisions: merged + [Self.neverOpens]), nil)
         }
-        if let previous = leased.previous, let gateway = gatewayForChannel(previous.content.channel) ?? previous.gateway {
+        if let previous = leased.previous {
             // An interrupted send is repeated with the same content and Idempotency-Key.
             let channel = previous.content.channel
+            let gateway: String
+            var notes: [String] = []
+            switch gateways.choose(channel, now: now) {
+            case .gateway(let name, let gatewayNotes):
+                gateway = name
+                notes = gatewayNotes
+            case .wait(let until, let reason):
+                return (.deferral(lease: leased.lease, until: until, reason: reason, decisions: merged + [reason]), nil)
+            case .none:
+                let reason = "no gateway configured for \(channel.rawValue)"
+                return (.finish(lease: leased.lease, state: .failed, reason: reason, decisions: merged + [reason]), nil)
+            }
             let key = MessageID.idempotencyKey(messageID: id, channel: channel)
             let send = PlannedSend(
                 lease: leased.lease, locale: previous.locale, tone: previous.tone, content: previous.content,
-                decisions: ["resending the content rendered before the interruption via \(gateway)"], gateway: gateway,
+                decisions: merged + notes + ["resending the content rendered before via \(gateway)"], gateway: gateway,
                 idempotencyKey: key)
             return (.send(send), OutboundMessage(messageID: id, idempotencyKey: key, recipient: request.recipient, content: previous.content))
         }
@@ -87,11 +99,19 @@ struct SendPreparer: Sendable {
         case .failure(let failure):
             return (.finish(lease: leased.lease, state: .failed, reason: failure.reason, decisions: plan.decisions + [failure.reason]), nil)
         }
-        guard let gateway = gatewayForChannel(plan.channel) else {
+        let gateway: String
+        var gatewayNotes: [String] = []
+        switch gateways.choose(plan.channel, now: now) {
+        case .gateway(let name, let notes):
+            gateway = name
+            gatewayNotes = notes
+        case .wait(let until, let reason):
+            return (.deferral(lease: leased.lease, until: until, reason: reason, decisions: merged + plan.decisions + [reason]), nil)
+        case .none:
             let reason = "no gateway configured for \(plan.channel.rawValue)"
-            return (.finish(lease: leased.lease, state: .failed, reason: reason, decisions: plan.decisions + [reason]), nil)
+            return (.finish(lease: leased.lease, state: .failed, reason: reason, decisions: merged + plan.decisions + [reason]), nil)
         }
-        var decisions = merged + plan.decisions
+        var decisions = merged + plan.decisions + gatewayNotes
         var rendered = "rendered \(content.templateID) (\(content.templateVersion.prefix(19))…)"
         if let sms = content.sms {
             rendered += ", \(sms.encoding.rawValue), \(sms.segments) segment\(sms.segments == 1 ? "" : "s")"
