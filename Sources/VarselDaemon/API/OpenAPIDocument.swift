@@ -308,7 +308,7 @@ enum OpenAPIDocument {
                       gateway: { type: string }
                       http_status: { type: [integer, "null"] }
                       provider_id: { type: [string, "null"] }
-                      outcome: { type: string, enum: [pending, accepted, rejected, failed, ambiguous] }
+                      outcome: { type: string, enum: [pending, accepted, transient, permanent, ambiguous] }
                       latency_ms: { type: [integer, "null"] }
                       error: { type: string }
                       idempotency_key: { type: string }
