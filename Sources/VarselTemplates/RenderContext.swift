@@ -10,23 +10,7 @@ enum RenderContext {
         var raw: [String: Any] = [:]
         for (name, value) in message.data {
             raw[name] = plain(value)
-            var shown: Any = plain(value)
-            switch DataFieldType.of(name) {
-            case .money:
-                if let text = MessageValidator.moneyText(value), let money = Money(text, currency: currency) {
-                    shown = money.formatted(format)
-                }
-            case .date:
-                if let text = value.scalarText, let date = RFC3339.parseDate(text) {
-                    shown = DateText.format(date, format)
-                }
-            case .currency, .url, .text:
-                break
-            }
-            if channel == .sms, let text = shown as? String {
-                shown = SMSText.normaliseFormattedValue(text)
-            }
-            context[name] = shown
+            context[name] = shown(name: name, value: value, format: format, currency: currency, channel: channel)
         }
         context["raw"] = raw
         context["message_id"] = messageID
@@ -42,6 +26,32 @@ enum RenderContext {
         }
         context["recipient"] = recipient
         return context
+    }
+
+    /// A data value as the template shows it: typed fields (amounts, dates) formatted for the locale,
+    /// also inside lists and objects (e.g. `installments[].amount`), plain spaces and ASCII minus in SMS.
+    private static func shown(name: String, value: JSONValue, format: LocaleFormat, currency: String, channel: Channel) -> Any {
+        switch value {
+        case .array(let items):
+            return items.map { shown(name: name, value: $0, format: format, currency: currency, channel: channel) }
+        case .object(let fields):
+            var result: [String: Any] = [:]
+            for (key, field) in fields { result[key] = shown(name: key, value: field, format: format, currency: currency, channel: channel) }
+            return result
+        default:
+            break
+        }
+        var text: Any = plain(value)
+        switch DataFieldType.of(name) {
+        case .money:
+            if let amount = MessageValidator.moneyText(value), let money = Money(amount, currency: currency) { text = money.formatted(format) }
+        case .date:
+            if let raw = value.scalarText, let date = RFC3339.parseDate(raw) { text = DateText.format(date, format) }
+        case .currency, .url, .text:
+            break
+        }
+        if channel == .sms, let string = text as? String { return SMSText.normaliseFormattedValue(string) }
+        return text
     }
 
     /// JSON as Mustache-friendly values: strings, booleans, arrays and dictionaries.

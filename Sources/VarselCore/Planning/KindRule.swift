@@ -31,7 +31,7 @@ public struct KindRule: Sendable, Hashable {
             name: "collection_notice", allowedChannels: [.email, .letter],
             channelRuleReason: "a collection notice must be written (letter or email); SMS alone never counts",
             requiredData: reminderData, minimumDeadlineDays: ["NO": 14, "SE": 8, "DK": 10, "FI": 10]),
-        "payment_plan": KindRule(name: "payment_plan", requiredData: ["creditor", "invoice_number", "amount", "currency", "payment_link"]),
+        "payment_plan": KindRule(name: "payment_plan", requiredData: ["creditor", "invoice_number", "amount", "currency", "payment_link", "installments"]),
         "payment_received": KindRule(name: "payment_received", requiredData: ["creditor", "invoice_number", "amount", "currency"]),
     ]
 }

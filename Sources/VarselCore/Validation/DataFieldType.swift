@@ -16,7 +16,7 @@ public enum DataFieldType: Sendable, Hashable {
     public static let known: [String: DataFieldType] = [
         "amount": .money, "fee": .money, "original_amount": .money, "interest": .money,
         "currency": .currency,
-        "due_date": .date, "deadline": .date, "invoice_date": .date,
+        "due_date": .date, "deadline": .date, "invoice_date": .date, "paid_date": .date, "first_due_date": .date,
         "payment_link": .url,
     ]
 

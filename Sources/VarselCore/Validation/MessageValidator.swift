@@ -199,39 +199,7 @@ public struct MessageValidator: Sendable {
 
     private func validateData(_ fields: [String: JSONValue], kind: KindRule?, _ fail: (String, String) -> Void) -> [String: JSONValue] {
         for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
-            let path = "data.\(key)"
-            guard Self.isTemplateName(key) else {
-                fail(path, "field names must be letters, digits and _ and start with a letter or _")
-                continue
-            }
-            switch DataFieldType.of(key) {
-            case .money:
-                guard Self.moneyText(value) != nil else {
-                    fail(path, "expected a decimal amount such as \"1250.00\"")
-                    continue
-                }
-            case .currency:
-                guard case .string(let code) = value, code.count == 3, code.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
-                    fail(path, "expected an ISO 4217 currency code such as NOK")
-                    continue
-                }
-            case .date:
-                guard case .string(let text) = value, RFC3339.parseDate(text) != nil else {
-                    fail(path, "expected a date YYYY-MM-DD")
-                    continue
-                }
-            case .url:
-                guard case .string(let text) = value, let url = URL(string: text),
-                      ["https", "http"].contains(url.scheme?.lowercased() ?? ""), url.host?.isEmpty == false
-                else {
-                    fail(path, "expected an http(s) URL")
-                    continue
-                }
-            case .text:
-                if let text = value.scalarText, text.count > Self.maxTextLength {
-                    fail(path, "longer than \(Self.maxTextLength) characters")
-                }
-            }
+            validateDataField(key: key, value: value, path: "data.\(key)", depth: 0, fail)
         }
         if fields["amount"] != nil || fields["fee"] != nil, fields["currency"] == nil {
             fail("data.currency", "required when an amount is given")
@@ -240,6 +208,68 @@ public struct MessageValidator: Sendable {
             fail("data.\(name)", "required for kind \(kind!.name)")
         }
         return fields
+    }
+
+    /// One data field, and inside lists and objects (e.g. `installments[0].due_date`) the fields
+    /// whose names have a known type.
+    private func validateDataField(key: String, value: JSONValue, path: String, depth: Int, _ fail: (String, String) -> Void) {
+        guard Self.isTemplateName(key) else {
+            fail(path, "field names must be letters, digits and _ and start with a letter or _")
+            return
+        }
+        switch value {
+        case .array(let items):
+            guard depth < 4, items.count <= 500 else {
+                fail(path, "nested too deeply or too long (at most 4 levels and 500 items)")
+                return
+            }
+            for (index, item) in items.enumerated() {
+                if case .object(let object) = item {
+                    for (name, field) in object.sorted(by: { $0.key < $1.key }) {
+                        validateDataField(key: name, value: field, path: "\(path)[\(index)].\(name)", depth: depth + 1, fail)
+                    }
+                } else {
+                    validateDataField(key: key, value: item, path: "\(path)[\(index)]", depth: depth + 1, fail)
+                }
+            }
+            return
+        case .object(let object):
+            guard depth < 4 else {
+                fail(path, "nested too deeply (at most 4 levels)")
+                return
+            }
+            for (name, field) in object.sorted(by: { $0.key < $1.key }) {
+                validateDataField(key: name, value: field, path: "\(path).\(name)", depth: depth + 1, fail)
+            }
+            return
+        default:
+            break
+        }
+        switch DataFieldType.of(key) {
+        case .money:
+            if Self.moneyText(value) == nil { fail(path, "expected a decimal amount such as \"1250.00\"") }
+        case .currency:
+            guard case .string(let code) = value, code.count == 3, code.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
+                fail(path, "expected an ISO 4217 currency code such as NOK")
+                return
+            }
+        case .date:
+            guard case .string(let text) = value, RFC3339.parseDate(text) != nil else {
+                fail(path, "expected a date YYYY-MM-DD")
+                return
+            }
+        case .url:
+            guard case .string(let text) = value, let url = URL(string: text),
+                  ["https", "http"].contains(url.scheme?.lowercased() ?? ""), url.host?.isEmpty == false
+            else {
+                fail(path, "expected an http(s) URL")
+                return
+            }
+        case .text:
+            if let text = value.scalarText, text.count > Self.maxTextLength {
+                fail(path, "longer than \(Self.maxTextLength) characters")
+            }
+        }
     }
 
     /// The decimal text of an amount given as a string or a JSON number.

@@ -58,7 +58,7 @@ enum DefaultConfig {
             required_data: [creditor, invoice_number, amount, currency, due_date, deadline, payment_link]
             minimum_deadline_days: { "NO": 14, SE: 8, DK: 10, FI: 10 }
           payment_plan:
-            required_data: [creditor, invoice_number, amount, currency, payment_link]
+            required_data: [creditor, invoice_number, amount, currency, payment_link, installments]
           payment_received:
             required_data: [creditor, invoice_number, amount, currency]
         tone:
