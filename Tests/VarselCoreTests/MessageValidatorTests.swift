@@ -344,3 +344,16 @@ struct MessageValidatorTests {
         #expect(errors(result).map(\.field).contains("recipient"))
     }
 }
+
+/// Typed fields inside lists and objects are checked too, and named by their full path.
+@Suite struct NestedDataValidationTests {
+    @Test("a bad date or amount inside installments is named with its index")
+    func nestedErrors() throws {
+        let json = #"{"kind":"payment_plan","recipient":{"phone":"+4791234567"},"data":{"creditor":"A","invoice_number":"1","amount":"10","currency":"NOK","payment_link":"https://pay.example/x","installments":[{"due_date":"2026-12-01","amount":"5"},{"due_date":"1 Jan","amount":"five"}]}}"#
+        guard case .failure(let failure) = MessageValidator(kinds: KindRule.shipped).validate(json: Array(json.utf8)) else {
+            Issue.record("accepted a bad instalment")
+            return
+        }
+        #expect(Set(failure.errors.map(\.field)) == ["data.installments[1].due_date", "data.installments[1].amount"])
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import VarselCore
 import VarselTemplates
@@ -9,12 +10,12 @@ import VarselTemplates
         "currency": .string("NOK"), "due_date": .string("2026-11-01"), "payment_link": .string("https://pay.example/abc"),
     ]
 
-    static func render(_ files: [String: String], data: [String: JSONValue] = data, channel: Channel = .sms, locale: String = "en")
-        throws -> Result<RenderedContent, RenderFailure>
-    {
+    static func render(
+        _ files: [String: String], data: [String: JSONValue] = data, channel: Channel = .sms, locale: String = "en", kind: String = "reminder"
+    ) throws -> Result<RenderedContent, RenderFailure> {
         let set = try TemplateSet(directory: "mem", files: files)
-        let message = MessageRequest(kind: "reminder", recipient: Recipient(phone: "+4791234567", email: "a@example.no"), data: data)
-        return set.render(message, messageID: "msg_1", plan: Plan(kind: "reminder", channel: channel, locale: locale, tone: .direct, decisions: []))
+        let message = MessageRequest(kind: kind, recipient: Recipient(phone: "+4791234567", email: "a@example.no"), data: data)
+        return set.render(message, messageID: "msg_1", plan: Plan(kind: kind, channel: channel, locale: locale, tone: .direct, decisions: []))
     }
 
     @Test("a variable the message lacks fails the render, naming variable and template, instead of sending a blank")
@@ -134,5 +135,24 @@ import VarselTemplates
         #expect(a.contentHash.hasPrefix("sha256:") && a.contentHash.count == 71)
         #expect(a.contentHash != b.contentHash)
         #expect(try Self.render(files).get().contentHash == a.contentHash)
+    }
+}
+
+/// Typed data inside lists: an instalment plan's amounts and dates are formatted like top-level ones.
+@Suite struct NestedDataTests {
+    @Test("installments[].amount and .due_date are formatted for the locale, and plain in SMS")
+    func installments() throws {
+        var data = TemplateSetTests.data
+        data["installments"] = .array([
+            .object(["number": .number(1), "due_date": .string("2026-12-01"), "amount": .string("625")]),
+            .object(["number": .number(2), "due_date": .string("2027-01-01"), "amount": .string("625.5")]),
+        ])
+        let template = "{{#installments}}{{number}}: {{amount}} {{due_date}}; {{/installments}}"
+        let email = try TemplateSetTests.render(
+            ["payment_plan/nb/direct/email.subject.mustache": template, "payment_plan/nb/direct/email.text.mustache": "x"],
+            data: data, channel: .email, locale: "nb", kind: "payment_plan").get()
+        #expect(email.subject == "1: 625,00\u{00A0}kr 01.12.2026; 2: 625,50\u{00A0}kr 01.01.2027;")
+        let sms = try TemplateSetTests.render(["payment_plan/en/direct/sms.mustache": template], data: data, kind: "payment_plan").get()
+        #expect(sms.text == "1: NOK 625.00 1 December 2026; 2: NOK 625.50 1 January 2027;")
     }
 }
