@@ -50,7 +50,13 @@ public struct LocaleFormat: Sendable, Hashable {
             currencySymbols: ["EUR": "€", "CHF": "CHF"], dateStyle: .dayMonthYearDotted),
         "pl": nordicSpace(symbols: ["PLN": "zł", "EUR": "€"], date: .dayMonthYearDotted),
         "en": fallback,
+        // Scripts without a Nordic convention: unambiguous ISO dates and ISO currency codes.
+        "ja": isoCode, "zh": isoCode, "hi": isoCode, "ar": isoCode,
     ]
+
+    /// `NOK 1,250.00` and `2026-11-01`, for languages whose readers may not share Latin month names.
+    public static let isoCode = LocaleFormat(
+        groupSeparator: ",", decimalSeparator: ".", currencyPlacement: .before, minusSign: "-", currencySymbols: [:], dateStyle: .iso)
 
     /// English-style formatting, used for languages without an entry.
     public static let fallback = LocaleFormat(
