@@ -16,14 +16,15 @@ public enum Daemon {
     public struct Components: Sendable {
         public let config: VarselConfig
         public let store: SQLiteMessageStore
-        public let templates: TemplateSet
+        public let templates: TemplateReloader
         public let client: CurlHTTPClient
         public let dispatcher: Dispatcher
     }
 
     /// Opens store and templates and reclaims stale leases. Throws one clear error on bad setup.
     public static func open(config: VarselConfig, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) async throws -> Components {
-        let templates = try TemplateSetLoader.load(from: config.templates.directory)
+        let templates = TemplateReloader(
+            initial: try TemplateSetLoader.load(from: config.templates.directory), directory: config.templates.directory, logger: logger)
         let store = try SQLiteMessageStore(path: config.store.path, synchronous: config.store.synchronous)
         let reclaimed = try await store.reclaim(owner: config.dispatch.workerID, now: now())
         if reclaimed > 0 {
@@ -32,7 +33,7 @@ public enum Daemon {
         let client = CurlHTTPClient(configuration: .init(
             maxInFlight: config.dispatch.maxInFlight, maxConnectionsPerPool: config.gateways.values.map(\.maxConnections).max() ?? 64))
         let sender = GatewaySender(gateways: Array(config.gateways.values), client: client)
-        let dispatcher = Dispatcher(config: config, store: store, sender: sender, templates: { templates }, logger: logger, now: now)
+        let dispatcher = Dispatcher(config: config, store: store, sender: sender, templates: { templates.current }, logger: logger, now: now)
         return Components(config: config, store: store, templates: templates, client: client, dispatcher: dispatcher)
     }
 
@@ -56,7 +57,12 @@ public enum Daemon {
                     return ["store": "\(error)"]
                 }
             },
-            onEnqueue: { components.dispatcher.poke() })
+            onEnqueue: { components.dispatcher.poke() },
+            notes: {
+                let problems = components.templates.problems
+                guard let first = problems.first else { return [:] }
+                return ["templates": "the last reload failed with \(problems.count) error(s), the last good set is in force; first: \(first)"]
+            })
         var apiLogger = logger
         apiLogger.logLevel = max(logger.logLevel, .notice)
         let app = Application(
@@ -66,12 +72,17 @@ public enum Daemon {
                 logger.notice("ready", metadata: [
                     "host": "\(config.server.host)", "port": "\(channel.localAddress?.port ?? config.server.port)",
                     "store": "\(config.store.path)",
-                    "templates": "\(components.templates.keys.count) variants", "queued": "\(counts[.queued] ?? 0)",
+                    "templates": "\(components.templates.current.keys.count) variants", "queued": "\(counts[.queued] ?? 0)",
                     "worker": "\(config.dispatch.workerID)",
                 ])
             },
             logger: apiLogger)
         let services = ServiceGroup(configuration: .init(services: [app], logger: apiLogger))
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let reloader = Task {
+            for await _ in hangups { components.templates.reload(reason: "SIGHUP") }
+        }
+        let templateWatch = Task { await components.templates.watch() }
         let watcher = Task {
             for await signal in signals {
                 logger.notice("stopping on signal", metadata: ["signal": "\(signal)"])
@@ -94,6 +105,8 @@ public enum Daemon {
             }
         }
         watcher.cancel()
+        reloader.cancel()
+        templateWatch.cancel()
         components.client.shutdown()
         logger.notice("stopped")
     }

@@ -18,6 +18,7 @@ public struct APIServer: Sendable {
     let verifier: TokenVerifier
     let readiness: @Sendable () async -> [String: String]?
     let onEnqueue: @Sendable () -> Void
+    let notes: @Sendable () -> [String: String]
     let logger: Logger
     let inProgress = InProgressKeys()
 
@@ -26,8 +27,9 @@ public struct APIServer: Sendable {
     ///   - onEnqueue: called after messages were stored (wakes the dispatcher).
     public init(
         config: VarselConfig, store: any MessageStore, logger: Logger, readiness: @escaping @Sendable () async -> [String: String]?,
-        onEnqueue: @escaping @Sendable () -> Void
+        onEnqueue: @escaping @Sendable () -> Void, notes: @escaping @Sendable () -> [String: String] = { [:] }
     ) {
+        self.notes = notes
         self.store = store
         self.validator = MessageValidator(kinds: config.planning.kinds)
         self.limits = config.server
@@ -47,7 +49,8 @@ public struct APIServer: Sendable {
             if let failing = await readiness() {
                 return Self.json(.serviceUnavailable, ["status": "not ready", "checks": failing])
             }
-            return Self.json(.ok, ["status": "ready"])
+            let notes = notes()
+            return Self.json(.ok, notes.isEmpty ? ["status": "ready"] : ["status": "ready", "checks": notes])
         }
         router.get("openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))

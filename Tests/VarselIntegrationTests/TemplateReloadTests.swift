@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+import VarselCore
+import VarselDaemon
+import VarselHTTP
+import VarselStore
+import VarselTestSupport
+
+/// Hot reload: only a set without errors replaces the one in force; a bad edit never stops sending.
+@Suite(.serialized) struct TemplateReloadTests {
+    @Test("a broken edit keeps the last good set sending and shows its problems; a good edit takes over, and messages record their version")
+    func reload() async throws {
+        let templates = TemporaryDirectory()
+        templates.write("reminder/en/direct/sms.mustache", "A {{creditor}}\n")
+        let directory = TemporaryDirectory()
+        let sandbox = SandboxGateway()
+        try await sandbox.start()
+        let config = try ConfigLoader.load(
+            yaml: Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL, templates: templates.path),
+            baseDirectory: directory.path)
+        let components = try await Daemon.open(config: config, logger: quietLogger)
+        defer { components.client.shutdown() }
+        func send(_ key: String) async throws -> MessageStatus {
+            let results = try await EnqueueBatch.run(
+                Data(Fixtures.sms(key: key).utf8), validator: MessageValidator(kinds: config.planning.kinds), store: components.store)
+            await components.dispatcher.run(untilIdle: true)
+            let id = try #require(results.first?.id)
+            return try #require(try await components.store.status(id: id))
+        }
+        let first = try await send("r1")
+        #expect(first.content?.text == "A Fjordkraft AS")
+
+        templates.write("reminder/en/direct/sms.mustache", "B {{#creditor}}{{creditor}}\n")
+        #expect(!components.templates.reload(reason: "test"))
+        #expect(components.templates.problems == ["reminder/en/direct/sms.mustache:1:3: section {{#creditor}} is never closed"])
+        let during = try await send("r2")
+        #expect(during.state == .sent && during.content?.text == "A Fjordkraft AS", "the last good set keeps sending")
+        #expect(during.template?.version == first.template?.version)
+
+        try await Task.sleep(for: .milliseconds(20))
+        templates.write("reminder/en/direct/sms.mustache", "C {{creditor}}\n")
+        components.templates.reloadIfChanged()
+        #expect(components.templates.problems.isEmpty)
+        let after = try await send("r3")
+        #expect(after.content?.text == "C Fjordkraft AS")
+        #expect(after.template?.version != first.template?.version)
+        #expect(try await components.store.status(id: first.id)?.template?.version == first.template?.version)
+        await sandbox.stop()
+    }
+
+    @Test("varsel serve reloads on SIGHUP and on a file change within a second, and /readyz shows a failed reload")
+    func serveReloads() async throws {
+        let templates = TemporaryDirectory()
+        templates.write("reminder/en/direct/sms.mustache", "A {{creditor}}\n")
+        let directory = TemporaryDirectory()
+        let config = directory.write(
+            "varsel.yaml", Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: "http://127.0.0.1:\(closedLoopbackPort())", templates: templates.path))
+        let serve = try ChildProcess(arguments: ["serve", "--config", config])
+        #expect(await eventually { serve.stderr.contains("ready") })
+        let port = serve.stderr.split(separator: " ").first { $0.hasPrefix("port=") }.map { String($0.dropFirst(5)) } ?? "0"
+        serve.signal(SIGHUP)
+        #expect(await eventually { serve.stderr.contains("templates reloaded reason=SIGHUP") }, "\(serve.stderr)")
+        templates.write("reminder/en/direct/sms.mustache", "{{/oops}}\n")
+        #expect(await eventually(timeout: .seconds(5)) { serve.stderr.contains("template error; the last good set stays in force") })
+        let client = APIClient(baseURL: "http://127.0.0.1:\(port)", token: nil)
+        defer { client.close() }
+        let ready = try await client.send("GET", "/readyz")
+        #expect(ready.status == 200)
+        #expect(String(decoding: ready.body, as: UTF8.self).contains("the last good set is in force"))
+        serve.signal(SIGTERM)
+        #expect(await serve.wait() == 0)
+    }
+}
