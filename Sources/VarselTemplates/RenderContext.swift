@@ -44,7 +44,17 @@ enum RenderContext {
         var text: Any = plain(value)
         switch DataFieldType.of(name) {
         case .money:
-            if let amount = MessageValidator.moneyText(value), let money = Money(amount, currency: currency) { text = money.formatted(format) }
+            if let amount = MessageValidator.moneyText(value), let money = Money(amount, currency: currency) {
+                var formatted = money.formatted(format)
+                // In an SMS a currency symbol outside GSM-7 (zł, ₹, ¥ is fine, ₩ is not) would force
+                // UCS-2 for the whole message: the ISO code says the same in plain letters.
+                if channel == .sms, SMSEncoding(text: SMSText.normaliseFormattedValue(formatted)).scheme == .ucs2 {
+                    var plain = format
+                    plain.currencySymbols[currency] = nil
+                    formatted = money.formatted(plain)
+                }
+                text = formatted
+            }
         case .date:
             if let raw = value.scalarText, let date = RFC3339.parseDate(raw) { text = DateText.format(date, format) }
         case .currency, .url, .text:

@@ -156,3 +156,20 @@ import VarselTemplates
         #expect(sms.text == "1: NOK 625.00 1 December 2026; 2: NOK 625.50 1 January 2027;")
     }
 }
+
+/// A currency symbol outside GSM-7 never forces a whole SMS into UCS-2.
+@Suite struct SMSCurrencyTests {
+    @Test("złoty is written PLN in an SMS (GSM-7) and zł in an email")
+    func zloty() throws {
+        var data = TemplateSetTests.data
+        data["currency"] = .string("PLN")
+        let sms = try TemplateSetTests.render(["reminder/pl/direct/sms.mustache": "{{amount}}"], data: data, locale: "pl").get()
+        #expect(sms.text == "1 250,50 PLN")
+        #expect(sms.sms?.encoding == .gsm7)
+        let email = try TemplateSetTests.render(
+            ["reminder/pl/direct/email.subject.mustache": "{{amount}}", "reminder/pl/direct/email.text.mustache": "x"], data: data, channel: .email,
+            locale: "pl"
+        ).get()
+        #expect(email.subject == "1\u{00A0}250,50\u{00A0}zł")
+    }
+}

@@ -27,7 +27,7 @@ public struct LocaleFormat: Sendable, Hashable {
     /// The minus sign: U+2212 where the language's typography uses it.
     public let minusSign: String
     /// Currency symbols the language writes instead of the ISO code.
-    public let currencySymbols: [String: String]
+    public var currencySymbols: [String: String]
     public let dateStyle: DateStyle
 
     static let nbsp = "\u{00A0}"
