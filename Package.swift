@@ -131,6 +131,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
+            exclude: ["Snapshots"],
             swiftSettings: strict
         ),
     ]

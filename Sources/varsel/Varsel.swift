@@ -302,7 +302,46 @@ struct ConfigCommand: AsyncParsableCommand {
 }
 
 struct TemplatesCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "templates", abstract: "Template tools.", subcommands: [Check.self])
+    static let configuration = CommandConfiguration(commandName: "templates", abstract: "Template tools.", subcommands: [Check.self, Preview.self])
+
+    struct Preview: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Render a template with the kind's sample data (templates/_samples/<kind>.json) or --data FILE.",
+            discussion: "Prints SMS text with encoding and segments, email subject and text; writes email and letter HTML into --out. --all renders every kind, channel, locale and tone into --out with an index.html.")
+        @Option(help: "Template directory (default: ./templates, then the installed set).") var dir: String?
+        @Option(help: "The kind, e.g. reminder.") var kind: String?
+        @Option(help: "sms, email or letter.") var channel: String?
+        @Option(help: "A locale such as nb-NO (falls back like a real send).") var locale: String?
+        @Option(help: "direct or indirect (falls back like a real send).") var tone: String?
+        @Option(help: "A JSON file: a message, or just its data object.") var data: String?
+        @Option(help: "Where to write HTML files.") var out = "preview"
+        @Flag(help: "Render every combination into --out.") var all = false
+
+        func run() async throws {
+            let directory = try ShippedTemplates.locate(dir)
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            if all {
+                let pages = try TemplatePreview.all(directory: directory)
+                for (name, page) in pages { try page.write(toFile: "\(out)/\(name)", atomically: true, encoding: .utf8) }
+                print("wrote \(pages.count) files; open \(out)/index.html")
+                return
+            }
+            guard let kind, let channel, let locale else {
+                throw ValidationError("give --kind, --channel and --locale (or --all)")
+            }
+            let dataFile = try data.map { path in
+                guard let contents = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
+                return contents
+            }
+            let output = try TemplatePreview.render(directory: directory, kind: kind, channel: channel, locale: locale, tone: tone, data: dataFile)
+            print(output.summary)
+            for (name, html) in output.files {
+                let path = "\(out)/\(name)"
+                try html.write(toFile: path, atomically: true, encoding: .utf8)
+                print("wrote \(path)")
+            }
+        }
+    }
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Parse every template; print file:line:column: message for each problem.")

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import VarselCore
-import VarselDaemon
+@testable import VarselDaemon
 import VarselHTTP
 import VarselStore
 import VarselTestSupport
@@ -69,5 +69,31 @@ import VarselTestSupport
         #expect(String(decoding: ready.body, as: UTF8.self).contains("the last good set is in force"))
         serve.signal(SIGTERM)
         #expect(await serve.wait() == 0)
+    }
+}
+
+/// `varsel templates preview` against reviewed snapshots of the shipped Norwegian reminder.
+@Suite struct TemplatePreviewTests {
+    static func snapshot(_ name: String) throws -> String {
+        let url = Paths.packageRoot.appendingPathComponent("Tests/VarselIntegrationTests/Snapshots/\(name)")
+        return try String(contentsOf: url, encoding: .utf8)
+    }
+
+    @Test("preview of reminder/nb email and SMS with the shipped sample data matches the reviewed snapshots", arguments: ["email", "sms"])
+    func matchesSnapshot(channel: String) throws {
+        let output = try TemplatePreview.render(directory: Paths.templates, kind: "reminder", channel: channel, locale: "nb-NO", tone: nil, data: nil)
+        let expected = try Self.snapshot("preview-reminder-nb-\(channel).txt")
+        #expect(output.summary + "\n" == expected, "preview changed; review it and update Tests/VarselIntegrationTests/Snapshots if intended")
+        if channel == "email" {
+            #expect(output.files["reminder-nb-direct-email.html"]?.contains("<html lang=\"nb\">") == true)
+        }
+    }
+
+    @Test("a preview that forces UCS-2 names the offending character and its position")
+    func offendingCharacter() throws {
+        let data = Data(#"{"creditor":"Fjordkraft “AS”","invoice_number":"1","amount":"10","currency":"NOK","due_date":"2026-11-01","deadline":"2026-12-08","payment_link":"https://pay.example/x"}"#.utf8)
+        let output = try TemplatePreview.render(directory: Paths.templates, kind: "reminder", channel: "sms", locale: "en", tone: "direct", data: data)
+        #expect(output.summary.contains("sms: ucs2"))
+        #expect(output.summary.contains("UCS-2 forced by U+201C '“' at character 12"))
     }
 }
