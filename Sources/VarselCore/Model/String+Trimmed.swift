@@ -7,3 +7,10 @@ extension String {
         return String(scalars)
     }
 }
+
+extension String {
+    /// The string padded on the left with zeros to `width` characters (`"7".leftPadded(to: 2)` → `"07"`).
+    public func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

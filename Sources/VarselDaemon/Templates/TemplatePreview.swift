@@ -131,6 +131,3 @@ public enum TemplatePreview {
     }
 }
 
-extension String {
-    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
-}
