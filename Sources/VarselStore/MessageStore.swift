@@ -24,8 +24,6 @@ public protocol MessageStore: Sendable {
     /// Records attempt results and the resulting state (fenced). Returns the ids whose fence held.
     func complete(_ completions: [Completion], now: Date) async throws -> Set<String>
 
-    /// Gives leased messages back to the queue unsent (a worker stopping). Fenced.
-    func release(_ leases: [LeaseRef], now: Date, note: String) async throws
 
     /// The status contract for one message.
     func status(id: String) async throws -> MessageStatus?

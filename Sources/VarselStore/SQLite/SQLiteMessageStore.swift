@@ -154,21 +154,6 @@ public final class SQLiteMessageStore: MessageStore {
         }
     }
 
-    public func release(_ leases: [LeaseRef], now: Date, note: String) async throws {
-        try await pool.write { db in
-            for lease in leases {
-                try db.run("""
-                        UPDATE messages SET state = 'queued', lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL,
-                            updated_at = ? WHERE id = ? AND lease_token = ?
-                        """,
-                    [now.timeIntervalSince1970, lease.messageID, lease.token])
-                if db.changesCount == 1 {
-                    try Self.appendDecisions(db, messageID: lease.messageID, texts: [note], at: now)
-                }
-            }
-        }
-    }
-
     // MARK: Recording
 
     public func prepare(_ preparations: [Preparation], now: Date) async throws -> [String: Int64] {
