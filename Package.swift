@@ -42,12 +42,13 @@ let package = Package(
             dependencies: ["CCurl"],
             swiftSettings: strict
         ),
-        // Templates: loading a template set, rendering with swift-mustache, variable checks.
+        // Templates: loading a template set, rendering with swift-mustache, the operator's checks.
         .target(
             name: "VarselTemplates",
             dependencies: [
                 "VarselCore",
                 .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict
         ),
@@ -117,6 +118,7 @@ let package = Package(
         .testTarget(
             name: "VarselTemplatesTests",
             dependencies: ["VarselCore", "VarselTemplates", "VarselTestSupport"],
+            exclude: ["Fixtures"],
             swiftSettings: strict
         ),
         .testTarget(

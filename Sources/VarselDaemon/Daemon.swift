@@ -23,8 +23,7 @@ public enum Daemon {
 
     /// Opens store and templates and reclaims stale leases. Throws one clear error on bad setup.
     public static func open(config: VarselConfig, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) async throws -> Components {
-        let templates = TemplateReloader(
-            initial: try TemplateSetLoader.load(from: config.templates.directory), directory: config.templates.directory, logger: logger)
+        let templates = try TemplateReloader(directory: config.templates.directory, options: config.templateCheckOptions, logger: logger)
         let store = try SQLiteMessageStore(path: config.store.path, synchronous: config.store.synchronous)
         let reclaimed = try await store.reclaim(owner: config.dispatch.workerID, now: now())
         if reclaimed > 0 {
@@ -62,7 +61,8 @@ public enum Daemon {
                 let problems = components.templates.problems
                 guard let first = problems.first else { return [:] }
                 return ["templates": "the last reload failed with \(problems.count) error(s), the last good set is in force; first: \(first)"]
-            })
+            },
+            dataCheck: components.templates.dataCheck)
         var apiLogger = logger
         apiLogger.logLevel = max(logger.logLevel, .notice)
         let app = Application(

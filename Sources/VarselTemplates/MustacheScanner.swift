@@ -32,7 +32,14 @@ struct MustacheSyntaxError: Error, Sendable, Hashable {
 /// triple mustaches, pragmas, sections, partials and inheritance. Text and comments are dropped.
 enum MustacheScanner {
     static func scan(_ source: String) throws(MustacheSyntaxError) -> [MustacheNode] {
+        try scanWithLiterals(source).nodes
+    }
+
+    /// The nodes, and the source with every tag (comments included) blanked to spaces, line breaks
+    /// kept: the literal text at its true line and column, for wording and HTML checks.
+    static func scanWithLiterals(_ source: String) throws(MustacheSyntaxError) -> (nodes: [MustacheNode], literal: [Character]) {
         var cursor = Cursor(Array(source))
+        var literal = cursor.chars
         var open: [Character] = ["{", "{"]
         var close: [Character] = ["}", "}"]
         // Each open section: the node being built and where it opened.
@@ -45,6 +52,8 @@ enum MustacheScanner {
             }
             let line = cursor.line
             let column = cursor.column
+            let start = cursor.index
+            defer { for index in start..<cursor.index where !literal[index].isNewline { literal[index] = " " } }
             cursor.advance(open.count)
             let isDefault = open == ["{", "{"]
             if isDefault, cursor.current == "{" {
@@ -117,7 +126,7 @@ enum MustacheScanner {
                 line: unclosed.line, column: unclosed.column,
                 message: "section {{\(sigilText(unclosed.kind))\(unclosed.name)}} is never closed")
         }
-        return stack[0].children
+        return (stack[0].children, literal)
     }
 
     /// The variable a tag reads: `name`, or the argument of a transform such as `uppercased(name)`.

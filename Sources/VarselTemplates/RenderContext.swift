@@ -3,14 +3,14 @@ import VarselCore
 /// The values a template sees: the message's data with amounts and dates formatted for the template's
 /// locale (plain spaces and ASCII minus for SMS), the recipient's name and address, and `raw.*`.
 enum RenderContext {
-    static func make(message: MessageRequest, messageID: String, locale: String, channel: Channel) -> [String: Any] {
+    static func make(message: MessageRequest, messageID: String, locale: String, channel: Channel, schema: KindSchema? = nil) -> [String: Any] {
         let format = LocaleFormat.forLocale(locale)
         let currency = message.data["currency"]?.scalarText ?? ""
         var context: [String: Any] = [:]
         var raw: [String: Any] = [:]
         for (name, value) in message.data {
             raw[name] = plain(value)
-            context[name] = shown(name: name, value: value, format: format, currency: currency, channel: channel)
+            context[name] = shown(name: name, value: value, declared: schema?.fields[name]?.type, format: format, currency: currency, channel: channel)
         }
         context["raw"] = raw
         context["message_id"] = messageID
@@ -30,19 +30,28 @@ enum RenderContext {
 
     /// A data value as the template shows it: typed fields (amounts, dates) formatted for the locale,
     /// also inside lists and objects (e.g. `installments[].amount`), plain spaces and ASCII minus in SMS.
-    private static func shown(name: String, value: JSONValue, format: LocaleFormat, currency: String, channel: Channel) -> Any {
+    /// The type is the kind's declared one (`declared`), else Varsel's built-in type for the name.
+    private static func shown(
+        name: String, value: JSONValue, declared: FieldType?, format: LocaleFormat, currency: String, channel: Channel
+    ) -> Any {
         switch value {
         case .array(let items):
-            return items.map { shown(name: name, value: $0, format: format, currency: currency, channel: channel) }
+            var item: FieldType?
+            if case .list(let declaredItem)? = declared { item = declaredItem }
+            return items.map { shown(name: name, value: $0, declared: item, format: format, currency: currency, channel: channel) }
         case .object(let fields):
+            var declaredFields: [String: FieldSpec] = [:]
+            if case .object(let inner)? = declared { declaredFields = inner }
             var result: [String: Any] = [:]
-            for (key, field) in fields { result[key] = shown(name: key, value: field, format: format, currency: currency, channel: channel) }
+            for (key, field) in fields {
+                result[key] = shown(name: key, value: field, declared: declaredFields[key]?.type, format: format, currency: currency, channel: channel)
+            }
             return result
         default:
             break
         }
         var text: Any = plain(value)
-        switch DataFieldType.of(name) {
+        switch declared?.formatting ?? DataFieldType.of(name) {
         case .money:
             if let amount = MessageValidator.moneyText(value), let money = Money(amount, currency: currency) {
                 var formatted = money.formatted(format)

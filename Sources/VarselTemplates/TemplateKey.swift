@@ -45,4 +45,7 @@ public enum TemplatePartName {
 
     /// Parts rendered as HTML (escaped); the rest are plain text.
     public static func isHTML(_ part: String) -> Bool { part.hasSuffix(".html") || part.hasSuffix("_html") }
+
+    /// Parts a reader reads in full (not the subject line): each must carry the kind's facts.
+    static func isBody(_ part: String) -> Bool { part != "email.subject" }
 }

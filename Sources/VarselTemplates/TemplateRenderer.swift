@@ -10,7 +10,8 @@ extension TemplateSet {
         guard let variant = variants[key], let scope = scopes[key.locale] else {
             return .failure(RenderFailure(reason: "no template \(key)"))
         }
-        let context = RenderContext.make(message: message, messageID: messageID, locale: key.locale, channel: key.channel)
+        let context = RenderContext.make(
+            message: message, messageID: messageID, locale: key.locale, channel: key.channel, schema: schemas[key.kind])
         let check = VariableCheck(partials: scope.nodes)
         var missing: [MissingVariable] = []
         for (name, part) in variant.parts.sorted(by: { $0.key < $1.key }) {

@@ -14,6 +14,8 @@ public struct TemplateSet: Sendable, TemplateCatalog {
         let template: MustacheTemplate
         let nodes: [MustacheNode]
         let isHTML: Bool
+        /// The source with tags blanked: literal text at its true positions.
+        let literal: [Character]
     }
 
     /// Everything needed to render one `TemplateKey`.
@@ -31,9 +33,28 @@ public struct TemplateSet: Sendable, TemplateCatalog {
         let nodes: [String: (source: String, nodes: [MustacheNode])]
     }
 
+    /// A partial file as parsed, for the checks.
+    struct PartialFile: Sendable {
+        let file: String
+        /// The locale folder it is in, nil for `_partials/<name>.mustache`.
+        let locale: String?
+        let name: String
+        let literal: [Character]
+    }
+
     public let directory: String
     let variants: [TemplateKey: Variant]
     let scopes: [String: PartialScope]
+    let partialFiles: [PartialFile]
+    /// Kind → its declared data (`_schema/<kind>.yaml`).
+    public let schemas: [String: KindSchema]
+    /// Kind → (file, JSON) of `_samples/<kind>.json`.
+    let samples: [String: (file: String, json: String)]
+    /// `_rules/forbidden_wording.yaml`, when present.
+    public let wording: ForbiddenWording?
+
+    /// The kinds that have templates.
+    public var kinds: [String] { Set(variants.keys.map(\.kind)).sorted() }
 
     public var keys: [TemplateKey] { variants.keys.sorted() }
 
@@ -53,6 +74,32 @@ public struct TemplateSet: Sendable, TemplateCatalog {
         var neutralPartials: [String: (file: String, source: String)] = [:]
         var localePartials: [String: [String: (file: String, source: String)]] = [:]
         var variantFiles: [TemplateKey: [String: (file: String, source: String)]] = [:]
+        var schemas: [String: KindSchema] = [:]
+        var samples: [String: (file: String, json: String)] = [:]
+        var wording: ForbiddenWording?
+        var schemaSources: [String: String] = [:]
+
+        for (file, source) in files.sorted(by: { $0.key < $1.key }) where !file.hasSuffix(".mustache") {
+            let components = file.split(separator: "/").map(String.init)
+            switch (components.first, components.count) {
+            case ("_schema", 2) where file.hasSuffix(".yaml"):
+                let kind = String(components[1].dropLast(".yaml".count))
+                let parsed = KindSchemaParser.parse(source, file: file, kind: kind)
+                problems += parsed.problems
+                schemas[kind] = parsed.schema
+                schemaSources[kind] = source
+            case ("_samples", 2) where file.hasSuffix(".json"):
+                samples[String(components[1].dropLast(".json".count))] = (file, source)
+            case ("_rules", 2) where file == ForbiddenWording.path:
+                let parsed = ForbiddenWording.parse(source, file: file)
+                problems += parsed.problems
+                wording = parsed.wording
+            default:
+                problems.append(TemplateProblem(
+                    file: file,
+                    message: "unexpected file; data files are _schema/<kind>.yaml, _samples/<kind>.json and \(ForbiddenWording.path)"))
+            }
+        }
 
         for (file, source) in files.sorted(by: { $0.key < $1.key }) where file.hasSuffix(".mustache") {
             let components = file.split(separator: "/").map(String.init)
@@ -90,6 +137,8 @@ public struct TemplateSet: Sendable, TemplateCatalog {
         // Partial scopes: every locale with variants sees the neutral partials overlaid with its own.
         var scopes: [String: PartialScope] = [:]
         var scopeSources: [String: [(name: String, source: String)]] = [:]
+        var partialFiles: [PartialFile] = []
+        var seenPartials: Set<String> = []
         let locales = Set(variantFiles.keys.map(\.locale)).union(localePartials.keys)
         for locale in locales.sorted() {
             var visible = neutralPartials
@@ -104,6 +153,10 @@ public struct TemplateSet: Sendable, TemplateCatalog {
                 text.register(parsed.template, named: name)
                 html.register(parsedHTML.template, named: name)
                 nodes[name] = (entry.file, parsed.nodes)
+                if seenPartials.insert(entry.file).inserted {
+                    let folder = entry.file.split(separator: "/").count == 3 ? String(entry.file.split(separator: "/")[1]) : nil
+                    partialFiles.append(PartialFile(file: entry.file, locale: folder, name: name, literal: parsed.literal))
+                }
             }
             scopes[locale] = PartialScope(textLibrary: text, htmlLibrary: html, nodes: nodes)
             scopeSources[locale] = visible.map { ($0.key, $0.value.source) }.sorted { $0.name < $1.name }
@@ -122,9 +175,11 @@ public struct TemplateSet: Sendable, TemplateCatalog {
                 guard let parsed = Self.parse(entry.source, file: entry.file, pragma: isHTML ? nil : Self.textPragma, problems: &problems) else {
                     continue
                 }
-                parts[name] = Part(file: entry.file, template: parsed.template, nodes: parsed.nodes, isHTML: isHTML)
+                parts[name] = Part(file: entry.file, template: parsed.template, nodes: parsed.nodes, isHTML: isHTML, literal: parsed.literal)
                 pieces += [name, entry.source]
             }
+            // The schema decides how fields are formatted, so it is part of what produced the text.
+            if let schema = schemaSources[key.kind] { pieces += ["_schema/\(key.kind).yaml", schema] }
             for partial in scopeSources[key.locale] ?? [] {
                 pieces += ["_partials/" + partial.name, partial.source]
             }
@@ -136,15 +191,19 @@ public struct TemplateSet: Sendable, TemplateCatalog {
         self.directory = directory
         self.variants = variants
         self.scopes = scopes
+        self.partialFiles = partialFiles
+        self.schemas = schemas
+        self.samples = samples
+        self.wording = wording
     }
 
     /// Parses with our scanner (for positions and variable names) and with swift-mustache (what renders).
     private static func parse(
         _ source: String, file: String, pragma: String?, problems: inout [TemplateProblem]
-    ) -> (template: MustacheTemplate, nodes: [MustacheNode])? {
-        let nodes: [MustacheNode]
+    ) -> (template: MustacheTemplate, nodes: [MustacheNode], literal: [Character])? {
+        let scanned: (nodes: [MustacheNode], literal: [Character])
         do {
-            nodes = try MustacheScanner.scan(source)
+            scanned = try MustacheScanner.scanWithLiterals(source)
         } catch {
             problems.append(TemplateProblem(file: file, line: error.line, column: error.column, message: error.message))
             return nil
@@ -152,7 +211,7 @@ public struct TemplateSet: Sendable, TemplateCatalog {
         do {
             // The pragma goes in front of line 1 without a newline, so line numbers stay true.
             let template = try MustacheTemplate(string: (pragma ?? "") + source)
-            return (template, nodes)
+            return (template, scanned.nodes, scanned.literal)
         } catch let error as MustacheTemplate.ParserError {
             let column = error.context.lineNumber == 1 ? max(1, error.context.columnNumber - (pragma?.count ?? 0)) : error.context.columnNumber
             problems.append(TemplateProblem(file: file, line: error.context.lineNumber, column: column, message: "\(error.error)"))

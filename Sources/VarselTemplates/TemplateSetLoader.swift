@@ -1,10 +1,27 @@
 import Foundation
 
-/// Reads a template directory from disk into a `TemplateSet`.
+/// Reads a template directory from disk into a `TemplateSet` and checks it.
 public enum TemplateSetLoader {
-    /// Loads and checks every `.mustache` file under `directory`. Throws `TemplateSetError` naming each
-    /// problem, including an unreadable or empty directory.
-    public static func load(from directory: String) throws(TemplateSetError) -> TemplateSet {
+    /// Loads every `.mustache` file under `directory` with the data files beside them
+    /// (`_schema/*.yaml`, `_samples/*.json`, `_rules/*.yaml`), and runs `TemplateCheck`. Throws
+    /// `TemplateSetError` naming every error, including an unreadable or empty directory; warnings
+    /// come back with the set.
+    public static func loadChecked(
+        from directory: String, options: TemplateCheckOptions = TemplateCheckOptions()
+    ) throws(TemplateSetError) -> (set: TemplateSet, report: TemplateReport) {
+        let set = try TemplateSet(directory: directory, files: readFiles(directory))
+        let report = TemplateCheck.run(set, options: options)
+        guard report.errors.isEmpty else { throw TemplateSetError(directory: directory, problems: report.errors) }
+        return (set, report)
+    }
+
+    /// `loadChecked` when the warnings do not matter.
+    public static func load(from directory: String, options: TemplateCheckOptions = TemplateCheckOptions()) throws(TemplateSetError) -> TemplateSet {
+        try loadChecked(from: directory, options: options).set
+    }
+
+    /// The files a template set is made of, by path relative to `directory`.
+    public static func readFiles(_ directory: String) throws(TemplateSetError) -> [String: String] {
         let root = URL(fileURLWithPath: directory, isDirectory: true).standardizedFileURL
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -16,9 +33,10 @@ public enum TemplateSetLoader {
         var files: [String: String] = [:]
         var problems: [TemplateProblem] = []
         let prefix = root.path.hasSuffix("/") ? root.path : root.path + "/"
-        for case let url as URL in enumerator where url.pathExtension == "mustache" {
+        for case let url as URL in enumerator {
             let path = url.standardizedFileURL.path
             let relative = path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : url.lastPathComponent
+            guard isSetFile(relative) else { continue }
             do {
                 let data = try Data(contentsOf: url)
                 guard let text = String(data: data, encoding: .utf8) else {
@@ -30,10 +48,17 @@ public enum TemplateSetLoader {
                 problems.append(TemplateProblem(file: relative, message: "cannot read: \(error.localizedDescription)"))
             }
         }
-        if files.isEmpty, problems.isEmpty {
+        if !files.keys.contains(where: { $0.hasSuffix(".mustache") }), problems.isEmpty {
             problems.append(TemplateProblem(file: ".", message: "no .mustache templates found"))
         }
         guard problems.isEmpty else { throw TemplateSetError(directory: directory, problems: problems.sorted()) }
-        return try TemplateSet(directory: directory, files: files)
+        return files
+    }
+
+    /// Template files, and the data files in the set's own folders.
+    public static func isSetFile(_ relative: String) -> Bool {
+        if relative.hasSuffix(".mustache") { return true }
+        let folder = relative.split(separator: "/").first.map(String.init) ?? ""
+        return ["_schema", "_samples", "_rules"].contains(folder) && (relative.hasSuffix(".yaml") || relative.hasSuffix(".json"))
     }
 }

@@ -344,18 +344,32 @@ struct TemplatesCommand: AsyncParsableCommand {
     }
 
     struct Check: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Parse every template; print file:line:column: message for each problem.")
+        static let configuration = CommandConfiguration(
+            abstract: "Check a template set as the daemon does before using it.",
+            discussion: """
+                Parses every template and checks it against its kind's schema (_schema/<kind>.yaml), renders \
+                it with the kind's sample data (_samples/<kind>.json), checks SMS encoding and length, HTML \
+                well-formedness and threatening wording (_rules/forbidden_wording.yaml), and which kind × \
+                channel × locale × tone combinations resolve. Problems go to stderr as \
+                file:line:column: error|warning: message; the SMS table and coverage matrix to stdout. \
+                Exits 1 on any error; warnings alone exit 0.
+                """)
         @Option(help: "Template directory (default: templates.dir of --config, else ./templates).") var dir: String?
-        @Option(help: "Configuration file.") var config: String?
+        @Option(help: "Configuration file: default locale, sms_max_parts and each kind's channels.") var config: String?
+        @Flag(help: "Print only the problems and the summary, not the SMS table and coverage matrix.") var quiet = false
 
         func run() async throws {
-            let directory = try dir ?? config.map { try ConfigLoader.load(path: $0).templates.directory } ?? ShippedTemplates.locate(nil)
-            let result = CommandActions.checkTemplates(directory)
-            guard result.problems.isEmpty else {
-                for problem in result.problems { FileHandle.standardError.write(Data("\(directory)/\(problem)\n".utf8)) }
+            let loaded = try config.map { try ConfigLoader.load(path: $0) }
+            let directory = try dir ?? loaded?.templates.directory ?? ShippedTemplates.locate(nil)
+            let options = loaded?.templateCheckOptions ?? VarselConfig.defaultTemplateCheckOptions
+            let outcome = CommandActions.checkTemplates(directory, options: options, quiet: quiet)
+            if !outcome.output.isEmpty { print(outcome.output) }
+            for line in outcome.problems { FileHandle.standardError.write(Data("\(line)\n".utf8)) }
+            guard outcome.ok else {
+                FileHandle.standardError.write(Data("\(outcome.summary)\n".utf8))
                 throw ExitCode.failure
             }
-            print("\(directory): \(result.variants) template variants, no errors")
+            print(outcome.summary)
         }
     }
 }

@@ -42,7 +42,9 @@ import VarselTestSupport
                 yaml: withReceipts, baseDirectory: running.directory.path, environment: ["RECEIPT_SECRET": "receipt-secret-for-tests"])
             running.components = try await Daemon.open(config: config, logger: quietLogger)
             let store = running.components.store
-            let api = APIServer(config: config, store: store, logger: quietLogger, readiness: { nil }, onEnqueue: {})
+            let api = APIServer(
+                config: config, store: store, logger: quietLogger, readiness: { nil }, onEnqueue: {},
+                dataCheck: running.components.templates.dataCheck)
             running.server = api
             let port = PortBox()
             let app = Application(
@@ -129,6 +131,25 @@ import VarselTestSupport
         #expect(invalid == 422)
         #expect((errors["errors"] as? [[String: Any]])?.first?["field"] as? String == "recipient.phone")
         #expect(try await api.post("/v1/messages", "{not json").0 == 400)
+        #expect(try await api.components.store.countByState() == [.queued: 1])
+        await api.stop()
+    }
+
+    @Test("data is held to the kind's schema on enqueue: a field of the wrong declared type or a required one missing → 422 naming it, nothing stored")
+    func enqueueSchema() async throws {
+        let api = try await Running.start()
+        let plan = #"""
+            {"kind":"payment_plan","recipient":{"phone":"+4791234567","country":"NO"},"data":{"creditor":"Fjordkraft AS",
+             "invoice_number":"10023","amount":"1250.00","currency":"NOK","payment_link":"https://pay.example/abc",
+             "installments":[{"number":"first","due_date":"2026-12-01","amount":"625.00"},{"due_date":"2027-01-01","amount":"625.00"}]}}
+            """#
+        let (status, problem) = try await api.post("/v1/messages", plan)
+        #expect(status == 422)
+        let fields = (problem["errors"] as? [[String: Any]])?.compactMap { $0["field"] as? String } ?? []
+        #expect(fields == ["data.installments[0].number", "data.installments[1].number"], "\(problem)")
+        let fixed = plan.replacingOccurrences(of: #""number":"first","#, with: #""number":1,"#)
+            .replacingOccurrences(of: #"{"due_date":"2027"#, with: #"{"number":2,"due_date":"2027"#)
+        #expect(try await api.post("/v1/messages", fixed).0 == 202)
         #expect(try await api.components.store.countByState() == [.queued: 1])
         await api.stop()
     }

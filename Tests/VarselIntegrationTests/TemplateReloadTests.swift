@@ -11,7 +11,7 @@ import VarselTestSupport
     @Test("a broken edit keeps the last good set sending and shows its problems; a good edit takes over, and messages record their version")
     func reload() async throws {
         let templates = TemporaryDirectory()
-        templates.write("reminder/en/direct/sms.mustache", "A {{creditor}}\n")
+        Fixtures.writeMiniTemplates(templates, sms: "A {{creditor}}\n")
         let directory = TemporaryDirectory()
         let sandbox = SandboxGateway()
         try await sandbox.start()
@@ -32,7 +32,7 @@ import VarselTestSupport
 
         templates.write("reminder/en/direct/sms.mustache", "B {{#creditor}}{{creditor}}\n")
         #expect(!components.templates.reload(reason: "test"))
-        #expect(components.templates.problems == ["reminder/en/direct/sms.mustache:1:3: section {{#creditor}} is never closed"])
+        #expect(components.templates.problems == ["reminder/en/direct/sms.mustache:1:3: error: section {{#creditor}} is never closed"])
         let during = try await send("r2")
         #expect(during.state == .sent && during.content?.text == "A Fjordkraft AS", "the last good set keeps sending")
         #expect(during.template?.version == first.template?.version)
@@ -51,7 +51,7 @@ import VarselTestSupport
     @Test("varsel serve reloads on SIGHUP and on a file change within a second, and /readyz shows a failed reload")
     func serveReloads() async throws {
         let templates = TemporaryDirectory()
-        templates.write("reminder/en/direct/sms.mustache", "A {{creditor}}\n")
+        Fixtures.writeMiniTemplates(templates, sms: "A {{creditor}}\n")
         let directory = TemporaryDirectory()
         let config = directory.write(
             "varsel.yaml", Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: "http://127.0.0.1:\(closedLoopbackPort())", templates: templates.path))

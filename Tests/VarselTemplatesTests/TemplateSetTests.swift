@@ -105,9 +105,9 @@ import VarselTemplates
             ])
         } throws: { error in
             let messages = (error as? TemplateSetError)?.problems.map(\.description) ?? []
-            return messages.contains { $0.hasPrefix("reminder/en/direct/smss.mustache:1:1: unknown template file") }
-                && messages.contains { $0.hasPrefix("reminder/en/direct/email.subject.mustache:1:1: missing") }
-                && messages.contains { $0.hasPrefix("reminder/en/polite/sms.mustache:1:1: unknown tone folder") }
+            return messages.contains { $0.hasPrefix("reminder/en/direct/smss.mustache:1:1: error: unknown template file") }
+                && messages.contains { $0.hasPrefix("reminder/en/direct/email.subject.mustache:1:1: error: missing") }
+                && messages.contains { $0.hasPrefix("reminder/en/polite/sms.mustache:1:1: error: unknown tone folder") }
         }
     }
 

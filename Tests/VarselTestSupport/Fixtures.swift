@@ -8,6 +8,18 @@ public enum Fixtures {
         """
 
     /// A Norwegian SMS reminder.
+    /// A one-template set for `reminder` in `en`: the given SMS, a schema declaring `creditor`
+    /// (required) and `creditor_phone` (required when `phoneRequired`, else optional), and a sample.
+    public static func writeMiniTemplates(_ directory: TemporaryDirectory, sms: String, phoneRequired: Bool = false) {
+        directory.write("reminder/en/direct/sms.mustache", sms)
+        directory.write("_schema/reminder.yaml", """
+            fields:
+              creditor: { type: text, required: true }
+              creditor_phone: { type: text, required: \(phoneRequired) }
+            """)
+        directory.write("_samples/reminder.json", #"{"kind":"reminder","recipient":{"phone":"+4791234567"},"data":{"creditor":"Fjordkraft AS","creditor_phone":"22 12 34 56"}}"#)
+    }
+
     public static func sms(key: String? = nil, phone: String = "+4791234567", extra: String = "") -> String {
         message(key: key, recipient: #""locale":"nb-NO","country":"NO","channels":["sms"],"phone":"\#(phone)""# + extra)
     }

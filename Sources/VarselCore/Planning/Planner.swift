@@ -41,7 +41,7 @@ public struct Planner: Sendable {
                 trail.append("\(channel.rawValue) skipped: \(why)")
             } else if let problem = ContactCheck.problem(for: channel, recipient: recipient) {
                 trail.append("\(channel.rawValue) skipped: \(problem)")
-            } else if let variant = templateVariant(kind: message.kind, channel: channel, chain: chain, tone: tone.tone, catalog: catalog) {
+            } else if let variant = Self.templateVariant(kind: message.kind, channel: channel, chain: chain, tone: tone.tone, catalog: catalog) {
                 let rank = position == 0 ? "first preference" : "preference \(position + 1) of \(order.count)"
                 let after = skipped > 0 ? " after \(skipped) skipped" : ""
                 trail.append("\(channel.rawValue) chosen: \(rank)\(after), \(ContactCheck.summary(for: channel, recipient: recipient))")
@@ -68,8 +68,9 @@ public struct Planner: Sendable {
         return (policy.defaultTone, "tone \(policy.defaultTone.rawValue): default")
     }
 
-    /// The first locale in the chain with a template for the tone, else for the other tone.
-    private func templateVariant(
+    /// The first locale in the chain with a template for the tone, else for the other tone, with the
+    /// notes that explain a fallback.
+    public static func templateVariant(
         kind: String, channel: Channel, chain: [String], tone: Tone, catalog: some TemplateCatalog
     ) -> (locale: String, tone: Tone, notes: [String])? {
         for locale in chain {

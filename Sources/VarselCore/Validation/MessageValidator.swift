@@ -4,12 +4,18 @@ import Foundation
 ///
 /// Unknown fields are refused rather than ignored, so a misspelt `sendAfter` cannot silently send now.
 public struct MessageValidator: Sendable {
+    /// Checks a message's `data` against what its kind's templates declare (required fields, types);
+    /// returns the problems by field.
+    public typealias DataCheck = @Sendable (_ kind: String, _ data: [String: JSONValue]) -> [ValidationError]
+
     public let kinds: [String: KindRule]
+    public let dataCheck: DataCheck?
     public static let maxTextLength = 2_000
     public static let maxKeyLength = 255
 
-    public init(kinds: [String: KindRule]) {
+    public init(kinds: [String: KindRule], dataCheck: DataCheck? = nil) {
         self.kinds = kinds
+        self.dataCheck = dataCheck
     }
 
     /// Parses one JSON value, or says why it is not JSON.
@@ -76,7 +82,10 @@ public struct MessageValidator: Sendable {
         var data: [String: JSONValue] = [:]
         switch root["data"] {
         case nil, .null?: fail("data", "required")
-        case .object(let fields)?: data = validateData(fields, kind: kinds[kind], fail)
+        case .object(let fields)?:
+            let before = errors.count
+            data = validateData(fields, kind: kinds[kind], fail)
+            if errors.count == before, let dataCheck, !kind.isEmpty { errors += dataCheck(kind, data) }
         case let other?: fail("data", "expected an object, got \(other.typeName)")
         }
 

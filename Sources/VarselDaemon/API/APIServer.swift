@@ -27,11 +27,12 @@ public struct APIServer: Sendable {
     ///   - onEnqueue: called after messages were stored (wakes the dispatcher).
     public init(
         config: VarselConfig, store: any MessageStore, logger: Logger, readiness: @escaping @Sendable () async -> [String: String]?,
-        onEnqueue: @escaping @Sendable () -> Void, notes: @escaping @Sendable () -> [String: String] = { [:] }
+        onEnqueue: @escaping @Sendable () -> Void, notes: @escaping @Sendable () -> [String: String] = { [:] },
+        dataCheck: MessageValidator.DataCheck? = nil
     ) {
         self.notes = notes
         self.store = store
-        self.validator = MessageValidator(kinds: config.planning.kinds)
+        self.validator = MessageValidator(kinds: config.planning.kinds, dataCheck: dataCheck)
         self.limits = config.server
         self.gateways = config.gateways
         self.fallbackOnFailedReceipt = config.fallback.onFailedReceipt

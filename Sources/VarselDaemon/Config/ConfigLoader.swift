@@ -213,12 +213,13 @@ struct ConfigReader {
         let store = VarselConfig.Store(
             backend: backend, path: resolvePath(requiredString(tree["store"]?["path"], "store.path")), synchronous: synchronous ?? .full)
 
-        checkKeys(tree["templates"], "templates", allowed: ["dir", "default_locale"])
+        checkKeys(tree["templates"], "templates", allowed: ["dir", "default_locale", "sms_max_parts"])
         let defaultLocale = requiredString(tree["templates"]?["default_locale"], "templates.default_locale")
         if !LocaleTag.isWellFormed(defaultLocale) { fail("templates.default_locale", "'\(defaultLocale)' is not a language tag such as en") }
         let templates = VarselConfig.Templates(
             directory: resolvePath(requiredString(tree["templates"]?["dir"], "templates.dir")),
-            defaultLocale: LocaleTag.normalise(defaultLocale))
+            defaultLocale: LocaleTag.normalise(defaultLocale),
+            smsMaxParts: int(tree["templates"]?["sms_max_parts"], "templates.sms_max_parts", range: 1...255))
 
         let dispatchTree = tree["dispatch"]
         checkKeys(dispatchTree, "dispatch", allowed: [

@@ -17,6 +17,7 @@ enum DefaultConfig {
         templates:
           dir: /etc/varsel/templates
           default_locale: en
+          sms_max_parts: 3
         dispatch:
           channel_order: [sms, email, letter]
           batch_size: 128

@@ -27,6 +27,8 @@ public struct VarselConfig: Sendable {
     public struct Templates: Sendable {
         public var directory: String
         public var defaultLocale: String
+        /// `templates check` and reloads warn about an SMS that takes more parts with the sample data.
+        public var smsMaxParts: Int
     }
 
     public struct Dispatch: Sendable {

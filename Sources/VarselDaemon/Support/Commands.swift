@@ -14,7 +14,13 @@ public enum CommandActions {
     /// `varsel enqueue`: validates and stores, one result per input line.
     public static func enqueue(_ data: Data, config: VarselConfig) async throws -> [EnqueueBatch.LineResult] {
         let store = try openStore(config)
-        return try await EnqueueBatch.run(data, validator: MessageValidator(kinds: config.planning.kinds), store: store)
+        // Data is held to the kinds' schemas of the template set the daemon would load; a set that
+        // does not load leaves that to the daemon, which keeps its last good set.
+        let templates = try? TemplateSetLoader.load(from: config.templates.directory, options: config.templateCheckOptions)
+        var dataCheck: MessageValidator.DataCheck?
+        if let templates { dataCheck = { kind, data in templates.dataProblems(kind: kind, data: data) } }
+        let validator = MessageValidator(kinds: config.planning.kinds, dataCheck: dataCheck)
+        return try await EnqueueBatch.run(data, validator: validator, store: store)
     }
 
     /// `varsel status`: the status contract as JSON, or as text; `nil` for an unknown id.
@@ -58,13 +64,22 @@ public enum CommandActions {
         return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     }
 
-    /// `varsel templates check`: the number of variants, or every problem as `file:line:column: message`.
-    public static func checkTemplates(_ directory: String) -> (variants: Int, problems: [String]) {
+    /// `varsel templates check`: what to print (SMS table and coverage matrix), the problems as
+    /// `DIR/file:line:column: severity: message`, a summary, and whether the set is free of errors.
+    public static func checkTemplates(
+        _ directory: String, options: TemplateCheckOptions, quiet: Bool = false
+    ) -> (output: String, problems: [String], summary: String, ok: Bool) {
+        let set: TemplateSet
         do {
-            return (try TemplateSetLoader.load(from: directory).keys.count, [])
+            set = try TemplateSet(directory: directory, files: TemplateSetLoader.readFiles(directory))
         } catch {
-            return (0, error.problems.map(\.description))
+            let lines = TemplateCheckText.problems(error.problems, directory: directory)
+            return ("", lines, "\(directory): \(error.problems.count) error(s); the set cannot be read", false)
         }
+        let report = TemplateCheck.run(set, options: options)
+        let output = quiet ? "" : TemplateCheckText.smsTable(report.sms) + "\n" + TemplateCheckText.coverageMatrix(report.coverage)
+        let summary = "\(directory): \(set.keys.count) template variants, \(report.errors.count) error(s), \(report.warnings.count) warning(s)"
+        return (output, TemplateCheckText.problems(report.problems, directory: directory), summary, report.errors.isEmpty)
     }
 }
 

@@ -1,10 +1,12 @@
 import Foundation
 import Logging
 import Synchronization
+import VarselCore
 import VarselTemplates
 
-/// Holds the template set in force and replaces it, whole, only with a set that loads without
-/// errors. A bad edit keeps the last good set sending and leaves its problems visible.
+/// Holds the template set in force and replaces it, whole, only with a set that passes the whole
+/// `TemplateCheck` without errors. A bad edit keeps the last good set sending and leaves its
+/// problems visible (log, `/readyz`).
 public final class TemplateReloader: Sendable {
     private struct State {
         var current: TemplateSet
@@ -16,33 +18,45 @@ public final class TemplateReloader: Sendable {
 
     private let state: Mutex<State>
     public let directory: String
+    let options: TemplateCheckOptions
     let logger: Logger
 
-    public init(initial: TemplateSet, directory: String, logger: Logger) {
+    /// Loads and checks the set; throws its errors, so a daemon never starts on a bad set.
+    public init(directory: String, options: TemplateCheckOptions, logger: Logger) throws(TemplateSetError) {
         self.directory = directory
+        self.options = options
         self.logger = logger
-        self.state = Mutex(State(current: initial, fingerprint: Self.fingerprint(directory)))
+        let fingerprint = Self.fingerprint(directory)
+        let loaded = try TemplateSetLoader.loadChecked(from: directory, options: options)
+        self.state = Mutex(State(current: loaded.set, fingerprint: fingerprint))
+        logWarnings(loaded.report)
     }
 
     /// The set in force; a render takes it once, so it always sees one version.
     public var current: TemplateSet { state.withLock { $0.current } }
-    /// Problems of the last failed reload (`file:line:column: message`), empty when the last one worked.
+    /// Problems of the last failed reload (`file:line:column: error: message`), empty when the last one worked.
     public var problems: [String] { state.withLock { $0.lastProblems } }
     public var failedReloads: Int { state.withLock { $0.failures } }
+
+    /// Enqueue's check of a message's data against the schema of the set in force.
+    public var dataCheck: MessageValidator.DataCheck {
+        { [self] kind, data in current.dataProblems(kind: kind, data: data) }
+    }
 
     /// Loads the directory again. Returns true when the new set replaced the old one.
     @discardableResult
     public func reload(reason: String) -> Bool {
         let fingerprint = Self.fingerprint(directory)
         do {
-            let set = try TemplateSetLoader.load(from: directory)
+            let loaded = try TemplateSetLoader.loadChecked(from: directory, options: options)
             state.withLock {
-                $0.current = set
+                $0.current = loaded.set
                 $0.lastProblems = []
                 $0.fingerprint = fingerprint
                 $0.reloads += 1
             }
-            logger.notice("templates reloaded", metadata: ["reason": "\(reason)", "variants": "\(set.keys.count)"])
+            logger.notice("templates reloaded", metadata: ["reason": "\(reason)", "variants": "\(loaded.set.keys.count)"])
+            logWarnings(loaded.report)
             return true
         } catch {
             let problems = error.problems.map(\.description)
@@ -58,7 +72,13 @@ public final class TemplateReloader: Sendable {
         }
     }
 
-    /// Reloads when a file under the directory changed since the last look (size, time or set of files).
+    private func logWarnings(_ report: TemplateReport) {
+        for warning in report.warnings.prefix(50) {
+            logger.warning("template warning", metadata: ["problem": "\(directory)/\(warning)"])
+        }
+    }
+
+    /// Reloads when a file of the set changed since the last look (size, time or set of files).
     public func reloadIfChanged() {
         let now = Self.fingerprint(directory)
         guard now != state.withLock({ $0.fingerprint }) else { return }
@@ -73,16 +93,19 @@ public final class TemplateReloader: Sendable {
         }
     }
 
-    /// Paths, sizes and modification times of every template file: cheap to compute, changes on any edit.
+    /// Paths, sizes and modification times of every file of the set: cheap to compute, changes on any edit.
     static func fingerprint(_ directory: String) -> String {
-        let root = URL(fileURLWithPath: directory)
+        let root = URL(fileURLWithPath: directory).standardizedFileURL
         guard let enumerator = FileManager.default.enumerator(
             at: root, includingPropertiesForKeys: [.contentModificationDateKey, .fileSizeKey])
         else { return "" }
+        let prefix = root.path.hasSuffix("/") ? root.path : root.path + "/"
         var parts: [String] = []
-        for case let url as URL in enumerator where url.pathExtension == "mustache" {
+        for case let url as URL in enumerator {
+            let path = url.standardizedFileURL.path
+            guard path.hasPrefix(prefix), TemplateSetLoader.isSetFile(String(path.dropFirst(prefix.count))) else { continue }
             let values = try? url.resourceValues(forKeys: [.contentModificationDateKey, .fileSizeKey])
-            parts.append("\(url.path)|\(values?.fileSize ?? -1)|\(values?.contentModificationDate?.timeIntervalSince1970 ?? 0)")
+            parts.append("\(path)|\(values?.fileSize ?? -1)|\(values?.contentModificationDate?.timeIntervalSince1970 ?? 0)")
         }
         return parts.sorted().joined(separator: "\n")
     }

@@ -1,0 +1,128 @@
+import Foundation
+import Yams
+
+/// Words and phrases that threaten a debtor, per language, from `_rules/forbidden_wording.yaml`:
+///
+/// ```yaml
+/// en: [police, "legal action", "bailiff*"]
+/// nb: ["politi*", "namsmann*"]
+/// ```
+///
+/// Matching ignores case and treats any run of spaces as one space. An entry matches a whole word
+/// or phrase; a trailing `*` lets the last word go on (`politi*` matches `politiet`). In scripts
+/// written without spaces between words (Japanese, Chinese) an entry matches anywhere.
+public struct ForbiddenWording: Sendable, Hashable {
+    public struct Entry: Sendable, Hashable {
+        public let text: String
+        let words: [[Character]]
+        let isStem: Bool
+        let line: Int
+        /// Written in a script with spaces between words: the entry must start (and end) at a word edge.
+        let spaced: Bool
+    }
+
+    public let file: String
+    /// Language (primary subtag) → entries.
+    public let entries: [String: [Entry]]
+    /// Language → first character → entries starting with it, so a text is read once per language.
+    private let byFirstCharacter: [String: [Character: [Entry]]]
+
+    init(file: String, entries: [String: [Entry]]) {
+        self.file = file
+        self.entries = entries
+        self.byFirstCharacter = entries.mapValues { list in
+            Dictionary(grouping: list.filter { $0.words.first?.first != nil }) { $0.words[0][0] }
+        }
+    }
+
+    static let path = "_rules/forbidden_wording.yaml"
+
+    static func parse(_ source: String, file: String) -> (wording: ForbiddenWording?, problems: [TemplateProblem]) {
+        var problems: [TemplateProblem] = []
+        func fail(_ mark: Mark?, _ message: String) {
+            problems.append(TemplateProblem(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))
+        }
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: source)
+        } catch let error as YamlError {
+            let (mark, problem) = KindSchemaParser.describe(error)
+            fail(mark, "not valid YAML: \(problem)")
+            return (nil, problems)
+        } catch {
+            fail(nil, "not valid YAML: \(error)")
+            return (nil, problems)
+        }
+        guard let mapping = root?.mapping else {
+            fail(root?.mark, "expected a mapping from language (en, nb, …) to a list of words and phrases")
+            return (nil, problems)
+        }
+        var entries: [String: [Entry]] = [:]
+        for (key, value) in mapping {
+            guard let language = key.string, !language.isEmpty, language.allSatisfy({ $0.isASCII && $0.isLowercase }) else {
+                fail(key.mark, "'\(key.string ?? "?")' is not a language code such as en or nb")
+                continue
+            }
+            guard let list = value.sequence else {
+                fail(value.mark, "\(language): expected a list of words and phrases")
+                continue
+            }
+            for item in list {
+                guard let text = item.string?.trimmingCharacters(in: .whitespaces), !text.isEmpty, text != "*" else {
+                    fail(item.mark, "\(language): an entry must be a non-empty word or phrase")
+                    continue
+                }
+                let isStem = text.hasSuffix("*")
+                let body = (isStem ? String(text.dropLast()) : text).lowercased()
+                let words = body.split(whereSeparator: \.isWhitespace).map { Array($0) }
+                let spaced = words.first?.first.map(Self.isSpacedScript) ?? false
+                entries[language, default: []].append(Entry(text: text, words: words, isStem: isStem, line: item.mark?.line ?? 1, spaced: spaced))
+            }
+        }
+        return (problems.isEmpty ? ForbiddenWording(file: file, entries: entries) : nil, problems)
+    }
+
+    /// Every match of the language's entries in `literal` (template text with tags blanked), as
+    /// (offset of the first character, entry).
+    public func matches(in literal: [Character], language: String) -> [(offset: Int, entry: Entry)] {
+        guard let index = byFirstCharacter[language], !index.isEmpty else { return [] }
+        let lowered = literal.map { $0.isUppercase ? Character($0.lowercased()) : $0 }
+        var found: [(Int, Entry)] = []
+        for start in lowered.indices {
+            guard let candidates = index[lowered[start]] else { continue }
+            for entry in candidates where matches(entry, in: lowered, at: start) { found.append((start, entry)) }
+        }
+        return found
+    }
+
+    /// Whether `entry` matches `text` (lower-cased) at `start`.
+    private func matches(_ entry: Entry, in text: [Character], at start: Int) -> Bool {
+        if entry.spaced, start > 0, text[start - 1].isLetter { return false }
+        var index = start
+        for (number, word) in entry.words.enumerated() {
+            if number > 0 {
+                guard index < text.count, text[index].isWhitespace else { return false }
+                while index < text.count, text[index].isWhitespace { index += 1 }
+            }
+            guard index + word.count <= text.count else { return false }
+            for character in word {
+                guard text[index] == character else { return false }
+                index += 1
+            }
+        }
+        return !(entry.spaced && !entry.isStem && index < text.count && text[index].isLetter)
+    }
+
+    /// Scripts that separate words with spaces, where an entry must start (and end) at a word edge.
+    private static func isSpacedScript(_ character: Character) -> Bool {
+        guard let scalar = character.unicodeScalars.first?.value else { return false }
+        let unspaced: [ClosedRange<UInt32>] = [
+            0x3040...0x30FF,  // hiragana, katakana
+            0x3400...0x4DBF, 0x4E00...0x9FFF, 0xF900...0xFAFF,  // CJK ideographs
+            0xAC00...0xD7AF,  // hangul syllables: spaced, but particles attach; match anywhere
+            0x0E00...0x0E7F,  // Thai
+            0x0600...0x06FF,  // Arabic: the article and prepositions attach to the word
+        ]
+        return !unspaced.contains { $0.contains(scalar) }
+    }
+}

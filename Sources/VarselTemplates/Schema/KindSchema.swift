@@ -1,0 +1,105 @@
+import VarselCore
+
+/// The data a kind of message carries, declared by operators in `_schema/<kind>.yaml`: every field a
+/// template may read, its type, whether a message must carry it, and on which channels every
+/// template of the kind must show it.
+public struct KindSchema: Sendable, Hashable {
+    public let kind: String
+    public let fields: [String: FieldSpec]
+    /// Where the schema came from, relative to the template directory.
+    public let file: String
+
+    public init(kind: String, fields: [String: FieldSpec], file: String) {
+        self.kind = kind
+        self.fields = fields
+        self.file = file
+    }
+
+    /// The type of a top-level field, falling back to Varsel's built-in type for well-known names.
+    public func type(of name: String) -> FieldType {
+        fields[name]?.type ?? FieldType(DataFieldType.of(name))
+    }
+}
+
+/// One declared field.
+public struct FieldSpec: Sendable, Hashable {
+    public let type: FieldType
+    public let required: Bool
+    /// Channels on which every template of the kind must print this field.
+    public let mustShow: Set<Channel>
+    /// One line for the operator: what the field means.
+    public let about: String
+    /// Where it is declared: line and column in the schema file.
+    public let line: Int
+    public let column: Int
+
+    public init(type: FieldType, required: Bool, mustShow: Set<Channel> = [], about: String = "", line: Int = 1, column: Int = 1) {
+        self.type = type
+        self.required = required
+        self.mustShow = mustShow
+        self.about = about
+        self.line = line
+        self.column = column
+    }
+}
+
+/// What a field holds. Scalars are formatted for the template's locale at render time.
+public indirect enum FieldType: Sendable, Hashable, CustomStringConvertible {
+    case text
+    case number
+    case money
+    case currency
+    case date
+    case url
+    case flag
+    /// A list of objects with these fields, or of scalars when `fields` is nil.
+    case list(item: FieldType)
+    case object(fields: [String: FieldSpec])
+
+    init(_ builtIn: DataFieldType) {
+        switch builtIn {
+        case .money: self = .money
+        case .currency: self = .currency
+        case .date: self = .date
+        case .url: self = .url
+        case .text: self = .text
+        }
+    }
+
+    /// The scalar names accepted in a schema file.
+    static let scalarNames: [String: FieldType] = [
+        "text": .text, "number": .number, "money": .money, "currency": .currency, "date": .date, "url": .url, "flag": .flag,
+    ]
+
+    /// How the renderer formats a scalar of this type.
+    var formatting: DataFieldType {
+        switch self {
+        case .money: .money
+        case .currency: .currency
+        case .date: .date
+        case .url: .url
+        default: .text
+        }
+    }
+
+    var isScalar: Bool {
+        switch self {
+        case .list, .object: false
+        default: true
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .text: "text"
+        case .number: "number"
+        case .money: "money"
+        case .currency: "currency"
+        case .date: "date"
+        case .url: "url"
+        case .flag: "flag"
+        case .list(let item): "list of \(item)"
+        case .object: "object"
+        }
+    }
+}

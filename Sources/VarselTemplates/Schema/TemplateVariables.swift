@@ -1,0 +1,40 @@
+import VarselCore
+
+/// Every name a template of one kind and channel can read: the kind's declared data fields plus what
+/// the renderer sets for every message (`recipient`, `case_ref`, `message_id`, `raw.*`).
+enum TemplateVariables {
+    static func visible(schema: KindSchema, channel: Channel) -> [String: FieldSpec] {
+        var fields = schema.fields
+        let letter = channel == .letter
+        fields["message_id"] = FieldSpec(type: .text, required: true, about: "Varsel's id of the message")
+        fields["case_ref"] = FieldSpec(type: .text, required: true, about: "the creditor's case reference; may be empty")
+        fields["raw"] = FieldSpec(type: .object(fields: schema.fields.mapValues(unformatted)), required: true, about: "the data as given, unformatted")
+        let address: [String: FieldSpec] = [
+            "lines": FieldSpec(type: .list(item: .text), required: true),
+            "postal_code": FieldSpec(type: .text, required: letter),
+            "city": FieldSpec(type: .text, required: letter),
+            "country": FieldSpec(type: .text, required: letter),
+        ]
+        fields["recipient"] = FieldSpec(
+            type: .object(fields: [
+                "name": FieldSpec(type: .text, required: letter),
+                "address": FieldSpec(type: .object(fields: address), required: letter),
+            ]),
+            required: true)
+        return fields
+    }
+
+    /// `raw.x`: the same shape with every scalar as text.
+    private static func unformatted(_ spec: FieldSpec) -> FieldSpec {
+        FieldSpec(type: unformatted(spec.type), required: spec.required, about: spec.about, line: spec.line, column: spec.column)
+    }
+
+    private static func unformatted(_ type: FieldType) -> FieldType {
+        switch type {
+        case .list(let item): .list(item: unformatted(item))
+        case .object(let fields): .object(fields: fields.mapValues(unformatted))
+        case .flag: .flag
+        default: .text
+        }
+    }
+}
