@@ -19,11 +19,14 @@ public enum Daemon {
         public let templates: TemplateReloader
         public let client: CurlHTTPClient
         public let dispatcher: Dispatcher
+        public let metrics: VarselMetrics
     }
 
     /// Opens store and templates and reclaims stale leases. Throws one clear error on bad setup.
     public static func open(config: VarselConfig, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) async throws -> Components {
-        let templates = try TemplateReloader(directory: config.templates.directory, options: config.templateCheckOptions, logger: logger)
+        let metrics = VarselMetrics()
+        let templates = try TemplateReloader(
+            directory: config.templates.directory, options: config.templateCheckOptions, metrics: metrics, logger: logger)
         let store = try SQLiteMessageStore(path: config.store.path, synchronous: config.store.synchronous)
         let reclaimed = try await store.reclaim(owner: config.dispatch.workerID, now: now())
         if reclaimed > 0 {
@@ -33,7 +36,7 @@ public enum Daemon {
             maxInFlight: config.dispatch.maxInFlight, maxConnectionsPerPool: config.gateways.values.map(\.maxConnections).max() ?? 64))
         let sender = GatewaySender(gateways: Array(config.gateways.values), client: client)
         let dispatcher = Dispatcher(config: config, store: store, sender: sender, templates: { templates.current }, logger: logger, now: now)
-        return Components(config: config, store: store, templates: templates, client: client, dispatcher: dispatcher)
+        return Components(config: config, store: store, templates: templates, client: client, dispatcher: dispatcher, metrics: metrics)
     }
 
     /// Runs the HTTP API and the dispatcher until SIGTERM/SIGINT, then stops leasing, records or
@@ -62,7 +65,7 @@ public enum Daemon {
                 guard let first = problems.first else { return [:] }
                 return ["templates": "the last reload failed with \(problems.count) error(s), the last good set is in force; first: \(first)"]
             },
-            dataCheck: components.templates.dataCheck)
+            dataCheck: components.templates.dataCheck, metrics: components.metrics)
         var apiLogger = logger
         apiLogger.logLevel = max(logger.logLevel, .notice)
         let app = Application(

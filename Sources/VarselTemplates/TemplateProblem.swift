@@ -1,5 +1,5 @@
 /// One thing found in a template directory, located so an editor can jump to it.
-public struct TemplateProblem: Sendable, Hashable, CustomStringConvertible, Comparable {
+public struct TemplateProblem: Error, Sendable, Hashable, CustomStringConvertible, Comparable {
     public enum Severity: String, Sendable, Hashable, Comparable {
         /// The set cannot be used: `templates check` fails and a reload keeps the last good set.
         case error

@@ -67,6 +67,18 @@ import VarselTestSupport
         let ready = try await client.send("GET", "/readyz")
         #expect(ready.status == 200)
         #expect(String(decoding: ready.body, as: UTF8.self).contains("the last good set is in force"))
+        let failed = String(decoding: try await client.send("GET", "/metrics").body, as: UTF8.self)
+        #expect(failed.contains("varsel_template_errors 1"), "\(failed)")
+        #expect(failed.contains(#"varsel_template_reloads_total{result="rejected"} 1"#), "\(failed)")
+
+        // A good edit is in force within a second (the directory is looked at every 250 ms).
+        let edited = ContinuousClock.now
+        templates.write("reminder/en/direct/sms.mustache", "D {{creditor}}\n")
+        #expect(await eventually(timeout: .seconds(1)) { serve.stderr.contains(#"templates reloaded reason="files changed""#) }, "\(serve.stderr)")
+        #expect(ContinuousClock.now - edited < .seconds(1))
+        let fixed = String(decoding: try await client.send("GET", "/metrics").body, as: UTF8.self)
+        #expect(fixed.contains("varsel_template_errors 0"), "\(fixed)")
+        #expect(String(decoding: try await client.send("GET", "/readyz").body, as: UTF8.self) == #"{"status":"ready"}"#)
         serve.signal(SIGTERM)
         #expect(await serve.wait() == 0)
     }

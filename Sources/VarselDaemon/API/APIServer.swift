@@ -19,6 +19,7 @@ public struct APIServer: Sendable {
     let readiness: @Sendable () async -> [String: String]?
     let onEnqueue: @Sendable () -> Void
     let notes: @Sendable () -> [String: String]
+    let metrics: VarselMetrics?
     let logger: Logger
     let inProgress = InProgressKeys()
 
@@ -28,8 +29,9 @@ public struct APIServer: Sendable {
     public init(
         config: VarselConfig, store: any MessageStore, logger: Logger, readiness: @escaping @Sendable () async -> [String: String]?,
         onEnqueue: @escaping @Sendable () -> Void, notes: @escaping @Sendable () -> [String: String] = { [:] },
-        dataCheck: MessageValidator.DataCheck? = nil
+        dataCheck: MessageValidator.DataCheck? = nil, metrics: VarselMetrics? = nil
     ) {
+        self.metrics = metrics
         self.notes = notes
         self.store = store
         self.validator = MessageValidator(kinds: config.planning.kinds, dataCheck: dataCheck)
@@ -52,6 +54,12 @@ public struct APIServer: Sendable {
             }
             let notes = notes()
             return Self.json(.ok, notes.isEmpty ? ["status": "ready"] : ["status": "ready", "checks": notes])
+        }
+        router.get("metrics") { _, _ in
+            guard let metrics else { return Response(status: .notFound) }
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition())))
         }
         router.get("openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))

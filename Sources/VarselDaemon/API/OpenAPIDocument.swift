@@ -28,6 +28,12 @@ enum OpenAPIDocument {
               responses:
                 "200": { description: Ready, content: { application/json: { schema: { $ref: "#/components/schemas/Health" } } } }
                 "503": { description: Not ready, content: { application/json: { schema: { $ref: "#/components/schemas/Health" } } } }
+          /metrics:
+            get:
+              summary: Metrics in the Prometheus text format (no personal data)
+              security: []
+              responses:
+                "200": { description: The metrics, content: { text/plain: { schema: { type: string } } } }
           /openapi.yaml:
             get:
               summary: This document

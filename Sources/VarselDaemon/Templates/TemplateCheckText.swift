@@ -8,12 +8,15 @@ extension VarselConfig {
     public var templateCheckOptions: TemplateCheckOptions {
         TemplateCheckOptions(
             defaultLocale: templates.defaultLocale, localeAliases: planning.localeAliases, smsMaxParts: templates.smsMaxParts,
-            allowedChannels: planning.kinds.compactMapValues(\.allowedChannels))
+            allowedChannels: planning.kinds.compactMapValues(\.allowedChannels),
+            extraLocales: Array(Set(planning.localeByCountry.values)).sorted())
     }
 
     /// Without a configuration file: the built-in defaults (`en`, 3 parts, the shipped kinds' channels).
     public static var defaultTemplateCheckOptions: TemplateCheckOptions {
-        TemplateCheckOptions(allowedChannels: KindRule.shipped.compactMapValues(\.allowedChannels))
+        TemplateCheckOptions(
+            allowedChannels: KindRule.shipped.compactMapValues(\.allowedChannels),
+            extraLocales: Array(Set(PlanningPolicy.defaultLocaleByCountry.values)).sorted())
     }
 }
 
@@ -37,7 +40,7 @@ public enum TemplateCheckText {
         return table(rows)
     }
 
-    /// Per kind, one row per locale and a column per channel and tone: `=` when the locale's own
+    /// Per kind, one row per locale (with folders, and those configured per country) and a column per channel and tone: `=` when the locale's own
     /// variant is used, else the `locale/tone` a message falls back to; `-` where the kind is never
     /// sent by that channel; `none` where nothing resolves.
     public static func coverageMatrix(_ cells: [TemplateReport.CoverageCell]) -> String {

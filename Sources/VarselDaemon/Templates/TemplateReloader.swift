@@ -19,17 +19,20 @@ public final class TemplateReloader: Sendable {
     private let state: Mutex<State>
     public let directory: String
     let options: TemplateCheckOptions
+    let metrics: VarselMetrics
     let logger: Logger
 
     /// Loads and checks the set; throws its errors, so a daemon never starts on a bad set.
-    public init(directory: String, options: TemplateCheckOptions, logger: Logger) throws(TemplateSetError) {
+    public init(directory: String, options: TemplateCheckOptions, metrics: VarselMetrics = VarselMetrics(), logger: Logger) throws(TemplateSetError) {
         self.directory = directory
         self.options = options
+        self.metrics = metrics
         self.logger = logger
         let fingerprint = Self.fingerprint(directory)
         let loaded = try TemplateSetLoader.loadChecked(from: directory, options: options)
         self.state = Mutex(State(current: loaded.set, fingerprint: fingerprint))
         logWarnings(loaded.report)
+        metrics.templatesLoaded(variants: loaded.set.keys.count, warnings: loaded.report.warnings.count, initial: true)
     }
 
     /// The set in force; a render takes it once, so it always sees one version.
@@ -57,6 +60,7 @@ public final class TemplateReloader: Sendable {
             }
             logger.notice("templates reloaded", metadata: ["reason": "\(reason)", "variants": "\(loaded.set.keys.count)"])
             logWarnings(loaded.report)
+            metrics.templatesLoaded(variants: loaded.set.keys.count, warnings: loaded.report.warnings.count, initial: false)
             return true
         } catch {
             let problems = error.problems.map(\.description)
@@ -65,6 +69,7 @@ public final class TemplateReloader: Sendable {
                 $0.fingerprint = fingerprint
                 $0.failures += 1
             }
+            metrics.templatesRejected(errors: problems.count)
             for problem in problems.prefix(50) {
                 logger.error("template error; the last good set stays in force", metadata: ["problem": "\(directory)/\(problem)"])
             }
@@ -86,7 +91,7 @@ public final class TemplateReloader: Sendable {
     }
 
     /// Watches for changes every `interval` until cancelled.
-    public func watch(every interval: Duration = .milliseconds(500)) async {
+    public func watch(every interval: Duration = .milliseconds(250)) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             reloadIfChanged()

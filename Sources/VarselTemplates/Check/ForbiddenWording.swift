@@ -39,19 +39,11 @@ public struct ForbiddenWording: Sendable, Hashable {
 
     static func parse(_ source: String, file: String) -> (wording: ForbiddenWording?, problems: [TemplateProblem]) {
         var problems: [TemplateProblem] = []
-        func fail(_ mark: Mark?, _ message: String) {
-            problems.append(TemplateProblem(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))
-        }
+        func fail(_ mark: Mark?, _ message: String) { problems.append(DataFileYAML.problem(file, mark, message)) }
         let root: Node?
-        do {
-            root = try Yams.compose(yaml: source)
-        } catch let error as YamlError {
-            let (mark, problem) = KindSchemaParser.describe(error)
-            fail(mark, "not valid YAML: \(problem)")
-            return (nil, problems)
-        } catch {
-            fail(nil, "not valid YAML: \(error)")
-            return (nil, problems)
+        switch DataFileYAML.compose(source, file: file) {
+        case .success(let node): root = node
+        case .failure(let problem): return (nil, [problem])
         }
         guard let mapping = root?.mapping else {
             fail(root?.mark, "expected a mapping from language (en, nb, …) to a list of words and phrases")

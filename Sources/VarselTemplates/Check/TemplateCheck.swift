@@ -102,7 +102,7 @@ public enum TemplateCheck {
                 guard key.channel == .sms, let part = variant.parts["sms"] else { continue }
                 let encoding = SMSEncoding(text: content.text)
                 smsLines.append(.init(key: key, encoding: encoding, text: content.text))
-                checkSMS(encoding, part: part, sample: set.samples[key.kind]?.file ?? "", options: options, problems: &problems)
+                checkSMS(encoding, kind: key.kind, part: part, sample: set.samples[key.kind]?.file ?? "", options: options, problems: &problems)
             }
         }
         for partial in set.partialFiles {
@@ -159,7 +159,8 @@ public enum TemplateCheck {
     // MARK: SMS
 
     private static func checkSMS(
-        _ encoding: SMSEncoding, part: TemplateSet.Part, sample: String, options: TemplateCheckOptions, problems: inout Set<TemplateProblem>
+        _ encoding: SMSEncoding, kind: String, part: TemplateSet.Part, sample: String, options: TemplateCheckOptions,
+        problems: inout Set<TemplateProblem>
     ) {
         if let offender = encoding.firstNonGSM7, !scriptNeedsUCS2(part.literal) {
             let code = "U+" + String(offender.scalar.value, radix: 16, uppercase: true).leftPadded(to: 4)
@@ -170,7 +171,8 @@ public enum TemplateCheck {
                 message: "'\(offender.scalar)' (\(code)) forces UCS-2 for the whole SMS\(origin): character \(offender.offset + 1) of the text; "
                     + "\(encoding.segments) segment\(encoding.segments == 1 ? "" : "s") of 70/67 characters instead of 160/153"))
         }
-        if encoding.segments > options.smsMaxParts {
+        // Length matters only where the kind is sent by SMS (a collection notice, by default, is not).
+        if encoding.segments > options.smsMaxParts, options.allowedChannels[kind]?.contains(.sms) ?? true {
             problems.insert(TemplateProblem(
                 file: part.file, severity: .warning,
                 message: "with \(sample) the SMS takes \(encoding.segments) segments (\(encoding.scheme.rawValue), \(encoding.units) units), "

@@ -23,19 +23,11 @@ enum KindSchemaParser {
 
     static func parse(_ source: String, file: String, kind: String) -> (schema: KindSchema?, problems: [TemplateProblem]) {
         var problems: [TemplateProblem] = []
-        func fail(_ mark: Mark?, _ message: String) {
-            problems.append(TemplateProblem(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))
-        }
+        func fail(_ mark: Mark?, _ message: String) { problems.append(DataFileYAML.problem(file, mark, message)) }
         let root: Node?
-        do {
-            root = try Yams.compose(yaml: source)
-        } catch let error as YamlError {
-            let (mark, problem) = Self.describe(error)
-            fail(mark, "not valid YAML: \(problem)")
-            return (nil, problems)
-        } catch {
-            fail(nil, "not valid YAML: \(error)")
-            return (nil, problems)
+        switch DataFileYAML.compose(source, file: file) {
+        case .success(let node): root = node
+        case .failure(let problem): return (nil, [problem])
         }
         guard let root, let mapping = root.mapping else {
             fail(root?.mark, "expected a mapping with 'fields:'")
@@ -154,15 +146,6 @@ enum KindSchemaParser {
     private static func checkKeys(_ mapping: Node.Mapping, allowed: Set<String>, fail: (Mark?, String) -> Void) {
         for (key, _) in mapping where !allowed.contains(key.string ?? "") {
             fail(key.mark, "unknown key '\(key.string ?? "?")'; expected one of \(allowed.sorted().joined(separator: ", "))")
-        }
-    }
-
-    static func describe(_ error: YamlError) -> (Mark?, String) {
-        switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-            (mark, problem)
-        default:
-            (nil, "\(error)")
         }
     }
 }
