@@ -4,6 +4,7 @@ import VarselCore
 @testable import VarselDaemon
 import VarselHTTP
 import VarselStore
+import VarselTemplates
 import VarselTestSupport
 
 /// Hot reload: only a set without errors replaces the one in force; a bad edit never stops sending.
@@ -107,5 +108,34 @@ import VarselTestSupport
         let output = try TemplatePreview.render(directory: Paths.templates, kind: "reminder", channel: "sms", locale: "en", tone: "direct", data: data)
         #expect(output.summary.contains("sms: ucs2"))
         #expect(output.summary.contains("UCS-2 forced by U+201C '“' at character 12"))
+    }
+}
+
+/// `varsel templates check` as an operator runs it.
+@Suite struct TemplateCheckCommandTests {
+    @Test("the shipped set: exit 0, the SMS table and the coverage matrix on stdout, no problems")
+    func shipped() async throws {
+        let result = try await ChildProcess.run(["templates", "check", "--dir", Paths.templates])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("reminder/nb/direct/sms") && result.stdout.contains("gsm7"))
+        #expect(result.stdout.contains("coverage"))
+        #expect(result.stdout.contains("156 template variants, 0 error(s), 0 warning(s)"))
+        #expect(result.stderr.isEmpty)
+    }
+
+    @Test("a broken edit: exit 1 and DIR/file:line:column: error: message on stderr")
+    func broken() async throws {
+        let copy = TemporaryDirectory()
+        let files = try TemplateSetLoader.readFiles(Paths.templates)
+        for (path, text) in files { copy.write(path, text) }
+        copy.write("reminder/sv/direct/sms.mustache", files["reminder/sv/direct/sms.mustache"]!.replacingOccurrences(of: "{{amount}}", with: "{{amout}}"))
+        let result = try await ChildProcess.run(["templates", "check", "--quiet", "--dir", copy.path])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("\(copy.path)/reminder/sv/direct/sms.mustache:1:"), "\(result.stderr)")
+        #expect(result.stderr.contains("error: amout is not in the schema of reminder (_schema/reminder.yaml); did you mean amount?"))
+        // The misspelt name also leaves the amount unshown, which every reminder must show.
+        #expect(result.stderr.contains("sms.mustache:1:1: error: does not show amount, which every reminder sms must show"))
+        #expect(result.stderr.contains("2 error(s)"))
+        #expect(result.stdout.isEmpty)
     }
 }
