@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 import VarselCore
 import VarselGateways
@@ -44,6 +45,8 @@ public enum Daemon {
     public static func serve(config: VarselConfig, logger: Logger) async throws {
         // Trap the signals first, so a SIGTERM during start-up also ends in an orderly stop.
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let notifier = SystemdNotifier.fromEnvironment()
+        let announced = Mutex(false)
         let components = try await open(config: config, logger: logger)
         let counts = try await components.store.countByState()
         let store = components.store
@@ -78,17 +81,35 @@ public enum Daemon {
                     "templates": "\(components.templates.current.keys.count) variants", "queued": "\(counts[.queued] ?? 0)",
                     "worker": "\(config.dispatch.workerID)",
                 ])
+                // Only now: the store is open, leases are reclaimed, templates are loaded, the API listens.
+                notifier?.ready(status: "ready: \(counts[.queued] ?? 0) queued, \(components.templates.current.keys.count) template variants")
+                announced.withLock { $0 = true }
             },
             logger: apiLogger)
         let services = ServiceGroup(configuration: .init(services: [app], logger: apiLogger))
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         let reloader = Task {
-            for await _ in hangups { components.templates.reload(reason: "SIGHUP") }
+            for await _ in hangups {
+                notifier?.reloading()
+                components.templates.reload(reason: "SIGHUP")
+                notifier?.ready(status: await ServiceStatus.text(components))
+            }
+        }
+        let statusReporter = Task {
+            guard let notifier else { return }
+            await ServiceStatus.report(components, to: notifier, every: .seconds(5))
+        }
+        let watchdog = Task {
+            guard let notifier, let timeout = notifier.watchdogTimeout else { return }
+            // systemd watches from READY=1 on; feeding starts then.
+            while !announced.withLock({ $0 }), !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
+            await Watchdog.run(notifier: notifier, timeout: timeout, lastBeat: { components.dispatcher.lastBeat }, logger: logger)
         }
         let templateWatch = Task { await components.templates.watch() }
         let watcher = Task {
             for await signal in signals {
                 logger.notice("stopping on signal", metadata: ["signal": "\(signal)"])
+                notifier?.stopping()
                 components.dispatcher.requestStop()
                 await services.triggerGracefulShutdown()
                 break
@@ -110,6 +131,8 @@ public enum Daemon {
         watcher.cancel()
         reloader.cancel()
         templateWatch.cancel()
+        statusReporter.cancel()
+        watchdog.cancel()
         components.client.shutdown()
         logger.notice("stopped")
     }

@@ -42,6 +42,8 @@ public final class Dispatcher: Sendable {
     private let wakeup = Wakeup()
     private let stopRequested = Mutex(false)
     private let inFlight = Mutex(0)
+    private let heartbeat = Mutex(ContinuousClock.now)
+    private let recorded = Mutex(0)
 
     public init(
         config: VarselConfig, store: any MessageStore, sender: GatewaySender, templates: @escaping @Sendable () -> TemplateSet,
@@ -72,6 +74,13 @@ public final class Dispatcher: Sendable {
 
     public var isStopping: Bool { stopRequested.withLock { $0 } }
     public var sendsInFlight: Int { inFlight.withLock { $0 } }
+    /// When the loop last went round (or, while stopping, waited for sends in flight): the
+    /// watchdog's proof of life.
+    public var lastBeat: ContinuousClock.Instant { heartbeat.withLock { $0 } }
+    /// Sends whose results were recorded since start, for the send rate.
+    public var recordedSends: Int { recorded.withLock { $0 } }
+
+    private func beat() { heartbeat.withLock { $0 = ContinuousClock.now } }
 
     /// Runs until `requestStop()`. With `untilIdle`, also returns once nothing is due or in flight.
     public func run(untilIdle: Bool = false) async {
@@ -80,6 +89,7 @@ public final class Dispatcher: Sendable {
         var lastSweep = ContinuousClock.now
         await withDiscardingTaskGroup { group in
             while !isStopping {
+                beat()
                 if ContinuousClock.now - lastSweep > .seconds(settings.leaseSeconds / 2) {
                     lastSweep = ContinuousClock.now
                     await sweepExpiredLeases()
@@ -180,6 +190,7 @@ public final class Dispatcher: Sendable {
                 ])
             }
             inFlight.withLock { $0 -= batch.count }
+            recorded.withLock { $0 += batch.count }
             wakeup.signal()
         }
     }
@@ -187,6 +198,7 @@ public final class Dispatcher: Sendable {
     private func drainInFlight() async {
         let deadline = ContinuousClock.now + settings.shutdownGrace
         while sendsInFlight > 0, ContinuousClock.now < deadline {
+            beat()
             await wakeup.wait(upTo: .milliseconds(50))
         }
         if sendsInFlight > 0 {

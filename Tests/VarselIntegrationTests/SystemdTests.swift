@@ -1,0 +1,139 @@
+import Foundation
+import Logging
+import Testing
+import VarselCore
+@testable import VarselDaemon
+import VarselGateways
+import VarselHTTP
+import VarselStore
+import VarselTestSupport
+
+/// The sd_notify protocol against a real unix datagram socket standing in for systemd.
+@Suite(.serialized) struct SystemdTests {
+    @Test("serve: READY=1 only after recovery and start-up, STATUS with the queue, WATCHDOG=1 while healthy, RELOADING=1 … READY=1 on SIGHUP, STOPPING=1 on SIGTERM")
+    func notifyProtocol() async throws {
+        let directory = TemporaryDirectory()
+        let listener = NotifyListener(directory: directory)
+        let config = directory.write(
+            "varsel.yaml", Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: "http://127.0.0.1:\(closedLoopbackPort())"))
+        // A previous run that died holding a lease: start-up must reclaim it before saying READY.
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        let validator = MessageValidator(kinds: KindRule.shipped)
+        _ = try await store.enqueue([try validator.validate(json: Array(Fixtures.sms(key: "stale").utf8)).get()], now: Date())
+        #expect(try await store.lease(owner: "test", limit: 10, now: Date(), leaseDuration: 300).count == 1)
+
+        let serve = try ChildProcess(
+            arguments: ["serve", "--config", config], environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "400000"])
+        #expect(await eventually { listener.lines.contains("READY=1") }, "\(serve.stderr)")
+        // By the time READY=1 was sent the reclaim and the ready line were already written.
+        try await Task.sleep(for: .milliseconds(200))
+        let log = serve.stderr
+        let reclaimed = try #require(log.range(of: "reclaimed leases of a previous run count=1"))
+        let ready = try #require(log.range(of: "notice varsel: ready "))
+        #expect(reclaimed.lowerBound < ready.lowerBound)
+        #expect(listener.lines.first == "READY=1", "nothing may come before READY=1: \(listener.lines)")
+        #expect(listener.lines.contains { $0.hasPrefix("STATUS=ready: ") && $0.contains("queued") && $0.contains("156 template variants") })
+
+        // The dispatch loop turns every 20 ms: the watchdog is fed every 100 ms.
+        #expect(await eventually { listener.lines.filter { $0 == "WATCHDOG=1" }.count >= 3 }, "\(listener.lines)")
+
+        serve.signal(SIGHUP)
+        #expect(await eventually { listener.lines.contains("RELOADING=1") })
+        #expect(await eventually { listener.lines.filter { $0 == "READY=1" }.count == 2 })
+        let lines = listener.lines
+        let reloading = try #require(lines.firstIndex(of: "RELOADING=1"))
+        #expect(lines[reloading + 1].hasPrefix("MONOTONIC_USEC="))
+        #expect(lines[(reloading + 1)...].contains("READY=1"))
+        #expect(lines.contains { $0.hasPrefix("STATUS=") && $0.contains("in flight") })
+
+        // The periodic status carries the send rate.
+        #expect(await eventually(timeout: .seconds(8)) { listener.lines.contains { $0.hasPrefix("STATUS=") && $0.contains("sends/s") } })
+
+        serve.signal(SIGTERM)
+        #expect(await serve.wait() == 0)
+        #expect(listener.lines.contains("STOPPING=1"))
+        let last = listener.lines.lastIndex(of: "STOPPING=1")!
+        #expect(!listener.lines[(last + 1)...].contains("READY=1"))
+    }
+
+    @Test("the watchdog is fed while the dispatch loop turns and starves while one turn is wedged; it resumes when the loop does")
+    func watchdogStopsWhenWedged() async throws {
+        let directory = TemporaryDirectory()
+        let sandbox = SandboxGateway()
+        try await sandbox.start()
+        let config = try ConfigLoader.load(
+            yaml: Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL), baseDirectory: directory.path)
+        let components = try await Daemon.open(config: config, logger: quietLogger)
+        defer { components.client.shutdown() }
+        let gate = Gate()
+        // The same loop as serve's, but rendering waits at the gate when it is closed: one turn stuck.
+        let dispatcher = Dispatcher(
+            config: config, store: components.store, sender: GatewaySender(gateways: Array(config.gateways.values), client: components.client),
+            templates: {
+                gate.passThrough()
+                return components.templates.current
+            },
+            logger: quietLogger)
+        let listener = NotifyListener(directory: directory)
+        let notifier = try #require(SystemdNotifier(socket: listener.path, watchdogTimeout: .milliseconds(400)))
+        let loop = Task.detached { await dispatcher.run() }
+        let pinger = Task.detached { await Watchdog.run(notifier: notifier, timeout: .milliseconds(400), lastBeat: { dispatcher.lastBeat }, logger: quietLogger) }
+        func pings() -> Int { listener.lines.filter { $0 == "WATCHDOG=1" }.count }
+
+        #expect(await eventually { pings() >= 3 }, "an idle loop still feeds the watchdog")
+        gate.close()
+        let validator = MessageValidator(kinds: config.planning.kinds)
+        _ = try await components.store.enqueue([try validator.validate(json: Array(Fixtures.sms(key: "w1").utf8)).get()], now: Date())
+        dispatcher.poke()
+        #expect(await eventually { gate.waiting }, "the loop never reached the gate")
+        try await Task.sleep(for: .milliseconds(400))  // pings already on their way drain out
+        let starved = pings()
+        try await Task.sleep(for: .seconds(1))
+        #expect(pings() == starved, "no WATCHDOG=1 while the loop is stuck")
+
+        gate.open()
+        #expect(await eventually { pings() > starved }, "pings resume once the loop turns again")
+        #expect(await eventually { sandbox.received.count == 1 })
+        dispatcher.requestStop()
+        await loop.value
+        pinger.cancel()
+        await sandbox.stop()
+    }
+
+    @Test("NOTIFY_SOCKET absent: no notifier; WATCHDOG_PID of another process: no watchdog; @name is the abstract namespace")
+    func environment() throws {
+        #expect(SystemdNotifier.fromEnvironment([:]) == nil)
+        let other = SystemdNotifier.fromEnvironment(["NOTIFY_SOCKET": "/run/x", "WATCHDOG_USEC": "1000000", "WATCHDOG_PID": "1"])
+        #expect(other != nil && other?.watchdogTimeout == nil)
+        let mine = SystemdNotifier.fromEnvironment(["NOTIFY_SOCKET": "@varsel-test", "WATCHDOG_USEC": "2000000", "WATCHDOG_PID": "\(getpid())"])
+        #expect(mine?.watchdogTimeout == .seconds(2))
+        #expect(Watchdog.isAlive(lastBeat: .now - .milliseconds(100), now: .now, timeout: .seconds(1)))
+        #expect(!Watchdog.isAlive(lastBeat: .now - .milliseconds(600), now: .now, timeout: .seconds(1)))
+    }
+}
+
+/// Holds a thread at `passThrough()` while closed.
+private final class Gate: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var closed = false
+    private var waiters = 0
+
+    func close() { condition.withLock { closed = true } }
+
+    func open() {
+        condition.withLock {
+            closed = false
+            condition.broadcast()
+        }
+    }
+
+    var waiting: Bool { condition.withLock { waiters > 0 } }
+
+    func passThrough() {
+        condition.withLock {
+            waiters += 1
+            while closed { condition.wait() }
+            waiters -= 1
+        }
+    }
+}

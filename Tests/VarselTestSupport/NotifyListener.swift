@@ -1,0 +1,61 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real unix datagram socket standing in for systemd's `$NOTIFY_SOCKET`: collects every
+/// notification sent to it.
+public final class NotifyListener: @unchecked Sendable {
+    public let path: String
+    private let descriptor: Int32
+    private let lock = NSLock()
+    private var received: [String] = []
+    private var reader: Thread?
+    private var stopped = false
+
+    public init(directory: TemporaryDirectory) {
+        path = directory.file("notify.sock")
+        descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        precondition(descriptor >= 0, "socket() failed")
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        precondition(bytes.count < MemoryLayout.size(ofValue: address.sun_path), "socket path too long: \(path)")
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        precondition(bound == 0, "bind(\(path)) failed: \(errno)")
+        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let thread = Thread { [self] in readLoop() }
+        reader = thread
+        thread.start()
+    }
+
+    private func readLoop() {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !lock.withLock({ stopped }) {
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            guard count > 0 else { continue }
+            let text = String(decoding: buffer[0..<count], as: UTF8.self)
+            lock.withLock { received.append(text) }
+        }
+    }
+
+    /// Every datagram so far, in order of arrival.
+    public var messages: [String] { lock.withLock { received } }
+
+    /// Every `KEY=value` line so far, in order.
+    public var lines: [String] { messages.flatMap { $0.split(separator: "\n").map(String.init) } }
+
+    public func stop() {
+        lock.withLock { stopped = true }
+    }
+
+    deinit {
+        stop()
+        Thread.sleep(forTimeInterval: 0.15)
+        close(descriptor)
+    }
+}
