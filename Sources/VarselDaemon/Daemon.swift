@@ -36,7 +36,8 @@ public enum Daemon {
         let client = CurlHTTPClient(configuration: .init(
             maxInFlight: config.dispatch.maxInFlight, maxConnectionsPerPool: config.gateways.values.map(\.maxConnections).max() ?? 64))
         let sender = GatewaySender(gateways: Array(config.gateways.values), client: client)
-        let dispatcher = Dispatcher(config: config, store: store, sender: sender, templates: { templates.current }, logger: logger, now: now)
+        let dispatcher = Dispatcher(
+            config: config, store: store, sender: sender, templates: { templates.current }, logger: logger, metrics: metrics, now: now)
         return Components(config: config, store: store, templates: templates, client: client, dispatcher: dispatcher, metrics: metrics)
     }
 
@@ -68,7 +69,12 @@ public enum Daemon {
                 guard let first = problems.first else { return [:] }
                 return ["templates": "the last reload failed with \(problems.count) error(s), the last good set is in force; first: \(first)"]
             },
-            dataCheck: components.templates.dataCheck, metrics: components.metrics)
+            dataCheck: components.templates.dataCheck, metrics: components.metrics,
+            beforeScrape: {
+                let counts = (try? await store.countByState()) ?? [:]
+                let oldest = try? await store.nextReadyAt()
+                components.metrics.sample(counts: counts, oldestReadySince: oldest ?? nil, now: Date(), circuits: components.dispatcher.circuitStates)
+            })
         var apiLogger = logger
         apiLogger.logLevel = max(logger.logLevel, .notice)
         let app = Application(

@@ -41,6 +41,8 @@ extension APIServer {
         case .duplicate(let id, let state):
             return Self.json(.ok, ["message_id": id, "state": state.rawValue, "duplicate": true])
         case .recorded(let id, let state):
+            metrics?.receiptRecorded(gateway: name, status: parsed.status)
+            if state == .queued, let channel = channelOfGateway[name] { metrics?.fellBack(from: channel, cause: "receipt") }
             logger.info("receipt", metadata: ["gateway": "\(name)", "message_id": "\(id)", "status": "\(parsed.status.rawValue)"])
             return Self.json(.ok, ["message_id": id, "state": state.rawValue])
         }

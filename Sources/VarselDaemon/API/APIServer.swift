@@ -20,6 +20,9 @@ public struct APIServer: Sendable {
     let onEnqueue: @Sendable () -> Void
     let notes: @Sendable () -> [String: String]
     let metrics: VarselMetrics?
+    /// Brings sampled metrics (messages by state, queue age, circuits) up to date before a scrape.
+    let beforeScrape: @Sendable () async -> Void
+    let channelOfGateway: [String: VarselCore.Channel]
     let logger: Logger
     let inProgress = InProgressKeys()
 
@@ -29,9 +32,14 @@ public struct APIServer: Sendable {
     public init(
         config: VarselConfig, store: any MessageStore, logger: Logger, readiness: @escaping @Sendable () async -> [String: String]?,
         onEnqueue: @escaping @Sendable () -> Void, notes: @escaping @Sendable () -> [String: String] = { [:] },
-        dataCheck: MessageValidator.DataCheck? = nil, metrics: VarselMetrics? = nil
+        dataCheck: MessageValidator.DataCheck? = nil, metrics: VarselMetrics? = nil,
+        beforeScrape: @escaping @Sendable () async -> Void = {}
     ) {
         self.metrics = metrics
+        self.beforeScrape = beforeScrape
+        var channels: [String: VarselCore.Channel] = [:]
+        for (channel, gateways) in config.channels { for gateway in gateways { channels[gateway] = channel } }
+        self.channelOfGateway = channels
         self.notes = notes
         self.store = store
         self.validator = MessageValidator(kinds: config.planning.kinds, dataCheck: dataCheck)
@@ -57,6 +65,7 @@ public struct APIServer: Sendable {
         }
         router.get("metrics") { _, _ in
             guard let metrics else { return Response(status: .notFound) }
+            await beforeScrape()
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition())))

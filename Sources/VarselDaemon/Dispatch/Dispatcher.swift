@@ -38,6 +38,8 @@ public final class Dispatcher: Sendable {
     let templates: @Sendable () -> TemplateSet
     let now: @Sendable () -> Date
     let logger: Logger
+    let metrics: VarselMetrics?
+    let gatewayNames: [String]
 
     private let wakeup = Wakeup()
     private let stopRequested = Mutex(false)
@@ -47,9 +49,11 @@ public final class Dispatcher: Sendable {
 
     public init(
         config: VarselConfig, store: any MessageStore, sender: GatewaySender, templates: @escaping @Sendable () -> TemplateSet,
-        logger: Logger, now: @escaping @Sendable () -> Date = { Date() }
+        logger: Logger, metrics: VarselMetrics? = nil, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         settings = Settings(config: config)
+        self.metrics = metrics
+        gatewayNames = config.gateways.keys.sorted()
         self.store = store
         self.sender = sender
         self.templates = templates
@@ -79,6 +83,11 @@ public final class Dispatcher: Sendable {
     public var lastBeat: ContinuousClock.Instant { heartbeat.withLock { $0 } }
     /// Sends whose results were recorded since start, for the send rate.
     public var recordedSends: Int { recorded.withLock { $0 } }
+
+    /// Gateway → whether its circuit breaker is open now.
+    public var circuitStates: [String: Bool] {
+        Dictionary(uniqueKeysWithValues: gatewayNames.map { ($0, preparer.gateways.isOpen($0)) })
+    }
 
     private func beat() { heartbeat.withLock { $0 = ContinuousClock.now } }
 
@@ -150,7 +159,7 @@ public final class Dispatcher: Sendable {
                 continue
             }
             inFlight.withLock { $0 += 1 }
-            group.addTask { [sender, logger, preparer, now] in
+            group.addTask { [sender, logger, preparer, now, metrics] in
                 let result = await sender.send(message, via: send.gateway)
                 if Task.isCancelled { return }
                 let wasOpen = preparer.gateways.isOpen(send.gateway)
@@ -159,6 +168,14 @@ public final class Dispatcher: Sendable {
                 }
                 let completion = preparer.completion(
                     for: send, leased: leasedMessage, attemptID: attemptID, result: result, now: now(), unit: Double.random(in: 0..<1))
+                if let metrics {
+                    metrics.sendFinished(channel: message.channel, gateway: send.gateway, outcome: completion.outcome, latencyMs: result.latencyMs)
+                    if completion.excludeChannel != nil {
+                        metrics.fellBack(from: message.channel, cause: "permanent_failure")
+                    } else if completion.state == .queued {
+                        metrics.retried(channel: message.channel)
+                    }
+                }
                 logger.info(
                     "send finished",
                     metadata: [
