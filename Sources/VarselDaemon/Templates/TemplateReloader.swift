@@ -28,7 +28,7 @@ public final class TemplateReloader: Sendable {
         self.options = options
         self.metrics = metrics
         self.logger = logger
-        let fingerprint = Self.fingerprint(directory)
+        let fingerprint = Self.fingerprint(directory).text
         let loaded = try TemplateSetLoader.loadChecked(from: directory, options: options)
         self.state = Mutex(State(current: loaded.set, fingerprint: fingerprint))
         logWarnings(loaded.report)
@@ -47,9 +47,10 @@ public final class TemplateReloader: Sendable {
     }
 
     /// Loads the directory again. Returns true when the new set replaced the old one.
+    /// - Parameter editedAt: when the newest file changed, to log how long the edit took to apply.
     @discardableResult
-    public func reload(reason: String) -> Bool {
-        let fingerprint = Self.fingerprint(directory)
+    public func reload(reason: String, editedAt: Date? = nil) -> Bool {
+        let fingerprint = Self.fingerprint(directory).text
         do {
             let loaded = try TemplateSetLoader.loadChecked(from: directory, options: options)
             state.withLock {
@@ -58,7 +59,9 @@ public final class TemplateReloader: Sendable {
                 $0.fingerprint = fingerprint
                 $0.reloads += 1
             }
-            logger.notice("templates reloaded", metadata: ["reason": "\(reason)", "variants": "\(loaded.set.keys.count)"])
+            var metadata: Logger.Metadata = ["reason": "\(reason)", "variants": "\(loaded.set.keys.count)"]
+            if let editedAt { metadata["after_ms"] = "\(max(0, Int(Date().timeIntervalSince(editedAt) * 1000)))" }
+            logger.notice("templates reloaded", metadata: metadata)
             logWarnings(loaded.report)
             metrics.templatesLoaded(variants: loaded.set.keys.count, warnings: loaded.report.warnings.count, initial: false)
             return true
@@ -86,8 +89,8 @@ public final class TemplateReloader: Sendable {
     /// Reloads when a file of the set changed since the last look (size, time or set of files).
     public func reloadIfChanged() {
         let now = Self.fingerprint(directory)
-        guard now != state.withLock({ $0.fingerprint }) else { return }
-        reload(reason: "files changed")
+        guard now.text != state.withLock({ $0.fingerprint }) else { return }
+        reload(reason: "files changed", editedAt: now.newest)
     }
 
     /// Watches for changes every `interval` until cancelled.
@@ -98,20 +101,23 @@ public final class TemplateReloader: Sendable {
         }
     }
 
-    /// Paths, sizes and modification times of every file of the set: cheap to compute, changes on any edit.
-    static func fingerprint(_ directory: String) -> String {
+    /// Paths, sizes and modification times of every file of the set: cheap to compute, changes on any
+    /// edit; and the newest modification time.
+    static func fingerprint(_ directory: String) -> (text: String, newest: Date?) {
         let root = URL(fileURLWithPath: directory).standardizedFileURL
         guard let enumerator = FileManager.default.enumerator(
             at: root, includingPropertiesForKeys: [.contentModificationDateKey, .fileSizeKey])
-        else { return "" }
+        else { return ("", nil) }
+        var newest: Date?
         let prefix = root.path.hasSuffix("/") ? root.path : root.path + "/"
         var parts: [String] = []
         for case let url as URL in enumerator {
             let path = url.standardizedFileURL.path
             guard path.hasPrefix(prefix), TemplateSetLoader.isSetFile(String(path.dropFirst(prefix.count))) else { continue }
             let values = try? url.resourceValues(forKeys: [.contentModificationDateKey, .fileSizeKey])
+            if let modified = values?.contentModificationDate, newest.map({ modified > $0 }) ?? true { newest = modified }
             parts.append("\(path)|\(values?.fileSize ?? -1)|\(values?.contentModificationDate?.timeIntervalSince1970 ?? 0)")
         }
-        return parts.sorted().joined(separator: "\n")
+        return (parts.sorted().joined(separator: "\n"), newest)
     }
 }
