@@ -46,3 +46,16 @@ struct MaskingTests {
         #expect(Masking.address(PostalAddress(lines: ["Storgata 1"], postalCode: nil, city: nil, country: nil)) == "[address]")
     }
 }
+
+@Suite("Masking free text")
+struct ScrubTests {
+    @Test("phone numbers, email addresses and bearer tokens in free text are masked; other text is left alone")
+    func scrub() {
+        #expect(Masking.scrub(#"{"error":"invalid number +4791234567 for kari@example.no"}"#)
+            == #"{"error":"invalid number +47******67 for k***@example.no"}"#)
+        #expect(Masking.scrub("Authorization: Bearer vrs_abcdefghijklmnop") == "Authorization: Bearer [redacted]")
+        #expect(Masking.scrub("latency_ms=12 http_status=503 at 2026-12-01T08:00:00+01:00") == "latency_ms=12 http_status=503 at 2026-12-01T08:00:00+01:00")
+        #expect(Masking.scrub("amount 1 250,00 kr, invoice 10023") == "amount 1 250,00 kr, invoice 10023")
+        #expect(Masking.scrub("+358401234567 and +46701234567") == "+358*******67 and +46*******67")
+    }
+}

@@ -22,3 +22,17 @@ public enum Masking {
         "[address" + (address.country.map { " in \($0)" } ?? "") + "]"
     }
 }
+
+extension Masking {
+    /// Masks what looks like personal data or a credential anywhere in free text (a gateway's error
+    /// reply, an exception's description): E.164 phone numbers, email addresses and bearer tokens.
+    /// The last line of defence for log lines; code masks structured fields itself.
+    public static func scrub(_ text: String) -> String {
+        guard text.contains("@") || text.contains("+") || text.contains("earer") else { return text }
+        var result = text
+        result.replace(#/\+[1-9][0-9]{6,14}/#) { phone(String($0.output)) }
+        result.replace(#/[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}/#) { email(String($0.output)) }
+        result.replace(#/([Bb]earer)\s+[A-Za-z0-9._~+\/=\-]{8,}/#) { "\($0.output.1) [redacted]" }
+        return result
+    }
+}

@@ -176,13 +176,14 @@ public final class Dispatcher: Sendable {
                         metrics.retried(channel: message.channel)
                     }
                 }
-                logger.info(
-                    "send finished",
-                    metadata: [
-                        "message_id": "\(id)", "channel": "\(message.channel.rawValue)", "gateway": "\(send.gateway)",
-                        "outcome": "\(result.outcome.rawValue)", "http_status": "\(result.httpStatus.map(String.init) ?? "-")",
-                        "latency_ms": "\(result.latencyMs)",
-                    ])
+                var fields: Logger.Metadata = [
+                    "message_id": "\(id)", "channel": "\(message.channel.rawValue)", "gateway": "\(send.gateway)",
+                    "outcome": "\(result.outcome.rawValue)", "http_status": "\(result.httpStatus.map(String.init) ?? "-")",
+                    "latency_ms": "\(result.latencyMs)",
+                ]
+                if let caseRef = leasedMessage.request.caseRef { fields["case_ref"] = "\(caseRef)" }
+                if let error = completion.error { fields["error"] = "\(error.prefix(300))" }
+                logger.log(level: result.outcome == .accepted ? .info : .notice, "send finished", metadata: fields)
                 completions.push(completion)
             }
         }

@@ -1,9 +1,12 @@
 import Foundation
 import Logging
+import VarselCore
 
 /// One line per event on stderr: `level label: message key=value …`, with a `<N>` syslog severity
 /// prefix when stderr goes to the journal (`JOURNAL_STREAM` set). Callers mask personal data before
-/// it reaches metadata; this handler never adds any.
+/// it reaches metadata; as a last line of defence every line is scrubbed of phone numbers, email
+/// addresses and bearer tokens (`Masking.scrub`), and line breaks inside values are escaped so one
+/// event stays one line.
 public struct LineLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
@@ -22,16 +25,24 @@ public struct LineLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var line = journal ? "<\(Self.severity(event.level))>" : ""
-        line += "\(event.level) \(label): \(event.message)"
-        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        FileHandle.standardError.write(Data(line(level: event.level, message: "\(event.message)", metadata: event.metadata).utf8))
+    }
+
+    /// The line for one event, with its newline.
+    func line(level: Logger.Level, message: String, metadata extra: Logger.Metadata?) -> String {
+        var line = journal ? "<\(Self.severity(level))>" : ""
+        line += "\(level) \(label): \(Self.oneLine(message))"
+        let merged = metadata.merging(extra ?? [:]) { _, new in new }
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
-            let text = "\(value)"
+            let text = Self.oneLine("\(value)")
             line += text.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" })
                 ? " \(key)=\"\(text.replacingOccurrences(of: "\"", with: "\\\""))\"" : " \(key)=\(text)"
         }
-        line += "\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        return Masking.scrub(line) + "\n"
+    }
+
+    private static func oneLine(_ text: String) -> String {
+        text.contains(where: \.isNewline) ? text.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n") : text
     }
 
     static func severity(_ level: Logger.Level) -> Int {
