@@ -47,7 +47,7 @@ public enum Daemon {
         // Trap the signals first, so a SIGTERM during start-up also ends in an orderly stop.
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         let notifier = SystemdNotifier.fromEnvironment()
-        let announced = Mutex(false)
+        let announced = ReadyFlag()
         let components = try await open(config: config, logger: logger)
         let counts = try await components.store.countByState()
         let store = components.store
@@ -89,7 +89,7 @@ public enum Daemon {
                 ])
                 // Only now: the store is open, leases are reclaimed, templates are loaded, the API listens.
                 notifier?.ready(status: "ready: \(counts[.queued] ?? 0) queued, \(components.templates.current.keys.count) template variants")
-                announced.withLock { $0 = true }
+                announced.set()
             },
             logger: apiLogger)
         let services = ServiceGroup(configuration: .init(services: [app], logger: apiLogger))
@@ -105,10 +105,14 @@ public enum Daemon {
             guard let notifier else { return }
             await ServiceStatus.report(components, to: notifier, every: .seconds(5))
         }
+        let retention = Task {
+            while !announced.isSet, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(50)) }
+            await RetentionSweep.loop(store: store, retention: config.retention, metrics: components.metrics, logger: logger)
+        }
         let watchdog = Task {
             guard let notifier, let timeout = notifier.watchdogTimeout else { return }
             // systemd watches from READY=1 on; feeding starts then.
-            while !announced.withLock({ $0 }), !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
+            while !announced.isSet, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
             await Watchdog.run(notifier: notifier, timeout: timeout, lastBeat: { components.dispatcher.lastBeat }, logger: logger)
         }
         let templateWatch = Task { await components.templates.watch() }
@@ -139,7 +143,15 @@ public enum Daemon {
         templateWatch.cancel()
         statusReporter.cancel()
         watchdog.cancel()
+        retention.cancel()
         components.client.shutdown()
         logger.notice("stopped")
     }
+}
+
+/// Set once `READY=1` went out; the watchdog and the retention sweep start after it.
+private final class ReadyFlag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
 }

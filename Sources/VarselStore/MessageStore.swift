@@ -61,6 +61,12 @@ public protocol MessageStore: Sendable {
     /// content hashes stay as proof. `nil` when nothing was known of the recipient.
     func eraseRecipient(id: String, now: Date) async throws -> ErasureOutcome?
 
+    /// Retention: for messages whose terminal state is older than `contentBefore`, deletes rendered
+    /// content, contact data and raw receipt payloads (ids, states, template versions and content
+    /// hashes stay); deletes whole messages whose terminal state is older than `recordsBefore`. With
+    /// `dryRun`, only counts what would go.
+    func sweepRetention(contentBefore: Date, recordsBefore: Date, dryRun: Bool, now: Date) async throws -> RetentionOutcome
+
     /// API tokens: only a hash of each token is stored.
     func createToken(hash: String, scopes: [String], label: String?, now: Date) async throws -> StoredToken
     func token(hash: String) async throws -> StoredToken?
@@ -207,6 +213,19 @@ public enum ReceiptOutcome: Sendable, Hashable {
 }
 
 /// What erasing a recipient did.
+/// What a retention sweep deleted (or, in a dry run, would delete).
+public struct RetentionOutcome: Sendable, Hashable {
+    /// Messages whose personal data (content, contact data, raw receipts) went.
+    public var contentPurged: Int
+    /// Messages deleted with their decisions, attempts and receipts.
+    public var recordsDeleted: Int
+
+    public init(contentPurged: Int, recordsDeleted: Int) {
+        self.contentPurged = contentPurged
+        self.recordsDeleted = recordsDeleted
+    }
+}
+
 public struct ErasureOutcome: Sendable, Hashable {
     public var recordDeleted: Bool
     public var messagesScrubbed: Int

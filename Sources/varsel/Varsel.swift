@@ -10,7 +10,7 @@ struct Varsel: AsyncParsableCommand {
         abstract: "Delivers payment reminders and collection notices by SMS, email and letter.",
         subcommands: [
             Serve.self, Demo.self, Enqueue.self, Status.self, Cancel.self, TokenCommand.self, GatewaySim.self, Bench.self,
-            ConfigCommand.self, TemplatesCommand.self,
+            ConfigCommand.self, TemplatesCommand.self, Purge.self,
         ])
 }
 
@@ -162,6 +162,22 @@ struct RemoteClient {
 
     init(_ server: String) {
         api = APIClient(baseURL: server, token: ProcessInfo.processInfo.environment["VARSEL_TOKEN"])
+    }
+}
+
+struct Purge: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Apply the retention periods now (the daemon also does this daily).",
+        discussion: """
+            Deletes rendered content, contact data and raw receipts of messages whose terminal state is older than \
+            retention.personal_data_days, and whole records older than retention.record_days. --dry-run only counts.
+            """)
+    @OptionGroup var options: ConfigOption
+    @Flag(help: "Show what would be deleted; delete nothing.") var dryRun = false
+
+    func run() async throws {
+        CLILogging.bootstrap(level: .warning)
+        print(try await CommandActions.purge(dryRun: dryRun, config: options.load()))
     }
 }
 

@@ -280,6 +280,16 @@ struct ConfigReader {
         let fallback = VarselConfig.Fallback(
             onPermanentFailure: bool(tree["fallback"]?["on_permanent_failure"], "fallback.on_permanent_failure"),
             onFailedReceipt: bool(tree["fallback"]?["on_failed_receipt"], "fallback.on_failed_receipt"))
+        checkKeys(tree["retention"], "retention", allowed: ["enabled", "personal_data_days", "record_days", "sweep_interval"])
+        let retention = VarselConfig.Retention(
+            enabled: bool(tree["retention"]?["enabled"], "retention.enabled"),
+            personalDataDays: int(tree["retention"]?["personal_data_days"], "retention.personal_data_days", range: 1...36_500),
+            recordDays: int(tree["retention"]?["record_days"], "retention.record_days", range: 1...36_500),
+            sweepInterval: duration(tree["retention"]?["sweep_interval"], "retention.sweep_interval"))
+        if retention.recordDays < retention.personalDataDays {
+            fail("retention.record_days", "must be at least retention.personal_data_days (\(retention.personalDataDays)): records outlive their personal data, never the other way round")
+        }
+        if retention.sweepInterval < 60 { fail("retention.sweep_interval", "at least 1m") }
         checkKeys(tree["policy"], "policy", allowed: ["frequency_cap", "contact_windows"])
         let windowsTree = tree["policy"]?["contact_windows"]
         checkKeys(windowsTree, "policy.contact_windows", allowed: ["enabled", "spread", "countries"])
@@ -303,7 +313,7 @@ struct ConfigReader {
             window: duration(capTree?["window"], "policy.frequency_cap.window"), perKind: perKind)
         return VarselConfig(
             file: file, server: server, store: store, templates: templates, dispatch: dispatch, channels: channels,
-            gateways: gateways, planning: planning, retry: retry, fallback: fallback, frequencyCap: frequencyCap,
+            gateways: gateways, planning: planning, retry: retry, fallback: fallback, retention: retention, frequencyCap: frequencyCap,
             contactWindows: contactWindows, windowSpread: windowSpread)
     }
 

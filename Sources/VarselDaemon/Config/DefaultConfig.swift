@@ -34,6 +34,11 @@ enum DefaultConfig {
         fallback:
           on_permanent_failure: true
           on_failed_receipt: true
+        retention:
+          enabled: true
+          personal_data_days: 90
+          record_days: 1826
+          sweep_interval: 24h
         policy:
           frequency_cap:
             enabled: true

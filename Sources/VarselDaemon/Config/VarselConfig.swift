@@ -47,6 +47,22 @@ public struct VarselConfig: Sendable {
     }
 
     /// What a failed send leads to (`fallback.*`).
+    /// GDPR retention, counted from a message's terminal state (sent, delivered, failed, expired, cancelled).
+    public struct Retention: Sendable {
+        public var enabled: Bool
+        /// Rendered content, contact data and raw receipts are deleted after this many days.
+        public var personalDataDays: Int
+        /// The whole record (ids, states, template versions, content hashes, trail) after this many.
+        public var recordDays: Int
+        /// How often the daemon sweeps.
+        public var sweepInterval: TimeInterval
+
+        /// The cut-offs for a sweep at `now`.
+        public func cutoffs(now: Date) -> (personalData: Date, records: Date) {
+            (now.addingTimeInterval(-Double(personalDataDays) * 86_400), now.addingTimeInterval(-Double(recordDays) * 86_400))
+        }
+    }
+
     public struct Fallback: Sendable {
         /// A permanent failure moves the message to its next usable channel.
         public var onPermanentFailure: Bool
@@ -65,6 +81,7 @@ public struct VarselConfig: Sendable {
     public var planning: PlanningPolicy
     public var retry: RetryPolicy
     public var fallback: Fallback
+    public var retention: Retention
     public var frequencyCap: FrequencyCap
     public var contactWindows: ContactWindows
     /// Deferred messages are spread over this long after a window opens, so 08:00 is not a thundering herd.

@@ -170,7 +170,7 @@ struct SendPreparer: Sendable {
         var readyAt: Date?
         var exclude: Channel?
         var decisions: [String] = []
-        let what = result.error ?? "send failed"
+        let what = result.error.map(Masking.scrub) ?? "send failed"
         switch result.outcome {
         case .accepted:
             state = .sent
@@ -206,7 +206,7 @@ struct SendPreparer: Sendable {
         }
         return Completion(
             lease: send.lease, attemptID: attemptID, outcome: AttemptOutcome(result.outcome), httpStatus: result.httpStatus,
-            providerID: result.providerID, latencyMs: result.latencyMs, error: result.error, state: state, reason: reason,
+            providerID: result.providerID, latencyMs: result.latencyMs, error: result.error.map(Masking.scrub), state: state, reason: reason,
             readyAt: readyAt, excludeChannel: exclude, decisions: decisions)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Prometheus
 import VarselCore
+import VarselStore
 
 /// The daemon's metrics, served at `GET /metrics` in the Prometheus text format. Each daemon owns
 /// its registry, so tests that run several in one process do not share counts. No label ever holds
@@ -20,6 +21,7 @@ public final class VarselMetrics: Sendable {
     static var retries: MetricNameDescriptor { name("", "retries", unit: "total", help: "Failed attempts that put the message back in the queue for another try, by channel.") }
     static var fallbacks: MetricNameDescriptor { name("", "fallbacks", unit: "total", help: "Messages planned again on another channel, by the channel given up and the cause (permanent_failure or receipt).") }
     static var receipts: MetricNameDescriptor { name("", "receipts", unit: "total", help: "Delivery receipts recorded, by gateway and status.") }
+    static var retention: MetricNameDescriptor { name("retention", "deleted", unit: "total", help: "Messages whose personal data (what=personal_data) or whole record (what=records) the retention sweep deleted.") }
     static var messages: MetricNameDescriptor { name("", "messages", help: "Messages in the store by state.") }
     static var oldestReady: MetricNameDescriptor { name("queue", "oldest_ready_age", unit: "seconds", help: "How long the oldest message that is due has been waiting; 0 when none is due.") }
     static var circuitOpen: MetricNameDescriptor { name("gateway", "circuit_open", help: "1 while a gateway's circuit breaker is open (sends go to the channel's next gateway or wait), else 0.") }
@@ -87,6 +89,11 @@ public final class VarselMetrics: Sendable {
 
     func receiptRecorded(gateway: String, status: DeliveryStatus) {
         registry.makeCounter(descriptor: Self.receipts, labels: [("gateway", gateway), ("status", status.rawValue)]).increment()
+    }
+
+    func retentionSwept(_ outcome: RetentionOutcome) {
+        registry.makeCounter(descriptor: Self.retention, labels: [("what", "personal_data")]).increment(by: Int64(outcome.contentPurged))
+        registry.makeCounter(descriptor: Self.retention, labels: [("what", "records")]).increment(by: Int64(outcome.recordsDeleted))
     }
 
     // MARK: Sampled at scrape time

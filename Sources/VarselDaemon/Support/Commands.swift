@@ -23,6 +23,18 @@ public enum CommandActions {
         return try await EnqueueBatch.run(data, validator: validator, store: store)
     }
 
+    /// `varsel purge`: one retention sweep on the local store, or with `dryRun` what it would delete.
+    public static func purge(dryRun: Bool, config: VarselConfig) async throws -> String {
+        let outcome = try await RetentionSweep.run(store: try openStore(config), retention: config.retention, dryRun: dryRun, now: Date())
+        let cutoffs = config.retention.cutoffs(now: Date())
+        let verb = dryRun ? "would delete" : "deleted"
+        return """
+            \(dryRun ? "dry run: nothing was deleted" : "retention sweep done")
+            personal data (rendered content, contact data, raw receipts) \(verb): \(outcome.contentPurged) message(s) in a terminal state before \(RFC3339.format(cutoffs.personalData)) (\(config.retention.personalDataDays) days)
+            whole records \(verb): \(outcome.recordsDeleted) message(s) in a terminal state before \(RFC3339.format(cutoffs.records)) (\(config.retention.recordDays) days)
+            """
+    }
+
     /// `varsel status`: the status contract as JSON, or as text; `nil` for an unknown id.
     public static func status(id: String, json: Bool, config: VarselConfig) async throws -> String? {
         let store = try openStore(config)
@@ -89,7 +101,9 @@ public enum EffectiveConfig {
         var lines: [String] = ["# effective configuration from \(config.file ?? "(defaults)"); secrets redacted"]
         lines.append("server: { host: \(config.server.host), port: \(config.server.port) }")
         lines.append("store: { backend: \(config.store.backend), path: \(config.store.path), synchronous: \(config.store.synchronous.rawValue.lowercased()) }")
-        lines.append("templates: { dir: \(config.templates.directory), default_locale: \(config.templates.defaultLocale) }")
+        lines.append("templates: { dir: \(config.templates.directory), default_locale: \(config.templates.defaultLocale), sms_max_parts: \(config.templates.smsMaxParts) }")
+        let retention = config.retention
+        lines.append("retention: { enabled: \(retention.enabled), personal_data_days: \(retention.personalDataDays), record_days: \(retention.recordDays), sweep_interval: \(DurationText.describe(retention.sweepInterval)) }")
         let dispatch = config.dispatch
         lines.append("dispatch: { channel_order: [\(dispatch.channelOrder.map(\.rawValue).joined(separator: ", "))], batch_size: \(dispatch.batchSize), max_in_flight: \(dispatch.maxInFlight), lease_seconds: \(dispatch.leaseSeconds), poll_interval_ms: \(dispatch.pollIntervalMilliseconds), worker_id: \(dispatch.workerID), shutdown_grace_seconds: \(dispatch.shutdownGraceSeconds) }")
         lines.append("channels:")

@@ -107,6 +107,13 @@ enum SQLiteSchema {
                 CREATE INDEX attempts_accepted ON attempts(message_id, finished_at) WHERE outcome = 'accepted';
                 """)
         }
+        migrator.registerMigration("v6-retention") { db in
+            // When retention deleted the message's personal data (rendered content, contact data, raw receipts).
+            try db.execute(sql: """
+                ALTER TABLE messages ADD COLUMN purged_at REAL;
+                CREATE INDEX messages_retention ON messages(updated_at) WHERE state IN ('sent', 'delivered', 'failed', 'expired', 'cancelled');
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,56 @@
+import Foundation
+import GRDB
+import VarselCore
+
+extension SQLiteMessageStore {
+    static let terminalStates = "('sent', 'delivered', 'failed', 'expired', 'cancelled')"
+    /// Rows per transaction, so a sweep never holds the write lock for long.
+    static let retentionBatch = 500
+
+    public func sweepRetention(contentBefore: Date, recordsBefore: Date, dryRun: Bool, now: Date) async throws -> RetentionOutcome {
+        let records = "state IN \(Self.terminalStates) AND updated_at < ?"
+        let content = "state IN \(Self.terminalStates) AND updated_at < ? AND purged_at IS NULL"
+        if dryRun {
+            return try await pool.read { db in
+                let deleted = try db.value(Int.self, "SELECT COUNT(*) FROM messages WHERE \(records)", [recordsBefore.timeIntervalSince1970]) ?? 0
+                let purged = try db.value(
+                    Int.self, "SELECT COUNT(*) FROM messages WHERE \(content) AND NOT (\(records))",
+                    [contentBefore.timeIntervalSince1970, recordsBefore.timeIntervalSince1970]) ?? 0
+                return RetentionOutcome(contentPurged: purged, recordsDeleted: deleted)
+            }
+        }
+        var outcome = RetentionOutcome(contentPurged: 0, recordsDeleted: 0)
+        while true {
+            let deleted = try await pool.write { db in
+                try db.run(
+                    "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE \(records) LIMIT \(Self.retentionBatch))",
+                    [recordsBefore.timeIntervalSince1970])
+                return db.changesCount
+            }
+            outcome.recordsDeleted += deleted
+            if deleted < Self.retentionBatch { break }
+        }
+        let decoder = VarselJSON.decoder()
+        let encoder = VarselJSON.encoder()
+        while true {
+            let purged = try await pool.write { db in
+                let rows = try db.rows("SELECT id, request FROM messages WHERE \(content) LIMIT \(Self.retentionBatch)", [contentBefore.timeIntervalSince1970])
+                for row in rows {
+                    let messageID: String = row["id"]
+                    var request = try decoder.decode(MessageRequest.self, from: Data((row["request"] as String).utf8))
+                    request.recipient = Recipient(id: request.recipient.id, optOut: request.recipient.optOut)
+                    let json = String(decoding: try encoder.encode(request), as: UTF8.self)
+                    // updated_at stays: it dates the terminal state the record retention counts from.
+                    try db.run("UPDATE messages SET request = ?, content = NULL, purged_at = ? WHERE id = ?", [json, now.timeIntervalSince1970, messageID])
+                    try db.run("UPDATE receipts SET raw = NULL WHERE message_id = ?", [messageID])
+                    try Self.appendDecisions(
+                        db, messageID: messageID, texts: ["retention: rendered content, contact data and raw receipts deleted"], at: now)
+                }
+                return rows.count
+            }
+            outcome.contentPurged += purged
+            if purged < Self.retentionBatch { break }
+        }
+        return outcome
+    }
+}
