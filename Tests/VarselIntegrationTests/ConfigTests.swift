@@ -88,6 +88,12 @@ import VarselTestSupport
             yaml: Self.minimal.replacingOccurrences(of: "from: Fjordkraft", with: "from: Fjordkraft, token_file: sms-token"),
             baseDirectory: "/", environment: ["CREDENTIALS_DIRECTORY": directory.file("creds")])
         #expect(fromCredentials.gateways["sms-main"]?.bearerToken == "from-credentials")
+        // The unit hands over /etc/varsel/credentials as one directory credential, `varsel_<file>`.
+        directory.write("dir-creds/varsel_sms-token", "from-the-directory\n")
+        let fromDirectory = try ConfigLoader.load(
+            yaml: Self.minimal.replacingOccurrences(of: "from: Fjordkraft", with: "from: Fjordkraft, token_file: sms-token"),
+            baseDirectory: "/", environment: ["CREDENTIALS_DIRECTORY": directory.file("dir-creds")])
+        #expect(fromDirectory.gateways["sms-main"]?.bearerToken == "from-the-directory")
     }
 
     @Test("a lease shorter than a gateway timeout is refused, so a slow send cannot lose its lease")

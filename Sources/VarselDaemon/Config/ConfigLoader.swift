@@ -190,6 +190,19 @@ struct ConfigReader {
     }
 
     /// A path relative to the configuration file's directory.
+    /// Where a secret file named in the configuration is: an absolute path as it is; a relative one in
+    /// `$CREDENTIALS_DIRECTORY` under systemd, either as its own credential (`LoadCredential=NAME:…`) or
+    /// from the unit's credentials directory (`LoadCredential=varsel:/etc/varsel/credentials` names it
+    /// `varsel_NAME`); otherwise beside the configuration file.
+    func credentialPath(_ file: String) -> String {
+        guard !file.hasPrefix("/") else { return file }
+        guard let credentials = environment["CREDENTIALS_DIRECTORY"] else { return resolvePath(file) }
+        let directory = URL(fileURLWithPath: credentials)
+        let own = directory.appendingPathComponent(file).path
+        let fromDirectory = directory.appendingPathComponent("varsel_" + file).path
+        return !FileManager.default.fileExists(atPath: own) && FileManager.default.fileExists(atPath: fromDirectory) ? fromDirectory : own
+    }
+
     func resolvePath(_ path: String) -> String {
         path.hasPrefix("/") ? path : URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).standardizedFileURL.path
     }
@@ -321,7 +334,7 @@ struct ConfigReader {
     mutating func readStaticTokens(_ server: ConfigTree?) -> [(scopes: [String], token: String)] {
         var text = ""
         if let file = string(server?["tokens_file"], "server.tokens_file"), !file.isEmpty {
-            let resolved = file.hasPrefix("/") ? file : environment["CREDENTIALS_DIRECTORY"].map { "\($0)/\(file)" } ?? resolvePath(file)
+            let resolved = credentialPath(file)
             guard let data = FileManager.default.contents(atPath: resolved) else {
                 fail("server.tokens_file", "cannot read \(resolved)")
                 return []
@@ -479,14 +492,7 @@ struct ConfigReader {
     /// `<key>_env`. Never logged.
     mutating func secret(_ node: ConfigTree?, path: String, key: String) -> String? {
         if let file = string(node?["\(key)_file"], "\(path).\(key)_file") {
-            let resolved: String
-            if file.hasPrefix("/") {
-                resolved = file
-            } else if let credentials = environment["CREDENTIALS_DIRECTORY"] {
-                resolved = URL(fileURLWithPath: credentials).appendingPathComponent(file).path
-            } else {
-                resolved = resolvePath(file)
-            }
+            let resolved = credentialPath(file)
             guard let data = FileManager.default.contents(atPath: resolved) else {
                 fail("\(path).\(key)_file", "cannot read \(resolved)")
                 return nil
