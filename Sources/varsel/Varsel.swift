@@ -8,6 +8,7 @@ struct Varsel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "varsel",
         abstract: "Delivers payment reminders and collection notices by SMS, email and letter.",
+        version: VarselVersion.string,
         subcommands: [
             Serve.self, Demo.self, Enqueue.self, Status.self, Cancel.self, TokenCommand.self, GatewaySim.self, Bench.self,
             ConfigCommand.self, TemplatesCommand.self, Purge.self,
@@ -19,9 +20,9 @@ struct ConfigOption: ParsableArguments {
     @Option(name: .long, help: "Configuration file (YAML).")
     var config: String = "/etc/varsel/varsel.yaml"
 
-    func load() throws -> VarselConfig {
+    func load(secrets: ConfigLoader.Secrets = .read) throws -> VarselConfig {
         do {
-            return try ConfigLoader.load(path: config)
+            return try ConfigLoader.load(path: config, secrets: secrets)
         } catch {
             throw CLIError("\(error)")
         }
@@ -121,7 +122,7 @@ struct Enqueue: AsyncParsableCommand {
             if (object["rejected"] as? Int ?? 1) > 0 { throw ExitCode.failure }
             return
         }
-        let config = try options.load()
+        let config = try options.load(secrets: .skip)
         let results = try await CommandActions.enqueue(data, config: config)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -148,7 +149,7 @@ struct Status: AsyncParsableCommand {
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
             return
         }
-        let config = try options.load()
+        let config = try options.load(secrets: .skip)
         guard let text = try await CommandActions.status(id: id, json: json, config: config) else {
             throw CLIError("no message with id \(id)")
         }
@@ -177,7 +178,7 @@ struct Purge: AsyncParsableCommand {
 
     func run() async throws {
         CLILogging.bootstrap(level: .warning)
-        print(try await CommandActions.purge(dryRun: dryRun, config: options.load()))
+        print(try await CommandActions.purge(dryRun: dryRun, config: options.load(secrets: .skip)))
     }
 }
 
@@ -209,7 +210,7 @@ struct Cancel: AsyncParsableCommand {
             print(String(decoding: reply.body, as: UTF8.self))
             return
         }
-        let config = try options.load()
+        let config = try options.load(secrets: .skip)
         print(try await CommandActions.cancel(ids: id.map { [$0] }, caseRef: `case`, reason: why, config: config))
     }
 }
@@ -225,7 +226,7 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             CLILogging.bootstrap(level: .warning)
-            let config = try options.load()
+            let config = try options.load(secrets: .skip)
             let scopeList = scopes.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
             let created = try await CommandActions.createToken(scopes: scopeList, label: label, config: config)
             print(created.token)
@@ -239,7 +240,7 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             CLILogging.bootstrap(level: .warning)
-            for line in try await CommandActions.listTokens(config: try options.load()) { print(line) }
+            for line in try await CommandActions.listTokens(config: try options.load(secrets: .skip)) { print(line) }
         }
     }
 
@@ -250,7 +251,7 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             CLILogging.bootstrap(level: .warning)
-            try await CommandActions.revokeToken(id: id, config: try options.load())
+            try await CommandActions.revokeToken(id: id, config: try options.load(secrets: .skip))
             print("revoked \(id)")
         }
     }

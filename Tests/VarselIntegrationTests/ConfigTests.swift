@@ -96,6 +96,16 @@ import VarselTestSupport
         #expect(fromDirectory.gateways["sms-main"]?.bearerToken == "from-the-directory")
     }
 
+    @Test("commands that never send load the configuration without its secrets (run as the service user); serve and config check need them")
+    func secretsSkipped() throws {
+        let directory = TemporaryDirectory()
+        let yaml = Self.minimal.replacingOccurrences(of: "from: Fjordkraft", with: "from: Fjordkraft, token_file: not-here")
+        let path = directory.write("varsel.yaml", yaml)
+        #expect(throws: (any Error).self) { try ConfigLoader.load(path: path, environment: [:]) }
+        let skipped = try ConfigLoader.load(path: path, environment: [:], secrets: .skip)
+        #expect(skipped.gateways["sms-main"]?.bearerToken == "<not read>")
+    }
+
     @Test("a lease shorter than a gateway timeout is refused, so a slow send cannot lose its lease")
     func leaseLongerThanTimeout() {
         let errors = Self.errors(Self.minimal.replacingOccurrences(of: "from: Fjordkraft", with: "from: Fjordkraft, timeout_ms: 60000") + "\ndispatch: { lease_seconds: 30 }")

@@ -5,8 +5,18 @@ import VarselStore
 
 /// Reads, merges and checks the configuration. Every problem is reported at once, each naming its key.
 public enum ConfigLoader {
+    /// Whether secret files and variables are read. Commands that never send or verify (status,
+    /// tokens, cancel, purge, a local enqueue) skip them, so an operator can run them as the service
+    /// user, which cannot read the root-only credentials outside the service.
+    public enum Secrets: Sendable {
+        case read
+        case skip
+    }
+
     /// Loads `path` (or only the defaults when `nil`) with `environment` overrides.
-    public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> VarselConfig {
+    public static func load(
+        path: String?, environment: [String: String] = ProcessInfo.processInfo.environment, secrets: Secrets = .read
+    ) throws -> VarselConfig {
         var fileTree = ConfigTree.map([])
         var baseDirectory = FileManager.default.currentDirectoryPath
         if let path {
@@ -20,7 +30,7 @@ public enum ConfigLoader {
             }
             baseDirectory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         }
-        return try load(tree: fileTree, file: path ?? "(defaults)", baseDirectory: baseDirectory, environment: environment)
+        return try load(tree: fileTree, file: path ?? "(defaults)", baseDirectory: baseDirectory, environment: environment, secrets: secrets)
     }
 
     /// Loads a configuration given as YAML text (used by the demo and tests).
@@ -34,8 +44,10 @@ public enum ConfigLoader {
         return try load(tree: tree, file: "(inline)", baseDirectory: baseDirectory, environment: environment)
     }
 
-    static func load(tree fileTree: ConfigTree, file: String, baseDirectory: String, environment: [String: String]) throws -> VarselConfig {
-        var reader = ConfigReader(baseDirectory: baseDirectory, environment: environment)
+    static func load(
+        tree fileTree: ConfigTree, file: String, baseDirectory: String, environment: [String: String], secrets: Secrets = .read
+    ) throws -> VarselConfig {
+        var reader = ConfigReader(baseDirectory: baseDirectory, environment: environment, readSecrets: secrets == .read)
         let defaults = try! ConfigTree.parse(yaml: DefaultConfig.yaml)
         reader.checkKeys(fileTree, "", allowed: defaults.keys)
         let merged: ConfigTree
@@ -55,6 +67,9 @@ public enum ConfigLoader {
 struct ConfigReader {
     let baseDirectory: String
     let environment: [String: String]
+    var readSecrets = true
+    /// What a secret is when secrets are not read: present, never used.
+    static let unreadSecret = "<not read>"
     var errors: [ConfigError] = []
 
     mutating func fail(_ key: String, _ problem: String) { errors.append(ConfigError(key, problem)) }
@@ -332,6 +347,7 @@ struct ConfigReader {
 
     /// `server.tokens_file` / `server.tokens_env`: lines of `<scopes> <token>`.
     mutating func readStaticTokens(_ server: ConfigTree?) -> [(scopes: [String], token: String)] {
+        guard readSecrets else { return [] }
         var text = ""
         if let file = string(server?["tokens_file"], "server.tokens_file"), !file.isEmpty {
             let resolved = credentialPath(file)
@@ -491,6 +507,10 @@ struct ConfigReader {
     /// A secret from `<key>_file` (relative paths resolve in `$CREDENTIALS_DIRECTORY` when set) or
     /// `<key>_env`. Never logged.
     mutating func secret(_ node: ConfigTree?, path: String, key: String) -> String? {
+        if !readSecrets {
+            let given = string(node?["\(key)_file"], "\(path).\(key)_file") ?? string(node?["\(key)_env"], "\(path).\(key)_env")
+            return given.map { _ in Self.unreadSecret }
+        }
         if let file = string(node?["\(key)_file"], "\(path).\(key)_file") {
             let resolved = credentialPath(file)
             guard let data = FileManager.default.contents(atPath: resolved) else {

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Builds a release binary of Varsel and installs it as a systemd service on Debian 12.
+#
+#   sudo deploy/install.sh                 build, install, create the user, enable and start
+#   sudo deploy/install.sh --no-start      install and enable, start later (after adding gateways)
+#   deploy/install.sh --destdir /tmp/stage stage the files only (no root, no user, no systemctl)
+#   deploy/install.sh --binary PATH        install PATH instead of building
+#
+# Installs: /usr/local/bin/varsel (Swift runtime linked in statically), /etc/systemd/system/varsel.service,
+# /etc/varsel/varsel.yaml and /etc/varsel/sandbox.yaml (only if absent), /etc/varsel/templates (only
+# if absent; the shipped set also goes to /usr/share/varsel/templates), /etc/varsel/credentials/
+# (root-only), /usr/share/doc/varsel/. Never overwrites a configuration, template or credential.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+destdir=""
+binary=""
+start=1
+prefix=/usr/local
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --destdir) destdir="$2"; shift 2 ;;
+    --binary) binary="$2"; shift 2 ;;
+    --prefix) prefix="$2"; shift 2 ;;
+    --no-start) start=0; shift ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+staging=$([ -n "$destdir" ] && echo 1 || echo 0)
+if [ "$staging" -eq 0 ] && [ "$(id -u)" -ne 0 ]; then
+  echo "run as root (sudo deploy/install.sh), or stage with --destdir DIR" >&2
+  exit 1
+fi
+
+if [ -z "$binary" ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libcurl4-openssl-dev libsqlite3-dev pkg-config >/dev/null
+  fi
+  scripts/deps.sh
+  echo "building a release binary (a clean build takes several minutes)" >&2
+  swift build -c release --product varsel --static-swift-stdlib --scratch-path .build-release >&2
+  binary=.build-release/release/varsel
+fi
+[ -x "$binary" ] || { echo "no executable at $binary" >&2; exit 1; }
+
+root="${destdir%/}"
+bin="$root$prefix/bin"
+install -d -m 0755 "$bin" "$root/etc/systemd/system" "$root/usr/share/varsel" "$root/usr/share/doc/varsel" "$root/etc/varsel"
+install -d -m 0700 "$root/etc/varsel/credentials"
+install -m 0755 "$binary" "$bin/varsel"
+sed "s|^ExecStart=/usr/local/bin/varsel |ExecStart=$prefix/bin/varsel |" deploy/varsel.service > "$root/etc/systemd/system/varsel.service"
+chmod 0644 "$root/etc/systemd/system/varsel.service"
+
+# The shipped templates: a reference copy, and the operator's copy if there is none yet.
+rm -rf "$root/usr/share/varsel/templates"
+cp -R templates "$root/usr/share/varsel/templates"
+if [ ! -e "$root/etc/varsel/templates" ]; then
+  cp -R templates "$root/etc/varsel/templates"
+else
+  echo "kept /etc/varsel/templates; the shipped set is in /usr/share/varsel/templates" >&2
+fi
+for file in varsel.yaml sandbox.yaml; do
+  if [ ! -e "$root/etc/varsel/$file" ]; then
+    install -m 0644 "deploy/$file" "$root/etc/varsel/$file"
+  else
+    echo "kept /etc/varsel/$file; the example is in /usr/share/doc/varsel/$file" >&2
+  fi
+done
+# The sandbox configuration reads the installed templates and keeps its store in the state directory.
+sed -i "s|^store: .*|store:     { path: /var/lib/varsel/sandbox.db }|; s|^templates: .*|templates: { dir: /etc/varsel/templates }|" "$root/etc/varsel/sandbox.yaml" 2>/dev/null || true
+install -m 0644 README.md "$root/usr/share/doc/varsel/README.md"
+install -m 0644 deploy/README.md "$root/usr/share/doc/varsel/deploy.md"
+install -m 0644 deploy/varsel.yaml "$root/usr/share/doc/varsel/varsel.yaml"
+install -m 0644 deploy/sandbox.yaml "$root/usr/share/doc/varsel/sandbox.yaml"
+
+"$bin/varsel" templates check --dir "$root/etc/varsel/templates" --quiet >&2
+
+if [ "$staging" -eq 1 ]; then
+  echo "staged into $root"
+  exit 0
+fi
+
+if ! getent passwd varsel >/dev/null; then
+  useradd --system --user-group --home-dir /var/lib/varsel --no-create-home --shell /usr/sbin/nologin \
+    --comment "Varsel reminder delivery" varsel
+fi
+if [ -d /run/systemd/system ]; then
+  systemctl daemon-reload
+  systemctl enable varsel.service >/dev/null
+  if [ "$start" -eq 1 ]; then
+    systemctl restart varsel.service
+    systemctl --no-pager status varsel.service || true
+  else
+    echo "installed and enabled; start with: systemctl start varsel" >&2
+  fi
+else
+  echo "systemd is not running here: installed, not started" >&2
+fi
+echo "installed varsel $("$bin/varsel" --version 2>/dev/null || true) to $bin/varsel; next steps: /usr/share/doc/varsel/deploy.md"
