@@ -94,28 +94,8 @@ public enum Daemon {
             logger: apiLogger)
         let services = ServiceGroup(configuration: .init(services: [app], logger: apiLogger))
         let hangups = await UnixSignalsSequence(trapping: .sighup)
-        let reloader = Task {
-            for await _ in hangups {
-                notifier?.reloading()
-                components.templates.reload(reason: "SIGHUP")
-                notifier?.ready(status: await ServiceStatus.text(components))
-            }
-        }
-        let statusReporter = Task {
-            guard let notifier else { return }
-            await ServiceStatus.report(components, to: notifier, every: .seconds(5))
-        }
-        let retention = Task {
-            while !announced.isSet, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(50)) }
-            await RetentionSweep.loop(store: store, retention: config.retention, metrics: components.metrics, logger: logger)
-        }
-        let watchdog = Task {
-            guard let notifier, let timeout = notifier.watchdogTimeout else { return }
-            // systemd watches from READY=1 on; feeding starts then.
-            while !announced.isSet, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
-            await Watchdog.run(notifier: notifier, timeout: timeout, lastBeat: { components.dispatcher.lastBeat }, logger: logger)
-        }
-        let templateWatch = Task { await components.templates.watch() }
+        let background = Self.backgroundTasks(
+            components, hangups: hangups, notifier: notifier, announced: announced, logger: logger)
         let watcher = Task {
             for await signal in signals {
                 logger.notice("stopping on signal", metadata: ["signal": "\(signal)"])
@@ -139,18 +119,14 @@ public enum Daemon {
             }
         }
         watcher.cancel()
-        reloader.cancel()
-        templateWatch.cancel()
-        statusReporter.cancel()
-        watchdog.cancel()
-        retention.cancel()
+        for task in background { task.cancel() }
         components.client.shutdown()
         logger.notice("stopped")
     }
 }
 
 /// Set once `READY=1` went out; the watchdog and the retention sweep start after it.
-private final class ReadyFlag: Sendable {
+final class ReadyFlag: Sendable {
     private let value = Mutex(false)
     var isSet: Bool { value.withLock { $0 } }
     func set() { value.withLock { $0 = true } }

@@ -376,7 +376,7 @@ struct TemplatesCommand: AsyncParsableCommand {
         @Flag(help: "Print only the problems and the summary, not the SMS table and coverage matrix.") var quiet = false
 
         func run() async throws {
-            let loaded = try config.map { try ConfigLoader.load(path: $0) }
+            let loaded = try config.map { try ConfigLoader.load(path: $0, secrets: .skip) }
             let directory = try dir ?? loaded?.templates.directory ?? ShippedTemplates.locate(nil)
             let options = loaded?.templateCheckOptions ?? VarselConfig.defaultTemplateCheckOptions
             let outcome = CommandActions.checkTemplates(directory, options: options, quiet: quiet)

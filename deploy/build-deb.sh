@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Builds a Debian package of Varsel with dpkg-deb: the release binary (Swift runtime linked in),
+# the unit, example configurations, the shipped templates and the docs. Depends are read from the
+# binary's shared libraries. The package creates the `varsel` user, enables the unit and leaves it
+# stopped until the gateways are configured.
+#
+#   deploy/build-deb.sh [--binary PATH] [--out DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+binary=""
+out="."
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --binary) binary="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+if [ -z "$binary" ]; then
+  scripts/deps.sh
+  swift build -c release --product varsel --static-swift-stdlib --scratch-path .build-release >&2
+  binary=.build-release/release/varsel
+fi
+version=$("$binary" --version)
+arch=$(dpkg --print-architecture)
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+root="$stage/varsel_${version}_$arch"
+
+install -d -m 0755 "$root/DEBIAN" "$root/usr/bin" "$root/lib/systemd/system" "$root/usr/share/varsel" "$root/usr/share/doc/varsel" "$root/etc/varsel"
+install -m 0755 "$binary" "$root/usr/bin/varsel"
+strip --strip-unneeded "$root/usr/bin/varsel" 2>/dev/null || true
+sed 's|^ExecStart=/usr/local/bin/varsel |ExecStart=/usr/bin/varsel |' deploy/varsel.service > "$root/lib/systemd/system/varsel.service"
+chmod 0644 "$root/lib/systemd/system/varsel.service"
+cp -R templates "$root/usr/share/varsel/templates"
+cp -R templates "$root/etc/varsel/templates"
+install -m 0644 deploy/varsel.yaml "$root/etc/varsel/varsel.yaml"
+sed "s|^store: .*|store:     { path: /var/lib/varsel/sandbox.db }|; s|^templates: .*|templates: { dir: /etc/varsel/templates }|" deploy/sandbox.yaml > "$root/etc/varsel/sandbox.yaml"
+install -m 0644 README.md "$root/usr/share/doc/varsel/README.md"
+install -m 0644 deploy/README.md "$root/usr/share/doc/varsel/deploy.md"
+install -m 0644 deploy/varsel.yaml deploy/sandbox.yaml "$root/usr/share/doc/varsel/"
+find "$root/usr/share" "$root/etc" -type d -exec chmod 0755 {} +
+find "$root/usr/share" "$root/etc" -type f -exec chmod 0644 {} +
+
+# Everything under /etc is the operator's: dpkg keeps their edits on upgrade.
+(cd "$root" && find etc -type f | sed 's|^|/|' | sort) > "$root/DEBIAN/conffiles"
+
+# Depends: the package of every shared library the binary needs.
+depends=$(objdump -p "$binary" | awk '/NEEDED/ {print $2}' | while read -r lib; do
+  path=$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')
+  [ -n "$path" ] && dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1
+done | sort -u | paste -sd, | sed 's/,/, /g')
+size=$(du -sk "$root" | cut -f1)
+cat > "$root/DEBIAN/control" <<CONTROL
+Package: varsel
+Version: $version
+Architecture: $arch
+Maintainer: Varsel engineers <varsel@localhost>
+Installed-Size: $size
+Depends: $depends, adduser | passwd
+Section: net
+Priority: optional
+Homepage: https://varsel.invalid/
+Description: payment reminder and collection notice delivery for Nordic creditors
+ Varsel picks SMS, email or letter for each debtor, renders operator-edited templates in many
+ languages, sends through HTTP gateways, and records every attempt and delivery receipt in a
+ durable SQLite queue. Runs as a hardened systemd service with sd_notify, a watchdog,
+ journald logs, Prometheus metrics and GDPR retention.
+CONTROL
+cat > "$root/DEBIAN/postinst" <<'SCRIPT'
+#!/bin/sh
+set -e
+if [ "$1" = configure ]; then
+  getent passwd varsel >/dev/null || useradd --system --user-group --home-dir /var/lib/varsel --no-create-home \
+    --shell /usr/sbin/nologin --comment "Varsel reminder delivery" varsel
+  install -d -m 0700 /etc/varsel/credentials
+  if [ -d /run/systemd/system ]; then
+    systemctl daemon-reload
+    systemctl enable varsel.service >/dev/null 2>&1 || true
+    # Restart on upgrade if it was running; a first install waits for the gateways to be configured.
+    if systemctl is-active --quiet varsel.service; then systemctl restart varsel.service; fi
+  fi
+fi
+SCRIPT
+cat > "$root/DEBIAN/prerm" <<'SCRIPT'
+#!/bin/sh
+set -e
+if [ "$1" = remove ] && [ -d /run/systemd/system ]; then
+  systemctl stop varsel.service || true
+  systemctl disable varsel.service >/dev/null 2>&1 || true
+fi
+SCRIPT
+cat > "$root/DEBIAN/postrm" <<'SCRIPT'
+#!/bin/sh
+set -e
+if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
+if [ "$1" = purge ]; then
+  rm -rf /etc/varsel/credentials
+  echo "the store in /var/lib/varsel and the varsel user were kept" >&2
+fi
+SCRIPT
+chmod 0755 "$root/DEBIAN/postinst" "$root/DEBIAN/prerm" "$root/DEBIAN/postrm"
+mkdir -p "$out"
+dpkg-deb --root-owner-group --build "$root" "$out/varsel_${version}_$arch.deb" >&2
+echo "$out/varsel_${version}_$arch.deb"
