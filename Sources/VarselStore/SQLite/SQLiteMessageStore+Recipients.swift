@@ -34,8 +34,6 @@ extension SQLiteMessageStore {
     }
 
     public func eraseRecipient(id: String, now: Date) async throws -> ErasureOutcome? {
-        let decoder = VarselJSON.decoder()
-        let encoder = VarselJSON.encoder()
         return try await pool.write { db in
             try db.run("DELETE FROM recipients WHERE id = ?", [id])
             let recordDeleted = db.changesCount > 0
@@ -43,12 +41,9 @@ extension SQLiteMessageStore {
             var cancelled = 0
             for row in try db.rows("SELECT id, state, request, content IS NULL AS erased FROM messages WHERE recipient_id = ?", [id]) {
                 let messageID: String = row["id"]
-                var request = try decoder.decode(MessageRequest.self, from: Data((row["request"] as String).utf8))
-                let scrubbedRecipient = Recipient(id: request.recipient.id, optOut: request.recipient.optOut)
+                let (json, unchanged) = try Self.withoutContactData(row["request"] as String)
                 let state = MessageState(rawValue: row["state"]) ?? .queued
-                if request.recipient == scrubbedRecipient, row["erased"] as Bool, state != .queued { continue }  // erased before
-                request.recipient = scrubbedRecipient
-                let json = String(decoding: try encoder.encode(request), as: UTF8.self)
+                if unchanged, row["erased"] as Bool, state != .queued { continue }  // erased before
                 let started = try db.value(
                     Int.self, "SELECT COUNT(*) FROM attempts WHERE message_id = ? AND outcome IN ('pending', 'accepted')", [messageID]) ?? 0
                 if state == .queued || (state == .sending && started == 0) {

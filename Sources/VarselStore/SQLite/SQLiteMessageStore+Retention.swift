@@ -30,16 +30,12 @@ extension SQLiteMessageStore {
             outcome.recordsDeleted += deleted
             if deleted < Self.retentionBatch { break }
         }
-        let decoder = VarselJSON.decoder()
-        let encoder = VarselJSON.encoder()
         while true {
             let purged = try await pool.write { db in
                 let rows = try db.rows("SELECT id, request FROM messages WHERE \(content) LIMIT \(Self.retentionBatch)", [contentBefore.timeIntervalSince1970])
                 for row in rows {
                     let messageID: String = row["id"]
-                    var request = try decoder.decode(MessageRequest.self, from: Data((row["request"] as String).utf8))
-                    request.recipient = Recipient(id: request.recipient.id, optOut: request.recipient.optOut)
-                    let json = String(decoding: try encoder.encode(request), as: UTF8.self)
+                    let json = try Self.withoutContactData(row["request"] as String).json
                     // updated_at stays: it dates the terminal state the record retention counts from.
                     try db.run("UPDATE messages SET request = ?, content = NULL, purged_at = ? WHERE id = ?", [json, now.timeIntervalSince1970, messageID])
                     try db.run("UPDATE receipts SET raw = NULL WHERE message_id = ?", [messageID])
@@ -52,5 +48,17 @@ extension SQLiteMessageStore {
             if purged < Self.retentionBatch { break }
         }
         return outcome
+    }
+}
+
+extension SQLiteMessageStore {
+    /// A stored request with the recipient's contact data (name, phone, email, address, locale, …)
+    /// removed; the recipient id and opt-outs stay, so the record still proves what was honoured.
+    static func withoutContactData(_ stored: String) throws -> (json: String, unchanged: Bool) {
+        var request = try VarselJSON.decoder().decode(MessageRequest.self, from: Data(stored.utf8))
+        let scrubbed = Recipient(id: request.recipient.id, optOut: request.recipient.optOut)
+        let unchanged = request.recipient == scrubbed
+        request.recipient = scrubbed
+        return (String(decoding: try VarselJSON.encoder().encode(request), as: UTF8.self), unchanged)
     }
 }
