@@ -47,10 +47,17 @@ find "$root/usr/share" "$root/etc" -type f -exec chmod 0644 {} +
 (cd "$root" && find etc -type f | sed 's|^|/|' | sort) > "$root/DEBIAN/conffiles"
 
 # Depends: the package of every shared library the binary needs.
-depends=$(objdump -p "$binary" | awk '/NEEDED/ {print $2}' | while read -r lib; do
-  path=$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')
-  [ -n "$path" ] && dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1
-done | sort -u | paste -sd, | sed 's/,/, /g')
+package_of() {
+  local path
+  path=$(ldconfig -p | awk -v l="$1" '$1 == l {print $NF; exit}')
+  [ -n "$path" ] || return 0
+  # Merged /usr: dpkg may know the file under /lib or under /usr/lib.
+  for candidate in "$path" "$(readlink -f "$path")" "/usr$path" "${path#/usr}"; do
+    dpkg -S "$candidate" 2>/dev/null | head -1 | cut -d: -f1 && return 0
+  done
+  return 0
+}
+depends=$(for lib in $(objdump -p "$binary" | awk '/NEEDED/ {print $2}'); do package_of "$lib"; done | grep -v '^$' | sort -u | paste -sd, | sed 's/,/, /g')
 size=$(du -sk "$root" | cut -f1)
 cat > "$root/DEBIAN/control" <<CONTROL
 Package: varsel

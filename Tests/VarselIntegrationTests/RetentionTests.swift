@@ -96,7 +96,7 @@ import VarselTestSupport
         let run = try await ChildProcess.run(["purge", "--dry-run", "--config", config])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("dry run: nothing was deleted"))
-        #expect(run.stdout.contains("would delete: 0 message(s)") && run.stdout.contains("(90 days)") && run.stdout.contains("(1826 days)"))
+        #expect(run.stdout.contains("of 0 message(s) would be deleted") && run.stdout.contains("(90 days)") && run.stdout.contains("(1826 days)"))
 
         let bad = directory.write("bad.yaml", try String(contentsOfFile: config, encoding: .utf8) + "\nretention: { personal_data_days: 400, record_days: 365 }\n")
         let refused = try await ChildProcess.run(["purge", "--config", bad])

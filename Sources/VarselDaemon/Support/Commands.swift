@@ -27,11 +27,11 @@ public enum CommandActions {
     public static func purge(dryRun: Bool, config: VarselConfig) async throws -> String {
         let outcome = try await RetentionSweep.run(store: try openStore(config), retention: config.retention, dryRun: dryRun, now: Date())
         let cutoffs = config.retention.cutoffs(now: Date())
-        let verb = dryRun ? "would delete" : "deleted"
+        let verb = dryRun ? "would be deleted" : "deleted"
         return """
             \(dryRun ? "dry run: nothing was deleted" : "retention sweep done")
-            personal data (rendered content, contact data, raw receipts) \(verb): \(outcome.contentPurged) message(s) in a terminal state before \(RFC3339.format(cutoffs.personalData)) (\(config.retention.personalDataDays) days)
-            whole records \(verb): \(outcome.recordsDeleted) message(s) in a terminal state before \(RFC3339.format(cutoffs.records)) (\(config.retention.recordDays) days)
+            personal data (rendered content, contact data, raw receipts) of \(outcome.contentPurged) message(s) \(verb): terminal before \(RFC3339.format(cutoffs.personalData)) (\(config.retention.personalDataDays) days)
+            whole records of \(outcome.recordsDeleted) message(s) \(verb): terminal before \(RFC3339.format(cutoffs.records)) (\(config.retention.recordDays) days)
             """
     }
 
