@@ -9,10 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 binary=""
 out="."
+unpackaged_ok=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --binary) binary="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
+    --unpackaged-ok) unpackaged_ok=1; shift ;;  # for testing the packaging with a debug build only
     -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -57,6 +59,11 @@ package_of() {
   done
   return 0
 }
+unpackaged=$(for lib in $(objdump -p "$binary" | awk '/NEEDED/ {print $2}'); do [ -n "$(package_of "$lib")" ] || echo "$lib"; done | paste -sd' ')
+if [ -n "$unpackaged" ] && [ "$unpackaged_ok" -eq 0 ]; then
+  echo "the binary needs $unpackaged, which no Debian package provides; build it with --static-swift-stdlib (as this script does without --binary)" >&2
+  exit 1
+fi
 depends=$(for lib in $(objdump -p "$binary" | awk '/NEEDED/ {print $2}'); do package_of "$lib"; done | grep -v '^$' | sort -u | paste -sd, | sed 's/,/, /g')
 size=$(du -sk "$root" | cut -f1)
 cat > "$root/DEBIAN/control" <<CONTROL
