@@ -27,7 +27,9 @@ public enum Daemon {
     public static func open(config: VarselConfig, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) async throws -> Components {
         let metrics = VarselMetrics()
         let templates = try TemplateReloader(
-            directory: config.templates.directory, options: config.templateCheckOptions, metrics: metrics, logger: logger)
+            directory: config.templates.directory, options: config.templateCheckOptions, metrics: metrics,
+            snapshotDirectory: URL(fileURLWithPath: config.store.path).deletingLastPathComponent().appendingPathComponent("templates-last-good").path,
+            logger: logger)
         let store = try SQLiteMessageStore(path: config.store.path, synchronous: config.store.synchronous)
         let reclaimed = try await store.reclaim(owner: config.dispatch.workerID, now: now())
         if reclaimed > 0 {

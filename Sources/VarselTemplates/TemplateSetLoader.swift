@@ -9,7 +9,14 @@ public enum TemplateSetLoader {
     public static func loadChecked(
         from directory: String, options: TemplateCheckOptions = TemplateCheckOptions()
     ) throws(TemplateSetError) -> (set: TemplateSet, report: TemplateReport) {
-        let set = try TemplateSet(directory: directory, files: readFiles(directory))
+        try loadChecked(directory: directory, files: readFiles(directory), options: options)
+    }
+
+    /// `loadChecked` for files already read (path relative to `directory` → contents).
+    public static func loadChecked(
+        directory: String, files: [String: String], options: TemplateCheckOptions = TemplateCheckOptions()
+    ) throws(TemplateSetError) -> (set: TemplateSet, report: TemplateReport) {
+        let set = try TemplateSet(directory: directory, files: files)
         let report = TemplateCheck.run(set, options: options)
         guard report.errors.isEmpty else { throw TemplateSetError(directory: directory, problems: report.errors) }
         return (set, report)

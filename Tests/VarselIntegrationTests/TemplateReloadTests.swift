@@ -49,6 +49,38 @@ import VarselTestSupport
         await sandbox.stop()
     }
 
+    @Test("a restart while the directory holds a bad edit starts from the last good set saved in the state directory, and says so")
+    func restartWithBadEdit() async throws {
+        let templates = TemporaryDirectory()
+        Fixtures.writeMiniTemplates(templates, sms: "A {{creditor}}\n")
+        let directory = TemporaryDirectory()
+        let config = try ConfigLoader.load(
+            yaml: Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: "http://127.0.0.1:\(closedLoopbackPort())", templates: templates.path),
+            baseDirectory: directory.path)
+        let first = try await Daemon.open(config: config, logger: quietLogger)
+        first.client.shutdown()
+        #expect(FileManager.default.fileExists(atPath: directory.file("templates-last-good/reminder/en/direct/sms.mustache")))
+
+        templates.write("reminder/en/direct/sms.mustache", "B {{#creditor}}\n")
+        let restarted = try await Daemon.open(config: config, logger: quietLogger)
+        defer { restarted.client.shutdown() }
+        #expect(restarted.templates.problems == ["reminder/en/direct/sms.mustache:1:3: error: section {{#creditor}} is never closed"])
+        #expect(restarted.templates.current.keys.map(\.description) == ["reminder/en/direct/sms"])
+        #expect(restarted.metrics.exposition().contains("varsel_template_errors 1.0"))
+
+        // Fixed in the directory: the next look takes it, and it becomes the saved set.
+        try await Task.sleep(for: .milliseconds(20))
+        templates.write("reminder/en/direct/sms.mustache", "C {{creditor}}\n")
+        restarted.templates.reloadIfChanged()
+        #expect(restarted.templates.problems.isEmpty)
+        #expect(try String(contentsOfFile: directory.file("templates-last-good/reminder/en/direct/sms.mustache"), encoding: .utf8) == "C {{creditor}}\n")
+
+        // With no saved set, a bad directory still stops start-up with its errors.
+        templates.write("reminder/en/direct/sms.mustache", "D {{#creditor}}\n")
+        try FileManager.default.removeItem(atPath: directory.file("templates-last-good"))
+        await #expect(throws: (any Error).self) { _ = try await Daemon.open(config: config, logger: quietLogger) }
+    }
+
     @Test("varsel serve reloads on SIGHUP and on a file change within a second, and /readyz shows a failed reload")
     func serveReloads() async throws {
         let templates = TemporaryDirectory()

@@ -17,22 +17,58 @@ public final class TemplateReloader: Sendable {
     }
 
     private let state: Mutex<State>
+    /// One reload at a time (SIGHUP and the directory watch), so an older read never lands last.
+    private let reloading = NSLock()
     public let directory: String
     let options: TemplateCheckOptions
     let metrics: VarselMetrics
     let logger: Logger
 
-    /// Loads and checks the set; throws its errors, so a daemon never starts on a bad set.
-    public init(directory: String, options: TemplateCheckOptions, metrics: VarselMetrics = VarselMetrics(), logger: Logger) throws(TemplateSetError) {
+    let snapshot: TemplateSnapshot?
+
+    /// Loads and checks the set. When it has errors, starts from the last good set saved in
+    /// `snapshotDirectory` (the problems stay visible, as after a failed reload); with no saved set
+    /// either, throws the errors, so a daemon never starts on a bad set.
+    public init(
+        directory: String, options: TemplateCheckOptions, metrics: VarselMetrics = VarselMetrics(), snapshotDirectory: String? = nil,
+        logger: Logger
+    ) throws(TemplateSetError) {
         self.directory = directory
         self.options = options
         self.metrics = metrics
         self.logger = logger
+        self.snapshot = snapshotDirectory.map(TemplateSnapshot.init(path:))
         let fingerprint = Self.fingerprint(directory).text
-        let loaded = try TemplateSetLoader.loadChecked(from: directory, options: options)
-        self.state = Mutex(State(current: loaded.set, fingerprint: fingerprint))
-        logWarnings(loaded.report)
-        metrics.templatesLoaded(variants: loaded.set.keys.count, warnings: loaded.report.warnings.count, initial: true)
+        do {
+            let files = try TemplateSetLoader.readFiles(directory)
+            let loaded = try TemplateSetLoader.loadChecked(directory: directory, files: files, options: options)
+            self.state = Mutex(State(current: loaded.set, fingerprint: fingerprint))
+            logWarnings(loaded.report)
+            metrics.templatesLoaded(variants: loaded.set.keys.count, warnings: loaded.report.warnings.count, initial: true)
+            saveSnapshot(files)
+        } catch {
+            guard let snapshot, snapshot.exists, let saved = try? TemplateSetLoader.loadChecked(from: snapshot.path, options: options) else {
+                throw error
+            }
+            let problems = error.problems.map(\.description)
+            self.state = Mutex(State(current: saved.set, lastProblems: problems, fingerprint: fingerprint, failures: 1))
+            metrics.templatesRejected(errors: problems.count)
+            logger.error("templates have errors; sending with the last good set saved before", metadata: [
+                "directory": "\(directory)", "saved": "\(snapshot.path)", "errors": "\(problems.count)",
+            ])
+            for problem in problems.prefix(50) {
+                logger.error("template error; the last good set stays in force", metadata: ["problem": "\(directory)/\(problem)"])
+            }
+        }
+    }
+
+    private func saveSnapshot(_ files: [String: String]) {
+        guard let snapshot else { return }
+        do {
+            try snapshot.save(files)
+        } catch {
+            logger.warning("could not save the template set as the last good one", metadata: ["path": "\(snapshot.path)", "error": "\(error)"])
+        }
     }
 
     /// The set in force; a render takes it once, so it always sees one version.
@@ -50,9 +86,12 @@ public final class TemplateReloader: Sendable {
     /// - Parameter editedAt: when the newest file changed, to log how long the edit took to apply.
     @discardableResult
     public func reload(reason: String, editedAt: Date? = nil) -> Bool {
+        reloading.lock()
+        defer { reloading.unlock() }
         let fingerprint = Self.fingerprint(directory).text
         do {
-            let loaded = try TemplateSetLoader.loadChecked(from: directory, options: options)
+            let files = try TemplateSetLoader.readFiles(directory)
+            let loaded = try TemplateSetLoader.loadChecked(directory: directory, files: files, options: options)
             state.withLock {
                 $0.current = loaded.set
                 $0.lastProblems = []
@@ -64,6 +103,7 @@ public final class TemplateReloader: Sendable {
             logger.notice("templates reloaded", metadata: metadata)
             logWarnings(loaded.report)
             metrics.templatesLoaded(variants: loaded.set.keys.count, warnings: loaded.report.warnings.count, initial: false)
+            saveSnapshot(files)
             return true
         } catch {
             let problems = error.problems.map(\.description)
