@@ -2,23 +2,24 @@
 # Builds a Debian package of Varsel with dpkg-deb: the release binary (Swift runtime linked in),
 # the unit, example configurations, the shipped templates and the docs. Depends are read from the
 # binary's shared libraries. The package creates the `varsel` user, enables the unit and leaves it
-# stopped until the gateways are configured.
+# stopped and disabled until the gateways are configured.
 #
 #   deploy/build-deb.sh [--binary PATH] [--out DIR]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+absolute() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 binary=""
-out="."
+out="$PWD"
 unpackaged_ok=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    --binary) binary="$2"; shift 2 ;;
-    --out) out="$2"; shift 2 ;;
+    --binary) binary=$(absolute "$2"); shift 2 ;;
+    --out) out=$(absolute "$2"); shift 2 ;;
     --unpackaged-ok) unpackaged_ok=1; shift ;;  # for testing the packaging with a debug build only
     -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+cd "$(dirname "$0")/.."
 if [ -z "$binary" ]; then
   scripts/deps.sh
   swift build -c release --product varsel --static-swift-stdlib --scratch-path .build-release >&2
@@ -35,8 +36,10 @@ install -m 0755 "$binary" "$root/usr/bin/varsel"
 strip --strip-unneeded "$root/usr/bin/varsel" 2>/dev/null || true
 sed 's|^ExecStart=/usr/local/bin/varsel |ExecStart=/usr/bin/varsel |' deploy/varsel.service > "$root/lib/systemd/system/varsel.service"
 chmod 0644 "$root/lib/systemd/system/varsel.service"
+# The shipped templates go to /usr/share only; postinst copies them to /etc/varsel/templates when
+# that is absent. As conffiles, every edited template would prompt on upgrade, and new shipped
+# locales would land in the operator's live set unchecked.
 cp -R templates "$root/usr/share/varsel/templates"
-cp -R templates "$root/etc/varsel/templates"
 install -m 0644 deploy/varsel.yaml "$root/etc/varsel/varsel.yaml"
 sed "s|^store: .*|store:     { path: /var/lib/varsel/sandbox.db }|; s|^templates: .*|templates: { dir: /etc/varsel/templates }|" deploy/sandbox.yaml > "$root/etc/varsel/sandbox.yaml"
 install -m 0644 README.md "$root/usr/share/doc/varsel/README.md"
@@ -89,11 +92,15 @@ if [ "$1" = configure ]; then
   getent passwd varsel >/dev/null || useradd --system --user-group --home-dir /var/lib/varsel --no-create-home \
     --shell /usr/sbin/nologin --comment "Varsel reminder delivery" varsel
   install -d -m 0700 /etc/varsel/credentials
+  [ -e /etc/varsel/templates ] || cp -R /usr/share/varsel/templates /etc/varsel/templates
   if [ -d /run/systemd/system ]; then
     systemctl daemon-reload
-    systemctl enable varsel.service >/dev/null 2>&1 || true
-    # Restart on upgrade if it was running; a first install waits for the gateways to be configured.
-    if systemctl is-active --quiet varsel.service; then systemctl restart varsel.service; fi
+    # An upgrade restarts a running service; a first install waits for the gateways to be configured.
+    if systemctl is-active --quiet varsel.service; then
+      systemctl restart varsel.service
+    else
+      echo "varsel: configure the gateways in /etc/varsel/varsel.yaml, then: systemctl enable --now varsel" >&2
+    fi
   fi
 fi
 SCRIPT
@@ -110,7 +117,7 @@ cat > "$root/DEBIAN/postrm" <<'SCRIPT'
 set -e
 if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
 if [ "$1" = purge ]; then
-  rm -rf /etc/varsel/credentials
+  rm -rf /etc/varsel/credentials /etc/varsel/templates
   echo "the store in /var/lib/varsel and the varsel user were kept" >&2
 fi
 SCRIPT

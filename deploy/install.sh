@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds a release binary of Varsel and installs it as a systemd service on Debian 12.
 #
-#   sudo deploy/install.sh                 build, install, create the user, enable and start
-#   sudo deploy/install.sh --no-start      install and enable, start later (after adding gateways)
+#   sudo deploy/install.sh                 build, install, create the user; start it yourself once the
+#                                          gateways are configured: systemctl enable --now varsel
+#   sudo deploy/install.sh --start         also enable and (re)start the service (upgrades)
 #   deploy/install.sh --destdir /tmp/stage stage the files only (no root, no user, no systemctl)
 #   deploy/install.sh --binary PATH        install PATH instead of building
 #
@@ -11,21 +12,22 @@
 # if absent; the shipped set also goes to /usr/share/varsel/templates), /etc/varsel/credentials/
 # (root-only), /usr/share/doc/varsel/. Never overwrites a configuration, template or credential.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+absolute() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 destdir=""
 binary=""
-start=1
+start=0
 prefix=/usr/local
 while [ $# -gt 0 ]; do
   case "$1" in
-    --destdir) destdir="$2"; shift 2 ;;
-    --binary) binary="$2"; shift 2 ;;
+    --destdir) destdir=$(absolute "$2"); shift 2 ;;
+    --binary) binary=$(absolute "$2"); shift 2 ;;
     --prefix) prefix="$2"; shift 2 ;;
-    --no-start) start=0; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --start) start=1; shift ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+cd "$(dirname "$0")/.."
 staging=$([ -n "$destdir" ] && echo 1 || echo 0)
 if [ "$staging" -eq 0 ] && [ "$(id -u)" -ne 0 ]; then
   echo "run as root (sudo deploy/install.sh), or stage with --destdir DIR" >&2
@@ -59,15 +61,19 @@ if [ ! -e "$root/etc/varsel/templates" ]; then
 else
   echo "kept /etc/varsel/templates; the shipped set is in /usr/share/varsel/templates" >&2
 fi
-for file in varsel.yaml sandbox.yaml; do
-  if [ ! -e "$root/etc/varsel/$file" ]; then
-    install -m 0644 "deploy/$file" "$root/etc/varsel/$file"
-  else
-    echo "kept /etc/varsel/$file; the example is in /usr/share/doc/varsel/$file" >&2
-  fi
-done
-# The sandbox configuration reads the installed templates and keeps its store in the state directory.
-sed -i "s|^store: .*|store:     { path: /var/lib/varsel/sandbox.db }|; s|^templates: .*|templates: { dir: /etc/varsel/templates }|" "$root/etc/varsel/sandbox.yaml" 2>/dev/null || true
+if [ ! -e "$root/etc/varsel/varsel.yaml" ]; then
+  install -m 0644 deploy/varsel.yaml "$root/etc/varsel/varsel.yaml"
+else
+  echo "kept /etc/varsel/varsel.yaml; the example is in /usr/share/doc/varsel/varsel.yaml" >&2
+fi
+if [ ! -e "$root/etc/varsel/sandbox.yaml" ]; then
+  # The sandbox configuration reads the installed templates and keeps its store in the state directory.
+  sed "s|^store: .*|store:     { path: /var/lib/varsel/sandbox.db }|; s|^templates: .*|templates: { dir: /etc/varsel/templates }|" \
+    deploy/sandbox.yaml > "$root/etc/varsel/sandbox.yaml"
+  chmod 0644 "$root/etc/varsel/sandbox.yaml"
+else
+  echo "kept /etc/varsel/sandbox.yaml; the example is in /usr/share/doc/varsel/sandbox.yaml" >&2
+fi
 install -m 0644 README.md "$root/usr/share/doc/varsel/README.md"
 install -m 0644 deploy/README.md "$root/usr/share/doc/varsel/deploy.md"
 install -m 0644 deploy/varsel.yaml "$root/usr/share/doc/varsel/varsel.yaml"
@@ -86,12 +92,12 @@ if ! getent passwd varsel >/dev/null; then
 fi
 if [ -d /run/systemd/system ]; then
   systemctl daemon-reload
-  systemctl enable varsel.service >/dev/null
   if [ "$start" -eq 1 ]; then
+    systemctl enable varsel.service >/dev/null
     systemctl restart varsel.service
     systemctl --no-pager status varsel.service || true
   else
-    echo "installed and enabled; start with: systemctl start varsel" >&2
+    echo "installed; configure the gateways in /etc/varsel/varsel.yaml, then: systemctl enable --now varsel" >&2
   fi
 else
   echo "systemd is not running here: installed, not started" >&2
