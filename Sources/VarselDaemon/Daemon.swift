@@ -98,6 +98,11 @@ public enum Daemon {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         let background = Self.backgroundTasks(
             components, hangups: hangups, notifier: notifier, announced: announced, logger: logger)
+        // However serving ends (a stop, or the API failing to start), nothing is left running.
+        defer {
+            for task in background { task.cancel() }
+            components.client.shutdown()
+        }
         let watcher = Task {
             for await signal in signals {
                 logger.notice("stopping on signal", metadata: ["signal": "\(signal)"])
@@ -107,6 +112,7 @@ public enum Daemon {
                 break
             }
         }
+        defer { watcher.cancel() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await services.run() }
             group.addTask { await components.dispatcher.run() }
@@ -120,9 +126,6 @@ public enum Daemon {
                 throw error
             }
         }
-        watcher.cancel()
-        for task in background { task.cancel() }
-        components.client.shutdown()
         logger.notice("stopped")
     }
 }

@@ -59,3 +59,17 @@ struct ScrubTests {
         #expect(Masking.scrub("+358401234567 and +46701234567") == "+358*******67 and +46*******67")
     }
 }
+
+@Suite("Masking a message's own contact data")
+struct KnownContactScrubTests {
+    @Test("the recipient's number, email, name and address are masked in the forms gateways echo them")
+    func knownContact() {
+        let recipient = Recipient(
+            name: "Kari Nordmann", phone: "+4791234567", email: "kari@example.no",
+            address: PostalAddress(lines: ["Storgata 1"], postalCode: "0155", city: "Oslo", country: "NO"))
+        let echoed = "to=004791234567 (4791234567, %2B4791234567) mail=kari%40example.no name=Kari Nordmann at Storgata 1"
+        let scrubbed = Masking.scrub(echoed, knownContact: recipient)
+        for leak in ["91234567", "kari%40", "kari@", "Nordmann", "Storgata"] { #expect(!scrubbed.contains(leak), "\(leak) in \(scrubbed)") }
+        #expect(scrubbed.contains("+47******67") && scrubbed.contains("k***@example.no") && scrubbed.contains("[name]") && scrubbed.contains("[address]"))
+    }
+}

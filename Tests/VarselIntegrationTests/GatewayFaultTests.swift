@@ -10,7 +10,7 @@ import VarselTestSupport
 /// Gateways that fail: classification, retries with the same key, Retry-After, and backoff bounds.
 @Suite(.serialized) struct GatewayFaultTests {
     /// Runs one SMS through a gateway at `url` with the given retry settings until nothing is due.
-    static func send(url: String, retry: String, classify: String = "", timeoutMs: Int = 2_000, message: String = Fixtures.sms(key: "f1"))
+    static func send(url: String, retry: String, classify: String = "", timeoutMs: Int = 10_000, message: String = Fixtures.sms(key: "f1"))
         async throws -> MessageStatus
     {
         let directory = TemporaryDirectory()

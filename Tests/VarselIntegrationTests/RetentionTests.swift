@@ -45,6 +45,11 @@ import VarselTestSupport
             }
         }
 
+        // A stored request this version cannot decode must not stop the sweep.
+        try await queue.write { db in
+            try db.execute(sql: "UPDATE messages SET request = json_set(request, '$.kind', 42) WHERE id = ?", arguments: [ids["old-cancelled"]!])
+        }
+
         let dry = try await RetentionSweep.run(store: components.store, retention: config.retention, dryRun: true, now: now)
         #expect(dry == RetentionOutcome(contentPurged: 2, recordsDeleted: 1))
         #expect(try await components.store.status(id: ids["old-delivered"]!)?.content != nil, "a dry run deletes nothing")

@@ -76,7 +76,9 @@ import VarselTestSupport
             logger: quietLogger)
         let listener = NotifyListener(directory: directory)
         let notifier = try #require(SystemdNotifier(socket: listener.path, watchdogTimeout: .milliseconds(400)))
-        let loop = Task.detached { await dispatcher.run() }
+        // The loop runs on its own thread: the gate blocks that thread, not the shared pool.
+        let executor = DedicatedExecutor(label: "wedged-dispatcher")
+        let loop = Task(executorPreference: executor) { await dispatcher.run() }
         let pinger = Task.detached { await Watchdog.run(notifier: notifier, timeout: .milliseconds(400), lastBeat: { dispatcher.lastBeat }, logger: quietLogger) }
         func pings() -> Int { listener.lines.filter { $0 == "WATCHDOG=1" }.count }
 
@@ -112,7 +114,7 @@ import VarselTestSupport
     }
 }
 
-/// Holds a thread at `passThrough()` while closed.
+/// Holds a thread at `passThrough()` while closed (the dispatcher's own, see `DedicatedExecutor`).
 private final class Gate: @unchecked Sendable {
     private let condition = NSCondition()
     private var closed = false

@@ -5,17 +5,34 @@ import Glibc
 
 /// A real unix datagram socket standing in for systemd's `$NOTIFY_SOCKET`: collects every
 /// notification sent to it.
-public final class NotifyListener: @unchecked Sendable {
+public final class NotifyListener: Sendable {
     public let path: String
-    private let descriptor: Int32
-    private let lock = NSLock()
-    private var received: [String] = []
-    private var reader: Thread?
-    private var stopped = false
+    private let inbox: Inbox
+
+    /// What the reader thread fills; the thread holds this, not the listener, so the listener can go.
+    private final class Inbox: @unchecked Sendable {
+        let descriptor: Int32
+        let lock = NSLock()
+        var received: [String] = []
+        var stopped = false
+
+        init(descriptor: Int32) { self.descriptor = descriptor }
+
+        func readLoop() {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while !lock.withLock({ stopped }) {
+                let count = recv(descriptor, &buffer, buffer.count, 0)
+                guard count > 0 else { continue }
+                let text = String(decoding: buffer[0..<count], as: UTF8.self)
+                lock.withLock { received.append(text) }
+            }
+            close(descriptor)
+        }
+    }
 
     public init(directory: TemporaryDirectory) {
         path = directory.file("notify.sock")
-        descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
         precondition(descriptor >= 0, "socket() failed")
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
@@ -26,36 +43,21 @@ public final class NotifyListener: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         precondition(bound == 0, "bind(\(path)) failed: \(errno)")
+        // The reader wakes every 100 ms to see whether it should stop.
         var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let thread = Thread { [self] in readLoop() }
-        reader = thread
-        thread.start()
-    }
-
-    private func readLoop() {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while !lock.withLock({ stopped }) {
-            let count = recv(descriptor, &buffer, buffer.count, 0)
-            guard count > 0 else { continue }
-            let text = String(decoding: buffer[0..<count], as: UTF8.self)
-            lock.withLock { received.append(text) }
-        }
+        inbox = Inbox(descriptor: descriptor)
+        Thread { [inbox] in inbox.readLoop() }.start()
     }
 
     /// Every datagram so far, in order of arrival.
-    public var messages: [String] { lock.withLock { received } }
+    public var messages: [String] { inbox.lock.withLock { inbox.received } }
 
     /// Every `KEY=value` line so far, in order.
     public var lines: [String] { messages.flatMap { $0.split(separator: "\n").map(String.init) } }
 
-    public func stop() {
-        lock.withLock { stopped = true }
-    }
+    /// Stops the reader, which closes the socket.
+    public func stop() { inbox.lock.withLock { inbox.stopped = true } }
 
-    deinit {
-        stop()
-        Thread.sleep(forTimeInterval: 0.15)
-        close(descriptor)
-    }
+    deinit { stop() }
 }

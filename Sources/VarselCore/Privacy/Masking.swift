@@ -36,3 +36,30 @@ extension Masking {
         return result
     }
 }
+
+extension Masking {
+    /// `scrub`, after first masking this recipient's own contact data wherever it appears in the
+    /// text, also in the forms gateways echo it in: the number without `+`, with `00`, URL-encoded;
+    /// the email URL-encoded; the name and address lines.
+    public static func scrub(_ text: String, knownContact recipient: Recipient) -> String {
+        var result = text
+        func replace(_ value: String?, with masked: String) {
+            guard let value, value.count >= 3 else { return }
+            result = result.replacing(value, with: masked)
+        }
+        if let phone = recipient.phone {
+            let digits = String(phone.drop { $0 == "+" })
+            let masked = Masking.phone(phone)
+            for form in ["%2B" + digits, "%2b" + digits, "00" + digits, phone, digits] { replace(form, with: masked) }
+        }
+        if let email = recipient.email {
+            let masked = Masking.email(email)
+            for form in [email.replacing("@", with: "%40"), email] { replace(form, with: masked) }
+        }
+        if let address = recipient.address {
+            for line in address.lines { replace(line, with: "[address]") }
+        }
+        replace(recipient.name, with: "[name]")
+        return scrub(result)
+    }
+}

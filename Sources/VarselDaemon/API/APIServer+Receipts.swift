@@ -33,7 +33,7 @@ extension APIServer {
         }
         let raw = String(decoding: body.prefix(16_384), as: UTF8.self)
         let outcome = try await store.recordReceipt(
-            gateway: name, providerID: parsed.providerID, status: parsed.status, error: parsed.error, raw: raw, fallback: fallbackOnFailedReceipt, now: Date())
+            gateway: name, providerID: parsed.providerID, status: parsed.status, error: parsed.error.map(Masking.scrub), raw: raw, fallback: fallbackOnFailedReceipt, now: Date())
         switch outcome {
         case .unknownProvider:
             logger.warning("receipt for an unknown provider id", metadata: ["gateway": "\(name)", "provider_id": "\(parsed.providerID)"])

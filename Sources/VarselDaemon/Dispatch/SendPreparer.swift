@@ -170,7 +170,8 @@ struct SendPreparer: Sendable {
         var readyAt: Date?
         var exclude: Channel?
         var decisions: [String] = []
-        let what = result.error.map(Masking.scrub) ?? "send failed"
+        let error = result.error.map { Masking.scrub($0, knownContact: leased.request.recipient) }
+        let what = error ?? "send failed"
         switch result.outcome {
         case .accepted:
             state = .sent
@@ -206,7 +207,7 @@ struct SendPreparer: Sendable {
         }
         return Completion(
             lease: send.lease, attemptID: attemptID, outcome: AttemptOutcome(result.outcome), httpStatus: result.httpStatus,
-            providerID: result.providerID, latencyMs: result.latencyMs, error: result.error.map(Masking.scrub), state: state, reason: reason,
+            providerID: result.providerID, latencyMs: result.latencyMs, error: error, state: state, reason: reason,
             readyAt: readyAt, excludeChannel: exclude, decisions: decisions)
     }
 }

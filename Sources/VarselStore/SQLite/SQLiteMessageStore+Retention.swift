@@ -35,10 +35,19 @@ extension SQLiteMessageStore {
                 let rows = try db.rows("SELECT id, request FROM messages WHERE \(content) LIMIT \(Self.retentionBatch)", [contentBefore.timeIntervalSince1970])
                 for row in rows {
                     let messageID: String = row["id"]
-                    let json = try Self.withoutContactData(row["request"] as String).json
                     // updated_at stays: it dates the terminal state the record retention counts from.
-                    try db.run("UPDATE messages SET request = ?, content = NULL, purged_at = ? WHERE id = ?", [json, now.timeIntervalSince1970, messageID])
+                    if let json = try? Self.withoutContactData(row["request"] as String).json {
+                        try db.run("UPDATE messages SET request = ?, content = NULL, purged_at = ? WHERE id = ?", [json, now.timeIntervalSince1970, messageID])
+                    } else {
+                        // A request this version cannot read must not hold up every later sweep: its recipient goes whole.
+                        try db.run(
+                            "UPDATE messages SET request = json_remove(request, '$.recipient'), content = NULL, purged_at = ? WHERE id = ?",
+                            [now.timeIntervalSince1970, messageID])
+                    }
                     try db.run("UPDATE receipts SET raw = NULL WHERE message_id = ?", [messageID])
+                    // A gateway's error text is scrubbed when stored, but may still name the debtor in a form
+                    // no pattern knows: it goes with the personal data.
+                    try db.run("UPDATE attempts SET error = NULL WHERE message_id = ?", [messageID])
                     try Self.appendDecisions(
                         db, messageID: messageID, texts: ["retention: rendered content, contact data and raw receipts deleted"], at: now)
                 }

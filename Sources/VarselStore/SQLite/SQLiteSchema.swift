@@ -112,6 +112,8 @@ enum SQLiteSchema {
             try db.execute(sql: """
                 ALTER TABLE messages ADD COLUMN purged_at REAL;
                 CREATE INDEX messages_retention ON messages(updated_at) WHERE state IN ('sent', 'delivered', 'failed', 'expired', 'cancelled');
+                -- Counting by state (metrics, the systemd status) reads this index, not the table.
+                CREATE INDEX messages_state ON messages(state);
                 """)
         }
         return migrator
