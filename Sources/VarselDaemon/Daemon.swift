@@ -26,10 +26,18 @@ public enum Daemon {
     /// Opens store and templates and reclaims stale leases. Throws one clear error on bad setup.
     public static func open(config: VarselConfig, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) async throws -> Components {
         let metrics = VarselMetrics()
-        let templates = try TemplateReloader(
-            directory: config.templates.directory, options: config.templateCheckOptions, metrics: metrics,
-            snapshotDirectory: URL(fileURLWithPath: config.store.path).deletingLastPathComponent().appendingPathComponent("templates-last-good").path,
-            logger: logger)
+        // Reading and checking the whole set is CPU work of a fraction of a second: done on its own
+        // thread rather than one of the few the concurrency runtime shares with the API.
+        let snapshotFile = URL(fileURLWithPath: config.store.path).deletingLastPathComponent().appendingPathComponent("templates-last-good.json").path
+        let templates = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<TemplateReloader, any Error>) in
+            Thread {
+                continuation.resume(with: Result {
+                    try TemplateReloader(
+                        directory: config.templates.directory, options: config.templateCheckOptions, metrics: metrics,
+                        snapshotFile: snapshotFile, logger: logger)
+                })
+            }.start()
+        }
         let store = try SQLiteMessageStore(path: config.store.path, synchronous: config.store.synchronous)
         let reclaimed = try await store.reclaim(owner: config.dispatch.workerID, now: now())
         if reclaimed > 0 {

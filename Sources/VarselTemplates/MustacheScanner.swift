@@ -162,7 +162,8 @@ enum MustacheScanner {
 
         func matches(_ text: [Character]) -> Bool {
             guard index + text.count <= chars.count else { return false }
-            return chars[index..<(index + text.count)].elementsEqual(text)
+            for (offset, character) in text.enumerated() where chars[index + offset] != character { return false }
+            return true
         }
 
         mutating func advance(_ count: Int = 1) {

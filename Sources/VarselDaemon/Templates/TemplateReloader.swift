@@ -27,17 +27,17 @@ public final class TemplateReloader: Sendable {
     let snapshot: TemplateSnapshot?
 
     /// Loads and checks the set. When it has errors, starts from the last good set saved in
-    /// `snapshotDirectory` (the problems stay visible, as after a failed reload); with no saved set
+    /// `snapshotFile` (the problems stay visible, as after a failed reload); with no saved set
     /// either, throws the errors, so a daemon never starts on a bad set.
     public init(
-        directory: String, options: TemplateCheckOptions, metrics: VarselMetrics = VarselMetrics(), snapshotDirectory: String? = nil,
+        directory: String, options: TemplateCheckOptions, metrics: VarselMetrics = VarselMetrics(), snapshotFile: String? = nil,
         logger: Logger
     ) throws(TemplateSetError) {
         self.directory = directory
         self.options = options
         self.metrics = metrics
         self.logger = logger
-        self.snapshot = snapshotDirectory.map(TemplateSnapshot.init(path:))
+        self.snapshot = snapshotFile.map(TemplateSnapshot.init(path:))
         let fingerprint = Self.fingerprint(directory).text
         do {
             let files = try TemplateSetLoader.readFiles(directory)
@@ -47,7 +47,9 @@ public final class TemplateReloader: Sendable {
             metrics.templatesLoaded(variants: loaded.set.keys.count, warnings: loaded.report.warnings.count, initial: true)
             saveSnapshot(files)
         } catch {
-            guard let snapshot, snapshot.exists, let saved = try? TemplateSetLoader.loadChecked(from: snapshot.path, options: options) else {
+            guard let snapshot, let files = snapshot.load(),
+                  let saved = try? TemplateSetLoader.loadChecked(directory: snapshot.path, files: files, options: options)
+            else {
                 throw error
             }
             let problems = error.problems.map(\.description)

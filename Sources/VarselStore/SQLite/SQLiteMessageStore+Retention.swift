@@ -10,15 +10,15 @@ extension SQLiteMessageStore {
     public func sweepRetention(contentBefore: Date, recordsBefore: Date, dryRun: Bool, now: Date) async throws -> RetentionOutcome {
         let records = "state IN \(Self.terminalStates) AND updated_at < ?"
         let content = "state IN \(Self.terminalStates) AND updated_at < ? AND purged_at IS NULL"
-        if dryRun {
-            return try await pool.read { db in
-                let deleted = try db.value(Int.self, "SELECT COUNT(*) FROM messages WHERE \(records)", [recordsBefore.timeIntervalSince1970]) ?? 0
-                let purged = try db.value(
-                    Int.self, "SELECT COUNT(*) FROM messages WHERE \(content) AND NOT (\(records))",
-                    [contentBefore.timeIntervalSince1970, recordsBefore.timeIntervalSince1970]) ?? 0
-                return RetentionOutcome(contentPurged: purged, recordsDeleted: deleted)
-            }
+        // Counted first with a read: a sweep that finds nothing (the usual case) never takes the write lock.
+        let due = try await pool.read { db in
+            let deleted = try db.value(Int.self, "SELECT COUNT(*) FROM messages WHERE \(records)", [recordsBefore.timeIntervalSince1970]) ?? 0
+            let purged = try db.value(
+                Int.self, "SELECT COUNT(*) FROM messages WHERE \(content) AND NOT (\(records))",
+                [contentBefore.timeIntervalSince1970, recordsBefore.timeIntervalSince1970]) ?? 0
+            return RetentionOutcome(contentPurged: purged, recordsDeleted: deleted)
         }
+        if dryRun || due == RetentionOutcome(contentPurged: 0, recordsDeleted: 0) { return due }
         var outcome = RetentionOutcome(contentPurged: 0, recordsDeleted: 0)
         while true {
             let deleted = try await pool.write { db in
