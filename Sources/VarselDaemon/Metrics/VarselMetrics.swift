@@ -1,5 +1,6 @@
 import Foundation
 import Prometheus
+import Synchronization
 import VarselCore
 import VarselStore
 
@@ -37,6 +38,14 @@ public final class VarselMetrics: Sendable {
     let templateVariants: Gauge
     let oldestReady: Gauge
 
+    /// The per-send series, made once per label set: the registry's lookup (label checks, a lock, a
+    /// key built from strings) is not redone for every message.
+    private struct SendSeries {
+        let count: Counter
+        let duration: DurationHistogram
+    }
+    private let sendSeries = Mutex<[String: SendSeries]>([:])
+
     public init() {
         let reloads = Self.name(
             "template", "reloads", unit: "total",
@@ -73,10 +82,19 @@ public final class VarselMetrics: Sendable {
     // MARK: Sending
 
     func sendFinished(channel: Channel, gateway: String, outcome: AttemptOutcome, latencyMs: Int) {
-        registry.makeCounter(descriptor: Self.sends, labels: [("channel", channel.rawValue), ("gateway", gateway), ("outcome", outcome.rawValue)])
-            .increment()
-        registry.makeDurationHistogram(descriptor: Self.sendDuration, labels: [("channel", channel.rawValue), ("gateway", gateway)], buckets: Self.latencyBuckets)
-            .record(.milliseconds(latencyMs))
+        let key = "\(channel.rawValue)\u{0}\(gateway)\u{0}\(outcome.rawValue)"
+        let series = sendSeries.withLock { cache in
+            if let known = cache[key] { return known }
+            let made = SendSeries(
+                count: registry.makeCounter(
+                    descriptor: Self.sends, labels: [("channel", channel.rawValue), ("gateway", gateway), ("outcome", outcome.rawValue)]),
+                duration: registry.makeDurationHistogram(
+                    descriptor: Self.sendDuration, labels: [("channel", channel.rawValue), ("gateway", gateway)], buckets: Self.latencyBuckets))
+            cache[key] = made
+            return made
+        }
+        series.count.increment()
+        series.duration.record(.milliseconds(latencyMs))
     }
 
     func retried(channel: Channel) {

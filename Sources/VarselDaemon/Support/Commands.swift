@@ -14,9 +14,9 @@ public enum CommandActions {
     /// `varsel enqueue`: validates and stores, one result per input line.
     public static func enqueue(_ data: Data, config: VarselConfig) async throws -> [EnqueueBatch.LineResult] {
         let store = try openStore(config)
-        // Data is held to the kinds' schemas of the template set the daemon would load; a set that
-        // does not load leaves that to the daemon, which keeps its last good set.
-        let templates = try? TemplateSetLoader.load(from: config.templates.directory, options: config.templateCheckOptions)
+        // Data is held to the kinds' schemas. Only the schemas are needed, so the set is parsed, not
+        // checked and rendered; a set that does not parse leaves that to the daemon's last good set.
+        let templates = try? TemplateSet(directory: config.templates.directory, files: TemplateSetLoader.readFiles(config.templates.directory))
         var dataCheck: MessageValidator.DataCheck?
         if let templates { dataCheck = { kind, data in templates.dataProblems(kind: kind, data: data) } }
         let validator = MessageValidator(kinds: config.planning.kinds, dataCheck: dataCheck)

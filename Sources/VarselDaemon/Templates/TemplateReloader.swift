@@ -12,8 +12,6 @@ public final class TemplateReloader: Sendable {
         var current: TemplateSet
         var lastProblems: [String] = []
         var fingerprint: String
-        var reloads = 0
-        var failures = 0
     }
 
     private let state: Mutex<State>
@@ -53,7 +51,7 @@ public final class TemplateReloader: Sendable {
                 throw error
             }
             let problems = error.problems.map(\.description)
-            self.state = Mutex(State(current: saved.set, lastProblems: problems, fingerprint: fingerprint, failures: 1))
+            self.state = Mutex(State(current: saved.set, lastProblems: problems, fingerprint: fingerprint))
             metrics.templatesRejected(errors: problems.count)
             logger.error("templates have errors; sending with the last good set saved before", metadata: [
                 "directory": "\(directory)", "saved": "\(snapshot.path)", "errors": "\(problems.count)",
@@ -77,7 +75,6 @@ public final class TemplateReloader: Sendable {
     public var current: TemplateSet { state.withLock { $0.current } }
     /// Problems of the last failed reload (`file:line:column: error: message`), empty when the last one worked.
     public var problems: [String] { state.withLock { $0.lastProblems } }
-    public var failedReloads: Int { state.withLock { $0.failures } }
 
     /// Enqueue's check of a message's data against the schema of the set in force.
     public var dataCheck: MessageValidator.DataCheck {
@@ -85,12 +82,17 @@ public final class TemplateReloader: Sendable {
     }
 
     /// Loads the directory again. Returns true when the new set replaced the old one.
-    /// - Parameter editedAt: when the newest file changed, to log how long the edit took to apply.
     @discardableResult
-    public func reload(reason: String, editedAt: Date? = nil) -> Bool {
+    public func reload(reason: String) -> Bool {
+        reload(reason: reason, seen: Self.fingerprint(directory))
+    }
+
+    /// - Parameter seen: the directory's fingerprint taken just before; its newest modification time
+    ///   dates the edit, to log how long it took to apply.
+    private func reload(reason: String, seen: (text: String, newest: Date?), editedAt: Date? = nil) -> Bool {
         reloading.lock()
         defer { reloading.unlock() }
-        let fingerprint = Self.fingerprint(directory).text
+        let fingerprint = seen.text
         do {
             let files = try TemplateSetLoader.readFiles(directory)
             let loaded = try TemplateSetLoader.loadChecked(directory: directory, files: files, options: options)
@@ -98,7 +100,6 @@ public final class TemplateReloader: Sendable {
                 $0.current = loaded.set
                 $0.lastProblems = []
                 $0.fingerprint = fingerprint
-                $0.reloads += 1
             }
             var metadata: Logger.Metadata = ["reason": "\(reason)", "variants": "\(loaded.set.keys.count)"]
             if let editedAt { metadata["after_ms"] = "\(max(0, Int(Date().timeIntervalSince(editedAt) * 1000)))" }
@@ -112,7 +113,6 @@ public final class TemplateReloader: Sendable {
             state.withLock {
                 $0.lastProblems = problems
                 $0.fingerprint = fingerprint
-                $0.failures += 1
             }
             metrics.templatesRejected(errors: problems.count)
             for problem in problems.prefix(50) {
@@ -132,7 +132,7 @@ public final class TemplateReloader: Sendable {
     public func reloadIfChanged() {
         let now = Self.fingerprint(directory)
         guard now.text != state.withLock({ $0.fingerprint }) else { return }
-        reload(reason: "files changed", editedAt: now.newest)
+        _ = reload(reason: "files changed", seen: now, editedAt: now.newest)
     }
 
     /// Watches for changes every `interval` until cancelled.
