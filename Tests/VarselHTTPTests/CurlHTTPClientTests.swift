@@ -221,23 +221,26 @@ struct CurlHTTPClientTests {
 
     @Test func slowServerTimesOutAfterTheRequestWasSent() async throws {
         let gauge = ConcurrencyGauge()
-        let router = Self.slowRouter(gauge: gauge, delay: .seconds(5))
+        // The server holds the answer until the test is done: only the client's timeout can end the request.
+        let gate = ReleaseGate()
+        let router = Self.slowRouter(gauge: gauge, delay: .seconds(50), gate: gate)
 
         try await withServer(router) { port in
+            defer { gate.open() }
             let client = CurlHTTPClient()
             defer { client.shutdown() }
             let started = ContinuousClock.now
             let error = await #expect(throws: HTTPClientError.self) {
                 try await client.execute(ClientRequest(
                     method: "POST", url: "http://127.0.0.1:\(port)/slow",
-                    body: Array("{}".utf8), timeoutMilliseconds: 300))
+                    body: Array("{}".utf8), timeoutMilliseconds: 1_000))
             }
             let elapsed = ContinuousClock.now - started
             #expect(error?.code == .timedOut)
             #expect(error?.curlCode == 28)
             #expect(error?.requestMayHaveReachedServer == true)
-            #expect(elapsed >= .milliseconds(250))
-            #expect(elapsed < .seconds(3))
+            // At least the timeout; no upper bound: a loaded machine may take longer to notice it.
+            #expect(elapsed >= .milliseconds(950), "\(elapsed)")
         }
     }
 
@@ -326,9 +329,13 @@ struct CurlHTTPClientTests {
 
     @Test func shutdownFailsRunningAndQueuedRequestsAndReturns() async throws {
         let gauge = ConcurrencyGauge()
-        let router = Self.slowRouter(gauge: gauge, delay: .seconds(10))
+        // The server answers only once the test opens the gate (or, if shutdown waited for the answer,
+        // when the gate gives up after 30 s and marks itself expired).
+        let gate = ReleaseGate()
+        let router = Self.slowRouter(gauge: gauge, delay: .seconds(30), gate: gate)
 
         try await withServer(router) { port in
+            defer { gate.open() }
             let client = CurlHTTPClient(configuration: .init(maxConnectionsPerPool: 1))
             let tasks = (0..<3).map { _ in
                 Task {
@@ -339,9 +346,9 @@ struct CurlHTTPClientTests {
             // Wait until the first request is in the server's handler.
             try await waitUntil { gauge.current == 1 }
 
-            let started = ContinuousClock.now
+            // Returns without the server's answer: the gate is still closed.
             client.shutdown()
-            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(!gate.expired, "shutdown waited for the running request's answer")
 
             var errors: [HTTPClientError] = []
             for task in tasks {
@@ -359,6 +366,7 @@ struct CurlHTTPClientTests {
             // One was running with its request written; two were still queued.
             #expect(errors.filter(\.requestMayHaveReachedServer).count == 1)
             #expect(gauge.total == 1)
+            #expect(!gate.expired, "the requests ended only when the server answered")
 
             // Idempotent, and later calls fail at once.
             client.shutdown()
@@ -372,23 +380,28 @@ struct CurlHTTPClientTests {
 
     @Test func cancellingTheTaskAbandonsRunningAndQueuedRequests() async throws {
         let gauge = ConcurrencyGauge()
-        let router = Self.slowRouter(gauge: gauge, delay: .seconds(10))
+        // The server answers only once the test opens the gate (or, if cancelling waited for the
+        // answer, when the gate gives up after 30 s and marks itself expired).
+        let gate = ReleaseGate()
+        let router = Self.slowRouter(gauge: gauge, delay: .seconds(30), gate: gate)
 
         try await withServer(router) { port in
+            defer { gate.open() }
             let client = CurlHTTPClient(configuration: .init(maxConnectionsPerPool: 1))
             defer { client.shutdown() }
             let request = ClientRequest(method: "POST", url: "http://127.0.0.1:\(port)/slow", poolKey: "one")
             let running = Task { try await client.execute(request) }
             try await waitUntil { gauge.current == 1 }
             let queued = Task { try await client.execute(request) }
+            // Best effort to have it queued in the client first; cancelled earlier it throws the same.
             try await Task.sleep(for: .milliseconds(50))
 
-            let started = ContinuousClock.now
             queued.cancel()
             running.cancel()
             await #expect(throws: CancellationError.self) { _ = try await queued.value }
             await #expect(throws: CancellationError.self) { _ = try await running.value }
-            #expect(ContinuousClock.now - started < .seconds(2))
+            // Both ended while the server still held its answer.
+            #expect(!gate.expired, "cancelling waited for the running request's answer")
 
             // The pool slot was released: a new request to another route goes through.
             let fast = try await client.execute(ClientRequest(
@@ -406,14 +419,19 @@ struct CurlHTTPClientTests {
         return "\(request.method.rawValue) \(body.readableBytes) \(contentType)"
     }
 
-    /// `POST /slow` sleeps `delay` while counted by `gauge`; `GET /fast` answers at once.
-    private static func slowRouter(gauge: ConcurrencyGauge, delay: Duration) -> Router<BasicRequestContext> {
+    /// `POST /slow` sleeps `delay` (or, with a `gate`, waits for it to open for at most `delay`)
+    /// while counted by `gauge`; `GET /fast` answers at once.
+    private static func slowRouter(gauge: ConcurrencyGauge, delay: Duration, gate: ReleaseGate? = nil) -> Router<BasicRequestContext> {
         let router = Router()
         router.post("/slow") { request, _ -> String in
             _ = try await request.body.collect(upTo: 1 << 20)
             gauge.enter()
             defer { gauge.leave() }
-            try await Task.sleep(for: delay)
+            if let gate {
+                try await gate.wait(upTo: delay)
+            } else {
+                try await Task.sleep(for: delay)
+            }
             return "ok"
         }
         router.get("/fast") { _, _ in "fast" }
@@ -435,6 +453,34 @@ struct CurlHTTPClientTests {
             for try await status in group {
                 #expect(status == 200)
             }
+        }
+    }
+}
+
+/// Holds server handlers until the test opens it, so "the server has not answered yet" is a fact
+/// the test controls rather than a guess about elapsed time. A handler that waited its whole
+/// allowance sets `expired`: the test did not get there before the answer had to go out.
+private final class ReleaseGate: Sendable {
+    private struct State {
+        var isOpen = false
+        var expired = false
+    }
+
+    private let state = NSLockedValue(State())
+
+    var expired: Bool { state.withLock { $0.expired } }
+
+    func open() { state.withLock { $0.isOpen = true } }
+
+    /// Returns once opened, or after `allowance` (marking the gate expired); throws if cancelled.
+    func wait(upTo allowance: Duration) async throws {
+        let deadline = ContinuousClock.now + allowance
+        while !state.withLock({ $0.isOpen }) {
+            if ContinuousClock.now >= deadline {
+                state.withLock { $0.expired = true }
+                return
+            }
+            try await Task.sleep(for: .milliseconds(10))
         }
     }
 }
@@ -503,7 +549,7 @@ private struct TestFailure: Error, CustomStringConvertible {
 }
 
 /// Runs a Hummingbird server for `router` on 127.0.0.1 (ephemeral port) around `body`,
-/// then stops it. Fails if the server does not start within 10 seconds.
+/// then stops it. Fails if the server does not start within 60 seconds.
 private func withServer<Context: RequestContext, T: Sendable>(
     _ router: Router<Context>,
     _ body: (Int) async throws -> T
@@ -528,7 +574,7 @@ private func withServer<Context: RequestContext, T: Sendable>(
             try await app.run()
         }
         group.addTask {
-            try await Task.sleep(for: .seconds(10))
+            try await Task.sleep(for: .seconds(60))
             portContinuation.finish()
         }
         var iterator = ports.makeAsyncIterator()
@@ -541,12 +587,12 @@ private func withServer<Context: RequestContext, T: Sendable>(
     }
 }
 
-/// Polls `condition` every 10 ms for at most 5 seconds.
+/// Polls `condition` every 10 ms; the 30 s deadline only ends a broken test.
 private func waitUntil(_ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(5)
+    let deadline = ContinuousClock.now + .seconds(30)
     while !condition() {
         guard ContinuousClock.now < deadline else {
-            throw TestFailure(description: "condition not met within 5 seconds")
+            throw TestFailure(description: "condition not met within 30 seconds")
         }
         try await Task.sleep(for: .milliseconds(10))
     }

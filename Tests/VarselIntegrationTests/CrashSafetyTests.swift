@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import VarselCore
 import VarselDaemon
@@ -91,7 +92,19 @@ import VarselTestSupport
     @Test("a worker paused (SIGSTOP) beyond its lease cannot record its late result after SIGCONT; the other worker's send stands")
     func staleWorker() async throws {
         let directory = TemporaryDirectory()
-        let sandbox = SandboxGateway(behaviour: .init(delay: .milliseconds(500)))
+        // Worker a is paused the moment its request reaches the gateway, before any answer can leave,
+        // however slowly the test itself runs (no race against the 500 ms reply).
+        let workerA = Mutex<(pid: Int32?, paused: Bool)>((nil, false))
+        let sandbox = SandboxGateway(behaviour: .init(delay: .milliseconds(500)), log: { _ in
+            // Set just after the spawn, so always there already; waited for rather than assumed.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while workerA.withLock({ $0.pid }) == nil, ContinuousClock.now < deadline { usleep(1_000) }
+            workerA.withLock { worker in
+                guard !worker.paused, let pid = worker.pid else { return }
+                kill(pid, SIGSTOP)
+                worker.paused = true
+            }
+        })
         try await sandbox.start()
         let configA = Self.config(directory, gateway: sandbox.baseURL, worker: "worker-a", lease: 5, timeoutMs: 4_000, name: "a.yaml")
         let configB = Self.config(directory, gateway: sandbox.baseURL, worker: "worker-b", lease: 5, timeoutMs: 4_000, name: "b.yaml")
@@ -99,13 +112,14 @@ import VarselTestSupport
         let id = try #require((try? JSONSerialization.jsonObject(with: Data(enqueue.stdout.utf8)) as? [String: Any])?["id"] as? String)
 
         let a = try ChildProcess(arguments: ["serve", "--config", configA])
+        workerA.withLock { $0.pid = a.process.processIdentifier }
         #expect(await eventually { sandbox.received.count == 1 })
-        a.signal(SIGSTOP)
+        #expect(workerA.withLock { $0.paused }, "worker a was not paused at its send")
         let b = try ChildProcess(arguments: ["serve", "--config", configB])
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
         #expect(await eventually(timeout: .seconds(30)) { (try? await store.status(id: id))?.state == .sent }, "worker b never took over: \(b.stderr)")
         a.signal(SIGCONT)
-        #expect(await eventually(timeout: .seconds(15)) { a.stderr.contains("result not recorded: the lease was lost") }, "\(a.stderr)")
+        #expect(await eventually { a.stderr.contains("result not recorded: the lease was lost") }, "\(a.stderr)")
         a.signal(SIGTERM)
         b.signal(SIGTERM)
         #expect(await a.wait() == 0)

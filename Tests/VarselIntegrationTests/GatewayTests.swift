@@ -112,13 +112,15 @@ import VarselTestSupport
 
     @Test("a gateway that takes the request and never answers within the timeout leaves an ambiguous attempt")
     func timeoutAfterSend() async throws {
+        // Never answers in time (stop() cuts the wait short). The timeout leaves a loaded machine room to
+        // get the request to the gateway, which is what makes the attempt ambiguous rather than unsent.
         let server = LoopbackServer { _ in
-            try? await Task.sleep(for: .seconds(5))
+            try? await Task.sleep(for: .seconds(60))
             return .init(status: 202, body: "{}")
         }
         try await server.start()
         let (statuses, _) = try await Self.run(
-            gateways: "  sms: { type: http-json, url: \"\(server.baseURL)/sms\", timeout_ms: 300 }", channels: "  sms: { gateways: [sms] }",
+            gateways: "  sms: { type: http-json, url: \"\(server.baseURL)/sms\", timeout_ms: 2000 }", channels: "  sms: { gateways: [sms] }",
             messages: [Fixtures.sms(key: "t1")])
         let status = try #require(statuses.first)
         #expect(status.attempts.map(\.outcome) == [.ambiguous])

@@ -44,7 +44,6 @@ import VarselTestSupport
         func metrics() async throws -> String { String(decoding: try await client.send("GET", "/metrics").body, as: UTF8.self) }
         #expect(await eventually { ((try? await metrics()) ?? "").contains(#"varsel_messages{state="sent"} 2"#) }, "\(serve.stderr)")
         #expect(try await client.send("POST", "/v1/receipts/sms-main", body: Data(#"{"provider_id":"sms-1","status":"delivered"}"#.utf8)).status == 200)
-        let text = try await metrics()
         let expected = [
             #"varsel_receipts_total{gateway="sms-main",status="delivered"} 1"#,
             #"varsel_messages{state="delivered"} 1.0"#,
@@ -62,6 +61,13 @@ import VarselTestSupport
             #"varsel_template_variants 156.0"#,
             #"varsel_template_errors 0.0"#,
         ]
+        // Counters and gauges are updated beside the state they describe, not atomically with it:
+        // wait until the scrape shows the whole run, then check it line by line.
+        var text = ""
+        _ = await eventually {
+            text = (try? await metrics()) ?? ""
+            return expected.allSatisfy { text.contains($0) }
+        }
         for line in expected { #expect(text.contains(line), "missing \(line) in\n\(text)") }
         #expect(text.contains("# HELP varsel_sends_total "))
         #expect(text.contains("# TYPE varsel_send_duration_seconds histogram"))

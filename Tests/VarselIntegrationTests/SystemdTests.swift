@@ -25,8 +25,12 @@ import VarselTestSupport
         let serve = try ChildProcess(
             arguments: ["serve", "--config", config], environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "400000"])
         #expect(await eventually { listener.lines.contains("READY=1") }, "\(serve.stderr)")
-        // By the time READY=1 was sent the reclaim and the ready line were already written.
-        try await Task.sleep(for: .milliseconds(200))
+        // By the time READY=1 was sent the reclaim and the ready line were already written; the pipe
+        // may still be on its way to us, so wait until both are read, then check their order.
+        #expect(await eventually {
+            let log = serve.stderr
+            return log.contains("reclaimed leases of a previous run count=1") && log.contains("notice varsel: ready ")
+        }, "\(serve.stderr)")
         let log = serve.stderr
         let reclaimed = try #require(log.range(of: "reclaimed leases of a previous run count=1"))
         let ready = try #require(log.range(of: "notice varsel: ready "))
@@ -47,10 +51,12 @@ import VarselTestSupport
         #expect(lines.contains { $0.hasPrefix("STATUS=") && $0.contains("in flight") })
 
         // The periodic status carries the send rate.
-        #expect(await eventually(timeout: .seconds(8)) { listener.lines.contains { $0.hasPrefix("STATUS=") && $0.contains("sends/s") } })
+        #expect(await eventually { listener.lines.contains { $0.hasPrefix("STATUS=") && $0.contains("sends/s") } })
 
         serve.signal(SIGTERM)
         #expect(await serve.wait() == 0)
+        // Everything it sent before exiting is in the socket; read up to here before looking.
+        #expect(await listener.sync())
         #expect(listener.lines.contains("STOPPING=1"))
         let last = listener.lines.lastIndex(of: "STOPPING=1")!
         #expect(!listener.lines[(last + 1)...].contains("READY=1"))
@@ -79,8 +85,13 @@ import VarselTestSupport
         // The loop runs on its own thread: the gate blocks that thread, not the shared pool.
         let executor = DedicatedExecutor(label: "wedged-dispatcher")
         let loop = Task(executorPreference: executor) { await dispatcher.run() }
-        let pinger = Task.detached { await Watchdog.run(notifier: notifier, timeout: .milliseconds(400), lastBeat: { dispatcher.lastBeat }, logger: quietLogger) }
+        // The watchdog's own log says when it judged the loop stuck (and when it resumed).
+        let watchdogLog = LogRecorder()
+        let pinger = Task.detached { await Watchdog.run(notifier: notifier, timeout: .milliseconds(400), lastBeat: { dispatcher.lastBeat }, logger: watchdogLog.logger) }
         func pings() -> Int { listener.lines.filter { $0 == "WATCHDOG=1" }.count }
+        func stalled() -> Bool {
+            watchdogLog.messages.last { $0.contains("no progress") || $0.contains("progress again") }?.contains("no progress") == true
+        }
 
         #expect(await eventually { pings() >= 3 }, "an idle loop still feeds the watchdog")
         gate.close()
@@ -88,10 +99,16 @@ import VarselTestSupport
         _ = try await components.store.enqueue([try validator.validate(json: Array(Fixtures.sms(key: "w1").utf8)).get()], now: Date())
         dispatcher.poke()
         #expect(await eventually { gate.waiting }, "the loop never reached the gate")
-        try await Task.sleep(for: .milliseconds(400))  // pings already on their way drain out
+        // Wait until the watchdog itself has judged the loop stuck; every ping it sent before that
+        // is then in the socket, and sync() reads up to there.
+        #expect(await eventually { stalled() }, "the watchdog never noticed the stuck loop: \(watchdogLog.messages)")
+        #expect(await listener.sync())
         let starved = pings()
+        // A second of a stuck loop (ten ping intervals): not one WATCHDOG=1 may arrive.
         try await Task.sleep(for: .seconds(1))
+        #expect(await listener.sync())
         #expect(pings() == starved, "no WATCHDOG=1 while the loop is stuck")
+        #expect(stalled(), "the watchdog resumed while the loop was stuck: \(watchdogLog.messages)")
 
         gate.open()
         #expect(await eventually { pings() > starved }, "pings resume once the loop turns again")
@@ -109,8 +126,10 @@ import VarselTestSupport
         #expect(other != nil && other?.watchdogTimeout == nil)
         let mine = SystemdNotifier.fromEnvironment(["NOTIFY_SOCKET": "@varsel-test", "WATCHDOG_USEC": "2000000", "WATCHDOG_PID": "\(getpid())"])
         #expect(mine?.watchdogTimeout == .seconds(2))
-        #expect(Watchdog.isAlive(lastBeat: .now - .milliseconds(100), now: .now, timeout: .seconds(1)))
-        #expect(!Watchdog.isAlive(lastBeat: .now - .milliseconds(600), now: .now, timeout: .seconds(1)))
+        // One instant for both sides, so the test's own pace cannot move the beat's age.
+        let now = ContinuousClock.now
+        #expect(Watchdog.isAlive(lastBeat: now - .milliseconds(100), now: now, timeout: .seconds(1)))
+        #expect(!Watchdog.isAlive(lastBeat: now - .milliseconds(600), now: now, timeout: .seconds(1)))
     }
 }
 

@@ -98,26 +98,44 @@ import VarselTestSupport
         serve.signal(SIGHUP)
         #expect(await eventually { serve.stderr.contains("templates reloaded reason=SIGHUP") }, "\(serve.stderr)")
         templates.write("reminder/en/direct/sms.mustache", "{{/oops}}\n")
-        #expect(await eventually(timeout: .seconds(5)) { serve.stderr.contains("template error; the last good set stays in force") })
+        #expect(await eventually { serve.stderr.contains("template error; the last good set stays in force") }, "\(serve.stderr)")
         let client = APIClient(baseURL: "http://127.0.0.1:\(port)", token: nil)
         defer { client.close() }
-        let ready = try await client.send("GET", "/readyz")
+        func get(_ path: String) async -> (status: Int, text: String) {
+            guard let reply = try? await client.send("GET", path) else { return (0, "") }
+            return (reply.status, String(decoding: reply.body, as: UTF8.self))
+        }
+        // The log line and the metrics are written one after the other: wait for both, then look.
+        var ready = (status: 0, text: "")
+        var failed = ""
+        _ = await eventually {
+            ready = await get("/readyz")
+            failed = await get("/metrics").text
+            return ready.text.contains("the last good set is in force") && failed.contains("varsel_template_errors 1")
+                && failed.contains(#"varsel_template_reloads_total{result="rejected"} 1"#)
+        }
         #expect(ready.status == 200)
-        #expect(String(decoding: ready.body, as: UTF8.self).contains("the last good set is in force"))
-        let failed = String(decoding: try await client.send("GET", "/metrics").body, as: UTF8.self)
+        #expect(ready.text.contains("the last good set is in force"), "\(ready.text)")
         #expect(failed.contains("varsel_template_errors 1"), "\(failed)")
         #expect(failed.contains(#"varsel_template_reloads_total{result="rejected"} 1"#), "\(failed)")
 
         // A good edit is in force within a second of the file changing (the directory is looked at
         // every 250 ms), as the daemon measures it: from the file's modification time to the new set.
         templates.write("reminder/en/direct/sms.mustache", "D {{creditor}}\n")
-        #expect(await eventually(timeout: .seconds(10)) { serve.stderr.contains(#"templates reloaded after_ms="#) }, "\(serve.stderr)")
+        #expect(await eventually { serve.stderr.contains(#"templates reloaded after_ms="#) }, "\(serve.stderr)")
         let applied = serve.stderr.split(separator: "\n").first { $0.contains(#"templates reloaded after_ms="#) }
         let afterMs = applied.flatMap { $0.split(separator: " ").first { $0.hasPrefix("after_ms=") } }.flatMap { Int($0.dropFirst(9)) }
         #expect(try #require(afterMs) < 1000, "\(applied ?? "")")
-        let fixed = String(decoding: try await client.send("GET", "/metrics").body, as: UTF8.self)
+        // "templates reloaded" is logged just before the metrics are updated: wait for them, then look.
+        var fixed = ""
+        var readyAgain = ""
+        _ = await eventually {
+            fixed = await get("/metrics").text
+            readyAgain = await get("/readyz").text
+            return fixed.contains("varsel_template_errors 0") && readyAgain == #"{"status":"ready"}"#
+        }
         #expect(fixed.contains("varsel_template_errors 0"), "\(fixed)")
-        #expect(String(decoding: try await client.send("GET", "/readyz").body, as: UTF8.self) == #"{"status":"ready"}"#)
+        #expect(readyAgain == #"{"status":"ready"}"#)
         serve.signal(SIGTERM)
         #expect(await serve.wait() == 0)
     }

@@ -8,6 +8,8 @@ public final class ChildProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var stdoutData = Data()
     private var stderrData = Data()
+    private var stdoutEnded = false
+    private var stderrEnded = false
 
     public init(arguments: [String], environment: [String: String] = [:], stdin: Data? = nil) throws {
         process.executableURL = URL(fileURLWithPath: Paths.varselBinary)
@@ -19,13 +21,20 @@ public final class ChildProcess: @unchecked Sendable {
         process.standardError = errors
         let input = Pipe()
         process.standardInput = input
+        // Empty data is end of file: the child (and anything it passed the pipe to) closed it.
         output.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
-            self?.lock.withLock { self?.stdoutData.append(data) }
+            if data.isEmpty { handle.readabilityHandler = nil }
+            self?.lock.withLock {
+                if data.isEmpty { self?.stdoutEnded = true } else { self?.stdoutData.append(data) }
+            }
         }
         errors.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
-            self?.lock.withLock { self?.stderrData.append(data) }
+            if data.isEmpty { handle.readabilityHandler = nil }
+            self?.lock.withLock {
+                if data.isEmpty { self?.stderrEnded = true } else { self?.stderrData.append(data) }
+            }
         }
         try process.run()
         if let stdin { input.fileHandleForWriting.write(stdin) }
@@ -39,6 +48,8 @@ public final class ChildProcess: @unchecked Sendable {
     public func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
     /// Waits for exit; kills the child and returns nil when it takes longer than `timeout`.
+    /// On return `stdout` and `stderr` hold everything the child wrote: both pipes were read to
+    /// their end, not for a fixed while.
     @discardableResult
     public func wait(timeout: Duration = .seconds(30)) async -> Int32? {
         let deadline = ContinuousClock.now + timeout
@@ -48,11 +59,17 @@ public final class ChildProcess: @unchecked Sendable {
         if process.isRunning {
             signal(SIGKILL)
             process.waitUntilExit()
+            await drained()
             return nil
         }
         process.waitUntilExit()
-        try? await Task.sleep(for: .milliseconds(20))  // let the readers drain
+        await drained()
         return process.terminationStatus
+    }
+
+    /// Waits until both readers saw end of file (bounded, in case a grandchild holds a pipe open).
+    private func drained() async {
+        _ = await eventually(timeout: .seconds(30), every: .milliseconds(5)) { lock.withLock { stdoutEnded && stderrEnded } }
     }
 
     /// Runs `varsel` with arguments to completion (bounded) and returns status and output.
@@ -70,8 +87,9 @@ public final class ChildProcess: @unchecked Sendable {
     }
 }
 
-/// Polls `condition` until it holds or `timeout` passes.
-public func eventually(timeout: Duration = .seconds(20), every interval: Duration = .milliseconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
+/// Polls `condition` until it holds or `timeout` passes; returns whether it held. The deadline
+/// is only there so a broken test ends: make it generous, and assert on the state observed.
+public func eventually(timeout: Duration = .seconds(30), every interval: Duration = .milliseconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }

@@ -50,7 +50,7 @@ public final class LoopbackServer: Sendable {
         let router = Router()
         router.on("**", method: .post) { request, _ in try await self.handle(request) }
         router.on("**", method: .get) { request, _ in try await self.handle(request) }
-        try await server.start(router)
+        try await server.start(router, timeout: .seconds(60))
     }
 
     public func stop() async { await server.stop() }

@@ -50,8 +50,31 @@ public final class NotifyListener: Sendable {
         Thread { [inbox] in inbox.readLoop() }.start()
     }
 
-    /// Every datagram so far, in order of arrival.
-    public var messages: [String] { inbox.lock.withLock { inbox.received } }
+    /// Every datagram so far, in order of arrival (without the markers of `sync()`).
+    public var messages: [String] { inbox.lock.withLock { inbox.received }.filter { !$0.hasPrefix(Self.syncPrefix) } }
+
+    private static let syncPrefix = "X_VARSEL_TEST_SYNC="
+
+    /// Sends a marker datagram to the socket and waits until the reader has taken it. The socket
+    /// keeps the order datagrams were sent in, so on `true` every notification sent before this call
+    /// (by anyone) is in `messages`: no need to guess how long the reader takes.
+    public func sync(timeout: Duration = .seconds(30)) async -> Bool {
+        let marker = Self.syncPrefix + UUID().uuidString
+        let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        let bytes = Array(marker.utf8)
+        let sent = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { target in
+                bytes.withUnsafeBytes { sendto(descriptor, $0.baseAddress, $0.count, 0, target, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+        }
+        guard sent == bytes.count else { return false }
+        return await eventually(timeout: timeout) { inbox.lock.withLock { inbox.received.contains(marker) } }
+    }
 
     /// Every `KEY=value` line so far, in order.
     public var lines: [String] { messages.flatMap { $0.split(separator: "\n").map(String.init) } }
