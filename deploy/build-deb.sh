@@ -45,6 +45,8 @@ sed "s|^store: .*|store:     { path: /var/lib/varsel/sandbox.db }|; s|^templates
 install -m 0644 README.md "$root/usr/share/doc/varsel/README.md"
 install -m 0644 deploy/README.md "$root/usr/share/doc/varsel/deploy.md"
 install -m 0644 deploy/varsel.yaml deploy/sandbox.yaml "$root/usr/share/doc/varsel/"
+cp -R docs "$root/usr/share/doc/varsel/docs"
+cp -R deploy/examples "$root/usr/share/doc/varsel/examples"
 find "$root/usr/share" "$root/etc" -type d -exec chmod 0755 {} +
 find "$root/usr/share" "$root/etc" -type f -exec chmod 0644 {} +
 

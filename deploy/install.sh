@@ -78,6 +78,10 @@ install -m 0644 README.md "$root/usr/share/doc/varsel/README.md"
 install -m 0644 deploy/README.md "$root/usr/share/doc/varsel/deploy.md"
 install -m 0644 deploy/varsel.yaml "$root/usr/share/doc/varsel/varsel.yaml"
 install -m 0644 deploy/sandbox.yaml "$root/usr/share/doc/varsel/sandbox.yaml"
+# The reference pages and the example messages the README's commands use.
+rm -rf "$root/usr/share/doc/varsel/docs" "$root/usr/share/doc/varsel/examples"
+cp -R docs "$root/usr/share/doc/varsel/docs"
+cp -R deploy/examples "$root/usr/share/doc/varsel/examples"
 
 "$bin/varsel" templates check --dir "$root/etc/varsel/templates" --quiet >&2
 

@@ -3,7 +3,7 @@ import VarselHTTP
 /// Maps Varsel's message onto one provider's API and reads the provider's reply.
 public protocol GatewayAdapter: Sendable {
     var configuration: GatewayConfiguration { get }
-    /// The request for this message. Carries `Idempotency-Key` (DESIGN.md §5).
+    /// The request for this message. Carries `Idempotency-Key` (docs/gateway.md).
     func request(for message: OutboundMessage) throws(GatewayRequestError) -> HTTPRequest
     /// The provider's id for the accepted message, from a 2xx reply.
     func providerID(from response: HTTPResponse) -> String?

@@ -5,7 +5,7 @@ import VarselCore
 /// environment. `description` never shows secrets.
 public struct GatewayConfiguration: Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable, CaseIterable {
-        /// The generic JSON shape of DESIGN.md §5.
+        /// The generic JSON shape of docs/gateway.md.
         case httpJSON = "http-json"
         /// Twilio's form-encoded Messages API (SMS only).
         case twilio
@@ -74,7 +74,74 @@ public struct GatewayConfiguration: Sendable, CustomStringConvertible {
         }
     }
 
+    /// The URL is shown with its secrets redacted (`URLRedaction`).
     public var description: String {
-        "gateway \(name) (\(kind.rawValue)) \(url)" + (bearerToken != nil || authToken != nil ? " [credentials redacted]" : "")
+        "gateway \(name) (\(kind.rawValue)) \(URLRedaction.redact(url).text)" + (bearerToken != nil || authToken != nil ? " [credentials redacted]" : "")
+    }
+}
+
+/// Redacts the secrets a URL can carry before it is logged or shown: the password of its userinfo
+/// (`https://user:pass@host` → `https://user:***@host`; a user name alone is taken for a token and
+/// redacted too) and every query or fragment value whose name suggests a secret (`token`,
+/// `access_token`, `api_key`, `key`, `secret`, `password`, `sig`, `signature`, `auth`, `credential`,
+/// `session`, …: any name containing one of `secretNameParts`). Other values are left as they are.
+public enum URLRedaction {
+    /// Parts of a parameter name (compared in lower case, `-` read as `_`) that mark its value as secret.
+    public static let secretNameParts = [
+        "token", "secret", "pass", "pwd", "key", "sig", "auth", "credential", "session", "cookie", "jwt", "private",
+    ]
+
+    /// The URL with its secrets replaced by `***`, and what was redacted (`password`, `user`,
+    /// `query value api_key`, …), for a note beside it.
+    public static func redact(_ url: String) -> (text: String, redacted: [String]) {
+        var redacted: [String] = []
+        var rest = Substring(url)
+        var head = ""
+        if let scheme = rest.range(of: "://") {
+            head = String(rest[..<scheme.upperBound])
+            rest = rest[scheme.upperBound...]
+            let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+            let authority = rest[..<authorityEnd]
+            if let at = authority.lastIndex(of: "@") {
+                let userinfo = authority[..<at]
+                if let colon = userinfo.firstIndex(of: ":") {
+                    head += userinfo[..<colon] + ":***@"
+                    redacted.append("password")
+                } else {
+                    head += "***@"
+                    redacted.append("user")
+                }
+                rest = rest[authority.index(after: at)...]
+            }
+        }
+        var fragment: Substring?
+        if let hash = rest.firstIndex(of: "#") {
+            fragment = rest[rest.index(after: hash)...]
+            rest = rest[..<hash]
+        }
+        var text = head
+        if let question = rest.firstIndex(of: "?") {
+            text += rest[...question] + redactParameters(rest[rest.index(after: question)...], &redacted)
+        } else {
+            text += rest
+        }
+        if let fragment { text += "#" + redactParameters(fragment, &redacted) }
+        return (text, redacted)
+    }
+
+    /// Whether a parameter of this name holds a secret.
+    public static func isSecretName(_ name: String) -> Bool {
+        let normalised = (name.removingPercentEncoding ?? name).lowercased().replacingOccurrences(of: "-", with: "_")
+        return secretNameParts.contains { normalised.contains($0) }
+    }
+
+    private static func redactParameters(_ text: Substring, _ redacted: inout [String]) -> String {
+        text.split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
+            guard let equals = pair.firstIndex(of: "=") else { return String(pair) }
+            let name = String(pair[..<equals])
+            guard pair.index(after: equals) < pair.endIndex, isSecretName(name) else { return String(pair) }
+            redacted.append("query value \(name)")
+            return name + "=***"
+        }.joined(separator: "&")
     }
 }

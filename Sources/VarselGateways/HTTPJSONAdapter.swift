@@ -2,7 +2,7 @@ import Foundation
 import VarselCore
 import VarselHTTP
 
-/// The generic `http-json` gateway (DESIGN.md §5): one JSON POST per message, provider id read from
+/// The generic `http-json` gateway (docs/gateway.md): one JSON POST per message, provider id read from
 /// the reply's `id` field (or `id_field`).
 public struct HTTPJSONAdapter: GatewayAdapter {
     public let configuration: GatewayConfiguration

@@ -4,7 +4,7 @@ import VarselCore
 /// The durable queue behind Varsel. Every state change of a leased message is a compare-and-set on its
 /// lease token, so a worker that lost its lease cannot overwrite what another worker recorded.
 ///
-/// - Important: `enqueue` returns only after the transaction is committed to disk (DESIGN.md §8.1).
+/// - Important: `enqueue` returns only after the transaction is committed to disk (docs/guarantees.md §1).
 public protocol MessageStore: Sendable {
     /// Stores validated messages in one transaction. A message whose `idempotencyKey` is already known
     /// is not stored again: the result names the existing message.

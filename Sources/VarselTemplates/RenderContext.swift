@@ -22,6 +22,10 @@ enum RenderContext {
             if let postalCode = address.postalCode { fields["postal_code"] = postalCode }
             if let city = address.city { fields["city"] = city }
             if let country = address.country { fields["country"] = country }
+            // Domestic post (the country the letter is posted from, `data.sender_country`, is the
+            // address's) carries no country line; unknown or another country does.
+            let sender = message.data["sender_country"]?.scalarText?.uppercased()
+            fields["domestic"] = sender != nil && sender == address.country?.uppercased()
             recipient["address"] = fields
         }
         context["recipient"] = recipient

@@ -17,10 +17,19 @@ struct Varsel: AsyncParsableCommand {
 
 /// Options shared by commands that read the configuration.
 struct ConfigOption: ParsableArguments {
-    @Option(name: .long, help: "Configuration file (YAML).")
-    var config: String = "/etc/varsel/varsel.yaml"
+    static let defaultPath = "/etc/varsel/varsel.yaml"
+
+    @Option(name: .long, help: "Configuration file (YAML); to try Varsel from a checkout: --config deploy/sandbox.yaml.")
+    var config: String = ConfigOption.defaultPath
 
     func load(secrets: ConfigLoader.Secrets = .read) throws -> VarselConfig {
+        if !FileManager.default.fileExists(atPath: config) {
+            let which = config == Self.defaultPath ? "no configuration file at \(config) (the default)" : "no configuration file at \(config)"
+            throw CLIError("""
+                \(which): pass one with --config PATH, e.g. --config deploy/sandbox.yaml to try Varsel from a checkout \
+                against the sandbox gateway (varsel gateway-sim), or install the example with deploy/install.sh
+                """)
+        }
         do {
             return try ConfigLoader.load(path: config, secrets: secrets)
         } catch {
@@ -115,7 +124,7 @@ struct Enqueue: AsyncParsableCommand {
             let reply = try await client.api.send("POST", "/v1/messages:batch", body: data, contentType: "application/x-ndjson")
             guard reply.status == 200, let object = (try? JSONSerialization.jsonObject(with: reply.body)) as? [String: Any],
                   let results = object["results"] as? [[String: Any]]
-            else { throw CLIError(APIClient.problemText(reply.body, status: reply.status)) }
+            else { throw CLIError(client.api.problemText(reply.body, status: reply.status)) }
             for result in results {
                 print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
             }
@@ -144,7 +153,7 @@ struct Status: AsyncParsableCommand {
             let client = RemoteClient(server)
             defer { client.api.close() }
             let reply = try await client.api.send("GET", "/v1/messages/\(id)")
-            guard reply.status == 200 else { throw CLIError(APIClient.problemText(reply.body, status: reply.status)) }
+            guard reply.status == 200 else { throw CLIError(client.api.problemText(reply.body, status: reply.status)) }
             let object = try JSONSerialization.jsonObject(with: reply.body)
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
             return
@@ -162,7 +171,7 @@ struct RemoteClient {
     let api: APIClient
 
     init(_ server: String) {
-        api = APIClient(baseURL: server, token: ProcessInfo.processInfo.environment["VARSEL_TOKEN"])
+        api = APIClient(baseURL: server, token: ProcessInfo.processInfo.environment["VARSEL_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
     }
 }
 
@@ -206,7 +215,7 @@ struct Cancel: AsyncParsableCommand {
                 ?? "/v1/messages/\(id ?? "")/cancel"
             let body = try JSONSerialization.data(withJSONObject: ["reason": why])
             let reply = try await client.api.send("POST", path, body: body)
-            guard reply.status == 200 else { throw CLIError(APIClient.problemText(reply.body, status: reply.status)) }
+            guard reply.status == 200 else { throw CLIError(client.api.problemText(reply.body, status: reply.status)) }
             print(String(decoding: reply.body, as: UTF8.self))
             return
         }

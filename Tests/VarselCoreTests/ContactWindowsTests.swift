@@ -228,7 +228,7 @@ struct ContactWindowsTests {
         Self.check(windows, Case("Saturday 13:00 -04 to Sunday 01:00 -03", "CL", "America/Santiago", "2027-09-04T13:00:00-04:00", "2027-09-05T01:00:00-03:00"))
     }
 
-    @Test("the defaults are the DOMAIN.md §4 windows")
+    @Test("the defaults are the docs/domain.md windows")
     func defaultsShape() {
         let defaults = ContactWindows.defaults
         #expect(defaults.enabled)

@@ -2,10 +2,10 @@ import Foundation
 import Testing
 @testable import VarselCore
 
-/// The message contract (DESIGN.md §3): what is accepted, and that every refusal names its field (§8.6).
+/// The message contract (docs/message.md): what is accepted, and that every refusal names its field (docs/guarantees.md §6).
 @Suite("Message validation")
 struct MessageValidatorTests {
-    /// The example message of DESIGN.md §3, verbatim.
+    /// A message with every field of the contract given (docs/message.md).
     static let example = """
         {
           "idempotency_key": "inv-10023-reminder-1",
@@ -72,7 +72,7 @@ struct MessageValidatorTests {
 
     // MARK: Acceptance
 
-    @Test("the DESIGN.md example is accepted and every field lands in the request")
+    @Test("the full example message is accepted and every field lands in the request")
     func exampleAccepted() throws {
         let request = try validator.validate(json: Array(Self.example.utf8)).get()
         #expect(request.idempotencyKey == "inv-10023-reminder-1")

@@ -39,7 +39,7 @@ struct FakeCatalog: TemplateCatalog {
 struct PlannerTests {
     static let oslo = PostalAddress(lines: ["Storgata 1"], postalCode: "0155", city: "Oslo", country: "NO")
 
-    /// Kari of the DESIGN.md example, reachable on every channel, with no preferences of her own.
+    /// Kari of the docs/message.md example, reachable on every channel, with no preferences of her own.
     static let kari = Recipient(
         id: "debtor-42", name: "Kari Nordmann", locale: "nb-NO", country: "NO", timezone: "Europe/Oslo",
         phone: "+4791234567", email: "kari@example.no", address: oslo)

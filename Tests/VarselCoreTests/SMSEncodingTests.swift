@@ -1,7 +1,7 @@
 import Testing
 @testable import VarselCore
 
-/// SMS encoding and segment counts per 3GPP TS 23.038 / 23.040 (DOMAIN.md §2).
+/// SMS encoding and segment counts per 3GPP TS 23.038 / 23.040 (docs/domain.md).
 ///
 /// Expected counts are worked out by hand from the limits: GSM-7 160 single / 153 per part,
 /// UCS-2 70 single / 67 per part (UTF-16 units); escape and surrogate pairs never split.

@@ -1,4 +1,4 @@
-/// A provider's delivery status, mapped onto one forward-only scale (DOMAIN.md §3):
+/// A provider's delivery status, mapped onto one forward-only scale (docs/gateway.md, delivery receipts):
 /// accepted → sent → delivered | undelivered | expired | rejected | failed. A final status never
 /// moves back.
 public enum DeliveryStatus: String, Sendable, Hashable, CaseIterable, Codable {

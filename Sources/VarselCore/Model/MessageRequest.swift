@@ -1,6 +1,6 @@
 import Foundation
 
-/// One reminder as a producer enqueues it (DESIGN.md §3), after validation.
+/// One reminder as a producer enqueues it (docs/message.md), after validation.
 ///
 /// - Important: Only `MessageValidator` creates these from outside input; every field here has been
 ///   checked, so the store and the planner may trust it.

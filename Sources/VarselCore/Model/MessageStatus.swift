@@ -1,6 +1,6 @@
 import Foundation
 
-/// The status contract (DESIGN.md §4): what `GET /v1/messages/{id}` and `varsel status --json` return.
+/// The status contract (docs/status.md): what `GET /v1/messages/{id}` and `varsel status --json` return.
 /// Fields the contract shows as `null` are written as `null`, never left out.
 public struct MessageStatus: Sendable, Hashable, Encodable {
     public struct TemplateRef: Sendable, Hashable, Encodable {

@@ -30,7 +30,7 @@ public struct PlanningPolicy: Sendable {
     }
 
     /// Direct where directness reads as professional; indirect where a polite, relationship-first
-    /// wording works better (DOMAIN.md §1).
+    /// wording works better (docs/domain.md, tone).
     public static let defaultToneByCountry: [String: Tone] = {
         var map: [String: Tone] = [:]
         for country in ["NO", "SE", "DK", "FI", "IS", "DE", "AT", "CH", "NL"] { map[country] = .direct }

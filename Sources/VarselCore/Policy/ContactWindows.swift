@@ -110,7 +110,7 @@ public struct ContactWindows: Sendable, Hashable {
         self.rules = rules
     }
 
-    /// Defaults (DOMAIN.md §4): NO, SE, DK: Mon–Fri 08:00–21:00, Sat 09:00–15:00, Sunday closed, closed on public holidays.
+    /// Defaults (docs/domain.md): NO, SE, DK: Mon–Fri 08:00–21:00, Sat 09:00–15:00, Sunday closed, closed on public holidays.
     /// FI: every day 07:00–22:00 ("no contact 22–07"), holidays not closed. Countries without a rule: no restriction.
     public static let defaults: ContactWindows = {
         let weekday = ClosedOpenTimeRange(start: LocalTime(hour: 8), end: LocalTime(hour: 21))

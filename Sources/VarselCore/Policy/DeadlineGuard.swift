@@ -1,6 +1,6 @@
 import Foundation
 
-/// The legal minimum between sending a notice and its stated deadline (DOMAIN.md §4: a Norwegian
+/// The legal minimum between sending a notice and its stated deadline (docs/domain.md: a Norwegian
 /// inkassovarsel ≥ 14 days, Danish 10, Swedish 8, Finnish 10). The numbers come from configuration
 /// (`kinds.<kind>.minimum_deadline_days`), a table per country.
 public enum DeadlineGuard {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Turns a producer's JSON into a `MessageRequest`, or names every field at fault (DESIGN.md §3, §8.6).
+/// Turns a producer's JSON into a `MessageRequest`, or names every field at fault (docs/message.md; docs/guarantees.md §6).
 ///
 /// Unknown fields are refused rather than ignored, so a misspelt `sendAfter` cannot silently send now.
 public struct MessageValidator: Sendable {

@@ -3,7 +3,7 @@ import VarselCore
 import VarselGateways
 import VarselStore
 
-/// The effective configuration (DESIGN.md §6): YAML file over built-in defaults, environment over both.
+/// The effective configuration (docs/configuration.md): YAML file over built-in defaults, environment over both.
 public struct VarselConfig: Sendable {
     public struct Server: Sendable {
         public var host: String

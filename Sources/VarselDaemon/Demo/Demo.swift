@@ -50,14 +50,15 @@ public enum Demo {
 
         print("Varsel demo: store \(config.store.path), sandbox gateway \(base), templates \(config.templates.directory)")
         print("Contact windows are off in the demo so it sends at any hour; `varsel serve` applies them (policy.contact_windows).")
-        print("Enqueueing \(DemoMessages.cases.count) messages…\n")
-        let ndjson = DemoMessages.cases.map(\.json).joined(separator: "\n")
+        let cases = DemoMessages.cases(now: Date())
+        print("Enqueueing \(cases.count) messages…\n")
+        let ndjson = cases.map(\.json).joined(separator: "\n")
         let validator = MessageValidator(kinds: config.planning.kinds)
         let results = try await EnqueueBatch.run(Data(ndjson.utf8), validator: validator, store: components.store)
         await components.dispatcher.run(untilIdle: true)
 
         var asExpected = true
-        for (index, demoCase) in DemoMessages.cases.enumerated() {
+        for (index, demoCase) in cases.enumerated() {
             print("── \(index + 1). \(demoCase.title)")
             let result = results.first { $0.line == index + 1 }
             guard let id = result?.id else {

@@ -73,7 +73,7 @@ struct SendPreparer: Sendable {
                 // Say what failed before, not only that nothing is left.
                 reason = "\(last); no other usable channel"
             }
-            return (.finish(lease: leased.lease, state: .failed, reason: reason, decisions: merged + decisions + [reason]), nil)
+            return (.finish(lease: leased.lease, state: .failed, reason: reason, decisions: merged + decisions + (decisions.last == reason ? [] : [reason])), nil)  // the planner's trail may end with the reason already
         }
         if let wait = windowWait(request, id: id, now: now) {
             guard let wait else {

@@ -5,7 +5,7 @@ import VarselStore
 /// `varsel enqueue FILE|-`: one JSON message, or NDJSON with one message per line. Every line is
 /// validated first; the valid ones are stored in one transaction, the others not at all.
 public enum EnqueueBatch {
-    /// The result for one input line, printed as one JSON object (DESIGN.md §7).
+    /// The result for one input line, printed as one JSON object (docs/cli.md, varsel enqueue).
     public struct LineResult: Sendable, Encodable, Equatable {
         public let line: Int
         public let id: String?

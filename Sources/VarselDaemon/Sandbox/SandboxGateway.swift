@@ -5,7 +5,7 @@ import NIOCore
 import Synchronization
 import VarselCore
 
-/// A loopback gateway that accepts the `http-json` shapes of DESIGN.md §5 for all three channels
+/// A loopback gateway that accepts the `http-json` shapes of docs/gateway.md for all three channels
 /// (`POST /sms`, `/email`, `/letter`), answers `202 {"id": …}`, and remembers what it got. Behind
 /// `varsel gateway-sim`, the demo, the benchmark and the end-to-end tests.
 ///

@@ -30,6 +30,21 @@ public struct APIClient: Sendable {
 
     public func close() { client.shutdown() }
 
+    /// A readable error from a problem+json reply; a 401 or 403 also says what to do about the token.
+    public func problemText(_ body: Data, status: Int) -> String {
+        let text = Self.problemText(body, status: status)
+        switch status {
+        case 401 where token == nil || token?.isEmpty == true:
+            return text + "\nVARSEL_TOKEN is not set: export VARSEL_TOKEN=<token> (make one with `varsel token create --config FILE --scopes enqueue,read,cancel`)"
+        case 401:
+            return text + "\nthe token in VARSEL_TOKEN is not known to \(baseURL) or was revoked: set VARSEL_TOKEN to a valid token (`varsel token create --config FILE --scopes …`)"
+        case 403:
+            return text + "\nthe token in VARSEL_TOKEN lacks the scope this needs: use a token with it (`varsel token create --config FILE --scopes …`)"
+        default:
+            return text
+        }
+    }
+
     /// A readable error from a problem+json reply.
     public static func problemText(_ body: Data, status: Int) -> String {
         if let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any], let detail = object["detail"] as? String {

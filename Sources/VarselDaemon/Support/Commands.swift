@@ -95,40 +95,179 @@ public enum CommandActions {
     }
 }
 
-/// `varsel config check`: the effective configuration with secrets redacted.
+/// `varsel config check`: every effective value, section by section in the order of the built-in
+/// defaults, with secrets redacted: tokens, auth tokens and receipt secrets are never printed, and a
+/// URL loses the password of its userinfo and every query value whose name suggests a secret
+/// (`URLRedaction`), with a note saying what was redacted.
 public enum EffectiveConfig {
-    public static func describe(_ config: VarselConfig) -> String {
-        var lines: [String] = ["# effective configuration from \(config.file ?? "(defaults)"); secrets redacted"]
-        lines.append("server: { host: \(config.server.host), port: \(config.server.port) }")
-        lines.append("store: { backend: \(config.store.backend), path: \(config.store.path), synchronous: \(config.store.synchronous.rawValue.lowercased()) }")
-        lines.append("templates: { dir: \(config.templates.directory), default_locale: \(config.templates.defaultLocale), sms_max_parts: \(config.templates.smsMaxParts) }")
-        let retention = config.retention
-        lines.append("retention: { enabled: \(retention.enabled), personal_data_days: \(retention.personalDataDays), record_days: \(retention.recordDays), sweep_interval: \(DurationText.describe(retention.sweepInterval)) }")
+    public static func describe(_ config: VarselConfig, now: Date = Date()) -> String {
+        var lines: [String] = [
+            "# effective configuration from \(config.file ?? "(defaults)"): the file over the built-in defaults, VARSEL_* environment overrides applied",
+            "# secrets redacted: tokens, auth tokens, receipt secrets, URL passwords and secret-like query values print as <redacted> or ***",
+        ]
+        let server = config.server
+        lines.append("server: { host: \(server.host), port: \(server.port), max_body_bytes: \(server.maxBodyBytes), max_batch_bytes: \(server.maxBatchBytes), max_batch_lines: \(server.maxBatchLines) }")
+        if !server.staticTokens.isEmpty {
+            let scopes = server.staticTokens.map { "[\($0.scopes.joined(separator: ", "))] <redacted>" }
+            lines.append("  # static tokens (server.tokens_file / tokens_env): \(scopes.joined(separator: "; "))")
+        }
+        lines.append("store: { backend: \(config.store.backend), path: \(quoted(config.store.path)), synchronous: \(config.store.synchronous.rawValue.lowercased()) }")
+        lines.append("templates: { dir: \(quoted(config.templates.directory)), default_locale: \(config.templates.defaultLocale), sms_max_parts: \(config.templates.smsMaxParts) }")
         let dispatch = config.dispatch
-        lines.append("dispatch: { channel_order: [\(dispatch.channelOrder.map(\.rawValue).joined(separator: ", "))], batch_size: \(dispatch.batchSize), max_in_flight: \(dispatch.maxInFlight), lease_seconds: \(dispatch.leaseSeconds), poll_interval_ms: \(dispatch.pollIntervalMilliseconds), worker_id: \(dispatch.workerID), shutdown_grace_seconds: \(dispatch.shutdownGraceSeconds) }")
+        lines.append("dispatch: { channel_order: \(list(dispatch.channelOrder.map(\.rawValue))), batch_size: \(dispatch.batchSize), max_in_flight: \(dispatch.maxInFlight), lease_seconds: \(number(dispatch.leaseSeconds)), poll_interval_ms: \(dispatch.pollIntervalMilliseconds), worker_id: \(quoted(dispatch.workerID)), shutdown_grace_seconds: \(number(dispatch.shutdownGraceSeconds)) }")
+        let retry = config.retry
+        lines.append("retry: { min_backoff: \(duration(retry.minBackoff)), max_backoff: \(duration(retry.maxBackoff)), max_attempts: \(retry.maxAttempts), max_lifetime: \(duration(retry.maxLifetime)) }")
+        lines.append("fallback: { on_permanent_failure: \(config.fallback.onPermanentFailure), on_failed_receipt: \(config.fallback.onFailedReceipt) }")
+        let retention = config.retention
+        lines.append("retention: { enabled: \(retention.enabled), personal_data_days: \(retention.personalDataDays), record_days: \(retention.recordDays), sweep_interval: \(duration(retention.sweepInterval)) }")
+        lines += policy(config, now: now)
         lines.append("channels:")
         for (channel, gateways) in config.channels.sorted(by: { $0.key < $1.key }) {
-            lines.append("  \(channel.rawValue): { gateways: [\(gateways.joined(separator: ", "))] }")
+            lines.append("  \(channel.rawValue): { gateways: \(list(gateways)) }")
         }
         lines.append("gateways:")
         for (name, gateway) in config.gateways.sorted(by: { $0.key < $1.key }) {
-            var fields = ["type: \(gateway.kind.rawValue)", "url: \(gateway.url)"]
-            if let from = gateway.from { fields.append("from: \(from)") }
-            fields.append("id_field: \(gateway.idField)")
-            if gateway.bearerToken != nil { fields.append("token: <redacted>") }
-            if let sid = gateway.accountSID { fields.append("account_sid: \(sid)") }
-            if gateway.authToken != nil { fields.append("auth_token: <redacted>") }
-            fields.append("timeout_ms: \(gateway.timeoutMilliseconds)")
-            fields.append("connect_timeout_ms: \(gateway.connectTimeoutMilliseconds)")
-            fields.append("max_connections: \(gateway.maxConnections)")
-            lines.append("  \(name): { \(fields.joined(separator: ", ")) }")
+            lines.append("  \(name):")
+            lines += self.gateway(gateway).map { "    " + $0 }
         }
         lines.append("kinds:")
         for (name, kind) in config.planning.kinds.sorted(by: { $0.key < $1.key }) {
-            let channels = kind.allowedChannels.map { "[\($0.sorted().map(\.rawValue).joined(separator: ", "))]" } ?? "any"
-            lines.append("  \(name): { channels: \(channels), required_data: [\(kind.requiredData.joined(separator: ", "))] }")
+            var fields = ["channels: " + (kind.allowedChannels.map { list($0.sorted().map(\.rawValue)) } ?? "any")]
+            if let rule = kind.channelRuleReason { fields.append("channel_rule: \(quoted(rule))") }
+            fields.append("required_data: \(list(kind.requiredData))")
+            fields.append("minimum_deadline_days: " + (kind.minimumDeadlineDays.isEmpty ? "{}" : map(kind.minimumDeadlineDays.mapValues(String.init))))
+            lines.append("  \(name): { \(fields.joined(separator: ", ")) }")
         }
+        let planning = config.planning
+        lines.append("tone:")
+        lines.append("  default: \(planning.defaultTone.rawValue)")
+        lines.append("  by_country: \(map(planning.toneByCountry.mapValues(\.rawValue)))")
+        lines.append("locales:")
+        lines.append("  aliases: \(map(planning.localeAliases))")
+        lines.append("  by_country: \(map(planning.localeByCountry))")
         return lines.joined(separator: "\n")
+    }
+
+    /// `policy:` — the frequency cap, and the contact windows with each country's public holidays.
+    static func policy(_ config: VarselConfig, now: Date) -> [String] {
+        var lines = ["policy:"]
+        let cap = config.frequencyCap
+        lines.append("  frequency_cap: { enabled: \(cap.enabled), max_messages: \(cap.maxMessages), window: \(duration(cap.window)), per_kind: \(map(cap.perKind.mapValues(String.init))) }")
+        let windows = config.contactWindows
+        lines.append("  contact_windows:")
+        lines.append("    enabled: \(windows.enabled)" + (windows.enabled ? "" : "   # no window applies: messages go at any hour"))
+        lines.append("    spread: \(duration(config.windowSpread))")
+        lines.append("    countries:" + (windows.rules.isEmpty ? " {}" : ""))
+        let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now).year ?? 2026
+        for (country, rule) in windows.rules.sorted(by: { $0.key < $1.key }) {
+            lines.append("      \(quoted(country)): \(windowRule(rule))")
+            guard rule.closedOnHolidays else { continue }
+            let holidays = PublicHolidays.holidays(country: country, year: year).sorted { $0.key.dayNumber < $1.key.dayNumber }
+            if holidays.isEmpty {
+                lines.append("        # no public holiday calendar for \(country): holidays: closed has no effect")
+            } else {
+                let days = holidays.map { date, name in "\(String(format: "%02d-%02d", date.month, date.day)) \(name)" }
+                lines.append("        # closed on \(country)'s public holidays, computed for any year; \(year): \(days.joined(separator: ", "))")
+            }
+        }
+        return lines
+    }
+
+    /// A country's window in the configuration's own words: `weekdays`/`saturday`/`sunday` (or
+    /// `every_day`, or one key per weekday when they differ) as `"HH:MM-HH:MM"` or `closed`.
+    static func windowRule(_ rule: ContactWindowRule) -> String {
+        func day(_ number: Int) -> String { rule.open[number].map { "\"\($0.start)-\($0.end)\"" } ?? "closed" }
+        var parts: [String] = []
+        let week = (1...7).map(day)
+        if Set(week).count == 1 {
+            parts.append("every_day: \(week[0])")
+        } else {
+            if Set(week[0..<5]).count == 1 {
+                parts.append("weekdays: \(week[0])")
+            } else {
+                for (index, name) in ["mon", "tue", "wed", "thu", "fri"].enumerated() { parts.append("\(name): \(week[index])") }
+            }
+            parts.append("saturday: \(week[5])")
+            parts.append("sunday: \(week[6])")
+        }
+        parts.append("holidays: \(rule.closedOnHolidays ? "closed" : "open")")
+        return "{ \(parts.joined(separator: ", ")) }"
+    }
+
+    /// One gateway's values, one per line; secrets as `<redacted>`, URLs through `URLRedaction`.
+    static func gateway(_ gateway: GatewayConfiguration) -> [String] {
+        var lines = ["type: \(gateway.kind.rawValue)", url("url", gateway.url)]
+        if let from = gateway.from { lines.append("from: \(quoted(from))") }
+        lines.append("id_field: \(quoted(gateway.idField))")
+        if gateway.bearerToken != nil { lines.append("token: <redacted>") }
+        if let sid = gateway.accountSID { lines.append("account_sid: \(quoted(sid))") }
+        if gateway.authToken != nil { lines.append("auth_token: <redacted>") }
+        if let service = gateway.messagingServiceSID { lines.append("messaging_service_sid: \(quoted(service))") }
+        if let callback = gateway.statusCallback { lines.append(url("status_callback", callback)) }
+        lines.append("timeout_ms: \(gateway.timeoutMilliseconds)")
+        lines.append("connect_timeout_ms: \(gateway.connectTimeoutMilliseconds)")
+        lines.append("max_connections: \(gateway.maxConnections)")
+        if let rate = gateway.rateLimit {
+            lines.append("rate_limit: \(number(rate))   # requests per second")
+            lines.append("rate_burst: \(number(gateway.rateBurst ?? rate))")
+        } else {
+            lines.append("rate_limit: none")
+        }
+        lines.append("breaker_failures: \(gateway.breakerFailures)")
+        lines.append("breaker_cool_down: \(duration(gateway.breakerCoolDown))")
+        if gateway.classification.isEmpty {
+            lines.append("classify: []   # the default classes only")
+        } else {
+            lines.append("classify:   # first match wins, before the default classes")
+            for rule in gateway.classification {
+                var fields: [String] = []
+                if let status = rule.status { fields.append("status: \(status)") }
+                if let field = rule.jsonField { fields.append("json_field: \(quoted(field))") }
+                if let equals = rule.equals { fields.append("equals: \(quoted(equals))") }
+                fields.append("outcome: \(rule.outcome.rawValue)")
+                lines.append("  - { \(fields.joined(separator: ", ")) }")
+            }
+        }
+        if let receipts = gateway.receipts {
+            lines.append("receipts:   # POST /v1/receipts/\(gateway.name)")
+            lines.append("  format: \(receipts.format.rawValue)")
+            switch receipts.signature {
+            case .hmacSHA256(_, let maxAge):
+                lines += ["  signature: hmac-sha256", "  secret: <redacted>", "  max_age_seconds: \(number(maxAge))"]
+            case .twilio(_, let publicURL):
+                lines += ["  signature: twilio   # checked with the auth token: <redacted>", "  " + url("public_url", publicURL)]
+            case .none:
+                lines.append("  signature: none   # nothing is verified: protect the URL")
+            }
+        } else {
+            lines.append("receipts: none   # POST /v1/receipts/\(gateway.name) is refused")
+        }
+        return lines
+    }
+
+    /// `key: "url"`, redacted, with a note naming what was redacted.
+    static func url(_ key: String, _ url: String) -> String {
+        let redaction = URLRedaction.redact(url)
+        return "\(key): \(quoted(redaction.text))" + (redaction.redacted.isEmpty ? "" : "   # redacted: \(redaction.redacted.joined(separator: ", "))")
+    }
+
+    static func duration(_ seconds: TimeInterval) -> String { DurationText.describe(seconds) }
+
+    static func number(_ value: Double) -> String { value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value) }
+
+    static func list(_ items: [String]) -> String { "[" + items.map(quoted).joined(separator: ", ") + "]" }
+
+    static func map(_ values: [String: String]) -> String {
+        values.isEmpty ? "{}" : "{ " + values.sorted { $0.key < $1.key }.map { "\(quoted($0.key)): \(quoted($0.value))" }.joined(separator: ", ") + " }"
+    }
+
+    /// A YAML scalar, double-quoted when it would otherwise be read differently (or not at all).
+    static func quoted(_ text: String) -> String {
+        let plain = !text.isEmpty && !["no", "yes", "on", "off", "true", "false", "null", "~"].contains(text.lowercased())
+            && text.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-/+@".unicodeScalars.contains($0) }
+            && !(text.first.map { "-@".contains($0) } ?? false)
+        if plain { return text }
+        return "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 }
 

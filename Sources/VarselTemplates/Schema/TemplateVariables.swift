@@ -14,6 +14,7 @@ enum TemplateVariables {
             "postal_code": FieldSpec(type: .text, required: letter),
             "city": FieldSpec(type: .text, required: letter),
             "country": FieldSpec(type: .text, required: letter),
+            "domestic": FieldSpec(type: .flag, required: letter, about: "posted within its own country (data.sender_country): no country line"),
         ]
         fields["recipient"] = FieldSpec(
             type: .object(fields: [
