@@ -14,12 +14,19 @@ public protocol MessageStore: Sendable {
     func lease(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage]
 
     /// Returns to the queue every message leased by `owner` (a previous run of this worker) and every
-    /// lease that expired. Attempts left `pending` become `ambiguous`. Returns how many were reclaimed.
+    /// lease that expired. Attempts left `pending` (started, so possibly sent) become `ambiguous`; a
+    /// message with no started attempt goes back without one. Returns how many were reclaimed.
     func reclaim(owner: String?, now: Date) async throws -> Int
 
-    /// Records plans, rendered content and the start of an attempt (fenced). Returns, per send whose
-    /// lease still held, the attempt id to complete later.
-    func prepare(_ preparations: [Preparation], now: Date) async throws -> [String: Int64]
+    /// Records plans and rendered content, and ends or defers what is not sent (fenced). Returns the
+    /// ids of the sends whose lease still held. No attempt is opened yet: see `start`.
+    func prepare(_ preparations: [Preparation], now: Date) async throws -> Set<String>
+
+    /// Opens a `pending` attempt for each send, just before its request is handed to the HTTP client,
+    /// and counts it (fenced). Returns, per send whose lease still held, the attempt id to complete
+    /// later. Only started attempts count towards `retry.max_attempts`, and only they can become
+    /// ambiguous after a crash.
+    func start(_ starts: [AttemptStart], now: Date) async throws -> [String: Int64]
 
     /// Records attempt results and the resulting state (fenced). Returns the ids whose fence held.
     func complete(_ completions: [Completion], now: Date) async throws -> Set<String>
@@ -41,9 +48,10 @@ public protocol MessageStore: Sendable {
     /// transaction. A message leased at this moment loses its lease, so its worker cannot send it.
     func cancel(ids: [String]?, caseRef: String?, reason: String, now: Date) async throws -> CancelOutcome
 
-    /// Records a delivery receipt for the message whose attempt through `gateway` got `providerID`.
-    /// Statuses move forward only: a final status (delivered, failed, …) ends the message and is never
-    /// replaced; a repeated receipt is recorded once.
+    /// Records a delivery receipt on the attempt through `gateway` that got `providerID`. Statuses move
+    /// forward only: a final status (delivered, failed, …) ends the message and is never replaced; a
+    /// repeated receipt is recorded once. The message changes only when that attempt is its current
+    /// one and it is `sent`; a late receipt for an attempt it has moved on from is only recorded.
     /// With `fallback`, a final failure (undelivered, failed, …) sends the message back to the queue
     /// to try its next usable channel instead of ending it.
     func recordReceipt(gateway: String, providerID: String, status: DeliveryStatus, error: String?, raw: String?, fallback: Bool, now: Date)
@@ -150,6 +158,21 @@ public struct PlannedSend: Sendable {
         self.tone = tone
         self.content = content
         self.decisions = decisions
+        self.gateway = gateway
+        self.idempotencyKey = idempotencyKey
+    }
+}
+
+/// A send about to be handed to the HTTP client.
+public struct AttemptStart: Sendable {
+    public let lease: LeaseRef
+    public let channel: Channel
+    public let gateway: String
+    public let idempotencyKey: String
+
+    public init(lease: LeaseRef, channel: Channel, gateway: String, idempotencyKey: String) {
+        self.lease = lease
+        self.channel = channel
         self.gateway = gateway
         self.idempotencyKey = idempotencyKey
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import VarselCore
 
@@ -73,3 +74,48 @@ struct KnownContactScrubTests {
         #expect(scrubbed.contains("+47******67") && scrubbed.contains("k***@example.no") && scrubbed.contains("[name]") && scrubbed.contains("[address]"))
     }
 }
+
+/// What outside testing found the masking missed (issue 11 item 10).
+@Suite struct MaskingGapsTests {
+    @Test("an email with an internationalised domain is masked in Unicode and in punycode form, and any email of another script")
+    func punycode() {
+        #expect(Punycode.asciiDomain("bøler.no") == "xn--bler-gra.no")
+        #expect(Punycode.encode("bücher") == "bcher-kva")
+        #expect(Punycode.encode("日本語") == "wgv71a119e")
+        let recipient = Recipient(email: "kåre@bøler.no")
+        let scrubbed = Masking.scrub("rejected kåre@xn--bler-gra.no and KÅRE@BØLER.NO", knownContact: recipient)
+        for leak in ["kåre", "KÅRE", "åre@"] { #expect(!scrubbed.contains(leak), "\(leak) in \(scrubbed)") }
+        let generic = Masking.scrub("to ola@xn--bler-gra.xn--p1ai, åse@bøler.no and user@例え.jp")
+        for leak in ["ola@", "åse@", "user@", "se@bøler"] { #expect(!generic.contains(leak), "\(leak) in \(generic)") }
+    }
+
+    @Test("an address line and a name are masked in any letter case")
+    func letterCase() {
+        let recipient = Recipient(name: "Kari Nordmann", address: PostalAddress(lines: ["Storgata 9"], postalCode: "0155", city: "Oslo", country: "NO"))
+        let scrubbed = Masking.scrub("undeliverable: STORGATA 9, kari nordmann", knownContact: recipient)
+        #expect(!scrubbed.localizedCaseInsensitiveContains("storgata") && !scrubbed.localizedCaseInsensitiveContains("nordmann"), "\(scrubbed)")
+    }
+
+    @Test("every control character in a logged value is escaped", arguments: [0x00, 0x07, 0x08, 0x1B, 0x7F, 0x85, 0x9B, 0x2028, 0x202E])
+    func controls(code: Int) {
+        let text = "id-" + String(Unicode.Scalar(UInt32(code))!) + "-x"
+        let escaped = Masking.escapingControls(text)
+        #expect(!escaped.unicodeScalars.contains { $0.value == UInt32(code) }, "\(escaped.debugDescription)")
+        #expect(escaped.hasPrefix("id-\\") && escaped.hasSuffix("-x"))
+        #expect(Masking.escapingControls("line\nbreak\ttab") == "line\\nbreak\\ttab")
+        #expect(Masking.escapingControls("plain Ærøskøbing") == "plain Ærøskøbing")
+    }
+}
+
+/// Secrets are compared over their whole length (issue 11 item 9).
+@Suite struct ConstantTimeTests {
+    @Test("a length difference that is a multiple of 256 is still a difference")
+    func fullLength() {
+        #expect(!ConstantTime.equal([UInt8](), [UInt8](repeating: 0, count: 256)))
+        #expect(!ConstantTime.equal([UInt8](repeating: 0, count: 4), [UInt8](repeating: 0, count: 260)))
+        #expect(!ConstantTime.equal("", String(repeating: "\u{0}", count: 512)))
+        #expect(ConstantTime.equal(Array("secret".utf8), Array("secret".utf8)))
+        #expect(!ConstantTime.equal(Array("secret".utf8), Array("secreT".utf8)))
+    }
+}
+

@@ -37,7 +37,9 @@ struct MessageValidatorTests {
     typealias Object = [String: Any]
     typealias Change = @Sendable (inout Object) -> Void
 
-    let validator = MessageValidator(kinds: KindRule.shipped)
+    /// The clock of these tests: before the example's send_after, deadline and expires_at.
+    static let now = RFC3339.parseTimestamp("2026-11-20T12:00:00Z")!
+    let validator = MessageValidator(kinds: KindRule.shipped, now: { MessageValidatorTests.now })
 
     /// The example as a mutable tree (via JSONSerialization, so the fixture does not depend on the code under test).
     static func exampleObject() throws -> Object {
@@ -157,7 +159,7 @@ struct MessageValidatorTests {
 
     @Test(
         "an amount given as a JSON number keeps its exact decimal value",
-        arguments: ["0", "1", "1250", "19.99", "0.1", "1250.005", "123456789012345678901234567890"])
+        arguments: ["0", "1", "1250", "19.99", "0.1", "1250.05", "999999999999999.99"])
     func amountNumberIsExact(number: String) throws {
         let json = """
             {"kind": "payment_received", "recipient": {"email": "kari@example.no"},
@@ -240,6 +242,40 @@ struct MessageValidatorTests {
         Refusal(name: "unknown top-level field", field: "sendAfter") { $0["sendAfter"] = "2026-11-23T08:00:00Z" },
         Refusal(name: "empty idempotency key", field: "idempotency_key") { $0["idempotency_key"] = "" },
         Refusal(name: "idempotency key not a string", field: "idempotency_key") { $0["idempotency_key"] = 42 },
+        // Data means what it says (issue 11 item 4).
+        Refusal(name: "unknown currency", field: "data.currency", change: data { $0["currency"] = "XYZ" }),
+        Refusal(name: "fund code, not a currency", field: "data.currency", change: data { $0["currency"] = "XDR" }),
+        Refusal(name: "more decimals than NOK has", field: "data.amount", change: data { $0["amount"] = "0.001" }),
+        Refusal(name: "trailing decimal beyond NOK", field: "data.amount", change: data { $0["amount"] = "1250.000" }),
+        Refusal(name: "decimals in JPY", field: "data.amount", change: data { $0["amount"] = "1234.50"; $0["currency"] = "JPY" }),
+        Refusal(name: "JSON number with decimals in ISK", field: "data.amount", change: data { $0["amount"] = 1234.5; $0["currency"] = "ISK" }),
+        Refusal(name: "more decimals than KWD has", field: "data.fee", change: data { $0["fee"] = "1.0001"; $0["currency"] = "KWD" }),
+        Refusal(name: "implausibly large amount", field: "data.amount", change: data { $0["amount"] = "1234567890123456" }),
+        Refusal(name: "deadline in the past", field: "data.deadline", change: data { $0["deadline"] = "2000-01-01" }),
+        Refusal(name: "deadline yesterday in Oslo", field: "data.deadline", change: data { $0["deadline"] = "2026-11-19" }),
+        Refusal(name: "due date in year 0", field: "data.due_date", change: data { $0["due_date"] = "0000-01-01" }),
+        Refusal(name: "due date in year 9999", field: "data.due_date", change: data { $0["due_date"] = "9999-12-31" }),
+        Refusal(name: "NUL in creditor", field: "data.creditor", change: data { $0["creditor"] = "Fjordkraft\u{0}AS" }),
+        Refusal(name: "ESC in invoice number", field: "data.invoice_number", change: data { $0["invoice_number"] = "10023\u{1B}[31m" }),
+        Refusal(name: "BEL in a nested text", field: "data.lines[0].text", change: data { $0["lines"] = [["text": "a\u{7}"]] }),
+        Refusal(name: "C1 control in creditor", field: "data.creditor", change: data { $0["creditor"] = "Fjord\u{85}kraft" }),
+        Refusal(name: "line break in the name", field: "recipient.name", change: recipient { $0["name"] = "Kari\nNordmann" }),
+        Refusal(name: "carriage return in the name", field: "recipient.name", change: recipient { $0["name"] = "Kari\rNordmann" }),
+        Refusal(name: "line separator in the case ref", field: "case_ref") { $0["case_ref"] = "inv\u{2028}10023" },
+        Refusal(name: "CR/LF in an address line", field: "recipient.address.lines[0]", change: recipient { recipient in
+            recipient["address"] = ["lines": ["Storgata 1\r\nX-Injected: 1"], "postal_code": "0155", "city": "Oslo", "country": "NO"]
+        }),
+        Refusal(name: "NUL in the city", field: "recipient.address.city", change: recipient { recipient in
+            recipient["address"] = ["lines": ["Storgata 1"], "postal_code": "0155", "city": "Os\u{0}lo", "country": "NO"]
+        }),
+        Refusal(name: "a name of 2,000 combining marks", field: "recipient.name", change: recipient { recipient in
+            recipient["name"] = "K" + String(repeating: "\u{301}", count: 2_000)
+        }),
+        Refusal(name: "a creditor of 2,000 clusters made of combining marks", field: "data.creditor", change: data { data in
+            data["creditor"] = String(repeating: "a\u{301}\u{302}", count: 1_000)
+        }),
+        Refusal(name: "expires_at in the past", field: "expires_at") { $0["expires_at"] = "2026-11-01T00:00:00Z"; $0["send_after"] = nil },
+        Refusal(name: "send_after in year 1", field: "send_after") { $0["send_after"] = "0001-01-01T00:00:00Z" },
     ]
 
     @Test("a faulty message is refused and the field at fault is named", arguments: refusals)
@@ -357,3 +393,28 @@ struct MessageValidatorTests {
         #expect(Set(failure.errors.map(\.field)) == ["data.installments[1].due_date", "data.installments[1].amount"])
     }
 }
+
+/// Numbers no decimal can hold are refused at their own field, not with a decoder dump.
+@Suite struct OutOfRangeNumberTests {
+    @Test("1e-300 and 1e400 in data are refused naming the field", arguments: ["1e-300", "1e400", "-1e400", "1E+400"])
+    func outOfRange(number: String) {
+        let json = #"{"kind":"payment_received","recipient":{"email":"kari@example.no"},"data":{"creditor":"A","invoice_number":"1","amount":\#(number),"currency":"NOK"}}"#
+        guard case .failure(let failure) = MessageValidator(kinds: KindRule.shipped).validate(json: Array(json.utf8)) else {
+            Issue.record("accepted \(number)")
+            return
+        }
+        #expect(failure.errors.map(\.field) == ["data.amount"])
+        #expect(!failure.description.contains("DecodingError") && !failure.description.contains("codingPath"), "\(failure.description)")
+    }
+
+    @Test("deep inside a list the path names the element")
+    func nested() {
+        let json = #"{"kind":"payment_plan","recipient":{"phone":"+4791234567"},"data":{"installments":[{"amount":"5"},{"amount":1e999}]}}"#
+        guard case .failure(let failure) = MessageValidator(kinds: KindRule.shipped).validate(json: Array(json.utf8)) else {
+            Issue.record("accepted 1e999")
+            return
+        }
+        #expect(failure.errors.map(\.field) == ["data.installments[1].amount"])
+    }
+}
+

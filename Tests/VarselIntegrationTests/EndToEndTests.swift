@@ -13,14 +13,16 @@ import VarselTestSupport
         let sandbox: SandboxGateway
         let components: Daemon.Components
 
-        static func make(delay: Duration = .zero, templates: String = Paths.templates, maxInFlight: Int = 64) async throws -> Setup {
+        static func make(
+            delay: Duration = .zero, templates: String = Paths.templates, maxInFlight: Int = 64, now: @escaping @Sendable () -> Date = { Date() }
+        ) async throws -> Setup {
             let directory = TemporaryDirectory()
             let sandbox = SandboxGateway(behaviour: .init(delay: delay))
             try await sandbox.start()
             let config = try ConfigLoader.load(
                 yaml: Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL, templates: templates, maxInFlight: maxInFlight),
                 baseDirectory: directory.path)
-            let components = try await Daemon.open(config: config, logger: quietLogger)
+            let components = try await Daemon.open(config: config, logger: quietLogger, now: now)
             return Setup(directory: directory, sandbox: sandbox, components: components)
         }
 
@@ -139,13 +141,13 @@ import VarselTestSupport
         await setup.finish()
     }
 
-    @Test("a message whose expires_at has passed ends expired, unsent")
+    @Test("a message whose expires_at has passed by the time it is due ends expired, unsent")
     func expired() async throws {
-        let setup = try await Setup.make()
-        let past = RFC3339.format(Date().addingTimeInterval(-120))
-        let earlier = RFC3339.format(Date().addingTimeInterval(-3600))
+        // The dispatcher's clock runs two hours ahead of the enqueue.
+        let setup = try await Setup.make(now: { Date().addingTimeInterval(7200) })
+        let expires = RFC3339.format(Date().addingTimeInterval(3600))
         let results = try await setup.enqueue([
-            Fixtures.sms(key: "e1", extra: "").replacingOccurrences(of: #""kind""#, with: #""send_after":"\#(earlier)","expires_at":"\#(past)","kind""#),
+            Fixtures.sms(key: "e1", extra: "").replacingOccurrences(of: #""kind""#, with: #""expires_at":"\#(expires)","kind""#),
         ])
         await setup.components.dispatcher.run(untilIdle: true)
         let status = try await setup.status(results.first?.id)

@@ -23,7 +23,7 @@ import VarselTestSupport
         let components = try await Daemon.open(config: config, logger: quietLogger, now: { now })
         defer { components.client.shutdown() }
         let results = try await EnqueueBatch.run(
-            Data(lines.joined(separator: "\n").utf8), validator: MessageValidator(kinds: config.planning.kinds), store: components.store, now: now)
+            Data(lines.joined(separator: "\n").utf8), validator: MessageValidator(kinds: config.planning.kinds, now: { now }), store: components.store, now: now)
         await components.dispatcher.run(untilIdle: true)
         var statuses: [MessageStatus] = []
         for result in results {
@@ -38,7 +38,7 @@ import VarselTestSupport
         Fixtures.message(
             key: key, kind: "collection_notice",
             recipient: #""name":"Kari Nordmann","country":"\#(country)","channels":["email"],"email":"kari@example.no""#,
-            data: Fixtures.data.replacingOccurrences(of: "2026-12-08", with: deadline))
+            data: Fixtures.data(deadline: deadline, dueDate: "2026-11-01"))
     }
 
     @Test("a collection notice whose deadline is shorter than the country's minimum at send time is held as failed, never sent", arguments: [
@@ -149,7 +149,7 @@ import VarselTestSupport
         let notice = Fixtures.message(
             key: "late-cn", kind: "collection_notice",
             recipient: #""name":"Kari Nordmann","country":"NO","channels":["email"],"email":"kari@example.no""#,
-            data: Fixtures.data.replacingOccurrences(of: "2026-12-08", with: "2026-12-11"))
+            data: Fixtures.data(deadline: "2026-12-11", dueDate: "2026-11-01"))
         let (statuses, sandbox) = try await Self.run([notice], windows: true, now: fridayNight)
         let status = try #require(statuses.first)
         #expect(status.state == .failed)

@@ -112,7 +112,7 @@ import VarselTestSupport
         #expect(failed.state == .failed)
         #expect(failed.reason == "undelivered according to sms-main: absent subscriber; no other usable channel")
         let fellBack = try #require(try await api.components.store.status(id: withEmail))
-        #expect(fellBack.state == .sent && fellBack.channel == .email)
+        #expect(fellBack.state == .sent && fellBack.channel == .email, "\(fellBack.decisions.map(\.text)) \(fellBack.reason ?? "")")
         #expect(fellBack.decisions.contains { $0.text.contains("falling back from sms to the next usable channel") })
         #expect(fellBack.decisions.contains { $0.text == "sms skipped: already tried" })
         #expect(api.sandbox.received.map(\.channel) == ["sms", "sms", "email"])

@@ -23,6 +23,10 @@ import VarselTestSupport
         .send(PlannedSend(lease: lease, locale: "nb", tone: .direct, content: content(), decisions: ["sms chosen"], gateway: "g", idempotencyKey: "\(lease.messageID).sms"))
     }
 
+    static func start(_ lease: LeaseRef, channel: Channel = .sms, gateway: String = "g") -> AttemptStart {
+        AttemptStart(lease: lease, channel: channel, gateway: gateway, idempotencyKey: "\(lease.messageID).\(channel.rawValue)")
+    }
+
     @Test("the database runs in WAL mode with synchronous=FULL unless configured otherwise")
     func durabilitySettings() async throws {
         let directory = TemporaryDirectory()
@@ -61,7 +65,8 @@ import VarselTestSupport
         let now = Date()
         _ = try await store.enqueue([Self.request("f")], now: now)
         let stale = try #require(try await store.lease(owner: "slow", limit: 1, now: now, leaseDuration: 10).first)
-        let attempt = try #require(try await store.prepare([Self.plannedSend(stale.lease)], now: now)[stale.lease.messageID])
+        #expect(try await store.prepare([Self.plannedSend(stale.lease)], now: now) == [stale.lease.messageID])
+        let attempt = try #require(try await store.start([Self.start(stale.lease)], now: now)[stale.lease.messageID])
 
         // The lease expires; another worker's sweep reclaims it and the message is leased again.
         let later = now.addingTimeInterval(11)
@@ -74,6 +79,7 @@ import VarselTestSupport
             state: .sent, reason: "late")
         #expect(try await store.complete([late], now: later).isEmpty)
         #expect(try await store.prepare([Self.plannedSend(stale.lease)], now: later).isEmpty)
+        #expect(try await store.start([Self.start(stale.lease)], now: later).isEmpty)
         let status = try #require(try await store.status(id: fresh.lease.messageID))
         #expect(status.state == .sending)
         #expect(status.attempts.map(\.outcome) == [.ambiguous])
@@ -91,5 +97,111 @@ import VarselTestSupport
         }
         let other = try SQLiteMessageStore(path: directory.file("q.db"))
         #expect(try await other.status(id: id)?.state == .queued)
+    }
+
+    @Test("after a crash only started sends are ambiguous: a prepared send that never started goes back without an attempt and uses none up")
+    func reclaimOnlyStartedSends() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteMessageStore(path: directory.file("q.db"))
+        let now = Date()
+        _ = try await store.enqueue([Self.request("started"), Self.request("waiting")], now: now)
+        let leased = try await store.lease(owner: "crashed", limit: 2, now: now, leaseDuration: 60)
+        #expect(leased.count == 2)
+        #expect(try await store.prepare(leased.map { Self.plannedSend($0.lease) }, now: now).count == 2)
+        // Only the first was handed to the HTTP client before the crash.
+        _ = try #require(try await store.start([Self.start(leased[0].lease)], now: now)[leased[0].lease.messageID])
+
+        #expect(try await store.reclaim(owner: "crashed", now: now.addingTimeInterval(1)) == 2)
+        let started = try #require(try await store.status(id: leased[0].lease.messageID))
+        let waiting = try #require(try await store.status(id: leased[1].lease.messageID))
+        #expect(started.state == .queued && waiting.state == .queued)
+        #expect(started.attempts.map(\.outcome) == [.ambiguous])
+        #expect(waiting.attempts.isEmpty, "a request that never left is no attempt: \(waiting.attempts)")
+        #expect(waiting.decisions.last?.text.contains("before the request left") == true)
+        let again = try await store.lease(owner: "next", limit: 2, now: now.addingTimeInterval(2), leaseDuration: 60)
+        let attempts = Dictionary(uniqueKeysWithValues: again.map { ($0.lease.messageID, $0.attempts) })
+        #expect(attempts[leased[0].lease.messageID] == 1)
+        #expect(attempts[leased[1].lease.messageID] == 0, "max_attempts counts real attempts only")
+    }
+
+    /// Sends a message by SMS through gateway `sms` (provider id `p-sms`), as the dispatcher would.
+    static func sendSMS(_ store: SQLiteMessageStore, now: Date) async throws -> (id: String, attempt: Int64) {
+        _ = try await store.enqueue([Self.request("receipt-\(UUID().uuidString)")], now: now)
+        let leased = try #require(try await store.lease(owner: "w", limit: 1, now: now, leaseDuration: 60).first)
+        _ = try await store.prepare([Self.plannedSend(leased.lease)], now: now)
+        let attempt = try #require(try await store.start([Self.start(leased.lease, gateway: "sms")], now: now)[leased.lease.messageID])
+        let accepted = Completion(
+            lease: leased.lease, attemptID: attempt, outcome: .accepted, httpStatus: 202, providerID: "p-sms", latencyMs: 1, error: nil,
+            state: .sent, reason: "accepted")
+        #expect(try await store.complete([accepted], now: now) == [leased.lease.messageID])
+        return (leased.lease.messageID, attempt)
+    }
+
+    @Test("a failed SMS receipt that arrives while the fallback email is in flight is recorded on the SMS attempt only; the email's result still lands")
+    func lateReceiptWhileFallbackInFlight() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteMessageStore(path: directory.file("q.db"))
+        let now = Date()
+        let (id, _) = try await Self.sendSMS(store, now: now)
+        // The first failed receipt falls back to the next channel.
+        #expect(try await store.recordReceipt(gateway: "sms", providerID: "p-sms", status: .undelivered, error: nil, raw: nil, fallback: true, now: now)
+            == .recorded(messageID: id, state: .queued))
+        let email = try #require(try await store.lease(owner: "w", limit: 1, now: now.addingTimeInterval(1), leaseDuration: 60).first)
+        #expect(email.excludedChannels == [.sms])
+        let content = RenderedContent(
+            templateID: "reminder/nb/direct/email", templateVersion: "v", channel: .email, subject: "s", text: "t", html: nil, sms: nil, contentHash: "h")
+        _ = try await store.prepare(
+            [.send(PlannedSend(lease: email.lease, locale: "nb", tone: .direct, content: content, decisions: [], gateway: "mail", idempotencyKey: "\(id).email"))],
+            now: now)
+        let attempt = try #require(try await store.start([Self.start(email.lease, channel: .email, gateway: "mail")], now: now)[id])
+
+        // While the email is in flight, a late "failed" for the old SMS arrives.
+        #expect(try await store.recordReceipt(gateway: "sms", providerID: "p-sms", status: .failed, error: "late", raw: nil, fallback: true, now: now)
+            == .recorded(messageID: id, state: .sending))
+        let accepted = Completion(
+            lease: email.lease, attemptID: attempt, outcome: .accepted, httpStatus: 202, providerID: "p-mail", latencyMs: 1, error: nil,
+            state: .sent, reason: "accepted")
+        #expect(try await store.complete([accepted], now: now) == [id], "the email's result must not be refused by the fence")
+        let status = try #require(try await store.status(id: id))
+        #expect(status.state == .sent)
+        #expect(status.attempts.map(\.outcome) == [.accepted, .accepted], "no attempt stays pending: \(status.attempts)")
+        #expect(status.decisions.contains { $0.text.contains("for an earlier sms attempt") })
+        let excluded = try await store.pool.read { try String.fetchOne($0, sql: "SELECT excluded_channels FROM messages WHERE id = ?", arguments: [id]) }
+        #expect(excluded == "sms,", "the late receipt must not exclude the current channel")
+
+        // The email's own receipt still ends the message.
+        #expect(try await store.recordReceipt(gateway: "mail", providerID: "p-mail", status: .delivered, error: nil, raw: nil, fallback: true, now: now)
+            == .recorded(messageID: id, state: .delivered))
+    }
+
+    @Test("a late receipt for the old SMS after the fallback email was sent changes nothing but its attempt")
+    func lateReceiptAfterFallbackSent() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteMessageStore(path: directory.file("q.db"))
+        let now = Date()
+        let (id, smsAttempt) = try await Self.sendSMS(store, now: now)
+        _ = try await store.recordReceipt(gateway: "sms", providerID: "p-sms", status: .rejected, error: nil, raw: nil, fallback: true, now: now)
+        let email = try #require(try await store.lease(owner: "w", limit: 1, now: now.addingTimeInterval(1), leaseDuration: 60).first)
+        let content = RenderedContent(
+            templateID: "reminder/nb/direct/email", templateVersion: "v", channel: .email, subject: "s", text: "t", html: nil, sms: nil, contentHash: "h")
+        _ = try await store.prepare(
+            [.send(PlannedSend(lease: email.lease, locale: "nb", tone: .direct, content: content, decisions: [], gateway: "mail", idempotencyKey: "\(id).email"))],
+            now: now)
+        let attempt = try #require(try await store.start([Self.start(email.lease, channel: .email, gateway: "mail")], now: now)[id])
+        _ = try await store.complete([Completion(
+            lease: email.lease, attemptID: attempt, outcome: .accepted, httpStatus: 202, providerID: "p-mail", latencyMs: 1, error: nil,
+            state: .sent, reason: "accepted")], now: now)
+
+        // A different final status for the old SMS arrives after the email went out.
+        #expect(try await store.recordReceipt(gateway: "sms", providerID: "p-sms", status: .failed, error: nil, raw: nil, fallback: true, now: now)
+            == .recorded(messageID: id, state: .sent))
+        let status = try #require(try await store.status(id: id))
+        #expect(status.state == .sent && status.channel == .email)
+        let excluded = try await store.pool.read { try String.fetchOne($0, sql: "SELECT excluded_channels FROM messages WHERE id = ?", arguments: [id]) }
+        #expect(excluded == "sms,")
+        let smsStatus = try await store.pool.read { try String.fetchOne($0, sql: "SELECT delivery_status FROM attempts WHERE id = ?", arguments: [smsAttempt]) }
+        #expect(smsStatus == "rejected", "a final status of an attempt is never replaced")
+        let receipts = try await store.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM receipts WHERE attempt_id = ?", arguments: [smsAttempt]) }
+        #expect(receipts == 2)
     }
 }

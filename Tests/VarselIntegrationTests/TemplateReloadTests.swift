@@ -160,7 +160,7 @@ import VarselTestSupport
 
     @Test("a preview that forces UCS-2 names the offending character and its position")
     func offendingCharacter() throws {
-        let data = Data(#"{"creditor":"Fjordkraft “AS”","invoice_number":"1","amount":"10","currency":"NOK","due_date":"2026-11-01","deadline":"2026-12-08","payment_link":"https://pay.example/x"}"#.utf8)
+        let data = Data(#"{"creditor":"Fjordkraft “AS”","invoice_number":"1","amount":"10","currency":"NOK","due_date":"2026-11-01","deadline":"\#(Fixtures.day(60))","payment_link":"https://pay.example/x"}"#.utf8)
         let output = try TemplatePreview.render(directory: Paths.templates, kind: "reminder", channel: "sms", locale: "en", tone: "direct", data: data)
         #expect(output.summary.contains("sms: ucs2"))
         #expect(output.summary.contains("UCS-2 forced by U+201C '“' at character 12"))

@@ -1,11 +1,23 @@
 import Foundation
+import VarselCore
 
 /// Messages and configurations for tests, as the contracts write them.
 public enum Fixtures {
-    public static let data = """
-        {"creditor":"Fjordkraft AS","invoice_number":"10023","amount":"1250.00","currency":"NOK",\
-        "due_date":"2026-11-01","deadline":"2026-12-08","payment_link":"https://pay.example/abc"}
+    /// A reminder's data. Dates are relative to the day the tests run (the due date a month ago, the
+    /// deadline 60 days ahead), so a fixture never goes stale: a deadline in the past is refused.
+    public static let data = data()
+
+    public static func data(deadline: String = Fixtures.day(60), dueDate: String = Fixtures.day(-30)) -> String {
         """
+        {"creditor":"Fjordkraft AS","invoice_number":"10023","amount":"1250.00","currency":"NOK",\
+        "due_date":"\(dueDate)","deadline":"\(deadline)","payment_link":"https://pay.example/abc"}
+        """
+    }
+
+    /// The date `days` from `from` (today), `YYYY-MM-DD` in UTC.
+    public static func day(_ days: Int, from: Date = Date()) -> String {
+        String(RFC3339.format(from.addingTimeInterval(Double(days) * 86_400)).prefix(10))
+    }
 
     /// A Norwegian SMS reminder.
     /// A one-template set for `reminder` in `en`: the given SMS, a schema declaring `creditor`

@@ -25,13 +25,25 @@ public struct Money: Sendable, Hashable {
         self.currency = currency.uppercased()
     }
 
-    /// Minor-unit digits of a currency (ISO 4217); 2 unless listed.
-    static func minorUnits(of currency: String) -> Int {
-        switch currency {
-        case "JPY", "KRW", "ISK", "CLP", "VND", "UGX", "PYG": 0
-        case "KWD", "BHD", "OMR", "JOD", "TND", "LYD", "IQD": 3
-        default: 2
+    /// Minor-unit digits of a currency (ISO 4217); 2 for a code not in the table.
+    public static func minorUnits(of currency: String) -> Int { ISO4217.minorUnits[currency] ?? 2 }
+
+    /// Whether the amount is zero.
+    public var isZero: Bool { integerDigits == "0" && fractionDigits.allSatisfy { $0 == "0" } }
+
+    /// Compares two amounts of the same currency by value.
+    public static func compare(_ a: Money, _ b: Money) -> ComparisonResult {
+        if a.isZero && b.isZero { return .orderedSame }
+        if a.negative != b.negative { return a.negative ? .orderedAscending : .orderedDescending }
+        let width = max(a.fractionDigits.count, b.fractionDigits.count)
+        func key(_ m: Money) -> (Int, String) {
+            let fraction = m.fractionDigits.padding(toLength: width, withPad: "0", startingAt: 0)
+            return (m.integerDigits.count, m.integerDigits + fraction)
         }
+        let (ka, kb) = (key(a), key(b))
+        let magnitude: ComparisonResult = ka == kb ? .orderedSame : (ka < kb ? .orderedAscending : .orderedDescending)
+        guard a.negative else { return magnitude }
+        return magnitude == .orderedAscending ? .orderedDescending : (magnitude == .orderedDescending ? .orderedAscending : .orderedSame)
     }
 
     /// Formats for a locale: `1 250,00 kr` (nb, with no-break spaces), `1.250,00 kr.` (da), `€1,250.00` (en).

@@ -19,10 +19,22 @@ public enum JSONValue: Sendable, Hashable, Codable {
             self = .string(value)
         } else if let value = try? container.decode(Decimal.self) {
             self = .number(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
         } else {
-            self = .object(try container.decode([String: JSONValue].self))
+            // An array or an object; anything else is a number no decimal can hold (1e400, 1e-300),
+            // reported at its own path, also from deep inside an array or object.
+            do {
+                self = .array(try container.decode([JSONValue].self))
+                return
+            } catch let error as JSONNumberOutOfRange {
+                throw error
+            } catch {}
+            do {
+                self = .object(try container.decode([String: JSONValue].self))
+                return
+            } catch let error as JSONNumberOutOfRange {
+                throw error
+            } catch {}
+            throw JSONNumberOutOfRange(path: JSONNumberOutOfRange.fieldPath(decoder.codingPath))
         }
     }
 
@@ -58,5 +70,23 @@ public enum JSONValue: Sendable, Hashable, Codable {
         case .bool(let value): value ? "true" : "false"
         case .null, .array, .object: nil
         }
+    }
+}
+
+/// A JSON number too large or too small for a decimal (e.g. `1e400`, `1e-300`), at `path`
+/// (`data.amount`, `data.installments[0].amount`).
+public struct JSONNumberOutOfRange: Error, Sendable {
+    public let path: String
+
+    static func fieldPath(_ codingPath: [any CodingKey]) -> String {
+        var path = ""
+        for key in codingPath {
+            if let index = key.intValue {
+                path += "[\(index)]"
+            } else {
+                path += path.isEmpty ? key.stringValue : "." + key.stringValue
+            }
+        }
+        return path
     }
 }

@@ -10,18 +10,28 @@ public struct MessageValidator: Sendable {
 
     public let kinds: [String: KindRule]
     public let dataCheck: DataCheck?
+    /// The clock "in the past" is judged by (a deadline, `expires_at`).
+    public let now: @Sendable () -> Date
+    /// Lengths count Unicode scalars, not grapheme clusters: a cluster can be made of any number of
+    /// combining marks, and every scalar is sent.
     public static let maxTextLength = 2_000
     public static let maxKeyLength = 255
+    /// Timestamps (`send_after`, `expires_at`) lie within these years.
+    public static let plausibleTimestampYears = 2000...2199
 
-    public init(kinds: [String: KindRule], dataCheck: DataCheck? = nil) {
+    public init(kinds: [String: KindRule], dataCheck: DataCheck? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
         self.kinds = kinds
         self.dataCheck = dataCheck
+        self.now = now
     }
 
     /// Parses one JSON value, or says why it is not JSON.
     public static func parse(json bytes: some Collection<UInt8>) -> Result<JSONValue, ValidationFailure> {
         do {
             return .success(try JSONDecoder().decode(JSONValue.self, from: Data(bytes)))
+        } catch let error as JSONNumberOutOfRange {
+            return .failure(ValidationFailure([ValidationError(
+                field: error.path, problem: "a number out of range (too large or too small to hold exactly); send amounts as decimal strings such as \"1250.00\"")]))
         } catch {
             return .failure(ValidationFailure([ValidationError(field: "", problem: "not valid JSON: \(Self.describe(error))")]))
         }
@@ -86,6 +96,14 @@ public struct MessageValidator: Sendable {
             let before = errors.count
             data = validateData(fields, kind: kinds[kind], fail)
             if errors.count == before, let dataCheck, !kind.isEmpty { errors += dataCheck(kind, data) }
+            if let value = data["deadline"], case .success(let deadline) = ValueRules.date(value) {
+                // A deadline already passed cannot be met: judged by the recipient's calendar.
+                let zone = RecipientTimeZone.of(recipient)
+                let today = ValueRules.today(now(), in: zone)
+                if deadline < today {
+                    fail("data.deadline", "\(deadline) is in the past (today is \(today) in \(zone.identifier)); a notice must give a deadline that can still be met")
+                }
+            }
         case let other?: fail("data", "expected an object, got \(other.typeName)")
         }
 
@@ -93,6 +111,8 @@ public struct MessageValidator: Sendable {
         let expiresAt = optionalTimestamp(root, "expires_at", fail)
         if let sendAfter, let expiresAt, expiresAt <= sendAfter {
             fail("expires_at", "must be later than send_after")
+        } else if let expiresAt, expiresAt <= now() {
+            fail("expires_at", "\(RFC3339.format(expiresAt)) is in the past: the message would expire on arrival")
         }
 
         guard errors.isEmpty else { return .failure(ValidationFailure(errors)) }
@@ -189,10 +209,14 @@ public struct MessageValidator: Sendable {
         case nil, .null?: break
         case .array(let items)?:
             for (index, item) in items.enumerated() {
-                if case .string(let line) = item, line.count <= 200 {
-                    lines.append(line)
+                guard case .string(let line) = item, !line.isEmpty, line.unicodeScalars.count <= 200 else {
+                    fail("recipient.address.lines[\(index)]", "expected a non-empty string of at most 200 characters")
+                    continue
+                }
+                if let problem = ValueRules.textProblem(line, multiline: false) {
+                    fail("recipient.address.lines[\(index)]", problem)
                 } else {
-                    fail("recipient.address.lines[\(index)]", "expected a string of at most 200 characters")
+                    lines.append(line)
                 }
             }
         case let other?: fail("recipient.address.lines", "expected an array of strings, got \(other.typeName)")
@@ -207,8 +231,10 @@ public struct MessageValidator: Sendable {
     }
 
     private func validateData(_ fields: [String: JSONValue], kind: KindRule?, _ fail: (String, String) -> Void) -> [String: JSONValue] {
+        // Every amount of the message is in its one currency.
+        let currency = fields["currency"].flatMap { ValueRules.currencyProblem($0) == nil ? $0.scalarText : nil }
         for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
-            validateDataField(key: key, value: value, path: "data.\(key)", depth: 0, fail)
+            validateDataField(key: key, value: value, path: "data.\(key)", depth: 0, currency: currency, fail)
         }
         if fields["amount"] != nil || fields["fee"] != nil, fields["currency"] == nil {
             fail("data.currency", "required when an amount is given")
@@ -221,7 +247,7 @@ public struct MessageValidator: Sendable {
 
     /// One data field, and inside lists and objects (e.g. `installments[0].due_date`) the fields
     /// whose names have a known type.
-    private func validateDataField(key: String, value: JSONValue, path: String, depth: Int, _ fail: (String, String) -> Void) {
+    private func validateDataField(key: String, value: JSONValue, path: String, depth: Int, currency: String?, _ fail: (String, String) -> Void) {
         guard Self.isTemplateName(key) else {
             fail(path, "field names must be letters, digits and _ and start with a letter or _")
             return
@@ -235,10 +261,10 @@ public struct MessageValidator: Sendable {
             for (index, item) in items.enumerated() {
                 if case .object(let object) = item {
                     for (name, field) in object.sorted(by: { $0.key < $1.key }) {
-                        validateDataField(key: name, value: field, path: "\(path)[\(index)].\(name)", depth: depth + 1, fail)
+                        validateDataField(key: name, value: field, path: "\(path)[\(index)].\(name)", depth: depth + 1, currency: currency, fail)
                     }
                 } else {
-                    validateDataField(key: key, value: item, path: "\(path)[\(index)]", depth: depth + 1, fail)
+                    validateDataField(key: key, value: item, path: "\(path)[\(index)]", depth: depth + 1, currency: currency, fail)
                 }
             }
             return
@@ -248,25 +274,25 @@ public struct MessageValidator: Sendable {
                 return
             }
             for (name, field) in object.sorted(by: { $0.key < $1.key }) {
-                validateDataField(key: name, value: field, path: "\(path).\(name)", depth: depth + 1, fail)
+                validateDataField(key: name, value: field, path: "\(path).\(name)", depth: depth + 1, currency: currency, fail)
             }
             return
         default:
             break
         }
+        if case .string(let text) = value, let problem = ValueRules.textProblem(text, multiline: true) {
+            // Control characters are refused in every field; line breaks only where the kind's
+            // schema declares a field single-line (all but `multiline: true`).
+            fail(path, problem)
+            return
+        }
         switch DataFieldType.of(key) {
         case .money:
-            if Self.moneyText(value) == nil { fail(path, "expected a decimal amount such as \"1250.00\"") }
+            if case .failure(let problem) = ValueRules.money(value, currency: currency) { fail(path, problem.description) }
         case .currency:
-            guard case .string(let code) = value, code.count == 3, code.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
-                fail(path, "expected an ISO 4217 currency code such as NOK")
-                return
-            }
+            if let problem = ValueRules.currencyProblem(value) { fail(path, problem) }
         case .date:
-            guard case .string(let text) = value, RFC3339.parseDate(text) != nil else {
-                fail(path, "expected a date YYYY-MM-DD")
-                return
-            }
+            if case .failure(let problem) = ValueRules.date(value) { fail(path, problem.description) }
         case .url:
             guard case .string(let text) = value, let url = URL(string: text),
                   ["https", "http"].contains(url.scheme?.lowercased() ?? ""), url.host?.isEmpty == false
@@ -275,7 +301,7 @@ public struct MessageValidator: Sendable {
                 return
             }
         case .text:
-            if let text = value.scalarText, text.count > Self.maxTextLength {
+            if let text = value.scalarText, text.unicodeScalars.count > Self.maxTextLength {
                 fail(path, "longer than \(Self.maxTextLength) characters")
             }
         }
@@ -306,12 +332,12 @@ public struct MessageValidator: Sendable {
                 fail(path, "must not be empty")
                 return nil
             }
-            if text.count > max {
+            if text.unicodeScalars.count > max {
                 fail(path, "longer than \(max) characters")
                 return nil
             }
-            if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" }) {
-                fail(path, "contains a control character")
+            if let problem = ValueRules.textProblem(text, multiline: false) {
+                fail(path, problem)
                 return nil
             }
             return text
@@ -325,6 +351,11 @@ public struct MessageValidator: Sendable {
         guard let text = optionalString(fields, key, path: key, max: 40, fail) else { return nil }
         guard let date = RFC3339.parseTimestamp(text) else {
             fail(key, "'\(text)' is not an RFC 3339 timestamp such as 2026-11-23T08:00:00Z")
+            return nil
+        }
+        let year = ValueRules.today(date, in: TimeZone(identifier: "UTC")!).year
+        guard Self.plausibleTimestampYears.contains(year) else {
+            fail(key, "'\(text)' is not a plausible time: the year must lie between \(Self.plausibleTimestampYears.lowerBound) and \(Self.plausibleTimestampYears.upperBound)")
             return nil
         }
         return date

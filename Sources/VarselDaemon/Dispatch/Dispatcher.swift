@@ -41,6 +41,9 @@ public final class Dispatcher: Sendable {
     let metrics: VarselMetrics?
     let gatewayNames: [String]
 
+    /// Sends of one gateway handed to the HTTP client at once (`max_connections`).
+    private let connectionLimits: [String: Int]
+    private let starter: AttemptStarter
     private let wakeup = Wakeup()
     private let stopRequested = Mutex(false)
     private let inFlight = Mutex(0)
@@ -59,11 +62,13 @@ public final class Dispatcher: Sendable {
         self.templates = templates
         self.now = now
         self.logger = logger
+        connectionLimits = config.gateways.mapValues(\.maxConnections)
+        starter = AttemptStarter(store: store, now: now, logger: logger)
         preparer = SendPreparer(
             planner: Planner(policy: config.planning), gateways: GatewaySelector(channels: config.channels, gateways: config.gateways),
             retry: config.retry,
             fallbackOnPermanentFailure: config.fallback.onPermanentFailure, frequencyCap: config.frequencyCap,
-            contactWindows: config.contactWindows, windowSpread: config.windowSpread)
+            contactWindows: config.contactWindows, windowSpread: config.windowSpread, smsMaxParts: config.templates.smsMaxParts)
     }
 
     /// Asks the loop to stop leasing; `run` returns once sends in flight are recorded (or the grace
@@ -94,6 +99,7 @@ public final class Dispatcher: Sendable {
     /// Runs until `requestStop()`. With `untilIdle`, also returns once nothing is due or in flight.
     public func run(untilIdle: Bool = false) async {
         let completions = CompletionQueue()
+        let slots = GatewaySlots(limits: connectionLimits)
         let recorder = Task { await record(completions) }
         var lastSweep = ContinuousClock.now
         await withDiscardingTaskGroup { group in
@@ -107,7 +113,7 @@ public final class Dispatcher: Sendable {
                 var leasedAny = false
                 if capacity > 0 {
                     do {
-                        leasedAny = try await dispatchBatch(limit: min(settings.batchSize, capacity), group: &group, completions: completions)
+                        leasedAny = try await dispatchBatch(limit: min(settings.batchSize, capacity), group: &group, completions: completions, slots: slots)
                     } catch {
                         logger.error("dispatch round failed; retrying shortly", metadata: ["error": "\(error)"])
                         await wakeup.wait(upTo: .seconds(1))
@@ -119,8 +125,10 @@ public final class Dispatcher: Sendable {
                 await wakeup.wait(upTo: settings.pollInterval)
             }
             await drainInFlight()
-            // Sends still running after the grace period are abandoned unrecorded: their attempts stay
-            // pending and are reclaimed as ambiguous on the next start.
+            // Sends still waiting for a connection never start. Sends still running after the grace
+            // period are abandoned unrecorded: their attempts stay pending and are reclaimed as
+            // ambiguous on the next start.
+            slots.close()
             group.cancelAll()
         }
         completions.close()
@@ -128,7 +136,7 @@ public final class Dispatcher: Sendable {
     }
 
     /// Leases, prepares and starts sending one batch. Returns whether anything was leased.
-    private func dispatchBatch(limit: Int, group: inout DiscardingTaskGroup, completions: CompletionQueue) async throws -> Bool {
+    private func dispatchBatch(limit: Int, group: inout DiscardingTaskGroup, completions: CompletionQueue, slots: GatewaySlots) async throws -> Bool {
         let leased = try await store.lease(owner: settings.workerID, limit: limit, now: now(), leaseDuration: settings.leaseSeconds)
         guard !leased.isEmpty else { return false }
         let set = templates()
@@ -152,14 +160,27 @@ public final class Dispatcher: Sendable {
                 logger.notice("message not sent", metadata: ["message_id": "\(lease.messageID)", "state": "\(state.rawValue)", "reason": "\(reason)"])
             }
         }
-        let attempts = try await store.prepare(preparations, now: at)
+        let held = try await store.prepare(preparations, now: at)
         for (id, (send, message, leasedMessage)) in outbound {
-            guard let attemptID = attempts[id] else {
+            guard held.contains(id) else {
                 logger.warning("lease lost before sending; not sent", metadata: ["message_id": "\(id)"])
                 continue
             }
             inFlight.withLock { $0 += 1 }
-            group.addTask { [sender, logger, preparer, now, metrics] in
+            group.addTask { [self, sender, logger, preparer, now, metrics, slots, starter] in
+                // The attempt is opened only once the request can be handed over at once: a send still
+                // waiting for a connection has not left, and a crash must not call it ambiguous.
+                guard await slots.acquire(send.gateway) else {
+                    self.inFlight.withLock { $0 -= 1 }
+                    return
+                }
+                defer { slots.release(send.gateway) }
+                let start = AttemptStart(lease: send.lease, channel: message.channel, gateway: send.gateway, idempotencyKey: send.idempotencyKey)
+                guard let attemptID = await starter.start(start) else {
+                    logger.warning("lease lost before sending; not sent", metadata: ["message_id": "\(id)"])
+                    self.inFlight.withLock { $0 -= 1 }
+                    return
+                }
                 let result = await sender.send(message, via: send.gateway)
                 if Task.isCancelled { return }
                 let wasOpen = preparer.gateways.isOpen(send.gateway)

@@ -14,6 +14,8 @@ struct SendPreparer: Sendable {
     let frequencyCap: FrequencyCap
     let contactWindows: ContactWindows
     let windowSpread: TimeInterval
+    /// An SMS longer than this many segments is never sent (`templates.sms_max_parts`).
+    let smsMaxParts: Int
 
     /// The preparation to record, and the message to send if it is a send.
     /// `stored` is the recipient's stored preference record, if any: merged under the message's own
@@ -34,16 +36,39 @@ struct SendPreparer: Sendable {
             return (.finish(lease: leased.lease, state: .expired, reason: reason, decisions: [reason]), nil)
         }
 
-        if let previous = leased.previous, request.recipient.optOut.contains(previous.content.channel) {
+        // An interrupted send is repeated with the same content, unless that content may no longer be sent.
+        var skipped: [String] = []
+        var excluded = leased.excludedChannels
+        var resend = leased.previous
+        if let previous = resend, let problem = smsTooLong(previous.content) {
+            skipped.append(problem)
+            excluded.insert(previous.content.channel)
+            resend = nil
+        }
+        if resend != nil, leased.attempts >= retry.maxAttempts {
+            // Only after a crash: the last attempt's outcome was never recorded, and no attempt is left.
+            let reason = "gave up after \(leased.attempts) attempt\(leased.attempts == 1 ? "" : "s") (retry.max_attempts)"
+                + (leased.lastReason.map { "; last: \($0)" } ?? "")
+            return (.finish(lease: leased.lease, state: .failed, reason: reason, decisions: merged + [reason]), nil)
+        }
+        if let previous = resend, request.recipient.optOut.contains(previous.content.channel) {
             let reason = "recipient opted out of \(previous.content.channel.rawValue) after an interrupted send; not sent again"
             return (.finish(lease: leased.lease, state: .cancelled, reason: reason, decisions: merged + [reason]), nil)
         }
-        if leased.previous != nil, let wait = windowWait(request, id: id, now: now) {
-            return (wait.map { .deferral(lease: leased.lease, until: $0.until, reason: $0.reason, decisions: merged + [$0.reason]) }
-                ?? .finish(lease: leased.lease, state: .failed, reason: Self.neverOpens, decisions: merged + [Self.neverOpens]), nil)
+        if resend != nil, let wait = windowWait(request, id: id, now: now) {
+            guard let wait else {
+                return (.finish(lease: leased.lease, state: .failed, reason: Self.neverOpens, decisions: merged + [Self.neverOpens]), nil)
+            }
+            // The deadline is judged at the time it will actually go out, for a resend too.
+            if let problem = legalProblem(request, sendAt: wait.until) {
+                return (.finish(lease: leased.lease, state: .failed, reason: problem, decisions: merged + [wait.reason, problem]), nil)
+            }
+            return (.deferral(lease: leased.lease, until: wait.until, reason: wait.reason, decisions: merged + [wait.reason]), nil)
         }
-        if let previous = leased.previous {
-            // An interrupted send is repeated with the same content and Idempotency-Key.
+        if let previous = resend {
+            if let problem = legalProblem(request, sendAt: now) {
+                return (.finish(lease: leased.lease, state: .failed, reason: problem, decisions: merged + [problem]), nil)
+            }
             let channel = previous.content.channel
             let gateway: String
             var notes: [String] = []
@@ -65,39 +90,49 @@ struct SendPreparer: Sendable {
             return (.send(send), OutboundMessage(messageID: id, idempotencyKey: key, recipient: request.recipient, content: previous.content))
         }
 
-        let plan: Plan
-        switch planner.plan(request, catalog: templates, excluding: leased.excludedChannels) {
-        case .planned(let planned): plan = planned
-        case .unplannable(var reason, let decisions):
-            if !leased.excludedChannels.isEmpty, let last = leased.lastReason {
-                // Say what failed before, not only that nothing is left.
-                reason = "\(last); no other usable channel"
+        // Plan and render; a channel whose rendering may not be sent (an SMS above
+        // templates.sms_max_parts) is skipped with the reason and the next one is tried.
+        var plan: Plan
+        var content: RenderedContent
+        while true {
+            switch planner.plan(request, catalog: templates, excluding: excluded) {
+            case .planned(let planned): plan = planned
+            case .unplannable(var reason, let decisions):
+                if let last = skipped.last {
+                    reason = "\(last); no other usable channel"
+                } else if !leased.excludedChannels.isEmpty, let last = leased.lastReason {
+                    // Say what failed before, not only that nothing is left.
+                    reason = "\(last); no other usable channel"
+                }
+                return (.finish(lease: leased.lease, state: .failed, reason: reason, decisions: merged + skipped + decisions + (decisions.last == reason ? [] : [reason])), nil)  // the planner's trail may end with the reason already
             }
-            return (.finish(lease: leased.lease, state: .failed, reason: reason, decisions: merged + decisions + (decisions.last == reason ? [] : [reason])), nil)  // the planner's trail may end with the reason already
+            switch templates.render(request, messageID: id, plan: plan) {
+            case .success(let rendered): content = rendered
+            case .failure(let failure):
+                return (.finish(lease: leased.lease, state: .failed, reason: failure.reason, decisions: merged + skipped + plan.decisions + [failure.reason]), nil)
+            }
+            guard let problem = smsTooLong(content) else { break }
+            skipped += plan.decisions + [problem]
+            excluded.insert(plan.channel)
         }
+        let trail = skipped + plan.decisions
         if let wait = windowWait(request, id: id, now: now) {
             guard let wait else {
-                return (.finish(lease: leased.lease, state: .failed, reason: Self.neverOpens, decisions: merged + plan.decisions + [Self.neverOpens]), nil)
+                return (.finish(lease: leased.lease, state: .failed, reason: Self.neverOpens, decisions: merged + trail + [Self.neverOpens]), nil)
             }
             // The deadline is judged at the time it will actually go out.
             if let problem = legalProblem(request, sendAt: wait.until) {
-                return (.finish(lease: leased.lease, state: .failed, reason: problem, decisions: merged + plan.decisions + [wait.reason, problem]), nil)
+                return (.finish(lease: leased.lease, state: .failed, reason: problem, decisions: merged + trail + [wait.reason, problem]), nil)
             }
-            return (.deferral(lease: leased.lease, until: wait.until, reason: wait.reason, decisions: merged + plan.decisions + [wait.reason]), nil)
+            return (.deferral(lease: leased.lease, until: wait.until, reason: wait.reason, decisions: merged + trail + [wait.reason]), nil)
         }
         if let problem = legalProblem(request, sendAt: now) {
-            return (.finish(lease: leased.lease, state: .failed, reason: problem, decisions: merged + plan.decisions + [problem]), nil)
+            return (.finish(lease: leased.lease, state: .failed, reason: problem, decisions: merged + trail + [problem]), nil)
         }
         if let until = frequencyCap.deferredUntil(kind: request.kind, sentAt: recentSends, now: now) {
             let limit = frequencyCap.limit(for: request.kind)
             let reason = "deferred by the frequency cap: \(limit) message\(limit == 1 ? "" : "s") to this recipient within \(DurationText.describe(frequencyCap.window)); next slot \(RFC3339.format(until))"
-            return (.deferral(lease: leased.lease, until: until, reason: reason, decisions: merged + plan.decisions + [reason]), nil)
-        }
-        let content: RenderedContent
-        switch templates.render(request, messageID: id, plan: plan) {
-        case .success(let rendered): content = rendered
-        case .failure(let failure):
-            return (.finish(lease: leased.lease, state: .failed, reason: failure.reason, decisions: plan.decisions + [failure.reason]), nil)
+            return (.deferral(lease: leased.lease, until: until, reason: reason, decisions: merged + trail + [reason]), nil)
         }
         let gateway: String
         var gatewayNotes: [String] = []
@@ -106,12 +141,12 @@ struct SendPreparer: Sendable {
             gateway = name
             gatewayNotes = notes
         case .wait(let until, let reason):
-            return (.deferral(lease: leased.lease, until: until, reason: reason, decisions: merged + plan.decisions + [reason]), nil)
+            return (.deferral(lease: leased.lease, until: until, reason: reason, decisions: merged + trail + [reason]), nil)
         case .none:
             let reason = "no gateway configured for \(plan.channel.rawValue)"
-            return (.finish(lease: leased.lease, state: .failed, reason: reason, decisions: merged + plan.decisions + [reason]), nil)
+            return (.finish(lease: leased.lease, state: .failed, reason: reason, decisions: merged + trail + [reason]), nil)
         }
-        var decisions = merged + plan.decisions + gatewayNotes
+        var decisions = merged + trail + gatewayNotes
         var rendered = "rendered \(content.templateID) (\(content.templateVersion.prefix(19))…)"
         if let sms = content.sms {
             rendered += ", \(sms.encoding.rawValue), \(sms.segments) segment\(sms.segments == 1 ? "" : "s")"
@@ -123,6 +158,12 @@ struct SendPreparer: Sendable {
             lease: leased.lease, locale: plan.locale, tone: plan.tone, content: content, decisions: decisions, gateway: gateway,
             idempotencyKey: key)
         return (.send(send), OutboundMessage(messageID: id, idempotencyKey: key, recipient: request.recipient, content: content))
+    }
+
+    /// Why `content` may not be sent: an SMS of more segments than `templates.sms_max_parts`.
+    func smsTooLong(_ content: RenderedContent) -> String? {
+        guard let sms = content.sms, sms.segments > smsMaxParts else { return nil }
+        return "sms skipped: the rendered text is \(sms.segments) segments (\(sms.encoding.rawValue)), above templates.sms_max_parts (\(smsMaxParts)); not sent by sms"
     }
 
     static let neverOpens = "the recipient's contact window never opens in the next 30 days; check policy.contact_windows"

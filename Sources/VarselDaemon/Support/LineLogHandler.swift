@@ -5,8 +5,8 @@ import VarselCore
 /// One line per event on stderr: `level label: message key=value …`, with a `<N>` syslog severity
 /// prefix when stderr goes to the journal (`JOURNAL_STREAM` set). Callers mask personal data before
 /// it reaches metadata; as a last line of defence every line is scrubbed of phone numbers, email
-/// addresses and bearer tokens (`Masking.scrub`), and line breaks inside values are escaped so one
-/// event stays one line.
+/// addresses and bearer tokens (`Masking.scrub`), and line breaks and every other control character
+/// inside message and values are escaped, so one event stays one line and cannot drive a terminal.
 public struct LineLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
@@ -41,9 +41,7 @@ public struct LineLogHandler: LogHandler {
         return Masking.scrub(line) + "\n"
     }
 
-    private static func oneLine(_ text: String) -> String {
-        text.contains(where: \.isNewline) ? text.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n") : text
-    }
+    private static func oneLine(_ text: String) -> String { Masking.escapingControls(text) }
 
     static func severity(_ level: Logger.Level) -> Int {
         switch level {

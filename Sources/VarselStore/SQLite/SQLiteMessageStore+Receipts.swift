@@ -3,51 +3,72 @@ import GRDB
 import VarselCore
 
 extension SQLiteMessageStore {
+    /// A receipt updates the attempt whose provider id it names. It changes the message only when that
+    /// attempt is the message's current one (its latest) and the message is `sent`, waiting for the
+    /// receipt: a late receipt for an attempt the message has moved on from (a fallback to another
+    /// channel, a resend in flight) is recorded on its attempt and in the trail, and changes nothing else.
     public func recordReceipt(gateway: String, providerID: String, status: DeliveryStatus, error: String?, raw: String?, fallback: Bool, now: Date)
         async throws -> ReceiptOutcome
     {
         try await pool.write { db in
-            guard let messageID = try db.value(
-                String.self, "SELECT message_id FROM attempts WHERE gateway = ? AND provider_id = ? ORDER BY id DESC LIMIT 1", [gateway, providerID])
+            guard let attempt = try db.row(
+                "SELECT id, message_id, channel, delivery_status FROM attempts WHERE gateway = ? AND provider_id = ? ORDER BY id DESC LIMIT 1",
+                [gateway, providerID])
             else { return .unknownProvider }
+            let attemptID: Int64 = attempt["id"]
+            let messageID: String = attempt["message_id"]
+            let attemptChannel: String = attempt["channel"]
             let source = "webhook:\(gateway)"
-            let stateNow = { MessageState(rawValue: try db.value(String.self, "SELECT state FROM messages WHERE id = ?", [messageID]) ?? "") ?? .sent }
+            guard let message = try db.row("SELECT state, request FROM messages WHERE id = ?", [messageID]) else { return .unknownProvider }
+            let state = MessageState(rawValue: message["state"]) ?? .sent
             let seen = try db.value(
-                Int.self, "SELECT COUNT(*) FROM receipts WHERE message_id = ? AND provider_id = ? AND status = ? AND source = ?",
-                [messageID, providerID, status.rawValue, source]) ?? 0
-            if seen > 0 { return .duplicate(messageID: messageID, state: try stateNow()) }
+                Int.self, "SELECT COUNT(*) FROM receipts WHERE attempt_id = ? AND status = ? AND source = ?",
+                [attemptID, status.rawValue, source]) ?? 0
+            if seen > 0 { return .duplicate(messageID: messageID, state: state) }
 
             let at = now.timeIntervalSince1970
             try db.run(
-                "INSERT INTO receipts (message_id, at, status, source, provider_id, raw) VALUES (?, ?, ?, ?, ?, ?)",
-                [messageID, at, status.rawValue, source, providerID, raw])
-            let state = try stateNow()
-            // Only a final receipt changes the message, and only once: a final state never moves back.
-            guard status.isFinal, state == .sent || state == .sending else {
-                if status.isFinal, state == .delivered || state == .failed {
+                "INSERT INTO receipts (message_id, attempt_id, at, status, source, provider_id, raw) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [messageID, attemptID, at, status.rawValue, source, providerID, raw])
+            // The attempt's own status moves forward only.
+            let previous = (attempt["delivery_status"] as String?).flatMap(DeliveryStatus.init(rawValue:))
+            if previous.map({ !$0.isFinal && status.rank >= $0.rank }) ?? true {
+                try db.run("UPDATE attempts SET delivery_status = ? WHERE id = ?", [status.rawValue, attemptID])
+            }
+            let recipient = (message["request"] as String?)
+                .flatMap { try? VarselJSON.decoder().decode(MessageRequest.self, from: Data($0.utf8)).recipient }
+            let detail = error.map { text in ": " + (recipient.map { Masking.scrub(text, knownContact: $0) } ?? Masking.scrub(text)) } ?? ""
+
+            let current = try db.value(Int64.self, "SELECT MAX(id) FROM attempts WHERE message_id = ?", [messageID])
+            guard current == attemptID, state == .sent else {
+                if current != attemptID {
+                    try Self.appendDecisions(db, messageID: messageID, texts: [
+                        "receipt \(status.rawValue) from \(source) for an earlier \(attemptChannel) attempt recorded\(detail); "
+                            + "the message has moved on (now \(state.rawValue)) and is not changed by it",
+                    ], at: now)
+                } else if status.isFinal, state == .delivered || state == .failed {
                     try Self.appendDecisions(db, messageID: messageID, texts: ["receipt \(status.rawValue) from \(source) ignored: the message is already \(state.rawValue)"], at: now)
                 }
                 return .recorded(messageID: messageID, state: state)
             }
-            let reason = status == .delivered
-                ? "delivered (receipt from \(gateway))"
-                : "\(status.rawValue) according to \(gateway)" + (error.map { ": \($0)" } ?? "")
-            if status.isFailure, fallback, state == .sent,
-               let channel = try db.value(String.self, "SELECT channel FROM messages WHERE id = ?", [messageID])
-            {
+            // Only a final receipt changes the message, and only once: a final state never moves back.
+            guard status.isFinal else { return .recorded(messageID: messageID, state: state) }
+            let reason = status == .delivered ? "delivered (receipt from \(gateway))" : "\(status.rawValue) according to \(gateway)\(detail)"
+            if status.isFailure, fallback {
                 // Try the next usable channel: the failed one is excluded and the message is planned again.
                 try db.run(
                     """
                     UPDATE messages SET state = 'queued', state_reason = ?, ready_at = ?, updated_at = ?, content = NULL,
                         excluded_channels = excluded_channels || ? || ',' WHERE id = ? AND state = 'sent'
-                    """, [reason, at, at, channel, messageID])
+                    """, [reason, at, at, attemptChannel, messageID])
                 try Self.appendDecisions(
-                    db, messageID: messageID, texts: ["receipt \(status.rawValue) from \(source): \(reason); falling back from \(channel) to the next usable channel"], at: now)
+                    db, messageID: messageID,
+                    texts: ["receipt \(status.rawValue) from \(source): \(reason); falling back from \(attemptChannel) to the next usable channel"], at: now)
                 return .recorded(messageID: messageID, state: .queued)
             }
             let newState: MessageState = status == .delivered ? .delivered : .failed
             try db.run(
-                "UPDATE messages SET state = ?, state_reason = ?, updated_at = ? WHERE id = ? AND state IN ('sent', 'sending')",
+                "UPDATE messages SET state = ?, state_reason = ?, updated_at = ? WHERE id = ? AND state = 'sent'",
                 [newState.rawValue, reason, at, messageID])
             try Self.appendDecisions(db, messageID: messageID, texts: ["receipt \(status.rawValue) from \(source): \(reason)"], at: now)
             return .recorded(messageID: messageID, state: newState)

@@ -132,31 +132,36 @@ public final class SQLiteMessageStore: MessageStore {
     public func reclaim(owner: String?, now: Date) async throws -> Int {
         try await pool.write { db in
             let ids = try db.values(String.self, "SELECT id FROM messages WHERE state = 'sending' AND (lease_owner = ? OR lease_expires_at < ?)", [owner, now.timeIntervalSince1970])
+            let at = now.timeIntervalSince1970
             for id in ids {
-                let pending = try db.value(Int.self, "SELECT COUNT(*) FROM attempts WHERE message_id = ? AND outcome = 'pending'", [id]) ?? 0
+                // Only an attempt that was started (its request handed to the HTTP client) can have
+                // reached the gateway: that one is ambiguous. A message whose request never left goes
+                // back to the queue without an attempt.
                 try db.run("""
-                        UPDATE attempts SET outcome = 'ambiguous', finished_at = ?,
-                            error = 'outcome unknown: the worker stopped before recording the reply; a resend carries the same Idempotency-Key'
+                        UPDATE attempts SET outcome = 'ambiguous', finished_at = ?, error = ?
                         WHERE message_id = ? AND outcome = 'pending'
                         """,
-                    [now.timeIntervalSince1970, id])
+                    [at, Self.interruptedSend, id])
+                let interrupted = db.changesCount > 0
                 try db.run("""
                         UPDATE messages SET state = 'queued', lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL,
-                            ready_at = ?, updated_at = ? WHERE id = ?
+                            state_reason = CASE WHEN ? THEN ? ELSE state_reason END, ready_at = ?, updated_at = ? WHERE id = ?
                         """,
-                    [now.timeIntervalSince1970, now.timeIntervalSince1970, id])
-                let note = pending > 0
+                    [interrupted, "ambiguous: " + Self.interruptedSend, at, at, id])
+                let note = interrupted
                     ? "lease reclaimed after the worker stopped mid-send: attempt marked ambiguous, will resend with the same Idempotency-Key"
-                    : "lease reclaimed after the worker stopped: requeued"
+                    : "lease reclaimed after the worker stopped before the request left: requeued without an attempt"
                 try Self.appendDecisions(db, messageID: id, texts: [note], at: now)
             }
             return ids.count
         }
     }
 
+    static let interruptedSend = "outcome unknown: the worker stopped before recording the reply; a resend carries the same Idempotency-Key"
+
     // MARK: Recording
 
-    public func prepare(_ preparations: [Preparation], now: Date) async throws -> [String: Int64] {
+    public func prepare(_ preparations: [Preparation], now: Date) async throws -> Set<String> {
         let encoder = VarselJSON.encoder()
         var encoded: [String: String] = [:]
         for case .send(let send) in preparations {
@@ -164,15 +169,14 @@ public final class SQLiteMessageStore: MessageStore {
         }
         let contents = encoded
         return try await pool.write { db in
-            var attempts: [String: Int64] = [:]
+            var held: Set<String> = []
             let at = now.timeIntervalSince1970
             for preparation in preparations {
                 switch preparation {
                 case .send(let send):
                     try db.run("""
                             UPDATE messages SET channel = ?, locale = ?, tone = ?, gateway = ?, template_id = ?, template_version = ?,
-                                content_hash = ?, content = ?, sms_encoding = ?, sms_segments = ?,
-                                attempt_count = attempt_count + 1, updated_at = ?
+                                content_hash = ?, content = ?, sms_encoding = ?, sms_segments = ?, updated_at = ?
                             WHERE id = ? AND lease_token = ? AND state = 'sending'
                             """,
                         [
@@ -183,12 +187,7 @@ public final class SQLiteMessageStore: MessageStore {
                         ])
                     guard db.changesCount == 1 else { continue }
                     try Self.appendDecisions(db, messageID: send.lease.messageID, texts: send.decisions, at: now)
-                    try db.run("""
-                            INSERT INTO attempts (message_id, started_at, channel, gateway, idempotency_key, outcome)
-                            VALUES (?, ?, ?, ?, ?, 'pending')
-                            """,
-                        [send.lease.messageID, at, send.content.channel.rawValue, send.gateway, send.idempotencyKey])
-                    attempts[send.lease.messageID] = db.lastInsertedRowID
+                    held.insert(send.lease.messageID)
                 case .deferral(let lease, let until, let reason, let decisions):
                     try db.run(
                         """
@@ -211,6 +210,26 @@ public final class SQLiteMessageStore: MessageStore {
                         try Self.appendDecisions(db, messageID: lease.messageID, texts: decisions, at: now)
                     }
                 }
+            }
+            return held
+        }
+    }
+
+    public func start(_ starts: [AttemptStart], now: Date) async throws -> [String: Int64] {
+        try await pool.write { db in
+            var attempts: [String: Int64] = [:]
+            let at = now.timeIntervalSince1970
+            for start in starts {
+                try db.run(
+                    "UPDATE messages SET attempt_count = attempt_count + 1, updated_at = ? WHERE id = ? AND lease_token = ? AND state = 'sending'",
+                    [at, start.lease.messageID, start.lease.token])
+                guard db.changesCount == 1 else { continue }
+                try db.run("""
+                        INSERT INTO attempts (message_id, started_at, channel, gateway, idempotency_key, outcome)
+                        VALUES (?, ?, ?, ?, ?, 'pending')
+                        """,
+                    [start.lease.messageID, at, start.channel.rawValue, start.gateway, start.idempotencyKey])
+                attempts[start.lease.messageID] = db.lastInsertedRowID
             }
             return attempts
         }

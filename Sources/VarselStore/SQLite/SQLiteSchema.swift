@@ -116,6 +116,17 @@ enum SQLiteSchema {
                 CREATE INDEX messages_state ON messages(state);
                 """)
         }
+        migrator.registerMigration("v7-receipts-per-attempt") { db in
+            // A receipt belongs to the attempt whose provider id it names; the attempt keeps the
+            // furthest delivery status its receipts reported.
+            try db.execute(sql: """
+                ALTER TABLE receipts ADD COLUMN attempt_id INTEGER REFERENCES attempts(id) ON DELETE CASCADE;
+                ALTER TABLE attempts ADD COLUMN delivery_status TEXT;
+                UPDATE receipts SET attempt_id = (SELECT a.id FROM attempts a WHERE a.message_id = receipts.message_id
+                    AND a.provider_id = receipts.provider_id ORDER BY a.id DESC LIMIT 1) WHERE provider_id IS NOT NULL;
+                CREATE INDEX receipts_attempt ON receipts(attempt_id);
+                """)
+        }
         return migrator
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import VarselCore
 
 /// The data a kind of message carries, declared by operators in `_schema/<kind>.yaml`: every field a
@@ -32,6 +33,12 @@ public struct FieldSpec: Sendable, Hashable {
     /// Where it is declared: line and column in the schema file.
     public let line: Int
     public let column: Int
+    /// For money and number: the smallest value allowed (`minimum`), or the value it must exceed
+    /// (`exclusive_minimum`, e.g. 0 for an amount to pay).
+    public var minimum: Decimal?
+    public var exclusiveMinimum: Decimal?
+    /// For text: whether line breaks are allowed (`multiline: true`); text is one line otherwise.
+    public var multiline = false
 
     public init(type: FieldType, required: Bool, mustShow: Set<Channel> = [], about: String = "", line: Int = 1, column: Int = 1) {
         self.type = type

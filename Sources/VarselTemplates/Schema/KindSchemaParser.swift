@@ -1,3 +1,4 @@
+import Foundation
 import VarselCore
 import Yams
 
@@ -70,7 +71,7 @@ enum KindSchemaParser {
             fail(node.mark, "field \(fullName): expected a declaration such as { type: text, required: true }")
             return nil
         }
-        checkKeys(mapping, allowed: ["type", "required", "show", "about", "items", "fields", "example"], fail: fail)
+        checkKeys(mapping, allowed: ["type", "required", "show", "about", "items", "fields", "example", "minimum", "exclusive_minimum", "multiline"], fail: fail)
         guard let typeName = mapping["type"]?.string else {
             fail(mapping["type"]?.mark ?? node.mark, "field \(fullName): 'type' is required (text, number, money, currency, date, url, flag, list or object)")
             return nil
@@ -138,9 +139,31 @@ enum KindSchemaParser {
         if !show.isEmpty, !required {
             fail(mapping["show"]?.mark, "field \(fullName): only a required field can be one every template must show")
         }
-        return FieldSpec(
+        var spec = FieldSpec(
             type: type, required: required, mustShow: show, about: mapping["about"]?.string ?? "",
             line: mark?.line ?? 1, column: mark?.column ?? 1)
+        for key in ["minimum", "exclusive_minimum"] {
+            guard let node = mapping[key] else { continue }
+            guard type == .money || type == .number else {
+                fail(node.mark, "field \(fullName): only money and number fields have \(key)")
+                continue
+            }
+            guard let text = node.string, let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")),
+                  Double(text) != nil
+            else {
+                fail(node.mark, "field \(fullName): \(key) must be a number such as 0")
+                continue
+            }
+            if key == "minimum" { spec.minimum = value } else { spec.exclusiveMinimum = value }
+        }
+        if let node = mapping["multiline"] {
+            switch node.string {
+            case "true", "yes" where type == .text: spec.multiline = true
+            case "false", "no": spec.multiline = false
+            default: fail(node.mark, "field \(fullName): multiline is true or false, and only for text")
+            }
+        }
+        return spec
     }
 
     private static func checkKeys(_ mapping: Node.Mapping, allowed: Set<String>, fail: (Mark?, String) -> Void) {

@@ -9,42 +9,56 @@ public enum SchemaDataCheck {
     ///   shipped samples; a producer may send more than the templates read).
     public static func problems(in data: [String: JSONValue], schema: KindSchema, refuseUndeclared: Bool = true) -> [(path: String, message: String)] {
         var found: [(String, String)] = []
-        check(object: data, fields: schema.fields, path: "data", refuseUndeclared: refuseUndeclared, into: &found)
+        // Every amount of a message is in its one currency.
+        let currency = data["currency"].flatMap { ValueRules.currencyProblem($0) == nil ? $0.scalarText : nil }
+        let context = Context(currency: currency, refuseUndeclared: refuseUndeclared)
+        check(object: data, fields: schema.fields, path: "data", context: context, into: &found)
         return found
     }
 
+    private struct Context {
+        let currency: String?
+        let refuseUndeclared: Bool
+    }
+
     private static func check(
-        object: [String: JSONValue], fields: [String: FieldSpec], path: String, refuseUndeclared: Bool, into found: inout [(String, String)]
+        object: [String: JSONValue], fields: [String: FieldSpec], path: String, context: Context, into found: inout [(String, String)]
     ) {
         for (name, spec) in fields.sorted(by: { $0.key < $1.key }) where spec.required {
             if object[name] == nil || object[name] == .null { found.append(("\(path).\(name)", "required")) }
         }
         for (name, value) in object.sorted(by: { $0.key < $1.key }) {
             guard let spec = fields[name] else {
-                if refuseUndeclared { found.append(("\(path).\(name)", "not declared in the schema")) }
+                if context.refuseUndeclared { found.append(("\(path).\(name)", "not declared in the schema")) }
                 continue
             }
-            if value != .null { check(value: value, type: spec.type, path: "\(path).\(name)", refuseUndeclared: refuseUndeclared, into: &found) }
+            if value != .null { check(value: value, spec: spec, type: spec.type, path: "\(path).\(name)", context: context, into: &found) }
         }
     }
 
-    private static func check(value: JSONValue, type: FieldType, path: String, refuseUndeclared: Bool, into found: inout [(String, String)]) {
+    private static func check(value: JSONValue, spec: FieldSpec, type: FieldType, path: String, context: Context, into found: inout [(String, String)]) {
         func fail(_ message: String) { found.append((path, message)) }
         switch type {
         case .text:
-            if value.scalarText == nil || value.isBool { fail("expected text") }
+            if value.scalarText == nil || value.isBool { return fail("expected text") }
+            if case .string(let text) = value, let problem = ValueRules.textProblem(text, multiline: spec.multiline) { fail(problem) }
         case .number:
-            if case .number = value { break }
-            if case .string(let text) = value, Double(text) != nil { break }
-            fail("expected a number")
+            var number: Decimal?
+            if case .number(let value) = value { number = value }
+            if case .string(let text) = value, Double(text) != nil { number = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) }
+            guard let number else { return fail("expected a number") }
+            if let problem = boundProblem(number, spec: spec, text: value.scalarText ?? "") { fail(problem) }
         case .money:
-            if MessageValidator.moneyText(value) == nil { fail("expected a decimal amount such as \"1250.00\"") }
-        case .currency:
-            guard case .string(let code) = value, code.count == 3, code.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
-                return fail("expected an ISO 4217 currency code such as NOK")
+            switch ValueRules.money(value, currency: context.currency) {
+            case .failure(let problem): fail(problem.description)
+            case .success:
+                guard let text = value.scalarText, let amount = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) else { return }
+                if let problem = boundProblem(amount, spec: spec, text: text) { fail(problem) }
             }
+        case .currency:
+            if let problem = ValueRules.currencyProblem(value) { fail(problem) }
         case .date:
-            guard case .string(let text) = value, RFC3339.parseDate(text) != nil else { return fail("expected a date YYYY-MM-DD") }
+            if case .failure(let problem) = ValueRules.date(value) { fail(problem.description) }
         case .url:
             guard case .string(let text) = value, let url = URL(string: text), ["https", "http"].contains(url.scheme?.lowercased() ?? ""),
                   url.host?.isEmpty == false
@@ -54,12 +68,21 @@ public enum SchemaDataCheck {
         case .list(let item):
             guard case .array(let items) = value else { return fail("expected a list") }
             for (index, element) in items.enumerated() {
-                check(value: element, type: item, path: "\(path)[\(index)]", refuseUndeclared: refuseUndeclared, into: &found)
+                check(value: element, spec: spec, type: item, path: "\(path)[\(index)]", context: context, into: &found)
             }
         case .object(let fields):
             guard case .object(let object) = value else { return fail("expected an object") }
-            check(object: object, fields: fields, path: path, refuseUndeclared: refuseUndeclared, into: &found)
+            check(object: object, fields: fields, path: path, context: context, into: &found)
         }
+    }
+
+    /// Why `value` is below the field's declared minimum.
+    private static func boundProblem(_ value: Decimal, spec: FieldSpec, text: String) -> String? {
+        if let minimum = spec.minimum, value < minimum { return "'\(text)' is below the minimum \(minimum)" }
+        if let bound = spec.exclusiveMinimum, value <= bound {
+            return bound == 0 ? "'\(text)' must be more than 0" : "'\(text)' must be more than \(bound)"
+        }
+        return nil
     }
 }
 

@@ -1,0 +1,86 @@
+import Foundation
+
+/// What every value of a message is held to, whatever its kind: text without control characters,
+/// amounts exact for their currency, dates in a plausible range.
+public enum ValueRules {
+    /// Years a date in a message may lie in.
+    public static let plausibleYears = 1900...2199
+    /// Digits before the decimal point of an amount, at most.
+    public static let maxAmountIntegerDigits = 15
+
+    /// Why `text` may not stand in a field: a control character anywhere (C0, DEL, C1); in a
+    /// single-line field also a line break (LF, CR, U+2028, U+2029). A multi-line field may hold
+    /// LF, CR and tabs.
+    public static func textProblem(_ text: String, multiline: Bool) -> String? {
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x0A, 0x0D, 0x2028, 0x2029:
+                if !multiline { return "contains a line break; this field is a single line" }
+            case 0x09 where multiline:
+                continue
+            case 0x00...0x1F, 0x7F...0x9F:
+                return "contains the control character U+" + String(format: "%04X", scalar.value)
+            default:
+                continue
+            }
+        }
+        return nil
+    }
+
+    /// The amount `value` holds (a decimal string, or a JSON number), or why it is not an amount of
+    /// `currency`: not a plain decimal, implausibly large, or with more decimals than the currency
+    /// has (never rounded silently: `1234.50 JPY` is refused).
+    public static func money(_ value: JSONValue, currency: String?) -> Result<Money, ValueProblem> {
+        let text: String
+        switch value {
+        case .string(let string): text = string
+        case .number(let number): text = "\(number)"
+        default: return .failure(ValueProblem("expected a decimal amount such as \"1250.00\", got \(value.typeName)"))
+        }
+        guard let money = Money(text, currency: currency ?? "XXX") else {
+            return .failure(ValueProblem("'\(text.prefix(40))' is not a decimal amount such as \"1250.00\" (digits, an optional - and one optional .)"))
+        }
+        guard money.integerDigits.count <= maxAmountIntegerDigits else {
+            return .failure(ValueProblem("more than \(maxAmountIntegerDigits) digits before the decimal point"))
+        }
+        if let currency, let units = ISO4217.minorUnits[currency], money.fractionDigits.count > units {
+            return .failure(ValueProblem(
+                "'\(text)' has \(money.fractionDigits.count) decimal\(money.fractionDigits.count == 1 ? "" : "s"); \(currency) has \(units) (amounts are never rounded: send the exact amount)"))
+        }
+        return .success(money)
+    }
+
+    /// Why `value` is not an ISO 4217 currency code in use.
+    public static func currencyProblem(_ value: JSONValue) -> String? {
+        guard case .string(let code) = value else { return "expected an ISO 4217 currency code such as NOK, got \(value.typeName)" }
+        guard ISO4217.isKnown(code) else {
+            return "'\(code.prefix(10))' is not an ISO 4217 currency code in use (such as NOK, SEK, DKK, EUR, ISK)"
+        }
+        return nil
+    }
+
+    /// The date `value` holds, or why it is not a date `YYYY-MM-DD` in a plausible year.
+    public static func date(_ value: JSONValue) -> Result<CalendarDate, ValueProblem> {
+        guard case .string(let text) = value, let date = RFC3339.parseDate(text) else {
+            return .failure(ValueProblem("expected a date YYYY-MM-DD"))
+        }
+        guard plausibleYears.contains(date.year) else {
+            return .failure(ValueProblem("\(text) is not a plausible date: the year must lie between \(plausibleYears.lowerBound) and \(plausibleYears.upperBound)"))
+        }
+        return .success(date)
+    }
+
+    /// Today's date in `zone`.
+    public static func today(_ now: Date, in zone: TimeZone) -> CalendarDate {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let parts = calendar.dateComponents([.year, .month, .day], from: now)
+        return CalendarDate(year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1)
+    }
+}
+
+/// Why a value was refused, in words for the producer.
+public struct ValueProblem: Error, Sendable, Hashable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
