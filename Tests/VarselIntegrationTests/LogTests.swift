@@ -21,6 +21,16 @@ import VarselTestSupport
         #expect(journal.line(level: .debug, message: "x", metadata: nil).hasPrefix("<7>"))
     }
 
+    @Test("every control character in a message or value is escaped: a provider id with ESC and BEL cannot drive a terminal or split a line")
+    func controlCharactersEscaped() {
+        let plain = LineLogHandler(label: "varsel", environment: [:])
+        let line = plain.line(level: .warning, message: "receipt for an unknown provider id\u{7}", metadata: [
+            "provider_id": "\u{1B}[2J\u{1B}]0;owned\u{7}x\r\ny", "note": "tab\there\u{85}\u{2028}",
+        ])
+        #expect(line == #"warning varsel: receipt for an unknown provider id\u{7} note=tab\there\u{85}\u{2028} provider_id=\u{1B}[2J\u{1B}]0;owned\u{7}x\r\ny"# + "\n")
+        #expect(line.dropLast().unicodeScalars.allSatisfy { $0.value >= 0x20 && !(0x7F...0x9F).contains($0.value) && $0.value != 0x2028 })
+    }
+
     @Test("serve under journald: every line has a severity prefix, a gateway's error reply is logged masked, no contact data or token leaks")
     func serveLogs() async throws {
         let gateway = LoopbackServer { request in

@@ -204,4 +204,29 @@ import VarselTestSupport
         let receipts = try await store.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM receipts WHERE attempt_id = ?", arguments: [smsAttempt]) }
         #expect(receipts == 2)
     }
+
+    @Test("a receipt's error text is stored with the message's own contact data masked, in any letter case")
+    func receiptErrorMasked() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteMessageStore(path: directory.file("q.db"))
+        let now = Date()
+        var request = Self.request("masked")
+        request.recipient = Recipient(
+            name: "Kari Nordmann", phone: "+4791234567", email: "kari@bøler.no",
+            address: PostalAddress(lines: ["Storgata 9"], postalCode: "0155", city: "Oslo", country: "NO"))
+        _ = try await store.enqueue([request], now: now)
+        let leased = try #require(try await store.lease(owner: "w", limit: 1, now: now, leaseDuration: 60).first)
+        _ = try await store.prepare([Self.plannedSend(leased.lease)], now: now)
+        let attempt = try #require(try await store.start([Self.start(leased.lease, gateway: "sms")], now: now)[leased.lease.messageID])
+        _ = try await store.complete([Completion(
+            lease: leased.lease, attemptID: attempt, outcome: .accepted, httpStatus: 202, providerID: "p-1", latencyMs: 1, error: nil,
+            state: .sent, reason: "accepted")], now: now)
+        let error = "undeliverable to KARI NORDMANN, STORGATA 9, kari@xn--bler-gra.no, 004791234567"
+        _ = try await store.recordReceipt(gateway: "sms", providerID: "p-1", status: .failed, error: error, raw: nil, fallback: false, now: now)
+        let status = try #require(try await store.status(id: leased.lease.messageID))
+        let trail = ([status.reason ?? ""] + status.decisions.map(\.text)).joined(separator: "\n")
+        for leak in ["KARI", "NORDMANN", "STORGATA", "kari@", "91234567"] { #expect(!trail.contains(leak), "\(leak) in \(trail)") }
+        #expect(status.state == .failed)
+    }
 }
+
