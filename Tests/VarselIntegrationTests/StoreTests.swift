@@ -137,6 +137,15 @@ import VarselTestSupport
         return (leased.lease.messageID, attempt)
     }
 
+    /// Plans and starts the fallback email of a leased message, as the dispatcher would; its attempt id.
+    static func startEmail(_ store: SQLiteMessageStore, _ lease: LeaseRef, now: Date) async throws -> Int64 {
+        let content = RenderedContent(
+            templateID: "reminder/nb/direct/email", templateVersion: "v", channel: .email, subject: "s", text: "t", html: nil, sms: nil, contentHash: "h")
+        let send = PlannedSend(lease: lease, locale: "nb", tone: .direct, content: content, decisions: [], gateway: "mail", idempotencyKey: "\(lease.messageID).email")
+        _ = try await store.prepare([.send(send)], now: now)
+        return try #require(try await store.start([Self.start(lease, channel: .email, gateway: "mail")], now: now)[lease.messageID])
+    }
+
     @Test("a failed SMS receipt that arrives while the fallback email is in flight is recorded on the SMS attempt only; the email's result still lands")
     func lateReceiptWhileFallbackInFlight() async throws {
         let directory = TemporaryDirectory()
@@ -148,12 +157,7 @@ import VarselTestSupport
             == .recorded(messageID: id, state: .queued))
         let email = try #require(try await store.lease(owner: "w", limit: 1, now: now.addingTimeInterval(1), leaseDuration: 60).first)
         #expect(email.excludedChannels == [.sms])
-        let content = RenderedContent(
-            templateID: "reminder/nb/direct/email", templateVersion: "v", channel: .email, subject: "s", text: "t", html: nil, sms: nil, contentHash: "h")
-        _ = try await store.prepare(
-            [.send(PlannedSend(lease: email.lease, locale: "nb", tone: .direct, content: content, decisions: [], gateway: "mail", idempotencyKey: "\(id).email"))],
-            now: now)
-        let attempt = try #require(try await store.start([Self.start(email.lease, channel: .email, gateway: "mail")], now: now)[id])
+        let attempt = try await Self.startEmail(store, email.lease, now: now)
 
         // While the email is in flight, a late "failed" for the old SMS arrives.
         #expect(try await store.recordReceipt(gateway: "sms", providerID: "p-sms", status: .failed, error: "late", raw: nil, fallback: true, now: now)
@@ -182,12 +186,7 @@ import VarselTestSupport
         let (id, smsAttempt) = try await Self.sendSMS(store, now: now)
         _ = try await store.recordReceipt(gateway: "sms", providerID: "p-sms", status: .rejected, error: nil, raw: nil, fallback: true, now: now)
         let email = try #require(try await store.lease(owner: "w", limit: 1, now: now.addingTimeInterval(1), leaseDuration: 60).first)
-        let content = RenderedContent(
-            templateID: "reminder/nb/direct/email", templateVersion: "v", channel: .email, subject: "s", text: "t", html: nil, sms: nil, contentHash: "h")
-        _ = try await store.prepare(
-            [.send(PlannedSend(lease: email.lease, locale: "nb", tone: .direct, content: content, decisions: [], gateway: "mail", idempotencyKey: "\(id).email"))],
-            now: now)
-        let attempt = try #require(try await store.start([Self.start(email.lease, channel: .email, gateway: "mail")], now: now)[id])
+        let attempt = try await Self.startEmail(store, email.lease, now: now)
         _ = try await store.complete([Completion(
             lease: email.lease, attemptID: attempt, outcome: .accepted, httpStatus: 202, providerID: "p-mail", latencyMs: 1, error: nil,
             state: .sent, reason: "accepted")], now: now)
