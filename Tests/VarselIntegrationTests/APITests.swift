@@ -26,14 +26,17 @@ import VarselTestSupport
         let staticToken = "static-token-0123456789"
         let staticAdminToken = "static-admin-token-0123456789"
 
-        static func start(maxBodyBytes: Int = 1_048_576, maxBatchLines: Int = 10_000, receipts: String? = nil) async throws -> Running {
+        static func start(
+            maxBodyBytes: Int = 1_048_576, maxBatchLines: Int = 10_000, receipts: String? = nil, server extraServer: String = "",
+            extraYAML: String = ""
+        ) async throws -> Running {
             let running = Running()
             try await running.sandbox.start()
             let tokensFile = running.directory.write("tokens", "# automation\nenqueue,read \(running.staticToken)\nadmin \(running.staticAdminToken)\n")
             let yaml = Fixtures.config(storePath: running.directory.file("varsel.db"), gatewayBase: running.sandbox.baseURL)
                 .replacingOccurrences(
                     of: "server: { host: 127.0.0.1, port: 0 }",
-                    with: "server: { host: 127.0.0.1, port: 0, max_body_bytes: \(maxBodyBytes), max_batch_lines: \(maxBatchLines), tokens_file: \"\(tokensFile)\" }")
+                    with: "server: { host: 127.0.0.1, port: 0, max_body_bytes: \(maxBodyBytes), max_batch_lines: \(maxBatchLines), tokens_file: \"\(tokensFile)\"\(extraServer) }") + extraYAML
             var withReceipts = yaml
             if let receipts {
                 withReceipts = yaml.replacingOccurrences(of: "connect_timeout_ms: 2000 }", with: "connect_timeout_ms: 2000, \(receipts) }")

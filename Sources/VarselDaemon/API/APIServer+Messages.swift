@@ -59,18 +59,43 @@ extension APIServer {
         }
     }
 
+    /// NDJSON, read as it arrives and handled in chunks (see `EnqueueBatch`), on a thread of its own;
+    /// at most `server.max_concurrent_batches` at once.
     func enqueueBatch(_ request: Request) async throws -> Response {
         try await verifier.require(.enqueue, request)
-        let body = try await read(request, limit: limits.maxBatchBytes)
-        let lines = body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        let nonEmpty = lines.filter { !$0.allSatisfy { $0 == 32 || $0 == 13 || $0 == 9 } }.count
-        guard nonEmpty <= limits.maxBatchLines else {
-            throw Problem(status: .contentTooLarge, code: "batch-too-long", title: "Too many lines", detail: "a batch holds at most \(limits.maxBatchLines) lines; this one has \(nonEmpty)")
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limits.maxBatchBytes {
+            throw Problem.tooLarge(limit: limits.maxBatchBytes)
         }
-        let results = try await EnqueueBatch.run(Data(body), validator: validator, store: store)
-        if results.contains(where: { $0.id != nil }) { onEnqueue() }
+        guard batchSlots.acquire() else {
+            throw Problem(
+                status: .serviceUnavailable, code: "too-many-batches", title: "Too many batches at once",
+                detail: "\(batchSlots.limit) batches are being handled (server.max_concurrent_batches); retry later",
+                extraHeaders: [.retryAfter: "5"])
+        }
+        defer { batchSlots.release() }
+        let results: [EnqueueBatch.LineResult]
+        do {
+            results = try await EnqueueBatch.stream(
+                request.body, validator: validator, store: store, maxLines: limits.maxBatchLines, maxBytes: limits.maxBatchBytes,
+                maxLineBytes: limits.maxBodyBytes, onStored: onEnqueue)
+        } catch let stopped as EnqueueBatch.Stopped {
+            throw Problem.batchStopped(stopped)
+        }
+        guard !results.isEmpty else {
+            throw Problem(
+                status: .badRequest, code: "empty-batch", title: "The batch holds no message",
+                detail: "the body has no line; send NDJSON, one message per line")
+        }
         let accepted = results.filter(\.accepted).count
         let encoder = VarselJSON.encoder()
+        guard accepted > 0 else {
+            var problem = Problem(
+                status: .unprocessableContent, code: "invalid-batch", title: "No line of the batch is valid",
+                detail: "none of the \(results.count) lines was stored; each line's error is under errors and results",
+                errors: results.map { Problem.FieldError(field: "line \($0.line)", detail: $0.error ?? "") })
+            problem.members = ["accepted": Data("0".utf8), "rejected": Data("\(results.count)".utf8), "results": try encoder.encode(results)]
+            throw problem
+        }
         let payload = BatchReply(
             accepted: accepted, rejected: results.count - accepted, results: results,
             note: accepted == results.count ? "every line was stored" : "lines with an error were not stored; the others were")

@@ -7,6 +7,7 @@ import Synchronization
 import VarselCore
 import VarselGateways
 import VarselStore
+import VarselTemplates
 
 /// The HTTP API for producers and operators (served by `varsel serve` on `server.host`/`server.port`).
 public struct APIServer: Sendable {
@@ -25,16 +26,30 @@ public struct APIServer: Sendable {
     let channelOfGateway: [String: VarselCore.Channel]
     let logger: Logger
     let inProgress = InProgressKeys()
+    /// Batches being handled now, at most `server.max_concurrent_batches`.
+    let batchSlots: BatchSlots
+    /// `GET /openapi.yaml`, made from the configuration and the kinds' schemas.
+    let document: OpenAPIDocument
 
     /// - Parameters:
     ///   - readiness: `nil` when ready; otherwise the failing checks by name.
     ///   - onEnqueue: called after messages were stored (wakes the dispatcher).
+    ///   - kindSchemas: the kinds' data schemas of the template set in force, for the OpenAPI
+    ///     document; when `nil`, those of `templates.dir` as it is read once now.
     public init(
         config: VarselConfig, store: any MessageStore, logger: Logger, readiness: @escaping @Sendable () async -> [String: String]?,
         onEnqueue: @escaping @Sendable () -> Void, notes: @escaping @Sendable () -> [String: String] = { [:] },
         dataCheck: MessageValidator.DataCheck? = nil, metrics: VarselMetrics? = nil,
-        beforeScrape: @escaping @Sendable () async -> Void = {}
+        beforeScrape: @escaping @Sendable () async -> Void = {}, kindSchemas: (@Sendable () -> [String: KindSchema])? = nil
     ) {
+        self.batchSlots = BatchSlots(limit: config.server.maxConcurrentBatches)
+        if let kindSchemas {
+            self.document = OpenAPIDocument(config: config, schemas: kindSchemas)
+        } else {
+            let directory = config.templates.directory
+            let schemas = (try? TemplateSet(directory: directory, files: TemplateSetLoader.readFiles(directory)))?.schemas ?? [:]
+            self.document = OpenAPIDocument(config: config, schemas: { schemas })
+        }
         self.metrics = metrics
         self.beforeScrape = beforeScrape
         var channels: [String: VarselCore.Channel] = [:]
@@ -71,7 +86,7 @@ public struct APIServer: Sendable {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition())))
         }
         router.get("openapi.yaml") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+            Response(status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: ByteBuffer(string: document.yaml())))
         }
         router.post("v1/messages") { request, _ in try await enqueueOne(request) }
         router.post("v1/messages:batch") { request, _ in try await enqueueBatch(request) }
@@ -87,6 +102,8 @@ public struct APIServer: Sendable {
         router.get("v1/recipients/{id}") { request, context in try await getRecipient(request, id: context.parameters.require("id")) }
         router.delete("v1/recipients/{id}") { request, context in try await eraseRecipient(request, id: context.parameters.require("id")) }
         router.post("v1/receipts/{gateway}") { request, context in try await receipt(request, gateway: context.parameters.require("gateway")) }
+        // Added last, so it wraps only the router's "no route" answer.
+        router.add(middleware: NoRouteMiddleware(routes: router.routes.map { ($0.path, $0.method) }))
         return router
     }
 
@@ -110,6 +127,51 @@ public struct APIServer: Sendable {
         if let location { headers[.location] = location }
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
+}
+
+/// Answers a request no route takes as problem+json: 404 when no route has its path, 405 with
+/// `Allow` when routes have the path but not the method.
+struct NoRouteMiddleware<Context: RequestContext>: RouterMiddleware {
+    let routes: [(path: RouterPath, method: HTTPRequest.Method)]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            let segments = request.uri.path.split(separator: "/")
+            var allowed: [String] = []
+            for route in routes where Self.matches(route.path, segments) && !allowed.contains(route.method.rawValue) {
+                allowed.append(route.method.rawValue)
+            }
+            throw Problem.noRoute(path: request.uri.path, method: request.method.rawValue, allowed: allowed.sorted())
+        }
+    }
+
+    static func matches(_ path: RouterPath, _ segments: [Substring]) -> Bool {
+        guard path.components.count == segments.count else { return false }
+        return zip(path.components, segments).allSatisfy { $0 ~= $1 }
+    }
+}
+
+/// Counts batches in progress against `server.max_concurrent_batches`.
+final class BatchSlots: Sendable {
+    let limit: Int
+    private let used = Mutex(0)
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Takes a slot, or returns false when all are taken.
+    func acquire() -> Bool {
+        used.withLock { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func release() { used.withLock { $0 -= 1 } }
+
+    var inUse: Int { used.withLock { $0 } }
 }
 
 /// Idempotency keys whose first request is still being processed (IETF idempotency-key draft: a

@@ -1,7 +1,55 @@
-/// The OpenAPI 3.1 description of the HTTP API, served at `GET /openapi.yaml`. A test checks that
-/// every route the server has is described here and every path described here is served.
-enum OpenAPIDocument {
-    static let yaml = #"""
+import Foundation
+import Synchronization
+import VarselCore
+import VarselTemplates
+import Yams
+
+/// The OpenAPI 3.1 description of the HTTP API, served at `GET /openapi.yaml`. The paths and the
+/// response schemas are the fixed text below; the request schemas of messages and recipients are
+/// made from the configuration (kinds, their `required_data`) and the kinds' data schemas of the
+/// template set, so that they say exactly what `MessageValidator` accepts. Tests check that every
+/// route is described and every described path is served.
+final class OpenAPIDocument: Sendable {
+    private let kinds: [String: KindRule]
+    private let schemas: @Sendable () -> [String: KindSchema]
+    private let cache = Mutex<(schemas: [String: KindSchema], yaml: String)?>(nil)
+    /// Currencies the validator takes and their decimals, asked of it once.
+    private let currencies = Mutex<[String: Int]?>(nil)
+
+    init(config: VarselConfig, schemas: @escaping @Sendable () -> [String: KindSchema]) {
+        self.kinds = config.planning.kinds
+        self.schemas = schemas
+    }
+
+    /// The document for the kinds' schemas in force (made again only when they change).
+    func yaml() -> String {
+        let current = schemas()
+        if let cached = cache.withLock({ $0 }), cached.schemas == current { return cached.yaml }
+        let known = currencies.withLock { cached in
+            if let cached { return cached }
+            let probed = RequestSchemas.probeCurrencies(kinds: kinds)
+            cached = probed
+            return probed
+        }
+        let text = Self.render(kinds: kinds, schemas: current, currencies: known)
+        cache.withLock { $0 = (current, text) }
+        return text
+    }
+
+    static func render(kinds: [String: KindRule], schemas: [String: KindSchema], currencies: [String: Int]) -> String {
+        do {
+            guard var root = try Yams.compose(yaml: template) else { return template }
+            guard var components = root["components"], var table = components["schemas"] else { return template }
+            for (name, schema) in RequestSchemas(kinds: kinds, schemas: schemas, currencies: currencies).all() { table[name] = schema.node }
+            components["schemas"] = table
+            root["components"] = components
+            return try Yams.serialize(node: root, width: 120, allowUnicode: true)
+        } catch {
+            return template
+        }
+    }
+
+    static let template = #"""
         openapi: 3.1.0
         info:
           title: Varsel
@@ -9,7 +57,12 @@ enum OpenAPIDocument {
           description: >-
             Payment reminders and collection notices by SMS, email and letter. Producers enqueue
             messages, read their status and cancel them; gateways report delivery. Errors are RFC 9457
-            problem documents naming the field at fault.
+            problem documents naming the field at fault. A path that is not listed here answers 404, a
+            listed path with a method not listed for it 405 with `Allow`. The request schemas say what the
+            validator accepts, made from the configured kinds and the template set's kind schemas; what no
+            JSON Schema can say is in the descriptions (a `data.deadline` not in the past in the
+            recipient's calendar, `expires_at` later than `send_after` and not in the past, a recipient
+            stored under `recipient.id` standing in for contact points).
         servers:
           - url: http://127.0.0.1:8480
         security:
@@ -77,8 +130,17 @@ enum OpenAPIDocument {
                 "403": { $ref: "#/components/responses/Problem" }
           /v1/messages:batch:
             post:
-              summary: Enqueue NDJSON, one message per line, in one durable transaction
-              description: Valid lines are stored; invalid lines are not, and the reply names them by line number.
+              summary: Enqueue NDJSON, one message per line (LF or CRLF)
+              description: >-
+                Every line is a Message document. Lines are read as they arrive and handled in chunks
+                of at most 1,000 lines or 4 MiB, each validated and its valid lines stored in one
+                durable transaction before the next is read (a batch within one chunk is one
+                transaction). Invalid lines are not stored, and the reply names them by line number.
+                A body with no line → 400; with no valid line → 422 (per-line errors under `errors`
+                and `results`); more than server.max_batch_lines lines or server.max_batch_bytes bytes
+                → 413 (chunks stored before the limit was reached are listed under `results`); more
+                than server.max_concurrent_batches batches at once → 503 with Retry-After. JSON
+                Schema cannot describe a text body made of JSON lines, so the body is a string here.
               requestBody:
                 required: true
                 content:
@@ -86,9 +148,15 @@ enum OpenAPIDocument {
                   text/plain: { schema: { type: string } }
               responses:
                 "200": { description: Per-line results, content: { application/json: { schema: { $ref: "#/components/schemas/BatchReply" } } } }
+                "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
                 "413": { $ref: "#/components/responses/Problem" }
+                "422": { $ref: "#/components/responses/Problem" }
+                "503":
+                  description: Too many batches at once
+                  headers: { Retry-After: { required: true, schema: { type: string } } }
+                  content: { application/problem+json: { schema: { $ref: "#/components/schemas/Problem" } } }
           /v1/messages/{id}:
             get:
               operationId: getMessage
@@ -137,7 +205,7 @@ enum OpenAPIDocument {
               summary: Store a debtor's preferences and contact points
               requestBody:
                 required: true
-                content: { application/json: { schema: { $ref: "#/components/schemas/RecipientRecord" } } }
+                content: { application/json: { schema: { $ref: "#/components/schemas/RecipientInput" } } }
               responses:
                 "201": { description: Created, content: { application/json: { schema: { $ref: "#/components/schemas/RecipientStored" } } } }
                 "200": { description: Replaced, content: { application/json: { schema: { $ref: "#/components/schemas/RecipientStored" } } } }
@@ -196,57 +264,15 @@ enum OpenAPIDocument {
                 detail: { type: string }
                 instance: { type: string }
                 errors: { type: array, items: { type: object, required: [field, detail], properties: { field: { type: string }, detail: { type: string } } } }
+                accepted: { type: integer }
+                rejected: { type: integer }
+                results: { type: array, items: { $ref: "#/components/schemas/LineResult" } }
             Health:
               type: object
               required: [status]
               properties: { status: { type: string }, checks: { type: object, additionalProperties: { type: string } } }
             State: { type: string, enum: [queued, sending, sent, delivered, failed, expired, cancelled] }
             Channel: { type: string, enum: [sms, email, letter] }
-            Address:
-              type: object
-              additionalProperties: false
-              properties:
-                lines: { type: array, items: { type: string, maxLength: 200 } }
-                postal_code: { type: string, minLength: 1, maxLength: 20 }
-                city: { type: string, minLength: 1, maxLength: 100 }
-                country: { type: string, pattern: "^[A-Z]{2}$" }
-            RecipientRecord:
-              type: object
-              additionalProperties: false
-              properties:
-                id: { type: string }
-                name: { type: string, minLength: 1, maxLength: 200 }
-                locale: { type: string, pattern: "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$" }
-                country: { type: string, pattern: "^[A-Z]{2}$" }
-                timezone: { type: string, examples: [Europe/Oslo] }
-                tone: { type: string, enum: [direct, indirect] }
-                channels: { type: array, minItems: 1, uniqueItems: true, items: { $ref: "#/components/schemas/Channel" } }
-                opt_out: { type: array, uniqueItems: true, items: { $ref: "#/components/schemas/Channel" } }
-                phone: { type: string, pattern: "^\\+[1-9][0-9]{1,14}$" }
-                email: { type: string, format: email, maxLength: 254 }
-                address: { $ref: "#/components/schemas/Address" }
-            Message:
-              type: object
-              additionalProperties: false
-              required: [kind, recipient, data]
-              properties:
-                idempotency_key: { type: string, minLength: 1, maxLength: 255 }
-                kind: { type: string, enum: [reminder, collection_notice, payment_plan, payment_received] }
-                case_ref: { type: string, minLength: 1, maxLength: 255 }
-                recipient: { $ref: "#/components/schemas/RecipientRecord" }
-                data:
-                  type: object
-                  description: Template data; amounts as decimal strings, dates as YYYY-MM-DD.
-                  properties:
-                    creditor: { type: string }
-                    invoice_number: { type: string }
-                    amount: { type: string, pattern: "^-?[0-9]+(\\.[0-9]+)?$" }
-                    currency: { type: string, pattern: "^[A-Z]{3}$" }
-                    due_date: { type: string, format: date }
-                    deadline: { type: string, format: date }
-                    payment_link: { type: string, format: uri }
-                send_after: { type: string, format: date-time }
-                expires_at: { type: string, format: date-time }
             Accepted:
               type: object
               required: [id, state]
@@ -258,17 +284,16 @@ enum OpenAPIDocument {
                 accepted: { type: integer }
                 rejected: { type: integer }
                 note: { type: string }
-                results:
-                  type: array
-                  items:
-                    type: object
-                    required: [line]
-                    properties:
-                      line: { type: integer }
-                      id: { type: string }
-                      state: { $ref: "#/components/schemas/State" }
-                      duplicate: { type: boolean }
-                      error: { type: string }
+                results: { type: array, items: { $ref: "#/components/schemas/LineResult" } }
+            LineResult:
+              type: object
+              required: [line]
+              properties:
+                line: { type: integer }
+                id: { type: string }
+                state: { $ref: "#/components/schemas/State" }
+                duplicate: { type: boolean }
+                error: { type: string }
             MessageSummary:
               type: object
               required: [id, state, kind, case_ref, channel, created_at, updated_at]
@@ -363,4 +388,419 @@ enum OpenAPIDocument {
               required: [message_id, state]
               properties: { message_id: { type: string }, state: { $ref: "#/components/schemas/State" }, duplicate: { type: boolean } }
         """#
+}
+
+/// A JSON Schema value, built in order so the document reads in the order it is written.
+indirect enum JSONSchemaValue {
+    case string(String)
+    case int(Int)
+    case number(String)
+    case bool(Bool)
+    case null
+    case array([JSONSchemaValue])
+    case object([(String, JSONSchemaValue)])
+
+    var node: Node {
+        switch self {
+        case .string(let text): return (try? text.represented()) ?? Node(text, Tag(.str))
+        case .int(let value): return Node(String(value), Tag(.int))
+        case .number(let text): return Node(text, Tag(.float))
+        case .bool(let value): return Node(value ? "true" : "false", Tag(.bool))
+        case .null: return Node("null", Tag(.null))
+        case .array(let items): return .sequence(Node.Sequence(items.map(\.node)))
+        case .object(let pairs): return .mapping(Node.Mapping(pairs.map { (JSONSchemaValue.string($0.0).node, $0.1.node) }))
+        }
+    }
+}
+
+extension JSONSchemaValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
+{
+    init(stringLiteral value: String) { self = .string(value) }
+    init(integerLiteral value: Int) { self = .int(value) }
+    init(booleanLiteral value: Bool) { self = .bool(value) }
+    init(arrayLiteral elements: JSONSchemaValue...) { self = .array(elements) }
+    init(dictionaryLiteral elements: (String, JSONSchemaValue)...) { self = .object(elements) }
+}
+
+/// The request schemas, each as strict as the validator and no stricter where JSON Schema can say it.
+struct RequestSchemas {
+    typealias J = JSONSchemaValue
+    let kinds: [String: KindRule]
+    let schemas: [String: KindSchema]
+    /// Currency code → decimals, as the validator takes them (empty: any three capitals, any decimals).
+    let currencies: [String: Int]
+
+    /// Asks the validator which three-letter codes it takes as a currency and how many decimals an
+    /// amount in each may have, so the document follows the validator's table.
+    static func probeCurrencies(kinds: [String: KindRule]) -> [String: Int] {
+        let validator = MessageValidator(kinds: kinds)
+        let kind = kinds.keys.sorted().first ?? ""
+        func refused(_ data: [String: JSONValue], _ field: String) -> Bool {
+            let message = JSONValue.object([
+                "kind": .string(kind), "recipient": .object(["phone": .string("+4791234567")]), "data": .object(data),
+            ])
+            guard case .failure(let failure) = validator.validate(message) else { return false }
+            return failure.errors.contains { $0.field == field }
+        }
+        let letters = (UInt8(ascii: "A")...UInt8(ascii: "Z")).map { Character(UnicodeScalar($0)) }
+        var found: [String: Int] = [:]
+        for first in letters {
+            for second in letters {
+                for third in letters {
+                    let code = String([first, second, third])
+                    guard !refused(["currency": .string(code)], "data.currency") else { continue }
+                    var decimals = 0
+                    for digits in stride(from: 6, through: 1, by: -1)
+                    where !refused(["currency": .string(code), "amount": .string("1." + String(repeating: "1", count: digits))], "data.amount") {
+                        decimals = digits
+                        break
+                    }
+                    found[code] = decimals
+                }
+            }
+            // A validator that takes any three capitals has no table to follow.
+            if found.count > 1_000 { return [:] }
+        }
+        return found
+    }
+
+    // MARK: Text rules shared with MessageValidator
+
+    /// No control character (U+0000–U+001F, U+007F–U+009F).
+    static let singleLine = #"^[^\u0000-\u001F\u007F-\u009F]*$"#
+    /// Data text: no control character but line breaks.
+    static let multiLine = #"^[^\u0000-\u0009\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"#
+    static let e164 = #"^\+[1-9][0-9]{1,14}$"#
+    static let locale = #"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"#
+    /// An ASCII address the validator's syntax check accepts (it also accepts international ones).
+    static let email = #"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,30})?@([A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?\.){1,3}[A-Za-z]{2,20}$"#
+    static let year = "(19[0-9]{2}|2[01][0-9]{2})"
+    /// Month and day; 29 February is left out (it is valid only in leap years).
+    static let monthDay = "((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)"
+    static let date = "^\(year)-\(monthDay)$"
+    /// Years of a timestamp (`send_after`, `expires_at`).
+    static let timestampYear = "(20[0-9]{2}|21[0-9]{2})"
+    static let timestamp =
+        "^\(timestampYear)-\(monthDay)[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+    static let money = #"^-?[0-9]{1,15}(\.[0-9]+)?$"#
+
+    /// An amount with at most `decimals` decimals.
+    static func decimalPattern(_ decimals: Int) -> String {
+        decimals == 0 ? #"^-?[0-9]{1,15}$"# : #"^-?[0-9]{1,15}(\.[0-9]{1,"# + "\(decimals)})?$"
+    }
+
+    static func step(_ decimals: Int) -> J { decimals == 0 ? .int(1) : .number("1e-\(decimals)") }
+    static let numberText = #"^-?[0-9]{1,15}(\.[0-9]{1,6})?$"#
+    static let url = #"^https?://[A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?){0,3}(/[A-Za-z0-9._~-]{0,40}){0,4}$"#
+    static let templateName = #"^[A-Za-z_][A-Za-z0-9_]{0,63}$"#
+    /// A template name that is none of the names with a built-in type.
+    static var untypedName: String {
+        "^(?!(\(DataFieldType.known.keys.sorted().joined(separator: "|")))$)[A-Za-z_][A-Za-z0-9_]{0,63}$"
+    }
+
+    static func text(min: Int = 1, max: Int, nullable: Bool = true, pattern: String = singleLine) -> J {
+        var pairs: [(String, J)] = [("type", nullable ? ["string", "null"] : "string")]
+        pairs += [("minLength", .int(min)), ("maxLength", .int(max)), ("pattern", .string(pattern))]
+        return .object(pairs)
+    }
+
+    static func ref(_ name: String) -> J { ["$ref": .string("#/components/schemas/\(name)")] }
+
+    static func nullable(_ schema: J) -> J { ["anyOf": [schema, ["type": "null"]]] }
+
+    /// The two-letter regions the validator knows (those with a calling code).
+    static var regions: [String] {
+        let letters = (UInt8(ascii: "A")...UInt8(ascii: "Z")).map { String(UnicodeScalar($0)) }
+        return letters.flatMap { first in letters.map { first + $0 } }.filter { PhoneNumber.callingCode(forRegion: $0) != nil }
+    }
+
+    static var timeZones: [String] {
+        TimeZone.knownTimeZoneIdentifiers.filter { $0.count <= 64 && TimeZone(identifier: $0) != nil }.sorted()
+    }
+
+    func all() -> [(String, J)] {
+        var result: [(String, J)] = [
+            ("CountryCode", [
+                "type": "string", "description": "An ISO 3166-1 alpha-2 code (the validator also takes it in lower case)",
+                "enum": .array(Self.regions.map { .string($0) }),
+            ]),
+            ("TimeZoneName", ["type": "string", "description": "An IANA time zone", "enum": .array(Self.timeZones.map { .string($0) })]),
+            ("Address", [
+                "type": "object", "additionalProperties": false,
+                "properties": [
+                    "lines": ["type": ["array", "null"], "items": Self.text(max: 200, nullable: false)],
+                    "postal_code": Self.text(max: 20), "city": Self.text(max: 100),
+                    "country": Self.nullable(Self.ref("CountryCode")),
+                ],
+            ]),
+            ("RecipientInput", recipient(withID: false, needsContact: false)),
+            ("MessageRecipient", recipient(withID: true, needsContact: true)),
+            ("RecipientRecord", [
+                "type": "object", "description": "A stored recipient, as PUT stored it",
+                "properties": ["id": ["type": "string"]],
+            ]),
+            ("MoneyNumber", [
+                "type": "number", "exclusiveMinimum": .number("-1e15"), "exclusiveMaximum": .number("1e15"),
+                "not": ["type": "number", "exclusiveMinimum": .number("-1e-128"), "exclusiveMaximum": .number("1e-128"), "not": ["const": 0]],
+            ]),
+            ("DataNumber", [
+                "type": "number", "exclusiveMinimum": .number("-1e128"), "exclusiveMaximum": .number("1e128"),
+                "description": "Magnitudes under 1e-128 (but 0) and from 1e128 on cannot be read",
+                "not": ["type": "number", "exclusiveMinimum": .number("-1e-128"), "exclusiveMaximum": .number("1e-128"), "not": ["const": 0]],
+            ]),
+        ]
+        for depth in 1...4 { result.append(("DataObject\(depth)", dataObject(depth: depth))) }
+        for type in [DataFieldType.money, .currency, .date, .url, .text] {
+            for depth in 0...4 { result.append(("DataValue_\(type)_\(depth)", dataValue(type, depth: depth))) }
+            for depth in 1...4 { result.append(("DataItem_\(type)_\(depth)", dataItem(type, depth: depth))) }
+        }
+        let names = kinds.keys.sorted()
+        for kind in names { result.append(("Message_\(kind)", message(kind: kind))) }
+        result.append(("Message", [
+            "description": "One message; `data` as the kind's schema and configuration require",
+            "oneOf": .array(names.map { Self.ref("Message_\($0)") }),
+        ]))
+        return result
+    }
+
+    func recipient(withID: Bool, needsContact: Bool) -> J {
+        var properties: [(String, J)] = []
+        if withID { properties.append(("id", Self.text(max: MessageValidator.maxKeyLength))) }
+        properties += [
+            ("name", Self.text(max: 200)),
+            ("locale", ["type": ["string", "null"], "minLength": 2, "maxLength": 35, "pattern": .string(Self.locale)]),
+            ("country", Self.nullable(Self.ref("CountryCode"))),
+            ("timezone", Self.nullable(Self.ref("TimeZoneName"))),
+            ("tone", ["enum": ["direct", "indirect", .null]]),
+            ("channels", ["type": ["array", "null"], "minItems": 1, "uniqueItems": true, "items": Self.ref("Channel")]),
+            ("opt_out", ["type": ["array", "null"], "uniqueItems": true, "items": Self.ref("Channel")]),
+            ("phone", ["type": ["string", "null"], "pattern": .string(Self.e164), "description": "E.164"]),
+            ("email", ["type": ["string", "null"], "maxLength": 254, "pattern": .string(Self.email)]),
+            ("address", Self.nullable(Self.ref("Address"))),
+        ]
+        var schema: [(String, J)] = [("type", "object"), ("additionalProperties", false), ("properties", .object(properties))]
+        if needsContact {
+            schema.append(("description", """
+                At least one contact point: phone, email or address, unless recipient.id names a stored recipient \
+                that has one (a condition on stored data, which no schema can state).
+                """))
+            schema.append(("anyOf", .array(["phone": "string", "email": "string", "address": "object"].sorted { $0.key < $1.key }.map { name, type in
+                ["required": [.string(name)], "properties": .object([(name, ["type": .string(type)])])]
+            })))
+        }
+        return .object(schema)
+    }
+
+    func message(kind: String) -> J {
+        [
+            "type": "object", "additionalProperties": false, "required": ["kind", "recipient", "data"],
+            "properties": [
+                "idempotency_key": Self.text(max: MessageValidator.maxKeyLength),
+                "kind": ["const": .string(kind)],
+                "case_ref": Self.text(max: MessageValidator.maxKeyLength),
+                "recipient": Self.ref("MessageRecipient"),
+                "data": data(kind: kind),
+                "send_after": ["type": ["string", "null"], "maxLength": 40, "pattern": .string(Self.timestamp)],
+                "expires_at": [
+                    "type": ["string", "null"], "maxLength": 40, "pattern": .string(Self.timestamp),
+                    "description": "Later than send_after and than now (rules across two fields and on the clock, which no schema states)",
+                ],
+            ],
+        ]
+    }
+
+    // MARK: Data
+
+    /// A scalar the validator accepts for a field of this built-in type.
+    func scalar(_ type: DataFieldType) -> J {
+        switch type {
+        case .money: ["anyOf": [["type": "string", "pattern": .string(Self.money)], Self.ref("MoneyNumber")]]
+        case .currency:
+            currencies.isEmpty
+                ? ["type": "string", "pattern": "^[A-Z]{3}$"]
+                : ["type": "string", "enum": .array(currencies.keys.sorted().map { .string($0) })]
+        case .date: ["type": "string", "pattern": .string(Self.date)]
+        case .url: ["type": "string", "maxLength": 2000, "pattern": .string(Self.url)]
+        case .text:
+            ["anyOf": [
+                ["type": ["string", "boolean", "null"], "maxLength": .int(MessageValidator.maxTextLength), "pattern": .string(Self.multiLine)],
+                Self.ref("DataNumber"),
+            ]]
+        }
+    }
+
+    /// A value named with a field of `type` at `depth`: a scalar, or (above depth 4) a list or an object.
+    func dataValue(_ type: DataFieldType, depth: Int) -> J {
+        guard depth < 4 else { return scalar(type) }
+        return ["anyOf": [
+            scalar(type),
+            ["type": "array", "maxItems": 500, "items": Self.ref("DataItem_\(type)_\(depth + 1)")],
+            Self.ref("DataObject\(depth + 1)"),
+        ]]
+    }
+
+    /// An item of a list named with a field of `type`, whose items are at `depth`.
+    func dataItem(_ type: DataFieldType, depth: Int) -> J {
+        var options: [J] = [Self.ref("DataObject\(depth)"), scalar(type)]
+        if depth < 4 { options.append(["type": "array", "maxItems": 500, "items": Self.ref("DataItem_\(type)_\(depth + 1)")]) }
+        return ["anyOf": .array(options)]
+    }
+
+    /// An object whose fields are at `depth`. The validator types a nested field by its name too; the
+    /// document leaves the typed names out below the top level (a nested `amount` must be a decimal
+    /// amount, which this does not repeat at every depth, to keep the document small).
+    func dataObject(depth: Int) -> J {
+        [
+            "type": "object", "propertyNames": ["pattern": .string(Self.untypedName)],
+            "additionalProperties": Self.ref("DataValue_text_\(depth)"),
+        ]
+    }
+
+    /// `data` of a kind: the built-in types by field name, the kind's schema and `required_data`.
+    func data(kind: String) -> J {
+        let schema = schemas[kind]
+        var required = Set(kinds[kind]?.requiredData ?? [])
+        for (name, spec) in schema?.fields ?? [:] where spec.required { required.insert(name) }
+        var properties: [(String, J)] = []
+        var names = Set(DataFieldType.known.keys)
+        names.formUnion(schema?.fields.keys ?? [:].keys)
+        names.formUnion(required)
+        for name in names.sorted() {
+            let builtIn = DataFieldType.of(name)
+            if let spec = schema?.fields[name] {
+                properties.append((name, declared(spec.type, name: name, nullable: !required.contains(name) && builtIn == .text, depth: 0)))
+            } else if required.contains(name) {
+                properties.append((name, notNull(Self.ref("DataValue_\(builtIn)_0"))))
+            } else {
+                properties.append((name, Self.ref("DataValue_\(builtIn)_0")))
+            }
+        }
+        var result: [(String, J)] = [
+            ("type", "object"), ("propertyNames", ["pattern": .string(Self.templateName)]),
+            ("properties", .object(properties)), ("additionalProperties", Self.ref("DataValue_text_0")),
+        ]
+        if !required.isEmpty { result.append(("required", .array(required.sorted().map { .string($0) }))) }
+        result.append(("dependentRequired", ["amount": ["currency"], "fee": ["currency"]]))
+        if !currencies.isEmpty {
+            // Every amount has at most as many decimals as the message's currency.
+            var groups: [J] = []
+            for decimals in Set(currencies.values).sorted() {
+                let codes = currencies.filter { $0.value == decimals }.keys.sorted().map { J.string($0) }
+                groups.append([
+                    "if": ["required": ["currency"], "properties": ["currency": ["enum": .array(codes)]]],
+                    "then": .object([("properties", .object(moneyFields(kind: kind).map { ($0.0, $0.1(decimals)) }))]),
+                ])
+            }
+            result.append(("allOf", .array(groups)))
+        }
+        if let schema { result.append(("description", .string("As \(schema.file) declares, with the kind's required_data"))) }
+        return .object(result)
+    }
+
+    /// The decimals rule on a money value and, inside lists, on its items (type-free: it binds only
+    /// strings and numbers).
+    func decimals(_ count: Int, depth: Int) -> J {
+        var pairs: [(String, J)] = [("pattern", .string(Self.decimalPattern(count))), ("multipleOf", Self.step(count))]
+        if depth < 4 { pairs.append(("items", decimals(count, depth: depth + 1))) }
+        return .object(pairs)
+    }
+
+    /// The top-level data fields holding amounts, each with the schema of its decimals rule.
+    func moneyFields(kind: String) -> [(String, (Int) -> J)] {
+        let declared = schemas[kind]?.fields ?? [:]
+        var names = Set(DataFieldType.known.filter { $0.value == .money }.keys)
+        for (name, spec) in declared where spec.type == .money { names.insert(name) }
+        var fields: [(String, (Int) -> J)] = names.sorted().map { name in (name, { self.decimals($0, depth: 0) }) }
+        // Amounts inside declared lists and objects (installments[].amount).
+        for (name, spec) in declared.sorted(by: { $0.key < $1.key }) {
+            if let nested = nestedMoney(spec.type, depth: 0) { fields.append((name, nested)) }
+        }
+        return fields
+    }
+
+    func nestedMoney(_ type: FieldType, depth: Int) -> ((Int) -> J)? {
+        guard depth < 4 else { return nil }
+        switch type {
+        case .list(let item):
+            guard let inner = nestedMoney(item, depth: depth + 1) ?? (item == .money ? { self.decimals($0, depth: 4) } : nil) else { return nil }
+            return { ["items": inner($0)] }
+        case .object(let fields):
+            var parts: [(String, (Int) -> J)] = []
+            for (name, spec) in fields.sorted(by: { $0.key < $1.key }) {
+                if spec.type == .money || (DataFieldType.of(name) == .money && spec.type.isScalarType) {
+                    parts.append((name, { self.decimals($0, depth: 4) }))
+                } else if let inner = nestedMoney(spec.type, depth: depth + 1) {
+                    parts.append((name, inner))
+                }
+            }
+            guard !parts.isEmpty else { return nil }
+            return { decimals in .object([("properties", .object(parts.map { ($0.0, $0.1(decimals)) }))]) }
+        default:
+            return nil
+        }
+    }
+
+    func notNull(_ schema: J) -> J { ["allOf": [schema, ["not": ["type": "null"]]]] }
+
+    /// A field the kind's schema declares, as both the schema check and the built-in check by name accept it.
+    func declared(_ type: FieldType, name: String, nullable: Bool, depth: Int) -> J {
+        let builtIn = DataFieldType.of(name)
+        var schema: J
+        switch type {
+        case .text:
+            schema = builtIn == .text
+                ? ["anyOf": [
+                    ["type": "string", "maxLength": .int(MessageValidator.maxTextLength), "pattern": .string(Self.multiLine)],
+                    Self.ref("DataNumber"),
+                ]]
+                : scalar(builtIn)
+        case .number:
+            schema = builtIn == .text ? ["anyOf": [["type": "string", "pattern": .string(Self.numberText)], Self.ref("DataNumber")]] : scalar(builtIn)
+        case .money: schema = scalar(builtIn == .text ? .money : builtIn)
+        case .currency: schema = scalar(builtIn == .text ? .currency : builtIn)
+        case .date: schema = scalar(builtIn == .text ? .date : builtIn)
+        case .url: schema = scalar(builtIn == .text ? .url : builtIn)
+        case .flag: schema = ["type": "boolean"]
+        case .list(let item):
+            guard depth < 4 else { return ["not": [:]] }
+            let items: J
+            switch item {
+            case .object(let fields): items = declaredObject(fields, depth: depth + 1)
+            case .list: items = declared(item, name: name, nullable: false, depth: depth + 1)
+            default: items = declared(item, name: name, nullable: false, depth: depth + 1)
+            }
+            schema = ["type": "array", "maxItems": 500, "items": items]
+        case .object(let fields):
+            guard depth < 4 else { return ["not": [:]] }
+            schema = declaredObject(fields, depth: depth + 1)
+        }
+        return nullable ? ["anyOf": [schema, ["type": "null"]]] : schema
+    }
+
+    func declaredObject(_ fields: [String: FieldSpec], depth: Int) -> J {
+        var properties: [(String, J)] = []
+        for name in fields.keys.sorted() {
+            let spec = fields[name]!
+            properties.append((name, declared(spec.type, name: name, nullable: !spec.required && DataFieldType.of(name) == .text, depth: depth)))
+        }
+        let typed = Set(DataFieldType.known.keys).subtracting(fields.keys).sorted()
+        var result: [(String, J)] = [
+            ("type", "object"),
+            ("propertyNames", ["pattern": .string("^(?!(\(typed.joined(separator: "|")))$)[A-Za-z_][A-Za-z0-9_]{0,63}$")]),
+            ("properties", .object(properties)), ("additionalProperties", Self.ref("DataValue_text_\(depth)")),
+        ]
+        let required = fields.filter(\.value.required).keys.sorted()
+        if !required.isEmpty { result.append(("required", .array(required.map { .string($0) }))) }
+        return .object(result)
+    }
+}
+
+extension FieldType {
+    var isScalarType: Bool {
+        switch self {
+        case .list, .object: false
+        default: true
+        }
+    }
 }

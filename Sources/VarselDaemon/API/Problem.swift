@@ -18,6 +18,8 @@ struct Problem: HTTPResponseError, Sendable {
     let detail: String
     var errors: [FieldError] = []
     var extraHeaders: HTTPFields = [:]
+    /// Further members of the problem document (RFC 9457 §3.2), each as its JSON text.
+    var members: [String: Data] = [:]
 
     var headers: HTTPFields { extraHeaders }
 
@@ -27,6 +29,7 @@ struct Problem: HTTPResponseError, Sendable {
             "instance": request.uri.path,
         ]
         if !errors.isEmpty { fields["errors"] = errors.map { ["field": $0.field, "detail": $0.detail] } }
+        for (name, json) in members { fields[name] = try JSONSerialization.jsonObject(with: json, options: .fragmentsAllowed) }
         let data = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])
         var headers = extraHeaders
         headers[.contentType] = "application/problem+json"
@@ -53,6 +56,39 @@ struct Problem: HTTPResponseError, Sendable {
 
     static func tooLarge(limit: Int) -> Problem {
         Problem(status: .contentTooLarge, code: "body-too-large", title: "Request body too large", detail: "the body exceeds \(limit) bytes")
+    }
+
+    /// No route has this path (404), or none has it with this method (405, with `Allow`).
+    static func noRoute(path: String, method: String, allowed: [String]) -> Problem {
+        if allowed.isEmpty {
+            return Problem(status: .notFound, code: "not-found", title: "Not found", detail: "no resource at \(path)")
+        }
+        return Problem(
+            status: .methodNotAllowed, code: "method-not-allowed", title: "Method not allowed",
+            detail: "\(path) accepts \(allowed.joined(separator: ", ")), not \(method)", extraHeaders: [.allow: allowed.joined(separator: ", ")])
+    }
+
+    /// A batch stopped at a limit. Lines of chunks stored before stay stored; they are listed.
+    static func batchStopped(_ stopped: EnqueueBatch.Stopped) -> Problem {
+        let stored = stopped.results.filter(\.accepted).count
+        let before = stopped.results.isEmpty
+            ? "nothing was stored"
+            : "the first \(stopped.results.count) lines were handled before the limit was reached and \(stored) of them were stored (see results); nothing after them was stored"
+        var problem: Problem
+        switch stopped.reason {
+        case .tooManyLines(let limit):
+            problem = Problem(
+                status: .contentTooLarge, code: "batch-too-long", title: "Too many lines",
+                detail: "a batch holds at most \(limit) lines (server.max_batch_lines); \(before)")
+        case .tooManyBytes(let limit):
+            problem = Problem(
+                status: .contentTooLarge, code: "body-too-large", title: "Request body too large",
+                detail: "the body exceeds \(limit) bytes; \(before)")
+        }
+        if !stopped.results.isEmpty, let json = try? VarselJSON.encoder().encode(stopped.results) {
+            problem.members = ["results": json, "accepted": Data("\(stored)".utf8)]
+        }
+        return problem
     }
 
     static let unauthorized = Problem(

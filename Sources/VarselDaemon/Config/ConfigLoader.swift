@@ -223,13 +223,15 @@ struct ConfigReader {
     }
 
     mutating func read(_ tree: ConfigTree, file: String) -> VarselConfig? {
-        checkKeys(tree["server"], "server", allowed: ["host", "port", "max_body_bytes", "max_batch_bytes", "max_batch_lines", "tokens_file", "tokens_env"])
+        checkKeys(tree["server"], "server", allowed: ["host", "port", "max_body_bytes", "max_batch_bytes", "max_batch_lines", "max_concurrent_batches", "tokens_file", "tokens_env"])
         let server = VarselConfig.Server(
             host: requiredString(tree["server"]?["host"], "server.host"),
             port: int(tree["server"]?["port"], "server.port", range: 0...65535),
             maxBodyBytes: int(tree["server"]?["max_body_bytes"], "server.max_body_bytes", range: 1024...(1 << 30)),
             maxBatchBytes: int(tree["server"]?["max_batch_bytes"], "server.max_batch_bytes", range: 1024...(1 << 32)),
             maxBatchLines: int(tree["server"]?["max_batch_lines"], "server.max_batch_lines", range: 1...1_000_000),
+            maxConcurrentBatches: tree["server"]?["max_concurrent_batches"] == nil
+                ? 2 : int(tree["server"]?["max_concurrent_batches"], "server.max_concurrent_batches", range: 1...64),
             staticTokens: readStaticTokens(tree["server"]))
 
         checkKeys(tree["store"], "store", allowed: ["backend", "path", "synchronous"])

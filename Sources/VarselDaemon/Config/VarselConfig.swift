@@ -14,6 +14,8 @@ public struct VarselConfig: Sendable {
         public var maxBatchBytes: Int
         /// Most lines in one batch.
         public var maxBatchLines: Int
+        /// Most batches handled at once; more get 503 with `Retry-After`.
+        public var maxConcurrentBatches: Int = 2
         /// Tokens for automated deployments, one per line: `<scopes> <token>` (e.g. `enqueue,read s3cr3t`).
         public var staticTokens: [(scopes: [String], token: String)]
     }

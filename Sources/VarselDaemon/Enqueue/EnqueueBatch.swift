@@ -1,9 +1,15 @@
+import Dispatch
 import Foundation
+import NIOCore
 import VarselCore
 import VarselStore
 
-/// `varsel enqueue FILE|-`: one JSON message, or NDJSON with one message per line. Every line is
-/// validated first; the valid ones are stored in one transaction, the others not at all.
+/// `varsel enqueue FILE|-` and `POST /v1/messages:batch`: one JSON message, or NDJSON with one
+/// message per line (LF or CRLF). Input is read as a stream of lines and handled in chunks of at
+/// most `chunkLines` lines or `chunkBytes` bytes: every line of a chunk is validated, then the
+/// chunk's valid lines are stored in one durable transaction, the invalid ones not at all. A batch
+/// within one chunk is therefore one transaction; a longer one is several, each committed before
+/// the next is read, so memory stays bounded by the chunk, not by the batch.
 public enum EnqueueBatch {
     /// The result for one input line, printed as one JSON object (docs/cli.md, varsel enqueue).
     public struct LineResult: Sendable, Encodable, Equatable {
@@ -20,57 +26,265 @@ public enum EnqueueBatch {
         }
     }
 
-    /// Splits input into (line number, JSON text). A single pretty-printed object counts as line 1.
-    static func split(_ data: Data) -> [(line: Int, text: Substring)] {
-        let text = String(decoding: data, as: UTF8.self)
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.hasPrefix("{"), trimmed.contains("\n"),
-           (try? JSONSerialization.jsonObject(with: Data(trimmed.utf8))) is [String: Any]
-        {
-            let first = text.prefix { $0.isWhitespace }.filter(\.isNewline).count + 1
-            return [(first, Substring(trimmed))]
-        }
-        var lines: [(Int, Substring)] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-        where !line.allSatisfy(\.isWhitespace) {
-            lines.append((index + 1, line))
-        }
-        return lines
+    /// Most lines validated and stored together.
+    public static let chunkLines = 1_000
+    /// Most bytes of input lines validated and stored together.
+    public static let chunkBytes = 4 << 20
+    /// Input kept for the "one pretty-printed object" reading: at most this much.
+    static let wholeDocumentLimit = 1 << 20
+
+    /// Why a batch was stopped before its end; `results` holds the lines handled (and stored) before.
+    public struct Stopped: Error, Sendable {
+        public enum Reason: Sendable { case tooManyLines(limit: Int), tooManyBytes(limit: Int) }
+        public let reason: Reason
+        public let results: [LineResult]
     }
 
+    /// Splits a byte stream into lines. A line ends at LF; a CR before the LF is not part of it.
+    /// A line longer than `maxLineBytes` is not kept: it is reported as too long.
+    struct LineSplitter {
+        let maxLineBytes: Int
+        private var carry: [UInt8] = []
+        private var overlong = false
+        private(set) var lineNumber = 0
+
+        init(maxLineBytes: Int) { self.maxLineBytes = maxLineBytes }
+
+        /// Feeds bytes; calls `emit` with each complete line (its number, its bytes or nil when too long).
+        mutating func feed(_ bytes: UnsafeRawBufferPointer, emit: (Int, ArraySlice<UInt8>?) -> Void) {
+            var start = 0
+            let count = bytes.count
+            while start < count {
+                var end = start
+                while end < count, bytes[end] != 0x0A { end += 1 }
+                let piece = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+                if !overlong {
+                    if carry.count + piece.count > maxLineBytes {
+                        overlong = true
+                        carry = []
+                    } else {
+                        carry.append(contentsOf: piece)
+                    }
+                }
+                guard end < count else { return }
+                endLine(emit: emit)
+                start = end + 1
+            }
+        }
+
+        /// Ends the input: a last line without LF is a line too.
+        mutating func finish(emit: (Int, ArraySlice<UInt8>?) -> Void) {
+            if !carry.isEmpty || overlong { endLine(emit: emit) }
+        }
+
+        private mutating func endLine(emit: (Int, ArraySlice<UInt8>?) -> Void) {
+            lineNumber += 1
+            if overlong {
+                emit(lineNumber, nil)
+            } else {
+                var line = carry[...]
+                if line.last == 0x0D { line = line.dropLast() }
+                if lineNumber == 1, line.starts(with: [0xEF, 0xBB, 0xBF]) { line = line.dropFirst(3) }
+                emit(lineNumber, line)
+            }
+            carry.removeAll(keepingCapacity: carry.capacity <= 65_536)
+            overlong = false
+        }
+    }
+
+    /// Validates and stores lines in chunks, keeping only the chunk being handled and the results.
+    final class Processor {
+        let validator: MessageValidator
+        let store: any MessageStore
+        let now: Date
+        let maxLines: Int?
+        let maxLineBytes: Int
+        let onStored: @Sendable () -> Void
+        private var splitter: LineSplitter
+        /// Lines split off the input, not yet counted.
+        private var ready: [(line: Int, bytes: [UInt8]?)] = []
+        private var pending: [(line: Int, bytes: [UInt8]?)] = []
+        private var pendingBytes = 0
+        private(set) var results: [LineResult] = []
+        private(set) var lines = 0
+        /// The input so far while no line was JSON and it is small: a single pretty-printed object.
+        private var retained: [UInt8]? = []
+        private var anyJSON = false
+
+        init(
+            validator: MessageValidator, store: any MessageStore, now: Date, maxLines: Int?, maxLineBytes: Int,
+            onStored: @escaping @Sendable () -> Void
+        ) {
+            self.validator = validator
+            self.store = store
+            self.now = now
+            self.maxLines = maxLines
+            self.maxLineBytes = maxLineBytes
+            self.onStored = onStored
+            self.splitter = LineSplitter(maxLineBytes: maxLineBytes)
+        }
+
+        /// Takes a piece of input; `afterTaking()` then stores a chunk if one is full.
+        func take(_ bytes: UnsafeRawBufferPointer) {
+            if retained != nil {
+                if (retained?.count ?? 0) + bytes.count <= EnqueueBatch.wholeDocumentLimit {
+                    retained?.append(contentsOf: bytes)
+                } else {
+                    retained = nil
+                }
+            }
+            splitter.feed(bytes) { line, text in ready.append((line, text.map(Array.init))) }
+        }
+
+        /// Stops reading because the input is larger than allowed: what was stored stays stored.
+        func tooLarge(limit: Int) -> Stopped {
+            Stopped(reason: .tooManyBytes(limit: limit), results: results)
+        }
+
+        /// Ends the input and returns one result per non-blank line, in line order.
+        func finish() async throws -> [LineResult] {
+            splitter.finish { line, text in ready.append((line, text.map(Array.init))) }
+            try await afterTaking()
+            if !anyJSON, let whole = retained, let single = EnqueueBatch.wholeDocument(whole) {
+                // Nothing was JSON, so nothing was stored: read the input as one pretty-printed object.
+                results = []
+                lines = 1
+                pending = [(single.line, single.bytes)]
+                pendingBytes = single.bytes.count
+            }
+            try await flush()
+            return results
+        }
+
+        /// Counts the lines taken so far, line by line, and stores each chunk as it fills: the
+        /// chunks are the same however the input arrived. Throws `Stopped` past `maxLines`.
+        func afterTaking() async throws {
+            let lines = ready
+            ready = []
+            for (line, text) in lines {
+                if let text, text.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+                self.lines += 1
+                if let maxLines, self.lines > maxLines {
+                    pending = []
+                    throw Stopped(reason: .tooManyLines(limit: maxLines), results: results)
+                }
+                pending.append((line, text))
+                pendingBytes += text?.count ?? 0
+                if pending.count >= EnqueueBatch.chunkLines || pendingBytes >= EnqueueBatch.chunkBytes { try await flush() }
+            }
+        }
+
+        /// Validates the pending lines and stores the valid ones in one transaction.
+        private func flush() async throws {
+            guard !pending.isEmpty else { return }
+            let chunk = pending
+            pending = []
+            pendingBytes = 0
+            var chunkResults: [Int: LineResult] = [:]
+            var parsed: [(line: Int, value: JSONValue)] = []
+            for (line, text) in chunk {
+                guard let text else {
+                    chunkResults[line] = .failure(line, "longer than \(maxLineBytes) bytes (server.max_body_bytes)")
+                    continue
+                }
+                switch MessageValidator.parse(json: text) {
+                case .success(let value):
+                    anyJSON = true
+                    parsed.append((line, value))
+                case .failure(let failure): chunkResults[line] = .failure(line, failure.description)
+                }
+            }
+            if anyJSON { retained = nil }
+            // Stored preferences may supply contact points the message leaves out.
+            let ids = Set(parsed.compactMap { MessageValidator.recipientID(of: $0.value) })
+            let stored = ids.isEmpty ? [:] : try await store.recipients(ids: ids)
+            var valid: [(line: Int, request: MessageRequest)] = []
+            for (line, value) in parsed {
+                switch validator.validate(value, stored: stored) {
+                case .success(let request): valid.append((line, request))
+                case .failure(let failure): chunkResults[line] = .failure(line, failure.description)
+                }
+            }
+            parsed = []
+            if !valid.isEmpty {
+                let outcomes = try await store.enqueue(valid.map(\.request), now: now)
+                var created = false
+                for ((line, request), outcome) in zip(valid, outcomes) {
+                    switch outcome {
+                    case .created(let id):
+                        created = true
+                        chunkResults[line] = LineResult(line: line, id: id, state: MessageState.queued.rawValue, duplicate: nil, error: nil)
+                    case .duplicate(let id):
+                        let state = try await store.status(id: id)?.state.rawValue
+                        chunkResults[line] = LineResult(line: line, id: id, state: state, duplicate: true, error: nil)
+                    case .conflict(let existing):
+                        chunkResults[line] = .failure(
+                            line, "idempotency_key: '\(request.idempotencyKey ?? "")' was already used for a different message (\(existing)); nothing stored")
+                    }
+                }
+                if created { onStored() }
+            }
+            results += chunk.compactMap { chunkResults[$0.line] }
+        }
+    }
+
+    /// The input as one pretty-printed JSON object (line number of its first line and its bytes), if it is one.
+    static func wholeDocument(_ bytes: [UInt8]) -> (line: Int, bytes: [UInt8])? {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard trimmed.hasPrefix("{"), trimmed.utf8.contains(0x0A) || trimmed.utf8.contains(0x0D),
+              (try? JSONSerialization.jsonObject(with: Data(trimmed.utf8))) is [String: Any]
+        else { return nil }
+        let leading = text.prefix { $0.isWhitespace }
+        let first = leading.filter(\.isNewline).count + 1
+        return (first, Array(trimmed.utf8))
+    }
+
+    /// Enqueues `data` whole (the CLI's file or standard input). An input with no message gives one
+    /// failed result for line 1.
     public static func run(_ data: Data, validator: MessageValidator, store: any MessageStore, now: Date = Date()) async throws -> [LineResult] {
-        let lines = split(data)
-        if lines.isEmpty { return [.failure(1, "no message: the input is empty")] }
-        var results: [Int: LineResult] = [:]
-        var parsed: [(line: Int, value: JSONValue)] = []
-        for (line, text) in lines {
-            switch MessageValidator.parse(json: Array(text.utf8)) {
-            case .success(let value): parsed.append((line, value))
-            case .failure(let failure): results[line] = .failure(line, failure.description)
-            }
+        let processor = Processor(validator: validator, store: store, now: now, maxLines: nil, maxLineBytes: Int.max, onStored: {})
+        var offset = 0
+        while offset < data.count {
+            let end = min(offset + 65_536, data.count)
+            data[data.startIndex + offset..<data.startIndex + end].withUnsafeBytes { processor.take($0) }
+            try await processor.afterTaking()
+            offset = end
         }
-        // Stored preferences may supply contact points the message leaves out.
-        let stored = try await store.recipients(ids: Set(parsed.compactMap { MessageValidator.recipientID(of: $0.value) }))
-        var valid: [(line: Int, request: MessageRequest)] = []
-        for (line, value) in parsed {
-            switch validator.validate(value, stored: stored) {
-            case .success(let request): valid.append((line, request))
-            case .failure(let failure): results[line] = .failure(line, failure.description)
+        let results = try await processor.finish()
+        return results.isEmpty ? [.failure(1, "no message: the input is empty")] : results
+    }
+
+    /// Enqueues a request body as it arrives, with the limits of `server`: at most `maxLines`
+    /// non-blank lines, `maxBytes` bytes and `maxLineBytes` bytes a line. The work runs on a thread
+    /// of its own, not on the few threads the concurrency runtime shares with every request. Throws
+    /// `Stopped` when a limit is passed; an empty result means the body held no line.
+    public static func stream(
+        _ body: some AsyncSequence<ByteBuffer, any Error>, validator: MessageValidator, store: any MessageStore, maxLines: Int, maxBytes: Int,
+        maxLineBytes: Int, now: Date = Date(), onStored: @escaping @Sendable () -> Void = {}
+    ) async throws -> [LineResult] {
+        try await withTaskExecutorPreference(BatchExecutor()) {
+            let processor = Processor(validator: validator, store: store, now: now, maxLines: maxLines, maxLineBytes: maxLineBytes, onStored: onStored)
+            var total = 0
+            for try await buffer in body {
+                total += buffer.readableBytes
+                if total > maxBytes { throw processor.tooLarge(limit: maxBytes) }
+                buffer.withUnsafeReadableBytes { processor.take($0) }
+                try await processor.afterTaking()
             }
+            return try await processor.finish()
         }
-        let outcomes = try await store.enqueue(valid.map(\.request), now: now)
-        for ((line, request), outcome) in zip(valid, outcomes) {
-            switch outcome {
-            case .created(let id):
-                results[line] = LineResult(line: line, id: id, state: MessageState.queued.rawValue, duplicate: nil, error: nil)
-            case .duplicate(let id):
-                let state = try await store.status(id: id)?.state.rawValue
-                results[line] = LineResult(line: line, id: id, state: state, duplicate: true, error: nil)
-            case .conflict(let existing):
-                results[line] = .failure(
-                    line, "idempotency_key: '\(request.idempotencyKey ?? "")' was already used for a different message (\(existing)); nothing stored")
-            }
-        }
-        return lines.compactMap { results[$0.line] }
+    }
+}
+
+/// Runs a batch on its own serial dispatch queue: parsing and validating megabytes of NDJSON is CPU
+/// work that would otherwise hold one of the cooperative pool's threads (two on a 2-core machine)
+/// and stall every other request, `/healthz` included.
+final class BatchExecutor: TaskExecutor, @unchecked Sendable {
+    private let queue = DispatchQueue(label: "varsel.batch", qos: .utility)
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }
