@@ -109,7 +109,7 @@ import VarselTestSupport
     func everySection() throws {
         let output = try Self.describe()
         let expected = [
-            "server: { host: 127.0.0.1, port: 8480, max_body_bytes: 1048576",
+            "server: { host: 127.0.0.1, port: 8480, max_body_bytes: 1048576, max_batch_bytes: 67108864, max_batch_lines: 10000, max_concurrent_batches: 2 }",
             "static tokens (server.tokens_file / tokens_env): [enqueue, read] <redacted>",
             "store: { backend: sqlite, path: /var/lib/varsel/varsel.db, synchronous: full }",
             "templates: { dir: /etc/varsel/templates, default_locale: en, sms_max_parts: 3 }",

@@ -106,7 +106,7 @@ public enum EffectiveConfig {
             "# secrets redacted: tokens, auth tokens, receipt secrets, URL passwords and secret-like query values print as <redacted> or ***",
         ]
         let server = config.server
-        lines.append("server: { host: \(server.host), port: \(server.port), max_body_bytes: \(server.maxBodyBytes), max_batch_bytes: \(server.maxBatchBytes), max_batch_lines: \(server.maxBatchLines) }")
+        lines.append("server: { host: \(server.host), port: \(server.port), max_body_bytes: \(server.maxBodyBytes), max_batch_bytes: \(server.maxBatchBytes), max_batch_lines: \(server.maxBatchLines), max_concurrent_batches: \(server.maxConcurrentBatches) }")
         if !server.staticTokens.isEmpty {
             let scopes = server.staticTokens.map { "[\($0.scopes.joined(separator: ", "))] <redacted>" }
             lines.append("  # static tokens (server.tokens_file / tokens_env): \(scopes.joined(separator: "; "))")
