@@ -467,10 +467,10 @@ struct RequestSchemas {
 
     // MARK: Text rules shared with MessageValidator
 
-    /// No control character (U+0000–U+001F, U+007F–U+009F).
-    static let singleLine = #"^[^\u0000-\u001F\u007F-\u009F]*$"#
-    /// Data text: no control character but line breaks.
-    static let multiLine = #"^[^\u0000-\u0009\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"#
+    /// One line: no control character (U+0000–U+001F, U+007F–U+009F), no line or paragraph separator.
+    static let singleLine = #"^[^\u0000-\u001F\u007F-\u009F\u2028\u2029]*$"#
+    /// Data text: no control character but tab, line feed and carriage return.
+    static let multiLine = #"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"#
     static let e164 = #"^\+[1-9][0-9]{1,14}$"#
     static let locale = #"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"#
     /// An ASCII address the validator's syntax check accepts (it also accepts international ones).
