@@ -98,7 +98,7 @@ final class OpenAPIDocument: Sendable {
               operationId: enqueueMessage
               summary: Enqueue one message
               parameters:
-                - { name: Idempotency-Key, in: header, required: false, schema: { type: string, minLength: 1, maxLength: 255 } }
+                - { name: Idempotency-Key, in: header, required: false, description: "Equal to the body's idempotency_key when both are given (else 422)", schema: { type: string, minLength: 1, maxLength: 255 } }
               requestBody:
                 required: true
                 content: { application/json: { schema: { $ref: "#/components/schemas/Message" } } }
@@ -542,12 +542,12 @@ struct RequestSchemas {
             ]),
             ("MoneyNumber", [
                 "type": "number", "exclusiveMinimum": .number("-1e15"), "exclusiveMaximum": .number("1e15"),
-                "not": ["type": "number", "exclusiveMinimum": .number("-1e-128"), "exclusiveMaximum": .number("1e-128"), "not": ["const": 0]],
+                "not": ["type": "number", "exclusiveMinimum": .number("-1e-111"), "exclusiveMaximum": .number("1e-111"), "not": ["const": 0]],
             ]),
             ("DataNumber", [
                 "type": "number", "exclusiveMinimum": .number("-1e128"), "exclusiveMaximum": .number("1e128"),
-                "description": "Magnitudes under 1e-128 (but 0) and from 1e128 on cannot be read",
-                "not": ["type": "number", "exclusiveMinimum": .number("-1e-128"), "exclusiveMaximum": .number("1e-128"), "not": ["const": 0]],
+                "description": "A decimal holds 38 digits and exponents from -128 to 127: magnitudes under 1e-111 (but 0), where a 17-digit number would need a smaller exponent, and from 1e128 on are refused",
+                "not": ["type": "number", "exclusiveMinimum": .number("-1e-111"), "exclusiveMaximum": .number("1e-111"), "not": ["const": 0]],
             ]),
         ]
         for depth in 1...4 { result.append(("DataObject\(depth)", dataObject(depth: depth))) }
@@ -669,7 +669,7 @@ struct RequestSchemas {
         for name in names.sorted() {
             let builtIn = DataFieldType.of(name)
             if let spec = schema?.fields[name] {
-                properties.append((name, declared(spec.type, name: name, nullable: !required.contains(name) && builtIn == .text, depth: 0)))
+                properties.append((name, declared(spec.type, name: name, spec: spec, nullable: !required.contains(name) && builtIn == .text, depth: 0)))
             } else if required.contains(name) {
                 properties.append((name, notNull(Self.ref("DataValue_\(builtIn)_0"))))
             } else {
@@ -743,21 +743,24 @@ struct RequestSchemas {
 
     func notNull(_ schema: J) -> J { ["allOf": [schema, ["not": ["type": "null"]]]] }
 
-    /// A field the kind's schema declares, as both the schema check and the built-in check by name accept it.
-    func declared(_ type: FieldType, name: String, nullable: Bool, depth: Int) -> J {
+    /// A field the kind's schema declares, as both the schema check and the built-in check by name
+    /// accept it. `spec` is the declaration (a list's items are held to the list's).
+    func declared(_ type: FieldType, name: String, spec: FieldSpec, nullable: Bool, depth: Int) -> J {
         let builtIn = DataFieldType.of(name)
         var schema: J
         switch type {
         case .text:
+            let pattern = spec.multiline ? Self.multiLine : Self.singleLine
             schema = builtIn == .text
                 ? ["anyOf": [
-                    ["type": "string", "maxLength": .int(MessageValidator.maxTextLength), "pattern": .string(Self.multiLine)],
+                    ["type": "string", "maxLength": .int(MessageValidator.maxTextLength), "pattern": .string(pattern)],
                     Self.ref("DataNumber"),
                 ]]
                 : scalar(builtIn)
         case .number:
-            schema = builtIn == .text ? ["anyOf": [["type": "string", "pattern": .string(Self.numberText)], Self.ref("DataNumber")]] : scalar(builtIn)
-        case .money: schema = scalar(builtIn == .text ? .money : builtIn)
+            schema = builtIn == .text ? bounded(text: Self.numberText, number: "DataNumber", spec: spec) : scalar(builtIn)
+        case .money:
+            schema = builtIn == .text || builtIn == .money ? bounded(text: Self.money, number: "MoneyNumber", spec: spec) : scalar(builtIn)
         case .currency: schema = scalar(builtIn == .text ? .currency : builtIn)
         case .date: schema = scalar(builtIn == .text ? .date : builtIn)
         case .url: schema = scalar(builtIn == .text ? .url : builtIn)
@@ -767,8 +770,7 @@ struct RequestSchemas {
             let items: J
             switch item {
             case .object(let fields): items = declaredObject(fields, depth: depth + 1)
-            case .list: items = declared(item, name: name, nullable: false, depth: depth + 1)
-            default: items = declared(item, name: name, nullable: false, depth: depth + 1)
+            default: items = declared(item, name: name, spec: spec, nullable: false, depth: depth + 1)
             }
             schema = ["type": "array", "maxItems": 500, "items": items]
         case .object(let fields):
@@ -778,11 +780,31 @@ struct RequestSchemas {
         return nullable ? ["anyOf": [schema, ["type": "null"]]] : schema
     }
 
+    /// An amount or number as a decimal string or a JSON number, above the declared `minimum` or
+    /// `exclusive_minimum`. A bound of 0 is said in the string's pattern too; for another bound
+    /// only a JSON number is described (a pattern cannot compare).
+    func bounded(text pattern: String, number: String, spec: FieldSpec) -> J {
+        guard spec.minimum != nil || spec.exclusiveMinimum != nil else {
+            return ["anyOf": [["type": "string", "pattern": .string(pattern)], Self.ref(number)]]
+        }
+        var numberSchema: [(String, J)] = [("allOf", [Self.ref(number)])]
+        if let minimum = spec.minimum { numberSchema.append(("minimum", .number("\(minimum)"))) }
+        if let bound = spec.exclusiveMinimum { numberSchema.append(("exclusiveMinimum", .number("\(bound)"))) }
+        var options: [J] = [.object(numberSchema)]
+        let digits = pattern == Self.money ? #"[0-9]{1,15}(\.[0-9]+)?"# : #"[0-9]{1,15}(\.[0-9]{1,6})?"#
+        if spec.exclusiveMinimum == 0, (spec.minimum ?? 0) <= 0 {
+            options.insert(["type": "string", "pattern": .string(#"^(?!0+(\.0+)?$)"# + digits + "$")], at: 0)
+        } else if spec.minimum == 0, spec.exclusiveMinimum == nil || spec.exclusiveMinimum! < 0 {
+            options.insert(["type": "string", "pattern": .string("^" + digits + "$")], at: 0)
+        }
+        return ["anyOf": .array(options)]
+    }
+
     func declaredObject(_ fields: [String: FieldSpec], depth: Int) -> J {
         var properties: [(String, J)] = []
         for name in fields.keys.sorted() {
             let spec = fields[name]!
-            properties.append((name, declared(spec.type, name: name, nullable: !spec.required && DataFieldType.of(name) == .text, depth: depth)))
+            properties.append((name, declared(spec.type, name: name, spec: spec, nullable: !spec.required && DataFieldType.of(name) == .text, depth: depth)))
         }
         let typed = Set(DataFieldType.known.keys).subtracting(fields.keys).sorted()
         var result: [(String, J)] = [
