@@ -97,6 +97,20 @@ import Glibc
         await api.stop()
     }
 
+    @Test("a line longer than server.max_body_bytes is that line's error; the other lines are stored")
+    func overlongLine() async throws {
+        let api = try await APITests.Running.start(maxBodyBytes: 2048)
+        let long = Fixtures.sms(key: "long").replacingOccurrences(of: #""creditor":"Fjordkraft AS""#, with: #""creditor":"\#(String(repeating: "x", count: 3000))""#)
+        let body = [Fixtures.sms(key: "short-1"), long, Fixtures.sms(key: "short-2")].joined(separator: "\r\n")
+        let (status, reply) = try await api.post("/v1/messages:batch", body)
+        #expect(status == 200, "\(reply)")
+        let results = try #require(reply["results"] as? [[String: Any]])
+        #expect(results.map { $0["line"] as? Int } == [1, 2, 3])
+        #expect((results[1]["error"] as? String)?.contains("longer than 2048 bytes") == true, "\(results[1])")
+        #expect(try await api.components.store.countByState() == [.queued: 2])
+        await api.stop()
+    }
+
     @Test("a chunked body over max_batch_bytes (no Content-Length) → 413 while reading")
     func tooManyBytesStreamed() async throws {
         let api = try await APITests.Running.start(server: ", max_batch_bytes: 4096")
