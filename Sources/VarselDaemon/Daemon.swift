@@ -84,7 +84,9 @@ public enum Daemon {
                 let counts = (try? await store.countByState()) ?? [:]
                 let oldest = try? await store.nextReadyAt()
                 components.metrics.sample(counts: counts, oldestReadySince: oldest ?? nil, now: Date(), circuits: components.dispatcher.circuitStates)
-            })
+            },
+            // The OpenAPI document follows the kinds' schemas of the template set in force.
+            kindSchemas: { components.templates.current.schemas })
         var apiLogger = logger
         apiLogger.logLevel = max(logger.logLevel, .notice)
         let app = Application(

@@ -122,12 +122,15 @@ struct Enqueue: AsyncParsableCommand {
             let client = RemoteClient(server)
             defer { client.api.close() }
             let reply = try await client.api.send("POST", "/v1/messages:batch", body: data, contentType: "application/x-ndjson")
-            guard reply.status == 200, let object = (try? JSONSerialization.jsonObject(with: reply.body)) as? [String: Any],
+            // 200 carries per-line results; so do the problem documents of a batch with no valid line
+            // (422) and of one cut off past a limit after some lines were stored (413).
+            guard [200, 413, 422].contains(reply.status), let object = (try? JSONSerialization.jsonObject(with: reply.body)) as? [String: Any],
                   let results = object["results"] as? [[String: Any]]
             else { throw CLIError(client.api.problemText(reply.body, status: reply.status)) }
             for result in results {
                 print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
             }
+            if reply.status != 200 { throw CLIError(client.api.problemText(reply.body, status: reply.status)) }
             if (object["rejected"] as? Int ?? 1) > 0 { throw ExitCode.failure }
             return
         }

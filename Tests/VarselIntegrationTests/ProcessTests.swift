@@ -179,6 +179,14 @@ import VarselTestSupport
         #expect(await cancel.wait() == 0, "\(cancel.stderr)")
         #expect(cancel.stdout.contains(#""cancelled":1"#))
 
+        // A batch with no valid line is a 422 problem; the CLI still prints one result per input line.
+        let invalid = try ChildProcess(
+            arguments: ["enqueue", "--server", server, "-"], environment: ["VARSEL_TOKEN": token], stdin: Data("{\"kind\":\"reminder\"}\r\nnot json\r\n".utf8))
+        #expect(await invalid.wait() == 1)
+        let lines = invalid.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(lines.map { $0["line"] as? Int } == [1, 2] && lines.allSatisfy { $0["error"] is String }, "\(invalid.stdout) \(invalid.stderr)")
+        #expect(invalid.stderr.contains("HTTP 422"), "\(invalid.stderr)")
+
         let denied = try ChildProcess(arguments: ["status", "--server", server, id], environment: ["VARSEL_TOKEN": "vt_wrong"])
         #expect(await denied.wait() == 1)
         #expect(denied.stderr.contains("HTTP 401"))

@@ -230,8 +230,7 @@ struct ConfigReader {
             maxBodyBytes: int(tree["server"]?["max_body_bytes"], "server.max_body_bytes", range: 1024...(1 << 30)),
             maxBatchBytes: int(tree["server"]?["max_batch_bytes"], "server.max_batch_bytes", range: 1024...(1 << 32)),
             maxBatchLines: int(tree["server"]?["max_batch_lines"], "server.max_batch_lines", range: 1...1_000_000),
-            maxConcurrentBatches: tree["server"]?["max_concurrent_batches"] == nil
-                ? 2 : int(tree["server"]?["max_concurrent_batches"], "server.max_concurrent_batches", range: 1...64),
+            maxConcurrentBatches: int(tree["server"]?["max_concurrent_batches"], "server.max_concurrent_batches", range: 1...64),
             staticTokens: readStaticTokens(tree["server"]))
 
         checkKeys(tree["store"], "store", allowed: ["backend", "path", "synchronous"])

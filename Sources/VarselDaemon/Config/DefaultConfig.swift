@@ -8,6 +8,7 @@ enum DefaultConfig {
           max_body_bytes: 1048576
           max_batch_bytes: 67108864
           max_batch_lines: 10000
+          max_concurrent_batches: 2
           tokens_file: ""
           tokens_env: ""
         store:
