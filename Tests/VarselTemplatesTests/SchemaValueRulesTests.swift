@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+import VarselCore
+import VarselTemplates
+import VarselTestSupport
+
+/// What the kinds' schemas hold a message's data to beyond types: amounts above their declared
+/// minimum, exact for their currency, text on one line unless declared multi-line (issue 11, item 4).
+@Suite struct SchemaValueRulesTests {
+    static let shipped: TemplateSet = {
+        try! TemplateSetLoader.load(from: Paths.templates)
+    }()
+
+    static let reminder: [String: JSONValue] = [
+        "creditor": .string("Fjordkraft AS"), "invoice_number": .string("10023"), "amount": .string("1250.00"),
+        "currency": .string("NOK"), "due_date": .string("2026-11-01"), "deadline": .string("2030-01-15"),
+        "payment_link": .string("https://pay.example/abc"),
+    ]
+
+    static func problems(_ kind: String = "reminder", _ change: (inout [String: JSONValue]) -> Void) -> [String: String] {
+        var data = reminder
+        change(&data)
+        return Dictionary(shipped.dataProblems(kind: kind, data: data).map { ($0.field, $0.problem) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    @Test("the shipped reminder data passes")
+    func valid() {
+        #expect(Self.problems { _ in }.isEmpty)
+        #expect(Self.problems { $0["fee"] = .string("0") }.isEmpty, "a fee of 0 is allowed")
+    }
+
+    @Test("an amount to pay must be more than 0: negative, zero and -0 are refused", arguments: ["-1250.00", "0", "0.00", "-0"])
+    func amountPositive(amount: String) {
+        #expect(Self.problems { $0["amount"] = .string(amount) }["data.amount"]?.contains("must be more than 0") == true)
+    }
+
+    @Test("a negative fee is refused, also as a JSON number")
+    func negativeFee() {
+        #expect(Self.problems { $0["fee"] = .string("-5.00") }["data.fee"]?.contains("below the minimum 0") == true)
+        #expect(Self.problems { $0["fee"] = .number(-5) }["data.fee"] != nil)
+    }
+
+    @Test("every instalment of a plan is more than 0")
+    func instalments() {
+        let found = Self.problems("payment_plan") { data in
+            data["installments"] = .array([
+                .object(["number": .number(1), "due_date": .string("2030-01-01"), "amount": .string("625.00")]),
+                .object(["number": .number(2), "due_date": .string("2030-02-01"), "amount": .string("-625.00")]),
+            ])
+        }
+        #expect(found.keys.contains("data.installments[1].amount"), "\(found)")
+        #expect(!found.keys.contains("data.installments[0].amount"))
+    }
+
+    @Test("amounts are exact for the message's currency; the currency is ISO 4217")
+    func currency() {
+        #expect(Self.problems { $0["amount"] = .string("1234.50"); $0["currency"] = .string("JPY") }["data.amount"] != nil)
+        #expect(Self.problems { $0["amount"] = .string("1234"); $0["currency"] = .string("JPY") }.isEmpty)
+        #expect(Self.problems { $0["currency"] = .string("XYZ") }["data.currency"] != nil)
+    }
+
+    @Test("a declared text field is one line: line breaks and control characters are refused")
+    func singleLine() {
+        #expect(Self.problems { $0["creditor"] = .string("Fjordkraft\nAS") }["data.creditor"]?.contains("line break") == true)
+        #expect(Self.problems { $0["invoice_number"] = .string("100\u{1B}23") }["data.invoice_number"]?.contains("control character") == true)
+    }
+
+    @Test("minimum and exclusive_minimum only on money and number fields; multiline only on text")
+    func parser() {
+        let files = [
+            "reminder/en/direct/sms.mustache": "{{creditor}}",
+            "_schema/reminder.yaml": """
+                fields:
+                  creditor: { type: text, required: true, minimum: 1 }
+                  amount: { type: money, exclusive_minimum: zero }
+                  note: { type: text, multiline: true }
+                  count: { type: number, minimum: 2 }
+                """,
+        ]
+        do {
+            _ = try TemplateSet(directory: "mem", files: files)
+            Issue.record("a schema with misplaced bounds was accepted")
+        } catch {
+            let text = error.problems.map(\.message).joined(separator: "\n")
+            #expect(text.contains("field creditor: only money and number fields have minimum"), "\(text)")
+            #expect(text.contains("field amount: exclusive_minimum must be a number"), "\(text)")
+            #expect(!text.contains("field note"), "\(text)")
+            #expect(!text.contains("field count"), "\(text)")
+        }
+    }
+}
