@@ -185,16 +185,31 @@ struct CurlHTTPClientTests {
 
     @Test func timeoutDoesNotCountTimeQueuedInTheClient() async throws {
         let gauge = ConcurrencyGauge()
-        let router = Self.slowRouter(gauge: gauge, delay: .milliseconds(100))
+        let router = Router()
+        router.post("/hold") { request, _ -> String in
+            _ = try await request.body.collect(upTo: 1 << 20)
+            gauge.enter()
+            defer { gauge.leave() }
+            // The first request holds the only connection for 8 s; the ones behind it answer at once.
+            if gauge.total == 1 { try await Task.sleep(for: .seconds(8)) }
+            return "ok"
+        }
 
         try await withServer(router) { port in
-            // One at a time: the last request waits about 3 s in the queue, longer than its 2 s
-            // timeout, but its own transfer takes only 0.1 s (slack for a loaded machine).
+            // One at a time: the second request waits about 8 s in the client's queue, longer than its
+            // 5 s timeout; its own transfer takes milliseconds, with seconds of slack for a loaded machine.
             let client = CurlHTTPClient(configuration: .init(maxConnectionsPerPool: 1))
             defer { client.shutdown() }
-            try await Self.fire(30, pools: ["serial"], client: client, port: port, timeoutMilliseconds: 2_000)
+            let first = Task {
+                try await client.execute(ClientRequest(method: "POST", url: "http://127.0.0.1:\(port)/hold", timeoutMilliseconds: 60_000, poolKey: "serial")).status
+            }
+            try await waitUntil { gauge.total == 1 }
+            let second = try await client.execute(ClientRequest(
+                method: "POST", url: "http://127.0.0.1:\(port)/hold", timeoutMilliseconds: 5_000, poolKey: "serial")).status
+            #expect(second == 200)
+            #expect(try await first.value == 200)
             #expect(gauge.maximum == 1)
-            #expect(gauge.total == 30)
+            #expect(gauge.total == 2)
         }
     }
 
