@@ -77,7 +77,7 @@ public final class SandboxGateway: Sendable {
 
     /// Starts listening and returns the bound port once the server accepts connections.
     @discardableResult
-    public func start(timeout: Duration = .seconds(10)) async throws -> Int {
+    public func start(timeout: Duration = .seconds(60)) async throws -> Int {
         let router = Router()
         for channel in ["sms", "email", "letter"] {
             router.post(RouterPath(stringLiteral: channel)) { request, _ in try await self.handle(channel: channel, request: request) }

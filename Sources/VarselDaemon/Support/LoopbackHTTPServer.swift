@@ -32,7 +32,7 @@ public final class LoopbackHTTPServer: Sendable {
     /// Starts serving `router` and returns the bound port. Throws when the port cannot be bound or the
     /// server does not listen within `timeout`.
     @discardableResult
-    public func start(_ router: Router<BasicRequestContext>, timeout: Duration = .seconds(10)) async throws -> Int {
+    public func start(_ router: Router<BasicRequestContext>, timeout: Duration = .seconds(60)) async throws -> Int {
         let app = Application(
             router: router, configuration: .init(address: .hostname(host, port: requestedPort), serverName: name),
             onServerRunning: { channel in self.state.withLock { $0.port = channel.localAddress?.port } }, logger: logger)
