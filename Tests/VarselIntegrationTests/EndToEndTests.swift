@@ -14,7 +14,7 @@ import VarselTestSupport
         let components: Daemon.Components
 
         static func make(
-            delay: Duration = .zero, templates: String = Paths.templates, maxInFlight: Int = 64, timeoutMs: Int = 10_000,
+            delay: Duration = .zero, templates: String = Paths.templates, maxInFlight: Int = 64, timeoutMs: Int = 30_000,
             now: @escaping @Sendable () -> Date = { Date() }
         ) async throws -> Setup {
             let directory = TemporaryDirectory()

@@ -10,14 +10,14 @@ import VarselTestSupport
 /// Gateways that fail: classification, retries with the same key, Retry-After, and backoff bounds.
 @Suite(.serialized) struct GatewayFaultTests {
     /// Runs one SMS through a gateway at `url` with the given retry settings until nothing is due.
-    static func send(url: String, retry: String, classify: String = "", timeoutMs: Int = 10_000, message: String = Fixtures.sms(key: "f1"))
+    static func send(url: String, retry: String, classify: String = "", timeoutMs: Int = 30_000, message: String = Fixtures.sms(key: "f1"))
         async throws -> MessageStatus
     {
         let directory = TemporaryDirectory()
         let yaml = """
             store: { path: "\(directory.file("varsel.db"))" }
             templates: { dir: "\(Paths.templates)" }
-            dispatch: { worker_id: faults, poll_interval_ms: 20, lease_seconds: 30 }
+            dispatch: { worker_id: faults, poll_interval_ms: 20, lease_seconds: 60 }
             retry: { \(retry) }
             policy: { frequency_cap: { enabled: false }, contact_windows: { enabled: false } }
             channels:

@@ -58,7 +58,7 @@ public enum Fixtures {
     /// A configuration sending all three channels to `gatewayBase` (the sandbox's `/sms`, `/email`, `/letter`).
     public static func config(
         storePath: String, gatewayBase: String, templates: String = Paths.templates, workerID: String = "test",
-        maxInFlight: Int = 64, leaseSeconds: Int = 60, timeoutMs: Int = 10_000, extraDispatch: String = "", frequencyCap: Bool = false,
+        maxInFlight: Int = 64, leaseSeconds: Int = 60, timeoutMs: Int = 30_000, extraDispatch: String = "", frequencyCap: Bool = false,
         contactWindows: Bool = false
     ) -> String {
         """
