@@ -13,8 +13,6 @@ final class OpenAPIDocument: Sendable {
     private let kinds: [String: KindRule]
     private let schemas: @Sendable () -> [String: KindSchema]
     private let cache = Mutex<(schemas: [String: KindSchema], yaml: String)?>(nil)
-    /// Currencies the validator takes and their decimals, asked of it once.
-    private let currencies = Mutex<[String: Int]?>(nil)
 
     init(config: VarselConfig, schemas: @escaping @Sendable () -> [String: KindSchema]) {
         self.kinds = config.planning.kinds
@@ -25,13 +23,8 @@ final class OpenAPIDocument: Sendable {
     func yaml() -> String {
         let current = schemas()
         if let cached = cache.withLock({ $0 }), cached.schemas == current { return cached.yaml }
-        let known = currencies.withLock { cached in
-            if let cached { return cached }
-            let probed = RequestSchemas.probeCurrencies(kinds: kinds)
-            cached = probed
-            return probed
-        }
-        let text = Self.render(kinds: kinds, schemas: current, currencies: known)
+        // The validator's own table of currencies and their decimals.
+        let text = Self.render(kinds: kinds, schemas: current, currencies: ISO4217.minorUnits)
         cache.withLock { $0 = (current, text) }
         return text
     }
@@ -430,40 +423,6 @@ struct RequestSchemas {
     let schemas: [String: KindSchema]
     /// Currency code → decimals, as the validator takes them (empty: any three capitals, any decimals).
     let currencies: [String: Int]
-
-    /// Asks the validator which three-letter codes it takes as a currency and how many decimals an
-    /// amount in each may have, so the document follows the validator's table.
-    static func probeCurrencies(kinds: [String: KindRule]) -> [String: Int] {
-        let validator = MessageValidator(kinds: kinds)
-        let kind = kinds.keys.sorted().first ?? ""
-        func refused(_ data: [String: JSONValue], _ field: String) -> Bool {
-            let message = JSONValue.object([
-                "kind": .string(kind), "recipient": .object(["phone": .string("+4791234567")]), "data": .object(data),
-            ])
-            guard case .failure(let failure) = validator.validate(message) else { return false }
-            return failure.errors.contains { $0.field == field }
-        }
-        let letters = (UInt8(ascii: "A")...UInt8(ascii: "Z")).map { Character(UnicodeScalar($0)) }
-        var found: [String: Int] = [:]
-        for first in letters {
-            for second in letters {
-                for third in letters {
-                    let code = String([first, second, third])
-                    guard !refused(["currency": .string(code)], "data.currency") else { continue }
-                    var decimals = 0
-                    for digits in stride(from: 6, through: 1, by: -1)
-                    where !refused(["currency": .string(code), "amount": .string("1." + String(repeating: "1", count: digits))], "data.amount") {
-                        decimals = digits
-                        break
-                    }
-                    found[code] = decimals
-                }
-            }
-            // A validator that takes any three capitals has no table to follow.
-            if found.count > 1_000 { return [:] }
-        }
-        return found
-    }
 
     // MARK: Text rules shared with MessageValidator
 
