@@ -190,22 +190,23 @@ struct CurlHTTPClientTests {
             _ = try await request.body.collect(upTo: 1 << 20)
             gauge.enter()
             defer { gauge.leave() }
-            // The first request holds the only connection for 8 s; the ones behind it answer at once.
-            if gauge.total == 1 { try await Task.sleep(for: .seconds(8)) }
+            // The first request holds the only connection for 35 s; the ones behind it answer at once.
+            if gauge.total == 1 { try await Task.sleep(for: .seconds(35)) }
             return "ok"
         }
 
         try await withServer(router) { port in
-            // One at a time: the second request waits about 8 s in the client's queue, longer than its
-            // 5 s timeout; its own transfer takes milliseconds, with seconds of slack for a loaded machine.
+            // One at a time: the second request waits about 35 s in the client's queue, longer than its
+            // 30 s timeout; its own transfer takes milliseconds, with 30 s of slack for a loaded machine
+            // (this server runs in the test process, whose threads the whole suite shares).
             let client = CurlHTTPClient(configuration: .init(maxConnectionsPerPool: 1))
             defer { client.shutdown() }
             let first = Task {
-                try await client.execute(ClientRequest(method: "POST", url: "http://127.0.0.1:\(port)/hold", timeoutMilliseconds: 60_000, poolKey: "serial")).status
+                try await client.execute(ClientRequest(method: "POST", url: "http://127.0.0.1:\(port)/hold", timeoutMilliseconds: 120_000, poolKey: "serial")).status
             }
             try await waitUntil { gauge.total == 1 }
             let second = try await client.execute(ClientRequest(
-                method: "POST", url: "http://127.0.0.1:\(port)/hold", timeoutMilliseconds: 5_000, poolKey: "serial")).status
+                method: "POST", url: "http://127.0.0.1:\(port)/hold", timeoutMilliseconds: 30_000, poolKey: "serial")).status
             #expect(second == 200)
             #expect(try await first.value == 200)
             #expect(gauge.maximum == 1)
