@@ -47,7 +47,7 @@ import VarselTestSupport
         let config = directory.write("varsel.yaml", yaml)
         let serve = try ChildProcess(arguments: ["serve", "--config", config], environment: ["JOURNAL_STREAM": "8:4242"])
         #expect(await eventually { serve.stderr.contains("ready") })
-        let port = serve.stderr.split(separator: " ").first { $0.hasPrefix("port=") }.map { String($0.dropFirst(5)) } ?? "0"
+        let port = serve.announcedPort ?? "0"
         let client = APIClient(baseURL: "http://127.0.0.1:\(port)", token: token)
         defer { client.close() }
         let message = Fixtures.sms(key: "log-1").replacingOccurrences(of: #""channels":["sms"]"#, with: #""channels":["sms","email"],"email":"kari@example.no""#)

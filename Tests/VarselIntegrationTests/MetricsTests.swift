@@ -33,7 +33,7 @@ import VarselTestSupport
         let config = directory.write("varsel.yaml", yaml)
         let serve = try ChildProcess(arguments: ["serve", "--config", config])
         #expect(await eventually { serve.stderr.contains("ready") }, "\(serve.stderr)")
-        let port = serve.stderr.split(separator: " ").first { $0.hasPrefix("port=") }.map { String($0.dropFirst(5)) } ?? "0"
+        let port = serve.announcedPort ?? "0"
         let client = APIClient(baseURL: "http://127.0.0.1:\(port)", token: "admin-token-0123456789abc")
         defer { client.close() }
 

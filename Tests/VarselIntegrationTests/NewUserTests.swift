@@ -127,12 +127,8 @@ import VarselTestSupport
         let directory = TemporaryDirectory()
         let config = ProcessTests.writeConfig(directory, gatewayBase: "http://127.0.0.1:1")
         let serve = try ChildProcess(arguments: ["serve", "--config", config])
-        var port: String?
-        #expect(await eventually {
-            port = serve.stderr.split(separator: " ").first { $0.hasPrefix("port=") }.map { String($0.dropFirst(5)) }
-            return port != nil
-        }, "\(serve.stderr)")
-        let server = "http://127.0.0.1:\(port ?? "0")"
+        #expect(await eventually { serve.announcedPort != nil }, "\(serve.stderr)")
+        let server = "http://127.0.0.1:\(serve.announcedPort ?? "0")"
 
         let unset = try ChildProcess(arguments: ["status", "--server", server, "msg_x"], environment: ["VARSEL_TOKEN": ""])
         #expect(await unset.wait() == 1)

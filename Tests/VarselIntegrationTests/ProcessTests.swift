@@ -157,12 +157,8 @@ import VarselTestSupport
         let token = tokenRun.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(token.hasPrefix("vt_"))
         let serve = try ChildProcess(arguments: ["serve", "--config", config])
-        var port: String?
-        #expect(await eventually {
-            port = serve.stderr.split(separator: " ").first { $0.hasPrefix("port=") }.map { String($0.dropFirst(5)) }
-            return port != nil
-        }, "\(serve.stderr)")
-        let server = "http://127.0.0.1:\(port ?? "0")"
+        #expect(await eventually { serve.announcedPort != nil }, "\(serve.stderr)")
+        let server = "http://127.0.0.1:\(serve.announcedPort ?? "0")"
         let later = RFC3339.format(Date().addingTimeInterval(3600))
         let message = Fixtures.sms(key: "remote").replacingOccurrences(of: #""kind""#, with: #""send_after":"\#(later)","kind""#)
 

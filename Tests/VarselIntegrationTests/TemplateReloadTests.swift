@@ -94,7 +94,7 @@ import VarselTestSupport
             "varsel.yaml", Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: "http://127.0.0.1:\(closedLoopbackPort())", templates: templates.path))
         let serve = try ChildProcess(arguments: ["serve", "--config", config])
         #expect(await eventually { serve.stderr.contains("ready") })
-        let port = serve.stderr.split(separator: " ").first { $0.hasPrefix("port=") }.map { String($0.dropFirst(5)) } ?? "0"
+        let port = serve.announcedPort ?? "0"
         serve.signal(SIGHUP)
         #expect(await eventually { serve.stderr.contains("templates reloaded reason=SIGHUP") }, "\(serve.stderr)")
         templates.write("reminder/en/direct/sms.mustache", "{{/oops}}\n")

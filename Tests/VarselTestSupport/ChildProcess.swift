@@ -44,6 +44,10 @@ public final class ChildProcess: @unchecked Sendable {
     public var stdout: String { lock.withLock { String(decoding: stdoutData, as: UTF8.self) } }
     public var stderr: String { lock.withLock { String(decoding: stderrData, as: UTF8.self) } }
     public var isRunning: Bool { process.isRunning }
+    /// The port a `varsel serve` child announced in its `ready` line (`port=N`), once it has.
+    public var announcedPort: String? {
+        stderr.split(separator: " ").first { $0.hasPrefix("port=") }.map { String($0.dropFirst(5)) }
+    }
 
     public func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
