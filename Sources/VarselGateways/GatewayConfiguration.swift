@@ -4,11 +4,40 @@ import VarselCore
 /// One configured gateway (`gateways.<name>`), with its secrets already read from files or the
 /// environment. `description` never shows secrets.
 public struct GatewayConfiguration: Sendable, CustomStringConvertible {
+    /// The presets (docs/providers.md). Adding one: a case here and its adapter file in `Presets/`.
     public enum Kind: String, Sendable, CaseIterable {
         /// The generic JSON shape of docs/gateway.md.
         case httpJSON = "http-json"
         /// Twilio's form-encoded Messages API (SMS only).
         case twilio
+        /// SMTP through libcurl (`smtp://`, `smtps://`).
+        case smtp
+        case sendgrid
+        case postmark
+        case mailgun
+        case linkmobility
+        case gatewayapi
+        case fortySixElks = "46elks"
+        case sveve
+        case vonage
+
+        public var adapterType: any GatewayAdapter.Type {
+            switch self {
+            case .httpJSON: HTTPJSONAdapter.self
+            case .twilio: TwilioAdapter.self
+            case .smtp: SMTPAdapter.self
+            case .sendgrid: SendGridAdapter.self
+            case .postmark: PostmarkAdapter.self
+            case .mailgun: MailgunAdapter.self
+            case .linkmobility: LinkMobilityAdapter.self
+            case .gatewayapi: GatewayAPIAdapter.self
+            case .fortySixElks: FortySixElksAdapter.self
+            case .sveve: SveveAdapter.self
+            case .vonage: VonageAdapter.self
+            }
+        }
+
+        public var preset: Preset { adapterType.preset }
     }
 
     public var name: String
@@ -27,6 +56,12 @@ public struct GatewayConfiguration: Sendable, CustomStringConvertible {
     public var messagingServiceSID: String?
     /// Twilio StatusCallback URL.
     public var statusCallback: String?
+    /// The preset's own plain keys (`Preset.options`), by name.
+    public var options: [String: String] = [:]
+    /// The preset's secrets (`Preset.secrets`), by name without `_file`/`_env`. Never shown.
+    public var secrets: [String: String] = [:]
+    /// A PEM file of certificate authorities to trust for this gateway instead of the system's (`ca_file`).
+    public var caFile: String?
     public var connectTimeoutMilliseconds: Int
     public var timeoutMilliseconds: Int
     /// Transfers of this gateway handed to libcurl at once.
@@ -65,10 +100,11 @@ public struct GatewayConfiguration: Sendable, CustomStringConvertible {
 
     /// Delivery-callback settings of a gateway (`gateways.<name>.receipts`).
     public struct ReceiptSettings: Sendable {
-        public var format: ReceiptFormat
+        /// The body format, for the generic gateways (`http-json`, `twilio`); presets read their own.
+        public var format: ReceiptFormat?
         public var signature: ReceiptSignature
 
-        public init(format: ReceiptFormat, signature: ReceiptSignature) {
+        public init(format: ReceiptFormat?, signature: ReceiptSignature) {
             self.format = format
             self.signature = signature
         }
@@ -76,7 +112,7 @@ public struct GatewayConfiguration: Sendable, CustomStringConvertible {
 
     /// The URL is shown with its secrets redacted (`URLRedaction`).
     public var description: String {
-        "gateway \(name) (\(kind.rawValue)) \(URLRedaction.redact(url).text)" + (bearerToken != nil || authToken != nil ? " [credentials redacted]" : "")
+        "gateway \(name) (\(kind.rawValue)) \(URLRedaction.redact(url).text)" + (bearerToken != nil || authToken != nil || !secrets.isEmpty ? " [credentials redacted]" : "")
     }
 }
 

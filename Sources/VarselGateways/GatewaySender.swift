@@ -12,6 +12,8 @@ public struct SendResult: Sendable {
     public let error: String?
     /// The gateway's `Retry-After`, in seconds, when it sent one.
     public var retryAfter: TimeInterval? = nil
+    /// The ids of the parts the provider reports on separately (`ProviderAnswer.parts`).
+    public var parts: [String] = []
 }
 
 /// Sends messages through configured gateways over one shared libcurl client.
@@ -41,19 +43,28 @@ public final class GatewaySender: Sendable {
         do {
             let response = try await client.execute(request)
             let latency = Self.milliseconds(ContinuousClock.now - start)
-            let classifier = OutcomeClassifier(rules: adapter.configuration.classification)
-            let outcome = classifier.classify(status: response.status) { ProviderReply.string(at: $0, in: response.body) }
-            if outcome == .accepted {
-                return SendResult(
-                    outcome: .accepted, httpStatus: response.status, providerID: adapter.providerID(from: response),
-                    latencyMs: latency, error: nil)
+            var answer = adapter.interpret(response)
+            let rules = OutcomeClassifier(rules: adapter.configuration.classification)
+            if let ruled = rules.rule(status: response.status, field: { ProviderReply.string(at: $0, in: response.body) }) {
+                answer.outcome = ruled
             }
+            if answer.outcome == .accepted {
+                return SendResult(
+                    outcome: .accepted, httpStatus: response.status, providerID: answer.providerID ?? answer.parts.first,
+                    latencyMs: latency, error: nil, parts: answer.parts)
+            }
+            let what = request.mail == nil ? "HTTP" : "SMTP"
             return SendResult(
-                outcome: outcome, httpStatus: response.status, providerID: nil, latencyMs: latency,
-                error: "gateway \(gateway) answered HTTP \(response.status)" + Self.providerMessage(response.body),
+                outcome: answer.outcome, httpStatus: response.status, providerID: nil, latencyMs: latency,
+                error: "gateway \(gateway) answered \(what) \(response.status)" + (answer.error.map { ": " + String($0.prefix(200)) } ?? ""),
                 retryAfter: response.header(named: "Retry-After").flatMap { RetryAfter.seconds($0, now: Date()) })
         } catch let error as HTTPClientError {
             let latency = Self.milliseconds(ContinuousClock.now - start)
+            if let answer = adapter.interpret(error) {
+                return SendResult(
+                    outcome: answer.outcome, httpStatus: error.responseCode, providerID: nil, latencyMs: latency,
+                    error: answer.error ?? "gateway \(gateway): \(error.code) (\(error.curlMessage))")
+            }
             if error.requestMayHaveReachedServer {
                 return SendResult(
                     outcome: .ambiguous, httpStatus: nil, providerID: nil, latencyMs: latency,
@@ -73,15 +84,6 @@ public final class GatewaySender: Sendable {
         return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
     }
 
-    /// A short excerpt of the provider's explanation: a JSON `message`/`error`/`detail` field if any.
-    static func providerMessage(_ body: [UInt8]) -> String {
-        for field in ["message", "error", "detail", "error.message", "title"] {
-            if let text = ProviderReply.string(at: field, in: body) {
-                return ": " + String(text.prefix(200))
-            }
-        }
-        return ""
-    }
 }
 
 /// `Retry-After` in seconds from either form: delta-seconds or an HTTP date.

@@ -12,6 +12,12 @@ final class CurlTransfer {
     let easy: UnsafeMutableRawPointer
 
     private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var recipientList: UnsafeMutablePointer<curl_slist>?
+    /// The mail being uploaded (SMTP) and how much of it libcurl has read.
+    private var upload: [UInt8] = []
+    private var uploadOffset = 0
+    /// The SMTP server's reply lines (the last few), for the response and for errors.
+    private var mailReplies: [String] = []
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private var retainedForCurl: Unmanaged<CurlTransfer>?
     private var disposed = false
@@ -78,6 +84,39 @@ final class CurlTransfer {
         try check(varsel_easy_setopt_data_callback(easy, CURLOPT_HEADERFUNCTION, curlHeaderCallback))
 
         try set(CURLOPT_URL, request.url)
+        if let mail = request.mail {
+            try configureMail(mail, request: request)
+        } else {
+            try configureHTTP(request)
+        }
+
+        // Timeouts (0 would mean "no timeout" to libcurl).
+        try set(CURLOPT_CONNECTTIMEOUT_MS, max(1, request.connectTimeoutMilliseconds))
+        try set(CURLOPT_TIMEOUT_MS, max(1, request.timeoutMilliseconds))
+
+        // TLS.
+        try set(CURLOPT_SSL_VERIFYPEER, configuration.verifyTLS ? 1 : 0)
+        try set(CURLOPT_SSL_VERIFYHOST, configuration.verifyTLS ? 2 : 0)
+        if let caFile = request.caFile {
+            try set(CURLOPT_CAINFO, caFile)
+        }
+
+        // Authentication.
+        if let auth = request.basicAuth {
+            if request.mail == nil {
+                try check(varsel_easy_setopt_long(easy, CURLOPT_HTTPAUTH, Int(bitPattern: varsel_curlauth_basic())))
+            }
+            try set(CURLOPT_USERNAME, auth.user)
+            try set(CURLOPT_PASSWORD, auth.password)
+        }
+
+        try set(CURLOPT_TCP_KEEPALIVE, 1)
+        if let userAgent = configuration.userAgent {
+            try set(CURLOPT_USERAGENT, userAgent)
+        }
+    }
+
+    private func configureHTTP(_ request: HTTPRequest) throws(HTTPClientError) {
         try set(CURLOPT_PROTOCOLS_STR, "http,https")
         try set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
         try set(CURLOPT_FOLLOWLOCATION, 0)
@@ -128,25 +167,33 @@ final class CurlTransfer {
         }
         try check(varsel_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList))
 
-        // Timeouts (0 would mean "no timeout" to libcurl).
-        try set(CURLOPT_CONNECTTIMEOUT_MS, max(1, request.connectTimeoutMilliseconds))
-        try set(CURLOPT_TIMEOUT_MS, max(1, request.timeoutMilliseconds))
+    }
 
-        // TLS.
-        try set(CURLOPT_SSL_VERIFYPEER, configuration.verifyTLS ? 1 : 0)
-        try set(CURLOPT_SSL_VERIFYHOST, configuration.verifyTLS ? 2 : 0)
-
-        // Authentication.
-        if let auth = request.basicAuth {
-            try check(varsel_easy_setopt_long(easy, CURLOPT_HTTPAUTH, Int(bitPattern: varsel_curlauth_basic())))
-            try set(CURLOPT_USERNAME, auth.user)
-            try set(CURLOPT_PASSWORD, auth.password)
+    /// SMTP: the envelope, the message uploaded from memory, STARTTLS as asked. libcurl keeps the
+    /// connection in the multi handle's cache, so the next mail to the same server reuses it.
+    private func configureMail(_ mail: MailEnvelope, request: HTTPRequest) throws(HTTPClientError) {
+        try set(CURLOPT_PROTOCOLS_STR, "smtp,smtps")
+        try set(CURLOPT_MAIL_FROM, "<\(mail.from)>")
+        for recipient in mail.recipients {
+            guard let appended = curl_slist_append(recipientList, "<\(recipient)>") else {
+                throw HTTPClientError(
+                    code: .other, curlMessage: "curl_slist_append failed", requestMayHaveReachedServer: false)
+            }
+            recipientList = appended
         }
-
-        try set(CURLOPT_TCP_KEEPALIVE, 1)
-        if let userAgent = configuration.userAgent {
-            try set(CURLOPT_USERAGENT, userAgent)
+        try check(varsel_easy_setopt_slist(easy, CURLOPT_MAIL_RCPT, recipientList))
+        let tls: curl_usessl = switch mail.tls {
+        case .required: CURLUSESSL_ALL
+        case .optional: CURLUSESSL_TRY
+        case .never: CURLUSESSL_NONE
         }
+        try set(CURLOPT_USE_SSL, Int(tls.rawValue))
+        upload = request.body
+        uploadOffset = 0
+        try set(CURLOPT_UPLOAD, 1)
+        try check(varsel_easy_setopt_off_t(easy, CURLOPT_INFILESIZE_LARGE, curl_off_t(upload.count)))
+        try check(varsel_easy_setopt_pointer(easy, CURLOPT_READDATA, Unmanaged.passUnretained(self).toOpaque()))
+        try check(varsel_easy_setopt_data_callback(easy, CURLOPT_READFUNCTION, curlReadCallback))
     }
 
     private func set(_ option: CURLoption, _ value: Int) throws(HTTPClientError) {
@@ -179,8 +226,30 @@ final class CurlTransfer {
         return bytes.count
     }
 
+    /// Copies the next piece of the mail into libcurl's buffer; 0 at the end.
+    fileprivate func sendUpload(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let count = min(buffer.count, upload.count - uploadOffset)
+        guard count > 0 else { return 0 }
+        upload.withUnsafeBytes { source in
+            buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[uploadOffset..<(uploadOffset + count)]))
+        }
+        uploadOffset += count
+        return count
+    }
+
     /// Records one header line; a status line starts a new response, dropping earlier data.
+    /// For SMTP these are the server's reply lines.
     fileprivate func receiveHeaderLine(_ bytes: UnsafeRawBufferPointer) {
+        if submission.request.mail != nil {
+            var end = bytes.count
+            while end > 0, bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D || bytes[end - 1] == 0x20 { end -= 1 }
+            let line = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[0..<end]), as: UTF8.self)
+            if !line.isEmpty {
+                mailReplies.append(String(line.prefix(512)))
+                if mailReplies.count > 8 { mailReplies.removeFirst() }
+            }
+            return
+        }
         if headerCollector.consume(bytes) {
             responseBody.removeAll(keepingCapacity: true)
         }
@@ -217,6 +286,11 @@ final class CurlTransfer {
         _ = varsel_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
         var micros: curl_off_t = 0
         _ = varsel_easy_getinfo_off_t(easy, CURLINFO_TOTAL_TIME_T, &micros)
+        if submission.request.mail != nil {
+            // The server's last reply (`250 2.0.0 Ok: queued as …`) is the body.
+            return .success(HTTPResponse(
+                status: status, body: Array((mailReplies.last ?? "").utf8), totalTime: .microseconds(Int64(micros))))
+        }
         return .success(HTTPResponse(
             status: status, headers: headerCollector.headers, body: responseBody,
             totalTime: .microseconds(Int64(micros))))
@@ -236,9 +310,18 @@ final class CurlTransfer {
         if bodyLimitExceeded {
             message = "response body larger than \(maxResponseBodyBytes) bytes (\(message))"
         }
+        var responseCode: Int?
+        if submission.request.mail != nil {
+            var status = 0
+            _ = varsel_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+            if status > 0 { responseCode = status }
+            if let last = mailReplies.last, last.first?.isNumber == true, !message.contains(last) {
+                message += " (server: \(last))"
+            }
+        }
         return HTTPClientError(
             code: code, curlCode: Int(result.rawValue), curlMessage: message,
-            requestMayHaveReachedServer: requestMayHaveReachedServer(result: result))
+            requestMayHaveReachedServer: requestMayHaveReachedServer(result: result), responseCode: responseCode)
     }
 
     static func classify(_ result: CURLcode) -> HTTPClientError.Code {
@@ -274,6 +357,8 @@ final class CurlTransfer {
         curl_easy_cleanup(easy)
         curl_slist_free_all(headerList)
         headerList = nil
+        curl_slist_free_all(recipientList)
+        recipientList = nil
         errorBuffer.deallocate()
         if let retained = retainedForCurl {
             retainedForCurl = nil
@@ -291,6 +376,13 @@ private let curlWriteCallback: varsel_curl_data_callback = { buffer, size, count
     let length = size * count
     guard length > 0, let buffer else { return length }
     return transfer.receiveBody(UnsafeRawBufferPointer(start: buffer, count: length))
+}
+
+/// CURLOPT_READFUNCTION: libcurl asks for the next piece of the upload (SMTP).
+private let curlReadCallback: varsel_curl_data_callback = { buffer, size, count, userdata in
+    guard let userdata, let buffer else { return 0 }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
+    return transfer.sendUpload(into: UnsafeMutableRawBufferPointer(start: buffer, count: size * count))
 }
 
 /// CURLOPT_HEADERFUNCTION: called once per header line, status lines included.

@@ -66,13 +66,18 @@ public struct HTTPClientError: Error, CustomStringConvertible, Sendable {
     public let curlMessage: String
     /// Whether any request bytes may have reached the server (see the type's contract).
     public let requestMayHaveReachedServer: Bool
+    /// The last reply code the server sent before the failure (`CURLINFO_RESPONSE_CODE`), when it
+    /// sent one: for SMTP the code that ended the session (`550` to `RCPT TO`, `354` before a drop
+    /// in the data phase).
+    public var responseCode: Int?
 
     /// Creates an error (useful for test doubles).
-    public init(code: Code, curlCode: Int? = nil, curlMessage: String, requestMayHaveReachedServer: Bool) {
+    public init(code: Code, curlCode: Int? = nil, curlMessage: String, requestMayHaveReachedServer: Bool, responseCode: Int? = nil) {
         self.code = code
         self.curlCode = curlCode
         self.curlMessage = curlMessage
         self.requestMayHaveReachedServer = requestMayHaveReachedServer
+        self.responseCode = responseCode
     }
 
     /// Code, curl code, curl's message and the ambiguity flag; never request data.

@@ -21,7 +21,32 @@ extension HTTPBasicAuth: CustomStringConvertible, CustomDebugStringConvertible {
     public var debugDescription: String { description }
 }
 
-/// One HTTP request for ``CurlHTTPClient/execute(_:)``.
+/// The SMTP envelope of a mail transfer (``HTTPRequest/mail``).
+public struct MailEnvelope: Sendable, Hashable {
+    /// When to use TLS on an `smtp://` URL (an `smtps://` URL is TLS from the first byte).
+    public enum TLS: String, Sendable, Hashable {
+        /// STARTTLS, and the transfer fails when the server does not offer it.
+        case required
+        /// STARTTLS when offered, plain text otherwise.
+        case optional
+        /// Never STARTTLS.
+        case never
+    }
+
+    /// `MAIL FROM` (an address without angle brackets).
+    public var from: String
+    /// `RCPT TO`, one per address.
+    public var recipients: [String]
+    public var tls: TLS
+
+    public init(from: String, recipients: [String], tls: TLS = .required) {
+        self.from = from
+        self.recipients = recipients
+        self.tls = tls
+    }
+}
+
+/// One HTTP request (or, with ``mail``, one SMTP transfer) for ``CurlHTTPClient/execute(_:)``.
 ///
 /// Contract:
 /// - `method` is sent as given (`GET`, `POST`, `PUT`, ...); it must be an HTTP token.
@@ -37,6 +62,12 @@ extension HTTPBasicAuth: CustomStringConvertible, CustomDebugStringConvertible {
 ///   handed to libcurl — time spent waiting in the client's own per-pool queue is not counted.
 /// - `poolKey` names the concurrency pool: requests with the same key share the client's
 ///   ``CurlHTTPClient/Configuration/maxConnectionsPerPool`` limit (typically one key per gateway).
+///
+/// - `mail`, when set, makes this an SMTP transfer: `url` is `smtp://host[:port]` or `smtps://…`,
+///   `body` is the whole RFC 5322 message (CRLF lines), `basicAuth` the SMTP AUTH credentials,
+///   `method` and `headers` are ignored. The response's `status` is the server's final reply code
+///   (`250`); a refusal is an ``HTTPClientError`` with its ``HTTPClientError/responseCode``.
+/// - `caFile`, when set, is a PEM file of certificate authorities trusted instead of the system's.
 ///
 /// `description` and `debugDescription` never show headers, body, credentials or the URL's
 /// path and query, which may hold secrets or personal data.
@@ -57,6 +88,10 @@ public struct HTTPRequest: Sendable {
     public var timeoutMilliseconds: Int
     /// The concurrency pool this request belongs to.
     public var poolKey: String
+    /// Certificate authorities to trust instead of the system's (a PEM file path).
+    public var caFile: String?
+    /// The SMTP envelope, for a mail transfer.
+    public var mail: MailEnvelope?
 
     /// Creates a request. Only `method` and `url` are required.
     public init(
@@ -67,8 +102,12 @@ public struct HTTPRequest: Sendable {
         basicAuth: HTTPBasicAuth? = nil,
         connectTimeoutMilliseconds: Int = 5_000,
         timeoutMilliseconds: Int = 30_000,
-        poolKey: String = "default"
+        poolKey: String = "default",
+        caFile: String? = nil,
+        mail: MailEnvelope? = nil
     ) {
+        self.caFile = caFile
+        self.mail = mail
         self.method = method
         self.url = url
         self.headers = headers
@@ -100,6 +139,12 @@ extension HTTPRequest {
         }
         if url.isEmpty || url.utf8.contains(where: Self.isControlByte) {
             return "the URL is empty or holds control characters"
+        }
+        if let mail {
+            if mail.recipients.isEmpty { return "the mail has no recipient" }
+            for address in [mail.from] + mail.recipients where address.utf8.contains(where: { Self.isControlByte($0) || $0 == 0x3C || $0 == 0x3E }) {
+                return "a mail address holds control characters or angle brackets"
+            }
         }
         for header in headers {
             if header.name.isEmpty || !header.name.utf8.allSatisfy(Self.isTokenByte) {

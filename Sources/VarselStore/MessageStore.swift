@@ -196,6 +196,8 @@ public struct Completion: Sendable {
     public var excludeChannel: Channel?
     /// Lines for the decision trail.
     public var decisions: [String] = []
+    /// The ids of the parts the provider reports on separately (Vonage segments), when more than one.
+    public var parts: [String] = []
 
     public init(
         lease: LeaseRef, attemptID: Int64, outcome: AttemptOutcome, httpStatus: Int?, providerID: String?, latencyMs: Int,

@@ -39,13 +39,18 @@ public struct OutcomeClassifier: Sendable {
 
     /// The class of an HTTP answer. `field` reads a dotted path from the reply's JSON, if any.
     public func classify(status: Int, field: (String) -> String?) -> OutcomeClass {
+        rule(status: status, field: field) ?? Self.defaultClass(status: status)
+    }
+
+    /// The outcome of the first configured rule that matches, or nil.
+    public func rule(status: Int, field: (String) -> String?) -> OutcomeClass? {
         for rule in rules where rule.status == nil || rule.status == status {
             if let path = rule.jsonField {
                 guard let value = field(path), rule.equals == nil || rule.equals == value else { continue }
             }
             return rule.outcome
         }
-        return Self.defaultClass(status: status)
+        return nil
     }
 
     public static func defaultClass(status: Int) -> OutcomeClass {

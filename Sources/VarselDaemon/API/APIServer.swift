@@ -14,7 +14,8 @@ public struct APIServer: Sendable {
     let store: any MessageStore
     let validator: MessageValidator
     let limits: VarselConfig.Server
-    let gateways: [String: GatewayConfiguration]
+    /// The gateways' adapters, which verify and read their delivery callbacks.
+    let adapters: [String: any GatewayAdapter]
     let fallbackOnFailedReceipt: Bool
     let verifier: TokenVerifier
     let readiness: @Sendable () async -> [String: String]?
@@ -59,7 +60,7 @@ public struct APIServer: Sendable {
         self.store = store
         self.validator = MessageValidator(kinds: config.planning.kinds, dataCheck: dataCheck)
         self.limits = config.server
-        self.gateways = config.gateways
+        self.adapters = config.gateways.mapValues { $0.makeAdapter() }
         self.fallbackOnFailedReceipt = config.fallback.onFailedReceipt
         self.verifier = TokenVerifier(store: store, staticTokens: config.server.staticTokens)
         self.readiness = readiness
@@ -102,6 +103,8 @@ public struct APIServer: Sendable {
         router.get("v1/recipients/{id}") { request, context in try await getRecipient(request, id: context.parameters.require("id")) }
         router.delete("v1/recipients/{id}") { request, context in try await eraseRecipient(request, id: context.parameters.require("id")) }
         router.post("v1/receipts/{gateway}") { request, context in try await receipt(request, gateway: context.parameters.require("gateway")) }
+        // Some providers (Sveve, Vonage by default) deliver reports as GET with query parameters.
+        router.get("v1/receipts/{gateway}") { request, context in try await receipt(request, gateway: context.parameters.require("gateway")) }
         // Added last, so it wraps only the router's "no route" answer.
         router.add(middleware: NoRouteMiddleware(routes: router.routes.map { ($0.path, $0.method) }))
         return router

@@ -283,8 +283,10 @@ struct ConfigReader {
                     fail("\(path).gateways[\(index)]", "no gateway named '\(name)' under gateways")
                     continue
                 }
-                if gateway.kind == .twilio, channel != .sms {
-                    fail("\(path).gateways[\(index)]", "gateway '\(name)' is a Twilio gateway and sends SMS only")
+                let preset = gateway.kind.preset
+                if !preset.channels.contains(channel) {
+                    let sends = Channel.allCases.filter(preset.channels.contains).map(\.rawValue).joined(separator: " and ")
+                    fail("\(path).gateways[\(index)]", "gateway '\(name)' is a \(preset.type) gateway and sends \(sends) only, not \(channel.rawValue)")
                 }
             }
             channels[channel] = names
@@ -376,160 +378,6 @@ struct ConfigReader {
             tokens.append((scopes, String(parts[1])))
         }
         return tokens
-    }
-
-    static let secretKeys = ["token", "auth_token", "password", "api_key", "secret", "api_secret"]
-
-    mutating func readGateways(_ tree: ConfigTree?) -> [String: GatewayConfiguration] {
-        var gateways: [String: GatewayConfiguration] = [:]
-        let allowed = [
-            "type", "url", "from", "id_field", "token_file", "token_env", "account_sid", "auth_token_file", "auth_token_env",
-            "messaging_service_sid", "status_callback", "timeout_ms", "connect_timeout_ms", "max_connections", "receipts", "classify",
-            "rate_limit", "rate_burst", "breaker_failures", "breaker_cool_down",
-        ]
-        for name in tree?.keys ?? [] {
-            let path = "gateways.\(name)"
-            let node = tree?[name]
-            for key in node?.keys ?? [] where Self.secretKeys.contains(key) {
-                fail("\(path).\(key)", "secrets are never read from the YAML file; use \(key)_file (e.g. with systemd LoadCredential=) or \(key)_env")
-            }
-            checkKeys(node, path, allowed: allowed + Self.secretKeys)
-            let typeName = requiredString(node?["type"], "\(path).type")
-            let kind = GatewayConfiguration.Kind(rawValue: typeName)
-            if kind == nil, !typeName.isEmpty {
-                fail("\(path).type", "unknown gateway type '\(typeName)'; use \(GatewayConfiguration.Kind.allCases.map(\.rawValue).joined(separator: " or "))")
-            }
-            let url = requiredString(node?["url"], "\(path).url")
-            if !url.isEmpty {
-                let parsed = URL(string: url)
-                if parsed?.host == nil || !["http", "https"].contains(parsed?.scheme?.lowercased() ?? "") {
-                    fail("\(path).url", "expected an http:// or https:// URL")
-                }
-            }
-            let from = string(node?["from"], "\(path).from")
-            var gateway = GatewayConfiguration(
-                name: name, kind: kind ?? .httpJSON, url: url, from: from,
-                idField: string(node?["id_field"], "\(path).id_field") ?? "id",
-                messagingServiceSID: string(node?["messaging_service_sid"], "\(path).messaging_service_sid"),
-                statusCallback: string(node?["status_callback"], "\(path).status_callback"),
-                connectTimeoutMilliseconds: node?["connect_timeout_ms"] == nil ? 5_000 : int(node?["connect_timeout_ms"], "\(path).connect_timeout_ms", range: 100...120_000),
-                timeoutMilliseconds: node?["timeout_ms"] == nil ? 30_000 : int(node?["timeout_ms"], "\(path).timeout_ms", range: 100...600_000),
-                maxConnections: node?["max_connections"] == nil ? 64 : int(node?["max_connections"], "\(path).max_connections", range: 1...1_000))
-            gateway.bearerToken = secret(node, path: path, key: "token")
-            if kind == .twilio {
-                gateway.accountSID = requiredString(node?["account_sid"], "\(path).account_sid")
-                gateway.authToken = secret(node, path: path, key: "auth_token")
-                if gateway.authToken == nil, !errors.contains(where: { $0.key.hasPrefix("\(path).auth_token") }) {
-                    fail("\(path).auth_token_file", "a Twilio gateway needs auth_token_file or auth_token_env")
-                }
-                if from == nil, gateway.messagingServiceSID == nil {
-                    fail("\(path).from", "a Twilio gateway needs from or messaging_service_sid")
-                }
-            }
-            gateway.classification = readClassification(node?["classify"], path: "\(path).classify")
-            if node?["rate_limit"] != nil { gateway.rateLimit = double(node?["rate_limit"], "\(path).rate_limit", range: 0.001...100_000) }
-            if node?["rate_burst"] != nil { gateway.rateBurst = double(node?["rate_burst"], "\(path).rate_burst", range: 1...100_000) }
-            if node?["breaker_failures"] != nil { gateway.breakerFailures = int(node?["breaker_failures"], "\(path).breaker_failures", range: 1...10_000) }
-            if node?["breaker_cool_down"] != nil { gateway.breakerCoolDown = duration(node?["breaker_cool_down"], "\(path).breaker_cool_down") }
-            if node?["receipts"] != nil {
-                gateway.receipts = readReceipts(node?["receipts"], path: "\(path).receipts", gateway: gateway)
-            }
-            gateways[name] = gateway
-        }
-        return gateways
-    }
-
-    /// `gateways.<name>.classify`: a list of `{status, json_field, equals, outcome}`, first match wins.
-    mutating func readClassification(_ node: ConfigTree?, path: String) -> [ClassificationRule] {
-        guard let node else { return [] }
-        guard case .list(let items) = node else {
-            if node != .null { fail(path, "expected a list of rules such as { status: 400, outcome: transient }") }
-            return []
-        }
-        var rules: [ClassificationRule] = []
-        for (index, item) in items.enumerated() {
-            let itemPath = "\(path)[\(index)]"
-            checkKeys(item, itemPath, allowed: ["status", "json_field", "equals", "outcome"])
-            let status = item["status"] == nil ? nil : int(item["status"], "\(itemPath).status", range: 100...599)
-            let field = string(item["json_field"], "\(itemPath).json_field")
-            let equals = string(item["equals"], "\(itemPath).equals")
-            guard let outcome = string(item["outcome"], "\(itemPath).outcome").flatMap(OutcomeClass.init(rawValue:)) else {
-                fail("\(itemPath).outcome", "use accepted, transient, permanent or ambiguous")
-                continue
-            }
-            if status == nil, field == nil { fail(itemPath, "a rule needs status, json_field or both") }
-            rules.append(ClassificationRule(status: status, jsonField: field, equals: equals, outcome: outcome))
-        }
-        return rules
-    }
-
-    /// `gateways.<name>.receipts`: format (`generic`, `twilio`), signature (`hmac-sha256`, `twilio`,
-    /// `none`), `secret_file`/`secret_env`, `public_url`, `max_age_seconds`.
-    mutating func readReceipts(_ node: ConfigTree?, path: String, gateway: GatewayConfiguration) -> GatewayConfiguration.ReceiptSettings? {
-        checkKeys(node, path, allowed: ["format", "signature", "secret_file", "secret_env", "public_url", "max_age_seconds", "secret"])
-        if node?["secret"] != nil {
-            fail("\(path).secret", "secrets are never read from the YAML file; use secret_file or secret_env")
-        }
-        let isTwilio = gateway.kind == .twilio
-        let formatName = string(node?["format"], "\(path).format") ?? (isTwilio ? "twilio" : "generic")
-        guard let format = ReceiptFormat(rawValue: formatName) else {
-            fail("\(path).format", "use generic or twilio")
-            return nil
-        }
-        let signatureName = string(node?["signature"], "\(path).signature") ?? (isTwilio ? "twilio" : "hmac-sha256")
-        switch signatureName {
-        case "hmac-sha256":
-            let maxAge = node?["max_age_seconds"] == nil ? 300 : double(node?["max_age_seconds"], "\(path).max_age_seconds", range: 1...86_400)
-            guard let secret = self.secret(node, path: path, key: "secret") else {
-                if !errors.contains(where: { $0.key.hasPrefix("\(path).secret") }) {
-                    fail("\(path).secret_file", "an hmac-sha256 signature needs secret_file or secret_env")
-                }
-                return nil
-            }
-            return .init(format: format, signature: .hmacSHA256(secret: Array(secret.utf8), maxAge: maxAge))
-        case "twilio":
-            guard let token = gateway.authToken ?? self.secret(node, path: path, key: "secret") else {
-                fail("\(path).signature", "a twilio signature needs the gateway's auth token (auth_token_file or auth_token_env) or secret_file")
-                return nil
-            }
-            guard let url = string(node?["public_url"], "\(path).public_url"), URL(string: url)?.host != nil else {
-                fail("\(path).public_url", "required for twilio signatures: the exact URL Twilio posts to, e.g. https://varsel.example/v1/receipts/\(gateway.name)")
-                return nil
-            }
-            return .init(format: format, signature: .twilio(authToken: Array(token.utf8), publicURL: url))
-        case "none":
-            return .init(format: format, signature: .none)
-        default:
-            fail("\(path).signature", "use hmac-sha256, twilio or none")
-            return nil
-        }
-    }
-
-    /// A secret from `<key>_file` (relative paths resolve in `$CREDENTIALS_DIRECTORY` when set) or
-    /// `<key>_env`. Never logged.
-    mutating func secret(_ node: ConfigTree?, path: String, key: String) -> String? {
-        if !readSecrets {
-            let given = string(node?["\(key)_file"], "\(path).\(key)_file") ?? string(node?["\(key)_env"], "\(path).\(key)_env")
-            return given.map { _ in Self.unreadSecret }
-        }
-        if let file = string(node?["\(key)_file"], "\(path).\(key)_file") {
-            let resolved = credentialPath(file)
-            guard let data = FileManager.default.contents(atPath: resolved) else {
-                fail("\(path).\(key)_file", "cannot read \(resolved)")
-                return nil
-            }
-            let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            if value.isEmpty { fail("\(path).\(key)_file", "\(resolved) is empty") }
-            return value
-        }
-        if let variable = string(node?["\(key)_env"], "\(path).\(key)_env") {
-            guard let value = environment[variable], !value.isEmpty else {
-                fail("\(path).\(key)_env", "environment variable \(variable) is not set")
-                return nil
-            }
-            return value
-        }
-        return nil
     }
 
     mutating func readPlanning(_ tree: ConfigTree, channelOrder: [Channel], defaultLocale: String) -> PlanningPolicy {

@@ -246,9 +246,11 @@ struct SendPreparer: Sendable {
                 decisions.append(reason!)
             }
         }
-        return Completion(
+        var completion = Completion(
             lease: send.lease, attemptID: attemptID, outcome: AttemptOutcome(result.outcome), httpStatus: result.httpStatus,
             providerID: result.providerID, latencyMs: result.latencyMs, error: error, state: state, reason: reason,
             readyAt: readyAt, excludeChannel: exclude, decisions: decisions)
+        completion.parts = result.parts
+        return completion
     }
 }

@@ -203,6 +203,12 @@ public enum EffectiveConfig {
         if let sid = gateway.accountSID { lines.append("account_sid: \(quoted(sid))") }
         if gateway.authToken != nil { lines.append("auth_token: <redacted>") }
         if let service = gateway.messagingServiceSID { lines.append("messaging_service_sid: \(quoted(service))") }
+        let typed: Set<String> = ["id_field", "account_sid", "messaging_service_sid", "status_callback", "token", "auth_token"]
+        for (key, value) in gateway.options.sorted(by: { $0.key < $1.key }) where !typed.contains(key) {
+            lines.append(value.contains("://") ? url(key, value) : "\(key): \(quoted(value))")
+        }
+        for key in gateway.secrets.keys.sorted() where !typed.contains(key) { lines.append("\(key): <redacted>") }
+        if let caFile = gateway.caFile { lines.append("ca_file: \(quoted(caFile))") }
         if let callback = gateway.statusCallback { lines.append(url("status_callback", callback)) }
         lines.append("timeout_ms: \(gateway.timeoutMilliseconds)")
         lines.append("connect_timeout_ms: \(gateway.connectTimeoutMilliseconds)")
@@ -230,12 +236,16 @@ public enum EffectiveConfig {
         }
         if let receipts = gateway.receipts {
             lines.append("receipts:   # POST /v1/receipts/\(gateway.name)")
-            lines.append("  format: \(receipts.format.rawValue)")
+            if let format = receipts.format { lines.append("  format: \(format.rawValue)") }
             switch receipts.signature {
             case .hmacSHA256(_, let maxAge):
                 lines += ["  signature: hmac-sha256", "  secret: <redacted>", "  max_age_seconds: \(number(maxAge))"]
             case .twilio(_, let publicURL):
                 lines += ["  signature: twilio   # checked with the auth token: <redacted>", "  " + url("public_url", publicURL)]
+            case .basic(let user, _):
+                lines += ["  signature: basic", "  username: \(quoted(user))", "  password: <redacted>"]
+            case .preset(let scheme, _, let maxAge):
+                lines += ["  signature: \(scheme)", "  key: <redacted>", "  max_age_seconds: \(number(maxAge))"]
             case .none:
                 lines.append("  signature: none   # nothing is verified: protect the URL")
             }

@@ -3,17 +3,32 @@ import VarselCore
 
 /// One delivery report, as parsed from a callback.
 public struct ParsedReceipt: Sendable, Hashable {
+    /// The provider's id of the message, as read from its reply to the send (`ProviderAnswer.providerID`).
     public let providerID: String
     public let status: DeliveryStatus
     /// The provider's status word as received.
     public let providerStatus: String
     public let error: String?
+
+    /// `providerID` is the message's provider id, or one part's id for providers that report per
+    /// part (`ProviderAnswer.parts`).
+    public init(providerID: String, status: DeliveryStatus, providerStatus: String, error: String?) {
+        self.providerID = providerID
+        self.status = status
+        self.providerStatus = providerStatus
+        self.error = error.map { String($0.prefix(500)) }
+    }
 }
 
 /// Why a callback could not be read; answered with 400 and nothing recorded.
 public struct ReceiptError: Error, Sendable, CustomStringConvertible {
     public let field: String
     public let description: String
+
+    public init(field: String, description: String) {
+        self.field = field
+        self.description = description
+    }
 }
 
 /// The callback formats Varsel reads.

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 import VarselCore
 
 /// How a gateway's callbacks prove they come from the gateway. Checked before anything in the
@@ -11,6 +12,12 @@ public enum ReceiptSignature: Sendable {
     /// `X-Twilio-Signature` = base64(HMAC-SHA1(auth token, URL + each POST parameter sorted by name
     /// as name + value)), with the URL Twilio was given (`receipts.public_url`).
     case twilio(authToken: [UInt8], publicURL: String)
+    /// HTTP Basic credentials the provider sends with each callback (user and password in the
+    /// callback URL given to the provider: Postmark, LINK Mobility, 46elks, …).
+    case basic(user: String, password: String)
+    /// A preset's own scheme (`receipts.signature` names it), checked by the preset's adapter:
+    /// `key` is its secret or public key as configured, `maxAge` its replay window.
+    case preset(scheme: String, key: [UInt8], maxAge: TimeInterval)
     /// No signature (providers that have none, e.g. LINK Mobility): protect the URL instead.
     case none
 
@@ -33,6 +40,13 @@ public enum ReceiptSignature: Sendable {
         switch self {
         case .none:
             return nil
+        case .basic(let user, let password):
+            guard let authorization = headers["authorization"] else { return .missing("Authorization") }
+            let expected = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
+            return ConstantTime.equal(expected, authorization) ? nil : .invalid
+        case .preset:
+            // The preset's adapter checks its own scheme; reaching here means it did not.
+            return .invalid
         case .hmacSHA256(let secret, let maxAge):
             guard let timestamp = headers["x-varsel-timestamp"] else { return .missing("X-Varsel-Timestamp") }
             guard let signature = headers["x-varsel-signature"] else { return .missing("X-Varsel-Signature") }
@@ -43,6 +57,17 @@ public enum ReceiptSignature: Sendable {
             guard let signature = headers["x-twilio-signature"] else { return .missing("X-Twilio-Signature") }
             let expected = Self.twilioSignature(authToken: token, url: url, body: body)
             return ConstantTime.equal(expected, signature) ? nil : .invalid
+        }
+    }
+
+    /// The scheme's name as configured (`receipts.signature`).
+    public var schemeName: String {
+        switch self {
+        case .hmacSHA256: "hmac-sha256"
+        case .twilio: "twilio"
+        case .basic: "basic"
+        case .preset(let scheme, _, _): scheme
+        case .none: "none"
         }
     }
 
@@ -64,11 +89,32 @@ public enum ReceiptSignature: Sendable {
         "sha256=" + hex(hmacSHA256(secret, Array((timestamp + ".").utf8) + body))
     }
 
-    static func hmacSHA256(_ secret: [UInt8], _ message: [UInt8]) -> [UInt8] {
+    public static func hmacSHA256(_ secret: [UInt8], _ message: [UInt8]) -> [UInt8] {
         Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: secret)))
     }
 
-    static func hex(_ bytes: [UInt8]) -> String {
+    public static func hex(_ bytes: [UInt8]) -> String {
         bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+    }
+}
+
+/// Tokens seen within a replay window (Mailgun's `signature.token`): a token seen again within the
+/// window is a replay. Per process: several hosts behind one URL each keep their own.
+public final class ReplayCache: Sendable {
+    private let seen = Mutex<[String: Date]>([:])
+    public let window: TimeInterval
+
+    public init(window: TimeInterval) {
+        self.window = window
+    }
+
+    /// Whether `token` is new (and now remembered until `now + window`).
+    public func admit(_ token: String, now: Date) -> Bool {
+        seen.withLock { seen in
+            if seen.count > 10_000 { seen = seen.filter { $0.value > now } }
+            if let until = seen[token], until > now { return false }
+            seen[token] = now.addingTimeInterval(window)
+            return true
+        }
     }
 }

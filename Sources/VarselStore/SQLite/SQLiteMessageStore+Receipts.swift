@@ -11,9 +11,10 @@ extension SQLiteMessageStore {
         async throws -> ReceiptOutcome
     {
         try await pool.write { db in
+            let byPart = "SELECT a.id, a.message_id, a.channel, a.delivery_status FROM attempt_parts p JOIN attempts a ON a.id = p.attempt_id WHERE p.gateway = ? AND p.part_id = ?"
             guard let attempt = try db.row(
                 "SELECT id, message_id, channel, delivery_status FROM attempts WHERE gateway = ? AND provider_id = ? ORDER BY id DESC LIMIT 1",
-                [gateway, providerID])
+                [gateway, providerID]) ?? db.row(byPart, [gateway, providerID])
             else { return .unknownProvider }
             let attemptID: Int64 = attempt["id"]
             let messageID: String = attempt["message_id"]
@@ -22,14 +23,16 @@ extension SQLiteMessageStore {
             guard let message = try db.row("SELECT state, request FROM messages WHERE id = ?", [messageID]) else { return .unknownProvider }
             let state = MessageState(rawValue: message["state"]) ?? .sent
             let seen = try db.value(
-                Int.self, "SELECT COUNT(*) FROM receipts WHERE attempt_id = ? AND status = ? AND source = ?",
-                [attemptID, status.rawValue, source]) ?? 0
+                Int.self, "SELECT COUNT(*) FROM receipts WHERE attempt_id = ? AND status = ? AND source = ? AND provider_id = ?",
+                [attemptID, status.rawValue, source, providerID]) ?? 0
             if seen > 0 { return .duplicate(messageID: messageID, state: state) }
 
             let at = now.timeIntervalSince1970
             try db.run(
                 "INSERT INTO receipts (message_id, attempt_id, at, status, source, provider_id, raw) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [messageID, attemptID, at, status.rawValue, source, providerID, raw])
+            let reported = status
+            let status = try Self.aggregateStatus(db, attemptID: attemptID, source: source, reported: reported)
             // The attempt's own status moves forward only.
             let previous = (attempt["delivery_status"] as String?).flatMap(DeliveryStatus.init(rawValue:))
             if previous.map({ !$0.isFinal && status.rank >= $0.rank }) ?? true {
@@ -73,5 +76,25 @@ extension SQLiteMessageStore {
             try Self.appendDecisions(db, messageID: messageID, texts: ["receipt \(status.rawValue) from \(source): \(reason)"], at: now)
             return .recorded(messageID: messageID, state: newState)
         }
+    }
+
+    /// The attempt's status from this report. For an attempt whose provider reports per part, the
+    /// first failed part fails it, and it is delivered only when every part is; until then a
+    /// delivered part counts as `sent`.
+    static func aggregateStatus(_ db: Database, attemptID: Int64, source: String, reported: DeliveryStatus) throws -> DeliveryStatus {
+        let parts = try String.fetchAll(db, sql: "SELECT part_id FROM attempt_parts WHERE attempt_id = ?", arguments: [attemptID])
+        guard parts.count > 1 else { return reported }
+        var best: [String: DeliveryStatus] = [:]
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT provider_id, status FROM receipts WHERE attempt_id = ? AND source = ? ORDER BY id", arguments: [attemptID, source])
+        for row in rows {
+            guard let part: String = row["provider_id"], let status = DeliveryStatus(rawValue: row["status"]) else { continue }
+            // A part's first final status stands.
+            if let known = best[part], known.isFinal || known.rank > status.rank { continue }
+            best[part] = status
+        }
+        if let failure = parts.compactMap({ best[$0] }).first(where: \.isFailure) { return failure }
+        if parts.allSatisfy({ best[$0] == .delivered }) { return .delivered }
+        return reported.isFinal ? .sent : reported
     }
 }

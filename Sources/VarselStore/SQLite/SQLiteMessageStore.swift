@@ -270,6 +270,11 @@ public final class SQLiteMessageStore: MessageStore {
                 try Self.appendDecisions(db, messageID: lease.messageID, texts: completion.decisions, at: now)
                 if completion.outcome == .accepted {
                     let gateway = try db.value(String.self, "SELECT gateway FROM attempts WHERE id = ?", [completion.attemptID])
+                    if completion.parts.count > 1, let gateway {
+                        for part in completion.parts {
+                            try db.run("INSERT OR REPLACE INTO attempt_parts (gateway, part_id, attempt_id) VALUES (?, ?, ?)", [gateway, part, completion.attemptID])
+                        }
+                    }
                     try db.run("INSERT INTO receipts (message_id, at, status, source, provider_id) VALUES (?, ?, 'accepted', ?, ?)",
                         [lease.messageID, at, "gateway:" + (gateway ?? "?"), completion.providerID])
                 }

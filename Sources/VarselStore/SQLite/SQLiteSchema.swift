@@ -127,6 +127,19 @@ enum SQLiteSchema {
                 CREATE INDEX receipts_attempt ON receipts(attempt_id);
                 """)
         }
+        migrator.registerMigration("v8-attempt-parts") { db in
+            // Providers that report per part (Vonage: one delivery report per SMS segment) give
+            // each part an id; a report names the part, and the attempt is delivered when all are.
+            try db.execute(sql: """
+                CREATE TABLE attempt_parts (
+                    gateway TEXT NOT NULL,
+                    part_id TEXT NOT NULL,
+                    attempt_id INTEGER NOT NULL REFERENCES attempts(id) ON DELETE CASCADE,
+                    PRIMARY KEY (gateway, part_id)
+                );
+                CREATE INDEX attempt_parts_attempt ON attempt_parts(attempt_id);
+                """)
+        }
         return migrator
     }
 }

@@ -8,6 +8,17 @@ import VarselHTTP
 /// - Important: Twilio does not honour `Idempotency-Key`: a resend after a timeout can duplicate.
 ///   Varsel still sends the header and marks such resends ambiguous.
 public struct TwilioAdapter: GatewayAdapter {
+    public static let preset = Preset(
+        type: "twilio", channels: [.sms], summary: "Twilio Programmable Messaging (form-encoded Messages API)",
+        defaultURL: "https://api.twilio.com",
+        options: [
+            .init("account_sid", required: true, "the account SID (also the Basic auth user)"),
+            .init("messaging_service_sid", "send from this Messaging Service instead of `from`"),
+            .init("status_callback", "the `StatusCallback` URL Twilio posts delivery reports to"),
+        ],
+        secrets: [.init("auth_token", required: true, "the account's auth token (Basic auth password; signs callbacks)")],
+        receiptSchemes: ["twilio"])
+
     public let configuration: GatewayConfiguration
 
     public init(configuration: GatewayConfiguration) {
@@ -36,8 +47,10 @@ public struct TwilioAdapter: GatewayAdapter {
         return request
     }
 
-    public func providerID(from response: HTTPResponse) -> String? {
-        ProviderReply.string(at: "sid", in: response.body)
+    public func interpret(_ response: HTTPResponse) -> ProviderAnswer {
+        let outcome = OutcomeClassifier.defaultClass(status: response.status)
+        guard outcome == .accepted else { return ProviderAnswer(outcome: outcome, error: ProviderReply.message(response.body)) }
+        return ProviderAnswer(outcome: .accepted, providerID: ProviderReply.string(at: "sid", in: response.body))
     }
 }
 

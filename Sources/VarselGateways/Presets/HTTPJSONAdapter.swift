@@ -5,6 +5,14 @@ import VarselHTTP
 /// The generic `http-json` gateway (docs/gateway.md): one JSON POST per message, provider id read from
 /// the reply's `id` field (or `id_field`).
 public struct HTTPJSONAdapter: GatewayAdapter {
+    public static let preset = Preset(
+        type: "http-json", channels: [.sms, .email, .letter],
+        summary: "Varsel's own JSON shape (docs/gateway.md), for an in-house gateway or a relay that speaks it",
+        defaultURL: nil,
+        options: [.init("id_field", "where the provider id is in the JSON reply: `id` (default) or a dotted path such as `data.id`")],
+        secrets: [.init("token", "sent as `Authorization: Bearer <token>`")],
+        receiptSchemes: ["hmac-sha256"])
+
     public let configuration: GatewayConfiguration
 
     public init(configuration: GatewayConfiguration) {
@@ -92,15 +100,12 @@ public struct HTTPJSONAdapter: GatewayAdapter {
         return request
     }
 
-    public func providerID(from response: HTTPResponse) -> String? {
-        ProviderReply.string(at: configuration.idField, in: response.body)
-    }
 }
 
 /// Reading fields out of provider replies.
-enum ProviderReply {
+public enum ProviderReply {
     /// The string (or number) at a dotted path in a JSON object body.
-    static func string(at path: String, in body: [UInt8]) -> String? {
+    public static func string(at path: String, in body: [UInt8]) -> String? {
         guard !body.isEmpty, let object = try? JSONSerialization.jsonObject(with: Data(body)) else { return nil }
         var current: Any = object
         for key in path.split(separator: ".") {
@@ -117,5 +122,13 @@ enum ProviderReply {
         case let number as NSNumber: return number.stringValue
         default: return nil
         }
+    }
+
+    /// A short excerpt of the provider's explanation: a JSON `message`/`error`/`detail` field if any.
+    public static func message(_ body: [UInt8]) -> String? {
+        for field in ["message", "error", "detail", "error.message", "title", "errors.0.message", "Message"] {
+            if let text = string(at: field, in: body) { return String(text.prefix(200)) }
+        }
+        return nil
     }
 }

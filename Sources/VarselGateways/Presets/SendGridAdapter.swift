@@ -1,0 +1,13 @@
+import Foundation
+import VarselCore
+import VarselHTTP
+
+// WORK IN PROGRESS: replaced by the real preset.
+public struct SendGridAdapter: GatewayAdapter {
+    public static let preset = Preset(type: "sendgrid", channels: [.email], summary: "", defaultURL: nil)
+    public let configuration: GatewayConfiguration
+    public init(configuration: GatewayConfiguration) { self.configuration = configuration }
+    public func request(for message: OutboundMessage) throws(GatewayRequestError) -> HTTPRequest {
+        throw GatewayRequestError("not built yet")
+    }
+}
