@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import VarselCore
 import VarselHTTP
 
@@ -29,7 +30,8 @@ public final class GatewaySender: Sendable {
     }
 
     /// Sends one message and classifies the result. Never throws: every failure is a `SendResult`.
-    public func send(_ message: OutboundMessage, via gateway: String) async -> SendResult {
+    /// `trace`, when given, receives the request and what came back (`varsel gateway test`).
+    public func send(_ message: OutboundMessage, via gateway: String, trace: SendTrace? = nil) async -> SendResult {
         guard let adapter = adapters[gateway] else {
             return SendResult(outcome: .permanent, httpStatus: nil, providerID: nil, latencyMs: 0, error: "no gateway named \(gateway)")
         }
@@ -39,9 +41,11 @@ public final class GatewaySender: Sendable {
         } catch {
             return SendResult(outcome: .permanent, httpStatus: nil, providerID: nil, latencyMs: 0, error: error.description)
         }
+        trace?.record(request: request)
         let start = ContinuousClock.now
         do {
             let response = try await client.execute(request)
+            trace?.record(response: response)
             let latency = Self.milliseconds(ContinuousClock.now - start)
             var answer = adapter.interpret(response)
             let rules = OutcomeClassifier(rules: adapter.configuration.classification)
@@ -59,6 +63,7 @@ public final class GatewaySender: Sendable {
                 error: "gateway \(gateway) answered \(what) \(response.status)" + (answer.error.map { ": " + String($0.prefix(200)) } ?? ""),
                 retryAfter: response.header(named: "Retry-After").flatMap { RetryAfter.seconds($0, now: Date()) })
         } catch let error as HTTPClientError {
+            trace?.record(error: error)
             let latency = Self.milliseconds(ContinuousClock.now - start)
             if let answer = adapter.interpret(error) {
                 return SendResult(
@@ -84,6 +89,21 @@ public final class GatewaySender: Sendable {
         return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
     }
 
+}
+
+/// The request of one send and what came back, for showing them (`varsel gateway test`).
+public final class SendTrace: Sendable {
+    private let state = Mutex<(request: HTTPRequest?, response: HTTPResponse?, error: HTTPClientError?)>((nil, nil, nil))
+
+    public init() {}
+
+    public var request: HTTPRequest? { state.withLock { $0.request } }
+    public var response: HTTPResponse? { state.withLock { $0.response } }
+    public var error: HTTPClientError? { state.withLock { $0.error } }
+
+    func record(request: HTTPRequest) { state.withLock { $0.request = request } }
+    func record(response: HTTPResponse) { state.withLock { $0.response = response } }
+    func record(error: HTTPClientError) { state.withLock { $0.error = error } }
 }
 
 /// `Retry-After` in seconds from either form: delta-seconds or an HTTP date.

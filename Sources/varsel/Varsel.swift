@@ -11,7 +11,7 @@ struct Varsel: AsyncParsableCommand {
         version: VarselVersion.string,
         subcommands: [
             Serve.self, Demo.self, Enqueue.self, Status.self, Cancel.self, TokenCommand.self, GatewaySim.self, Bench.self,
-            ConfigCommand.self, TemplatesCommand.self, Purge.self,
+            ConfigCommand.self, TemplatesCommand.self, Purge.self, GatewayCommand.self,
         ])
 }
 
@@ -313,6 +313,31 @@ struct Bench: AsyncParsableCommand {
         let figures = try await VarselDaemon.Bench.run(
             messages: messages, maxInFlight: inFlight, templatesDirectory: directory, logger: Logger(label: "varsel"))
         print(VarselDaemon.Bench.table(figures))
+    }
+}
+
+struct GatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "gateway", abstract: "Gateway tools.", subcommands: [Test.self])
+
+    struct Test: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send one clearly marked test message through a configured gateway and print the request and the reply, secrets redacted.",
+            discussion: "Nothing is stored. Exits 0 when the gateway accepted the message, 1 when it did not.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The gateway's name under gateways: in the configuration.") var name: String
+        @Option(help: "A phone number in E.164 form (+4791234567) for an SMS gateway, or an email address for an email gateway.") var to: String
+
+        func run() async throws {
+            let config = try options.load()
+            let outcome: GatewayTest.Outcome
+            do {
+                outcome = try await GatewayTest.run(config: config, gateway: name, to: to)
+            } catch {
+                throw CLIError("\(error)")
+            }
+            print(outcome.report)
+            if !outcome.accepted { throw ExitCode(1) }
+        }
     }
 }
 

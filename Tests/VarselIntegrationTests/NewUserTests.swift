@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VarselCore
 import VarselDaemon
+import VarselGateways
 import VarselTestSupport
 
 /// A new user's path through the README: the shipped examples, the sandbox, the errors that tell
@@ -168,7 +169,7 @@ import VarselTestSupport
             }
         }
         #expect(hits.isEmpty, "\(hits.joined(separator: "\n"))")
-        for page in ["README.md", "message.md", "status.md", "gateway.md", "configuration.md", "cli.md", "guarantees.md", "domain.md"] {
+        for page in ["README.md", "message.md", "status.md", "gateway.md", "configuration.md", "cli.md", "guarantees.md", "domain.md", "providers.md"] {
             #expect(FileManager.default.fileExists(atPath: Self.root.appendingPathComponent("docs/" + page).path), "docs/\(page) is missing")
         }
     }
@@ -194,6 +195,7 @@ import VarselTestSupport
     func configurationReferenceIsComplete() throws {
         let reference = try Self.text("docs/configuration.md")
         let loader = try Self.text("Sources/VarselDaemon/Config/ConfigLoader.swift")
+            + Self.text("Sources/VarselDaemon/Config/ConfigReader+Gateways.swift")
         // Every `allowed:` list of the loader: the keys it accepts under a section.
         var keys: Set<String> = []
         for match in loader.matches(of: #/allowed(?:: | = )\[([^\]]*)\]/#) {
@@ -206,6 +208,19 @@ import VarselTestSupport
         for key in keys.subtracting(grouped).sorted() {
             #expect(try Regex("\\b\(key)\\b").wordBoundaryKind(.simple).firstMatch(in: reference) != nil,
                 "docs/configuration.md does not mention \(key)")
+        }
+    }
+
+    @Test("docs/providers.md lists every preset with every key it reads and its receipt schemes")
+    func providerReferenceIsComplete() throws {
+        let reference = try Self.text("docs/providers.md")
+        for kind in GatewayConfiguration.Kind.allCases {
+            let preset = kind.preset
+            #expect(reference.contains("`type: \(preset.type)`"), "docs/providers.md has no section for \(preset.type)")
+            for key in preset.options.map(\.name) + preset.secrets.flatMap({ ["\($0.name)_file", "\($0.name)_env"] }) + preset.receiptSchemes {
+                #expect(reference.contains("`\(key)`"), "docs/providers.md does not mention \(key) (\(preset.type))")
+            }
+            #expect(!preset.summary.isEmpty, "\(preset.type) has no summary")
         }
     }
 }

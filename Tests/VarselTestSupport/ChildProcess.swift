@@ -11,8 +11,9 @@ public final class ChildProcess: @unchecked Sendable {
     private var stdoutEnded = false
     private var stderrEnded = false
 
-    public init(arguments: [String], environment: [String: String] = [:], stdin: Data? = nil) throws {
-        process.executableURL = URL(fileURLWithPath: Paths.varselBinary)
+    /// Runs `varsel` (or `executable`) with `arguments`.
+    public init(arguments: [String], environment: [String: String] = [:], stdin: Data? = nil, executable: String? = nil) throws {
+        process.executableURL = URL(fileURLWithPath: executable ?? Paths.varselBinary)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
@@ -44,7 +45,7 @@ public final class ChildProcess: @unchecked Sendable {
     public var stdout: String { lock.withLock { String(decoding: stdoutData, as: UTF8.self) } }
     public var stderr: String { lock.withLock { String(decoding: stderrData, as: UTF8.self) } }
     public var isRunning: Bool { process.isRunning }
-    /// The port a `varsel serve` child announced in its `ready` line (`port=N`), once it has.
+    /// The port a `varsel serve` child (or a stand-in server) announced on stderr (`port=N`), once it has.
     public var announcedPort: String? {
         stderr.split(separator: " ").first { $0.hasPrefix("port=") }.map { String($0.dropFirst(5)) }
     }
