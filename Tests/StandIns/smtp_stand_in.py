@@ -28,6 +28,7 @@ class Recorder:
         self.outdir = outdir
         self.count = 0
         self.connections = 0
+        self.peers = {}
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -46,7 +47,7 @@ class Recorder:
         if local.startswith("defer-data"):
             return "452 4.3.1 insufficient system storage"
         if local.startswith("drop-data"):
-            session.transport.abort()
+            server.transport.abort()
             return None
         with self.lock:
             self.count += 1
@@ -58,8 +59,8 @@ class Recorder:
             "connection": getattr(session, "varsel_connection", None),
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
-            "tls": session.ssl is not None,
-            "auth": session.authenticated and (session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else True),
+            "tls": server.transport.get_extra_info("ssl_object") is not None,
+            "auth": getattr(session, "varsel_login", None),
         }
         with open(os.path.join(self.outdir, "log.jsonl"), "a") as handle:
             handle.write(json.dumps(entry) + "\n")
@@ -67,14 +68,18 @@ class Recorder:
 
 
 class CountingSMTP(SMTP):
-    """Numbers each connection, so tests can see libcurl reuse one for several messages."""
+    """Numbers each TCP connection (by the client's address: STARTTLS makes a new protocol object
+    on the same connection), so tests can see libcurl reuse one for several messages."""
 
     def connection_made(self, transport):
         super().connection_made(transport)
         recorder = self.event_handler
+        peer = transport.get_extra_info("peername")
         with recorder.lock:
-            recorder.connections += 1
-            self.session.varsel_connection = recorder.connections
+            if peer not in recorder.peers:
+                recorder.connections += 1
+                recorder.peers[peer] = recorder.connections
+            self.session.varsel_connection = recorder.peers[peer]
         with open(os.path.join(recorder.outdir, "connections"), "w") as handle:
             handle.write(str(recorder.connections))
 
@@ -125,6 +130,8 @@ def main():
             return AuthResult(success=False, handled=False)
         user, password = args.auth.split(":", 1)
         ok = auth_data.login.decode() == user and auth_data.password.decode() == password
+        if ok:
+            session.varsel_login = user
         return AuthResult(success=ok, handled=False)
 
     def factory():
@@ -145,10 +152,12 @@ def main():
     )
     port = server.sockets[0].getsockname()[1]
     print(f"listening port={port} ", file=sys.stderr, flush=True)
-    loop.add_signal_handler(signal.SIGTERM, loop.stop)
-    loop.call_later(args.lifetime, loop.stop)
+    # Every message is on disk when its 250 goes out: stopping needs no clean-up. The parent (a
+    # test process whose signal handling blocks SIGTERM) may hand down a mask that blocks it.
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    loop.call_later(args.lifetime, lambda: os._exit(0))
     loop.run_forever()
-    server.close()
 
 
 if __name__ == "__main__":

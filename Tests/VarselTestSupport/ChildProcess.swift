@@ -72,6 +72,18 @@ public final class ChildProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// Stops a server child: SIGTERM, then SIGKILL if it has not exited within `timeout`. Waits for
+    /// the exit only, not for its pipes (a child spawned meanwhile may hold copies of them).
+    public func terminate(timeout: Duration = .seconds(30)) async {
+        signal(SIGTERM)
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if process.isRunning { signal(SIGKILL) }
+        process.waitUntilExit()
+    }
+
     /// Waits until both readers saw end of file (bounded, in case a grandchild holds a pipe open).
     private func drained() async {
         _ = await eventually(timeout: .seconds(30), every: .milliseconds(5)) { lock.withLock { stdoutEnded && stderrEnded } }
