@@ -222,8 +222,21 @@ final class OpenAPIDocument: Sendable {
                 "403": { $ref: "#/components/responses/Problem" }
                 "404": { $ref: "#/components/responses/Problem" }
           /v1/receipts/{gateway}:
+            get:
+              summary: A delivery-status callback sent as query parameters (Sveve, Vonage), authenticated by the gateway's scheme
+              description: The fields are the provider's own (docs/providers.md).
+              security: []
+              parameters:
+                - { name: gateway, in: path, required: true, schema: { type: string } }
+              responses:
+                "200": { description: Recorded, content: { application/json: { schema: { $ref: "#/components/schemas/ReceiptReply" } } } }
+                "400": { $ref: "#/components/responses/Problem" }
+                "401": { $ref: "#/components/responses/Problem" }
+                "403": { $ref: "#/components/responses/Problem" }
+                "404": { $ref: "#/components/responses/Problem" }
             post:
               summary: A delivery-status callback from a gateway, authenticated by its signature
+              description: The body shown is http-json's generic format and Twilio's; each preset reads its provider's own (docs/providers.md).
               security: []
               parameters:
                 - { name: gateway, in: path, required: true, schema: { type: string } }
@@ -377,9 +390,19 @@ final class OpenAPIDocument: Sendable {
                 status: { type: string, enum: [accepted, sent, delivered, undelivered, expired, rejected, failed] }
                 error: { type: [string, "null"] }
             ReceiptReply:
-              type: object
-              required: [message_id, state]
-              properties: { message_id: { type: string }, state: { $ref: "#/components/schemas/State" }, duplicate: { type: boolean } }
+              description: One report's result, or for a callback with several reports (or none Varsel reads) what became of each
+              oneOf:
+                - type: object
+                  required: [message_id, state]
+                  properties: { message_id: { type: string }, state: { $ref: "#/components/schemas/State" }, duplicate: { type: boolean } }
+                - type: object
+                  required: [receipts]
+                  properties:
+                    receipts:
+                      type: array
+                      items:
+                        type: object
+                        properties: { message_id: { type: string }, state: { $ref: "#/components/schemas/State" }, duplicate: { type: boolean }, provider_id: { type: string }, unknown: { type: boolean } }
         """#
 }
 
