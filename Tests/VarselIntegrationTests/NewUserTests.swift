@@ -223,4 +223,14 @@ import VarselTestSupport
             #expect(!preset.summary.isEmpty, "\(preset.type) has no summary")
         }
     }
+
+    @Test("deploy/varsel.yaml is a valid configuration that sends through real presets: SMTP for email, a Nordic SMS aggregator for SMS")
+    func productionExampleUsesRealPresets() throws {
+        let config = try ConfigLoader.load(path: Self.root.appendingPathComponent("deploy/varsel.yaml").path, environment: [:], secrets: .skip)
+        let sms = try #require(config.channels[.sms]?.first.flatMap { config.gateways[$0] })
+        let email = try #require(config.channels[.email]?.first.flatMap { config.gateways[$0] })
+        #expect([.linkmobility, .gatewayapi, .fortySixElks, .sveve].contains(sms.kind))
+        #expect(email.kind == .smtp)
+        #expect(!(try Self.text("deploy/varsel.yaml")).contains(".example/v1/send"), "no fictional email API")
+    }
 }
