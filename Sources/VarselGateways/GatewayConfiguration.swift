@@ -4,6 +4,10 @@ import VarselCore
 /// One configured gateway (`gateways.<name>`), with its secrets already read from files or the
 /// environment. `description` never shows secrets.
 public struct GatewayConfiguration: Sendable, CustomStringConvertible {
+    /// What a secret holds when the configuration was loaded without reading secrets (commands that
+    /// never send): present, never used.
+    public static let unreadSecret = "<not read>"
+
     /// The presets (docs/providers.md). Adding one: a case here and its adapter file in `Presets/`.
     public enum Kind: String, Sendable, CaseIterable {
         /// The generic JSON shape of docs/gateway.md.

@@ -69,7 +69,7 @@ struct ConfigReader {
     let environment: [String: String]
     var readSecrets = true
     /// What a secret is when secrets are not read: present, never used.
-    static let unreadSecret = "<not read>"
+    static let unreadSecret = GatewayConfiguration.unreadSecret
     var errors: [ConfigError] = []
 
     mutating func fail(_ key: String, _ problem: String) { errors.append(ConfigError(key, problem)) }

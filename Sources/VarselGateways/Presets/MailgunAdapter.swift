@@ -84,7 +84,7 @@ public struct MailgunAdapter: GatewayAdapter {
         if let domain = configuration.options["domain"], !Self.isDomain(domain) {
             return "domain: '\(domain.prefix(80))' is not a domain name (e.g. mg.fjordkraft.example)"
         }
-        if let replyTo = configuration.options["reply_to"], ConfiguredAddress.parse(replyTo) == nil {
+        if let replyTo = configuration.options["reply_to"], MailAddress(parsing: replyTo) == nil {
             return "reply_to: '\(replyTo.prefix(80))' is not an address (`Name <address>` or a bare address)"
         }
         return nil

@@ -73,7 +73,7 @@ public struct PostmarkAdapter: GatewayAdapter {
         if let stream = configuration.options["message_stream"], stream.isEmpty || stream.contains(where: \.isWhitespace) {
             return "message_stream: '\(stream.prefix(80))' is not a Message Stream id"
         }
-        if let replyTo = configuration.options["reply_to"], ConfiguredAddress.parse(replyTo) == nil {
+        if let replyTo = configuration.options["reply_to"], MailAddress(parsing: replyTo) == nil {
             return "reply_to: '\(replyTo.prefix(80))' is not an address (`Name <address>` or a bare address)"
         }
         return nil

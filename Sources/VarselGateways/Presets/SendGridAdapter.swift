@@ -45,7 +45,7 @@ public struct SendGridAdapter: GatewayAdapter {
     public func request(for message: OutboundMessage) throws(GatewayRequestError) -> HTTPRequest {
         let to = try email(of: message)
         let token = try secret("token")
-        guard let fromText = configuration.from, let from = ConfiguredAddress.parse(fromText) else {
+        guard let fromText = configuration.from, let from = MailAddress(parsing: fromText) else {
             throw GatewayRequestError("gateway \(configuration.name) has no usable from address")
         }
         var content: [[String: Any]] = [["type": "text/plain", "value": message.content.text]]
@@ -57,7 +57,7 @@ public struct SendGridAdapter: GatewayAdapter {
             "content": content,
             "tracking_settings": ["click_tracking": ["enable": false], "open_tracking": ["enable": false]],
         ]
-        if let replyTo = configuration.options["reply_to"].flatMap(ConfiguredAddress.parse) { body["reply_to"] = replyTo.sendGridObject }
+        if let replyTo = configuration.options["reply_to"].flatMap(MailAddress.init(parsing:)) { body["reply_to"] = replyTo.sendGridObject }
         var request = configuration.baseRequest(
             url: endpoint("/v3/mail/send"), contentType: "application/json", body: try json(body), idempotencyKey: message.idempotencyKey)
         request.headers.append(HTTPHeader("Authorization", "Bearer \(token)"))
@@ -78,16 +78,15 @@ public struct SendGridAdapter: GatewayAdapter {
     }
 
     public var configurationProblem: String? {
-        if let from = configuration.from, ConfiguredAddress.parse(from) == nil {
+        if let from = configuration.from, MailAddress(parsing: from) == nil {
             return "from: '\(from.prefix(80))' is not an address (`Name <address>` or a bare address)"
         }
-        if let replyTo = configuration.options["reply_to"], ConfiguredAddress.parse(replyTo) == nil {
+        if let replyTo = configuration.options["reply_to"], MailAddress(parsing: replyTo) == nil {
             return "reply_to: '\(replyTo.prefix(80))' is not an address (`Name <address>` or a bare address)"
         }
-        // "<not read>" is the loader's stand-in for a secret it was told not to read (a key given
-        // by secret_file under a command that reads no secrets): nothing to check then.
+        // A key given by file under a command that reads no secrets was not read: nothing to check then.
         if case .preset(Self.scheme, let key, _)? = configuration.receipts?.signature, publicKeyDER == nil,
-            String(decoding: key, as: UTF8.self) != "<not read>"
+            String(decoding: key, as: UTF8.self) != GatewayConfiguration.unreadSecret
         {
             return "receipts.public_key: not an ECDSA P-256 public key; give the verification key SendGrid shows "
                 + "under Settings > Mail Settings > Signed Event Webhook (base64 DER, or PEM)"
@@ -184,32 +183,10 @@ public struct SendGridAdapter: GatewayAdapter {
     }
 }
 
-/// An address as configured for `from` or `reply_to`: `Name <address>`, `"Name" <address>` or a
-/// bare address.
-struct ConfiguredAddress: Equatable {
-    let name: String?
-    let email: String
-
-    static func parse(_ text: String) -> ConfiguredAddress? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        var name: String?
-        var address = Substring(trimmed)
-        if trimmed.hasSuffix(">"), let open = trimmed.lastIndex(of: "<") {
-            address = trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)]
-            var display = trimmed[..<open].trimmingCharacters(in: .whitespaces)
-            if display.count >= 2, display.hasPrefix("\""), display.hasSuffix("\"") { display = String(display.dropFirst().dropLast()) }
-            name = display.isEmpty ? nil : display
-        }
-        let email = address.trimmingCharacters(in: .whitespaces)
-        guard let at = email.firstIndex(of: "@"), at != email.startIndex, email.index(after: at) != email.endIndex,
-            !email.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" })
-        else { return nil }
-        return ConfiguredAddress(name: name, email: email)
-    }
-
+extension MailAddress {
     /// SendGrid's email object: `{"email": …, "name": …}`.
     var sendGridObject: [String: Any] {
-        var object: [String: Any] = ["email": email]
+        var object: [String: Any] = ["email": addrSpec]
         if let name { object["name"] = name }
         return object
     }
