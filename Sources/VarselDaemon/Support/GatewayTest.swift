@@ -137,7 +137,9 @@ struct SecretRedactor {
             for recipient in mail.recipients { lines.append("RCPT TO:<\(Masking.email(recipient))>") }
             if request.basicAuth != nil { lines.append("AUTH: <redacted>") }
             lines.append("DATA:")
-            lines += redact(String(decoding: request.body, as: UTF8.self)).components(separatedBy: "\r\n")
+            var data = redact(String(decoding: request.body, as: UTF8.self))
+            for recipient in mail.recipients { data = data.replacingOccurrences(of: recipient, with: Masking.email(recipient)) }
+            lines += data.components(separatedBy: "\r\n")
             return lines
         }
         lines.append("\(request.method) \(url)")

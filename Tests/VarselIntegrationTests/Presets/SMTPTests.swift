@@ -178,6 +178,33 @@ import VarselTestSupport
         await server.stop()
     }
 
+    @Test("varsel gateway test through SMTP prints the envelope and the MIME message, AUTH and password redacted, and the server's 250")
+    func gatewayTestCommand() async throws {
+        let server = try await Server()
+        let directory = TemporaryDirectory()
+        for (name, contents) in Self.files { directory.write(name, contents) }
+        let config = directory.write("varsel.yaml", """
+            store: { path: "\(directory.file("varsel.db"))" }
+            templates: { dir: "\(Paths.templates)" }
+            channels:
+              email: { gateways: [mail] }
+            gateways:
+            \(Self.gateway(server))
+            """)
+        let run = try await ChildProcess.run(["gateway", "test", "mail", "--to", "ola@example.no", "--config", config])
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        #expect(run.stdout.contains("SMTP smtp://127.0.0.1:\(server.port) (TLS: required)"))
+        #expect(run.stdout.contains("MAIL FROM:<krav@fjordkraft.example>"))
+        #expect(run.stdout.contains("AUTH: <redacted>"))
+        #expect(run.stdout.contains("Subject: [TEST] Varsel gateway test (mail)"))
+        #expect(run.stdout.contains("reply: SMTP 250"))
+        #expect(run.stdout.contains("outcome: accepted, provider id Q1"))
+        #expect(!run.stdout.contains("s3cret-smtp"))
+        #expect(!run.stdout.contains("ola@example.no"), "the recipient is masked in what is printed")
+        #expect(server.log.count == 1)
+        await server.stop()
+    }
+
     @Test("a retry carries the same Message-ID; the message is the same bytes apart from Date")
     func stableMessageID() throws {
         var configuration = GatewayConfiguration(name: "mail", kind: .smtp, url: "smtp://127.0.0.1:25", from: "krav@fjordkraft.example")
