@@ -399,26 +399,17 @@ public struct MIMEMessage: Sendable {
     /// RFC 5322 §3.3 date-time in UTC: `Mon, 05 Jan 2026 08:09:10 +0000`, English names, whole
     /// seconds (proleptic Gregorian calendar, computed without locale or time zone data).
     static func rfc5322Date(_ date: Date) -> String {
-        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
         let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
         let secondOfDay = seconds - days * 86400
-        // Civil date from days since 1970-01-01 (H. Hinnant's days_from_civil, inverted).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        let weekday = Int(((days % 7) + 11) % 7)  // 1970-01-01 was a Thursday; 0 = Sunday
+        let (year, month, day) = RFC3339.civilFromDays(days)
+        let weekday = ((days % 7) + 11) % 7  // 1970-01-01 was a Thursday; 0 = Sunday
         let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
         var yearText = "\(year)"
         while yearText.count < 4 { yearText = "0" + yearText }
-        return "\(weekdays[weekday]), \(two(day)) \(months[Int(month) - 1]) \(yearText) "
+        return "\(weekdays[weekday]), \(two(day)) \(months[month - 1]) \(yearText) "
             + "\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)) +0000"
     }
 

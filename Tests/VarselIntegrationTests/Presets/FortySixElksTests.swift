@@ -125,16 +125,7 @@ import VarselTestSupport
     func configuration() throws {
         let base = "channels:\n  sms: { gateways: [elks] }\ngateways:\n  elks: { type: 46elks, username_env: U, password_env: P"
         let environment = ["U": "u", "P": "p", "RU": "r", "RP": "s"]
-        func errors(_ yaml: String) -> [String] {
-            do {
-                _ = try ConfigLoader.load(yaml: yaml, baseDirectory: "/etc/varsel", environment: environment)
-                return []
-            } catch let error as ConfigErrors {
-                return error.errors.map(\.description)
-            } catch {
-                return ["\(error)"]
-            }
-        }
+        func errors(_ yaml: String) -> [String] { ConfigTests.errors(yaml, environment: environment) }
         #expect(errors(base + ", from: Fjordkraft }").isEmpty)
         #expect(errors(base + " }").contains { $0.contains("needs from") })
         #expect(errors(base + ", from: Fjordkraft, when_delivered: \"https://u:p@varsel.example/v1/receipts/elks\" }").contains { $0.contains("no user or password in the URL") })

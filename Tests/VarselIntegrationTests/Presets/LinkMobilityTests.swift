@@ -191,16 +191,7 @@ import VarselTestSupport
 
         let base = "channels:\n  sms: { gateways: [link] }\ngateways:\n  link: { type: linkmobility, url: \"https://n-eu.linkmobility.io\", platform_id: A, platform_partner_id: B, username_env: U, password_env: P"
         let environment = ["U": "u", "P": "p", "GU": "g", "GP": "h"]
-        func errors(_ yaml: String) -> [String] {
-            do {
-                _ = try ConfigLoader.load(yaml: yaml, baseDirectory: "/etc/varsel", environment: environment)
-                return []
-            } catch let error as ConfigErrors {
-                return error.errors.map(\.description)
-            } catch {
-                return ["\(error)"]
-            }
-        }
+        func errors(_ yaml: String) -> [String] { ConfigTests.errors(yaml, environment: environment) }
         #expect(errors(base + ", from: Fjordkraft }").isEmpty)
         #expect(errors(base + " }").contains { $0.contains("needs from") })
         #expect(errors(base + ", from: Fjordkraft, receipts: { signature: basic, username_env: GU, password_env: GP } }").contains { $0.contains("receipts need delivery_report_gate") })

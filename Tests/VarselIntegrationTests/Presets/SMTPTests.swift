@@ -230,20 +230,7 @@ import VarselTestSupport
     @Test("config check: starttls values, AUTH needs both halves, from must be an address, no receipts, url must be smtp:// or smtps://")
     func configChecks() throws {
         func errors(_ gateway: String) -> [String] {
-            let yaml = """
-                store: { path: /tmp/x.db }
-                channels: { email: { gateways: [mail] } }
-                gateways:
-                  mail: { type: smtp, \(gateway) }
-                """
-            do {
-                _ = try ConfigLoader.load(yaml: yaml, baseDirectory: "/tmp", environment: ["P": "pw"])
-                return []
-            } catch let error as ConfigErrors {
-                return error.errors.map(\.description)
-            } catch {
-                return ["\(error)"]
-            }
+            ConfigTests.errors("channels: { email: { gateways: [mail] } }\ngateways:\n  mail: { type: smtp, \(gateway) }", environment: ["P": "pw"])
         }
         #expect(errors(#"url: "smtp://mail.example:587", from: "krav@fjordkraft.example""#).isEmpty)
         #expect(errors(#"url: "smtp://mail.example:587", from: "krav@fjordkraft.example", starttls: sometimes"#).contains { $0.contains("starttls") })
