@@ -57,7 +57,7 @@ public enum Daemon {
         // Trap the signals first, so a SIGTERM during start-up also ends in an orderly stop.
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         let notifier = SystemdNotifier.fromEnvironment()
-        let announced = ReadyFlag()
+        let announced = ReadySignal()
         let components = try await open(config: config, logger: logger)
         let counts = try await components.store.countByState()
         let store = components.store
@@ -104,45 +104,31 @@ public enum Daemon {
                 announced.set()
             },
             logger: apiLogger)
-        let services = ServiceGroup(configuration: .init(services: [app], logger: apiLogger))
         let hangups = await UnixSignalsSequence(trapping: .sighup)
-        let background = Self.backgroundTasks(
-            components, hangups: hangups, notifier: notifier, announced: announced, logger: logger)
-        // However serving ends (a stop, or the API failing to start), nothing is left running.
-        defer {
-            for task in background { task.cancel() }
-            components.client.shutdown()
-        }
+        // Shut down in reverse order: the dispatcher drains first while the API still takes
+        // receipts for the sends in flight, then the background loops, then the API.
+        let background = DaemonServices.background(components, hangups: hangups, notifier: notifier, ready: announced, logger: logger)
+        let services = ServiceGroup(configuration: .init(
+            services: [.init(service: app)]
+                + background.map { .init(service: $0, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore) }
+                + [.init(service: DaemonServices.Dispatch(dispatcher: components.dispatcher, notifier: notifier, logger: logger),
+                         successTerminationBehavior: .gracefullyShutdownGroup)],
+            logger: apiLogger))
         let watcher = Task {
             for await signal in signals {
                 logger.notice("stopping on signal", metadata: ["signal": "\(signal)"])
-                notifier?.stopping()
-                components.dispatcher.requestStop()
                 await services.triggerGracefulShutdown()
                 break
             }
         }
         defer { watcher.cancel() }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await services.run() }
-            group.addTask { await components.dispatcher.run() }
-            do {
-                try await group.next()
-                try await group.next()
-            } catch {
-                // The API could not start (e.g. the port is taken): stop the dispatcher too.
-                components.dispatcher.requestStop()
-                group.cancelAll()
-                throw error
-            }
+        do {
+            try await services.run()
+        } catch {
+            await components.client.shutdownAndWait()
+            throw error
         }
+        await components.client.shutdownAndWait()
         logger.notice("stopped")
     }
-}
-
-/// Set once `READY=1` went out; the watchdog and the retention sweep start after it.
-final class ReadyFlag: Sendable {
-    private let value = Mutex(false)
-    var isSet: Bool { value.withLock { $0 } }
-    func set() { value.withLock { $0 = true } }
 }

@@ -129,4 +129,13 @@ public final class CurlHTTPClient: Sendable {
         _ = inbox.requestStop()
         threadExited.wait()
     }
+
+    /// Like ``shutdown()``, but waits for the curl thread to exit without blocking a thread of the
+    /// caller's pool (for async code on the shared concurrency threads).
+    public func shutdownAndWait() async {
+        _ = inbox.requestStop()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            threadExited.notify(queue: .global()) { continuation.resume() }
+        }
+    }
 }

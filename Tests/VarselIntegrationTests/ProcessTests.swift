@@ -73,6 +73,40 @@ import VarselTestSupport
         await sandbox.stop()
     }
 
+    @Test("while SIGTERM drains a send in flight, the API still takes delivery receipts; it stops after the dispatcher")
+    func receiptsDuringDrain() async throws {
+        let directory = TemporaryDirectory()
+        let sandbox = SandboxGateway()
+        try await sandbox.start()
+        let config = directory.write(
+            "varsel.yaml",
+            Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL, workerID: "drain")
+                .replacingOccurrences(of: "connect_timeout_ms: 2000 }", with: "connect_timeout_ms: 2000, receipts: { signature: none } }"))
+        let first = try #require(try await Self.enqueue(config, [Fixtures.sms(key: "drain-1")]).first?["id"] as? String)
+        let serve = try ChildProcess(arguments: ["serve", "--config", config])
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        #expect(await eventually(timeout: .seconds(60)) { (try? await store.status(id: first))?.state == .sent }, "\(serve.stderr)")
+        let providerID = try #require(try await store.status(id: first)?.attempts.last?.providerID)
+        let port = try #require(serve.announcedPort)
+
+        // The next send is held by the gateway for a while: the drain waits for it.
+        sandbox.setBehaviour(.init(delay: .seconds(8)))
+        let second = try #require(try await Self.enqueue(config, [Fixtures.sms(key: "drain-2", phone: "+4791000002")]).first?["id"] as? String)
+        #expect(await eventually(timeout: .seconds(60)) { sandbox.received.count == 2 }, "\(serve.stderr)")
+        serve.signal(SIGTERM)
+        #expect(await eventually(timeout: .seconds(60)) { serve.stderr.contains("stopping on signal") })
+
+        let client = APIClient(baseURL: "http://127.0.0.1:\(port)", token: nil)
+        let reply = try await client.send(
+            "POST", "/v1/receipts/sms-main", body: Data(#"{"provider_id":"\#(providerID)","status":"delivered"}"#.utf8))
+        client.close()
+        #expect(reply.status == 200, "the API must still take receipts while sends in flight drain")
+        #expect(await serve.wait(timeout: .seconds(60)) == 0, "\(serve.stderr)")
+        #expect(try await store.status(id: first)?.state == .delivered)
+        #expect(try await store.status(id: second)?.state == .sent, "the send in flight was recorded before the stop")
+        await sandbox.stop()
+    }
+
     @Test("serve refuses a bad configuration with one clear error before anything is leased", arguments: [
         ("channels:\n  fax: { gateways: [sms-main] }", "channels.fax: unknown channel"),
         ("gateways:\n  sms-main: { type: http-json, from: X }", "gateways.sms-main.url: required"),
