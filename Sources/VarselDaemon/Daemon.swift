@@ -21,6 +21,8 @@ public enum Daemon {
         public let client: CurlHTTPClient
         public let dispatcher: Dispatcher
         public let metrics: VarselMetrics
+        /// This run, registered in the store; its run id owns the leases the dispatcher takes.
+        public let run: DaemonRun
     }
 
     /// Opens store and templates and reclaims stale leases. Throws one clear error on bad setup.
@@ -39,16 +41,27 @@ public enum Daemon {
             }.start()
         }
         let store = try SQLiteMessageStore(path: config.store.path, synchronous: config.store.synchronous)
-        let reclaimed = try await store.reclaim(owner: config.dispatch.workerID, now: now())
+        // Leases of this daemon's previous run (its process is gone) come back at once; those of
+        // live daemons, whatever their worker_id, only when they expire. A lease owned by the bare
+        // worker_id dates from before runs were registered.
+        let run = DaemonRun.current(workerID: config.dispatch.workerID, now: now())
+        let stopped = RunLiveness.stopped(
+            try await store.activeRuns(), workerID: run.workerID, host: run.host, now: run.startedAt, staleAfter: config.dispatch.leaseSeconds)
+        let reclaimed = try await store.reclaim(owners: stopped.map(\.runID) + [config.dispatch.workerID], now: now())
+        try await store.markStopped(runIDs: stopped.map(\.runID), now: now())
+        try await store.register(run)
         if reclaimed > 0 {
-            logger.notice("reclaimed leases of a previous run", metadata: ["count": "\(reclaimed)", "worker": "\(config.dispatch.workerID)"])
+            logger.notice("reclaimed leases of a previous run", metadata: [
+                "count": "\(reclaimed)", "worker": "\(config.dispatch.workerID)", "runs": "\(stopped.map(\.runID).joined(separator: ","))",
+            ])
         }
         let client = CurlHTTPClient(configuration: .init(
             maxInFlight: config.dispatch.maxInFlight, maxConnectionsPerPool: config.gateways.values.map(\.maxConnections).max() ?? 64))
         let sender = GatewaySender(gateways: Array(config.gateways.values), client: client)
         let dispatcher = Dispatcher(
-            config: config, store: store, sender: sender, templates: { templates.current }, logger: logger, metrics: metrics, now: now)
-        return Components(config: config, store: store, templates: templates, client: client, dispatcher: dispatcher, metrics: metrics)
+            config: config, store: store, sender: sender, templates: { templates.current }, logger: logger, metrics: metrics, now: now,
+            owner: run.runID)
+        return Components(config: config, store: store, templates: templates, client: client, dispatcher: dispatcher, metrics: metrics, run: run)
     }
 
     /// Runs the HTTP API and the dispatcher until SIGTERM/SIGINT, then stops leasing, records or
@@ -97,7 +110,7 @@ public enum Daemon {
                     "host": "\(config.server.host)", "port": "\(channel.localAddress?.port ?? config.server.port)",
                     "store": "\(config.store.path)",
                     "templates": "\(components.templates.current.keys.count) variants", "queued": "\(counts[.queued] ?? 0)",
-                    "worker": "\(config.dispatch.workerID)",
+                    "worker": "\(config.dispatch.workerID)", "run": "\(components.run.runID)",
                 ])
                 // Only now: the store is open, leases are reclaimed, templates are loaded, the API listens.
                 notifier?.ready(status: "ready: \(counts[.queued] ?? 0) queued, \(components.templates.current.keys.count) template variants")
@@ -126,9 +139,11 @@ public enum Daemon {
             try await services.run()
         } catch {
             await components.client.shutdownAndWait()
+            try? await store.markStopped(runIDs: [components.run.runID], now: Date())
             throw error
         }
         await components.client.shutdownAndWait()
+        try? await store.markStopped(runIDs: [components.run.runID], now: Date())
         logger.notice("stopped")
     }
 }

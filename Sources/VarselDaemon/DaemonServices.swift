@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
+import VarselStore
 import VarselTemplates
 
 /// The daemon's parts as ServiceLifecycle services, run in one `ServiceGroup`. The group shuts
@@ -63,6 +64,18 @@ enum DaemonServices {
                 }
             },
             Background(name: "template watch") { await components.templates.watch() },
+            Background(name: "run heartbeat") {
+                // Other daemons judge this run alive by its process (same host) or this heartbeat.
+                let interval = min(5, config.dispatch.leaseSeconds / 3)
+                while !Task.isCancelled {
+                    do {
+                        try await store.heartbeat(runID: components.run.runID, now: Date())
+                    } catch {
+                        logger.warning("cannot record the run's heartbeat", metadata: ["error": "\(error)"])
+                    }
+                    try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
+                }
+            },
             Background(name: "systemd status") {
                 guard let notifier else { return }
                 await ServiceStatus.report(components, to: notifier, every: .seconds(5))

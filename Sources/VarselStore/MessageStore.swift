@@ -13,10 +13,20 @@ public protocol MessageStore: Sendable {
     /// Leases up to `limit` queued messages that are ready at `now`, marking them `sending`.
     func lease(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage]
 
-    /// Returns to the queue every message leased by `owner` (a previous run of this worker) and every
-    /// lease that expired. Attempts left `pending` (started, so possibly sent) become `ambiguous`; a
-    /// message with no started attempt goes back without one. Returns how many were reclaimed.
-    func reclaim(owner: String?, now: Date) async throws -> Int
+    /// Returns to the queue every message leased by one of `owners` (runs known to have stopped) and
+    /// every lease that expired. Attempts left `pending` (started, so possibly sent) become
+    /// `ambiguous`; a message with no started attempt goes back without one. Returns how many were
+    /// reclaimed.
+    func reclaim(owners: [String], now: Date) async throws -> Int
+
+    /// Registers a run of a daemon; its `runID` owns the leases it takes.
+    func register(_ run: DaemonRun) async throws
+    /// Proves a run is alive (`heartbeatAt`).
+    func heartbeat(runID: String, now: Date) async throws
+    /// Marks runs as stopped (a clean stop, or found dead by a later run).
+    func markStopped(runIDs: [String], now: Date) async throws
+    /// The runs not marked stopped, of every worker.
+    func activeRuns() async throws -> [DaemonRun]
 
     /// Records plans and rendered content, and ends or defers what is not sent (fenced). Returns the
     /// ids of the sends whose lease still held. No attempt is opened yet: see `start`.

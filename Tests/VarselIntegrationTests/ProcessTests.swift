@@ -107,6 +107,48 @@ import VarselTestSupport
         await sandbox.stop()
     }
 
+    @Test("a second daemon with the same worker_id never takes the live lease of the first; a daemon started after the first was killed takes it back at once")
+    func sameWorkerIDTwoDaemons() async throws {
+        let directory = TemporaryDirectory()
+        let sandbox = SandboxGateway(behaviour: .init(delay: .seconds(600)))
+        try await sandbox.start()
+        // Leases far longer than the test: only a reclaim at start-up can bring the message back.
+        let config = directory.write(
+            "varsel.yaml",
+            Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL, workerID: "same-name", leaseSeconds: 900, timeoutMs: 600_000))
+        let id = try #require(try await Self.enqueue(config, [Fixtures.sms(key: "twin-1")]).first?["id"] as? String)
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+
+        let first = try ChildProcess(arguments: ["serve", "--config", config])
+        #expect(await eventually(timeout: .seconds(60)) { sandbox.received.count == 1 }, "the first daemon never sent: \(first.stderr)")
+        let second = try ChildProcess(arguments: ["serve", "--config", config])
+        #expect(await eventually(timeout: .seconds(60)) { second.announcedPort != nil }, "\(second.stderr)")
+        #expect(!second.stderr.contains("reclaimed leases"), "\(second.stderr)")
+        let during = try #require(try await store.status(id: id))
+        #expect(during.state == .sending, "the first daemon's lease must hold")
+        #expect(during.attempts.map(\.outcome) == [.pending])
+        #expect(sandbox.received.count == 1)
+        #expect(try await store.activeRuns().filter { $0.workerID == "same-name" }.count == 2)
+
+        first.signal(SIGKILL)
+        await first.wait(timeout: .seconds(30))
+        sandbox.setBehaviour(.init())
+        let third = try ChildProcess(arguments: ["serve", "--config", config])
+        #expect(await eventually(timeout: .seconds(120)) { (try? await store.status(id: id))?.state == .sent }, "\(third.stderr)")
+        #expect(third.stderr.contains("reclaimed leases of a previous run count=1"), "\(third.stderr)")
+        let after = try #require(try await store.status(id: id))
+        #expect(after.attempts.map(\.outcome) == [.ambiguous, .accepted])
+        #expect(sandbox.received.count == 2)
+        #expect(Set(sandbox.received.map(\.idempotencyKey)) == ["\(id).sms"])
+
+        second.signal(SIGTERM)
+        third.signal(SIGTERM)
+        #expect(await second.wait(timeout: .seconds(60)) == 0)
+        #expect(await third.wait(timeout: .seconds(60)) == 0)
+        #expect(try await store.activeRuns().isEmpty, "clean stops and the killed run are all marked stopped")
+        await sandbox.stop()
+    }
+
     @Test("serve refuses a bad configuration with one clear error before anything is leased", arguments: [
         ("channels:\n  fax: { gateways: [sms-main] }", "channels.fax: unknown channel"),
         ("gateways:\n  sms-main: { type: http-json, from: X }", "gateways.sms-main.url: required"),

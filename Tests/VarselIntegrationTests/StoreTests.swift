@@ -70,7 +70,7 @@ import VarselTestSupport
 
         // The lease expires; another worker's sweep reclaims it and the message is leased again.
         let later = now.addingTimeInterval(11)
-        #expect(try await store.reclaim(owner: nil, now: later) == 1)
+        #expect(try await store.reclaim(owners: [], now: later) == 1)
         let fresh = try #require(try await store.lease(owner: "fast", limit: 1, now: later, leaseDuration: 10).first)
         #expect(fresh.previous?.content.text == "hei", "the resend reuses the content rendered before")
 
@@ -111,7 +111,7 @@ import VarselTestSupport
         // Only the first was handed to the HTTP client before the crash.
         _ = try #require(try await store.start([Self.start(leased[0].lease)], now: now)[leased[0].lease.messageID])
 
-        #expect(try await store.reclaim(owner: "crashed", now: now.addingTimeInterval(1)) == 2)
+        #expect(try await store.reclaim(owners: ["crashed"], now: now.addingTimeInterval(1)) == 2)
         let started = try #require(try await store.status(id: leased[0].lease.messageID))
         let waiting = try #require(try await store.status(id: leased[1].lease.messageID))
         #expect(started.state == .queued && waiting.state == .queued)

@@ -15,6 +15,8 @@ import VarselTemplates
 public final class Dispatcher: Sendable {
     public struct Settings: Sendable {
         public var workerID: String
+        /// The owner of the leases this dispatcher takes: its run's id (`DaemonRun.runID`).
+        public var owner: String
         public var batchSize: Int
         public var maxInFlight: Int
         public var leaseSeconds: Double
@@ -23,6 +25,7 @@ public final class Dispatcher: Sendable {
 
         public init(config: VarselConfig) {
             workerID = config.dispatch.workerID
+            owner = config.dispatch.workerID
             batchSize = config.dispatch.batchSize
             maxInFlight = config.dispatch.maxInFlight
             leaseSeconds = config.dispatch.leaseSeconds
@@ -52,9 +55,11 @@ public final class Dispatcher: Sendable {
 
     public init(
         config: VarselConfig, store: any MessageStore, sender: GatewaySender, templates: @escaping @Sendable () -> TemplateSet,
-        logger: Logger, metrics: VarselMetrics? = nil, now: @escaping @Sendable () -> Date = { Date() }
+        logger: Logger, metrics: VarselMetrics? = nil, now: @escaping @Sendable () -> Date = { Date() }, owner: String? = nil
     ) {
-        settings = Settings(config: config)
+        var settings = Settings(config: config)
+        if let owner { settings.owner = owner }
+        self.settings = settings
         self.metrics = metrics
         gatewayNames = config.gateways.keys.sorted()
         self.store = store
@@ -137,7 +142,7 @@ public final class Dispatcher: Sendable {
 
     /// Leases, prepares and starts sending one batch. Returns whether anything was leased.
     private func dispatchBatch(limit: Int, group: inout DiscardingTaskGroup, completions: CompletionQueue, slots: GatewaySlots) async throws -> Bool {
-        let leased = try await store.lease(owner: settings.workerID, limit: limit, now: now(), leaseDuration: settings.leaseSeconds)
+        let leased = try await store.lease(owner: settings.owner, limit: limit, now: now(), leaseDuration: settings.leaseSeconds)
         guard !leased.isEmpty else { return false }
         let set = templates()
         let stored = try await store.recipients(ids: Set(leased.compactMap(\.request.recipient.id)))
@@ -254,7 +259,7 @@ public final class Dispatcher: Sendable {
 
     private func sweepExpiredLeases() async {
         do {
-            let reclaimed = try await store.reclaim(owner: nil, now: now())
+            let reclaimed = try await store.reclaim(owners: [], now: now())
             if reclaimed > 0 { logger.notice("reclaimed expired leases", metadata: ["count": "\(reclaimed)"]) }
         } catch {
             logger.error("lease sweep failed", metadata: ["error": "\(error)"])

@@ -129,9 +129,12 @@ public final class SQLiteMessageStore: MessageStore {
         let lastReason: String?
     }
 
-    public func reclaim(owner: String?, now: Date) async throws -> Int {
+    public func reclaim(owners: [String], now: Date) async throws -> Int {
         try await pool.write { db in
-            let ids = try db.values(String.self, "SELECT id FROM messages WHERE state = 'sending' AND (lease_owner = ? OR lease_expires_at < ?)", [owner, now.timeIntervalSince1970])
+            let placeholders = owners.isEmpty ? "NULL" : Array(repeating: "?", count: owners.count).joined(separator: ", ")
+            let ids = try db.values(
+                String.self, "SELECT id FROM messages WHERE state = 'sending' AND (lease_owner IN (\(placeholders)) OR lease_expires_at < ?)",
+                StatementArguments(owners) + [now.timeIntervalSince1970])
             let at = now.timeIntervalSince1970
             for id in ids {
                 // Only an attempt that was started (its request handed to the HTTP client) can have
@@ -154,6 +157,41 @@ public final class SQLiteMessageStore: MessageStore {
                 try Self.appendDecisions(db, messageID: id, texts: [note], at: now)
             }
             return ids.count
+        }
+    }
+
+    // MARK: Daemon runs
+
+    public func register(_ run: DaemonRun) async throws {
+        try await pool.write { db in
+            try db.run(
+                "INSERT INTO daemon_runs (run_id, worker_id, host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [run.runID, run.workerID, run.host, Int(run.pid), run.startedAt.timeIntervalSince1970, run.heartbeatAt.timeIntervalSince1970])
+        }
+    }
+
+    public func heartbeat(runID: String, now: Date) async throws {
+        try await pool.write { db in
+            try db.run("UPDATE daemon_runs SET heartbeat_at = ? WHERE run_id = ?", [now.timeIntervalSince1970, runID])
+        }
+    }
+
+    public func markStopped(runIDs: [String], now: Date) async throws {
+        guard !runIDs.isEmpty else { return }
+        try await pool.write { db in
+            for runID in runIDs {
+                try db.run("UPDATE daemon_runs SET stopped_at = ? WHERE run_id = ? AND stopped_at IS NULL", [now.timeIntervalSince1970, runID])
+            }
+        }
+    }
+
+    public func activeRuns() async throws -> [DaemonRun] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM daemon_runs WHERE stopped_at IS NULL ORDER BY started_at").map { row in
+                DaemonRun(
+                    runID: row["run_id"], workerID: row["worker_id"], host: row["host"], pid: Int32(row["pid"] as Int),
+                    startedAt: Date(timeIntervalSince1970: row["started_at"]), heartbeatAt: Date(timeIntervalSince1970: row["heartbeat_at"]))
+            }
         }
     }
 

@@ -140,6 +140,22 @@ enum SQLiteSchema {
                 CREATE INDEX attempt_parts_attempt ON attempt_parts(attempt_id);
                 """)
         }
+        migrator.registerMigration("v9-daemon-runs") { db in
+            // Each run of a daemon registers; its run id owns its leases, so two daemons with the
+            // same worker_id never take each other's live leases for their own.
+            try db.execute(sql: """
+                CREATE TABLE daemon_runs (
+                    run_id TEXT PRIMARY KEY,
+                    worker_id TEXT NOT NULL,
+                    host TEXT NOT NULL,
+                    pid INTEGER NOT NULL,
+                    started_at REAL NOT NULL,
+                    heartbeat_at REAL NOT NULL,
+                    stopped_at REAL
+                );
+                CREATE INDEX daemon_runs_active ON daemon_runs(stopped_at);
+                """)
+        }
         return migrator
     }
 }
