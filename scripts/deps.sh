@@ -5,8 +5,8 @@ set -euo pipefail
 command -v swift >/dev/null || { echo "swift is not on PATH: install Swift 6.2 or later (swift.org) first" >&2; exit 1; }
 packages=(libcurl4-openssl-dev libsqlite3-dev pkg-config)
 # `deps.sh test`: also what the test suite's stand-in servers need (a real SMTP server on
-# python3-aiosmtpd, openssl for its throwaway TLS certificate).
-if [ "${1:-}" = "test" ]; then packages+=(python3 python3-aiosmtpd openssl); fi
+# python3-aiosmtpd, openssl for its throwaway TLS certificate, PostgreSQL for throwaway clusters).
+if [ "${1:-}" = "test" ]; then packages+=(python3 python3-aiosmtpd openssl postgresql); fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

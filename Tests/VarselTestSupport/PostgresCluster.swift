@@ -1,0 +1,108 @@
+import Foundation
+
+/// A throwaway PostgreSQL cluster for tests, from Debian's `postgresql` package: `initdb` in a
+/// temporary directory (as the unprivileged user `nobody` when the tests run as root, since initdb
+/// refuses root), listening on 127.0.0.1 at a free port and on a unix socket in that directory,
+/// with `fsync` off (a crash of the test machine loses nothing of value). `stop()` shuts it down
+/// immediately; every step is bounded in time.
+///
+/// A missing PostgreSQL is an error, never a skip: the suite fails and says what to install.
+public final class PostgresCluster: @unchecked Sendable {
+    public struct Missing: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public let directory: TemporaryDirectory
+    public let port: Int
+    public let user = "varsel"
+    public let database = "varsel"
+    let binaries: String
+    let runAs: String?
+    /// The postmaster, a child of this process (not daemonised by pg_ctl, whose forked server would
+    /// hold this process's pipes).
+    var server: ChildProcess?
+
+    /// `postgres://varsel@127.0.0.1:<port>/varsel` (trust authentication: no password).
+    public var url: String { "postgres://\(user)@127.0.0.1:\(port)/\(database)" }
+    var data: String { directory.file("data") }
+
+    private init(directory: TemporaryDirectory, port: Int, binaries: String, runAs: String?) {
+        self.directory = directory
+        self.port = port
+        self.binaries = binaries
+        self.runAs = runAs
+    }
+
+    /// The newest installed server's `bin` directory (`/usr/lib/postgresql/<major>/bin`).
+    static func locateBinaries() throws -> String {
+        let root = "/usr/lib/postgresql"
+        let majors = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).compactMap(Int.init).sorted()
+        for major in majors.reversed() where FileManager.default.isExecutableFile(atPath: "\(root)/\(major)/bin/initdb") {
+            return "\(root)/\(major)/bin"
+        }
+        throw Missing(description: "PostgreSQL is not installed (no \(root)/<version>/bin/initdb): install Debian's postgresql package (scripts/deps.sh test does)")
+    }
+
+    /// Creates, starts and opens a cluster with the database `varsel` owned by the user `varsel`.
+    public static func start() async throws -> PostgresCluster {
+        let binaries = try locateBinaries()
+        let directory = TemporaryDirectory()
+        let runAs: String? = getuid() == 0 ? "nobody" : nil
+        if let runAs {
+            // The cluster's files belong to the unprivileged user that runs it.
+            guard let account = getpwnam(runAs) else { throw Missing(description: "no user \(runAs) to run PostgreSQL as") }
+            chown(directory.path, account.pointee.pw_uid, account.pointee.pw_gid)
+        }
+        let cluster = PostgresCluster(directory: directory, port: closedLoopbackPort(), binaries: binaries, runAs: runAs)
+        try await cluster.run("initdb", ["-D", cluster.data, "-U", cluster.user, "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"])
+        cluster.server = try cluster.spawn("postgres", [
+            "-D", cluster.data, "-p", "\(cluster.port)", "-k", directory.path, "-c", "listen_addresses=127.0.0.1",
+            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+        ])
+        var ready = false
+        let deadline = ContinuousClock.now + .seconds(120)
+        while !ready, ContinuousClock.now < deadline, cluster.server?.isRunning == true {
+            ready = (try? await cluster.run("pg_isready", ["-h", "127.0.0.1", "-p", "\(cluster.port)", "-t", "5"])) != nil
+            if !ready { try? await Task.sleep(for: .milliseconds(100)) }
+        }
+        guard ready else {
+            await cluster.stop()
+            throw Missing(description: "PostgreSQL did not start within 120 s: \(cluster.serverLog.suffix(2000))")
+        }
+        try await cluster.run("createdb", ["-h", "127.0.0.1", "-p", "\(cluster.port)", "-U", cluster.user, cluster.database])
+        return cluster
+    }
+
+    /// What the server logged (for a failing test's message).
+    public var serverLog: String { server?.stderr ?? "" }
+
+    /// Runs `psql` with one command and returns its output (unaligned, tuples only).
+    public func psql(_ command: String) async throws -> String {
+        try await run("psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", user, "-d", database, "-v", "ON_ERROR_STOP=1", "-At", "-c", command])
+    }
+
+    /// Stops the server at once (`pg_ctl stop -m immediate`), then waits for the postmaster to exit.
+    public func stop() async {
+        _ = try? await run("pg_ctl", ["-D", data, "-m", "immediate", "-w", "-t", "60", "stop"])
+        await server?.terminate(timeout: .seconds(60))
+    }
+
+    /// One of the cluster's tools, as the user that owns the cluster.
+    func spawn(_ tool: String, _ arguments: [String]) throws -> ChildProcess {
+        let executable = "\(binaries)/\(tool)"
+        if let runAs {
+            return try ChildProcess(arguments: ["-u", runAs, "--", executable] + arguments, executable: "/usr/sbin/runuser")
+        }
+        return try ChildProcess(arguments: arguments, executable: executable)
+    }
+
+    @discardableResult
+    func run(_ tool: String, _ arguments: [String]) async throws -> String {
+        let child = try spawn(tool, arguments)
+        let status = await child.wait(timeout: .seconds(180))
+        guard status == 0 else {
+            throw Missing(description: "\(tool) failed (\(status.map(String.init) ?? "timed out")): \(child.stderr)\(child.stdout)\n\(serverLog.suffix(2000))")
+        }
+        return child.stdout
+    }
+}
