@@ -44,20 +44,17 @@ extension SQLiteMessageStore {
             for row in rows {
                 let id: String = row["id"]
                 let state = MessageState(rawValue: row["state"]) ?? .queued
-                switch state {
-                case .queued:
-                    break
-                case .sending:
-                    // Leased: cancellable only while no request has been started for it.
-                    let started = try db.value(Int.self, "SELECT COUNT(*) FROM attempts WHERE message_id = ? AND outcome IN ('pending', 'accepted')", [id]) ?? 0
-                    if started > 0 {
-                        outcome.alreadySent.append(id)
-                        continue
-                    }
-                case .sent, .delivered:
+                // Leased: cancellable only while no request has been started for it.
+                var started = false
+                if state == .sending {
+                    started = (try db.value(Int.self, "SELECT COUNT(*) FROM attempts WHERE message_id = ? AND outcome IN ('pending', 'accepted')", [id]) ?? 0) > 0
+                }
+                switch MessageLifecycle.cancel(state: state, attemptStarted: started) {
+                case .cancel: break
+                case .alreadySent:
                     outcome.alreadySent.append(id)
                     continue
-                case .failed, .expired, .cancelled:
+                case .alreadyFinished:
                     outcome.alreadyFinished.append(id)
                     continue
                 }

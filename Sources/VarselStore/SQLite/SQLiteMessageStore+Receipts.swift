@@ -33,68 +33,50 @@ extension SQLiteMessageStore {
                 [messageID, attemptID, at, status.rawValue, source, providerID, raw])
             let reported = status
             let status = try Self.aggregateStatus(db, attemptID: attemptID, source: source, reported: reported)
-            // The attempt's own status moves forward only.
             let previous = (attempt["delivery_status"] as String?).flatMap(DeliveryStatus.init(rawValue:))
-            if previous.map({ !$0.isFinal && status.rank >= $0.rank }) ?? true {
-                try db.run("UPDATE attempts SET delivery_status = ? WHERE id = ?", [status.rawValue, attemptID])
+            if let advanced = MessageLifecycle.advance(previous, to: status) {
+                try db.run("UPDATE attempts SET delivery_status = ? WHERE id = ?", [advanced.rawValue, attemptID])
             }
             let recipient = (message["request"] as String?)
                 .flatMap { try? VarselJSON.decoder().decode(MessageRequest.self, from: Data($0.utf8)).recipient }
             let detail = error.map { text in ": " + (recipient.map { Masking.scrub(text, knownContact: $0) } ?? Masking.scrub(text)) } ?? ""
-
             let current = try db.value(Int64.self, "SELECT MAX(id) FROM attempts WHERE message_id = ?", [messageID])
-            guard current == attemptID, state == .sent else {
-                if current != attemptID {
-                    try Self.appendDecisions(db, messageID: messageID, texts: [
-                        "receipt \(status.rawValue) from \(source) for an earlier \(attemptChannel) attempt recorded\(detail); "
-                            + "the message has moved on (now \(state.rawValue)) and is not changed by it",
-                    ], at: now)
-                } else if status.isFinal, state == .delivered || state == .failed {
-                    try Self.appendDecisions(db, messageID: messageID, texts: ["receipt \(status.rawValue) from \(source) ignored: the message is already \(state.rawValue)"], at: now)
-                }
+            let verdict = MessageLifecycle.receipt(.init(
+                status: status, isLatestAttempt: current == attemptID, messageState: state,
+                attemptChannel: Channel(rawValue: attemptChannel) ?? .sms, gateway: gateway, detail: detail, fallBackOnFailure: fallback))
+            switch verdict {
+            case .recordOnly(let decision):
+                if let decision { try Self.appendDecisions(db, messageID: messageID, texts: [decision], at: now) }
                 return .recorded(messageID: messageID, state: state)
-            }
-            // Only a final receipt changes the message, and only once: a final state never moves back.
-            guard status.isFinal else { return .recorded(messageID: messageID, state: state) }
-            let reason = status == .delivered ? "delivered (receipt from \(gateway))" : "\(status.rawValue) according to \(gateway)\(detail)"
-            if status.isFailure, fallback {
+            case .fallBack(let reason, let decision):
                 // Try the next usable channel: the failed one is excluded and the message is planned again.
                 try db.run(
                     """
                     UPDATE messages SET state = 'queued', state_reason = ?, ready_at = ?, updated_at = ?, content = NULL,
                         excluded_channels = excluded_channels || ? || ',' WHERE id = ? AND state = 'sent'
                     """, [reason, at, at, attemptChannel, messageID])
-                try Self.appendDecisions(
-                    db, messageID: messageID,
-                    texts: ["receipt \(status.rawValue) from \(source): \(reason); falling back from \(attemptChannel) to the next usable channel"], at: now)
+                try Self.appendDecisions(db, messageID: messageID, texts: [decision], at: now)
                 return .recorded(messageID: messageID, state: .queued)
+            case .finish(let newState, let reason, let decision):
+                try db.run(
+                    "UPDATE messages SET state = ?, state_reason = ?, updated_at = ? WHERE id = ? AND state = 'sent'",
+                    [newState.rawValue, reason, at, messageID])
+                try Self.appendDecisions(db, messageID: messageID, texts: [decision], at: now)
+                return .recorded(messageID: messageID, state: newState)
             }
-            let newState: MessageState = status == .delivered ? .delivered : .failed
-            try db.run(
-                "UPDATE messages SET state = ?, state_reason = ?, updated_at = ? WHERE id = ? AND state = 'sent'",
-                [newState.rawValue, reason, at, messageID])
-            try Self.appendDecisions(db, messageID: messageID, texts: ["receipt \(status.rawValue) from \(source): \(reason)"], at: now)
-            return .recorded(messageID: messageID, state: newState)
         }
     }
 
-    /// The attempt's status from this report. For an attempt whose provider reports per part, the
-    /// first failed part fails it, and it is delivered only when every part is; until then a
-    /// delivered part counts as `sent`.
+    /// The attempt's status from this report, aggregated over its parts (`MessageLifecycle.aggregate`).
     static func aggregateStatus(_ db: Database, attemptID: Int64, source: String, reported: DeliveryStatus) throws -> DeliveryStatus {
         let parts = try String.fetchAll(db, sql: "SELECT part_id FROM attempt_parts WHERE attempt_id = ?", arguments: [attemptID])
         guard parts.count > 1 else { return reported }
-        var best: [String: DeliveryStatus] = [:]
-        let rows = try Row.fetchAll(
-            db, sql: "SELECT provider_id, status FROM receipts WHERE attempt_id = ? AND source = ? ORDER BY id", arguments: [attemptID, source])
-        for row in rows {
-            guard let part: String = row["provider_id"], let status = DeliveryStatus(rawValue: row["status"]) else { continue }
-            // A part's first final status stands.
-            if let known = best[part], known.isFinal || known.rank > status.rank { continue }
-            best[part] = status
+        let reports = try Row.fetchAll(
+            db, sql: "SELECT provider_id, status FROM receipts WHERE attempt_id = ? AND source = ? ORDER BY id", arguments: [attemptID, source]
+        ).compactMap { row -> (part: String, status: DeliveryStatus)? in
+            guard let part: String = row["provider_id"], let status = DeliveryStatus(rawValue: row["status"]) else { return nil }
+            return (part, status)
         }
-        if let failure = parts.compactMap({ best[$0] }).first(where: \.isFailure) { return failure }
-        if parts.allSatisfy({ best[$0] == .delivered }) { return .delivered }
-        return reported.isFinal ? .sent : reported
+        return MessageLifecycle.aggregate(parts: parts, reports: reports, reported: reported)
     }
 }

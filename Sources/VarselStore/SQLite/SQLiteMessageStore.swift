@@ -137,24 +137,19 @@ public final class SQLiteMessageStore: MessageStore {
                 StatementArguments(owners) + [now.timeIntervalSince1970])
             let at = now.timeIntervalSince1970
             for id in ids {
-                // Only an attempt that was started (its request handed to the HTTP client) can have
-                // reached the gateway: that one is ambiguous. A message whose request never left goes
-                // back to the queue without an attempt.
-                try db.run("""
-                        UPDATE attempts SET outcome = 'ambiguous', finished_at = ?, error = ?
-                        WHERE message_id = ? AND outcome = 'pending'
-                        """,
-                    [at, Self.interruptedSend, id])
-                let interrupted = db.changesCount > 0
+                let pending = try db.value(Int.self, "SELECT COUNT(*) FROM attempts WHERE message_id = ? AND outcome = 'pending'", [id]) ?? 0
+                let verdict = MessageLifecycle.reclaim(hasPendingAttempt: pending > 0)
+                if let outcome = verdict.attemptOutcome {
+                    try db.run(
+                        "UPDATE attempts SET outcome = ?, finished_at = ?, error = ? WHERE message_id = ? AND outcome = 'pending'",
+                        [outcome.rawValue, at, verdict.attemptError, id])
+                }
                 try db.run("""
                         UPDATE messages SET state = 'queued', lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL,
-                            state_reason = CASE WHEN ? THEN ? ELSE state_reason END, ready_at = ?, updated_at = ? WHERE id = ?
+                            state_reason = COALESCE(?, state_reason), ready_at = ?, updated_at = ? WHERE id = ?
                         """,
-                    [interrupted, "ambiguous: " + Self.interruptedSend, at, at, id])
-                let note = interrupted
-                    ? "lease reclaimed after the worker stopped mid-send: attempt marked ambiguous, will resend with the same Idempotency-Key"
-                    : "lease reclaimed after the worker stopped before the request left: requeued without an attempt"
-                try Self.appendDecisions(db, messageID: id, texts: [note], at: now)
+                    [verdict.stateReason, at, at, id])
+                try Self.appendDecisions(db, messageID: id, texts: [verdict.decision], at: now)
             }
             return ids.count
         }
@@ -194,8 +189,6 @@ public final class SQLiteMessageStore: MessageStore {
             }
         }
     }
-
-    static let interruptedSend = "outcome unknown: the worker stopped before recording the reply; a resend carries the same Idempotency-Key"
 
     // MARK: Recording
 
