@@ -34,9 +34,10 @@ public protocol MessageStore: Sendable {
 
     /// Opens a `pending` attempt for each send, just before its request is handed to the HTTP client,
     /// and counts it (fenced). Returns, per send whose lease still held, the attempt id to complete
-    /// later. Only started attempts count towards `retry.max_attempts`, and only they can become
-    /// ambiguous after a crash.
-    func start(_ starts: [AttemptStart], now: Date) async throws -> [String: Int64]
+    /// later, or the deferral when its frequency cap (`AttemptStart.cap`), judged in this
+    /// transaction over every daemon's sends, is reached. Only started attempts count towards
+    /// `retry.max_attempts`, and only they can become ambiguous after a crash.
+    func start(_ starts: [AttemptStart], now: Date) async throws -> [String: StartOutcome]
 
     /// Records attempt results and the resulting state (fenced). Returns the ids whose fence held.
     func complete(_ completions: [Completion], now: Date) async throws -> Set<String>
@@ -175,16 +176,47 @@ public struct PlannedSend: Sendable {
 
 /// A send about to be handed to the HTTP client.
 public struct AttemptStart: Sendable {
+    /// The frequency cap to hold when the attempt opens, in the same transaction, so that two
+    /// daemons cannot both send the message that goes over it.
+    public struct CapCheck: Sendable {
+        public let policy: FrequencyCap
+        public let kind: String
+        public let recipientKey: String
+
+        public init(policy: FrequencyCap, kind: String, recipientKey: String) {
+            self.policy = policy
+            self.kind = kind
+            self.recipientKey = recipientKey
+        }
+    }
+
     public let lease: LeaseRef
     public let channel: Channel
     public let gateway: String
     public let idempotencyKey: String
+    public let cap: CapCheck?
 
-    public init(lease: LeaseRef, channel: Channel, gateway: String, idempotencyKey: String) {
+    public init(lease: LeaseRef, channel: Channel, gateway: String, idempotencyKey: String, cap: CapCheck? = nil) {
         self.lease = lease
         self.channel = channel
         self.gateway = gateway
         self.idempotencyKey = idempotencyKey
+        self.cap = cap
+    }
+}
+
+/// What became of one `AttemptStart`.
+public enum StartOutcome: Sendable, Equatable {
+    /// The attempt is open (its id): send the request.
+    case started(Int64)
+    /// The frequency cap was reached meanwhile (by another daemon's send): the message went back to
+    /// the queue until `until`, with the reason in its trail. Do not send.
+    case deferred(until: Date)
+
+    /// The attempt's id when it started.
+    public var attemptID: Int64? {
+        if case .started(let id) = self { return id }
+        return nil
     }
 }
 

@@ -58,6 +58,37 @@ import VarselTestSupport
         #expect(try await store.countByState() == [.sending: 2, .queued: 1])
     }
 
+    @Test("the frequency cap holds across daemons: decided in the transaction that opens the attempt, the send over the cap is deferred, not started")
+    func capAtStart() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteMessageStore(path: directory.file("q.db"))
+        let now = Date()
+        _ = try await store.enqueue([Self.request("c1"), Self.request("c2")], now: now)
+        // Two daemons lease one message each to the same recipient and both prepare to send.
+        let first = try #require(try await store.lease(owner: "daemon-a/1", limit: 1, now: now, leaseDuration: 60).first)
+        let second = try #require(try await store.lease(owner: "daemon-b/1", limit: 1, now: now, leaseDuration: 60).first)
+        _ = try await store.prepare([Self.plannedSend(first.lease), Self.plannedSend(second.lease)], now: now)
+        let policy = FrequencyCap(enabled: true, maxMessages: 1, window: 86_400)
+        func start(_ leased: LeasedMessage) -> AttemptStart {
+            AttemptStart(
+                lease: leased.lease, channel: .sms, gateway: "g", idempotencyKey: "\(leased.lease.messageID).sms",
+                cap: .init(policy: policy, kind: "reminder", recipientKey: RecipientKey.of(leased.request.recipient)))
+        }
+        let started = try #require(try await store.start([start(first)], now: now)[first.lease.messageID])
+        #expect(started.attemptID != nil)
+        // The first send is still in flight (pending): it counts.
+        let deferred = try #require(try await store.start([start(second)], now: now.addingTimeInterval(1))[second.lease.messageID])
+        #expect(deferred == .deferred(until: now.addingTimeInterval(86_400)))
+        let status = try #require(try await store.status(id: second.lease.messageID))
+        #expect(status.state == .queued)
+        #expect(status.attempts.isEmpty, "no attempt was opened for the send over the cap")
+        #expect(status.decisions.contains { $0.text.contains("deferred by the frequency cap: 1 message to this recipient within") })
+        // Without a cap (or another recipient), the same start opens the attempt.
+        let third = try #require(try await store.lease(owner: "daemon-b/1", limit: 1, now: now.addingTimeInterval(90_000), leaseDuration: 60).first)
+        _ = try await store.prepare([Self.plannedSend(third.lease)], now: now.addingTimeInterval(90_000))
+        #expect(try await store.start([start(third)], now: now.addingTimeInterval(90_000))[third.lease.messageID]?.attemptID != nil)
+    }
+
     @Test("a worker whose lease was reclaimed cannot record its late result: the fence holds")
     func fencedWrites() async throws {
         let directory = TemporaryDirectory()
@@ -66,7 +97,7 @@ import VarselTestSupport
         _ = try await store.enqueue([Self.request("f")], now: now)
         let stale = try #require(try await store.lease(owner: "slow", limit: 1, now: now, leaseDuration: 10).first)
         #expect(try await store.prepare([Self.plannedSend(stale.lease)], now: now) == [stale.lease.messageID])
-        let attempt = try #require(try await store.start([Self.start(stale.lease)], now: now)[stale.lease.messageID])
+        let attempt = try #require(try await store.start([Self.start(stale.lease)], now: now)[stale.lease.messageID]?.attemptID)
 
         // The lease expires; another worker's sweep reclaims it and the message is leased again.
         let later = now.addingTimeInterval(11)
@@ -129,7 +160,7 @@ import VarselTestSupport
         _ = try await store.enqueue([Self.request("receipt-\(UUID().uuidString)")], now: now)
         let leased = try #require(try await store.lease(owner: "w", limit: 1, now: now, leaseDuration: 60).first)
         _ = try await store.prepare([Self.plannedSend(leased.lease)], now: now)
-        let attempt = try #require(try await store.start([Self.start(leased.lease, gateway: "sms")], now: now)[leased.lease.messageID])
+        let attempt = try #require(try await store.start([Self.start(leased.lease, gateway: "sms")], now: now)[leased.lease.messageID]?.attemptID)
         let accepted = Completion(
             lease: leased.lease, attemptID: attempt, outcome: .accepted, httpStatus: 202, providerID: "p-sms", latencyMs: 1, error: nil,
             state: .sent, reason: "accepted")
@@ -143,7 +174,7 @@ import VarselTestSupport
             templateID: "reminder/nb/direct/email", templateVersion: "v", channel: .email, subject: "s", text: "t", html: nil, sms: nil, contentHash: "h")
         let send = PlannedSend(lease: lease, locale: "nb", tone: .direct, content: content, decisions: [], gateway: "mail", idempotencyKey: "\(lease.messageID).email")
         _ = try await store.prepare([.send(send)], now: now)
-        return try #require(try await store.start([Self.start(lease, channel: .email, gateway: "mail")], now: now)[lease.messageID])
+        return try #require(try await store.start([Self.start(lease, channel: .email, gateway: "mail")], now: now)[lease.messageID]?.attemptID)
     }
 
     @Test("a failed SMS receipt that arrives while the fallback email is in flight is recorded on the SMS attempt only; the email's result still lands")
@@ -216,7 +247,7 @@ import VarselTestSupport
         _ = try await store.enqueue([request], now: now)
         let leased = try #require(try await store.lease(owner: "w", limit: 1, now: now, leaseDuration: 60).first)
         _ = try await store.prepare([Self.plannedSend(leased.lease)], now: now)
-        let attempt = try #require(try await store.start([Self.start(leased.lease, gateway: "sms")], now: now)[leased.lease.messageID])
+        let attempt = try #require(try await store.start([Self.start(leased.lease, gateway: "sms")], now: now)[leased.lease.messageID]?.attemptID)
         _ = try await store.complete([Completion(
             lease: leased.lease, attemptID: attempt, outcome: .accepted, httpStatus: 202, providerID: "p-1", latencyMs: 1, error: nil,
             state: .sent, reason: "accepted")], now: now)

@@ -28,6 +28,12 @@ public struct FrequencyCap: Sendable, Hashable {
         // The slot frees when the (count - limit + 1)-th oldest send leaves the window.
         return recent[recent.count - limit].addingTimeInterval(window)
     }
+
+    /// The trail's line for a message of `kind` deferred until `until`.
+    public func deferralReason(kind: String, until: Date) -> String {
+        let limit = limit(for: kind)
+        return "deferred by the frequency cap: \(limit) message\(limit == 1 ? "" : "s") to this recipient within \(DurationText.describe(window)); next slot \(RFC3339.format(until))"
+    }
 }
 
 /// A pseudonymous key per recipient for counting: their id, else a hash of their contact points.

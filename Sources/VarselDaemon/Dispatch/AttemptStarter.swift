@@ -8,7 +8,7 @@ import VarselStore
 final class AttemptStarter: Sendable {
     private struct Waiting {
         let start: AttemptStart
-        let continuation: CheckedContinuation<Int64?, Never>
+        let continuation: CheckedContinuation<StartOutcome?, Never>
     }
 
     private struct State {
@@ -27,9 +27,9 @@ final class AttemptStarter: Sendable {
         self.logger = logger
     }
 
-    /// The id of the opened attempt; nil when the lease was lost (or the store failed): then the
-    /// request must not go out.
-    func start(_ start: AttemptStart) async -> Int64? {
+    /// The opened attempt, or the deferral by the frequency cap; nil when the lease was lost (or the
+    /// store failed). Only `.started` lets the request go out.
+    func start(_ start: AttemptStart) async -> StartOutcome? {
         await withCheckedContinuation { continuation in
             let writeNow = state.withLock { state -> Bool in
                 state.waiting.append(Waiting(start: start, continuation: continuation))
@@ -49,7 +49,7 @@ final class AttemptStarter: Sendable {
                 return state.waiting
             }
             guard !batch.isEmpty else { return }
-            var ids: [String: Int64] = [:]
+            var ids: [String: StartOutcome] = [:]
             do {
                 ids = try await store.start(batch.map(\.start), now: now())
             } catch {

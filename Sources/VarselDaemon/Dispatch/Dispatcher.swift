@@ -180,8 +180,19 @@ public final class Dispatcher: Sendable {
                     return
                 }
                 defer { slots.release(send.gateway) }
-                let start = AttemptStart(lease: send.lease, channel: message.channel, gateway: send.gateway, idempotencyKey: send.idempotencyKey)
-                guard let attemptID = await starter.start(start) else {
+                let request = leasedMessage.request
+                let start = AttemptStart(
+                    lease: send.lease, channel: message.channel, gateway: send.gateway, idempotencyKey: send.idempotencyKey,
+                    cap: .init(policy: preparer.frequencyCap, kind: request.kind, recipientKey: RecipientKey.of(request.recipient)))
+                let attemptID: Int64
+                switch await starter.start(start) {
+                case .started(let id)?:
+                    attemptID = id
+                case .deferred(let until)?:
+                    logger.info("deferred by the frequency cap as the attempt was to open", metadata: ["message_id": "\(id)", "until": "\(RFC3339.format(until))"])
+                    self.inFlight.withLock { $0 -= 1 }
+                    return
+                case nil:
                     logger.warning("lease lost before sending; not sent", metadata: ["message_id": "\(id)"])
                     self.inFlight.withLock { $0 -= 1 }
                     return

@@ -130,8 +130,7 @@ struct SendPreparer: Sendable {
             return (.finish(lease: leased.lease, state: .failed, reason: problem, decisions: merged + trail + [problem]), nil)
         }
         if let until = frequencyCap.deferredUntil(kind: request.kind, sentAt: recentSends, now: now) {
-            let limit = frequencyCap.limit(for: request.kind)
-            let reason = "deferred by the frequency cap: \(limit) message\(limit == 1 ? "" : "s") to this recipient within \(DurationText.describe(frequencyCap.window)); next slot \(RFC3339.format(until))"
+            let reason = frequencyCap.deferralReason(kind: request.kind, until: until)
             return (.deferral(lease: leased.lease, until: until, reason: reason, decisions: merged + trail + [reason]), nil)
         }
         let gateway: String

@@ -246,11 +246,32 @@ public final class SQLiteMessageStore: MessageStore {
         }
     }
 
-    public func start(_ starts: [AttemptStart], now: Date) async throws -> [String: Int64] {
+    public func start(_ starts: [AttemptStart], now: Date) async throws -> [String: StartOutcome] {
         try await pool.write { db in
-            var attempts: [String: Int64] = [:]
+            var attempts: [String: StartOutcome] = [:]
             let at = now.timeIntervalSince1970
             for start in starts {
+                if let cap = start.cap, cap.policy.enabled {
+                    // Every daemon's sends to this recipient in the window: accepted, or in flight.
+                    let times = try db.values(
+                        Double.self,
+                        """
+                        SELECT COALESCE(a.finished_at, a.started_at) FROM attempts a JOIN messages m ON m.id = a.message_id
+                        WHERE m.recipient_key = ? AND m.id != ? AND a.outcome IN ('accepted', 'pending') AND COALESCE(a.finished_at, a.started_at) >= ?
+                        """, [cap.recipientKey, start.lease.messageID, at - cap.policy.window]).map(Date.init(timeIntervalSince1970:))
+                    if let until = cap.policy.deferredUntil(kind: cap.kind, sentAt: times, now: now) {
+                        let reason = cap.policy.deferralReason(kind: cap.kind, until: until)
+                        try db.run(
+                            """
+                            UPDATE messages SET state = 'queued', state_reason = ?, ready_at = ?, updated_at = ?, lease_token = NULL, lease_owner = NULL,
+                                lease_expires_at = NULL WHERE id = ? AND lease_token = ? AND state = 'sending'
+                            """, [reason, until.timeIntervalSince1970, at, start.lease.messageID, start.lease.token])
+                        guard db.changesCount == 1 else { continue }
+                        try Self.appendDecisions(db, messageID: start.lease.messageID, texts: [reason + " (decided as the attempt was to open)"], at: now)
+                        attempts[start.lease.messageID] = .deferred(until: until)
+                        continue
+                    }
+                }
                 try db.run(
                     "UPDATE messages SET attempt_count = attempt_count + 1, updated_at = ? WHERE id = ? AND lease_token = ? AND state = 'sending'",
                     [at, start.lease.messageID, start.lease.token])
@@ -260,7 +281,7 @@ public final class SQLiteMessageStore: MessageStore {
                         VALUES (?, ?, ?, ?, ?, 'pending')
                         """,
                     [start.lease.messageID, at, start.channel.rawValue, start.gateway, start.idempotencyKey])
-                attempts[start.lease.messageID] = db.lastInsertedRowID
+                attempts[start.lease.messageID] = .started(db.lastInsertedRowID)
             }
             return attempts
         }
