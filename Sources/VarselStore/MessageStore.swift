@@ -19,6 +19,11 @@ public protocol MessageStore: Sendable {
     /// reclaimed.
     func reclaim(owners: [String], now: Date) async throws -> Int
 
+    /// Moves back to the queue, without their channel, the `sent` messages whose latest attempt one of
+    /// `gateways` (those that report receipts) accepted before `acceptedBefore` and that have no final
+    /// receipt (`MessageLifecycle.receiptTimeout`). Returns their ids and channels.
+    func fallBackWithoutReceipt(gateways: [String], acceptedBefore: Date, timeout: TimeInterval, now: Date) async throws -> [(id: String, channel: Channel)]
+
     /// Registers a run of a daemon; its `runID` owns the leases it takes.
     func register(_ run: DaemonRun) async throws
     /// Proves a run is alive (`heartbeatAt`).

@@ -60,4 +60,14 @@ import VarselCore
         #expect(MessageLifecycle.aggregate(parts: parts, reports: [("a", .accepted)], reported: .accepted) == .accepted)
         #expect(MessageLifecycle.aggregate(parts: ["a"], reports: [("a", .failed)], reported: .failed) == .failed)
     }
+
+    @Test("no final receipt within the timeout: a fallback naming the gateway and the timeout")
+    func receiptTimeout() {
+        guard case .fallBack(let reason, let decision) = MessageLifecycle.receiptTimeout(channel: .sms, gateway: "link", timeout: 72 * 3600) else {
+            Issue.record("expected a fallback")
+            return
+        }
+        #expect(reason == "no final receipt from link within 3d of its acceptance (fallback.receipt_timeout)")
+        #expect(decision == reason + "; falling back from sms to the next usable channel")
+    }
 }

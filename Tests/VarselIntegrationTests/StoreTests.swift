@@ -78,7 +78,12 @@ import VarselTestSupport
         #expect(started.attemptID != nil)
         // The first send is still in flight (pending): it counts.
         let deferred = try #require(try await store.start([start(second)], now: now.addingTimeInterval(1))[second.lease.messageID])
-        #expect(deferred == .deferred(until: now.addingTimeInterval(86_400)))
+        guard case .deferred(let until) = deferred else {
+            Issue.record("expected a deferral, got \(deferred)")
+            return
+        }
+        // The first send's start time, as stored (seconds as a double), plus the window.
+        #expect(abs(until.timeIntervalSince(now.addingTimeInterval(86_400))) < 0.01)
         let status = try #require(try await store.status(id: second.lease.messageID))
         #expect(status.state == .queued)
         #expect(status.attempts.isEmpty, "no attempt was opened for the send over the cap")
@@ -177,6 +182,31 @@ import VarselTestSupport
         return try #require(try await store.start([Self.start(lease, channel: .email, gateway: "mail")], now: now)[lease.messageID]?.attemptID)
     }
 
+    @Test("fallback.receipt_timeout: a sent message with no final receipt from a gateway that reports them falls back after the timeout; a delivered one, a younger one and one through a gateway without receipts stay")
+    func receiptTimeout() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteMessageStore(path: directory.file("q.db"))
+        let now = Date()
+        let silent = try await Self.sendSMS(store, now: now)
+        let delivered = try await Self.sendSMS(store, now: now)
+        _ = try await store.recordReceipt(gateway: "sms", providerID: "p-sms", status: .delivered, error: nil, raw: nil, fallback: true, now: now)
+        let young = try await Self.sendSMS(store, now: now.addingTimeInterval(7200))
+        let timeout: TimeInterval = 3600
+        let later = now.addingTimeInterval(7200 + 60)
+
+        #expect(try await store.fallBackWithoutReceipt(gateways: ["other"], acceptedBefore: later.addingTimeInterval(-timeout), timeout: timeout, now: later).isEmpty)
+        let moved = try await store.fallBackWithoutReceipt(gateways: ["sms"], acceptedBefore: later.addingTimeInterval(-timeout), timeout: timeout, now: later)
+        // The receipt above names provider id p-sms: it went to the latest attempt with that id then, `delivered`'s.
+        let statuses = try await [silent.id, delivered.id, young.id].asyncMap { try #require(try await store.status(id: $0)) }
+        let fellBack = statuses.filter { $0.state == .queued }.map(\.id)
+        #expect(moved.map(\.id) == fellBack)
+        #expect(moved.allSatisfy { $0.channel == .sms })
+        #expect(fellBack == [silent.id], "the delivered one stays, and the young one (accepted within the timeout) waits")
+        let status = try #require(statuses.first { $0.state == .queued })
+        #expect(status.decisions.last?.text.contains("no final receipt from sms within 1h of its acceptance (fallback.receipt_timeout); falling back from sms") == true)
+        #expect(try await store.fallBackWithoutReceipt(gateways: ["sms"], acceptedBefore: later.addingTimeInterval(-timeout), timeout: timeout, now: later).isEmpty, "once only")
+    }
+
     @Test("a failed SMS receipt that arrives while the fallback email is in flight is recorded on the SMS attempt only; the email's result still lands")
     func lateReceiptWhileFallbackInFlight() async throws {
         let directory = TemporaryDirectory()
@@ -260,3 +290,11 @@ import VarselTestSupport
     }
 }
 
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
+    }
+}

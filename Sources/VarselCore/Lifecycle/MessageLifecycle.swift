@@ -1,3 +1,5 @@
+import Foundation
+
 /// The rules of a message's life, as pure functions from what a store knows to what happens next.
 /// Stores read the facts, call these, and write the verdict; no lifecycle rule is written in SQL.
 ///
@@ -119,6 +121,13 @@ public enum MessageLifecycle {
                 decision: "receipt \(status.rawValue) from \(source): \(reason); falling back from \(facts.attemptChannel.rawValue) to the next usable channel")
         }
         return .finish(state: status == .delivered ? .delivered : .failed, reason: reason, decision: "receipt \(status.rawValue) from \(source): \(reason)")
+    }
+
+    /// A message a gateway accepted, whose gateway reports receipts, that got no final receipt within
+    /// `fallback.receipt_timeout`: it falls back to its next usable channel (a sweep decides when).
+    public static func receiptTimeout(channel: Channel, gateway: String, timeout: TimeInterval) -> ReceiptVerdict {
+        let reason = "no final receipt from \(gateway) within \(DurationText.describe(timeout)) of its acceptance (fallback.receipt_timeout)"
+        return .fallBack(reason: reason, decision: "\(reason); falling back from \(channel.rawValue) to the next usable channel")
     }
 
     /// The attempt's stored status after a report: it moves forward only, and a final one stays.

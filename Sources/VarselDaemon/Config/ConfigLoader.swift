@@ -307,10 +307,11 @@ struct ConfigReader {
             maxAttempts: int(tree["retry"]?["max_attempts"], "retry.max_attempts", range: 1...1000),
             maxLifetime: duration(tree["retry"]?["max_lifetime"], "retry.max_lifetime"))
         if retry.maxBackoff < retry.minBackoff { fail("retry.max_backoff", "must not be shorter than retry.min_backoff") }
-        checkKeys(tree["fallback"], "fallback", allowed: ["on_permanent_failure", "on_failed_receipt"])
-        let fallback = VarselConfig.Fallback(
+        checkKeys(tree["fallback"], "fallback", allowed: ["on_permanent_failure", "on_failed_receipt", "receipt_timeout"])
+        var fallback = VarselConfig.Fallback(
             onPermanentFailure: bool(tree["fallback"]?["on_permanent_failure"], "fallback.on_permanent_failure"),
             onFailedReceipt: bool(tree["fallback"]?["on_failed_receipt"], "fallback.on_failed_receipt"))
+        fallback.receiptTimeout = duration(tree["fallback"]?["receipt_timeout"], "fallback.receipt_timeout")
         checkKeys(tree["retention"], "retention", allowed: ["enabled", "personal_data_days", "record_days", "sweep_interval"])
         let retention = VarselConfig.Retention(
             enabled: bool(tree["retention"]?["enabled"], "retention.enabled"),

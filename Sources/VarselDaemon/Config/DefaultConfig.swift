@@ -35,6 +35,7 @@ enum DefaultConfig {
         fallback:
           on_permanent_failure: true
           on_failed_receipt: true
+          receipt_timeout: 72h
         retention:
           enabled: true
           personal_data_days: 90

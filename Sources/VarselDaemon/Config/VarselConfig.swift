@@ -70,6 +70,9 @@ public struct VarselConfig: Sendable {
         public var onPermanentFailure: Bool
         /// A receipt saying undelivered/failed/expired/rejected does too.
         public var onFailedReceipt: Bool
+        /// A message sent through a gateway that reports receipts, with no final receipt this long
+        /// after the gateway accepted it, does too; 0 never.
+        public var receiptTimeout: TimeInterval = 72 * 3600
     }
 
     public var file: String?

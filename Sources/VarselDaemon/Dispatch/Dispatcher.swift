@@ -35,6 +35,9 @@ public final class Dispatcher: Sendable {
     }
 
     let settings: Settings
+    /// Gateways that report receipts, and how long to wait for a final one (0: forever).
+    let gatewaysWithReceipts: [String]
+    let receiptTimeout: TimeInterval
     let store: any MessageStore
     let sender: GatewaySender
     let preparer: SendPreparer
@@ -68,6 +71,8 @@ public final class Dispatcher: Sendable {
         self.now = now
         self.logger = logger
         connectionLimits = config.gateways.mapValues(\.maxConnections)
+        gatewaysWithReceipts = config.gateways.values.filter { $0.receipts != nil }.map(\.name).sorted()
+        receiptTimeout = config.fallback.onFailedReceipt ? config.fallback.receiptTimeout : 0
         starter = AttemptStarter(store: store, now: now, logger: logger)
         preparer = SendPreparer(
             planner: Planner(policy: config.planning), gateways: GatewaySelector(channels: config.channels, gateways: config.gateways),
@@ -274,6 +279,24 @@ public final class Dispatcher: Sendable {
             if reclaimed > 0 { logger.notice("reclaimed expired leases", metadata: ["count": "\(reclaimed)"]) }
         } catch {
             logger.error("lease sweep failed", metadata: ["error": "\(error)"])
+        }
+        await sweepReceiptTimeouts()
+    }
+
+    /// Messages whose receipt never came (`fallback.receipt_timeout`) fall back to their next channel.
+    func sweepReceiptTimeouts() async {
+        guard receiptTimeout > 0, !gatewaysWithReceipts.isEmpty else { return }
+        do {
+            let at = now()
+            let moved = try await store.fallBackWithoutReceipt(
+                gateways: gatewaysWithReceipts, acceptedBefore: at.addingTimeInterval(-receiptTimeout), timeout: receiptTimeout, now: at)
+            for (id, channel) in moved {
+                metrics?.fellBack(from: channel, cause: "receipt_timeout")
+                logger.notice("no final receipt in time: falling back", metadata: ["message_id": "\(id)", "channel": "\(channel.rawValue)"])
+            }
+            if !moved.isEmpty { wakeup.signal() }
+        } catch {
+            logger.error("receipt-timeout sweep failed", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -67,6 +67,39 @@ extension SQLiteMessageStore {
         }
     }
 
+    public func fallBackWithoutReceipt(gateways: [String], acceptedBefore: Date, timeout: TimeInterval, now: Date) async throws
+        -> [(id: String, channel: Channel)]
+    {
+        guard !gateways.isEmpty else { return [] }
+        return try await pool.write { db in
+            let placeholders = Array(repeating: "?", count: gateways.count).joined(separator: ", ")
+            let rows = try db.rows(
+                """
+                SELECT m.id, a.channel, a.gateway FROM messages m
+                JOIN attempts a ON a.id = (SELECT MAX(id) FROM attempts WHERE message_id = m.id)
+                WHERE m.state = 'sent' AND a.outcome = 'accepted' AND a.gateway IN (\(placeholders)) AND a.finished_at < ?
+                    AND (a.delivery_status IS NULL OR a.delivery_status IN ('accepted', 'sent'))
+                """, StatementArguments(gateways) + [acceptedBefore.timeIntervalSince1970])
+            var moved: [(id: String, channel: Channel)] = []
+            let at = now.timeIntervalSince1970
+            for row in rows {
+                let id: String = row["id"]
+                guard let channel = Channel(rawValue: row["channel"]) else { continue }
+                guard case .fallBack(let reason, let decision) = MessageLifecycle.receiptTimeout(channel: channel, gateway: row["gateway"], timeout: timeout)
+                else { continue }
+                try db.run(
+                    """
+                    UPDATE messages SET state = 'queued', state_reason = ?, ready_at = ?, updated_at = ?, content = NULL,
+                        excluded_channels = excluded_channels || ? || ',' WHERE id = ? AND state = 'sent'
+                    """, [reason, at, at, channel.rawValue, id])
+                guard db.changesCount == 1 else { continue }
+                try Self.appendDecisions(db, messageID: id, texts: [decision], at: now)
+                moved.append((id, channel))
+            }
+            return moved
+        }
+    }
+
     /// The attempt's status from this report, aggregated over its parts (`MessageLifecycle.aggregate`).
     static func aggregateStatus(_ db: Database, attemptID: Int64, source: String, reported: DeliveryStatus) throws -> DeliveryStatus {
         let parts = try String.fetchAll(db, sql: "SELECT part_id FROM attempt_parts WHERE attempt_id = ?", arguments: [attemptID])
