@@ -90,7 +90,7 @@ import VarselTestSupport
         let port = try #require(serve.announcedPort)
 
         // The next send is held by the gateway for a while: the drain waits for it.
-        sandbox.setBehaviour(.init(delay: .seconds(8)))
+        sandbox.setBehaviour(.init(delay: .seconds(20)))
         let second = try #require(try await Self.enqueue(config, [Fixtures.sms(key: "drain-2", phone: "+4791000002")]).first?["id"] as? String)
         #expect(await eventually(timeout: .seconds(60)) { sandbox.received.count == 2 }, "\(serve.stderr)")
         serve.signal(SIGTERM)
