@@ -94,6 +94,26 @@ import VarselTestSupport
         #expect(try await store.start([start(third)], now: now.addingTimeInterval(90_000))[third.lease.messageID]?.attemptID != nil)
     }
 
+    @Test("daemon runs: registered, heartbeating, stopped; the retention sweep deletes runs stopped before the record cut-off only")
+    func daemonRuns() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteMessageStore(path: directory.file("q.db"))
+        let now = Date()
+        let old = DaemonRun(runID: "w/old", workerID: "w", host: "h", pid: 1, startedAt: now.addingTimeInterval(-900_000), heartbeatAt: now.addingTimeInterval(-900_000))
+        let recent = DaemonRun(runID: "w/recent", workerID: "w", host: "h", pid: 2, startedAt: now.addingTimeInterval(-100), heartbeatAt: now.addingTimeInterval(-100))
+        let live = DaemonRun(runID: "w/live", workerID: "w", host: "h", pid: 3, startedAt: now, heartbeatAt: now)
+        for run in [old, recent, live] { try await store.register(run) }
+        try await store.markStopped(runIDs: ["w/old"], now: now.addingTimeInterval(-800_000))
+        try await store.markStopped(runIDs: ["w/recent"], now: now.addingTimeInterval(-50))
+        try await store.heartbeat(runID: "w/live", now: now.addingTimeInterval(5))
+        let active = try await store.activeRuns()
+        #expect(active.map(\.runID) == ["w/live"])
+        #expect(abs((active.first?.heartbeatAt ?? .distantPast).timeIntervalSince(now.addingTimeInterval(5))) < 0.01)
+        _ = try await store.sweepRetention(contentBefore: now.addingTimeInterval(-1000), recordsBefore: now.addingTimeInterval(-1000), dryRun: false, now: now)
+        let remaining = try await store.pool.read { try String.fetchAll($0, sql: "SELECT run_id FROM daemon_runs ORDER BY run_id") }
+        #expect(remaining == ["w/live", "w/recent"])
+    }
+
     @Test("a worker whose lease was reclaimed cannot record its late result: the fence holds")
     func fencedWrites() async throws {
         let directory = TemporaryDirectory()

@@ -18,6 +18,15 @@ extension SQLiteMessageStore {
                 [contentBefore.timeIntervalSince1970, recordsBefore.timeIntervalSince1970]) ?? 0
             return RetentionOutcome(contentPurged: purged, recordsDeleted: deleted)
         }
+        if !dryRun {
+            // Runs of daemons that stopped before the record cut-off are no longer anyone's proof.
+            let staleRuns = try await pool.read { db in
+                try db.value(Int.self, "SELECT COUNT(*) FROM daemon_runs WHERE stopped_at < ?", [recordsBefore.timeIntervalSince1970]) ?? 0
+            }
+            if staleRuns > 0 {
+                try await pool.write { db in try db.run("DELETE FROM daemon_runs WHERE stopped_at < ?", [recordsBefore.timeIntervalSince1970]) }
+            }
+        }
         if dryRun || due == RetentionOutcome(contentPurged: 0, recordsDeleted: 0) { return due }
         var outcome = RetentionOutcome(contentPurged: 0, recordsDeleted: 0)
         while true {
