@@ -12,8 +12,8 @@ import VarselTestSupport
     static let yaml = """
         server: { tokens_env: API_TOKENS }
         channels:
-          sms: { gateways: [sms-main, sms-twilio] }
-          email: { gateways: [email-main] }
+          sms: { gateways: [sms-main, sms-twilio, sms-link] }
+          email: { gateways: [email-main, email-smtp] }
         gateways:
           sms-main:
             type: http-json
@@ -35,6 +35,17 @@ import VarselTestSupport
             status_callback: "https://cb:callback-pass-5@varsel.example/v1/receipts/sms-twilio?secret=cb-secret-6"
             receipts: { signature: twilio, public_url: "https://varsel.example/v1/receipts/sms-twilio" }
           email-main: { type: http-json, url: "https://mail.example/v1/send?key=mail-key-7&password=mail-pass-8", from: "krav@fjordkraft.example" }
+          sms-link:
+            type: linkmobility
+            url: https://n-eu.linkmobility.io
+            platform_id: COMMON_API
+            platform_partner_id: "42"
+            username_env: LINK_USER
+            password_env: LINK_PASSWORD
+            from: Fjordkraft
+            delivery_report_gate: gate-1
+            receipts: { signature: basic, username_env: DLR_USER, password_env: DLR_PASSWORD }
+          email-smtp: { type: smtp, url: "smtp://relay.example:587", from: "krav@fjordkraft.example", username_env: SMTP_USER, password_env: SMTP_PASSWORD }
         policy:
           frequency_cap: { max_messages: 4, window: 5d, per_kind: { payment_received: 9 } }
           contact_windows:
@@ -52,12 +63,14 @@ import VarselTestSupport
 
     static let environment = [
         "SMS_TOKEN": "bearer-secret-9", "RECEIPT_SECRET": "receipt-secret-10", "TWILIO_TOKEN": "twilio-secret-11",
-        "API_TOKENS": "enqueue,read static-token-secret-12",
+        "API_TOKENS": "enqueue,read static-token-secret-12", "LINK_USER": "link-user-13", "LINK_PASSWORD": "link-pass-14",
+        "DLR_USER": "dlr-user-15", "DLR_PASSWORD": "dlr-pass-16", "SMTP_USER": "smtp-user-17", "SMTP_PASSWORD": "smtp-pass-18",
     ]
 
     static let secrets = [
         "hunter2pass", "tok-secret-1", "key-secret-2", "sig-secret-3", "frag-secret-4", "callback-pass-5", "cb-secret-6", "mail-key-7",
-        "mail-pass-8", "bearer-secret-9", "receipt-secret-10", "twilio-secret-11", "static-token-secret-12",
+        "mail-pass-8", "bearer-secret-9", "receipt-secret-10", "twilio-secret-11", "static-token-secret-12", "link-user-13", "link-pass-14",
+        "dlr-user-15", "dlr-pass-16", "smtp-user-17", "smtp-pass-18",
     ]
 
     static func describe() throws -> String {
@@ -115,7 +128,7 @@ import VarselTestSupport
             "templates: { dir: /etc/varsel/templates, default_locale: en, sms_max_parts: 3 }",
             "dispatch: { channel_order: [sms, email, letter], batch_size: 128, max_in_flight: 256, lease_seconds: 300",
             "retry: { min_backoff: 40s, max_backoff: 2h, max_attempts: 6, max_lifetime: 2d }",
-            "fallback: { on_permanent_failure: true, on_failed_receipt: false }",
+            "fallback: { on_permanent_failure: true, on_failed_receipt: false, receipt_timeout: 3d }",
             "retention: { enabled: true, personal_data_days: 90, record_days: 1826, sweep_interval: 1d }",
             "policy:",
             "  frequency_cap: { enabled: true, max_messages: 4, window: 5d, per_kind: { payment_received: 9 } }",
@@ -128,7 +141,12 @@ import VarselTestSupport
             #"      FI: { every_day: "07:00-22:00", holidays: open }"#,
             #"      IS: { weekdays: "09:00-17:00", saturday: closed, sunday: closed, holidays: closed }"#,
             "        # no public holiday calendar for IS: holidays: closed has no effect",
-            "  sms: { gateways: [sms-main, sms-twilio] }",
+            "  sms: { gateways: [sms-main, sms-twilio, sms-link] }",
+            "    type: linkmobility",
+            "    platform_id: COMMON_API",
+            "      signature: basic",
+            "      username: <redacted>",
+            "    type: smtp",
             "    rate_limit: 20   # requests per second",
             "    rate_burst: 40",
             "    breaker_failures: 7",

@@ -117,7 +117,9 @@ public enum EffectiveConfig {
         lines.append("dispatch: { channel_order: \(list(dispatch.channelOrder.map(\.rawValue))), batch_size: \(dispatch.batchSize), max_in_flight: \(dispatch.maxInFlight), lease_seconds: \(number(dispatch.leaseSeconds)), poll_interval_ms: \(dispatch.pollIntervalMilliseconds), worker_id: \(quoted(dispatch.workerID)), shutdown_grace_seconds: \(number(dispatch.shutdownGraceSeconds)) }")
         let retry = config.retry
         lines.append("retry: { min_backoff: \(duration(retry.minBackoff)), max_backoff: \(duration(retry.maxBackoff)), max_attempts: \(retry.maxAttempts), max_lifetime: \(duration(retry.maxLifetime)) }")
-        lines.append("fallback: { on_permanent_failure: \(config.fallback.onPermanentFailure), on_failed_receipt: \(config.fallback.onFailedReceipt) }")
+        lines.append(
+            "fallback: { on_permanent_failure: \(config.fallback.onPermanentFailure), on_failed_receipt: \(config.fallback.onFailedReceipt), "
+                + "receipt_timeout: \(config.fallback.receiptTimeout > 0 ? duration(config.fallback.receiptTimeout) : "0 (never)") }")
         let retention = config.retention
         lines.append("retention: { enabled: \(retention.enabled), personal_data_days: \(retention.personalDataDays), record_days: \(retention.recordDays), sweep_interval: \(duration(retention.sweepInterval)) }")
         lines += policy(config, now: now)
@@ -198,7 +200,7 @@ public enum EffectiveConfig {
     static func gateway(_ gateway: GatewayConfiguration) -> [String] {
         var lines = ["type: \(gateway.kind.rawValue)", url("url", gateway.url)]
         if let from = gateway.from { lines.append("from: \(quoted(from))") }
-        lines.append("id_field: \(quoted(gateway.idField))")
+        if gateway.kind == .httpJSON { lines.append("id_field: \(quoted(gateway.idField))") }
         if gateway.bearerToken != nil { lines.append("token: <redacted>") }
         if let sid = gateway.accountSID { lines.append("account_sid: \(quoted(sid))") }
         if gateway.authToken != nil { lines.append("auth_token: <redacted>") }
@@ -242,8 +244,8 @@ public enum EffectiveConfig {
                 lines += ["  signature: hmac-sha256", "  secret: <redacted>", "  max_age_seconds: \(number(maxAge))"]
             case .twilio(_, let publicURL):
                 lines += ["  signature: twilio   # checked with the auth token: <redacted>", "  " + url("public_url", publicURL)]
-            case .basic(let user, _):
-                lines += ["  signature: basic", "  username: \(quoted(user))", "  password: <redacted>"]
+            case .basic:
+                lines += ["  signature: basic", "  username: <redacted>", "  password: <redacted>"]
             case .preset(let scheme, _, let maxAge):
                 lines += ["  signature: \(scheme)", "  key: <redacted>", "  max_age_seconds: \(number(maxAge))"]
             case .none:

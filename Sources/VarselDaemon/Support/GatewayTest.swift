@@ -101,7 +101,7 @@ struct SecretRedactor {
         switch gateway.receipts?.signature {
         case .hmacSHA256(let secret, _)?: values.append(String(decoding: secret, as: UTF8.self))
         case .twilio(let token, _)?: values.append(String(decoding: token, as: UTF8.self))
-        case .basic(_, let password)?: values.append(password)
+        case .basic(let user, let password)?: values += [user, password]
         case .preset(_, let key, _)?: values.append(String(decoding: key, as: UTF8.self))
         default: break
         }
