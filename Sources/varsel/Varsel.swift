@@ -11,7 +11,7 @@ struct Varsel: AsyncParsableCommand {
         version: VarselVersion.string,
         subcommands: [
             Serve.self, Demo.self, Enqueue.self, Status.self, Cancel.self, TokenCommand.self, GatewaySim.self, Bench.self,
-            ConfigCommand.self, TemplatesCommand.self, Purge.self, GatewayCommand.self,
+            ConfigCommand.self, TemplatesCommand.self, Purge.self, GatewayCommand.self, Migrate.self,
         ])
 }
 
@@ -313,6 +313,21 @@ struct Bench: AsyncParsableCommand {
         let figures = try await VarselDaemon.Bench.run(
             messages: messages, maxInFlight: inFlight, templatesDirectory: directory, logger: Logger(label: "varsel"))
         print(VarselDaemon.Bench.table(figures))
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Bring the store's schema up to date and print its version (serve does the same at start).")
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let config = try options.load(secrets: .skip)
+        do {
+            print(try CommandActions.migrate(config: config))
+        } catch {
+            throw CLIError("\(error)")
+        }
     }
 }
 

@@ -149,6 +149,23 @@ import VarselTestSupport
         await sandbox.stop()
     }
 
+    @Test("migrate brings a new store to the current schema and says which migrations it applied; run again it applies none; a store directory that does not exist is an error")
+    func migrate() async throws {
+        let directory = TemporaryDirectory()
+        let config = Self.writeConfig(directory, gatewayBase: "http://127.0.0.1:\(closedLoopbackPort())")
+        let first = try await ChildProcess.run(["migrate", "--config", config])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("store sqlite \(directory.file("varsel.db")): schema v9-daemon-runs; applied 9 migration(s): v1, v2-tokens"), "\(first.stdout)")
+        let second = try await ChildProcess.run(["migrate", "--config", config])
+        #expect(second.status == 0)
+        #expect(second.stdout.contains("schema v9-daemon-runs, already current"), "\(second.stdout)")
+        let elsewhere = directory.write(
+            "elsewhere.yaml", Fixtures.config(storePath: directory.file("missing/dir/varsel.db"), gatewayBase: "http://127.0.0.1:1"))
+        let missing = try await ChildProcess.run(["migrate", "--config", elsewhere])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("does not exist"), "\(missing.stderr)")
+    }
+
     @Test("serve refuses a bad configuration with one clear error before anything is leased", arguments: [
         ("channels:\n  fax: { gateways: [sms-main] }", "channels.fax: unknown channel"),
         ("gateways:\n  sms-main: { type: http-json, from: X }", "gateways.sms-main.url: required"),

@@ -23,6 +23,14 @@ public enum CommandActions {
         return try await EnqueueBatch.run(data, validator: validator, store: store)
     }
 
+    /// `varsel migrate`: brings the store's schema up to date and says what it did.
+    public static func migrate(config: VarselConfig) throws -> String {
+        let store = try openStore(config)
+        let applied = store.migrationsApplied
+        return "store sqlite \(store.path): schema \(store.schemaVersion)"
+            + (applied.isEmpty ? ", already current" : "; applied \(applied.count) migration(s): \(applied.joined(separator: ", "))")
+    }
+
     /// `varsel purge`: one retention sweep on the local store, or with `dryRun` what it would delete.
     public static func purge(dryRun: Bool, config: VarselConfig) async throws -> String {
         let outcome = try await RetentionSweep.run(store: try openStore(config), retention: config.retention, dryRun: dryRun, now: Date())

@@ -14,6 +14,10 @@ public final class SQLiteMessageStore: MessageStore {
 
     let pool: DatabasePool
     public let path: String
+    /// The migrations this open applied (empty when the schema was already current), in order.
+    public let migrationsApplied: [String]
+    /// The schema's version: the last migration, as `varsel migrate` shows it.
+    public let schemaVersion: String
 
     /// Opens (creating if needed) and migrates the database at `path`.
     public init(path: String, synchronous: Synchronous = .full) throws {
@@ -29,7 +33,11 @@ public final class SQLiteMessageStore: MessageStore {
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
-            try SQLiteSchema.migrator().migrate(pool)
+            let migrator = SQLiteSchema.migrator()
+            let before = try pool.read { try migrator.appliedIdentifiers($0) }
+            try migrator.migrate(pool)
+            migrationsApplied = migrator.migrations.filter { !before.contains($0) }
+            schemaVersion = migrator.migrations.last ?? "none"
         } catch let error as DatabaseError {
             throw StoreError("cannot open SQLite store \(path): \(error.message ?? "\(error.resultCode)")")
         }
