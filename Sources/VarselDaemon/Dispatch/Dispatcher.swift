@@ -188,7 +188,8 @@ public final class Dispatcher: Sendable {
                 let request = leasedMessage.request
                 let start = AttemptStart(
                     lease: send.lease, channel: message.channel, gateway: send.gateway, idempotencyKey: send.idempotencyKey,
-                    cap: .init(policy: preparer.frequencyCap, kind: request.kind, recipientKey: RecipientKey.of(request.recipient)))
+                    cap: preparer.frequencyCap.enabled
+                        ? .init(policy: preparer.frequencyCap, kind: request.kind, recipientKey: RecipientKey.of(request.recipient)) : nil)
                 let attemptID: Int64
                 switch await starter.start(start) {
                 case .started(let id)?:

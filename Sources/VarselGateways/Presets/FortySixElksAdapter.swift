@@ -60,18 +60,10 @@ public struct FortySixElksAdapter: GatewayAdapter {
 
     /// Percent-encodes all but RFC 3986's unreserved characters.
     static func userinfo(_ text: String) -> String {
-        var output = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                output.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                output += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
-            }
-        }
-        return output
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
     }
+
+    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     public func request(for message: OutboundMessage) throws(GatewayRequestError) -> HTTPRequest {
         let phone = try phone(of: message)

@@ -28,25 +28,24 @@ public struct SMTPAdapter: GatewayAdapter {
         ])
 
     public let configuration: GatewayConfiguration
+    /// Read once from the configuration, not per message.
+    let sender: MailAddress?
+    let replyTo: MailAddress?
+    let tls: MailEnvelope.TLS?
 
     public init(configuration: GatewayConfiguration) {
         self.configuration = configuration
+        sender = configuration.from.flatMap(MailAddress.init(parsing:))
+        replyTo = configuration.options["reply_to"].flatMap(MailAddress.init(parsing:))
+        tls = configuration.url.lowercased().hasPrefix("smtps://")
+            ? .required : MailEnvelope.TLS(rawValue: configuration.options["starttls"] ?? "required")
     }
-
-    var isImplicitTLS: Bool { configuration.url.lowercased().hasPrefix("smtps://") }
-
-    var tls: MailEnvelope.TLS? {
-        guard !isImplicitTLS else { return .required }
-        return MailEnvelope.TLS(rawValue: configuration.options["starttls"] ?? "required")
-    }
-
-    var sender: MailAddress? { configuration.from.flatMap(MailAddress.init(parsing:)) }
 
     public var configurationProblem: String? {
         if tls == nil { return "starttls: use required, optional or never" }
         guard let sender else { return "from: expected an address such as \"Fjordkraft <krav@fjordkraft.example>\"" }
         if !sender.isASCII { return "from: the address must be ASCII (SMTPUTF8 is not used)" }
-        if let replyTo = configuration.options["reply_to"], MailAddress(parsing: replyTo) == nil {
+        if configuration.options["reply_to"] != nil, replyTo == nil {
             return "reply_to: expected an address such as \"Kundeservice <kundeservice@fjordkraft.example>\""
         }
         if (configuration.secrets["username"] == nil) != (configuration.secrets["password"] == nil) {
@@ -76,7 +75,7 @@ public struct SMTPAdapter: GatewayAdapter {
         }
         return MIMEMessage(
             from: sender, to: [MailAddress(name: message.recipient.name, address: recipient.address)],
-            replyTo: configuration.options["reply_to"].flatMap(MailAddress.init(parsing:)),
+            replyTo: replyTo,
             subject: message.content.subject ?? "", date: date, messageID: messageID(for: message),
             text: message.content.text, html: message.content.html, attachments: [],
             extraHeaders: [(name: "X-Varsel-Message-Id", value: message.messageID)])
