@@ -63,6 +63,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The store for several hosts: PostgreSQL through postgres-nio, behind the same protocol.
+        .target(
+            name: "VarselPostgres",
+            dependencies: [
+                "VarselCore", "VarselStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // Gateway adapters (http-json, Twilio) on top of VarselHTTP.
         .target(
             name: "VarselGateways",
@@ -73,7 +83,7 @@ let package = Package(
         .target(
             name: "VarselDaemon",
             dependencies: [
-                "VarselCore", "VarselHTTP", "VarselTemplates", "VarselStore", "VarselGateways",
+                "VarselCore", "VarselHTTP", "VarselTemplates", "VarselStore", "VarselPostgres", "VarselGateways",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -127,7 +137,7 @@ let package = Package(
         .testTarget(
             name: "VarselIntegrationTests",
             dependencies: [
-                "VarselCore", "VarselHTTP", "VarselTemplates", "VarselStore", "VarselGateways",
+                "VarselCore", "VarselHTTP", "VarselTemplates", "VarselStore", "VarselPostgres", "VarselGateways",
                 "VarselDaemon", "VarselTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

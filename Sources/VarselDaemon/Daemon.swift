@@ -16,7 +16,7 @@ public enum Daemon {
     /// Everything `serve` needs, opened and checked. Nothing is leased until this succeeds.
     public struct Components: Sendable {
         public let config: VarselConfig
-        public let store: SQLiteMessageStore
+        public let store: any MessageStore
         public let templates: TemplateReloader
         public let client: CurlHTTPClient
         public let dispatcher: Dispatcher
@@ -40,7 +40,7 @@ public enum Daemon {
                 })
             }.start()
         }
-        let store = try SQLiteMessageStore(path: config.store.path, synchronous: config.store.synchronous)
+        let store = try await StoreOpener.open(config, logger: logger)
         // Leases of this daemon's previous run (its process is gone) come back at once; those of
         // live daemons, whatever their worker_id, only when they expire. A lease owned by the bare
         // worker_id dates from before runs were registered.
@@ -108,7 +108,7 @@ public enum Daemon {
             onServerRunning: { channel in
                 logger.notice("ready", metadata: [
                     "host": "\(config.server.host)", "port": "\(channel.localAddress?.port ?? config.server.port)",
-                    "store": "\(config.store.path)",
+                    "store": "\(components.store.location)",
                     "templates": "\(components.templates.current.keys.count) variants", "queued": "\(counts[.queued] ?? 0)",
                     "worker": "\(config.dispatch.workerID)", "run": "\(components.run.runID)",
                 ])

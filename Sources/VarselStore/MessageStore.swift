@@ -6,6 +6,17 @@ import VarselCore
 ///
 /// - Important: `enqueue` returns only after the transaction is committed to disk (docs/guarantees.md §1).
 public protocol MessageStore: Sendable {
+    /// What the store is, for logs and `config check`: `sqlite /path` or `postgres host:port/db` (no credentials).
+    var location: String { get }
+    /// The migrations this open applied (empty when the schema was already current), in order.
+    var migrationsApplied: [String] { get }
+    /// The schema's version: its last migration.
+    var schemaVersion: String { get }
+    /// Throws when the database cannot be reached now (`/readyz`).
+    func checkReachable() async throws
+    /// Releases connections; the store is not used afterwards.
+    func close() async
+
     /// Stores validated messages in one transaction. A message whose `idempotencyKey` is already known
     /// is not stored again: the result names the existing message.
     func enqueue(_ requests: [MessageRequest], now: Date) async throws -> [EnqueueOutcome]

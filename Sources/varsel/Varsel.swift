@@ -324,7 +324,7 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         let config = try options.load(secrets: .skip)
         do {
-            print(try CommandActions.migrate(config: config))
+            print(try await CommandActions.migrate(config: config))
         } catch {
             throw CLIError("\(error)")
         }

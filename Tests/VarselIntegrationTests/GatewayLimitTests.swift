@@ -48,7 +48,7 @@ import VarselTestSupport
         #expect(breaker.state == .closed(failures: 0))
     }
 
-    static func run(gateways: String, lines: [String], until done: (SQLiteMessageStore) async -> Bool) async throws -> (Daemon.Components, TemporaryDirectory) {
+    static func run(gateways: String, lines: [String], until done: (any MessageStore) async -> Bool) async throws -> (Daemon.Components, TemporaryDirectory) {
         let directory = TemporaryDirectory()
         let yaml = """
             store: { path: "\(directory.file("varsel.db"))" }

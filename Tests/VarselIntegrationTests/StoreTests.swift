@@ -5,7 +5,8 @@ import VarselCore
 @testable import VarselStore
 import VarselTestSupport
 
-/// The SQLite queue on a real file: durability settings, leases and their fences.
+/// The store contract, on both stores (a real SQLite file, a real PostgreSQL database): leases and
+/// their fences, caps, runs, receipts; and SQLite's durability settings.
 @Suite struct StoreTests {
     static func request(_ key: String? = nil, sendAfter: Date? = nil) -> MessageRequest {
         MessageRequest(
@@ -40,10 +41,10 @@ import VarselTestSupport
         #expect(try await normal.pool.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 1)
     }
 
-    @Test("a lease takes only ready messages, each once, in due order")
-    func leaseOrder() async throws {
+    @Test("a lease takes only ready messages, each once, in due order", arguments: StoreBackend.allCases)
+    func leaseOrder(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteMessageStore(path: directory.file("q.db"))
+        let store = try await backend.makeStore(directory)
         let now = Date()
         let ids = try await store.enqueue(
             [Self.request("a", sendAfter: now.addingTimeInterval(-10)), Self.request("b", sendAfter: now.addingTimeInterval(3600)), Self.request("c", sendAfter: now.addingTimeInterval(-20))],
@@ -58,10 +59,10 @@ import VarselTestSupport
         #expect(try await store.countByState() == [.sending: 2, .queued: 1])
     }
 
-    @Test("the frequency cap holds across daemons: decided in the transaction that opens the attempt, the send over the cap is deferred, not started")
-    func capAtStart() async throws {
+    @Test("the frequency cap holds across daemons: decided in the transaction that opens the attempt, the send over the cap is deferred, not started", arguments: StoreBackend.allCases)
+    func capAtStart(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteMessageStore(path: directory.file("q.db"))
+        let store = try await backend.makeStore(directory)
         let now = Date()
         _ = try await store.enqueue([Self.request("c1"), Self.request("c2")], now: now)
         // Two daemons lease one message each to the same recipient and both prepare to send.
@@ -94,10 +95,10 @@ import VarselTestSupport
         #expect(try await store.start([start(third)], now: now.addingTimeInterval(90_000))[third.lease.messageID]?.attemptID != nil)
     }
 
-    @Test("daemon runs: registered, heartbeating, stopped; the retention sweep deletes runs stopped before the record cut-off only")
-    func daemonRuns() async throws {
+    @Test("daemon runs: registered, heartbeating, stopped; the retention sweep deletes runs stopped before the record cut-off only", arguments: StoreBackend.allCases)
+    func daemonRuns(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteMessageStore(path: directory.file("q.db"))
+        let store = try await backend.makeStore(directory)
         let now = Date()
         let old = DaemonRun(runID: "w/old", workerID: "w", host: "h", pid: 1, startedAt: now.addingTimeInterval(-900_000), heartbeatAt: now.addingTimeInterval(-900_000))
         let recent = DaemonRun(runID: "w/recent", workerID: "w", host: "h", pid: 2, startedAt: now.addingTimeInterval(-100), heartbeatAt: now.addingTimeInterval(-100))
@@ -110,14 +111,14 @@ import VarselTestSupport
         #expect(active.map(\.runID) == ["w/live"])
         #expect(abs((active.first?.heartbeatAt ?? .distantPast).timeIntervalSince(now.addingTimeInterval(5))) < 0.01)
         _ = try await store.sweepRetention(contentBefore: now.addingTimeInterval(-1000), recordsBefore: now.addingTimeInterval(-1000), dryRun: false, now: now)
-        let remaining = try await store.pool.read { try String.fetchAll($0, sql: "SELECT run_id FROM daemon_runs ORDER BY run_id") }
+        let remaining = try await inspect(store, "SELECT run_id FROM daemon_runs ORDER BY run_id")
         #expect(remaining == ["w/live", "w/recent"])
     }
 
-    @Test("a worker whose lease was reclaimed cannot record its late result: the fence holds")
-    func fencedWrites() async throws {
+    @Test("a worker whose lease was reclaimed cannot record its late result: the fence holds", arguments: StoreBackend.allCases)
+    func fencedWrites(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteMessageStore(path: directory.file("q.db"))
+        let store = try await backend.makeStore(directory)
         let now = Date()
         _ = try await store.enqueue([Self.request("f")], now: now)
         let stale = try #require(try await store.lease(owner: "slow", limit: 1, now: now, leaseDuration: 10).first)
@@ -155,10 +156,10 @@ import VarselTestSupport
         #expect(try await other.status(id: id)?.state == .queued)
     }
 
-    @Test("after a crash only started sends are ambiguous: a prepared send that never started goes back without an attempt and uses none up")
-    func reclaimOnlyStartedSends() async throws {
+    @Test("after a crash only started sends are ambiguous: a prepared send that never started goes back without an attempt and uses none up", arguments: StoreBackend.allCases)
+    func reclaimOnlyStartedSends(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteMessageStore(path: directory.file("q.db"))
+        let store = try await backend.makeStore(directory)
         let now = Date()
         _ = try await store.enqueue([Self.request("started"), Self.request("waiting")], now: now)
         let leased = try await store.lease(owner: "crashed", limit: 2, now: now, leaseDuration: 60)
@@ -181,7 +182,7 @@ import VarselTestSupport
     }
 
     /// Sends a message by SMS through gateway `sms` (provider id `p-sms`), as the dispatcher would.
-    static func sendSMS(_ store: SQLiteMessageStore, now: Date) async throws -> (id: String, attempt: Int64) {
+    static func sendSMS(_ store: any MessageStore, now: Date) async throws -> (id: String, attempt: Int64) {
         _ = try await store.enqueue([Self.request("receipt-\(UUID().uuidString)")], now: now)
         let leased = try #require(try await store.lease(owner: "w", limit: 1, now: now, leaseDuration: 60).first)
         _ = try await store.prepare([Self.plannedSend(leased.lease)], now: now)
@@ -194,7 +195,7 @@ import VarselTestSupport
     }
 
     /// Plans and starts the fallback email of a leased message, as the dispatcher would; its attempt id.
-    static func startEmail(_ store: SQLiteMessageStore, _ lease: LeaseRef, now: Date) async throws -> Int64 {
+    static func startEmail(_ store: any MessageStore, _ lease: LeaseRef, now: Date) async throws -> Int64 {
         let content = RenderedContent(
             templateID: "reminder/nb/direct/email", templateVersion: "v", channel: .email, subject: "s", text: "t", html: nil, sms: nil, contentHash: "h")
         let send = PlannedSend(lease: lease, locale: "nb", tone: .direct, content: content, decisions: [], gateway: "mail", idempotencyKey: "\(lease.messageID).email")
@@ -202,10 +203,10 @@ import VarselTestSupport
         return try #require(try await store.start([Self.start(lease, channel: .email, gateway: "mail")], now: now)[lease.messageID]?.attemptID)
     }
 
-    @Test("fallback.receipt_timeout: a sent message with no final receipt from a gateway that reports them falls back after the timeout; a delivered one, a younger one and one through a gateway without receipts stay")
-    func receiptTimeout() async throws {
+    @Test("fallback.receipt_timeout: a sent message with no final receipt from a gateway that reports them falls back after the timeout; a delivered one, a younger one and one through a gateway without receipts stay", arguments: StoreBackend.allCases)
+    func receiptTimeout(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteMessageStore(path: directory.file("q.db"))
+        let store = try await backend.makeStore(directory)
         let now = Date()
         let silent = try await Self.sendSMS(store, now: now)
         let delivered = try await Self.sendSMS(store, now: now)
@@ -227,10 +228,10 @@ import VarselTestSupport
         #expect(try await store.fallBackWithoutReceipt(gateways: ["sms"], acceptedBefore: later.addingTimeInterval(-timeout), timeout: timeout, now: later).isEmpty, "once only")
     }
 
-    @Test("a failed SMS receipt that arrives while the fallback email is in flight is recorded on the SMS attempt only; the email's result still lands")
-    func lateReceiptWhileFallbackInFlight() async throws {
+    @Test("a failed SMS receipt that arrives while the fallback email is in flight is recorded on the SMS attempt only; the email's result still lands", arguments: StoreBackend.allCases)
+    func lateReceiptWhileFallbackInFlight(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteMessageStore(path: directory.file("q.db"))
+        let store = try await backend.makeStore(directory)
         let now = Date()
         let (id, _) = try await Self.sendSMS(store, now: now)
         // The first failed receipt falls back to the next channel.
@@ -251,7 +252,7 @@ import VarselTestSupport
         #expect(status.state == .sent)
         #expect(status.attempts.map(\.outcome) == [.accepted, .accepted], "no attempt stays pending: \(status.attempts)")
         #expect(status.decisions.contains { $0.text.contains("for an earlier sms attempt") })
-        let excluded = try await store.pool.read { try String.fetchOne($0, sql: "SELECT excluded_channels FROM messages WHERE id = ?", arguments: [id]) }
+        let excluded = try await inspect(store, "SELECT excluded_channels FROM messages WHERE id = ?", [id]).first
         #expect(excluded == "sms,", "the late receipt must not exclude the current channel")
 
         // The email's own receipt still ends the message.
@@ -259,10 +260,10 @@ import VarselTestSupport
             == .recorded(messageID: id, state: .delivered))
     }
 
-    @Test("a late receipt for the old SMS after the fallback email was sent changes nothing but its attempt")
-    func lateReceiptAfterFallbackSent() async throws {
+    @Test("a late receipt for the old SMS after the fallback email was sent changes nothing but its attempt", arguments: StoreBackend.allCases)
+    func lateReceiptAfterFallbackSent(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteMessageStore(path: directory.file("q.db"))
+        let store = try await backend.makeStore(directory)
         let now = Date()
         let (id, smsAttempt) = try await Self.sendSMS(store, now: now)
         _ = try await store.recordReceipt(gateway: "sms", providerID: "p-sms", status: .rejected, error: nil, raw: nil, fallback: true, now: now)
@@ -277,18 +278,18 @@ import VarselTestSupport
             == .recorded(messageID: id, state: .sent))
         let status = try #require(try await store.status(id: id))
         #expect(status.state == .sent && status.channel == .email)
-        let excluded = try await store.pool.read { try String.fetchOne($0, sql: "SELECT excluded_channels FROM messages WHERE id = ?", arguments: [id]) }
+        let excluded = try await inspect(store, "SELECT excluded_channels FROM messages WHERE id = ?", [id]).first
         #expect(excluded == "sms,")
-        let smsStatus = try await store.pool.read { try String.fetchOne($0, sql: "SELECT delivery_status FROM attempts WHERE id = ?", arguments: [smsAttempt]) }
+        let smsStatus = try await inspect(store, "SELECT delivery_status FROM attempts WHERE id = ?", ["\(smsAttempt)"]).first
         #expect(smsStatus == "rejected", "a final status of an attempt is never replaced")
-        let receipts = try await store.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM receipts WHERE attempt_id = ?", arguments: [smsAttempt]) }
-        #expect(receipts == 2)
+        let receipts = try await inspect(store, "SELECT COUNT(*) FROM receipts WHERE attempt_id = ?", ["\(smsAttempt)"]).first
+        #expect(receipts == "2")
     }
 
-    @Test("a receipt's error text is stored with the message's own contact data masked, in any letter case")
-    func receiptErrorMasked() async throws {
+    @Test("a receipt's error text is stored with the message's own contact data masked, in any letter case", arguments: StoreBackend.allCases)
+    func receiptErrorMasked(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteMessageStore(path: directory.file("q.db"))
+        let store = try await backend.makeStore(directory)
         let now = Date()
         var request = Self.request("masked")
         request.recipient = Recipient(

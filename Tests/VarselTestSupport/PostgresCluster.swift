@@ -21,6 +21,7 @@ public final class PostgresCluster: @unchecked Sendable {
     /// The postmaster, a child of this process (not daemonised by pg_ctl, whose forked server would
     /// hold this process's pipes).
     var server: ChildProcess?
+    var watchdog: ChildProcess?
 
     /// `postgres://varsel@127.0.0.1:<port>/varsel` (trust authentication: no password).
     public var url: String { "postgres://\(user)@127.0.0.1:\(port)/\(database)" }
@@ -57,7 +58,8 @@ public final class PostgresCluster: @unchecked Sendable {
         try await cluster.run("initdb", ["-D", cluster.data, "-U", cluster.user, "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"])
         cluster.server = try cluster.spawn("postgres", [
             "-D", cluster.data, "-p", "\(cluster.port)", "-k", directory.path, "-c", "listen_addresses=127.0.0.1",
-            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=500",
+            "-c", "shared_buffers=64MB",
         ])
         var ready = false
         let deadline = ContinuousClock.now + .seconds(120)
@@ -73,6 +75,24 @@ public final class PostgresCluster: @unchecked Sendable {
         return cluster
     }
 
+    /// Creates an empty database owned by `varsel` and returns its URL.
+    public func createDatabase(_ name: String) async throws -> String {
+        try await run("createdb", ["-h", "127.0.0.1", "-p", "\(port)", "-U", user, name])
+        return "postgres://\(user)@127.0.0.1:\(port)/\(name)"
+    }
+
+    /// Stops the cluster when this process ends, however it ends (a crash, a kill, a test run that
+    /// never reaches its last line): a watchdog polls this process once a second.
+    public func stopWhenThisProcessExits() throws {
+        let script = "while [ -d /proc/\(getpid()) ]; do sleep 1; done; exec \"$0\" -D \"$1\" -m immediate -w -t 60 stop"
+        let pgctl = "\(binaries)/pg_ctl"
+        if let runAs {
+            watchdog = try ChildProcess(arguments: ["-u", runAs, "--", "/bin/sh", "-c", script, pgctl, data], executable: "/usr/sbin/runuser")
+        } else {
+            watchdog = try ChildProcess(arguments: ["-c", script, pgctl, data], executable: "/bin/sh")
+        }
+    }
+
     /// What the server logged (for a failing test's message).
     public var serverLog: String { server?.stderr ?? "" }
 
@@ -83,6 +103,7 @@ public final class PostgresCluster: @unchecked Sendable {
 
     /// Stops the server at once (`pg_ctl stop -m immediate`), then waits for the postmaster to exit.
     public func stop() async {
+        watchdog?.signal(SIGKILL)
         _ = try? await run("pg_ctl", ["-D", data, "-m", "immediate", "-w", "-t", "60", "stop"])
         await server?.terminate(timeout: .seconds(60))
     }

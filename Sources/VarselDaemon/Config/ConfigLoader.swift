@@ -233,14 +233,7 @@ struct ConfigReader {
             maxConcurrentBatches: int(tree["server"]?["max_concurrent_batches"], "server.max_concurrent_batches", range: 1...64),
             staticTokens: readStaticTokens(tree["server"]))
 
-        checkKeys(tree["store"], "store", allowed: ["backend", "path", "synchronous"])
-        let backend = requiredString(tree["store"]?["backend"], "store.backend")
-        if backend != "sqlite" { fail("store.backend", "unknown backend '\(backend)'; this build supports sqlite") }
-        let syncName = requiredString(tree["store"]?["synchronous"], "store.synchronous")
-        let synchronous = SQLiteMessageStore.Synchronous(rawValue: syncName.uppercased())
-        if synchronous == nil { fail("store.synchronous", "use full, normal or extra") }
-        let store = VarselConfig.Store(
-            backend: backend, path: resolvePath(requiredString(tree["store"]?["path"], "store.path")), synchronous: synchronous ?? .full)
+        let store = readStore(tree["store"])
 
         checkKeys(tree["templates"], "templates", allowed: ["dir", "default_locale", "sms_max_parts"])
         let defaultLocale = requiredString(tree["templates"]?["default_locale"], "templates.default_locale")

@@ -15,6 +15,12 @@ enum DefaultConfig {
           backend: sqlite
           path: /var/lib/varsel/varsel.db
           synchronous: full
+          url: ""
+          password_file: ""
+          password_env: ""
+          sslmode: prefer
+          ssl_root_cert: ""
+          pool_size: 8
         templates:
           dir: /etc/varsel/templates
           default_locale: en

@@ -1,6 +1,7 @@
 import Foundation
 import VarselCore
 import VarselGateways
+import VarselPostgres
 import VarselStore
 
 /// The effective configuration (docs/configuration.md): YAML file over built-in defaults, environment over both.
@@ -21,9 +22,20 @@ public struct VarselConfig: Sendable {
     }
 
     public struct Store: Sendable {
-        public var backend: String
+        public enum Backend: String, Sendable, CaseIterable {
+            case sqlite
+            case postgres
+        }
+
+        public var backend: Backend
+        /// The SQLite file; with PostgreSQL its directory still holds the daemon's own state (the
+        /// last good template set).
         public var path: String
         public var synchronous: SQLiteMessageStore.Synchronous
+        /// With `backend: postgres`: where and how to connect (the password read, never printed).
+        public var postgres: PostgresSettings?
+        /// Where the PostgreSQL password comes from (`password_file <path>`, `password_env <NAME>`), for `config check`.
+        public var passwordSource: String?
     }
 
     public struct Templates: Sendable {

@@ -4,36 +4,33 @@ import VarselGateways
 import VarselStore
 import VarselTemplates
 
-/// Opens the store a configuration names (for commands that only read or enqueue).
-public func openStore(_ config: VarselConfig) throws -> SQLiteMessageStore {
-    try SQLiteMessageStore(path: config.store.path, synchronous: config.store.synchronous)
-}
-
 /// What the CLI's one-shot commands do, so the executable stays argument parsing only.
 public enum CommandActions {
     /// `varsel enqueue`: validates and stores, one result per input line.
     public static func enqueue(_ data: Data, config: VarselConfig) async throws -> [EnqueueBatch.LineResult] {
-        let store = try openStore(config)
         // Data is held to the kinds' schemas. Only the schemas are needed, so the set is parsed, not
         // checked and rendered; a set that does not parse leaves that to the daemon's last good set.
         let templates = try? TemplateSet(directory: config.templates.directory, files: TemplateSetLoader.readFiles(config.templates.directory))
         var dataCheck: MessageValidator.DataCheck?
         if let templates { dataCheck = { kind, data in templates.dataProblems(kind: kind, data: data) } }
         let validator = MessageValidator(kinds: config.planning.kinds, dataCheck: dataCheck)
-        return try await EnqueueBatch.run(data, validator: validator, store: store)
+        return try await withStore(config) { store in try await EnqueueBatch.run(data, validator: validator, store: store) }
     }
 
     /// `varsel migrate`: brings the store's schema up to date and says what it did.
-    public static func migrate(config: VarselConfig) throws -> String {
-        let store = try openStore(config)
-        let applied = store.migrationsApplied
-        return "store sqlite \(store.path): schema \(store.schemaVersion)"
-            + (applied.isEmpty ? ", already current" : "; applied \(applied.count) migration(s): \(applied.joined(separator: ", "))")
+    public static func migrate(config: VarselConfig) async throws -> String {
+        try await withStore(config) { store in
+            let applied = store.migrationsApplied
+            return "store \(store.location): schema \(store.schemaVersion)"
+                + (applied.isEmpty ? ", already current" : "; applied \(applied.count) migration(s): \(applied.joined(separator: ", "))")
+        }
     }
 
     /// `varsel purge`: one retention sweep on the local store, or with `dryRun` what it would delete.
     public static func purge(dryRun: Bool, config: VarselConfig) async throws -> String {
-        let outcome = try await RetentionSweep.run(store: try openStore(config), retention: config.retention, dryRun: dryRun, now: Date())
+        let outcome = try await withStore(config) { store in
+            try await RetentionSweep.run(store: store, retention: config.retention, dryRun: dryRun, now: Date())
+        }
         let cutoffs = config.retention.cutoffs(now: Date())
         let verb = dryRun ? "would be deleted" : "deleted"
         return """
@@ -45,8 +42,7 @@ public enum CommandActions {
 
     /// `varsel status`: the status contract as JSON, or as text; `nil` for an unknown id.
     public static func status(id: String, json: Bool, config: VarselConfig) async throws -> String? {
-        let store = try openStore(config)
-        guard let status = try await store.status(id: id) else { return nil }
+        guard let status = try await withStore(config, { store in try await store.status(id: id) }) else { return nil }
         return json ? try StatusText.json(status) : StatusText.human(status)
     }
 
@@ -57,13 +53,15 @@ public enum CommandActions {
             throw CommandError("--scopes: use a comma-separated list of \(Scope.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let token = TokenFormat.generate()
-        let stored = try await openStore(config).createToken(hash: TokenFormat.hash(token), scopes: scopes, label: label, now: Date())
+        let stored = try await withStore(config) { store in
+            try await store.createToken(hash: TokenFormat.hash(token), scopes: scopes, label: label, now: Date())
+        }
         return (token, stored.id)
     }
 
     /// `varsel token list`: ids, scopes, labels and dates; never the tokens.
     public static func listTokens(config: VarselConfig) async throws -> [String] {
-        try await openStore(config).tokens().map { token in
+        try await withStore(config) { store in try await store.tokens() }.map { token in
             "\(token.id)  \(token.scopes.joined(separator: ","))  created \(RFC3339.format(token.createdAt))"
                 + (token.revokedAt.map { "  revoked \(RFC3339.format($0))" } ?? "") + (token.label.map { "  \($0)" } ?? "")
         }
@@ -71,12 +69,12 @@ public enum CommandActions {
 
     /// `varsel token revoke ID`.
     public static func revokeToken(id: String, config: VarselConfig) async throws {
-        guard try await openStore(config).revokeToken(id: id, now: Date()) else { throw CommandError("no token with id \(id)") }
+        guard try await withStore(config, { store in try await store.revokeToken(id: id, now: Date()) }) else { throw CommandError("no token with id \(id)") }
     }
 
     /// `varsel cancel`: on the local store; prints what was cancelled and what had already gone.
     public static func cancel(ids: [String]?, caseRef: String?, reason: String, config: VarselConfig) async throws -> String {
-        let outcome = try await openStore(config).cancel(ids: ids, caseRef: caseRef, reason: reason, now: Date())
+        let outcome = try await withStore(config) { store in try await store.cancel(ids: ids, caseRef: caseRef, reason: reason, now: Date()) }
         let object: [String: Any] = [
             "cancelled": outcome.cancelled.count, "already_sent": outcome.alreadySent.count, "cancelled_ids": outcome.cancelled,
             "already_sent_ids": outcome.alreadySent, "already_finished_ids": outcome.alreadyFinished,

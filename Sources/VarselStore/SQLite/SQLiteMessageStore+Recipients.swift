@@ -41,7 +41,7 @@ extension SQLiteMessageStore {
             var cancelled = 0
             for row in try db.rows("SELECT id, state, request, content IS NULL AS erased FROM messages WHERE recipient_id = ?", [id]) {
                 let messageID: String = row["id"]
-                let (json, unchanged) = try Self.withoutContactData(row["request"] as String)
+                let (json, unchanged) = try StoredRequest.withoutContactData(row["request"] as String)
                 let state = MessageState(rawValue: row["state"]) ?? .queued
                 if unchanged, row["erased"] as Bool, state != .queued { continue }  // erased before
                 let started = try db.value(

@@ -45,7 +45,7 @@ extension SQLiteMessageStore {
                 for row in rows {
                     let messageID: String = row["id"]
                     // updated_at stays: it dates the terminal state the record retention counts from.
-                    if let json = try? Self.withoutContactData(row["request"] as String).json {
+                    if let json = try? StoredRequest.withoutContactData(row["request"] as String).json {
                         try db.run("UPDATE messages SET request = ?, content = NULL, purged_at = ? WHERE id = ?", [json, now.timeIntervalSince1970, messageID])
                     } else {
                         // A request this version cannot read must not hold up every later sweep: its recipient goes whole.
@@ -66,17 +66,5 @@ extension SQLiteMessageStore {
             if purged < Self.retentionBatch { break }
         }
         return outcome
-    }
-}
-
-extension SQLiteMessageStore {
-    /// A stored request with the recipient's contact data (name, phone, email, address, locale, …)
-    /// removed; the recipient id and opt-outs stay, so the record still proves what was honoured.
-    static func withoutContactData(_ stored: String) throws -> (json: String, unchanged: Bool) {
-        var request = try VarselJSON.decoder().decode(MessageRequest.self, from: Data(stored.utf8))
-        let scrubbed = Recipient(id: request.recipient.id, optOut: request.recipient.optOut)
-        let unchanged = request.recipient == scrubbed
-        request.recipient = scrubbed
-        return (String(decoding: try VarselJSON.encoder().encode(request), as: UTF8.self), unchanged)
     }
 }

@@ -44,30 +44,28 @@ public final class SQLiteMessageStore: MessageStore {
         self.path = path
     }
 
+    public var location: String { "sqlite \(path)" }
+
+    public func checkReachable() async throws {
+        _ = try await pool.read { db in try db.value(Int.self, "SELECT 1") }
+    }
+
+    /// The pool closes its connections when the store goes.
+    public func close() async {}
+
     // MARK: Enqueue
 
     public func enqueue(_ requests: [MessageRequest], now: Date) async throws -> [EnqueueOutcome] {
-        let encoder = VarselJSON.encoder()
-        var rows: [(request: MessageRequest, json: String, hash: String, id: String)] = []
-        for request in requests {
-            let json = String(decoding: try encoder.encode(request), as: UTF8.self)
-            var keyless = request
-            keyless.idempotencyKey = nil
-            let hash = Digest.sha256(try encoder.encode(keyless))
-            rows.append((request, json, hash, MessageID.generate(now: now)))
-        }
-        let snapshot = rows
+        let rows = try requests.map { try StoredRequest($0, now: now) }
         return try await pool.write { db in
             var outcomes: [EnqueueOutcome] = []
-            for row in snapshot {
+            for row in rows {
                 if let key = row.request.idempotencyKey,
                    let existing = try db.row("SELECT id, request_hash FROM messages WHERE idempotency_key = ?", [key])
                 {
-                    let id: String = existing["id"]
-                    outcomes.append(existing["request_hash"] == row.hash ? .duplicate(id: id) : .conflict(existingID: id))
+                    outcomes.append(row.outcome(existingID: existing["id"], existingHash: existing["request_hash"]))
                     continue
                 }
-                let readyAt = max(row.request.sendAfter ?? now, Date(timeIntervalSince1970: 0))
                 try db.run("""
                         INSERT INTO messages (id, idempotency_key, request_hash, kind, case_ref, recipient_id, recipient_key, request, state,
                             ready_at, expires_at, created_at, updated_at)
@@ -75,7 +73,7 @@ public final class SQLiteMessageStore: MessageStore {
                         """,
                     [
                         row.id, row.request.idempotencyKey, row.hash, row.request.kind, row.request.caseRef,
-                        row.request.recipient.id, RecipientKey.of(row.request.recipient), row.json, readyAt.timeIntervalSince1970,
+                        row.request.recipient.id, row.recipientKey, row.json, row.readyAt.timeIntervalSince1970,
                         row.request.expiresAt?.timeIntervalSince1970, now.timeIntervalSince1970, now.timeIntervalSince1970,
                     ])
                 outcomes.append(.created(id: row.id))
@@ -97,44 +95,15 @@ public final class SQLiteMessageStore: MessageStore {
                     token, owner, now.timeIntervalSince1970 + leaseDuration, now.timeIntervalSince1970,
                     now.timeIntervalSince1970, limit,
                 ])
-            // RETURNING has no order: hand the batch out in due order, as it was selected.
             return cursor.map { row in
                 LeasedRow(
-                    id: row["id"], request: row["request"], createdAt: row["created_at"], readyAt: row["ready_at"],
-                    locale: row["locale"], tone: row["tone"], gateway: row["gateway"], content: row["content"],
-                    excluded: row["excluded_channels"], attempts: row["attempt_count"], lastReason: row["state_reason"])
-            }.sorted { ($0.readyAt, $0.id) < ($1.readyAt, $1.id) }
-        }
-        let decoder = VarselJSON.decoder()
-        return try rows.map { row in
-            let request = try decoder.decode(MessageRequest.self, from: Data(row.request.utf8))
-            var previous: LeasedMessage.PreviousSend?
-            if let contentJSON = row.content, let locale = row.locale, let tone = row.tone.flatMap(Tone.init(rawValue:)) {
-                let content = try decoder.decode(RenderedContent.self, from: Data(contentJSON.utf8))
-                previous = .init(locale: locale, tone: tone, gateway: row.gateway, content: content)
+                    id: row["id"], request: row["request"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                    readyAt: Date(timeIntervalSince1970: row["ready_at"]), locale: row["locale"], tone: row["tone"], gateway: row["gateway"],
+                    content: row["content"], excluded: row["excluded_channels"], attempts: row["attempt_count"], lastReason: row["state_reason"])
             }
-            var leased = LeasedMessage(
-                lease: LeaseRef(messageID: row.id, token: token), request: request,
-                createdAt: Date(timeIntervalSince1970: row.createdAt), previous: previous)
-            leased.excludedChannels = Set(row.excluded.split(separator: ",").compactMap { Channel(rawValue: String($0)) })
-            leased.attempts = row.attempts
-            leased.lastReason = row.lastReason
-            return leased
         }
-    }
-
-    private struct LeasedRow: Sendable {
-        let id: String
-        let request: String
-        let createdAt: Double
-        let readyAt: Double
-        let locale: String?
-        let tone: String?
-        let gateway: String?
-        let content: String?
-        let excluded: String
-        let attempts: Int
-        let lastReason: String?
+        // RETURNING has no order: the batch is handed out in due order, as it was selected.
+        return try LeasedRow.leased(rows, token: token)
     }
 
     public func reclaim(owners: [String], now: Date) async throws -> Int {

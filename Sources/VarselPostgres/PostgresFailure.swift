@@ -1,0 +1,45 @@
+import PostgresNIO
+
+/// What went wrong talking to PostgreSQL, in words an operator can act on, and whether trying again
+/// can help. `PSQLError`'s own description hides the server's message, and its debug description
+/// holds the query's bound values (personal data): neither is used.
+enum PostgresFailure {
+    /// SQLSTATEs after which the transaction was rolled back and a retry may well succeed:
+    /// serialization failure, deadlock, and the server shutting down or restarting.
+    static let transientStates: Set<String> = ["40001", "40P01", "57P01", "57P02", "57P03", "08000", "08003", "08006"]
+
+    static func isTransient(_ error: any Error) -> Bool {
+        if let transaction = error as? PostgresTransactionError {
+            return (transaction.beginError ?? transaction.closureError).map(isTransient) ?? false
+        }
+        guard let error = error as? PSQLError else { return false }
+        switch error.code {
+        case .serverClosedConnection, .connectionError, .uncleanShutdown: return true
+        case .server: return error.serverInfo?[.sqlState].map(transientStates.contains) ?? false
+        default: return false
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let transaction = error as? PostgresTransactionError {
+            if let cause = transaction.closureError ?? transaction.commitError ?? transaction.beginError { return describe(cause) }
+            return "transaction failed"
+        }
+        guard let error = error as? PSQLError else { return "\(error)" }
+        switch error.code {
+        case .server:
+            let message = error.serverInfo?[.message] ?? "server error"
+            let state = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+            return message + state
+        case .connectionError, .serverClosedConnection, .uncleanShutdown:
+            let underlying = error.underlying.map { ": \($0)" } ?? ""
+            return "the connection to the database was lost or could not be made (\(error.code))\(underlying)"
+        case .authMechanismRequiresPassword:
+            return "the server asks for a password: set store.password_file or store.password_env"
+        case .sslUnsupported:
+            return "the server does not offer TLS but store.sslmode requires it"
+        default:
+            return "\(error.code)"
+        }
+    }
+}

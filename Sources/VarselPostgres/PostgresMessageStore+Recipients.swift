@@ -1,0 +1,76 @@
+import Foundation
+import PostgresNIO
+import VarselCore
+import VarselStore
+
+/// Recipient records and erasure (GDPR).
+extension PostgresMessageStore {
+    public func recipients(ids: Set<String>) async throws -> [String: Recipient] {
+        guard !ids.isEmpty else { return [:] }
+        let records = try await read { connection in
+            try await connection.query("SELECT record::text FROM varsel.recipients WHERE id = ANY(\(Array(ids)))", logger: logger)
+                .collect().map { try $0.decode(String.self) }
+        }
+        let decoder = VarselJSON.decoder()
+        var result: [String: Recipient] = [:]
+        for record in records {
+            let recipient = try decoder.decode(Recipient.self, from: Data(record.utf8))
+            if let id = recipient.id { result[id] = recipient }
+        }
+        return result
+    }
+
+    public func putRecipient(_ recipient: Recipient, now: Date) async throws -> Bool {
+        guard let id = recipient.id else { throw StoreError("a recipient record needs an id") }
+        let record = String(decoding: try VarselJSON.encoder().encode(recipient), as: UTF8.self)
+        return try await transaction { connection in
+            // xmax = 0 only on a row this statement inserted.
+            try await connection.query(
+                """
+                INSERT INTO varsel.recipients (id, record, created_at, updated_at) VALUES (\(id), \(record)::jsonb, \(now), \(now))
+                ON CONFLICT (id) DO UPDATE SET record = excluded.record, updated_at = excluded.updated_at
+                RETURNING (xmax = 0)
+                """, logger: logger
+            ).collect().first?.decode(Bool.self) ?? false
+        }
+    }
+
+    public func eraseRecipient(id: String, now: Date) async throws -> ErasureOutcome? {
+        try await transaction { connection in
+            let recordDeleted = try await !connection.query("DELETE FROM varsel.recipients WHERE id = \(id) RETURNING id", logger: logger)
+                .collect().isEmpty
+            // Rejected intake rows still hold what the producer sent about them.
+            try await connection.query(
+                "DELETE FROM varsel.intake WHERE rejected_at IS NOT NULL AND payload -> 'recipient' ->> 'id' = \(id)", logger: logger)
+            var scrubbed = 0
+            var cancelled = 0
+            let rows = try await connection.query(
+                "SELECT id, state, request::text, content IS NULL FROM varsel.messages WHERE recipient_id = \(id) ORDER BY id FOR UPDATE",
+                logger: logger
+            ).collect().map { try $0.decode((String, String, String, Bool).self) }
+            for (messageID, stateName, request, erased) in rows {
+                let (json, unchanged) = try StoredRequest.withoutContactData(request)
+                let state = MessageState(rawValue: stateName) ?? .queued
+                if unchanged, erased, state != .queued { continue }  // erased before
+                let started = try await Self.count(
+                    connection, "SELECT count(*) FROM varsel.attempts WHERE message_id = \(messageID) AND outcome IN ('pending', 'accepted')",
+                    logger: logger)
+                if MessageLifecycle.cancel(state: state, attemptStarted: started > 0) == .cancel {
+                    // Not handed to a gateway yet: it can no longer be delivered, and a lease holder loses its fence.
+                    try await Self.cancelRow(connection, id: messageID, reason: "recipient's personal data erased", now: now, logger: logger)
+                    cancelled += 1
+                }
+                // Contact data and rendered bodies go; ids, states, template versions and content hashes stay.
+                try await connection.query(
+                    "UPDATE varsel.messages SET request = \(json)::jsonb, content = NULL, updated_at = \(now) WHERE id = \(messageID)", logger: logger)
+                try await connection.query("UPDATE varsel.receipts SET raw = NULL WHERE message_id = \(messageID)", logger: logger)
+                try await Self.appendDecisions(
+                    connection, messageID: messageID, texts: ["recipient's personal data erased (contact data and rendered content deleted)"], at: now,
+                    logger: logger)
+                scrubbed += 1
+            }
+            guard recordDeleted || scrubbed > 0 else { return nil }
+            return ErasureOutcome(recordDeleted: recordDeleted, messagesScrubbed: scrubbed, messagesCancelled: cancelled)
+        }
+    }
+}

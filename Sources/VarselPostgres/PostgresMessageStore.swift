@@ -1,0 +1,336 @@
+import Foundation
+import Logging
+import PostgresNIO
+import VarselCore
+import VarselStore
+
+/// The store for several hosts: any number of daemons share one PostgreSQL database. Leases are
+/// taken with `FOR UPDATE SKIP LOCKED`, every write about a leased message is fenced by its lease
+/// token, and the lifecycle's verdicts come from `MessageLifecycle`, as in the SQLite store.
+///
+/// The client's connection pool runs in a task the store owns; `close()` ends it.
+public final class PostgresMessageStore: MessageStore {
+    let client: PostgresClient
+    let logger: Logger
+    private let runner: Task<Void, Never>
+    public let settings: PostgresSettings
+    /// The migrations this open applied (empty when the schema was already current), in order.
+    public let migrationsApplied: [String]
+    /// The schema's version: the last migration.
+    public let schemaVersion: String
+
+    /// Connects, and migrates the schema under an advisory lock (two daemons starting at once
+    /// migrate once). Throws a `StoreError` naming what failed, never the password.
+    public init(settings: PostgresSettings, logger: Logger) async throws {
+        self.settings = settings
+        self.logger = logger
+        let client = PostgresClient(configuration: try Self.clientConfiguration(settings), backgroundLogger: logger)
+        self.client = client
+        runner = Task { await client.run() }
+        do {
+            (migrationsApplied, schemaVersion) = try await Self.migrate(client, logger: logger)
+        } catch {
+            runner.cancel()
+            throw StoreError("cannot open PostgreSQL store \(settings.location): \(PostgresFailure.describe(error))")
+        }
+    }
+
+    deinit { runner.cancel() }
+
+    /// Closes the connections.
+    public func close() async {
+        runner.cancel()
+        _ = await runner.value
+    }
+
+    public var location: String { "postgres \(settings.location)" }
+
+    static func clientConfiguration(_ settings: PostgresSettings) throws -> PostgresClient.Configuration {
+        var configuration: PostgresClient.Configuration
+        switch settings.endpoint {
+        case .tcp(let host, let port):
+            var tls = TLSConfiguration.makeClientConfiguration()
+            if let root = settings.sslRootCert { tls.trustRoots = .file(root) }
+            let mode: PostgresClient.Configuration.TLS
+            switch settings.sslMode {
+            case .disable: mode = .disable
+            case .prefer:
+                tls.certificateVerification = .none
+                mode = .prefer(tls)
+            case .require:
+                tls.certificateVerification = .none
+                mode = .require(tls)
+            case .verifyCA:
+                tls.certificateVerification = .noHostnameVerification
+                mode = .require(tls)
+            case .verifyFull:
+                tls.certificateVerification = .fullVerification
+                mode = .require(tls)
+            }
+            configuration = .init(host: host, port: port, username: settings.user, password: settings.password, database: settings.database, tls: mode)
+        case .unixSocket(let path):
+            configuration = .init(unixSocketPath: path, username: settings.user, password: settings.password, database: settings.database)
+        }
+        // One more than the pool: the connection that listens for wake-ups is held for good.
+        configuration.options.maximumConnections = max(settings.poolSize, 1) + 1
+        configuration.options.connectTimeout = .seconds(10)
+        configuration.options.additionalStartupParameters = [("application_name", "varsel")]
+        return configuration
+    }
+
+    static func migrate(_ client: PostgresClient, logger: Logger) async throws -> (applied: [String], version: String) {
+        try await client.withConnection { connection in
+            try await connection.query("SELECT pg_advisory_lock(\(PostgresSchema.migrationLock))", logger: logger)
+            do {
+                try await connection.query("CREATE SCHEMA IF NOT EXISTS varsel", logger: logger)
+                try await connection.query(
+                    "CREATE TABLE IF NOT EXISTS varsel.schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+                    logger: logger)
+                var known: Set<String> = []
+                for try await version in try await connection.query("SELECT version FROM varsel.schema_migrations", logger: logger).decode(String.self) {
+                    known.insert(version)
+                }
+                var applied: [String] = []
+                for migration in PostgresSchema.migrations where !known.contains(migration.version) {
+                    try await connection.withTransaction(logger: logger) { connection in
+                        for statement in PostgresSchema.statements(migration.sql) {
+                            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                        }
+                        try await connection.query("INSERT INTO varsel.schema_migrations (version) VALUES (\(migration.version))", logger: logger)
+                    }
+                    applied.append(migration.version)
+                }
+                try await connection.query("SELECT pg_advisory_unlock(\(PostgresSchema.migrationLock))", logger: logger)
+                return (applied, PostgresSchema.migrations.last?.version ?? "none")
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(PostgresSchema.migrationLock))", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in a transaction. A deadlock, a serialization failure, or a connection lost before
+    /// the commit was sent is retried with backoff (the transaction rolled back: nothing of it
+    /// happened); a connection lost during the commit is not, since its outcome is unknown, and
+    /// neither is any other error.
+    func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        var delay = Duration.milliseconds(20)
+        var attempt = 1
+        while true {
+            do {
+                return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            } catch let error as PostgresTransactionError {
+                let cause = error.commitError ?? error.closureError ?? error.beginError
+                if error.commitError == nil, let cause, PostgresFailure.isTransient(cause), attempt < 6 {
+                    try await Task.sleep(for: delay)
+                    delay *= 2
+                    attempt += 1
+                    continue
+                }
+                if let cause, !(cause is PSQLError), !(cause is PostgresTransactionError) { throw cause }
+                let what = error.commitError != nil ? "the commit failed, its outcome is unknown" : "a transaction failed"
+                throw StoreError("PostgreSQL store: \(what): \(cause.map(PostgresFailure.describe) ?? "unknown error")")
+            }
+        }
+    }
+
+    /// A read outside any transaction, retried like a transaction when the connection was lost.
+    func read<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        var delay = Duration.milliseconds(20)
+        var attempt = 1
+        while true {
+            do {
+                return try await client.withConnection { connection in try await body(connection) }
+            } catch {
+                if PostgresFailure.isTransient(error), attempt < 6 {
+                    try await Task.sleep(for: delay)
+                    delay *= 2
+                    attempt += 1
+                    continue
+                }
+                if !(error is PSQLError) { throw error }
+                throw StoreError("PostgreSQL store: \(PostgresFailure.describe(error))")
+            }
+        }
+    }
+
+    public func checkReachable() async throws {
+        try await read { connection in _ = try await connection.query("SELECT 1", logger: logger).collect() }
+    }
+
+    // MARK: Enqueue
+
+    public func enqueue(_ requests: [MessageRequest], now: Date) async throws -> [EnqueueOutcome] {
+        let rows = try requests.map { try StoredRequest($0, now: now) }
+        return try await transaction { connection in try await Self.insert(rows, connection, logger: logger, now: now) }
+    }
+
+    /// Stores requests on `connection` inside the caller's transaction. The database decides
+    /// idempotency: an insert that meets a key already stored (committed by any daemon meanwhile)
+    /// becomes a duplicate or a conflict, never a second message.
+    static func insert(_ rows: [StoredRequest], _ connection: PostgresConnection, logger: Logger, now: Date) async throws -> [EnqueueOutcome] {
+        var outcomes: [EnqueueOutcome] = []
+        for row in rows {
+            let request = row.request
+            let inserted = try await connection.query(
+                """
+                INSERT INTO varsel.messages (id, idempotency_key, request_hash, kind, case_ref, recipient_id, recipient_key, request, state,
+                    ready_at, expires_at, created_at, updated_at)
+                VALUES (\(row.id), \(request.idempotencyKey), \(row.hash), \(request.kind), \(request.caseRef), \(request.recipient.id),
+                    \(row.recipientKey), \(row.json)::jsonb, 'queued', \(row.readyAt), \(request.expiresAt), \(now), \(now))
+                ON CONFLICT (idempotency_key) DO NOTHING
+                RETURNING id
+                """, logger: logger
+            ).collect()
+            if !inserted.isEmpty {
+                outcomes.append(.created(id: row.id))
+                continue
+            }
+            // The key is taken: by the time ON CONFLICT decided, the other row was committed.
+            guard let key = request.idempotencyKey,
+                  let existing = try await connection.query(
+                      "SELECT id, request_hash FROM varsel.messages WHERE idempotency_key = \(key)", logger: logger
+                  ).collect().first
+            else { throw StoreError("an insert without an idempotency key was refused") }
+            let (id, hash) = try existing.decode((String, String).self)
+            outcomes.append(row.outcome(existingID: id, existingHash: hash))
+        }
+        return outcomes
+    }
+
+    // MARK: Leases
+
+    public func lease(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage] {
+        let token = UUID().uuidString.lowercased()
+        let expires = now.addingTimeInterval(leaseDuration)
+        let rows = try await transaction { connection in
+            try await connection.query(
+                """
+                UPDATE varsel.messages m SET state = 'sending', lease_token = \(token), lease_owner = \(owner), lease_expires_at = \(expires),
+                    updated_at = \(now)
+                FROM (SELECT id FROM varsel.messages WHERE state = 'queued' AND ready_at <= \(now) ORDER BY ready_at, id LIMIT \(limit)
+                      FOR UPDATE SKIP LOCKED) picked
+                WHERE m.id = picked.id
+                RETURNING m.id, m.request::text, m.created_at, m.ready_at, m.locale, m.tone, m.gateway, m.content, m.excluded_channels,
+                    m.attempt_count, m.state_reason
+                """, logger: logger
+            ).collect().map { row in
+                let (id, request, createdAt, readyAt, locale, tone, gateway, content, excluded, attempts, reason) = try row.decode(
+                    (String, String, Date, Date, String?, String?, String?, String?, String, Int, String?).self)
+                return LeasedRow(
+                    id: id, request: request, createdAt: createdAt, readyAt: readyAt, locale: locale, tone: tone, gateway: gateway,
+                    content: content, excluded: excluded, attempts: attempts, lastReason: reason)
+            }
+        }
+        return try LeasedRow.leased(rows, token: token)
+    }
+
+    public func reclaim(owners: [String], now: Date) async throws -> Int {
+        try await transaction { connection in
+            let ids = try await connection.query(
+                """
+                SELECT id FROM varsel.messages WHERE state = 'sending' AND (lease_owner = ANY(\(owners)) OR lease_expires_at < \(now))
+                ORDER BY id FOR UPDATE SKIP LOCKED
+                """, logger: logger
+            ).collect().map { try $0.decode(String.self) }
+            for id in ids {
+                let pending = try await Self.count(
+                    connection, "SELECT count(*) FROM varsel.attempts WHERE message_id = \(id) AND outcome = 'pending'", logger: logger)
+                let verdict = MessageLifecycle.reclaim(hasPendingAttempt: pending > 0)
+                if let outcome = verdict.attemptOutcome {
+                    try await connection.query(
+                        """
+                        UPDATE varsel.attempts SET outcome = \(outcome.rawValue), finished_at = \(now), error = \(verdict.attemptError)
+                        WHERE message_id = \(id) AND outcome = 'pending'
+                        """, logger: logger)
+                }
+                try await connection.query(
+                    """
+                    UPDATE varsel.messages SET state = 'queued', lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL,
+                        state_reason = COALESCE(\(verdict.stateReason), state_reason), ready_at = \(now), updated_at = \(now) WHERE id = \(id)
+                    """, logger: logger)
+                try await Self.appendDecisions(connection, messageID: id, texts: [verdict.decision], at: now, logger: logger)
+            }
+            if !ids.isEmpty { try await Self.notifyQueue(connection, logger: logger) }
+            return ids.count
+        }
+    }
+
+    // MARK: Daemon runs
+
+    public func register(_ run: DaemonRun) async throws {
+        try await transaction { connection in
+            try await connection.query(
+                """
+                INSERT INTO varsel.daemon_runs (run_id, worker_id, host, pid, started_at, heartbeat_at)
+                VALUES (\(run.runID), \(run.workerID), \(run.host), \(Int(run.pid)), \(run.startedAt), \(run.heartbeatAt))
+                """, logger: logger)
+        }
+    }
+
+    public func heartbeat(runID: String, now: Date) async throws {
+        try await transaction { connection in
+            try await connection.query("UPDATE varsel.daemon_runs SET heartbeat_at = \(now) WHERE run_id = \(runID)", logger: logger)
+        }
+    }
+
+    public func markStopped(runIDs: [String], now: Date) async throws {
+        guard !runIDs.isEmpty else { return }
+        try await transaction { connection in
+            try await connection.query(
+                "UPDATE varsel.daemon_runs SET stopped_at = \(now) WHERE run_id = ANY(\(runIDs)) AND stopped_at IS NULL", logger: logger)
+        }
+    }
+
+    public func activeRuns() async throws -> [DaemonRun] {
+        try await read { connection in
+            try await connection.query(
+                "SELECT run_id, worker_id, host, pid, started_at, heartbeat_at FROM varsel.daemon_runs WHERE stopped_at IS NULL ORDER BY started_at",
+                logger: logger
+            ).collect().map { row in
+                let (runID, workerID, host, pid, startedAt, heartbeatAt) = try row.decode((String, String, String, Int, Date, Date).self)
+                return DaemonRun(runID: runID, workerID: workerID, host: host, pid: Int32(pid), startedAt: startedAt, heartbeatAt: heartbeatAt)
+            }
+        }
+    }
+
+    // MARK: Shared statements
+
+    static func appendDecisions(_ connection: PostgresConnection, messageID: String, texts: [String], at: Date, logger: Logger) async throws {
+        guard !texts.isEmpty else { return }
+        try await connection.query(
+            "INSERT INTO varsel.decisions (message_id, at, text) SELECT \(messageID), \(at), t FROM unnest(\(texts)::text[]) WITH ORDINALITY AS d(t, n) ORDER BY n",
+            logger: logger)
+    }
+
+    static func count(_ connection: PostgresConnection, _ query: PostgresQuery, logger: Logger) async throws -> Int {
+        try await connection.query(query, logger: logger).collect().first?.decode(Int.self) ?? 0
+    }
+
+    /// Wakes every listening daemon when this transaction commits.
+    static func notifyQueue(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("SELECT pg_notify(\(PostgresSchema.queueChannel), '')", logger: logger)
+    }
+
+    // MARK: Reading
+
+    public func countByState() async throws -> [MessageState: Int] {
+        try await read { connection in
+            var counts: [MessageState: Int] = [:]
+            for row in try await connection.query("SELECT state, count(*) FROM varsel.messages GROUP BY state", logger: logger).collect() {
+                let (state, count) = try row.decode((String, Int).self)
+                if let state = MessageState(rawValue: state) { counts[state] = count }
+            }
+            return counts
+        }
+    }
+
+    public func nextReadyAt() async throws -> Date? {
+        try await read { connection in
+            try await connection.query("SELECT min(ready_at) FROM varsel.messages WHERE state = 'queued'", logger: logger).collect().first?
+                .decode(Date?.self) ?? nil
+        }
+    }
+}
