@@ -55,8 +55,10 @@ public final class ChildProcess: @unchecked Sendable {
     /// Waits for exit; kills the child and returns nil when it takes longer than `timeout`.
     /// On return `stdout` and `stderr` hold everything the child wrote: both pipes were read to
     /// their end, not for a fixed while.
+    /// `drainTimeout` bounds the wait for the pipes' end after the exit: a process spawned by another
+    /// test at the same moment can hold a copy of them.
     @discardableResult
-    public func wait(timeout: Duration = .seconds(30)) async -> Int32? {
+    public func wait(timeout: Duration = .seconds(30), drainTimeout: Duration = .seconds(30)) async -> Int32? {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
@@ -64,11 +66,11 @@ public final class ChildProcess: @unchecked Sendable {
         if process.isRunning {
             signal(SIGKILL)
             process.waitUntilExit()
-            await drained()
+            await drained(drainTimeout)
             return nil
         }
         process.waitUntilExit()
-        await drained()
+        await drained(drainTimeout)
         return process.terminationStatus
     }
 
@@ -85,8 +87,8 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Waits until both readers saw end of file (bounded, in case a grandchild holds a pipe open).
-    private func drained() async {
-        _ = await eventually(timeout: .seconds(30), every: .milliseconds(5)) { lock.withLock { stdoutEnded && stderrEnded } }
+    private func drained(_ timeout: Duration) async {
+        _ = await eventually(timeout: timeout, every: .milliseconds(5)) { lock.withLock { stdoutEnded && stderrEnded } }
     }
 
     /// Runs `varsel` with arguments to completion (bounded) and returns status and output.

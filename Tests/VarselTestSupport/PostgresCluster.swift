@@ -19,9 +19,9 @@ public final class PostgresCluster: @unchecked Sendable {
     let binaries: String
     let runAs: String?
     /// The postmaster, a child of this process (not daemonised by pg_ctl, whose forked server would
-    /// hold this process's pipes).
-    var server: ChildProcess?
-    var watchdog: ChildProcess?
+    /// hold this process's pipes), spawned with nothing of this process's open but its log.
+    var server: ServerProcess?
+    var watchdog: ServerProcess?
 
     /// `postgres://varsel@127.0.0.1:<port>/varsel` (trust authentication: no password).
     public var url: String { "postgres://\(user)@127.0.0.1:\(port)/\(database)" }
@@ -56,7 +56,7 @@ public final class PostgresCluster: @unchecked Sendable {
         }
         let cluster = PostgresCluster(directory: directory, port: closedLoopbackPort(), binaries: binaries, runAs: runAs)
         try await cluster.run("initdb", ["-D", cluster.data, "-U", cluster.user, "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"])
-        cluster.server = try cluster.spawn("postgres", [
+        cluster.server = try cluster.spawnServer("postgres", [
             "-D", cluster.data, "-p", "\(cluster.port)", "-k", directory.path, "-c", "listen_addresses=127.0.0.1",
             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=500",
             "-c", "shared_buffers=64MB",
@@ -85,16 +85,13 @@ public final class PostgresCluster: @unchecked Sendable {
     /// never reaches its last line): a watchdog polls this process once a second.
     public func stopWhenThisProcessExits() throws {
         let script = "while [ -d /proc/\(getpid()) ]; do sleep 1; done; exec \"$0\" -D \"$1\" -m immediate -w -t 60 stop"
-        let pgctl = "\(binaries)/pg_ctl"
-        if let runAs {
-            watchdog = try ChildProcess(arguments: ["-u", runAs, "--", "/bin/sh", "-c", script, pgctl, data], executable: "/usr/sbin/runuser")
-        } else {
-            watchdog = try ChildProcess(arguments: ["-c", script, pgctl, data], executable: "/bin/sh")
-        }
+        watchdog = try ServerProcess(
+            (runAs.map { ["/usr/sbin/runuser", "-u", $0, "--"] } ?? []) + ["/bin/sh", "-c", script, "\(binaries)/pg_ctl", data],
+            logFile: directory.file("watchdog.log"))
     }
 
     /// What the server logged (for a failing test's message).
-    public var serverLog: String { server?.stderr ?? "" }
+    public var serverLog: String { server?.log ?? "" }
 
     /// Runs `psql` with one command and returns its output (unaligned, tuples only).
     public func psql(_ command: String) async throws -> String {
@@ -106,6 +103,15 @@ public final class PostgresCluster: @unchecked Sendable {
         watchdog?.signal(SIGKILL)
         _ = try? await run("pg_ctl", ["-D", data, "-m", "immediate", "-w", "-t", "60", "stop"])
         await server?.terminate(timeout: .seconds(60))
+    }
+
+    /// The server, as the user that owns the cluster, logging to `server.log` in the cluster's directory.
+    func spawnServer(_ tool: String, _ arguments: [String]) throws -> ServerProcess {
+        let executable = "\(binaries)/\(tool)"
+        let log = directory.file("server.log")
+        FileManager.default.createFile(atPath: log, contents: nil)
+        if let runAs, let account = getpwnam(runAs) { chown(log, account.pointee.pw_uid, account.pointee.pw_gid) }
+        return try ServerProcess((runAs.map { ["/usr/sbin/runuser", "-u", $0, "--"] } ?? []) + [executable] + arguments, logFile: log)
     }
 
     /// One of the cluster's tools, as the user that owns the cluster.
@@ -120,7 +126,8 @@ public final class PostgresCluster: @unchecked Sendable {
     @discardableResult
     func run(_ tool: String, _ arguments: [String]) async throws -> String {
         let child = try spawn(tool, arguments)
-        let status = await child.wait(timeout: .seconds(180))
+        // Their output is read for error messages only: a short wait for the pipes' end will do.
+        let status = await child.wait(timeout: .seconds(180), drainTimeout: .seconds(1))
         guard status == 0 else {
             throw Missing(description: "\(tool) failed (\(status.map(String.init) ?? "timed out")): \(child.stderr)\(child.stdout)\n\(serverLog.suffix(2000))")
         }

@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import PostgresNIO
 
 /// One throwaway PostgreSQL cluster for the whole test process, started on first use and stopped
 /// when the process exits; each test gets a database of its own in it.
@@ -33,6 +35,17 @@ public actor SharedPostgres {
     public func newDatabase() async throws -> String {
         let cluster = try await cluster()
         databases += 1
-        return try await cluster.createDatabase("test_\(databases)")
+        let name = "test_\(databases)"
+        // Over a connection, not with createdb: a process spawned while another test spawns one
+        // can hold that one's pipes open.
+        let client = PostgresClient(
+            configuration: .init(host: "127.0.0.1", port: cluster.port, username: cluster.user, password: nil, database: cluster.database, tls: .disable),
+            backgroundLogger: quietLogger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) OWNER \(cluster.user)"))
+            group.cancelAll()
+        }
+        return "postgres://\(cluster.user)@127.0.0.1:\(cluster.port)/\(name)"
     }
 }
