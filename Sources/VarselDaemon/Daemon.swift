@@ -61,6 +61,9 @@ public enum Daemon {
         let dispatcher = Dispatcher(
             config: config, store: store, sender: sender, templates: { templates.current }, logger: logger, metrics: metrics, now: now,
             owner: run.runID)
+        // The rate limits are shared with the daemons alive now; the heartbeat keeps the share current.
+        let heartbeatWindow = 3 * min(5, config.dispatch.leaseSeconds / 3)
+        dispatcher.shareRateLimits(among: RunLiveness.liveCount(try await store.activeRuns(), now: now(), within: heartbeatWindow))
         return Components(config: config, store: store, templates: templates, client: client, dispatcher: dispatcher, metrics: metrics, run: run)
     }
 
@@ -80,10 +83,10 @@ public enum Daemon {
             // loaded; what can still fail afterwards is the store.
             readiness: {
                 do {
-                    _ = try await store.nextReadyAt()
+                    try await store.checkReachable()
                     return nil
                 } catch {
-                    return ["store": "\(error)"]
+                    return ["store": "\(store.location): \(error)"]
                 }
             },
             onEnqueue: { components.dispatcher.poke() },

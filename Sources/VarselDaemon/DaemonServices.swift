@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
+import VarselCore
 import VarselStore
 import VarselTemplates
 
@@ -55,6 +56,7 @@ enum DaemonServices {
     ) -> [Background] {
         let store = components.store
         let config = components.config
+        let intakeWakeup = Wakeup()
         return [
             Background(name: "template reloads on SIGHUP") {
                 for await _ in hangups {
@@ -66,15 +68,43 @@ enum DaemonServices {
             Background(name: "template watch") { await components.templates.watch() },
             Background(name: "run heartbeat") {
                 // Other daemons judge this run alive by its process (same host) or this heartbeat.
+                // Its count of live daemons gives each its share of every gateway's rate limit.
                 let interval = min(5, config.dispatch.leaseSeconds / 3)
                 while !Task.isCancelled {
                     do {
-                        try await store.heartbeat(runID: components.run.runID, now: Date())
+                        let now = Date()
+                        try await store.heartbeat(runID: components.run.runID, now: now)
+                        let live = RunLiveness.liveCount(try await store.activeRuns(), now: now, within: interval * 3)
+                        components.dispatcher.shareRateLimits(among: live)
                     } catch {
                         logger.warning("cannot record the run's heartbeat", metadata: ["error": "\(error)"])
                     }
                     try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
                 }
+            },
+            Background(name: "wake-ups from the database") {
+                // LISTEN/NOTIFY: work stored by any daemon or by SQL is picked up at once, not at the next poll.
+                guard let notifying = store as? any WorkNotifying else { return }
+                var failures = 0
+                while !Task.isCancelled {
+                    do {
+                        try await notifying.listenForWork {
+                            components.dispatcher.poke()
+                            intakeWakeup.signal()
+                        }
+                        failures = 0
+                    } catch {
+                        failures += 1
+                        logger.warning("not listening for new work (polling meanwhile); trying again", metadata: ["error": "\(error)"])
+                    }
+                    try? await Task.sleep(for: .seconds(min(30, 1 << min(failures, 5))))
+                }
+            },
+            Background(name: "transactional intake") {
+                guard let intake = store as? any MessageStore & IntakeStore else { return }
+                let processor = IntakeProcessor(
+                    store: intake, validator: MessageValidator(kinds: config.planning.kinds, dataCheck: components.templates.dataCheck), logger: logger)
+                await processor.loop(wakeup: intakeWakeup, interval: .milliseconds(max(config.dispatch.pollIntervalMilliseconds, 1000)))
             },
             Background(name: "systemd status") {
                 guard let notifier else { return }

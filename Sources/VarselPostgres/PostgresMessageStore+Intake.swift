@@ -5,7 +5,7 @@ import VarselStore
 
 /// Transactional intake: `varsel.enqueue(jsonb)` rows become messages, or keep their error.
 extension PostgresMessageStore: IntakeStore {
-    public func takeIntake(limit: Int, now: Date, validate: @Sendable (Data) -> Result<MessageRequest, IntakeRejection>) async throws -> IntakeBatch {
+    public func takeIntake(limit: Int, now: Date, validate: @Sendable (Data) async -> Result<MessageRequest, IntakeRejection>) async throws -> IntakeBatch {
         try await transaction { connection in
             let rows = try await connection.query(
                 """
@@ -16,7 +16,7 @@ extension PostgresMessageStore: IntakeStore {
             var batch = IntakeBatch()
             for (intakeID, payload) in rows {
                 var verdict: Result<String, IntakeRejection>
-                switch validate(Data((payload ?? "null").utf8)) {
+                switch await validate(Data((payload ?? "null").utf8)) {
                 case .failure(let rejection):
                     verdict = .failure(rejection)
                 case .success(let request):

@@ -11,7 +11,7 @@ struct Varsel: AsyncParsableCommand {
         version: VarselVersion.string,
         subcommands: [
             Serve.self, Demo.self, Enqueue.self, Status.self, Cancel.self, TokenCommand.self, GatewaySim.self, Bench.self,
-            ConfigCommand.self, TemplatesCommand.self, Purge.self, GatewayCommand.self, Migrate.self,
+            ConfigCommand.self, TemplatesCommand.self, Purge.self, GatewayCommand.self, Migrate.self, IntakeCommand.self,
         ])
 }
 
@@ -443,3 +443,27 @@ struct TemplatesCommand: AsyncParsableCommand {
     }
 }
 
+
+struct IntakeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "intake", abstract: "Transactional intake (varsel.enqueue in SQL, PostgreSQL store).", subcommands: [Errors.self])
+
+    struct Errors: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Intake rows a daemon rejected, newest first: intake id, when, the error (and with --json what was sent).")
+        @OptionGroup var options: ConfigOption
+        @Option(help: "How many (1 to 1000).") var limit: Int = 50
+        @Flag(help: "One JSON object per row, with the message as sent.") var json = false
+
+        func run() async throws {
+            CLILogging.bootstrap(level: .warning)
+            guard (1...1000).contains(limit) else { throw CLIError("--limit: use a whole number from 1 to 1000") }
+            let config = try options.load(secrets: .skip)
+            do {
+                for line in try await CommandActions.intakeErrors(limit: limit, json: json, config: config) { print(line) }
+            } catch {
+                throw CLIError("\(error)")
+            }
+        }
+    }
+}

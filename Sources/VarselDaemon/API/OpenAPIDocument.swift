@@ -191,6 +191,18 @@ final class OpenAPIDocument: Sendable {
                 "401": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
                 "413": { $ref: "#/components/responses/Problem" }
+          /v1/intake/errors:
+            get:
+              summary: Transactional-intake rows that were rejected (PostgreSQL store), newest first
+              parameters:
+                - { name: limit, in: query, required: false, schema: { type: integer, minimum: 1, maximum: 1000, default: 50 } }
+                - { name: before, in: query, required: false, description: The `next_before` cursor of the previous page, schema: { type: integer, minimum: 1 } }
+              responses:
+                "200": { description: A page, content: { application/json: { schema: { $ref: "#/components/schemas/IntakeErrors" } } } }
+                "400": { $ref: "#/components/responses/Problem" }
+                "401": { $ref: "#/components/responses/Problem" }
+                "403": { $ref: "#/components/responses/Problem" }
+                "404": { $ref: "#/components/responses/Problem" }
           /v1/recipients/{id}:
             parameters:
               - { name: id, in: path, required: true, schema: { type: string, minLength: 1, maxLength: 255 } }
@@ -311,6 +323,22 @@ final class OpenAPIDocument: Sendable {
                 channel: { oneOf: [{ $ref: "#/components/schemas/Channel" }, { type: "null" }] }
                 created_at: { type: string, format: date-time }
                 updated_at: { type: string, format: date-time }
+            IntakeErrors:
+              type: object
+              required: [errors, next_before]
+              properties:
+                errors:
+                  type: array
+                  items:
+                    type: object
+                    required: [intake_id, received_at, rejected_at, error, message]
+                    properties:
+                      intake_id: { type: integer }
+                      received_at: { type: string, format: date-time }
+                      rejected_at: { type: string, format: date-time }
+                      error: { type: string }
+                      message: { description: What the producer passed to varsel.enqueue }
+                next_before: { type: [integer, "null"] }
             MessageList:
               type: object
               required: [messages, next]

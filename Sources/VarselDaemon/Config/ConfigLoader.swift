@@ -256,7 +256,7 @@ struct ConfigReader {
             batchSize: int(dispatchTree?["batch_size"], "dispatch.batch_size", range: 1...10_000),
             maxInFlight: int(dispatchTree?["max_in_flight"], "dispatch.max_in_flight", range: 1...10_000),
             leaseSeconds: double(dispatchTree?["lease_seconds"], "dispatch.lease_seconds", range: 5...86_400),
-            pollIntervalMilliseconds: int(dispatchTree?["poll_interval_ms"], "dispatch.poll_interval_ms", range: 10...5_000),
+            pollIntervalMilliseconds: int(dispatchTree?["poll_interval_ms"], "dispatch.poll_interval_ms", range: 10...600_000),
             workerID: workerID,
             shutdownGraceSeconds: double(dispatchTree?["shutdown_grace_seconds"], "dispatch.shutdown_grace_seconds", range: 0...3600))
 

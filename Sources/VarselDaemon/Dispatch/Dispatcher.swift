@@ -88,6 +88,10 @@ public final class Dispatcher: Sendable {
         wakeup.signal()
     }
 
+    /// How many live daemons share the queue (this one included): each takes that share of every
+    /// gateway's `rate_limit`.
+    public func shareRateLimits(among daemons: Int) { preparer.gateways.shareRateLimits(among: daemons) }
+
     /// Wakes the loop now (e.g. after an enqueue in this process).
     public func poke() { wakeup.signal() }
 

@@ -75,6 +75,13 @@ final class GatewaySelector: Sendable {
         }
     }
 
+    /// Each daemon sending through a gateway takes an equal share of its `rate_limit`.
+    func shareRateLimits(among daemons: Int) {
+        health.withLock { health in
+            for name in health.keys { health[name]?.bucket?.share(among: daemons) }
+        }
+    }
+
     func isOpen(_ gateway: String) -> Bool { health.withLock { $0[gateway]?.breaker.isOpen ?? false } }
 
     private static func rate(_ value: Double) -> String {

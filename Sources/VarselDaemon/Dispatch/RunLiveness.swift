@@ -21,6 +21,11 @@ enum RunLiveness {
         }
     }
 
+    /// How many daemons are alive now, judged by heartbeats within `within` (this one included).
+    static func liveCount(_ runs: [DaemonRun], now: Date, within: TimeInterval) -> Int {
+        max(1, runs.filter { now.timeIntervalSince($0.heartbeatAt) <= within }.count)
+    }
+
     /// Whether a process with this id exists on this host (`kill(pid, 0)`; `EPERM` means it does).
     static func processExists(_ pid: Int32) -> Bool {
         guard pid > 0 else { return false }

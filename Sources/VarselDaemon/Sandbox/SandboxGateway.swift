@@ -20,6 +20,8 @@ public final class SandboxGateway: Sendable {
         public let providerID: String
         /// Whether this Idempotency-Key had been seen before.
         public let repeatedKey: Bool
+        /// When it arrived.
+        public var at = Date()
 
         public var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] }
         public var idempotencyKey: String? { headers["idempotency-key"] }

@@ -1,6 +1,7 @@
 import Foundation
 import VarselCore
 import VarselGateways
+import VarselPostgres
 import VarselStore
 import VarselTemplates
 
@@ -44,6 +45,22 @@ public enum CommandActions {
     public static func status(id: String, json: Bool, config: VarselConfig) async throws -> String? {
         guard let status = try await withStore(config, { store in try await store.status(id: id) }) else { return nil }
         return json ? try StatusText.json(status) : StatusText.human(status)
+    }
+
+    /// `varsel intake errors`: rejected intake rows, one line (or JSON object) each.
+    public static func intakeErrors(limit: Int, json: Bool, config: VarselConfig) async throws -> [String] {
+        try await withStore(config) { store in
+            guard let intake = store as? any IntakeStore else {
+                throw CommandError("transactional intake needs store.backend: postgres; this configuration uses \(store.location)")
+            }
+            return try await intake.intakeErrors(limit: limit, before: nil).map { row in
+                if json {
+                    let object = APIServer.intakeErrorObject(row)
+                    return String(decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data(), as: UTF8.self)
+                }
+                return "\(row.intakeID)  received \(RFC3339.format(row.receivedAt))  rejected \(RFC3339.format(row.rejectedAt))  \(row.error)"
+            }
+        }
     }
 
     /// `varsel token create`: a new token, printed once; only its hash is stored.
@@ -106,6 +123,22 @@ public enum CommandActions {
 /// URL loses the password of its userinfo and every query value whose name suggests a secret
 /// (`URLRedaction`), with a note saying what was redacted.
 public enum EffectiveConfig {
+    /// The store; for PostgreSQL the URL rebuilt from its parts (a password never is one) and where
+    /// the password comes from, never the password.
+    static func storeLine(_ store: VarselConfig.Store) -> String {
+        guard store.backend == .postgres, let settings = store.postgres else {
+            return "store: { backend: \(store.backend), path: \(quoted(store.path)), synchronous: \(store.synchronous.rawValue.lowercased()) }"
+        }
+        let url: String
+        switch settings.endpoint {
+        case .tcp(let host, let port): url = "postgres://\(settings.user)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(settings.database)"
+        case .unixSocket(let path): url = "postgres://\(settings.user)@/\(settings.database)?host=\(URL(fileURLWithPath: path).deletingLastPathComponent().path)"
+        }
+        let password = store.passwordSource.map { "<redacted> (\($0))" } ?? "none"
+        return "store: { backend: postgres, url: \(quoted(url)), password: \(password), sslmode: \(settings.sslMode.rawValue)"
+            + (settings.sslRootCert.map { ", ssl_root_cert: \(quoted($0))" } ?? "") + ", pool_size: \(settings.poolSize), path: \(quoted(store.path)) }"
+    }
+
     public static func describe(_ config: VarselConfig, now: Date = Date()) -> String {
         var lines: [String] = [
             "# effective configuration from \(config.file ?? "(defaults)"): the file over the built-in defaults, VARSEL_* environment overrides applied",
@@ -117,7 +150,7 @@ public enum EffectiveConfig {
             let scopes = server.staticTokens.map { "[\($0.scopes.joined(separator: ", "))] <redacted>" }
             lines.append("  # static tokens (server.tokens_file / tokens_env): \(scopes.joined(separator: "; "))")
         }
-        lines.append("store: { backend: \(config.store.backend), path: \(quoted(config.store.path)), synchronous: \(config.store.synchronous.rawValue.lowercased()) }")
+        lines.append(storeLine(config.store))
         lines.append("templates: { dir: \(quoted(config.templates.directory)), default_locale: \(config.templates.defaultLocale), sms_max_parts: \(config.templates.smsMaxParts) }")
         let dispatch = config.dispatch
         lines.append("dispatch: { channel_order: \(list(dispatch.channelOrder.map(\.rawValue))), batch_size: \(dispatch.batchSize), max_in_flight: \(dispatch.maxInFlight), lease_seconds: \(number(dispatch.leaseSeconds)), poll_interval_ms: \(dispatch.pollIntervalMilliseconds), worker_id: \(quoted(dispatch.workerID)), shutdown_grace_seconds: \(number(dispatch.shutdownGraceSeconds)) }")
