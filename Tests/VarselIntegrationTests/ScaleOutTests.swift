@@ -21,7 +21,7 @@ import VarselTestSupport
         let store: PostgresMessageStore
         var daemons: [ChildProcess] = []
 
-        init(sandbox: SandboxGateway, pollMilliseconds: Int? = nil, policy: String? = nil, gatewayExtra: String = "", leaseSeconds: Int = 60) async throws {
+        init(sandbox: SandboxGateway, pollMilliseconds: Int? = nil, policy: String? = nil, gatewayExtra: String = "", leaseSeconds: Int = 60, maxInFlight: Int = 64) async throws {
             self.sandbox = sandbox
             try await sandbox.start()
             url = try await SharedPostgres.shared.newDatabase()
@@ -29,8 +29,8 @@ import VarselTestSupport
             settings.sslMode = .disable
             self.settings = settings
             var yaml = Fixtures.config(
-                storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL, leaseSeconds: leaseSeconds, timeoutMs: 20_000,
-                extraDispatch: "")
+                storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL, maxInFlight: maxInFlight, leaseSeconds: leaseSeconds,
+                timeoutMs: min(20_000, leaseSeconds * 1000 / 2))
             yaml = yaml.replacingOccurrences(
                 of: "store: { path: \"\(directory.file("varsel.db"))\" }",
                 with: "store: { backend: postgres, url: \"\(url)\", sslmode: disable, pool_size: 4, path: \"\(directory.file("varsel.db"))\" }")
@@ -191,14 +191,15 @@ import VarselTestSupport
 
     @Test("a case cancelled while three daemons send: nothing of it reaches the gateway after the cancel returns")
     func cancelWhileRunning() async throws {
-        let fleet = try await Fleet(sandbox: SandboxGateway(behaviour: .init(delay: .milliseconds(50))))
-        let lines = (0..<300).map { index in
+        // Three daemons with 8 sends in flight each, half a second per send: the case takes a while.
+        let fleet = try await Fleet(sandbox: SandboxGateway(behaviour: .init(delay: .milliseconds(500))), maxInFlight: 8)
+        let lines = (0..<600).map { index in
             Fixtures.message(
                 key: "case-\(index)", recipient: #""locale":"nb-NO","country":"NO","channels":["sms"],"phone":"+4792\#(String(format: "%06d", index))""#
             ).replacingOccurrences(of: #""case_ref":"case-case-\#(index)""#, with: #""case_ref":"case-big""#)
         }
         let ids = try await fleet.enqueue(lines)
-        #expect(ids.count == 300)
+        #expect(ids.count == 600)
         for _ in 0..<3 { try fleet.startDaemon() }
         #expect(await eventually(timeout: .seconds(120)) { fleet.sandbox.received.count >= 20 })
         let cancel = try await ChildProcess.run(["cancel", "--config", fleet.configPath, "--case", "case-big", "--reason", "paid"])
@@ -206,7 +207,7 @@ import VarselTestSupport
         let outcome = try #require(try JSONSerialization.jsonObject(with: Data(cancel.stdout.utf8)) as? [String: Any])
         let alreadySent = Set(outcome["already_sent_ids"] as? [String] ?? [])
         let cancelled = outcome["cancelled_ids"] as? [String] ?? []
-        #expect(cancelled.count + alreadySent.count == 300, "\(outcome)")
+        #expect(cancelled.count + alreadySent.count == 600, "\(outcome)")
         #expect(!cancelled.isEmpty)
         #expect(await fleet.settled())
         // Every request the gateway ever got for the case belongs to a message that was already handed over.
