@@ -109,6 +109,18 @@ public final class PostgresMessageStore: MessageStore {
         }
     }
 
+    /// Drops the schema `varsel` with everything in it: for `varsel bench` on a throwaway database only.
+    public static func dropSchema(settings: PostgresSettings, logger: Logger) async throws {
+        let client = PostgresClient(configuration: try clientConfiguration(settings), backgroundLogger: logger)
+        let runner = Task { await client.run() }
+        defer { runner.cancel() }
+        do {
+            try await client.query("DROP SCHEMA IF EXISTS varsel CASCADE")
+        } catch {
+            throw StoreError("cannot drop the schema varsel in \(settings.location): \(PostgresFailure.describe(error))")
+        }
+    }
+
     // MARK: Transactions
 
     /// Runs `body` in a transaction. A deadlock, a serialization failure, or a connection lost before

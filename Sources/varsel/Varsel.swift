@@ -303,6 +303,11 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Messages per measurement.") var messages = 3000
     @Option(help: "Sends in flight.") var inFlight = 128
     @Option(help: "Template directory.") var templates: String?
+    @Option(help: "sqlite (a temporary file, one dispatcher in this process) or postgres (1, 2 and 3 `varsel serve` processes).")
+    var store = "sqlite"
+    @Option(help: "With --store postgres: a throwaway database (its schema varsel is dropped and made again), postgres://user@host/db; password from PGPASSWORD.")
+    var url: String?
+    @Option(help: "With --store postgres: the daemon counts to measure, comma-separated.") var daemons = "1,2,3"
 
     func run() async throws {
         CLILogging.bootstrap(level: .error)
@@ -310,6 +315,18 @@ struct Bench: AsyncParsableCommand {
         print("note: this is a debug build; run `swift build -c release` and `.build/release/varsel bench` for figures")
         #endif
         let directory = try ShippedTemplates.locate(templates)
+        if store == "postgres" {
+            guard let url else { throw CLIError("--store postgres needs --url postgres://user@host/database (a throwaway database)") }
+            let counts = daemons.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !counts.isEmpty, counts.allSatisfy({ (1...16).contains($0) }) else { throw CLIError("--daemons: counts from 1 to 16, e.g. 1,2,3") }
+            let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+            let figures = try await VarselDaemon.PostgresBench.run(
+                url: url, password: ProcessInfo.processInfo.environment["PGPASSWORD"], daemonCounts: counts, messages: messages,
+                maxInFlight: inFlight, templatesDirectory: directory, executable: executable, logger: Logger(label: "varsel"))
+            print(VarselDaemon.PostgresBench.table(figures))
+            return
+        }
+        guard store == "sqlite" else { throw CLIError("--store: sqlite or postgres") }
         let figures = try await VarselDaemon.Bench.run(
             messages: messages, maxInFlight: inFlight, templatesDirectory: directory, logger: Logger(label: "varsel"))
         print(VarselDaemon.Bench.table(figures))

@@ -27,13 +27,14 @@ import VarselTestSupport
         let staticAdminToken = "static-admin-token-0123456789"
 
         static func start(
-            maxBodyBytes: Int = 1_048_576, maxBatchLines: Int = 10_000, receipts: String? = nil, server extraServer: String = "",
+            backend: StoreBackend = .sqlite, maxBodyBytes: Int = 1_048_576, maxBatchLines: Int = 10_000, receipts: String? = nil, server extraServer: String = "",
             extraYAML: String = ""
         ) async throws -> Running {
             let running = Running()
             try await running.sandbox.start()
             let tokensFile = running.directory.write("tokens", "# automation\nenqueue,read \(running.staticToken)\nadmin \(running.staticAdminToken)\n")
-            let yaml = Fixtures.config(storePath: running.directory.file("varsel.db"), gatewayBase: running.sandbox.baseURL)
+            let yaml = try await backend.config(
+                Fixtures.config(storePath: running.directory.file("varsel.db"), gatewayBase: running.sandbox.baseURL), running.directory)
                 .replacingOccurrences(
                     of: "server: { host: 127.0.0.1, port: 0 }",
                     with: "server: { host: 127.0.0.1, port: 0, max_body_bytes: \(maxBodyBytes), max_batch_lines: \(maxBatchLines), tokens_file: \"\(tokensFile)\"\(extraServer) }") + extraYAML
@@ -94,9 +95,9 @@ import VarselTestSupport
         func set(_ value: Int?) { lock.withLock { port = value } }
     }
 
-    @Test("tokens: none or unknown → 401 with WWW-Authenticate, wrong scope → 403, revoked → 401, configured static token works")
-    func authentication() async throws {
-        let api = try await Running.start()
+    @Test("tokens: none or unknown → 401 with WWW-Authenticate, wrong scope → 403, revoked → 401, configured static token works", arguments: StoreBackend.allCases)
+    func authentication(_ backend: StoreBackend) async throws {
+        let api = try await Running.start(backend: backend)
         let none = try await api.anonymous.send("GET", "/v1/messages")
         #expect(none.status == 401)
         let problem = try #require(try JSONSerialization.jsonObject(with: none.body) as? [String: Any])
@@ -115,9 +116,9 @@ import VarselTestSupport
         await api.stop()
     }
 
-    @Test("POST /v1/messages: 202 with id; same key and body → 200 and the same id; same key, other body → 409; bad input → problem naming the field")
-    func enqueueAndIdempotency() async throws {
-        let api = try await Running.start()
+    @Test("POST /v1/messages: 202 with id; same key and body → 200 and the same id; same key, other body → 409; bad input → problem naming the field", arguments: StoreBackend.allCases)
+    func enqueueAndIdempotency(_ backend: StoreBackend) async throws {
+        let api = try await Running.start(backend: backend)
         let (created, first) = try await api.post("/v1/messages", Fixtures.sms(), headers: ["Idempotency-Key": "inv-1"])
         #expect(created == 202)
         let id = try #require(first["id"] as? String)
@@ -138,9 +139,9 @@ import VarselTestSupport
         await api.stop()
     }
 
-    @Test("data is held to the kind's schema on enqueue: a field of the wrong declared type or a required one missing → 422 naming it, nothing stored")
-    func enqueueSchema() async throws {
-        let api = try await Running.start()
+    @Test("data is held to the kind's schema on enqueue: a field of the wrong declared type or a required one missing → 422 naming it, nothing stored", arguments: StoreBackend.allCases)
+    func enqueueSchema(_ backend: StoreBackend) async throws {
+        let api = try await Running.start(backend: backend)
         let plan = #"""
             {"kind":"payment_plan","recipient":{"phone":"+4791234567","country":"NO"},"data":{"creditor":"Fjordkraft AS",
              "invoice_number":"10023","amount":"1250.00","currency":"NOK","payment_link":"https://pay.example/abc",
@@ -157,9 +158,9 @@ import VarselTestSupport
         await api.stop()
     }
 
-    @Test("two concurrent requests with the same key make one message")
-    func idempotencyRace() async throws {
-        let api = try await Running.start()
+    @Test("two concurrent requests with the same key make one message", arguments: StoreBackend.allCases)
+    func idempotencyRace(_ backend: StoreBackend) async throws {
+        let api = try await Running.start(backend: backend)
         let statuses = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
             for _ in 0..<20 {
                 group.addTask {
@@ -176,9 +177,9 @@ import VarselTestSupport
         await api.stop()
     }
 
-    @Test("a body over the limit is refused with 413 and nothing is stored")
-    func bodyLimit() async throws {
-        let api = try await Running.start(maxBodyBytes: 2048)
+    @Test("a body over the limit is refused with 413 and nothing is stored", arguments: StoreBackend.allCases)
+    func bodyLimit(_ backend: StoreBackend) async throws {
+        let api = try await Running.start(backend: backend, maxBodyBytes: 2048)
         let big = Fixtures.sms().replacingOccurrences(of: #""creditor":"Fjordkraft AS""#, with: #""creditor":"Fjordkraft AS","note":"\#(String(repeating: "x", count: 4000))""#)
         let (status, problem) = try await api.post("/v1/messages", big)
         #expect(status == 413)
@@ -187,9 +188,9 @@ import VarselTestSupport
         await api.stop()
     }
 
-    @Test("NDJSON batch: valid lines stored in one transaction, invalid lines reported by number and not stored; too many lines → 413")
-    func batch() async throws {
-        let api = try await Running.start(maxBatchLines: 3)
+    @Test("NDJSON batch: valid lines stored in one transaction, invalid lines reported by number and not stored; too many lines → 413", arguments: StoreBackend.allCases)
+    func batch(_ backend: StoreBackend) async throws {
+        let api = try await Running.start(backend: backend, maxBatchLines: 3)
         let body = [Fixtures.sms(key: "b1"), #"{"kind":"reminder"}"#, Fixtures.email(key: "b2")].joined(separator: "\n")
         let (status, reply) = try await api.post("/v1/messages:batch", body, headers: ["Content-Type": "application/x-ndjson"])
         #expect(status == 200)
@@ -203,9 +204,9 @@ import VarselTestSupport
         await api.stop()
     }
 
-    @Test("GET status and a cursor-paginated listing filtered by case and state; unknown id → 404 problem")
-    func statusAndListing() async throws {
-        let api = try await Running.start()
+    @Test("GET status and a cursor-paginated listing filtered by case and state; unknown id → 404 problem", arguments: StoreBackend.allCases)
+    func statusAndListing(_ backend: StoreBackend) async throws {
+        let api = try await Running.start(backend: backend)
         var ids: [String] = []
         for index in 0..<5 {
             let message = Fixtures.sms(key: "l\(index)").replacingOccurrences(of: "case-l\(index)", with: "case-list")
@@ -234,9 +235,9 @@ import VarselTestSupport
         await api.stop()
     }
 
-    @Test("cancelling a case stops every unsent message atomically and reports what was already sent; they never go out")
-    func cancelCase() async throws {
-        let api = try await Running.start()
+    @Test("cancelling a case stops every unsent message atomically and reports what was already sent; they never go out", arguments: StoreBackend.allCases)
+    func cancelCase(_ backend: StoreBackend) async throws {
+        let api = try await Running.start(backend: backend)
         let sent = try #require(try await api.post("/v1/messages", Fixtures.sms(key: "c0").replacingOccurrences(of: "case-c0", with: "case-pay")).1["id"] as? String)
         await api.components.dispatcher.run(untilIdle: true)
         var queued: [String] = []
@@ -257,9 +258,9 @@ import VarselTestSupport
         await api.stop()
     }
 
-    @Test("a cancel that lands while a worker holds the lease wins: the worker's fenced write fails and the message is never sent")
-    func cancelRacingLease() async throws {
-        let api = try await Running.start()
+    @Test("a cancel that lands while a worker holds the lease wins: the worker's fenced write fails and the message is never sent", arguments: StoreBackend.allCases)
+    func cancelRacingLease(_ backend: StoreBackend) async throws {
+        let api = try await Running.start(backend: backend)
         let id = try #require(try await api.post("/v1/messages", Fixtures.sms(key: "race")).1["id"] as? String)
         let store = api.components.store
         let leased = try #require(try await store.lease(owner: "worker", limit: 1, now: Date(), leaseDuration: 60).first)

@@ -11,15 +11,15 @@ import VarselTestSupport
     /// 2026-11-23 10:00 UTC, a Monday.
     static let monday = RFC3339.parseTimestamp("2026-11-23T10:00:00Z")!
 
-    static func run(_ lines: [String], cap: Bool = false, windows: Bool = false, now: Date = monday) async throws
+    static func run(backend: StoreBackend = .sqlite, _ lines: [String], cap: Bool = false, windows: Bool = false, now: Date = monday) async throws
         -> (statuses: [MessageStatus], sandbox: SandboxGateway)
     {
         let directory = TemporaryDirectory()
         let sandbox = SandboxGateway()
         try await sandbox.start()
-        let config = try ConfigLoader.load(
-            yaml: Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL, frequencyCap: cap, contactWindows: windows),
-            baseDirectory: directory.path)
+        let yaml = try await backend.config(
+            Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL, frequencyCap: cap, contactWindows: windows), directory)
+        let config = try ConfigLoader.load(yaml: yaml, baseDirectory: directory.path)
         let components = try await Daemon.open(config: config, logger: quietLogger, now: { now })
         defer { components.client.shutdown() }
         let results = try await EnqueueBatch.run(
@@ -70,14 +70,14 @@ import VarselTestSupport
         #expect(problem == "deadline too short: 2026-12-06 is 13 days after sending on 2026-11-23; NO requires at least 14")
     }
 
-    @Test("the frequency cap sends at most 3 messages to a recipient in 7 days across channels and defers the rest, never drops them")
-    func frequencyCap() async throws {
+    @Test("the frequency cap sends at most 3 messages to a recipient in 7 days across channels and defers the rest, never drops them", arguments: StoreBackend.allCases)
+    func frequencyCap(_ backend: StoreBackend) async throws {
         let lines = (0..<5).map { index in
             Fixtures.message(
                 key: "cap-\(index)",
                 recipient: #""id":"debtor-9","locale":"nb-NO","channels":["\#(index % 2 == 0 ? "sms" : "email")"],"phone":"+4791234567","email":"kari@example.no""#)
         }
-        let (statuses, sandbox) = try await Self.run(lines, cap: true)
+        let (statuses, sandbox) = try await Self.run(backend: backend, lines, cap: true)
         #expect(sandbox.received.count == 3)
         #expect(statuses.filter { $0.state == .sent }.count == 3)
         let deferred = statuses.filter { $0.state == .queued }
@@ -89,14 +89,14 @@ import VarselTestSupport
         }
     }
 
-    @Test("with the cap switched off, or for a kind with its own limit, nothing is deferred")
-    func capOffAndPerKind() async throws {
+    @Test("with the cap switched off, or for a kind with its own limit, nothing is deferred", arguments: StoreBackend.allCases)
+    func capOffAndPerKind(_ backend: StoreBackend) async throws {
         let lines = (0..<5).map { Fixtures.message(key: "off-\($0)", recipient: #""id":"debtor-8","channels":["sms"],"phone":"+4791234567""#) }
-        #expect(try await Self.run(lines, cap: false).statuses.allSatisfy { $0.state == .sent })
+        #expect(try await Self.run(backend: backend, lines, cap: false).statuses.allSatisfy { $0.state == .sent })
         let thanks = (0..<5).map {
             Fixtures.message(key: "thanks-\($0)", kind: "payment_received", recipient: #""id":"debtor-7","channels":["sms"],"phone":"+4791234567""#)
         }
-        let perKind = try await Self.run(thanks, cap: true).statuses
+        let perKind = try await Self.run(backend: backend, thanks, cap: true).statuses
         #expect(perKind.allSatisfy { $0.state != .queued }, "payment_received allows 10 in 7 days")
     }
 
@@ -116,11 +116,11 @@ import VarselTestSupport
         return Fixtures.message(key: key, recipient: #""country":"\#(country)","channels":["sms"],"phone":"+4791234567"\#(zone)"#)
     }
 
-    @Test("outside the Norwegian window a message waits for Monday 08:00 Oslo time (spread over 15 minutes), without using an attempt")
-    func deferredToWindow() async throws {
+    @Test("outside the Norwegian window a message waits for Monday 08:00 Oslo time (spread over 15 minutes), without using an attempt", arguments: StoreBackend.allCases)
+    func deferredToWindow(_ backend: StoreBackend) async throws {
         let saturdayAfternoon = RFC3339.parseTimestamp("2026-11-28T16:00:00+01:00")!
         let lines = (0..<20).map { Self.smsTo(country: "NO", key: "w\($0)") }
-        let (statuses, sandbox) = try await Self.run(lines, windows: true, now: saturdayAfternoon)
+        let (statuses, sandbox) = try await Self.run(backend: backend, lines, windows: true, now: saturdayAfternoon)
         #expect(sandbox.received.isEmpty)
         let opening = RFC3339.parseTimestamp("2026-11-30T08:00:00+01:00")!
         for status in statuses {
@@ -132,25 +132,25 @@ import VarselTestSupport
         #expect(Set(statuses.compactMap(\.nextAttemptAt)).count > 10, "deferred messages must be spread, not all at 08:00:00")
     }
 
-    @Test("inside the window it goes now; Finnish debtors are not contacted 22-07; with windows off everything goes")
-    func windowsPerCountry() async throws {
+    @Test("inside the window it goes now; Finnish debtors are not contacted 22-07; with windows off everything goes", arguments: StoreBackend.allCases)
+    func windowsPerCountry(_ backend: StoreBackend) async throws {
         let tuesdayMorning = RFC3339.parseTimestamp("2026-11-24T09:30:00+01:00")!
-        #expect(try await Self.run([Self.smsTo(country: "NO", key: "in")], windows: true, now: tuesdayMorning).statuses.first?.state == .sent)
+        #expect(try await Self.run(backend: backend, [Self.smsTo(country: "NO", key: "in")], windows: true, now: tuesdayMorning).statuses.first?.state == .sent)
         let lateInHelsinki = RFC3339.parseTimestamp("2026-11-24T23:00:00+02:00")!
-        let finnish = try #require(try await Self.run([Self.smsTo(country: "FI", key: "fi")], windows: true, now: lateInHelsinki).statuses.first)
+        let finnish = try #require(try await Self.run(backend: backend, [Self.smsTo(country: "FI", key: "fi")], windows: true, now: lateInHelsinki).statuses.first)
         #expect(finnish.state == .queued)
         #expect(finnish.nextAttemptAt.map { $0 >= RFC3339.parseTimestamp("2026-11-25T07:00:00+02:00")! } == true)
-        #expect(try await Self.run([Self.smsTo(country: "NO", key: "off")], windows: false, now: lateInHelsinki).statuses.first?.state == .sent)
+        #expect(try await Self.run(backend: backend, [Self.smsTo(country: "NO", key: "off")], windows: false, now: lateInHelsinki).statuses.first?.state == .sent)
     }
 
-    @Test("a collection notice that an overnight deferral (to Saturday 09:00) would leave with too short a deadline is held as failed at once")
-    func deferralShortensDeadline() async throws {
+    @Test("a collection notice that an overnight deferral (to Saturday 09:00) would leave with too short a deadline is held as failed at once", arguments: StoreBackend.allCases)
+    func deferralShortensDeadline(_ backend: StoreBackend) async throws {
         let fridayNight = RFC3339.parseTimestamp("2026-11-27T22:00:00+01:00")!
         let notice = Fixtures.message(
             key: "late-cn", kind: "collection_notice",
             recipient: #""name":"Kari Nordmann","country":"NO","channels":["email"],"email":"kari@example.no""#,
             data: Fixtures.data(deadline: "2026-12-11", dueDate: "2026-11-01"))
-        let (statuses, sandbox) = try await Self.run([notice], windows: true, now: fridayNight)
+        let (statuses, sandbox) = try await Self.run(backend: backend, [notice], windows: true, now: fridayNight)
         let status = try #require(statuses.first)
         #expect(status.state == .failed)
         #expect(status.reason == "deadline too short: 2026-12-11 is 13 days after sending on 2026-11-28; NO requires at least 14")

@@ -54,9 +54,9 @@ import VarselTestSupport
         #expect(throws: ReceiptError.self) { try ReceiptFormat.twilio.parse(body: Array("MessageStatus=delivered".utf8)) }
     }
 
-    @Test("statuses move forward only: delivered is final, a late 'sent' or 'failed' never replaces it, duplicates are harmless, unknown ids → 404")
-    func forwardOnlyThroughAPI() async throws {
-        let api = try await APITests.Running.start(receipts: "receipts: { signature: hmac-sha256, secret_env: RECEIPT_SECRET }")
+    @Test("statuses move forward only: delivered is final, a late 'sent' or 'failed' never replaces it, duplicates are harmless, unknown ids → 404", arguments: StoreBackend.allCases)
+    func forwardOnlyThroughAPI(_ backend: StoreBackend) async throws {
+        let api = try await APITests.Running.start(backend: backend, receipts: "receipts: { signature: hmac-sha256, secret_env: RECEIPT_SECRET }")
         let id = try #require(try await api.post("/v1/messages", Fixtures.sms(key: "r1")).1["id"] as? String)
         await api.components.dispatcher.run(untilIdle: true)
         let providerID = try #require(api.sandbox.received.first?.providerID)
@@ -93,9 +93,9 @@ import VarselTestSupport
         await api.stop()
     }
 
-    @Test("an undelivered receipt falls back to the next usable channel; with none left the message fails with the provider's reason")
-    func undelivered() async throws {
-        let api = try await APITests.Running.start(receipts: "receipts: { signature: none }")
+    @Test("an undelivered receipt falls back to the next usable channel; with none left the message fails with the provider's reason", arguments: StoreBackend.allCases)
+    func undelivered(_ backend: StoreBackend) async throws {
+        let api = try await APITests.Running.start(backend: backend, receipts: "receipts: { signature: none }")
         let onlySMS = try #require(try await api.post("/v1/messages", Fixtures.sms(key: "u1")).1["id"] as? String)
         let withEmail = try #require(try await api.post(
             "/v1/messages",

@@ -18,9 +18,9 @@ import VarselTestSupport
         Fixtures.message(key: key, recipient: recipient)
     }
 
-    @Test("PUT creates (201) and replaces (200) a record, GET returns it, bad fields are named, DELETE needs admin")
-    func crud() async throws {
-        let api = try await APITests.Running.start()
+    @Test("PUT creates (201) and replaces (200) a record, GET returns it, bad fields are named, DELETE needs admin", arguments: StoreBackend.allCases)
+    func crud(_ backend: StoreBackend) async throws {
+        let api = try await APITests.Running.start(backend: backend)
         #expect(try await Self.put(api, "debtor-42", Self.record).0 == 201)
         #expect(try await Self.put(api, "debtor-42", Self.record).0 == 200)
         let (status, body) = try await api.get("/v1/recipients/debtor-42")
@@ -36,9 +36,9 @@ import VarselTestSupport
         await api.stop()
     }
 
-    @Test("a message naming a stored recipient may leave out contact points, and is sent to the stored ones")
-    func mergeOnSend() async throws {
-        let api = try await APITests.Running.start()
+    @Test("a message naming a stored recipient may leave out contact points, and is sent to the stored ones", arguments: StoreBackend.allCases)
+    func mergeOnSend(_ backend: StoreBackend) async throws {
+        let api = try await APITests.Running.start(backend: backend)
         _ = try await Self.put(api, "debtor-42", Self.record)
         let (status, body) = try await api.post("/v1/messages", Self.message(recipient: #""id":"debtor-42","channels":["sms"]"#, key: "m1"))
         #expect(status == 202)
@@ -52,9 +52,9 @@ import VarselTestSupport
         await api.stop()
     }
 
-    @Test("an opt-out stored for the recipient wins, even when stored after the message was enqueued")
-    func storedOptOutWins() async throws {
-        let api = try await APITests.Running.start()
+    @Test("an opt-out stored for the recipient wins, even when stored after the message was enqueued", arguments: StoreBackend.allCases)
+    func storedOptOutWins(_ backend: StoreBackend) async throws {
+        let api = try await APITests.Running.start(backend: backend)
         _ = try await Self.put(api, "debtor-42", Self.record)
         let body = try await api.post(
             "/v1/messages", Self.message(recipient: #""id":"debtor-42","channels":["sms","email"],"phone":"+4798765432""#, key: "o1")).1
@@ -68,9 +68,9 @@ import VarselTestSupport
         await api.stop()
     }
 
-    @Test("DELETE erases the recipient's personal data, cancels what was not sent, keeps the proof, and says so")
-    func erasure() async throws {
-        let api = try await APITests.Running.start()
+    @Test("DELETE erases the recipient's personal data, cancels what was not sent, keeps the proof, and says so", arguments: StoreBackend.allCases)
+    func erasure(_ backend: StoreBackend) async throws {
+        let api = try await APITests.Running.start(backend: backend)
         _ = try await Self.put(api, "debtor-42", Self.record)
         let sentID = try #require(try await api.post("/v1/messages", Self.message(recipient: #""id":"debtor-42","channels":["sms"]"#, key: "e1")).1["id"] as? String)
         await api.components.dispatcher.run(untilIdle: true)

@@ -169,7 +169,7 @@ import VarselTestSupport
 
     @Test("100 kill -9 and restart cycles across three daemons: every message is sent, none is lost, a resend only when ambiguous")
     func killLoop() async throws {
-        let fleet = try await Fleet(sandbox: SandboxGateway(behaviour: .init(delay: .milliseconds(5))), leaseSeconds: 4)
+        let fleet = try await Fleet(sandbox: SandboxGateway(behaviour: .init(delay: .milliseconds(5))), leaseSeconds: 5)
         let ids = try await fleet.enqueue(Self.lines(1_500, prefix: "loop"))
         for _ in 0..<3 { try fleet.startDaemon() }
         var generator = SystemRandomNumberGenerator()
@@ -313,6 +313,9 @@ import VarselTestSupport
         let cli = try await ChildProcess.run(["intake", "errors", "--config", fleet.configPath])
         #expect(cli.status == 0, "\(cli.stderr)")
         #expect(cli.stdout.contains("recipient.phone"))
+        // SIGTERM stops a daemon on PostgreSQL in order too (its listener and intake loop end).
+        daemon.signal(SIGTERM)
+        #expect(await daemon.wait(timeout: .seconds(20)) == 0, "\(daemon.stderr)")
         await fleet.stop()
     }
 }

@@ -28,20 +28,9 @@ public enum Bench {
         let sandbox = SandboxGateway()
         try await sandbox.start()
         let base = sandbox.baseURL
-        let yaml = """
-            store: { path: \(workspace.appendingPathComponent("bench.db").path), synchronous: full }
-            templates: { dir: "\(templatesDirectory)" }
-            dispatch: { worker_id: bench, max_in_flight: \(maxInFlight), batch_size: \(min(maxInFlight, 256)), poll_interval_ms: 20 }
-            policy: { frequency_cap: { enabled: false }, contact_windows: { enabled: false } }
-            channels:
-              sms: { gateways: [sms] }
-              email: { gateways: [email] }
-              letter: { gateways: [letter] }
-            gateways:
-              sms: { type: http-json, url: "\(base)/sms", from: "Bench", max_connections: \(maxInFlight) }
-              email: { type: http-json, url: "\(base)/email", from: "bench@example.no", max_connections: \(maxInFlight) }
-              letter: { type: http-json, url: "\(base)/letter", max_connections: \(maxInFlight) }
-            """
+        let yaml = yaml(
+            store: "store: { path: \(workspace.appendingPathComponent("bench.db").path), synchronous: full }", templatesDirectory: templatesDirectory,
+            base: base, maxInFlight: maxInFlight)
         let config = try ConfigLoader.load(yaml: yaml, baseDirectory: FileManager.default.currentDirectoryPath)
         let components = try await Daemon.open(config: config, logger: logger)
         defer { components.client.shutdown() }
@@ -49,7 +38,31 @@ public enum Bench {
         // The messages: a third each by SMS, email and letter.
         let requests = (0..<messages).map { BenchMessages.request(index: $0) }
 
-        // Baseline: the same request shapes, prebuilt, through the same libcurl client settings.
+        let baselineSeconds = try await baseline(requests: requests, config: config, maxInFlight: maxInFlight)
+
+        let validator = MessageValidator(kinds: config.planning.kinds)
+        let encoder = VarselJSON.encoder()
+        let ndjson = try requests.map { String(decoding: try encoder.encode($0), as: UTF8.self) }.joined(separator: "\n")
+        let enqueueStart = ContinuousClock.now
+        let results = try await EnqueueBatch.run(Data(ndjson.utf8), validator: validator, store: components.store)
+        let enqueueSeconds = (ContinuousClock.now - enqueueStart).seconds
+        guard results.allSatisfy(\.accepted) else {
+            throw BenchError(description: "bench messages were rejected: \(results.first { !$0.accepted }?.error ?? "")")
+        }
+        let start = ContinuousClock.now
+        await components.dispatcher.run(untilIdle: true)
+        let varselSeconds = (ContinuousClock.now - start).seconds
+        let counts = try await components.store.countByState()
+        await sandbox.stop()
+        guard counts[.sent] == messages else {
+            throw BenchError(description: "expected \(messages) sent, got \(counts)")
+        }
+        return Figures(messages: messages, baselineSeconds: baselineSeconds, varselSeconds: varselSeconds, enqueueSeconds: enqueueSeconds)
+    }
+
+    /// The ceiling: the same requests, prebuilt, sent by a plain loop through the same libcurl client
+    /// settings. Its seconds.
+    static func baseline(requests: [MessageRequest], config: VarselConfig, maxInFlight: Int) async throws -> Double {
         let baselineClient = CurlHTTPClient(configuration: .init(maxInFlight: maxInFlight, maxConnectionsPerPool: maxInFlight))
         defer { baselineClient.shutdown() }
         let adapters = config.gateways.mapValues { $0.makeAdapter() }
@@ -77,26 +90,25 @@ public enum Bench {
                 if next < prebuilt.count { add() }
             }
         }
-        let baselineSeconds = (ContinuousClock.now - baselineStart).seconds
+        return (ContinuousClock.now - baselineStart).seconds
+    }
 
-        let validator = MessageValidator(kinds: config.planning.kinds)
-        let encoder = VarselJSON.encoder()
-        let ndjson = try requests.map { String(decoding: try encoder.encode($0), as: UTF8.self) }.joined(separator: "\n")
-        let enqueueStart = ContinuousClock.now
-        let results = try await EnqueueBatch.run(Data(ndjson.utf8), validator: validator, store: components.store)
-        let enqueueSeconds = (ContinuousClock.now - enqueueStart).seconds
-        guard results.allSatisfy(\.accepted) else {
-            throw BenchError(description: "bench messages were rejected: \(results.first { !$0.accepted }?.error ?? "")")
-        }
-        let start = ContinuousClock.now
-        await components.dispatcher.run(untilIdle: true)
-        let varselSeconds = (ContinuousClock.now - start).seconds
-        let counts = try await components.store.countByState()
-        await sandbox.stop()
-        guard counts[.sent] == messages else {
-            throw BenchError(description: "expected \(messages) sent, got \(counts)")
-        }
-        return Figures(messages: messages, baselineSeconds: baselineSeconds, varselSeconds: varselSeconds, enqueueSeconds: enqueueSeconds)
+    /// The bench's configuration: all three channels to the sandbox at `base`.
+    static func yaml(store: String, templatesDirectory: String, base: String, maxInFlight: Int, workerID: String = "bench") -> String {
+        """
+        \(store)
+        templates: { dir: "\(templatesDirectory)" }
+        dispatch: { worker_id: \(workerID), max_in_flight: \(maxInFlight), batch_size: \(min(maxInFlight, 256)), poll_interval_ms: 20 }
+        policy: { frequency_cap: { enabled: false }, contact_windows: { enabled: false } }
+        channels:
+          sms: { gateways: [sms] }
+          email: { gateways: [email] }
+          letter: { gateways: [letter] }
+        gateways:
+          sms: { type: http-json, url: "\(base)/sms", from: "Bench", max_connections: \(maxInFlight) }
+          email: { type: http-json, url: "\(base)/email", from: "bench@example.no", max_connections: \(maxInFlight) }
+          letter: { type: http-json, url: "\(base)/letter", max_connections: \(maxInFlight) }
+        """
     }
 
     public static func table(_ figures: Figures) -> String {

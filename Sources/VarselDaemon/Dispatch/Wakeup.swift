@@ -21,7 +21,7 @@ final class Wakeup: Sendable {
         waiter?.resume()
     }
 
-    /// Returns on a signal or after `duration`, whichever comes first.
+    /// Returns on a signal, after `duration`, or when the task is cancelled, whichever comes first.
     func wait(upTo duration: Duration) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -35,16 +35,25 @@ final class Wakeup: Sendable {
     }
 
     private func waitForSignal() async {
-        await withCheckedContinuation { continuation in
-            let resumeNow = state.withLock { state -> Bool in
-                if state.signalled {
-                    state.signalled = false
-                    return true
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.signalled {
+                        state.signalled = false
+                        return true
+                    }
+                    if Task.isCancelled { return true }
+                    state.waiter = continuation
+                    return false
                 }
-                state.waiter = continuation
-                return false
+                if resumeNow { continuation.resume() }
             }
-            if resumeNow { continuation.resume() }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume()
         }
     }
 }

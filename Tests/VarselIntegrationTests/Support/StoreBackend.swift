@@ -32,6 +32,13 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
         return settings
     }
 
+    /// `yaml` (made by `Fixtures.config` with `directory`'s `varsel.db`) on a fresh store of this kind.
+    func config(_ yaml: String, _ directory: TemporaryDirectory) async throws -> String {
+        let sqlite = "store: { path: \"\(directory.file("varsel.db"))\" }"
+        precondition(yaml.contains(sqlite), "the configuration has no store line for \(directory.path)")
+        return yaml.replacingOccurrences(of: sqlite, with: try await configLine(directory))
+    }
+
     /// The `store:` line of a configuration for a fresh store of this kind in `directory`.
     func configLine(_ directory: TemporaryDirectory) async throws -> String {
         switch self {
