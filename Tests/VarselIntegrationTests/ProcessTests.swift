@@ -144,7 +144,7 @@ import VarselTestSupport
         second.signal(SIGTERM)
         third.signal(SIGTERM)
         #expect(await second.wait(timeout: .seconds(60)) == 0)
-        #expect(await third.wait(timeout: .seconds(60)) == 0)
+        #expect(await third.wait(timeout: .seconds(60)) == 0, "\(third.stderr)")
         #expect(try await store.activeRuns().isEmpty, "clean stops and the killed run are all marked stopped")
         await sandbox.stop()
     }
