@@ -36,7 +36,8 @@ enum DaemonServices {
 
     /// A loop that runs until graceful shutdown, which cancels it (template reloads, the systemd
     /// status line and watchdog, the retention sweep). One with nothing to do (no systemd, retention
-    /// off) returns at once; the group ignores that (`successTerminationBehavior: .ignore`).
+    /// off, a store without intake) waits for the shutdown all the same: a service that returns
+    /// while the group is shutting down, before its turn, fails the group.
     struct Background: Service {
         let name: String
         let body: @Sendable () async -> Void
@@ -45,6 +46,7 @@ enum DaemonServices {
             try await cancelWhenGracefulShutdown {
                 await body()
             }
+            try? await gracefulShutdown()
         }
     }
 

@@ -144,7 +144,8 @@ import VarselTestSupport
         second.signal(SIGTERM)
         third.signal(SIGTERM)
         #expect(await second.wait(timeout: .seconds(60)) == 0)
-        #expect(await third.wait(timeout: .seconds(60)) == 0, "\(third.stderr)")
+        let thirdStatus = await third.wait(timeout: .seconds(60))
+        #expect(thirdStatus == 0, "status \(String(describing: thirdStatus)), reason \(third.process.terminationReason == .uncaughtSignal ? "signal" : "exit"): \(third.stderr)")
         #expect(try await store.activeRuns().isEmpty, "clean stops and the killed run are all marked stopped")
         await sandbox.stop()
     }
