@@ -104,15 +104,7 @@ extension PostgresMessageStore {
                         connection, "SELECT count(*) FROM varsel.attempts WHERE message_id = \(id) AND outcome IN ('pending', 'accepted')",
                         logger: logger) > 0
                 }
-                switch MessageLifecycle.cancel(state: state, attemptStarted: started) {
-                case .cancel: break
-                case .alreadySent:
-                    outcome.alreadySent.append(id)
-                    continue
-                case .alreadyFinished:
-                    outcome.alreadyFinished.append(id)
-                    continue
-                }
+                guard outcome.judge(id, state: state, attemptStarted: started) else { continue }
                 try await Self.cancelRow(connection, id: id, reason: reason, now: now, logger: logger)
                 try await Self.appendDecisions(connection, messageID: id, texts: ["cancelled: \(reason)"], at: now, logger: logger)
                 outcome.cancelled.append(id)

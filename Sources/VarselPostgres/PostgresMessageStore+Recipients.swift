@@ -11,13 +11,7 @@ extension PostgresMessageStore {
             try await connection.query("SELECT record::text FROM varsel.recipients WHERE id = ANY(\(Array(ids)))", logger: logger)
                 .collect().map { try $0.decode(String.self) }
         }
-        let decoder = VarselJSON.decoder()
-        var result: [String: Recipient] = [:]
-        for record in records {
-            let recipient = try decoder.decode(Recipient.self, from: Data(record.utf8))
-            if let id = recipient.id { result[id] = recipient }
-        }
-        return result
+        return try StoredRows.recipients(records)
     }
 
     public func putRecipient(_ recipient: Recipient, now: Date) async throws -> Bool {

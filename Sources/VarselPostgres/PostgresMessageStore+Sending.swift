@@ -9,12 +9,7 @@ import VarselStore
 /// after it committed: a compare-and-set.
 extension PostgresMessageStore {
     public func prepare(_ preparations: [Preparation], now: Date) async throws -> Set<String> {
-        let encoder = VarselJSON.encoder()
-        var encoded: [String: String] = [:]
-        for case .send(let send) in preparations {
-            encoded[send.lease.messageID] = String(decoding: try encoder.encode(send.content), as: UTF8.self)
-        }
-        let contents = encoded
+        let contents = try StoredRows.contents(preparations)
         return try await transaction { connection in
             var held: Set<String> = []
             for preparation in preparations {

@@ -49,15 +49,7 @@ extension SQLiteMessageStore {
                 if state == .sending {
                     started = (try db.value(Int.self, "SELECT COUNT(*) FROM attempts WHERE message_id = ? AND outcome IN ('pending', 'accepted')", [id]) ?? 0) > 0
                 }
-                switch MessageLifecycle.cancel(state: state, attemptStarted: started) {
-                case .cancel: break
-                case .alreadySent:
-                    outcome.alreadySent.append(id)
-                    continue
-                case .alreadyFinished:
-                    outcome.alreadyFinished.append(id)
-                    continue
-                }
+                guard outcome.judge(id, state: state, attemptStarted: started) else { continue }
                 try db.run(
                     """
                     UPDATE messages SET state = 'cancelled', state_reason = ?, lease_token = NULL, lease_owner = NULL,

@@ -10,13 +10,7 @@ extension SQLiteMessageStore {
             for id in ids { if let record = try db.value(String.self, "SELECT record FROM recipients WHERE id = ?", [id]) { records.append(record) } }
             return records
         }
-        let decoder = VarselJSON.decoder()
-        var result: [String: Recipient] = [:]
-        for row in rows {
-            let recipient = try decoder.decode(Recipient.self, from: Data(row.utf8))
-            if let id = recipient.id { result[id] = recipient }
-        }
-        return result
+        return try StoredRows.recipients(rows)
     }
 
     public func putRecipient(_ recipient: Recipient, now: Date) async throws -> Bool {

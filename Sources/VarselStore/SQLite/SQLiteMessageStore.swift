@@ -170,12 +170,7 @@ public final class SQLiteMessageStore: MessageStore {
     // MARK: Recording
 
     public func prepare(_ preparations: [Preparation], now: Date) async throws -> Set<String> {
-        let encoder = VarselJSON.encoder()
-        var encoded: [String: String] = [:]
-        for case .send(let send) in preparations {
-            encoded[send.lease.messageID] = String(decoding: try encoder.encode(send.content), as: UTF8.self)
-        }
-        let contents = encoded
+        let contents = try StoredRows.contents(preparations)
         return try await pool.write { db in
             var held: Set<String> = []
             let at = now.timeIntervalSince1970

@@ -1,0 +1,38 @@
+import Foundation
+import VarselCore
+
+/// Encoding and decoding every store does the same way.
+public enum StoredRows {
+    /// Stored recipient records (JSON), by recipient id.
+    public static func recipients(_ records: [String]) throws -> [String: Recipient] {
+        let decoder = VarselJSON.decoder()
+        var result: [String: Recipient] = [:]
+        for record in records {
+            let recipient = try decoder.decode(Recipient.self, from: Data(record.utf8))
+            if let id = recipient.id { result[id] = recipient }
+        }
+        return result
+    }
+
+    /// The rendered content of each send among `preparations`, as JSON, by message id.
+    public static func contents(_ preparations: [Preparation]) throws -> [String: String] {
+        let encoder = VarselJSON.encoder()
+        var encoded: [String: String] = [:]
+        for case .send(let send) in preparations {
+            encoded[send.lease.messageID] = String(decoding: try encoder.encode(send.content), as: UTF8.self)
+        }
+        return encoded
+    }
+}
+
+extension CancelOutcome {
+    /// Records the lifecycle's verdict on cancelling `id`; true when the store is to cancel it now.
+    public mutating func judge(_ id: String, state: MessageState, attemptStarted: Bool) -> Bool {
+        switch MessageLifecycle.cancel(state: state, attemptStarted: attemptStarted) {
+        case .cancel: return true
+        case .alreadySent: alreadySent.append(id)
+        case .alreadyFinished: alreadyFinished.append(id)
+        }
+        return false
+    }
+}
