@@ -37,7 +37,9 @@ public enum PostgresBench {
         try await sandbox.start()
         defer { Task { await sandbox.stop() } }
         let storeLine = "store: { backend: postgres, url: \"\(url)\", sslmode: \(settings.sslMode.rawValue), pool_size: 8,\(password == nil ? "" : " password_env: VARSEL_BENCH_PG_PASSWORD,") path: \(workspace.appendingPathComponent("state.db").path) }"
-        let yaml = Bench.yaml(store: storeLine, templatesDirectory: templatesDirectory, base: sandbox.baseURL, maxInFlight: maxInFlight)
+        // Each daemon's API on a port of its own.
+        let yaml = "server: { host: 127.0.0.1, port: 0 }\n"
+            + Bench.yaml(store: storeLine, templatesDirectory: templatesDirectory, base: sandbox.baseURL, maxInFlight: maxInFlight)
         let configFile = workspace.appendingPathComponent("varsel.yaml").path
         try yaml.write(toFile: configFile, atomically: true, encoding: .utf8)
         let config = try ConfigLoader.load(yaml: yaml, baseDirectory: workspace.path)
@@ -49,7 +51,8 @@ public enum PostgresBench {
             try await PostgresMessageStore.dropSchema(settings: settings, logger: logger)
             let store = try await PostgresMessageStore(settings: settings, logger: logger)
             let environment = password.map { ["VARSEL_BENCH_PG_PASSWORD": $0] } ?? [:]
-            let daemons = try (0..<count).map { _ in try spawn(executable, ["serve", "--config", configFile], environment: environment) }
+            let logs = (0..<count).map { workspace.appendingPathComponent("daemon-\(count)-\($0).log").path }
+            let daemons = try logs.map { log in try spawn(executable, ["serve", "--config", configFile], environment: environment, log: log) }
             do {
                 // Every daemon is up (registered) before the batch is committed.
                 let deadline = ContinuousClock.now + .seconds(120)
@@ -63,7 +66,8 @@ public enum PostgresBench {
                 guard outcomes.count == messages else { throw BenchError(description: "the batch was not stored") }
                 while (try await store.countByState()[.sent] ?? 0) < messages {
                     guard ContinuousClock.now < start + .seconds(1800), daemons.allSatisfy(\.isRunning) else {
-                        throw BenchError(description: "not all sent: \(try await store.countByState())")
+                        let said = logs.compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }.joined().suffix(2000)
+                        throw BenchError(description: "not all sent: \(try await store.countByState()); the daemons said: \(said)")
                     }
                     try await Task.sleep(for: .milliseconds(20))
                 }
@@ -103,7 +107,7 @@ public enum PostgresBench {
         return lines.joined(separator: "\n")
     }
 
-    static func spawn(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> Process {
+    static func spawn(_ executable: String, _ arguments: [String], environment: [String: String], log: String) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -111,8 +115,9 @@ public enum PostgresBench {
         env["VARSEL_LOG_LEVEL"] = "error"
         for (key, value) in environment { env[key] = value }
         process.environment = env
+        FileManager.default.createFile(atPath: log, contents: nil)
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = FileHandle(forWritingAtPath: log) ?? FileHandle.nullDevice
         try process.run()
         return process
     }
