@@ -128,44 +128,46 @@ public final class PostgresMessageStore: MessageStore {
     /// happened); a connection lost during the commit is not, since its outcome is unknown, and
     /// neither is any other error.
     func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        var delay = Duration.milliseconds(20)
-        var attempt = 1
-        while true {
-            do {
-                return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-            } catch let error as PostgresTransactionError {
-                let cause = error.commitError ?? error.closureError ?? error.beginError
-                if error.commitError == nil, let cause, PostgresFailure.isTransient(cause), attempt < 6 {
-                    try await Task.sleep(for: delay)
-                    delay *= 2
-                    attempt += 1
-                    continue
-                }
-                if let cause, !(cause is PSQLError), !(cause is PostgresTransactionError) { throw cause }
-                let what = error.commitError != nil ? "the commit failed, its outcome is unknown" : "a transaction failed"
-                throw StoreError("PostgreSQL store: \(what): \(cause.map(PostgresFailure.describe) ?? "unknown error")")
-            }
+        do {
+            return try await retrying(
+                { try await client.withTransaction(logger: logger) { connection in try await body(connection) } },
+                when: { error in
+                    guard let error = error as? PostgresTransactionError, error.commitError == nil,
+                          let cause = error.closureError ?? error.beginError else { return false }
+                    return PostgresFailure.isTransient(cause)
+                })
+        } catch let error as PostgresTransactionError {
+            let cause = error.commitError ?? error.closureError ?? error.beginError
+            if let cause, !(cause is PSQLError), !(cause is PostgresTransactionError) { throw cause }
+            let what = error.commitError != nil ? "the commit failed, its outcome is unknown" : "a transaction failed"
+            throw StoreError("PostgreSQL store: \(what): \(cause.map(PostgresFailure.describe) ?? "unknown error")")
         }
     }
 
     /// A read outside any transaction, retried like a transaction when the connection was lost.
     func read<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        do {
+            return try await retrying({ try await client.withConnection { connection in try await body(connection) } }, when: PostgresFailure.isTransient)
+        } catch let error as PSQLError {
+            throw StoreError("PostgreSQL store: \(PostgresFailure.describe(error))")
+        }
+    }
+
+    /// Runs `operation`, and again after 20, 40, 80, 160 and 320 ms while it fails with an error
+    /// `when` accepts (six tries in all); the last error is thrown.
+    private func retrying<Result: Sendable>(
+        _ operation: () async throws -> Result, when retryable: (any Error) -> Bool
+    ) async throws -> Result {
         var delay = Duration.milliseconds(20)
-        var attempt = 1
-        while true {
+        for _ in 1..<6 {
             do {
-                return try await client.withConnection { connection in try await body(connection) }
-            } catch {
-                if PostgresFailure.isTransient(error), attempt < 6 {
-                    try await Task.sleep(for: delay)
-                    delay *= 2
-                    attempt += 1
-                    continue
-                }
-                if !(error is PSQLError) { throw error }
-                throw StoreError("PostgreSQL store: \(PostgresFailure.describe(error))")
+                return try await operation()
+            } catch where retryable(error) {
+                try await Task.sleep(for: delay)
+                delay *= 2
             }
         }
+        return try await operation()
     }
 
     public func checkReachable() async throws {
