@@ -13,7 +13,8 @@ public final class PostgresCluster: @unchecked Sendable {
     }
 
     public let directory: TemporaryDirectory
-    public let port: Int
+    /// The TCP port on 127.0.0.1 (another is tried when the free port picked was taken meanwhile).
+    public private(set) var port: Int
     public let user = "varsel"
     public let database = "varsel"
     let binaries: String
@@ -56,16 +57,26 @@ public final class PostgresCluster: @unchecked Sendable {
         }
         let cluster = PostgresCluster(directory: directory, port: closedLoopbackPort(), binaries: binaries, runAs: runAs)
         try await cluster.run("initdb", ["-D", cluster.data, "-U", cluster.user, "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"])
-        cluster.server = try cluster.spawnServer("postgres", [
-            "-D", cluster.data, "-p", "\(cluster.port)", "-k", directory.path, "-c", "listen_addresses=127.0.0.1",
-            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=500",
-            "-c", "shared_buffers=64MB",
-        ])
         var ready = false
         let deadline = ContinuousClock.now + .seconds(120)
-        while !ready, ContinuousClock.now < deadline, cluster.server?.isRunning == true {
-            ready = (try? await cluster.run("pg_isready", ["-h", "127.0.0.1", "-p", "\(cluster.port)", "-t", "5"])) != nil
-            if !ready { try? await Task.sleep(for: .milliseconds(100)) }
+        // The free port picked can be taken by another process before the server binds it; the
+        // server then listens on its socket only. Such a start is stopped and tried on a new port.
+        for _ in 0..<5 where !ready {
+            cluster.server = try cluster.spawnServer("postgres", [
+                "-D", cluster.data, "-p", "\(cluster.port)", "-k", directory.path, "-c", "listen_addresses=127.0.0.1",
+                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=500",
+                "-c", "shared_buffers=64MB",
+            ])
+            var portTaken = false
+            while !ready, !portTaken, ContinuousClock.now < deadline, cluster.server?.isRunning == true {
+                ready = (try? await cluster.run("pg_isready", ["-h", "127.0.0.1", "-p", "\(cluster.port)", "-t", "5"])) != nil
+                portTaken = cluster.serverLog.contains("could not create listen socket")
+                if !ready, !portTaken { try? await Task.sleep(for: .milliseconds(100)) }
+            }
+            if portTaken, !ready {
+                await cluster.server?.terminate(timeout: .seconds(60))
+                cluster.port = closedLoopbackPort()
+            }
         }
         guard ready else {
             await cluster.stop()
