@@ -43,7 +43,7 @@ enum DaemonServices {
         let body: @Sendable () async -> Void
 
         func run() async throws {
-            try await cancelWhenGracefulShutdown {
+            await cancelWhenGracefulShutdown {
                 await body()
             }
             try? await gracefulShutdown()

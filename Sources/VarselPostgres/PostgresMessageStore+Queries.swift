@@ -98,12 +98,7 @@ extension PostgresMessageStore {
             var outcome = CancelOutcome()
             for (id, stateName) in rows {
                 let state = MessageState(rawValue: stateName) ?? .queued
-                var started = false
-                if state == .sending {
-                    started = try await Self.count(
-                        connection, "SELECT count(*) FROM varsel.attempts WHERE message_id = \(id) AND outcome IN ('pending', 'accepted')",
-                        logger: logger) > 0
-                }
+                let started = state == .sending ? try await Self.attemptStarted(connection, messageID: id, logger: logger) : false
                 guard outcome.judge(id, state: state, attemptStarted: started) else { continue }
                 try await Self.cancelRow(connection, id: id, reason: reason, now: now, logger: logger)
                 try await Self.appendDecisions(connection, messageID: id, texts: ["cancelled: \(reason)"], at: now, logger: logger)
@@ -113,6 +108,13 @@ extension PostgresMessageStore {
         }
     }
 
+    /// Whether a request of the message has been handed to a gateway (an attempt pending or accepted).
+    static func attemptStarted(_ connection: PostgresConnection, messageID: String, logger: Logger) async throws -> Bool {
+        try await count(
+            connection, "SELECT count(*) FROM varsel.attempts WHERE message_id = \(messageID) AND outcome IN ('pending', 'accepted')", logger: logger) > 0
+    }
+
+    /// Ends the message `cancelled`; a lease holder loses its fence.
     static func cancelRow(_ connection: PostgresConnection, id: String, reason: String, now: Date, logger: Logger) async throws {
         try await connection.query(
             """

@@ -45,22 +45,18 @@ extension PostgresMessageStore {
             for (messageID, stateName, request, erased) in rows {
                 let (json, unchanged) = try StoredRequest.withoutContactData(request)
                 let state = MessageState(rawValue: stateName) ?? .queued
-                if unchanged, erased, state != .queued { continue }  // erased before
-                let started = try await Self.count(
-                    connection, "SELECT count(*) FROM varsel.attempts WHERE message_id = \(messageID) AND outcome IN ('pending', 'accepted')",
-                    logger: logger)
-                if MessageLifecycle.cancel(state: state, attemptStarted: started > 0) == .cancel {
-                    // Not handed to a gateway yet: it can no longer be delivered, and a lease holder loses its fence.
-                    try await Self.cancelRow(connection, id: messageID, reason: "recipient's personal data erased", now: now, logger: logger)
+                let verdict = try await MessageLifecycle.erase(
+                    state: state, attemptStarted: Self.attemptStarted(connection, messageID: messageID, logger: logger), scrubbedBefore: unchanged && erased)
+                if verdict == .unchanged { continue }
+                if case .cancelAndScrub(let reason) = verdict {
+                    try await Self.cancelRow(connection, id: messageID, reason: reason, now: now, logger: logger)
                     cancelled += 1
                 }
                 // Contact data and rendered bodies go; ids, states, template versions and content hashes stay.
                 try await connection.query(
                     "UPDATE varsel.messages SET request = \(json)::jsonb, content = NULL, updated_at = \(now) WHERE id = \(messageID)", logger: logger)
                 try await connection.query("UPDATE varsel.receipts SET raw = NULL WHERE message_id = \(messageID)", logger: logger)
-                try await Self.appendDecisions(
-                    connection, messageID: messageID, texts: ["recipient's personal data erased (contact data and rendered content deleted)"], at: now,
-                    logger: logger)
+                try await Self.appendDecisions(connection, messageID: messageID, texts: [MessageLifecycle.erasedDecision], at: now, logger: logger)
                 scrubbed += 1
             }
             guard recordDeleted || scrubbed > 0 else { return nil }

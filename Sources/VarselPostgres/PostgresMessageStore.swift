@@ -127,6 +127,7 @@ public final class PostgresMessageStore: MessageStore {
     /// the commit was sent is retried with backoff (the transaction rolled back: nothing of it
     /// happened); a connection lost during the commit is not, since its outcome is unknown, and
     /// neither is any other error.
+    @discardableResult
     func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         do {
             return try await retrying(
@@ -217,12 +218,12 @@ public final class PostgresMessageStore: MessageStore {
     // MARK: Leases
 
     public func lease(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage] {
-        let token = UUID().uuidString.lowercased()
-        let expires = now.addingTimeInterval(leaseDuration)
+        let grant = MessageLifecycle.lease(now: now, duration: leaseDuration)
         let rows = try await transaction { connection in
             try await connection.query(
                 """
-                UPDATE varsel.messages m SET state = 'sending', lease_token = \(token), lease_owner = \(owner), lease_expires_at = \(expires),
+                UPDATE varsel.messages m SET state = \(grant.state.rawValue), lease_token = \(grant.token), lease_owner = \(owner),
+                    lease_expires_at = \(grant.expiresAt),
                     updated_at = \(now)
                 FROM (SELECT id FROM varsel.messages WHERE state = 'queued' AND ready_at <= \(now) ORDER BY ready_at, id LIMIT \(limit)
                       FOR UPDATE SKIP LOCKED) picked
@@ -238,7 +239,7 @@ public final class PostgresMessageStore: MessageStore {
                     content: content, excluded: excluded, attempts: attempts, lastReason: reason)
             }
         }
-        return try LeasedRow.leased(rows, token: token)
+        return try LeasedRow.leased(rows, token: grant.token)
     }
 
     public func reclaim(owners: [String], now: Date) async throws -> Int {
@@ -313,9 +314,17 @@ public final class PostgresMessageStore: MessageStore {
     // MARK: Shared statements
 
     static func appendDecisions(_ connection: PostgresConnection, messageID: String, texts: [String], at: Date, logger: Logger) async throws {
-        guard !texts.isEmpty else { return }
+        try await appendDecisions(connection, texts.map { (messageID, $0) }, at: at, logger: logger)
+    }
+
+    /// Appends lines to the trails of several messages in one statement, in the order given.
+    static func appendDecisions(_ connection: PostgresConnection, _ lines: [(messageID: String, text: String)], at: Date, logger: Logger) async throws {
+        guard !lines.isEmpty else { return }
         try await connection.query(
-            "INSERT INTO varsel.decisions (message_id, at, text) SELECT \(messageID), \(at), t FROM unnest(\(texts)::text[]) WITH ORDINALITY AS d(t, n) ORDER BY n",
+            """
+            INSERT INTO varsel.decisions (message_id, at, text)
+            SELECT m, \(at), t FROM unnest(\(lines.map(\.messageID))::text[], \(lines.map(\.text))::text[]) WITH ORDINALITY AS d(m, t, n) ORDER BY n
+            """,
             logger: logger)
     }
 

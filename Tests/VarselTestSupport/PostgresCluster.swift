@@ -120,7 +120,7 @@ public final class PostgresCluster: @unchecked Sendable {
     func spawnServer(_ tool: String, _ arguments: [String]) throws -> ServerProcess {
         let executable = "\(binaries)/\(tool)"
         let log = directory.file("server.log")
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         if let runAs, let account = getpwnam(runAs) { chown(log, account.pointee.pw_uid, account.pointee.pw_gid) }
         return try ServerProcess((runAs.map { ["/usr/sbin/runuser", "-u", $0, "--"] } ?? []) + [executable] + arguments, logFile: log)
     }

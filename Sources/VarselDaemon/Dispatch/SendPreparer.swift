@@ -31,9 +31,8 @@ struct SendPreparer: Sendable {
             merged = ["preferences merged from the stored record of recipient \(stored.id ?? "")"]
         }
         let id = leased.lease.messageID
-        if let expiresAt = request.expiresAt, expiresAt <= now {
-            let reason = "expired at \(RFC3339.format(expiresAt)) before it could be sent"
-            return (.finish(lease: leased.lease, state: .expired, reason: reason, decisions: [reason]), nil)
+        if let ending = MessageLifecycle.expiry(expiresAt: request.expiresAt, now: now) {
+            return (.finish(lease: leased.lease, state: ending.state, reason: ending.reason, decisions: [ending.reason]), nil)
         }
 
         // An interrupted send is repeated with the same content, unless that content may no longer be sent.
@@ -45,11 +44,10 @@ struct SendPreparer: Sendable {
             excluded.insert(previous.content.channel)
             resend = nil
         }
-        if resend != nil, leased.attempts >= retry.maxAttempts {
-            // Only after a crash: the last attempt's outcome was never recorded, and no attempt is left.
-            let reason = "gave up after \(leased.attempts) attempt\(leased.attempts == 1 ? "" : "s") (retry.max_attempts)"
-                + (leased.lastReason.map { "; last: \($0)" } ?? "")
-            return (.finish(lease: leased.lease, state: .failed, reason: reason, decisions: merged + [reason]), nil)
+        if resend != nil,
+           let ending = MessageLifecycle.resendAfterInterruption(attempts: leased.attempts, maxAttempts: retry.maxAttempts, lastReason: leased.lastReason)
+        {
+            return (.finish(lease: leased.lease, state: ending.state, reason: ending.reason, decisions: merged + [ending.reason]), nil)
         }
         if let previous = resend, request.recipient.optOut.contains(previous.content.channel) {
             let reason = "recipient opted out of \(previous.content.channel.rawValue) after an interrupted send; not sent again"
@@ -201,54 +199,20 @@ struct SendPreparer: Sendable {
             deadline: deadline, sendAt: sendAt, timeZone: RecipientTimeZone.of(request.recipient), country: country, minimumDays: minimum)
     }
 
-    /// The state a send's result leads to: sent; back in the queue for a retry (transient, ambiguous)
-    /// or for the next channel (permanent); or failed/expired when retries are used up.
+    /// The state a send's result leads to (`MessageLifecycle.outcome`), as the store records it.
     func completion(for send: PlannedSend, leased: LeasedMessage, attemptID: Int64, result: SendResult, now: Date, unit: Double) -> Completion {
-        let channel = send.content.channel
-        var state: MessageState
-        var reason: String?
-        var readyAt: Date?
-        var exclude: Channel?
-        var decisions: [String] = []
         let error = result.error.map { Masking.scrub($0, knownContact: leased.request.recipient) }
-        let what = error ?? "send failed"
-        switch result.outcome {
-        case .accepted:
-            state = .sent
-            reason = "accepted by \(send.gateway)" + (result.providerID.map { " as \($0)" } ?? "")
-        case .transient, .ambiguous:
-            let attempts = leased.attempts + 1
-            switch retry.decide(
-                attempts: attempts, createdAt: leased.createdAt, expiresAt: leased.request.expiresAt, now: now,
-                retryAfter: result.retryAfter, unit: unit)
-            {
-            case .retry(let at):
-                state = .queued
-                readyAt = at
-                reason = "\(result.outcome.rawValue): \(what)"
-                let after = result.retryAfter.map { " (Retry-After \(Int($0)) s honoured)" } ?? ""
-                decisions.append("\(result.outcome.rawValue) failure on attempt \(attempts): \(what); retrying at \(RFC3339.format(at))\(after) with the same Idempotency-Key")
-            case .giveUp(let why, let expired):
-                state = expired ? .expired : .failed
-                reason = "\(why); last: \(what)"
-                decisions.append(reason!)
-            }
-        case .permanent:
-            reason = "permanent failure on \(channel.rawValue): \(what)"
-            if fallbackOnPermanentFailure {
-                state = .queued
-                readyAt = now
-                exclude = channel
-                decisions.append("\(reason!); falling back to the next usable channel")
-            } else {
-                state = .failed
-                decisions.append(reason!)
-            }
-        }
+        let outcome = AttemptOutcome(result.outcome)
+        let verdict = MessageLifecycle.outcome(
+            .init(outcome: outcome, channel: send.content.channel, gateway: send.gateway, providerID: result.providerID, error: error, retryAfter: result.retryAfter),
+            .init(
+                attemptsBefore: leased.attempts, createdAt: leased.createdAt, expiresAt: leased.request.expiresAt, retry: retry,
+                fallBackOnPermanentFailure: fallbackOnPermanentFailure),
+            now: now, unit: unit)
         var completion = Completion(
-            lease: send.lease, attemptID: attemptID, outcome: AttemptOutcome(result.outcome), httpStatus: result.httpStatus,
-            providerID: result.providerID, latencyMs: result.latencyMs, error: error, state: state, reason: reason,
-            readyAt: readyAt, excludeChannel: exclude, decisions: decisions)
+            lease: send.lease, attemptID: attemptID, outcome: outcome, httpStatus: result.httpStatus, providerID: result.providerID,
+            latencyMs: result.latencyMs, error: error, state: verdict.state, reason: verdict.reason, readyAt: verdict.readyAt,
+            excludeChannel: verdict.excludeChannel, decisions: verdict.decisions)
         completion.parts = result.parts
         return completion
     }

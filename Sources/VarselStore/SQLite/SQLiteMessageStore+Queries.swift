@@ -45,21 +45,28 @@ extension SQLiteMessageStore {
                 let id: String = row["id"]
                 let state = MessageState(rawValue: row["state"]) ?? .queued
                 // Leased: cancellable only while no request has been started for it.
-                var started = false
-                if state == .sending {
-                    started = (try db.value(Int.self, "SELECT COUNT(*) FROM attempts WHERE message_id = ? AND outcome IN ('pending', 'accepted')", [id]) ?? 0) > 0
-                }
+                let started = try state == .sending && Self.attemptStarted(db, messageID: id)
                 guard outcome.judge(id, state: state, attemptStarted: started) else { continue }
-                try db.run(
-                    """
-                    UPDATE messages SET state = 'cancelled', state_reason = ?, lease_token = NULL, lease_owner = NULL,
-                        lease_expires_at = NULL, updated_at = ? WHERE id = ?
-                    """, [reason, now.timeIntervalSince1970, id])
+                try Self.cancelRow(db, id: id, reason: reason, now: now)
                 try Self.appendDecisions(db, messageID: id, texts: ["cancelled: \(reason)"], at: now)
                 outcome.cancelled.append(id)
             }
             return outcome
         }
+    }
+
+    /// Whether a request of the message has been handed to a gateway (an attempt pending or accepted).
+    static func attemptStarted(_ db: Database, messageID: String) throws -> Bool {
+        try db.value(Int.self, "SELECT COUNT(*) FROM attempts WHERE message_id = ? AND outcome IN ('pending', 'accepted')", [messageID]) ?? 0 > 0
+    }
+
+    /// Ends the message `cancelled`; a lease holder loses its fence.
+    static func cancelRow(_ db: Database, id: String, reason: String, now: Date) throws {
+        try db.run(
+            """
+            UPDATE messages SET state = 'cancelled', state_reason = ?, lease_token = NULL, lease_owner = NULL,
+                lease_expires_at = NULL, updated_at = ? WHERE id = ?
+            """, [reason, now.timeIntervalSince1970, id])
     }
 
     public func acceptedSends(recipientKeys: Set<String>, since: Date) async throws -> [String: [Date]] {

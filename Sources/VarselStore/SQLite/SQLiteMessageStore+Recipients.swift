@@ -37,22 +37,17 @@ extension SQLiteMessageStore {
                 let messageID: String = row["id"]
                 let (json, unchanged) = try StoredRequest.withoutContactData(row["request"] as String)
                 let state = MessageState(rawValue: row["state"]) ?? .queued
-                if unchanged, row["erased"] as Bool, state != .queued { continue }  // erased before
-                let started = try db.value(
-                    Int.self, "SELECT COUNT(*) FROM attempts WHERE message_id = ? AND outcome IN ('pending', 'accepted')", [messageID]) ?? 0
-                if state == .queued || (state == .sending && started == 0) {
-                    // Not handed to a gateway yet: it can no longer be delivered, and a lease holder loses its fence.
-                    try db.run(
-                        """
-                        UPDATE messages SET state = 'cancelled', state_reason = ?, lease_token = NULL, lease_owner = NULL,
-                            lease_expires_at = NULL, updated_at = ? WHERE id = ?
-                        """, ["recipient's personal data erased", now.timeIntervalSince1970, messageID])
+                let verdict = try MessageLifecycle.erase(
+                    state: state, attemptStarted: Self.attemptStarted(db, messageID: messageID), scrubbedBefore: unchanged && row["erased"] as Bool)
+                if verdict == .unchanged { continue }
+                if case .cancelAndScrub(let reason) = verdict {
+                    try Self.cancelRow(db, id: messageID, reason: reason, now: now)
                     cancelled += 1
                 }
                 // Contact data and rendered bodies go; ids, states, template versions and content hashes stay.
                 try db.run("UPDATE messages SET request = ?, content = NULL, updated_at = ? WHERE id = ?", [json, now.timeIntervalSince1970, messageID])
                 try db.run("UPDATE receipts SET raw = NULL WHERE message_id = ?", [messageID])
-                try Self.appendDecisions(db, messageID: messageID, texts: ["recipient's personal data erased (contact data and rendered content deleted)"], at: now)
+                try Self.appendDecisions(db, messageID: messageID, texts: [MessageLifecycle.erasedDecision], at: now)
                 scrubbed += 1
             }
             guard recordDeleted || scrubbed > 0 else { return nil }

@@ -85,14 +85,14 @@ public final class SQLiteMessageStore: MessageStore {
     // MARK: Leases
 
     public func lease(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage] {
-        let token = UUID().uuidString.lowercased()
+        let grant = MessageLifecycle.lease(now: now, duration: leaseDuration)
         let rows: [LeasedRow] = try await pool.write { db in
             let cursor = try db.rows("""
-                    UPDATE messages SET state = 'sending', lease_token = ?, lease_owner = ?, lease_expires_at = ?, updated_at = ?
+                    UPDATE messages SET state = ?, lease_token = ?, lease_owner = ?, lease_expires_at = ?, updated_at = ?
                     WHERE id IN (SELECT id FROM messages WHERE state = 'queued' AND ready_at <= ? ORDER BY ready_at, id LIMIT ?)
                     RETURNING id, request, created_at, ready_at, locale, tone, gateway, content, excluded_channels, attempt_count, state_reason
                     """, [
-                    token, owner, now.timeIntervalSince1970 + leaseDuration, now.timeIntervalSince1970,
+                    grant.state.rawValue, grant.token, owner, grant.expiresAt.timeIntervalSince1970, now.timeIntervalSince1970,
                     now.timeIntervalSince1970, limit,
                 ])
             return cursor.map { row in
@@ -103,7 +103,7 @@ public final class SQLiteMessageStore: MessageStore {
             }
         }
         // RETURNING has no order: the batch is handed out in due order, as it was selected.
-        return try LeasedRow.leased(rows, token: token)
+        return try LeasedRow.leased(rows, token: grant.token)
     }
 
     public func reclaim(owners: [String], now: Date) async throws -> Int {
