@@ -10,35 +10,47 @@ import VarselStore
 extension PostgresMessageStore {
     public func prepare(_ preparations: [Preparation], now: Date) async throws -> Set<String> {
         let contents = try StoredRows.contents(preparations)
+        let sends = preparations.compactMap { preparation -> PreparedRow? in
+            guard case .send(let send) = preparation else { return nil }
+            let content = send.content
+            return PreparedRow(
+                id: send.lease.messageID, token: send.lease.token, channel: content.channel.rawValue, locale: send.locale, tone: send.tone.rawValue,
+                gateway: send.gateway, template_id: content.templateID, template_version: content.templateVersion, content_hash: content.contentHash,
+                content: contents[send.lease.messageID], sms_encoding: content.sms?.encoding.rawValue, sms_segments: content.sms?.segments)
+        }
+        let rows = try BatchRows.json(sends)
         return try await transaction { connection in
             var held: Set<String> = []
+            var trail: [(messageID: String, text: String)] = []
+            if !sends.isEmpty {
+                // Every send of the batch in one statement, fenced row by row.
+                held = try await Set(connection.query(
+                    """
+                    UPDATE varsel.messages m SET channel = u.channel, locale = u.locale, tone = u.tone, gateway = u.gateway,
+                        template_id = u.template_id, template_version = u.template_version, content_hash = u.content_hash, content = u.content,
+                        sms_encoding = u.sms_encoding, sms_segments = u.sms_segments, updated_at = \(now)
+                    FROM jsonb_to_recordset(\(rows)::jsonb) AS u(id text, token text, channel text, locale text, tone text, gateway text,
+                        template_id text, template_version text, content_hash text, content text, sms_encoding text, sms_segments integer)
+                    WHERE m.id = u.id AND m.lease_token = u.token AND m.state = 'sending'
+                    RETURNING m.id
+                    """, logger: logger
+                ).collect().map { try $0.decode(String.self) })
+            }
             for preparation in preparations {
                 switch preparation {
                 case .send(let send):
-                    let content = send.content
-                    let updated = try await connection.query(
-                        """
-                        UPDATE varsel.messages SET channel = \(content.channel.rawValue), locale = \(send.locale), tone = \(send.tone.rawValue),
-                            gateway = \(send.gateway), template_id = \(content.templateID), template_version = \(content.templateVersion),
-                            content_hash = \(content.contentHash), content = \(contents[send.lease.messageID]),
-                            sms_encoding = \(content.sms?.encoding.rawValue), sms_segments = \(content.sms?.segments), updated_at = \(now)
-                        WHERE id = \(send.lease.messageID) AND lease_token = \(send.lease.token) AND state = 'sending'
-                        RETURNING id
-                        """, logger: logger
-                    ).collect()
-                    guard !updated.isEmpty else { continue }
-                    try await Self.appendDecisions(connection, messageID: send.lease.messageID, texts: send.decisions, at: now, logger: logger)
-                    held.insert(send.lease.messageID)
+                    if held.contains(send.lease.messageID) { trail += send.decisions.map { (send.lease.messageID, $0) } }
                 case .deferral(let lease, let until, let reason, let decisions):
                     if try await Self.release(connection, lease, state: .queued, reason: reason, readyAt: until, now: now, logger: logger) {
-                        try await Self.appendDecisions(connection, messageID: lease.messageID, texts: decisions, at: now, logger: logger)
+                        trail += decisions.map { (lease.messageID, $0) }
                     }
                 case .finish(let lease, let state, let reason, let decisions):
                     if try await Self.release(connection, lease, state: state, reason: reason, readyAt: nil, now: now, logger: logger) {
-                        try await Self.appendDecisions(connection, messageID: lease.messageID, texts: decisions, at: now, logger: logger)
+                        trail += decisions.map { (lease.messageID, $0) }
                     }
                 }
             }
+            try await Self.appendDecisions(connection, trail, at: now, logger: logger)
             return held
         }
     }
@@ -67,98 +79,163 @@ extension PostgresMessageStore {
                 try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\("varsel.cap:" + key), 0))", logger: logger)
             }
             var outcomes: [String: StartOutcome] = [:]
+            var uncapped: [AttemptStart] = []
             for start in starts {
                 let lease = start.lease
-                if let cap = start.cap, cap.policy.enabled {
-                    // Accepted, or in flight (pending), in the window, to the same recipient.
-                    let since = now.addingTimeInterval(-cap.policy.window)
-                    let times = try await connection.query(
-                        """
-                        SELECT COALESCE(a.finished_at, a.started_at) FROM varsel.attempts a JOIN varsel.messages m ON m.id = a.message_id
-                        WHERE m.recipient_key = \(cap.recipientKey) AND m.id <> \(lease.messageID) AND a.outcome IN ('accepted', 'pending')
-                            AND COALESCE(a.finished_at, a.started_at) >= \(since)
-                        """, logger: logger
-                    ).collect().map { try $0.decode(Date.self) }
-                    if let until = cap.policy.deferredUntil(kind: cap.kind, sentAt: times, now: now) {
-                        let reason = cap.policy.deferralReason(kind: cap.kind, until: until)
-                        guard try await Self.release(connection, lease, state: .queued, reason: reason, readyAt: until, now: now, logger: logger)
-                        else { continue }
-                        try await Self.appendDecisions(
-                            connection, messageID: lease.messageID, texts: [reason + " (decided as the attempt was to open)"], at: now, logger: logger)
-                        outcomes[lease.messageID] = .deferred(until: until)
-                        continue
-                    }
+                guard let cap = start.cap, cap.policy.enabled else {
+                    uncapped.append(start)
+                    continue
                 }
-                let counted = try await connection.query(
+                // Accepted, or in flight (pending), in the window, to the same recipient.
+                let since = now.addingTimeInterval(-cap.policy.window)
+                let times = try await connection.query(
                     """
-                    UPDATE varsel.messages SET attempt_count = attempt_count + 1, updated_at = \(now)
-                    WHERE id = \(lease.messageID) AND lease_token = \(lease.token) AND state = 'sending' RETURNING id
+                    SELECT COALESCE(a.finished_at, a.started_at) FROM varsel.attempts a JOIN varsel.messages m ON m.id = a.message_id
+                    WHERE m.recipient_key = \(cap.recipientKey) AND m.id <> \(lease.messageID) AND a.outcome IN ('accepted', 'pending')
+                        AND COALESCE(a.finished_at, a.started_at) >= \(since)
                     """, logger: logger
-                ).collect()
-                guard !counted.isEmpty else { continue }
-                let id = try await connection.query(
-                    """
-                    INSERT INTO varsel.attempts (message_id, started_at, channel, gateway, idempotency_key, outcome)
-                    VALUES (\(lease.messageID), \(now), \(start.channel.rawValue), \(start.gateway), \(start.idempotencyKey), 'pending')
-                    RETURNING id
-                    """, logger: logger
-                ).collect().first?.decode(Int64.self)
-                if let id { outcomes[lease.messageID] = .started(id) }
+                ).collect().map { try $0.decode(Date.self) }
+                if let until = cap.policy.deferredUntil(kind: cap.kind, sentAt: times, now: now) {
+                    let reason = cap.policy.deferralReason(kind: cap.kind, until: until)
+                    guard try await Self.release(connection, lease, state: .queued, reason: reason, readyAt: until, now: now, logger: logger)
+                    else { continue }
+                    try await Self.appendDecisions(
+                        connection, messageID: lease.messageID, texts: [reason + " (decided as the attempt was to open)"], at: now, logger: logger)
+                    outcomes[lease.messageID] = .deferred(until: until)
+                    continue
+                }
+                // Opened one by one: the next capped send to this recipient must see this attempt.
+                outcomes.merge(try await Self.open(connection, [start], now: now, logger: logger)) { $1 }
             }
+            outcomes.merge(try await Self.open(connection, uncapped, now: now, logger: logger)) { $1 }
             return outcomes
         }
     }
 
-    public func complete(_ completions: [Completion], now: Date) async throws -> Set<String> {
-        try await transaction { connection in
-            var held: Set<String> = []
-            for completion in completions {
-                let lease = completion.lease
-                let releases = completion.state != .sending
-                let exclude = completion.excludeChannel?.rawValue
-                // The message first: its row lock is the fence the attempt's update relies on.
-                let updated = try await connection.query(
-                    """
-                    UPDATE varsel.messages SET state = \(completion.state.rawValue), state_reason = \(completion.reason), updated_at = \(now),
-                        ready_at = COALESCE(\(completion.readyAt), ready_at),
-                        excluded_channels = CASE WHEN \(exclude)::text IS NULL THEN excluded_channels ELSE excluded_channels || \(exclude) || ',' END,
-                        content = CASE WHEN \(exclude)::text IS NULL THEN content ELSE NULL END,
-                        lease_token = CASE WHEN \(releases) THEN NULL ELSE lease_token END,
-                        lease_owner = CASE WHEN \(releases) THEN NULL ELSE lease_owner END,
-                        lease_expires_at = CASE WHEN \(releases) THEN NULL ELSE lease_expires_at END
-                    WHERE id = \(lease.messageID) AND lease_token = \(lease.token) AND state = 'sending'
-                    RETURNING id
-                    """, logger: logger
-                ).collect()
-                guard !updated.isEmpty else { continue }
-                let gateway = try await connection.query(
-                    """
-                    UPDATE varsel.attempts SET outcome = \(completion.outcome.rawValue), http_status = \(completion.httpStatus),
-                        provider_id = \(completion.providerID), latency_ms = \(completion.latencyMs), error = \(completion.error), finished_at = \(now)
-                    WHERE id = \(completion.attemptID) AND message_id = \(lease.messageID)
-                    RETURNING gateway
-                    """, logger: logger
-                ).collect().first?.decode(String.self)
-                try await Self.appendDecisions(connection, messageID: lease.messageID, texts: completion.decisions, at: now, logger: logger)
-                if completion.outcome == .accepted {
-                    if completion.parts.count > 1, let gateway {
-                        try await connection.query(
-                            """
-                            INSERT INTO varsel.attempt_parts (gateway, part_id, attempt_id)
-                            SELECT \(gateway), part, \(completion.attemptID) FROM unnest(\(completion.parts)::text[]) AS part
-                            ON CONFLICT (gateway, part_id) DO UPDATE SET attempt_id = excluded.attempt_id
-                            """, logger: logger)
-                    }
-                    try await connection.query(
-                        """
-                        INSERT INTO varsel.receipts (message_id, at, status, source, provider_id)
-                        VALUES (\(lease.messageID), \(now), 'accepted', \("gateway:" + (gateway ?? "?")), \(completion.providerID))
-                        """, logger: logger)
-                }
-                if completion.state == .queued, (completion.readyAt ?? now) <= now { try await Self.notifyQueue(connection, logger: logger) }
-                held.insert(lease.messageID)
-            }
-            return held
+    /// Counts an attempt on each message whose lease holds and opens it `pending`, in one statement.
+    static func open(_ connection: PostgresConnection, _ starts: [AttemptStart], now: Date, logger: Logger) async throws -> [String: StartOutcome] {
+        guard !starts.isEmpty else { return [:] }
+        let rows = try await connection.query(
+            """
+            WITH u AS (
+                SELECT * FROM unnest(\(starts.map(\.lease.messageID))::text[], \(starts.map(\.lease.token))::text[],
+                    \(starts.map(\.channel.rawValue))::text[], \(starts.map(\.gateway))::text[], \(starts.map(\.idempotencyKey))::text[])
+                    WITH ORDINALITY AS u(id, token, channel, gateway, idempotency_key, n)
+            ), counted AS (
+                UPDATE varsel.messages m SET attempt_count = m.attempt_count + 1, updated_at = \(now)
+                FROM u WHERE m.id = u.id AND m.lease_token = u.token AND m.state = 'sending'
+                RETURNING m.id
+            )
+            INSERT INTO varsel.attempts (message_id, started_at, channel, gateway, idempotency_key, outcome)
+            SELECT u.id, \(now), u.channel, u.gateway, u.idempotency_key, 'pending' FROM u JOIN counted ON counted.id = u.id ORDER BY u.n
+            RETURNING message_id, id
+            """, logger: logger
+        ).collect()
+        var outcomes: [String: StartOutcome] = [:]
+        for row in rows {
+            let (messageID, id) = try row.decode((String, Int64).self)
+            outcomes[messageID] = .started(id)
         }
+        return outcomes
+    }
+
+    public func complete(_ completions: [Completion], now: Date) async throws -> Set<String> {
+        guard !completions.isEmpty else { return [] }
+        let rows = try BatchRows.json(completions.map { completion in
+            CompletedRow(
+                id: completion.lease.messageID, token: completion.lease.token, state: completion.state.rawValue, reason: completion.reason,
+                ready_at: completion.readyAt?.timeIntervalSince1970, exclude: completion.excludeChannel?.rawValue, attempt_id: completion.attemptID,
+                outcome: completion.outcome.rawValue, http_status: completion.httpStatus, provider_id: completion.providerID,
+                latency_ms: completion.latencyMs, error: completion.error)
+        })
+        return try await transaction { connection in
+            // The messages first (their row locks are the fence), then their attempts, in one statement.
+            let finished = try await connection.query(
+                """
+                WITH u AS (
+                    SELECT * FROM jsonb_to_recordset(\(rows)::jsonb) AS u(id text, token text, state text, reason text, ready_at float8,
+                        exclude text, attempt_id bigint, outcome text, http_status integer, provider_id text, latency_ms integer, error text)
+                ), held AS (
+                    UPDATE varsel.messages m SET state = u.state, state_reason = u.reason, updated_at = \(now),
+                        ready_at = COALESCE(to_timestamp(u.ready_at), m.ready_at),
+                        excluded_channels = CASE WHEN u.exclude IS NULL THEN m.excluded_channels ELSE m.excluded_channels || u.exclude || ',' END,
+                        content = CASE WHEN u.exclude IS NULL THEN m.content ELSE NULL END,
+                        lease_token = CASE WHEN u.state = 'sending' THEN m.lease_token END,
+                        lease_owner = CASE WHEN u.state = 'sending' THEN m.lease_owner END,
+                        lease_expires_at = CASE WHEN u.state = 'sending' THEN m.lease_expires_at END
+                    FROM u WHERE m.id = u.id AND m.lease_token = u.token AND m.state = 'sending'
+                    RETURNING m.id
+                )
+                UPDATE varsel.attempts a SET outcome = u.outcome, http_status = u.http_status, provider_id = u.provider_id,
+                    latency_ms = u.latency_ms, error = u.error, finished_at = \(now)
+                FROM u JOIN held ON held.id = u.id
+                WHERE a.id = u.attempt_id AND a.message_id = u.id
+                RETURNING a.message_id, a.gateway
+                """, logger: logger
+            ).collect()
+            var gateways: [String: String] = [:]
+            for row in finished {
+                let (messageID, gateway) = try row.decode((String, String).self)
+                gateways[messageID] = gateway
+            }
+            let held = completions.filter { gateways[$0.lease.messageID] != nil }
+            try await Self.appendDecisions(connection, held.flatMap { c in c.decisions.map { (c.lease.messageID, $0) } }, at: now, logger: logger)
+            let accepted = held.filter { $0.outcome == .accepted }
+            for completion in accepted where completion.parts.count > 1 {
+                try await connection.query(
+                    """
+                    INSERT INTO varsel.attempt_parts (gateway, part_id, attempt_id)
+                    SELECT \(gateways[completion.lease.messageID]), part, \(completion.attemptID) FROM unnest(\(completion.parts)::text[]) AS part
+                    ON CONFLICT (gateway, part_id) DO UPDATE SET attempt_id = excluded.attempt_id
+                    """, logger: logger)
+            }
+            if !accepted.isEmpty {
+                let receipts = try BatchRows.json(accepted.map { completion in
+                    AcceptedRow(id: completion.lease.messageID, source: "gateway:" + (gateways[completion.lease.messageID] ?? "?"), provider_id: completion.providerID)
+                })
+                try await connection.query(
+                    """
+                    INSERT INTO varsel.receipts (message_id, at, status, source, provider_id)
+                    SELECT u.id, \(now), 'accepted', u.source, u.provider_id
+                    FROM jsonb_to_recordset(\(receipts)::jsonb) AS u(id text, source text, provider_id text)
+                    """, logger: logger)
+            }
+            if held.contains(where: { $0.state == .queued && ($0.readyAt ?? now) <= now }) { try await Self.notifyQueue(connection, logger: logger) }
+            return Set(held.map(\.lease.messageID))
+        }
+    }
+}
+
+/// One row of a batched statement, sent as JSON and read with `jsonb_to_recordset` (postgres-nio's
+/// arrays cannot hold NULLs; an absent key reads as NULL). Field names are the column names.
+private struct PreparedRow: Encodable {
+    let id, token, channel, locale, tone, gateway, template_id, template_version, content_hash: String
+    let content: String?
+    let sms_encoding: String?
+    let sms_segments: Int?
+}
+
+private struct CompletedRow: Encodable {
+    let id, token, state: String
+    let reason: String?
+    /// Seconds since 1970 (`to_timestamp`).
+    let ready_at: Double?
+    let exclude: String?
+    let attempt_id: Int64
+    let outcome: String
+    let http_status: Int?
+    let provider_id: String?
+    let latency_ms: Int
+    let error: String?
+}
+
+private struct AcceptedRow: Encodable {
+    let id, source: String
+    let provider_id: String?
+}
+
+enum BatchRows {
+    static func json<Row: Encodable>(_ rows: [Row]) throws -> String {
+        String(decoding: try JSONEncoder().encode(rows), as: UTF8.self)
     }
 }
