@@ -9,29 +9,24 @@ enum PostgresFailure {
     static let transientStates: Set<String> = ["40001", "40P01", "57P01", "57P02", "57P03", "08000", "08003", "08006"]
 
     static func isTransient(_ error: any Error) -> Bool {
-        if let transaction = error as? PostgresTransactionError {
-            return (transaction.beginError ?? transaction.closureError).map(isTransient) ?? false
-        }
+        if error is ConnectionLost { return true }
         guard let error = error as? PSQLError else { return false }
         switch error.code {
-        case .serverClosedConnection, .connectionError, .uncleanShutdown: return true
+        case .serverClosedConnection, .connectionError, .uncleanShutdown, .clientClosedConnection: return true
         case .server: return error.serverInfo?[.sqlState].map(transientStates.contains) ?? false
         default: return false
         }
     }
 
     static func describe(_ error: any Error) -> String {
-        if let transaction = error as? PostgresTransactionError {
-            if let cause = transaction.closureError ?? transaction.commitError ?? transaction.beginError { return describe(cause) }
-            return "transaction failed"
-        }
+        if let failure = error as? TransactionFailure { return describe(failure.cause) }
         guard let error = error as? PSQLError else { return "\(error)" }
         switch error.code {
         case .server:
             let message = error.serverInfo?[.message] ?? "server error"
             let state = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
             return message + state
-        case .connectionError, .serverClosedConnection, .uncleanShutdown:
+        case .connectionError, .serverClosedConnection, .uncleanShutdown, .clientClosedConnection:
             let underlying = error.underlying.map { ": \($0)" } ?? ""
             return "the connection to the database was lost or could not be made (\(error.code))\(underlying)"
         case .authMechanismRequiresPassword:
@@ -42,4 +37,10 @@ enum PostgresFailure {
             return "\(error.code)"
         }
     }
+}
+
+/// A transaction that failed, and whether its COMMIT had been sent (then its outcome is unknown).
+struct TransactionFailure: Error {
+    let commitSent: Bool
+    let cause: any Error
 }

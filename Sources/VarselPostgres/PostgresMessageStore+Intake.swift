@@ -5,13 +5,13 @@ import VarselStore
 
 /// Transactional intake: `varsel.enqueue(jsonb)` rows become messages, or keep their error.
 extension PostgresMessageStore: IntakeStore {
-    public func takeIntake(limit: Int, now: Date, validate: @Sendable (Data) async -> Result<MessageRequest, IntakeRejection>) async throws -> IntakeBatch {
+    public func takeIntake(limit: Int, now: Date, validate: @escaping @Sendable (Data) async -> Result<MessageRequest, IntakeRejection>) async throws -> IntakeBatch {
         try await transaction { connection in
             let rows = try await connection.query(
                 """
                 SELECT id, payload::text FROM varsel.intake WHERE accepted_at IS NULL AND rejected_at IS NULL
                 ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED
-                """, logger: logger
+                """, logger: self.logger
             ).collect().map { try $0.decode((Int64, String?).self) }
             var batch = IntakeBatch()
             for (intakeID, payload) in rows {
@@ -20,7 +20,7 @@ extension PostgresMessageStore: IntakeStore {
                 case .failure(let rejection):
                     verdict = .failure(rejection)
                 case .success(let request):
-                    switch try await Self.insert([try StoredRequest(request, now: now)], connection, logger: logger, now: now).first {
+                    switch try await Self.insert([try StoredRequest(request, now: now)], connection, logger: self.logger, now: now).first {
                     case .created(let id), .duplicate(let id): verdict = .success(id)
                     case .conflict(let existing):
                         verdict = .failure(IntakeRejection(
@@ -32,11 +32,11 @@ extension PostgresMessageStore: IntakeStore {
                 case .success(let messageID):
                     // The message holds the request now: the payload (personal data) is not kept twice.
                     try await connection.query(
-                        "UPDATE varsel.intake SET message_id = \(messageID), accepted_at = \(now), payload = NULL WHERE id = \(intakeID)", logger: logger)
+                        "UPDATE varsel.intake SET message_id = \(messageID), accepted_at = \(now), payload = NULL WHERE id = \(intakeID)", logger: self.logger)
                     batch.accepted[intakeID] = messageID
                 case .failure(let rejection):
                     try await connection.query(
-                        "UPDATE varsel.intake SET error = \(rejection.message), rejected_at = \(now) WHERE id = \(intakeID)", logger: logger)
+                        "UPDATE varsel.intake SET error = \(rejection.message), rejected_at = \(now) WHERE id = \(intakeID)", logger: self.logger)
                     batch.rejected[intakeID] = rejection.message
                 }
             }
@@ -51,7 +51,7 @@ extension PostgresMessageStore: IntakeStore {
                 SELECT id, received_at, rejected_at, error, payload::text FROM varsel.intake
                 WHERE rejected_at IS NOT NULL AND (\(before)::bigint IS NULL OR id < \(before))
                 ORDER BY id DESC LIMIT \(limit)
-                """, logger: logger
+                """, logger: self.logger
             ).collect().map { row in
                 let (id, received, rejected, error, payload) = try row.decode((Int64, Date, Date, String, String?).self)
                 return IntakeError(intakeID: id, receivedAt: received, rejectedAt: rejected, error: error, payload: payload)

@@ -12,7 +12,7 @@ extension PostgresMessageStore {
                 SELECT id, state, state_reason, kind, case_ref, channel, locale, tone, template_id, template_version, sms_encoding,
                     sms_segments, ready_at, created_at, content
                 FROM varsel.messages WHERE id = \(id)
-                """, logger: logger
+                """, logger: self.logger
             ).collect().first else { return nil }
             let (id, stateName, reason, kind, caseRef, channel, locale, tone, templateID, templateVersion, smsEncoding) = try row.decode(
                 (String, String, String?, String, String?, String?, String?, String?, String?, String?, String?).self)
@@ -23,7 +23,7 @@ extension PostgresMessageStore {
             let contentJSON = try columns["content"].decode(String?.self)
 
             let decisions = try await connection.query(
-                "SELECT at, text FROM varsel.decisions WHERE message_id = \(id) ORDER BY id", logger: logger
+                "SELECT at, text FROM varsel.decisions WHERE message_id = \(id) ORDER BY id", logger: self.logger
             ).collect().map { row in
                 let (at, text) = try row.decode((Date, String).self)
                 return MessageStatus.Decision(at: at, text: text)
@@ -32,7 +32,7 @@ extension PostgresMessageStore {
                 """
                 SELECT started_at, channel, gateway, http_status, provider_id, outcome, latency_ms, error, idempotency_key
                 FROM varsel.attempts WHERE message_id = \(id) ORDER BY id
-                """, logger: logger
+                """, logger: self.logger
             ).collect().map { row in
                 let (at, channel, gateway, httpStatus, providerID, outcome, latency, error, key) = try row.decode(
                     (Date, String, String, Int?, String?, String, Int?, String?, String).self)
@@ -41,7 +41,7 @@ extension PostgresMessageStore {
                     outcome: AttemptOutcome(rawValue: outcome) ?? .ambiguous, latencyMs: latency, error: error, idempotencyKey: key)
             }
             let receipts = try await connection.query(
-                "SELECT at, status, source, provider_id FROM varsel.receipts WHERE message_id = \(id) ORDER BY id", logger: logger
+                "SELECT at, status, source, provider_id FROM varsel.receipts WHERE message_id = \(id) ORDER BY id", logger: self.logger
             ).collect().map { row in
                 let (at, status, source, providerID) = try row.decode((Date, String, String, String?).self)
                 return MessageStatus.Receipt(at: at, status: status, source: source, providerID: providerID)
@@ -66,7 +66,7 @@ extension PostgresMessageStore {
                 WHERE (\(caseRef)::text IS NULL OR case_ref = \(caseRef)) AND (\(state?.rawValue)::text IS NULL OR state = \(state?.rawValue))
                     AND (\(after)::text IS NULL OR id > \(after))
                 ORDER BY id LIMIT \(limit)
-                """, logger: logger
+                """, logger: self.logger
             ).collect().map { row in
                 let (id, state, kind, caseRef, channel, createdAt, updatedAt) = try row.decode((String, String, String, String?, String?, Date, Date).self)
                 return MessageSummary(
@@ -84,7 +84,7 @@ extension PostgresMessageStore {
             var rows: [(String, String)] = []
             if let ids {
                 let found = try await connection.query(
-                    "SELECT id, state FROM varsel.messages WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE", logger: logger
+                    "SELECT id, state FROM varsel.messages WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE", logger: self.logger
                 ).collect().map { try $0.decode((String, String).self) }
                 // In the order asked.
                 let byID = Dictionary(found.map { ($0.0, $0) }, uniquingKeysWith: { first, _ in first })
@@ -92,16 +92,16 @@ extension PostgresMessageStore {
             }
             if let caseRef {
                 rows += try await connection.query(
-                    "SELECT id, state FROM varsel.messages WHERE case_ref = \(caseRef) ORDER BY id FOR UPDATE", logger: logger
+                    "SELECT id, state FROM varsel.messages WHERE case_ref = \(caseRef) ORDER BY id FOR UPDATE", logger: self.logger
                 ).collect().map { try $0.decode((String, String).self) }
             }
             var outcome = CancelOutcome()
             for (id, stateName) in rows {
                 let state = MessageState(rawValue: stateName) ?? .queued
-                let started = state == .sending ? try await Self.attemptStarted(connection, messageID: id, logger: logger) : false
+                let started = state == .sending ? try await Self.attemptStarted(connection, messageID: id, logger: self.logger) : false
                 guard outcome.judge(id, state: state, attemptStarted: started) else { continue }
-                try await Self.cancelRow(connection, id: id, reason: reason, now: now, logger: logger)
-                try await Self.appendDecisions(connection, messageID: id, texts: ["cancelled: \(reason)"], at: now, logger: logger)
+                try await Self.cancelRow(connection, id: id, reason: reason, now: now, logger: self.logger)
+                try await Self.appendDecisions(connection, messageID: id, texts: ["cancelled: \(reason)"], at: now, logger: self.logger)
                 outcome.cancelled.append(id)
             }
             return outcome
@@ -131,7 +131,7 @@ extension PostgresMessageStore {
                 """
                 SELECT m.recipient_key, a.finished_at FROM varsel.attempts a JOIN varsel.messages m ON m.id = a.message_id
                 WHERE m.recipient_key = ANY(\(Array(recipientKeys))) AND a.outcome = 'accepted' AND a.finished_at >= \(since)
-                """, logger: logger
+                """, logger: self.logger
             ).collect() {
                 let (key, at) = try row.decode((String, Date).self)
                 result[key, default: []].append(at)
@@ -149,7 +149,7 @@ extension PostgresMessageStore {
                 """
                 INSERT INTO varsel.api_tokens (id, hash, scopes, label, created_at)
                 VALUES (\(id), \(hash), \(scopes.joined(separator: ",")), \(label), \(now))
-                """, logger: logger)
+                """, logger: self.logger)
         }
         return StoredToken(id: id, scopes: scopes, label: label, createdAt: now, revokedAt: nil)
     }
@@ -169,7 +169,7 @@ extension PostgresMessageStore {
                 """
                 SELECT id, scopes, label, created_at, revoked_at FROM varsel.api_tokens
                 WHERE \(value)::text IS NULL OR hash = \(value) ORDER BY created_at, id
-                """, logger: logger
+                """, logger: self.logger
             ).collect().map { row in
                 let (id, scopes, label, createdAt, revokedAt) = try row.decode((String, String, String?, Date, Date?).self)
                 return StoredToken(id: id, scopes: scopes.split(separator: ",").map(String.init), label: label, createdAt: createdAt, revokedAt: revokedAt)
@@ -180,7 +180,7 @@ extension PostgresMessageStore {
     public func revokeToken(id: String, now: Date) async throws -> Bool {
         try await transaction { connection in
             try await !connection.query(
-                "UPDATE varsel.api_tokens SET revoked_at = COALESCE(revoked_at, \(now)) WHERE id = \(id) RETURNING id", logger: logger
+                "UPDATE varsel.api_tokens SET revoked_at = COALESCE(revoked_at, \(now)) WHERE id = \(id) RETURNING id", logger: self.logger
             ).collect().isEmpty
         }
     }

@@ -17,12 +17,12 @@ extension PostgresMessageStore {
                 SELECT a.id, a.message_id, a.channel FROM varsel.attempt_parts p JOIN varsel.attempts a ON a.id = p.attempt_id
                 WHERE p.gateway = \(gateway) AND p.part_id = \(providerID)
                 ORDER BY 1 DESC LIMIT 1
-                """, logger: logger
+                """, logger: self.logger
             ).collect().first
             guard let found else { return .unknownProvider }
             let (attemptID, messageID, attemptChannel) = try found.decode((Int64, String, String).self)
             guard let message = try await connection.query(
-                "SELECT state, request::text FROM varsel.messages WHERE id = \(messageID) FOR UPDATE", logger: logger
+                "SELECT state, request::text FROM varsel.messages WHERE id = \(messageID) FOR UPDATE", logger: self.logger
             ).collect().first else { return .unknownProvider }
             let (stateName, requestJSON) = try message.decode((String, String).self)
             let state = MessageState(rawValue: stateName) ?? .sent
@@ -32,42 +32,42 @@ extension PostgresMessageStore {
                 """
                 SELECT count(*) FROM varsel.receipts WHERE attempt_id = \(attemptID) AND status = \(status.rawValue) AND source = \(source)
                     AND provider_id = \(providerID)
-                """, logger: logger)
+                """, logger: self.logger)
             if seen > 0 { return .duplicate(messageID: messageID, state: state) }
             try await connection.query(
                 """
                 INSERT INTO varsel.receipts (message_id, attempt_id, at, status, source, provider_id, raw)
                 VALUES (\(messageID), \(attemptID), \(now), \(status.rawValue), \(source), \(providerID), \(raw))
-                """, logger: logger)
+                """, logger: self.logger)
             let reported = status
-            let status = try await Self.aggregateStatus(connection, attemptID: attemptID, source: source, reported: reported, logger: logger)
-            let previous = try await connection.query("SELECT delivery_status FROM varsel.attempts WHERE id = \(attemptID)", logger: logger)
+            let status = try await Self.aggregateStatus(connection, attemptID: attemptID, source: source, reported: reported, logger: self.logger)
+            let previous = try await connection.query("SELECT delivery_status FROM varsel.attempts WHERE id = \(attemptID)", logger: self.logger)
                 .collect().first?.decode(String?.self).flatMap(DeliveryStatus.init(rawValue:))
             if let advanced = MessageLifecycle.advance(previous, to: status) {
-                try await connection.query("UPDATE varsel.attempts SET delivery_status = \(advanced.rawValue) WHERE id = \(attemptID)", logger: logger)
+                try await connection.query("UPDATE varsel.attempts SET delivery_status = \(advanced.rawValue) WHERE id = \(attemptID)", logger: self.logger)
             }
             let recipient = try? VarselJSON.decoder().decode(MessageRequest.self, from: Data(requestJSON.utf8)).recipient
             let detail = error.map { text in ": " + (recipient.map { Masking.scrub(text, knownContact: $0) } ?? Masking.scrub(text)) } ?? ""
-            let current = try await connection.query("SELECT max(id) FROM varsel.attempts WHERE message_id = \(messageID)", logger: logger)
+            let current = try await connection.query("SELECT max(id) FROM varsel.attempts WHERE message_id = \(messageID)", logger: self.logger)
                 .collect().first?.decode(Int64?.self) ?? nil
             let verdict = MessageLifecycle.receipt(.init(
                 status: status, isLatestAttempt: current == attemptID, messageState: state,
                 attemptChannel: VarselCore.Channel(rawValue: attemptChannel) ?? .sms, gateway: gateway, detail: detail, fallBackOnFailure: fallback))
             switch verdict {
             case .recordOnly(let decision):
-                if let decision { try await Self.appendDecisions(connection, messageID: messageID, texts: [decision], at: now, logger: logger) }
+                if let decision { try await Self.appendDecisions(connection, messageID: messageID, texts: [decision], at: now, logger: self.logger) }
                 return .recorded(messageID: messageID, state: state)
             case .fallBack(let reason, let decision):
-                try await Self.requeueWithout(connection, messageID: messageID, channel: attemptChannel, reason: reason, now: now, logger: logger)
-                try await Self.appendDecisions(connection, messageID: messageID, texts: [decision], at: now, logger: logger)
+                try await Self.requeueWithout(connection, messageID: messageID, channel: attemptChannel, reason: reason, now: now, logger: self.logger)
+                try await Self.appendDecisions(connection, messageID: messageID, texts: [decision], at: now, logger: self.logger)
                 return .recorded(messageID: messageID, state: .queued)
             case .finish(let newState, let reason, let decision):
                 try await connection.query(
                     """
                     UPDATE varsel.messages SET state = \(newState.rawValue), state_reason = \(reason), updated_at = \(now)
                     WHERE id = \(messageID) AND state = 'sent'
-                    """, logger: logger)
-                try await Self.appendDecisions(connection, messageID: messageID, texts: [decision], at: now, logger: logger)
+                    """, logger: self.logger)
+                try await Self.appendDecisions(connection, messageID: messageID, texts: [decision], at: now, logger: self.logger)
                 return .recorded(messageID: messageID, state: newState)
             }
         }
@@ -102,7 +102,7 @@ extension PostgresMessageStore {
                     AND (a.delivery_status IS NULL OR a.delivery_status IN ('accepted', 'sent'))
                 ORDER BY m.id
                 FOR UPDATE OF m SKIP LOCKED
-                """, logger: logger
+                """, logger: self.logger
             ).collect()
             var moved: [(id: String, channel: VarselCore.Channel)] = []
             for row in rows {
@@ -110,9 +110,9 @@ extension PostgresMessageStore {
                 guard let channel = VarselCore.Channel(rawValue: channelName),
                       case .fallBack(let reason, let decision) = MessageLifecycle.receiptTimeout(channel: channel, gateway: gateway, timeout: timeout)
                 else { continue }
-                guard try await Self.requeueWithout(connection, messageID: id, channel: channelName, reason: reason, now: now, logger: logger)
+                guard try await Self.requeueWithout(connection, messageID: id, channel: channelName, reason: reason, now: now, logger: self.logger)
                 else { continue }
-                try await Self.appendDecisions(connection, messageID: id, texts: [decision], at: now, logger: logger)
+                try await Self.appendDecisions(connection, messageID: id, texts: [decision], at: now, logger: self.logger)
                 moved.append((id, channel))
             }
             return moved

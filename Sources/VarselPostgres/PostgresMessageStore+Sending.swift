@@ -33,7 +33,7 @@ extension PostgresMessageStore {
                         template_id text, template_version text, content_hash text, content text, sms_encoding text, sms_segments integer)
                     WHERE m.id = u.id AND m.lease_token = u.token AND m.state = 'sending'
                     RETURNING m.id
-                    """, logger: logger
+                    """, logger: self.logger
                 ).collect().map { try $0.decode(String.self) })
             }
             for preparation in preparations {
@@ -41,16 +41,16 @@ extension PostgresMessageStore {
                 case .send(let send):
                     if held.contains(send.lease.messageID) { trail += send.decisions.map { (send.lease.messageID, $0) } }
                 case .deferral(let lease, let until, let reason, let decisions):
-                    if try await Self.release(connection, lease, state: .queued, reason: reason, readyAt: until, now: now, logger: logger) {
+                    if try await Self.release(connection, lease, state: .queued, reason: reason, readyAt: until, now: now, logger: self.logger) {
                         trail += decisions.map { (lease.messageID, $0) }
                     }
                 case .finish(let lease, let state, let reason, let decisions):
-                    if try await Self.release(connection, lease, state: state, reason: reason, readyAt: nil, now: now, logger: logger) {
+                    if try await Self.release(connection, lease, state: state, reason: reason, readyAt: nil, now: now, logger: self.logger) {
                         trail += decisions.map { (lease.messageID, $0) }
                     }
                 }
             }
-            try await Self.appendDecisions(connection, trail, at: now, logger: logger)
+            try await Self.appendDecisions(connection, trail, at: now, logger: self.logger)
             return held
         }
     }
@@ -76,7 +76,7 @@ extension PostgresMessageStore {
             // one order so that two batches never wait on each other.
             let capped = Set(starts.compactMap { start in start.cap.flatMap { $0.policy.enabled ? $0.recipientKey : nil } })
             for key in capped.sorted() {
-                try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\("varsel.cap:" + key), 0))", logger: logger)
+                try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\("varsel.cap:" + key), 0))", logger: self.logger)
             }
             var outcomes: [String: StartOutcome] = [:]
             var uncapped: [AttemptStart] = []
@@ -93,21 +93,21 @@ extension PostgresMessageStore {
                     SELECT COALESCE(a.finished_at, a.started_at) FROM varsel.attempts a JOIN varsel.messages m ON m.id = a.message_id
                     WHERE m.recipient_key = \(cap.recipientKey) AND m.id <> \(lease.messageID) AND a.outcome IN ('accepted', 'pending')
                         AND COALESCE(a.finished_at, a.started_at) >= \(since)
-                    """, logger: logger
+                    """, logger: self.logger
                 ).collect().map { try $0.decode(Date.self) }
                 if let until = cap.policy.deferredUntil(kind: cap.kind, sentAt: times, now: now) {
                     let reason = cap.policy.deferralReason(kind: cap.kind, until: until)
-                    guard try await Self.release(connection, lease, state: .queued, reason: reason, readyAt: until, now: now, logger: logger)
+                    guard try await Self.release(connection, lease, state: .queued, reason: reason, readyAt: until, now: now, logger: self.logger)
                     else { continue }
                     try await Self.appendDecisions(
-                        connection, messageID: lease.messageID, texts: [reason + " (decided as the attempt was to open)"], at: now, logger: logger)
+                        connection, messageID: lease.messageID, texts: [reason + " (decided as the attempt was to open)"], at: now, logger: self.logger)
                     outcomes[lease.messageID] = .deferred(until: until)
                     continue
                 }
                 // Opened one by one: the next capped send to this recipient must see this attempt.
-                outcomes.merge(try await Self.open(connection, [start], now: now, logger: logger)) { $1 }
+                outcomes.merge(try await Self.open(connection, [start], now: now, logger: self.logger)) { $1 }
             }
-            outcomes.merge(try await Self.open(connection, uncapped, now: now, logger: logger)) { $1 }
+            outcomes.merge(try await Self.open(connection, uncapped, now: now, logger: self.logger)) { $1 }
             return outcomes
         }
     }
@@ -171,7 +171,7 @@ extension PostgresMessageStore {
                 FROM u JOIN held ON held.id = u.id
                 WHERE a.id = u.attempt_id AND a.message_id = u.id
                 RETURNING a.message_id, a.gateway
-                """, logger: logger
+                """, logger: self.logger
             ).collect()
             var gateways: [String: String] = [:]
             for row in finished {
@@ -179,7 +179,7 @@ extension PostgresMessageStore {
                 gateways[messageID] = gateway
             }
             let held = completions.filter { gateways[$0.lease.messageID] != nil }
-            try await Self.appendDecisions(connection, held.flatMap { c in c.decisions.map { (c.lease.messageID, $0) } }, at: now, logger: logger)
+            try await Self.appendDecisions(connection, held.flatMap { c in c.decisions.map { (c.lease.messageID, $0) } }, at: now, logger: self.logger)
             let accepted = held.filter { $0.outcome == .accepted }
             for completion in accepted where completion.parts.count > 1 {
                 try await connection.query(
@@ -187,7 +187,7 @@ extension PostgresMessageStore {
                     INSERT INTO varsel.attempt_parts (gateway, part_id, attempt_id)
                     SELECT \(gateways[completion.lease.messageID]), part, \(completion.attemptID) FROM unnest(\(completion.parts)::text[]) AS part
                     ON CONFLICT (gateway, part_id) DO UPDATE SET attempt_id = excluded.attempt_id
-                    """, logger: logger)
+                    """, logger: self.logger)
             }
             if !accepted.isEmpty {
                 let receipts = try BatchRows.json(accepted.map { completion in
@@ -198,9 +198,9 @@ extension PostgresMessageStore {
                     INSERT INTO varsel.receipts (message_id, at, status, source, provider_id)
                     SELECT u.id, \(now), 'accepted', u.source, u.provider_id
                     FROM jsonb_to_recordset(\(receipts)::jsonb) AS u(id text, source text, provider_id text)
-                    """, logger: logger)
+                    """, logger: self.logger)
             }
-            if held.contains(where: { $0.state == .queued && ($0.readyAt ?? now) <= now }) { try await Self.notifyQueue(connection, logger: logger) }
+            if held.contains(where: { $0.state == .queued && ($0.readyAt ?? now) <= now }) { try await Self.notifyQueue(connection, logger: self.logger) }
             return Set(held.map(\.lease.messageID))
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 import VarselCore
 import VarselStore
 
@@ -12,6 +13,7 @@ import VarselStore
 public final class PostgresMessageStore: MessageStore {
     let client: PostgresClient
     let logger: Logger
+    let watch = ConnectionCloseWatch()
     private let runner: Task<Void, Never>
     public let settings: PostgresSettings
     /// The migrations this open applied (empty when the schema was already current), in order.
@@ -79,7 +81,7 @@ public final class PostgresMessageStore: MessageStore {
     }
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws -> (applied: [String], version: String) {
-        try await client.withConnection { connection in
+        try await client.withLiveConnection(within: connectionWait, watch: ConnectionCloseWatch()) { connection in
             try await connection.query("SELECT pg_advisory_lock(\(PostgresSchema.migrationLock))", logger: logger)
             do {
                 try await connection.query("CREATE SCHEMA IF NOT EXISTS varsel", logger: logger)
@@ -128,31 +130,73 @@ public final class PostgresMessageStore: MessageStore {
     /// happened); a connection lost during the commit is not, since its outcome is unknown, and
     /// neither is any other error.
     @discardableResult
-    func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+    func transaction<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         do {
             return try await retrying(
-                { try await client.withTransaction(logger: logger) { connection in try await body(connection) } },
+                {
+                    let commitSent = Mutex(false)
+                    do {
+                        return try await client.withLiveConnection(within: Self.connectionWait, watch: watch) { [logger] connection in
+                            try await Self.inTransaction(connection, commitSent: commitSent, logger: logger, body)
+                        }
+                    } catch let error as TransactionFailure {
+                        throw error
+                    } catch {
+                        // The connection closed (or the pool failed) around the statements.
+                        throw TransactionFailure(commitSent: commitSent.withLock { $0 }, cause: error)
+                    }
+                },
                 when: { error in
-                    guard let error = error as? PostgresTransactionError, error.commitError == nil,
-                          let cause = error.closureError ?? error.beginError else { return false }
-                    return PostgresFailure.isTransient(cause)
+                    guard let failure = error as? TransactionFailure, !failure.commitSent else { return false }
+                    return PostgresFailure.isTransient(failure.cause)
                 })
-        } catch let error as PostgresTransactionError {
-            let cause = error.commitError ?? error.closureError ?? error.beginError
-            if let cause, !(cause is PSQLError), !(cause is PostgresTransactionError) { throw cause }
-            let what = error.commitError != nil ? "the commit failed, its outcome is unknown" : "a transaction failed"
-            throw StoreError("PostgreSQL store: \(what): \(cause.map(PostgresFailure.describe) ?? "unknown error")")
+        } catch let failure as TransactionFailure {
+            if failure.cause is ConnectionUnavailable { throw StoreError("PostgreSQL store \(settings.location): \(failure.cause)") }
+            if !(failure.cause is PSQLError), !(failure.cause is ConnectionLost) { throw failure.cause }
+            let what = failure.commitSent ? "the commit failed, its outcome is unknown" : "a transaction failed"
+            throw StoreError("PostgreSQL store: \(what): \(PostgresFailure.describe(failure.cause))")
         }
     }
 
-    /// A read outside any transaction, retried like a transaction when the connection was lost.
-    func read<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+    /// BEGIN, `body`, COMMIT; ROLLBACK (best effort) when `body` fails. `commitSent` tells the caller
+    /// whether a failure may have happened after the commit reached the server.
+    private static func inTransaction<Result: Sendable>(
+        _ connection: PostgresConnection, commitSent: borrowing Mutex<Bool>, logger: Logger, _ body: @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let value: Result
         do {
-            return try await retrying({ try await client.withConnection { connection in try await body(connection) } }, when: PostgresFailure.isTransient)
+            try await connection.query("BEGIN", logger: logger)
+            value = try await body(connection)
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw TransactionFailure(commitSent: false, cause: error)
+        }
+        commitSent.withLock { $0 = true }
+        do {
+            try await connection.query("COMMIT", logger: logger)
+        } catch {
+            throw TransactionFailure(commitSent: true, cause: error)
+        }
+        return value
+    }
+
+    /// A read outside any transaction, retried like a transaction when the connection was lost.
+    func read<Result: Sendable>(
+        within wait: Duration = connectionWait, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        do {
+            return try await retrying({ try await client.withLiveConnection(within: wait, watch: watch, body) }, when: PostgresFailure.isTransient)
         } catch let error as PSQLError {
             throw StoreError("PostgreSQL store: \(PostgresFailure.describe(error))")
+        } catch let error as ConnectionLost {
+            throw StoreError("PostgreSQL store: \(error)")
+        } catch let error as ConnectionUnavailable {
+            throw StoreError("PostgreSQL store \(settings.location): \(error)")
         }
     }
+
+    /// How long an operation waits for a pooled connection before it fails (not retried: it waited).
+    static let connectionWait = Duration.seconds(10)
 
     /// Runs `operation`, and again after 20, 40, 80, 160 and 320 ms while it fails with an error
     /// `when` accepts (six tries in all); the last error is thrown.
@@ -171,15 +215,16 @@ public final class PostgresMessageStore: MessageStore {
         return try await operation()
     }
 
+    /// Answers within a few seconds, for a readiness probe.
     public func checkReachable() async throws {
-        try await read { connection in _ = try await connection.query("SELECT 1", logger: logger).collect() }
+        try await read(within: .seconds(3)) { connection in _ = try await connection.query("SELECT 1", logger: self.logger).collect() }
     }
 
     // MARK: Enqueue
 
     public func enqueue(_ requests: [MessageRequest], now: Date) async throws -> [EnqueueOutcome] {
         let rows = try requests.map { try StoredRequest($0, now: now) }
-        return try await transaction { connection in try await Self.insert(rows, connection, logger: logger, now: now) }
+        return try await transaction { connection in try await Self.insert(rows, connection, logger: self.logger, now: now) }
     }
 
     /// Stores requests on `connection` inside the caller's transaction. The database decides
@@ -230,7 +275,7 @@ public final class PostgresMessageStore: MessageStore {
                 WHERE m.id = picked.id
                 RETURNING m.id, m.request::text, m.created_at, m.ready_at, m.locale, m.tone, m.gateway, m.content, m.excluded_channels,
                     m.attempt_count, m.state_reason
-                """, logger: logger
+                """, logger: self.logger
             ).collect().map { row in
                 let (id, request, createdAt, readyAt, locale, tone, gateway, content, excluded, attempts, reason) = try row.decode(
                     (String, String, Date, Date, String?, String?, String?, String?, String, Int, String?).self)
@@ -248,27 +293,27 @@ public final class PostgresMessageStore: MessageStore {
                 """
                 SELECT id FROM varsel.messages WHERE state = 'sending' AND (lease_owner = ANY(\(owners)) OR lease_expires_at < \(now))
                 ORDER BY id FOR UPDATE SKIP LOCKED
-                """, logger: logger
+                """, logger: self.logger
             ).collect().map { try $0.decode(String.self) }
             for id in ids {
                 let pending = try await Self.count(
-                    connection, "SELECT count(*) FROM varsel.attempts WHERE message_id = \(id) AND outcome = 'pending'", logger: logger)
+                    connection, "SELECT count(*) FROM varsel.attempts WHERE message_id = \(id) AND outcome = 'pending'", logger: self.logger)
                 let verdict = MessageLifecycle.reclaim(hasPendingAttempt: pending > 0)
                 if let outcome = verdict.attemptOutcome {
                     try await connection.query(
                         """
                         UPDATE varsel.attempts SET outcome = \(outcome.rawValue), finished_at = \(now), error = \(verdict.attemptError)
                         WHERE message_id = \(id) AND outcome = 'pending'
-                        """, logger: logger)
+                        """, logger: self.logger)
                 }
                 try await connection.query(
                     """
                     UPDATE varsel.messages SET state = 'queued', lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL,
                         state_reason = COALESCE(\(verdict.stateReason), state_reason), ready_at = \(now), updated_at = \(now) WHERE id = \(id)
-                    """, logger: logger)
-                try await Self.appendDecisions(connection, messageID: id, texts: [verdict.decision], at: now, logger: logger)
+                    """, logger: self.logger)
+                try await Self.appendDecisions(connection, messageID: id, texts: [verdict.decision], at: now, logger: self.logger)
             }
-            if !ids.isEmpty { try await Self.notifyQueue(connection, logger: logger) }
+            if !ids.isEmpty { try await Self.notifyQueue(connection, logger: self.logger) }
             return ids.count
         }
     }
@@ -281,13 +326,13 @@ public final class PostgresMessageStore: MessageStore {
                 """
                 INSERT INTO varsel.daemon_runs (run_id, worker_id, host, pid, started_at, heartbeat_at)
                 VALUES (\(run.runID), \(run.workerID), \(run.host), \(Int(run.pid)), \(run.startedAt), \(run.heartbeatAt))
-                """, logger: logger)
+                """, logger: self.logger)
         }
     }
 
     public func heartbeat(runID: String, now: Date) async throws {
         try await transaction { connection in
-            try await connection.query("UPDATE varsel.daemon_runs SET heartbeat_at = \(now) WHERE run_id = \(runID)", logger: logger)
+            try await connection.query("UPDATE varsel.daemon_runs SET heartbeat_at = \(now) WHERE run_id = \(runID)", logger: self.logger)
         }
     }
 
@@ -295,7 +340,7 @@ public final class PostgresMessageStore: MessageStore {
         guard !runIDs.isEmpty else { return }
         try await transaction { connection in
             try await connection.query(
-                "UPDATE varsel.daemon_runs SET stopped_at = \(now) WHERE run_id = ANY(\(runIDs)) AND stopped_at IS NULL", logger: logger)
+                "UPDATE varsel.daemon_runs SET stopped_at = \(now) WHERE run_id = ANY(\(runIDs)) AND stopped_at IS NULL", logger: self.logger)
         }
     }
 
@@ -303,7 +348,7 @@ public final class PostgresMessageStore: MessageStore {
         try await read { connection in
             try await connection.query(
                 "SELECT run_id, worker_id, host, pid, started_at, heartbeat_at FROM varsel.daemon_runs WHERE stopped_at IS NULL ORDER BY started_at",
-                logger: logger
+                logger: self.logger
             ).collect().map { row in
                 let (runID, workerID, host, pid, startedAt, heartbeatAt) = try row.decode((String, String, String, Int, Date, Date).self)
                 return DaemonRun(runID: runID, workerID: workerID, host: host, pid: Int32(pid), startedAt: startedAt, heartbeatAt: heartbeatAt)
@@ -342,7 +387,7 @@ public final class PostgresMessageStore: MessageStore {
     public func countByState() async throws -> [MessageState: Int] {
         try await read { connection in
             var counts: [MessageState: Int] = [:]
-            for row in try await connection.query("SELECT state, count(*) FROM varsel.messages GROUP BY state", logger: logger).collect() {
+            for row in try await connection.query("SELECT state, count(*) FROM varsel.messages GROUP BY state", logger: self.logger).collect() {
                 let (state, count) = try row.decode((String, Int).self)
                 if let state = MessageState(rawValue: state) { counts[state] = count }
             }
@@ -352,7 +397,7 @@ public final class PostgresMessageStore: MessageStore {
 
     public func nextReadyAt() async throws -> Date? {
         try await read { connection in
-            try await connection.query("SELECT min(ready_at) FROM varsel.messages WHERE state = 'queued'", logger: logger).collect().first?
+            try await connection.query("SELECT min(ready_at) FROM varsel.messages WHERE state = 'queued'", logger: self.logger).collect().first?
                 .decode(Date?.self) ?? nil
         }
     }

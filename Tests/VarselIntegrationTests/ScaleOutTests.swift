@@ -21,11 +21,15 @@ import VarselTestSupport
         let store: PostgresMessageStore
         var daemons: [ChildProcess] = []
 
-        init(sandbox: SandboxGateway, pollMilliseconds: Int? = nil, policy: String? = nil, gatewayExtra: String = "", leaseSeconds: Int = 60, maxInFlight: Int = 64) async throws {
+        /// `url`: a database of the caller's (by default a new one in the shared test cluster).
+        init(
+            sandbox: SandboxGateway, url: String? = nil, pollMilliseconds: Int? = nil, policy: String? = nil, gatewayExtra: String = "",
+            leaseSeconds: Int = 60, maxInFlight: Int = 64
+        ) async throws {
             self.sandbox = sandbox
             try await sandbox.start()
-            url = try await SharedPostgres.shared.newDatabase()
-            var settings = try PostgresSettings.parse(url: url)
+            if let url { self.url = url } else { self.url = try await SharedPostgres.shared.newDatabase() }
+            var settings = try PostgresSettings.parse(url: self.url)
             settings.sslMode = .disable
             self.settings = settings
             var yaml = Fixtures.config(
@@ -33,7 +37,7 @@ import VarselTestSupport
                 timeoutMs: min(20_000, leaseSeconds * 1000 / 2))
             yaml = yaml.replacingOccurrences(
                 of: "store: { path: \"\(directory.file("varsel.db"))\" }",
-                with: "store: { backend: postgres, url: \"\(url)\", sslmode: disable, pool_size: 4, path: \"\(directory.file("varsel.db"))\" }")
+                with: "store: { backend: postgres, url: \"\(self.url)\", sslmode: disable, pool_size: 4, path: \"\(directory.file("varsel.db"))\" }")
             if let pollMilliseconds { yaml = yaml.replacingOccurrences(of: "poll_interval_ms: 20", with: "poll_interval_ms: \(pollMilliseconds)") }
             if let policy { yaml = yaml.replacingOccurrences(of: "policy: { frequency_cap: { enabled: false }, contact_windows: { enabled: false } }", with: policy) }
             if !gatewayExtra.isEmpty {
@@ -118,10 +122,13 @@ import VarselTestSupport
         let attempts = try await fleet.attemptsByMessage()
         var duplicates = 0
         for id in ids {
-            let requests = received.filter { $0.key.hasPrefix(id + ".") }.values.reduce(0) { $0 + $1.count }
+            let arrivals = received.filter { $0.key.hasPrefix(id + ".") }.values.flatMap { $0 }
+            let requests = arrivals.count
             let ambiguous = attempts[id, default: []].filter { $0 == "ambiguous" }.count
             if requests != 1 {
-                #expect(requests >= 1 && requests <= 1 + ambiguous, "\(id): \(requests) requests, attempts \(attempts[id, default: []])")
+                #expect(
+                    requests >= 1 && requests <= 1 + ambiguous,
+                    "\(id): \(requests) requests (at \(arrivals.map { RFC3339.format($0.at) })), attempts \(attempts[id, default: []])")
                 duplicates += 1
             }
         }

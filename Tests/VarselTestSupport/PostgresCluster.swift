@@ -57,33 +57,45 @@ public final class PostgresCluster: @unchecked Sendable {
         }
         let cluster = PostgresCluster(directory: directory, port: closedLoopbackPort(), binaries: binaries, runAs: runAs)
         try await cluster.run("initdb", ["-D", cluster.data, "-U", cluster.user, "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"])
+        try await cluster.launch(newPortWhenTaken: true)
+        try await cluster.run("createdb", ["-h", "127.0.0.1", "-p", "\(cluster.port)", "-U", cluster.user, cluster.database])
+        return cluster
+    }
+
+    /// Starts the server and waits until it answers (at most 120 s). The free port picked can be
+    /// taken by another process before the server binds it; the server then listens on its socket
+    /// only. Such a start is stopped and, with `newPortWhenTaken`, tried on a new port.
+    func launch(newPortWhenTaken: Bool) async throws {
         var ready = false
         let deadline = ContinuousClock.now + .seconds(120)
-        // The free port picked can be taken by another process before the server binds it; the
-        // server then listens on its socket only. Such a start is stopped and tried on a new port.
-        for _ in 0..<5 where !ready {
-            cluster.server = try cluster.spawnServer("postgres", [
-                "-D", cluster.data, "-p", "\(cluster.port)", "-k", directory.path, "-c", "listen_addresses=127.0.0.1",
+        for _ in 0..<(newPortWhenTaken ? 5 : 1) where !ready {
+            server = try spawnServer("postgres", [
+                "-D", data, "-p", "\(port)", "-k", directory.path, "-c", "listen_addresses=127.0.0.1",
                 "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=500",
                 "-c", "shared_buffers=64MB",
             ])
             var portTaken = false
-            while !ready, !portTaken, ContinuousClock.now < deadline, cluster.server?.isRunning == true {
-                ready = (try? await cluster.run("pg_isready", ["-h", "127.0.0.1", "-p", "\(cluster.port)", "-t", "5"])) != nil
-                portTaken = cluster.serverLog.contains("could not create listen socket")
+            while !ready, !portTaken, ContinuousClock.now < deadline, server?.isRunning == true {
+                ready = (try? await run("pg_isready", ["-h", "127.0.0.1", "-p", "\(port)", "-t", "5"])) != nil
+                portTaken = serverLog.contains("could not create listen socket")
                 if !ready, !portTaken { try? await Task.sleep(for: .milliseconds(100)) }
             }
             if portTaken, !ready {
-                await cluster.server?.terminate(timeout: .seconds(60))
-                cluster.port = closedLoopbackPort()
+                await server?.terminate(timeout: .seconds(60))
+                if newPortWhenTaken { port = closedLoopbackPort() }
             }
         }
         guard ready else {
-            await cluster.stop()
-            throw Missing(description: "PostgreSQL did not start within 120 s: \(cluster.serverLog.suffix(2000))")
+            await stop()
+            throw Missing(description: "PostgreSQL did not start within 120 s on port \(port): \(serverLog.suffix(2000))")
         }
-        try await cluster.run("createdb", ["-h", "127.0.0.1", "-p", "\(cluster.port)", "-U", cluster.user, cluster.database])
-        return cluster
+    }
+
+    /// Starts a stopped cluster again on the same port, with the same data (a database restart as
+    /// its clients see it), and watches this process again.
+    public func restart() async throws {
+        try await launch(newPortWhenTaken: false)
+        try stopWhenThisProcessExits()
     }
 
     /// Creates an empty database owned by `varsel` and returns its URL.
@@ -109,10 +121,18 @@ public final class PostgresCluster: @unchecked Sendable {
         try await run("psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", user, "-d", database, "-v", "ON_ERROR_STOP=1", "-At", "-c", command])
     }
 
-    /// Stops the server at once (`pg_ctl stop -m immediate`), then waits for the postmaster to exit.
-    public func stop() async {
+    /// How `stop` ends the server (`pg_ctl stop -m`).
+    public enum StopMode: String, Sendable {
+        /// At once, like a crash: with this cluster's `synchronous_commit=off`, the last commits may be lost.
+        case immediate
+        /// Clients are disconnected and everything committed is written: a database restart as operators do it.
+        case fast
+    }
+
+    /// Stops the server (by default at once), then waits for the postmaster to exit.
+    public func stop(_ mode: StopMode = .immediate) async {
         watchdog?.signal(SIGKILL)
-        _ = try? await run("pg_ctl", ["-D", data, "-m", "immediate", "-w", "-t", "60", "stop"])
+        _ = try? await run("pg_ctl", ["-D", data, "-m", mode.rawValue, "-w", "-t", "60", "stop"])
         await server?.terminate(timeout: .seconds(60))
     }
 

@@ -203,7 +203,9 @@ public final class Dispatcher: Sendable {
                     self.inFlight.withLock { $0 -= 1 }
                     return
                 case nil:
-                    logger.warning("lease lost before sending; not sent", metadata: ["message_id": "\(id)"])
+                    // The lease was lost, or the store failed (logged by the starter): the message is
+                    // queued again when its lease is reclaimed.
+                    logger.warning("attempt not opened (lease lost or store unavailable); not sent", metadata: ["message_id": "\(id)"])
                     self.inFlight.withLock { $0 -= 1 }
                     return
                 }
