@@ -14,6 +14,8 @@ public final class PostgresMessageStore: MessageStore {
     let client: PostgresClient
     let logger: Logger
     let watch = ConnectionCloseWatch()
+    /// When an operation last succeeded (`checkReachable`).
+    let lastSuccess = Mutex<ContinuousClock.Instant?>(nil)
     private let runner: Task<Void, Never>
     public let settings: PostgresSettings
     /// The migrations this open applied (empty when the schema was already current), in order.
@@ -81,7 +83,7 @@ public final class PostgresMessageStore: MessageStore {
     }
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws -> (applied: [String], version: String) {
-        try await client.withLiveConnection(within: connectionWait, watch: ConnectionCloseWatch()) { connection in
+        try await client.withLiveConnection(within: openWait, watch: ConnectionCloseWatch()) { connection in
             try await connection.query("SELECT pg_advisory_lock(\(PostgresSchema.migrationLock))", logger: logger)
             do {
                 try await connection.query("CREATE SCHEMA IF NOT EXISTS varsel", logger: logger)
@@ -196,7 +198,11 @@ public final class PostgresMessageStore: MessageStore {
     }
 
     /// How long an operation waits for a pooled connection before it fails (not retried: it waited).
-    static let connectionWait = Duration.seconds(10)
+    /// Long enough that a busy pool is not mistaken for a lost server; short enough that an outage
+    /// shows in the log every minute instead of as silence.
+    static let connectionWait = Duration.seconds(60)
+    /// Opening the store (the migration check) waits less: nothing else holds the pool yet.
+    static let openWait = Duration.seconds(15)
 
     /// Runs `operation`, and again after 20, 40, 80, 160 and 320 ms while it fails with an error
     /// `when` accepts (six tries in all); the last error is thrown.
@@ -206,17 +212,25 @@ public final class PostgresMessageStore: MessageStore {
         var delay = Duration.milliseconds(20)
         for _ in 1..<6 {
             do {
-                return try await operation()
+                return try succeeded(await operation())
             } catch where retryable(error) {
                 try await Task.sleep(for: delay)
                 delay *= 2
             }
         }
-        return try await operation()
+        return try succeeded(await operation())
     }
 
-    /// Answers within a few seconds, for a readiness probe.
+    private func succeeded<Result>(_ result: Result) -> Result {
+        lastSuccess.withLock { $0 = ContinuousClock.now }
+        return result
+    }
+
+    /// Answers within a few seconds, for a readiness probe: an operation that succeeded in the last
+    /// 5 s is proof enough (a busy pool must not fail the probe); else a `SELECT 1` that may wait
+    /// 3 s for a connection.
     public func checkReachable() async throws {
+        if let last = lastSuccess.withLock({ $0 }), ContinuousClock.now - last < .seconds(5) { return }
         try await read(within: .seconds(3)) { connection in _ = try await connection.query("SELECT 1", logger: self.logger).collect() }
     }
 

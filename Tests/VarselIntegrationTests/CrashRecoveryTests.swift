@@ -8,12 +8,16 @@ import VarselTestSupport
 /// After kill -9, only sends whose request was handed to the HTTP client are ambiguous; messages that
 /// were leased but still waiting for a connection go back to the queue without an attempt.
 @Suite(.serialized) struct CrashRecoveryTests {
-    @Test("kill -9 with 2 requests at the gateway and 8 waiting for a connection: 2 ambiguous attempts, 8 untouched, max_attempts counts real attempts")
-    func onlyRealSendsAreAmbiguous() async throws {
+    @Test(
+        "kill -9 with 2 requests at the gateway and 8 waiting for a connection: 2 ambiguous attempts, 8 untouched, max_attempts counts real attempts",
+        arguments: StoreBackend.allCases)
+    func onlyRealSendsAreAmbiguous(backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
         let sandbox = SandboxGateway(behaviour: .init(delay: .seconds(20)))
         try await sandbox.start()
-        let yaml = Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL, workerID: "crashed", maxInFlight: 16, timeoutMs: 30_000)
+        let yaml = try await backend.config(
+            Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL, workerID: "crashed", maxInFlight: 16, timeoutMs: 30_000),
+            directory)
             .replacingOccurrences(of: "connect_timeout_ms: 2000 }", with: "connect_timeout_ms: 2000, max_connections: 2 }")
             + "\nretry: { min_backoff: 0s, max_backoff: 0s, max_attempts: 1 }\n"
         let config = directory.write("varsel.yaml", yaml)
@@ -23,7 +27,7 @@ import VarselTestSupport
 
         let first = try ChildProcess(arguments: ["serve", "--config", config])
         #expect(await eventually(timeout: .seconds(60)) { sandbox.received.count == 2 }, "\(first.stderr)")
-        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        let store = try await StoreBackend.open(configPath: config)
         // All ten are leased; two are at the gateway, eight wait for a connection.
         #expect(await eventually(timeout: .seconds(60)) { (try? await store.countByState())?[.sending] == 10 })
         first.signal(SIGKILL)
@@ -58,5 +62,6 @@ import VarselTestSupport
         }
         #expect(ambiguous == 2)
         await sandbox.stop()
+        await store.close()
     }
 }

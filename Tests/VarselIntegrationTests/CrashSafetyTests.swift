@@ -19,17 +19,23 @@ import VarselTestSupport
         }
     }
 
-    static func config(_ directory: TemporaryDirectory, gateway: String, worker: String, lease: Int = 60, timeoutMs: Int = 10_000, name: String = "varsel.yaml") -> String {
+    /// A configuration file on the store `storeLine` (`StoreBackend.configLine`: share one line to share the store).
+    static func config(
+        _ directory: TemporaryDirectory, storeLine: String, gateway: String, worker: String, lease: Int = 60, timeoutMs: Int = 10_000, name: String = "varsel.yaml"
+    ) -> String {
         directory.write(
             name,
             Fixtures.config(
                 storePath: directory.file("varsel.db"), gatewayBase: gateway, workerID: worker, maxInFlight: 32, leaseSeconds: lease,
                 timeoutMs: timeoutMs, extraDispatch: ", shutdown_grace_seconds: 5")
+                .replacingOccurrences(of: "store: { path: \"\(directory.file("varsel.db"))\" }", with: storeLine)
                 + "\nretry: { min_backoff: 0s, max_backoff: 0s }\n")
     }
 
-    @Test("kill -9 at random moments, restart: every message ends in exactly one terminal state, none is lost, and every duplicate carried the same key and is marked ambiguous")
-    func killLoop() async throws {
+    @Test(
+        "kill -9 at random moments, restart: every message ends in exactly one terminal state, none is lost, and every duplicate carried the same key and is marked ambiguous",
+        arguments: StoreBackend.allCases)
+    func killLoop(backend: StoreBackend) async throws {
         let cycles = Int(ProcessInfo.processInfo.environment["VARSEL_KILL_CYCLES"] ?? "") ?? 50
         let messages = 300
         let seed = UInt64(ProcessInfo.processInfo.environment["VARSEL_KILL_SEED"] ?? "") ?? UInt64(Date().timeIntervalSince1970)
@@ -37,7 +43,7 @@ import VarselTestSupport
         let directory = TemporaryDirectory()
         let sandbox = SandboxGateway(behaviour: .init(delay: .milliseconds(15)))
         try await sandbox.start()
-        let config = Self.config(directory, gateway: sandbox.baseURL, worker: "killed")
+        let config = Self.config(directory, storeLine: try await backend.configLine(directory), gateway: sandbox.baseURL, worker: "killed")
         let lines = (0..<messages).map { Fixtures.sms(key: "kill-\($0)", phone: "+4791\(String(format: "%06d", $0))") }
         let enqueue = try await ChildProcess.run(["enqueue", "--config", config, "-"], stdin: Data(lines.joined(separator: "\n").utf8))
         #expect(enqueue.status == 0)
@@ -48,7 +54,7 @@ import VarselTestSupport
             child.signal(SIGKILL)
             await child.wait(timeout: .seconds(10))
         }
-        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        let store = try await StoreBackend.open(configPath: config)
         let final = try ChildProcess(arguments: ["serve", "--config", config, "--log-level", "notice"])
         #expect(await eventually { final.stderr.contains("ready") }, "\(final.stderr)")
         let settled = await eventually(timeout: .seconds(120)) {
@@ -79,7 +85,7 @@ import VarselTestSupport
             }
         }
         let listed = try await store.list(caseRef: nil, state: nil, limit: messages + 10, after: nil).count
-        print("kill loop: seed \(seed), \(cycles) kill -9 cycles, \(messages) messages, \(terminal) terminal (\(counts.map { "\($0.key.rawValue) \($0.value)" }.sorted().joined(separator: ", "))), gateway requests \(sandbox.received.count), messages seen twice or more \(duplicates) (all with one key: \(byKey.keys.allSatisfy { $0.hasSuffix(".sms") })), unmarked duplicates \(unmarked), lost \(lost)")
+        print("kill loop (\(backend.rawValue)): seed \(seed), \(cycles) kill -9 cycles, \(messages) messages, \(terminal) terminal (\(counts.map { "\($0.key.rawValue) \($0.value)" }.sorted().joined(separator: ", "))), gateway requests \(sandbox.received.count), messages seen twice or more \(duplicates) (all with one key: \(byKey.keys.allSatisfy { $0.hasSuffix(".sms") })), unmarked duplicates \(unmarked), lost \(lost)")
         #expect(listed == messages)
         #expect(terminal == messages)
         #expect(counts[.sent] == messages)
@@ -87,10 +93,11 @@ import VarselTestSupport
         #expect(unmarked == 0)
         #expect(byKey.keys.allSatisfy { $0.hasSuffix(".sms") }, "every request carries the message's key")
         await sandbox.stop()
+        await store.close()
     }
 
-    @Test("a worker paused (SIGSTOP) beyond its lease cannot record its late result after SIGCONT; the other worker's send stands")
-    func staleWorker() async throws {
+    @Test("a worker paused (SIGSTOP) beyond its lease cannot record its late result after SIGCONT; the other worker's send stands", arguments: StoreBackend.allCases)
+    func staleWorker(backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
         // Worker a is paused the moment its request reaches the gateway, before any answer can leave,
         // however slowly the test itself runs (no race against the 500 ms reply).
@@ -106,8 +113,9 @@ import VarselTestSupport
             }
         })
         try await sandbox.start()
-        let configA = Self.config(directory, gateway: sandbox.baseURL, worker: "worker-a", lease: 5, timeoutMs: 4_000, name: "a.yaml")
-        let configB = Self.config(directory, gateway: sandbox.baseURL, worker: "worker-b", lease: 5, timeoutMs: 4_000, name: "b.yaml")
+        let storeLine = try await backend.configLine(directory)
+        let configA = Self.config(directory, storeLine: storeLine, gateway: sandbox.baseURL, worker: "worker-a", lease: 5, timeoutMs: 4_000, name: "a.yaml")
+        let configB = Self.config(directory, storeLine: storeLine, gateway: sandbox.baseURL, worker: "worker-b", lease: 5, timeoutMs: 4_000, name: "b.yaml")
         let enqueue = try await ChildProcess.run(["enqueue", "--config", configA, "-"], stdin: Data(Fixtures.sms(key: "stale").utf8))
         let id = try #require((try? JSONSerialization.jsonObject(with: Data(enqueue.stdout.utf8)) as? [String: Any])?["id"] as? String)
 
@@ -116,7 +124,7 @@ import VarselTestSupport
         #expect(await eventually { sandbox.received.count == 1 })
         #expect(workerA.withLock { $0.paused }, "worker a was not paused at its send")
         let b = try ChildProcess(arguments: ["serve", "--config", configB])
-        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        let store = try await StoreBackend.open(configPath: configA)
         #expect(await eventually(timeout: .seconds(30)) { (try? await store.status(id: id))?.state == .sent }, "worker b never took over: \(b.stderr)")
         a.signal(SIGCONT)
         #expect(await eventually { a.stderr.contains("result not recorded: the lease was lost") }, "\(a.stderr)")
@@ -131,5 +139,6 @@ import VarselTestSupport
         #expect(sandbox.received.count == 2)
         #expect(Set(sandbox.received.compactMap(\.idempotencyKey)) == ["\(id).sms"])
         await sandbox.stop()
+        await store.close()
     }
 }

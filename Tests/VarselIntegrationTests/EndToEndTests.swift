@@ -6,7 +6,8 @@ import VarselHTTP
 import VarselStore
 import VarselTestSupport
 
-/// The whole dispatch path through a real loopback gateway and a real SQLite file.
+/// The whole dispatch path through a real loopback gateway and a real store: a SQLite file, and a
+/// PostgreSQL database in the cluster the tests start.
 @Suite(.serialized) struct EndToEndTests {
     struct Setup {
         let directory: TemporaryDirectory
@@ -14,16 +15,18 @@ import VarselTestSupport
         let components: Daemon.Components
 
         static func make(
-            delay: Duration = .zero, templates: String = Paths.templates, maxInFlight: Int = 64, timeoutMs: Int = 30_000,
+            backend: StoreBackend, delay: Duration = .zero, templates: String = Paths.templates, maxInFlight: Int = 64, timeoutMs: Int = 30_000,
             now: @escaping @Sendable () -> Date = { Date() }
         ) async throws -> Setup {
             let directory = TemporaryDirectory()
             let sandbox = SandboxGateway(behaviour: .init(delay: delay))
             try await sandbox.start()
-            let config = try ConfigLoader.load(
-                yaml: Fixtures.config(
-                    storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL, templates: templates, maxInFlight: maxInFlight,
-                    leaseSeconds: max(60, timeoutMs / 1000 * 2), timeoutMs: timeoutMs),
+            let config = try await ConfigLoader.load(
+                yaml: backend.config(
+                    Fixtures.config(
+                        storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL, templates: templates, maxInFlight: maxInFlight,
+                        leaseSeconds: max(60, timeoutMs / 1000 * 2), timeoutMs: timeoutMs),
+                    directory),
                 baseDirectory: directory.path)
             let components = try await Daemon.open(config: config, logger: quietLogger, now: now)
             return Setup(directory: directory, sandbox: sandbox, components: components)
@@ -43,14 +46,15 @@ import VarselTestSupport
         func finish() async {
             components.client.shutdown()
             await sandbox.stop()
+            await components.store.close()
         }
     }
 
-    @Test("1,000 messages over three channels each reach the gateway exactly once, with the right body and Idempotency-Key, and receipts are recorded")
-    func thousandMessages() async throws {
+    @Test("1,000 messages over three channels each reach the gateway exactly once, with the right body and Idempotency-Key, and receipts are recorded", arguments: StoreBackend.allCases)
+    func thousandMessages(backend: StoreBackend) async throws {
         // A loaded machine (the whole suite in parallel, a build beside it) can hold an answer for
         // seconds: the gateway timeout is generous, so this counts deliveries, not timeouts.
-        let setup = try await Setup.make(delay: .milliseconds(5), timeoutMs: 60_000)
+        let setup = try await Setup.make(backend: backend, delay: .milliseconds(5), timeoutMs: 60_000)
         let lines = (0..<1000).map { index -> String in
             switch index % 3 {
             case 0: Fixtures.sms(key: "k\(index)", phone: "+479\(String(format: "%07d", index))")
@@ -118,9 +122,9 @@ import VarselTestSupport
         await setup.finish()
     }
 
-    @Test("the same idempotency_key enqueued twice gives one message; the same key with another body is refused")
-    func duplicateKey() async throws {
-        let setup = try await Setup.make()
+    @Test("the same idempotency_key enqueued twice gives one message; the same key with another body is refused", arguments: StoreBackend.allCases)
+    func duplicateKey(backend: StoreBackend) async throws {
+        let setup = try await Setup.make(backend: backend)
         let first = try await setup.enqueue([Fixtures.sms(key: "inv-1"), Fixtures.sms(key: "inv-1")])
         #expect(first.count == 2)
         #expect(first[0].id != nil && first[0].id == first[1].id)
@@ -135,13 +139,13 @@ import VarselTestSupport
         await setup.finish()
     }
 
-    @Test("a template reading a variable the message lacks fails the message with the reason, and nothing is sent")
-    func missingVariableAtSend() async throws {
+    @Test("a template reading a variable the message lacks fails the message with the reason, and nothing is sent", arguments: StoreBackend.allCases)
+    func missingVariableAtSend(backend: StoreBackend) async throws {
         // The check lets this set through only because the schema calls creditor_phone required;
         // enqueueing straight into the store skips the schema, so the render-time guard is what stops it.
         let templates = TemporaryDirectory()
         Fixtures.writeMiniTemplates(templates, sms: "{{creditor}}: call {{creditor_phone}}", phoneRequired: true)
-        let setup = try await Setup.make(templates: templates.path)
+        let setup = try await Setup.make(backend: backend, templates: templates.path)
         let results = try await setup.enqueue([Fixtures.sms(key: "m1")])
         await setup.components.dispatcher.run(untilIdle: true)
         let status = try await setup.status(results.first?.id)
@@ -151,10 +155,10 @@ import VarselTestSupport
         await setup.finish()
     }
 
-    @Test("a message whose expires_at has passed by the time it is due ends expired, unsent")
-    func expired() async throws {
+    @Test("a message whose expires_at has passed by the time it is due ends expired, unsent", arguments: StoreBackend.allCases)
+    func expired(backend: StoreBackend) async throws {
         // The dispatcher's clock runs two hours ahead of the enqueue.
-        let setup = try await Setup.make(now: { Date().addingTimeInterval(7200) })
+        let setup = try await Setup.make(backend: backend, now: { Date().addingTimeInterval(7200) })
         let expires = RFC3339.format(Date().addingTimeInterval(3600))
         let results = try await setup.enqueue([
             Fixtures.sms(key: "e1", extra: "").replacingOccurrences(of: #""kind""#, with: #""expires_at":"\#(expires)","kind""#),
@@ -167,9 +171,9 @@ import VarselTestSupport
         await setup.finish()
     }
 
-    @Test("a message with send_after in the future waits, with next_attempt_at in its status")
-    func sendAfter() async throws {
-        let setup = try await Setup.make()
+    @Test("a message with send_after in the future waits, with next_attempt_at in its status", arguments: StoreBackend.allCases)
+    func sendAfter(backend: StoreBackend) async throws {
+        let setup = try await Setup.make(backend: backend)
         let later = Date().addingTimeInterval(3600)
         let results = try await setup.enqueue([
             Fixtures.sms(key: "later").replacingOccurrences(of: #""kind""#, with: #""send_after":"\#(RFC3339.format(later))","kind""#)
@@ -182,9 +186,9 @@ import VarselTestSupport
         await setup.finish()
     }
 
-    @Test("the status JSON carries every contract field, with null sms for email and null next_attempt_at once sent")
-    func statusContract() async throws {
-        let setup = try await Setup.make()
+    @Test("the status JSON carries every contract field, with null sms for email and null next_attempt_at once sent", arguments: StoreBackend.allCases)
+    func statusContract(backend: StoreBackend) async throws {
+        let setup = try await Setup.make(backend: backend)
         let results = try await setup.enqueue([Fixtures.email(key: "s1"), Fixtures.sms(key: "s2")])
         await setup.components.dispatcher.run(untilIdle: true)
         for (result, channel) in zip(results, ["email", "sms"]) {

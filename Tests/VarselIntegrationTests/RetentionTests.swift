@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Testing
 import VarselCore
 @testable import VarselDaemon
@@ -10,13 +9,16 @@ import VarselTestSupport
 /// GDPR retention: personal data goes after the short period, whole records after the long one,
 /// counted from the terminal state; nothing else is touched.
 @Suite(.serialized) struct RetentionTests {
-    @Test("the sweep removes exactly what it should: personal data of terminal messages past 90 days, whole records past 5 years, never a live message")
-    func sweep() async throws {
+    @Test(
+        "the sweep removes exactly what it should: personal data of terminal messages past 90 days, whole records past 5 years, never a live message",
+        arguments: StoreBackend.allCases)
+    func sweep(backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
         let sandbox = SandboxGateway()
         try await sandbox.start()
-        let config = try ConfigLoader.load(
-            yaml: Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL), baseDirectory: directory.path)
+        let config = try await ConfigLoader.load(
+            yaml: backend.config(Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL), directory),
+            baseDirectory: directory.path)
         #expect(config.retention.personalDataDays == 90 && config.retention.recordDays == 1826)
         let components = try await Daemon.open(config: config, logger: quietLogger)
         defer { components.client.shutdown() }
@@ -33,22 +35,25 @@ import VarselTestSupport
             "old-delivered": (.delivered, 100), "recent-sent": (.sent, 10), "old-queued": (.queued, 400),
             "ancient-failed": (.failed, 2_000), "old-cancelled": (.cancelled, 91),
         ]
-        let queue = try DatabaseQueue(path: directory.file("varsel.db"))
-        try await queue.write { db in
-            for (key, (state, days)) in ages {
-                try db.execute(
-                    sql: "UPDATE messages SET state = ?, updated_at = ? WHERE id = ?",
-                    arguments: [state.rawValue, now.addingTimeInterval(-days * 86_400).timeIntervalSince1970, ids[key]!])
-                try db.execute(
-                    sql: "INSERT INTO receipts (message_id, at, status, source, provider_id, raw) VALUES (?, ?, 'delivered', 'webhook', 'p', ?)",
-                    arguments: [ids[key]!, now.timeIntervalSince1970, #"{"to":"+4791234567"}"#])
-            }
+        let store = components.store
+        // Times are seconds since 1970 in SQLite, timestamptz in PostgreSQL.
+        let time = backend == .sqlite ? "?" : "to_timestamp(?::float8)"
+        for (key, (state, days)) in ages {
+            try await execute(
+                store, "UPDATE messages SET state = ?, updated_at = \(time) WHERE id = ?",
+                [state.rawValue, "\(now.addingTimeInterval(-days * 86_400).timeIntervalSince1970)", ids[key]!])
+            try await execute(
+                store, "INSERT INTO receipts (message_id, at, status, source, provider_id, raw) VALUES (?, \(time), 'delivered', 'webhook', 'p', ?)",
+                [ids[key]!, "\(now.timeIntervalSince1970)", #"{"to":"+4791234567"}"#])
         }
 
         // A stored request this version cannot decode must not stop the sweep.
-        try await queue.write { db in
-            try db.execute(sql: "UPDATE messages SET request = json_set(request, '$.kind', 42) WHERE id = ?", arguments: [ids["old-cancelled"]!])
-        }
+        try await execute(
+            store,
+            backend == .sqlite
+                ? "UPDATE messages SET request = json_set(request, '$.kind', 42) WHERE id = ?"
+                : "UPDATE messages SET request = jsonb_set(request, '{kind}', '42') WHERE id = ?",
+            [ids["old-cancelled"]!])
 
         let dry = try await RetentionSweep.run(store: components.store, retention: config.retention, dryRun: true, now: now)
         #expect(dry == RetentionOutcome(contentPurged: 2, recordsDeleted: 1))
@@ -60,12 +65,12 @@ import VarselTestSupport
             == RetentionOutcome(contentPurged: 0, recordsDeleted: 0), "a second sweep finds nothing")
 
         func stored(_ key: String) async throws -> (phone: String?, email: String?, hash: String?) {
-            try await queue.read { db in
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT json_extract(request, '$.recipient.phone') AS phone, json_extract(request, '$.recipient.email') AS email, content_hash FROM messages WHERE id = ?",
-                    arguments: [ids[key]!])
-                return (row?["phone"], row?["email"], row?["content_hash"])
+            func field(_ name: String) async throws -> String? {
+                let path = backend == .sqlite ? "json_extract(request, '$.recipient.\(name)')" : "request -> 'recipient' ->> '\(name)'"
+                return try await inspect(store, "SELECT \(path) FROM messages WHERE id = ?", [ids[key]!]).first ?? nil
             }
+            let hash = try await inspect(store, "SELECT content_hash FROM messages WHERE id = ?", [ids[key]!]).first ?? nil
+            return (try await field("phone"), try await field("email"), hash)
         }
         for key in ["old-delivered", "old-cancelled"] {
             let status = try #require(try await components.store.status(id: ids[key]!))
@@ -82,15 +87,14 @@ import VarselTestSupport
             #expect(status.content != nil && row.phone == "+4791234567" && row.email == "kari@example.no", "\(key) untouched")
         }
         #expect(try await components.store.status(id: ids["ancient-failed"]!) == nil, "a record past five years is gone")
-        let counts = try await queue.read { db in
-            (
-                raw: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM receipts WHERE raw IS NOT NULL") ?? -1,
-                orphans: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM attempts WHERE message_id = ?", arguments: [ids["ancient-failed"]!]) ?? -1
-            )
-        }
+        let counts = (
+            raw: Int(try await inspect(store, "SELECT COUNT(*) FROM receipts WHERE raw IS NOT NULL").first?.flatMap { $0 } ?? "") ?? -1,
+            orphans: Int(try await inspect(store, "SELECT COUNT(*) FROM attempts WHERE message_id = ?", [ids["ancient-failed"]!]).first?.flatMap { $0 } ?? "") ?? -1
+        )
         #expect(counts.raw == 2, "raw receipts stay only for the two untouched messages")
         #expect(counts.orphans == 0, "attempts, decisions and receipts go with their message")
         await sandbox.stop()
+        await store.close()
     }
 
     @Test("varsel purge --dry-run says what would go and deletes nothing; the configuration refuses records shorter-lived than personal data")

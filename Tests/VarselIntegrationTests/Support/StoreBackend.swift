@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Logging
 import Testing
+import VarselDaemon
 import PostgresNIO
 @testable import VarselPostgres
 @testable import VarselStore
@@ -39,6 +40,11 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
         return yaml.replacingOccurrences(of: sqlite, with: try await configLine(directory))
     }
 
+    /// The store a configuration file names (the same database its daemons use).
+    static func open(configPath: String) async throws -> any MessageStore {
+        try await StoreOpener.open(try ConfigLoader.load(path: configPath, environment: [:]), logger: quietLogger)
+    }
+
     /// The `store:` line of a configuration for a fresh store of this kind in `directory`.
     func configLine(_ directory: TemporaryDirectory) async throws -> String {
         switch self {
@@ -48,6 +54,19 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
             let url = try await SharedPostgres.shared.newDatabase()
             return "store: { backend: postgres, url: \"\(url)\", sslmode: disable, pool_size: 4, path: \"\(directory.file("varsel.db"))\" }"
         }
+    }
+}
+
+/// Changes a store's own tables behind its back (ageing rows, corrupting one), for tests of what
+/// the store does with them. Placeholders and table names as in `inspect`.
+func execute(_ store: any MessageStore, _ sql: String, _ arguments: [String] = []) async throws {
+    switch store {
+    case let sqlite as SQLiteMessageStore:
+        try await sqlite.pool.write { db in try db.execute(sql: sql, arguments: StatementArguments(arguments)) }
+    case is PostgresMessageStore:
+        _ = try await inspect(store, sql, arguments)
+    default:
+        throw StoreError("no execution for \(type(of: store))")
     }
 }
 
