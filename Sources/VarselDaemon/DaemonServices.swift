@@ -99,7 +99,7 @@ enum DaemonServices {
                         failures += 1
                         logger.warning("not listening for new work (polling meanwhile); trying again", metadata: ["error": "\(error)"])
                     }
-                    try? await Task.sleep(for: .seconds(min(30, 1 << min(failures, 5))))
+                    try? await Task.sleep(for: RetryDelay.after(failures: failures))
                 }
             },
             Background(name: "transactional intake") {

@@ -29,9 +29,7 @@ import VarselTestSupport
             self.sandbox = sandbox
             try await sandbox.start()
             if let url { self.url = url } else { self.url = try await SharedPostgres.shared.newDatabase() }
-            var settings = try PostgresSettings.parse(url: self.url)
-            settings.sslMode = .disable
-            self.settings = settings
+            settings = try StoreBackend.settings(url: self.url)
             var yaml = Fixtures.config(
                 storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL, maxInFlight: maxInFlight, leaseSeconds: leaseSeconds,
                 timeoutMs: min(20_000, leaseSeconds * 1000 / 2))

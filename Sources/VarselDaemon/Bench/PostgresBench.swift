@@ -129,10 +129,7 @@ public enum PostgresBench {
 
     /// User plus system CPU seconds of a process (`/proc/<pid>/stat`, fields 14 and 15).
     static func cpuSeconds(pid: Int32) -> Double? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // After "pid (comm)": state is field 3, so utime (14) and stime (15) are at 11 and 12.
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        guard let (_, fields) = procStat(pid), fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
@@ -142,14 +139,18 @@ public enum PostgresBench {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         var total = 0.0
         for entry in entries {
-            guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  stat.contains("(postgres)"), let close = stat.lastIndex(of: ")")
-            else { continue }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 14 else { continue }
-            let values = fields[11...14].compactMap { Double($0) }
-            total += values.reduce(0, +) / Double(sysconf(Int32(_SC_CLK_TCK)))
+            guard let pid = Int32(entry), let (command, fields) = procStat(pid), command == "postgres", fields.count > 14 else { continue }
+            total += fields[11...14].compactMap { Double($0) }.reduce(0, +) / Double(sysconf(Int32(_SC_CLK_TCK)))
         }
         return total
+    }
+
+    /// A process's command name and the fields of `/proc/<pid>/stat` after it, from the state
+    /// (field 3) on: utime (field 14) is at index 11.
+    static func procStat(_ pid: Int32) -> (command: Substring, fields: [Substring])? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")"), open < close
+        else { return nil }
+        return (stat[stat.index(after: open)..<close], stat[stat.index(after: close)...].split(separator: " "))
     }
 }

@@ -62,7 +62,7 @@ struct IntakeProcessor: Sendable {
                 failures += 1
                 logger.warning("cannot take intake rows; trying again", metadata: ["error": "\(error)"])
             }
-            await wakeup.wait(upTo: failures > 0 ? .seconds(min(30, 1 << min(failures, 5))) : interval)
+            await wakeup.wait(upTo: failures > 0 ? RetryDelay.after(failures: failures) : interval)
         }
     }
 }

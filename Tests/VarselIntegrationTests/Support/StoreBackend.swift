@@ -27,7 +27,12 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
     /// Settings for a new database in the shared test cluster.
     static func newDatabase(poolSize: Int = 4) async throws -> PostgresSettings {
-        var settings = try PostgresSettings.parse(url: try await SharedPostgres.shared.newDatabase())
+        try settings(url: try await SharedPostgres.shared.newDatabase(), poolSize: poolSize)
+    }
+
+    /// Settings for a database of a test cluster (loopback, no TLS).
+    static func settings(url: String, poolSize: Int = 4) throws -> PostgresSettings {
+        var settings = try PostgresSettings.parse(url: url)
         settings.sslMode = .disable
         settings.poolSize = poolSize
         return settings
