@@ -169,6 +169,16 @@ struct MessageValidatorTests {
         #expect(request.data["amount"] == .number(try #require(Decimal(string: number))))
     }
 
+    @Test("data.payment is checked by its scheme: a good one is kept as sent, a bad check digit names the field and the scheme")
+    func paymentChecked() throws {
+        let good = try validate(Self.data { $0["payment"] = ["scheme": "kid", "reference": "1234567890128", "account": "86011117947"] }).get()
+        #expect(good.data["payment"] == .object(["scheme": .string("kid"), "reference": .string("1234567890128"), "account": .string("86011117947")]))
+        let bad = errors(try validate(Self.data { $0["payment"] = ["scheme": "ocr", "reference": "2041700", "bankgiro": "5050-1055"] }))
+        #expect(bad == [ValidationError(
+            field: "data.payment.reference", problem: "check digit wrong: the last digit is not the Luhn (MOD10) check of the others (scheme ocr)")])
+        #expect(errors(try validate(Self.data { $0["payment"] = "1234567890128" })).map(\.field) == ["data.payment"])
+    }
+
     @Test("an http payment link is accepted as well as https")
     func httpLinkAccepted() throws {
         #expect(errors(try validate(Self.data { $0["payment_link"] = "http://pay.example/abc" })).isEmpty)

@@ -23,8 +23,8 @@ import VarselTestSupport
         }
         if optional {
             data["paid_date"] = .string("2026-11-20")
-            data["account_number"] = .string("1503.12.34567")
-            data["payment_reference"] = .string("100230012")
+            data["account_number"] = .string("1503.12.34562")
+            data["payment_reference"] = .string("100230010")
             data["creditor_phone"] = .string("+4722000000")
             data["creditor_email"] = .string("krav@fjordkraft.example")
             data["fee"] = .string("35.00")

@@ -236,6 +236,10 @@ public struct MessageValidator: Sendable {
         for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
             validateDataField(key: key, value: value, path: "data.\(key)", depth: 0, currency: currency, fail)
         }
+        // How to pay, checked by its scheme (docs/payments.md).
+        if let payment = fields["payment"], payment != .null, case .failure(let failure) = PaymentValidation.parse(payment) {
+            for error in failure.errors { fail(error.field, error.problem) }
+        }
         if fields["amount"] != nil || fields["fee"] != nil, fields["currency"] == nil {
             fail("data.currency", "required when an amount is given")
         }

@@ -27,7 +27,7 @@ enum DemoMessages {
                 "channels":["email","sms"],"email":"sven.svensson@example.se","phone":"+46701234567"},\
                 "data":{"creditor":"Vattenfall AB","invoice_number":"20417","amount":"899.50","currency":"SEK",\
                 "due_date":"\(day(-26))","deadline":"\(day(10))","payment_link":"https://pay.example/se/20417",\
-                "account_number":"Bankgiro 5050-1055","payment_reference":"2041700","creditor_email":"kundservice@vattenfall.example"}}
+                "account_number":"Bankgiro 5050-1055","payment_reference":"2041705","creditor_email":"kundservice@vattenfall.example"}}
                 """),
             Case(title: "German collection notice by letter", json: """
                 {"idempotency_key":"demo-inv-30991-c1","kind":"collection_notice","case_ref":"inv-30991",\
