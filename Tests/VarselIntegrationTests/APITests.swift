@@ -158,6 +158,22 @@ import VarselTestSupport
         await api.stop()
     }
 
+    @Test("data.payment with a wrong check digit → 422 naming the field and the scheme, nothing stored; a right one is accepted")
+    func enqueuePaymentChecked() async throws {
+        let api = try await Running.start()
+        let wrong = Fixtures.message(
+            key: "pay-1", recipient: #""locale":"sv-SE","country":"SE","channels":["sms"],"phone":"+46701234567""#,
+            data: Fixtures.data.replacingOccurrences(of: #""currency":"NOK""#, with: #""currency":"SEK","payment":{"scheme":"ocr","reference":"2041700","bankgiro":"5050-1055"}"#))
+        let (status, problem) = try await api.post("/v1/messages", wrong)
+        #expect(status == 422)
+        let errors = (problem["errors"] as? [[String: Any]]) ?? []
+        #expect(errors.first?["field"] as? String == "data.payment.reference", "\(problem)")
+        #expect((errors.first?["detail"] as? String)?.hasSuffix("(scheme ocr)") == true, "\(problem)")
+        #expect(try await api.components.store.countByState().isEmpty)
+        #expect(try await api.post("/v1/messages", wrong.replacingOccurrences(of: "2041700", with: "2041705")).0 == 202)
+        await api.stop()
+    }
+
     @Test("two concurrent requests with the same key make one message", arguments: StoreBackend.allCases)
     func idempotencyRace(_ backend: StoreBackend) async throws {
         let api = try await Running.start(backend: backend)

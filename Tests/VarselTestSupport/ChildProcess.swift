@@ -5,11 +5,8 @@ public final class ChildProcess: @unchecked Sendable {
     public let process = Process()
     private let output = Pipe()
     private let errors = Pipe()
-    private let lock = NSLock()
-    private var stdoutData = Data()
-    private var stderrData = Data()
-    private var stdoutEnded = false
-    private var stderrEnded = false
+    private let stdoutReader: PipeReader
+    private let stderrReader: PipeReader
 
     /// Runs `varsel` (or `executable`) with `arguments`.
     public init(arguments: [String], environment: [String: String] = [:], stdin: Data? = nil, executable: String? = nil) throws {
@@ -22,28 +19,17 @@ public final class ChildProcess: @unchecked Sendable {
         process.standardError = errors
         let input = Pipe()
         process.standardInput = input
-        // Empty data is end of file: the child (and anything it passed the pipe to) closed it.
-        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil }
-            self?.lock.withLock {
-                if data.isEmpty { self?.stdoutEnded = true } else { self?.stdoutData.append(data) }
-            }
-        }
-        errors.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil }
-            self?.lock.withLock {
-                if data.isEmpty { self?.stderrEnded = true } else { self?.stderrData.append(data) }
-            }
-        }
+        stdoutReader = PipeReader(output.fileHandleForReading)
+        stderrReader = PipeReader(errors.fileHandleForReading)
+        // `run` closes this process's copies of the write ends: the end of file comes when the child
+        // (and anything it passed them to) closes its own.
         try process.run()
         if let stdin { input.fileHandleForWriting.write(stdin) }
         try? input.fileHandleForWriting.close()
     }
 
-    public var stdout: String { lock.withLock { String(decoding: stdoutData, as: UTF8.self) } }
-    public var stderr: String { lock.withLock { String(decoding: stderrData, as: UTF8.self) } }
+    public var stdout: String { String(decoding: stdoutReader.data, as: UTF8.self) }
+    public var stderr: String { String(decoding: stderrReader.data, as: UTF8.self) }
     public var isRunning: Bool { process.isRunning }
     /// The port a `varsel serve` child (or a stand-in server) announced on stderr (`port=N`), once it has.
     public var announcedPort: String? {
@@ -88,7 +74,7 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Waits until both readers saw end of file (bounded, in case a grandchild holds a pipe open).
     private func drained(_ timeout: Duration) async {
-        _ = await eventually(timeout: timeout, every: .milliseconds(5)) { lock.withLock { stdoutEnded && stderrEnded } }
+        _ = await eventually(timeout: timeout, every: .milliseconds(5)) { stdoutReader.ended && stderrReader.ended }
     }
 
     /// Runs `varsel` with arguments to completion (bounded) and returns status and output.
@@ -104,6 +90,38 @@ public final class ChildProcess: @unchecked Sendable {
             process.waitUntilExit()
         }
     }
+}
+
+/// Reads a pipe to its end on a thread of its own with plain `read(2)`, retrying when a signal
+/// interrupts it. (`FileHandle.readabilityHandler` took an interrupted read, e.g. by the SIGCHLD of
+/// the child's exit, for the end of file and dropped the rest of the output.)
+final class PipeReader: @unchecked Sendable {
+    private let lock = NSLock()
+    private var buffer = Data()
+    private var finished = false
+
+    init(_ handle: FileHandle) {
+        let descriptor = handle.fileDescriptor
+        let thread = Thread { [self] in
+            var chunk = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    lock.withLock { buffer.append(contentsOf: chunk[0..<count]) }
+                } else if count < 0, errno == EINTR || errno == EAGAIN {
+                    continue
+                } else {
+                    break
+                }
+            }
+            lock.withLock { finished = true }
+            _ = handle  // keeps the descriptor open until the end is read
+        }
+        thread.start()
+    }
+
+    var data: Data { lock.withLock { buffer } }
+    var ended: Bool { lock.withLock { finished } }
 }
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held. The deadline
