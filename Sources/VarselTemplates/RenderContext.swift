@@ -4,7 +4,10 @@ import VarselCore
 /// locale (plain spaces and ASCII minus for SMS), the recipient's name and address, and `raw.*`.
 enum RenderContext {
     static func make(message: MessageRequest, messageID: String, locale: String, channel: Channel, schema: KindSchema? = nil) -> [String: Any] {
-        let format = LocaleFormat.forLocale(locale)
+        // The recipient's own locale when the template is in its language (`en-IN` reads the `en`
+        // templates with Indian digit grouping), else the template's.
+        let recipientLocale = message.recipient.locale.flatMap { LocaleTag.language(of: $0) == LocaleTag.language(of: locale) ? $0 : nil }
+        let format = LocaleFormat.forLocale(recipientLocale ?? locale)
         let currency = message.data["currency"]?.scalarText ?? ""
         var context: [String: Any] = [:]
         var raw: [String: Any] = [:]

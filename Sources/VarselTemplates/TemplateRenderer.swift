@@ -24,9 +24,10 @@ extension TemplateSet {
                 + (missing.count > 1 ? " (all missing: \(names))" : "")))
         }
 
+        let format = LocaleFormat.forLocale(key.locale)
         func render(_ name: String) -> String? {
             guard let part = variant.parts[name] else { return nil }
-            return part.template.render(context, library: part.isHTML ? scope.htmlLibrary : scope.textLibrary)
+            return format.mergingAbbreviationStops(part.template.render(context, library: part.isHTML ? scope.htmlLibrary : scope.textLibrary))
         }
         var subject: String?
         var text: String

@@ -49,6 +49,29 @@ struct MoneyAndDateFormattingTests {
         expectScalars(try format("1250.00", currency, locale), expected)
     }
 
+    @Test("Indian digit grouping (lakh, crore) with the rupee sign for Hindi and English in India; plain English keeps thousands")
+    func indianGrouping() throws {
+        #expect(try format("1234567.50", "INR", "hi") == "₹12,34,567.50")
+        #expect(try format("1234567.50", "INR", "en-IN") == "₹12,34,567.50")
+        #expect(try format("123456789.00", "INR", "hi-IN") == "₹12,34,56,789.00")
+        #expect(try format("999.00", "INR", "en-IN") == "₹999.00")
+        #expect(try format("1000.00", "INR", "en-IN") == "₹1,000.00")
+        #expect(try format("100000.00", "INR", "en-IN") == "₹1,00,000.00")
+        #expect(try format("-1234567.00", "INR", "en-IN") == "-₹12,34,567.00")
+        #expect(try format("1234567.50", "USD", "en-IN") == "$12,34,567.50", "a rupee-area reader groups every amount the same way")
+        #expect(try format("1234567.50", "INR", "en") == "INR" + Self.nbsp + "1,234,567.50")
+        #expect(try format("1234567.50", "USD", "en-US") == "$1,234,567.50")
+    }
+
+    @Test("Danish kr. at the end of a sentence takes the sentence's period: no 'kr..'")
+    func danishAbbreviationStop() throws {
+        let danish = LocaleFormat.forLocale("da-DK")
+        let fee = try format("100.00", "DKK", "da-DK")
+        #expect(danish.mergingAbbreviationStops("inkassoomkostninger på \(fee).") == "inkassoomkostninger på 100,00\u{00A0}kr.")
+        #expect(danish.mergingAbbreviationStops("på \(fee), og") == "på 100,00\u{00A0}kr., og")
+        #expect(LocaleFormat.forLocale("nb").mergingAbbreviationStops("1 250,00 kr.") == "1 250,00 kr.", "kr without a period is left alone")
+    }
+
     @Test("a language without its own entry is written the English way")
     func unknownLanguageFallsBackToEnglish() throws {
         expectScalars(try format("1250.00", "EUR", "xx-YY"), "€1,250.00")

@@ -96,6 +96,28 @@ import VarselTestSupport
         #expect(content.sms == .init(encoding: .gsm7, segments: SMSEncoding(text: content.text).segments))
     }
 
+    @Test("a Danish fee at a sentence end reads 'kr.' not 'kr..'; an en-IN debtor reads the English templates with Indian grouping")
+    func localeDetails() throws {
+        var danish = Self.message(channel: .sms, kind: "collection_notice", optional: true)
+        danish.data["currency"] = .string("DKK")
+        danish.recipient.locale = "da-DK"
+        let sms = try Self.set.render(danish, messageID: "m", plan: Plan(kind: "collection_notice", channel: .sms, locale: "da", tone: .direct, decisions: [])).get()
+        #expect(sms.text.contains("på 35,00 kr. "), "\(sms.text)")
+        #expect(!sms.text.contains("kr.."), "\(sms.text)")
+        let email = try Self.set.render(danish, messageID: "m", plan: Plan(kind: "collection_notice", channel: .email, locale: "da", tone: .direct, decisions: [])).get()
+        #expect(!email.text.contains("kr..") && !(email.html ?? "").contains("kr.."))
+
+        var indian = Self.message(channel: .email, kind: "reminder", optional: false)
+        indian.data["amount"] = .string("1234567.50")
+        indian.data["currency"] = .string("INR")
+        indian.recipient.locale = "en-IN"
+        let content = try Self.set.render(indian, messageID: "m", plan: Plan(kind: "reminder", channel: .email, locale: "en", tone: .indirect, decisions: [])).get()
+        #expect(content.text.contains("₹12,34,567.50"), "\(content.text)")
+        indian.recipient.locale = "en-GB"
+        let british = try Self.set.render(indian, messageID: "m", plan: Plan(kind: "reminder", channel: .email, locale: "en", tone: .indirect, decisions: [])).get()
+        #expect(british.text.contains("INR\u{00A0}1,234,567.50"), "\(british.text)")
+    }
+
     @Test("email and letter keep the locale's no-break spaces; HTML escapes data, text does not")
     func escaping() throws {
         var message = Self.message(channel: .email, kind: "reminder", optional: false)

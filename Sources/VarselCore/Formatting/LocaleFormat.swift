@@ -1,3 +1,5 @@
+import Foundation
+
 /// How a language writes amounts and dates. Table-driven, so a new language is one entry.
 ///
 /// Foundation's formatters are not used: their output differs between platforms and releases and
@@ -21,6 +23,14 @@ public struct LocaleFormat: Sendable, Hashable {
         case dayMonthNameYear(months: [String])
     }
 
+    /// How the integer digits are grouped.
+    public enum Grouping: Sendable, Hashable {
+        /// `1,234,567`
+        case thousands
+        /// `12,34,567`: the last three digits, then pairs (India: lakh and crore).
+        case indian
+    }
+
     public let groupSeparator: String
     public let decimalSeparator: String
     public let currencyPlacement: CurrencyPlacement
@@ -29,6 +39,7 @@ public struct LocaleFormat: Sendable, Hashable {
     /// Currency symbols the language writes instead of the ISO code.
     public var currencySymbols: [String: String]
     public let dateStyle: DateStyle
+    public var grouping: Grouping = .thousands
 
     static let nbsp = "\u{00A0}"
     static let englishMonths = [
@@ -51,7 +62,18 @@ public struct LocaleFormat: Sendable, Hashable {
         "pl": nordicSpace(symbols: ["PLN": "zł", "EUR": "€"], date: .dayMonthYearDotted),
         "en": fallback,
         // Scripts without a Nordic convention: unambiguous ISO dates and ISO currency codes.
-        "ja": isoCode, "zh": isoCode, "hi": isoCode, "ar": isoCode,
+        "ja": isoCode, "zh": isoCode, "ar": isoCode,
+        // Hindi: lakh and crore grouping, the rupee sign, ISO dates.
+        "hi": LocaleFormat(
+            groupSeparator: ",", decimalSeparator: ".", currencyPlacement: .before, minusSign: "-", currencySymbols: ["INR": "₹"], dateStyle: .iso,
+            grouping: .indian),
+    ]
+
+    /// Formats for a language in one region that differ from the language's own (`en-IN`).
+    public static let byLanguageAndRegion: [String: LocaleFormat] = [
+        "en-IN": LocaleFormat(
+            groupSeparator: ",", decimalSeparator: ".", currencyPlacement: .before, minusSign: "-",
+            currencySymbols: ["INR": "₹", "EUR": "€", "GBP": "£", "USD": "$"], dateStyle: .dayMonthNameYear(months: englishMonths), grouping: .indian),
     ]
 
     /// `NOK 1,250.00` and `2026-11-01`, for languages whose readers may not share Latin month names.
@@ -69,8 +91,23 @@ public struct LocaleFormat: Sendable, Hashable {
             currencySymbols: symbols, dateStyle: date)
     }
 
-    /// The format for a locale tag (`nb-NO`, `nb`, `sv_SE`).
+    /// The format for a locale tag (`nb-NO`, `nb`, `sv_SE`, `en-IN`): the language in its region
+    /// where that differs, else the language's.
     public static func forLocale(_ tag: String) -> LocaleFormat {
-        byLanguage[LocaleTag.language(of: tag)] ?? fallback
+        let language = LocaleTag.language(of: tag)
+        if let region = LocaleTag.region(of: tag), let format = byLanguageAndRegion["\(language)-\(region)"] { return format }
+        return byLanguage[language] ?? fallback
+    }
+}
+
+extension LocaleFormat {
+    /// A currency symbol that ends in a period (Danish `kr.`) at the end of a sentence takes the
+    /// sentence's period, as Danish writes it: `… på 100,00 kr..` → `… på 100,00 kr.`.
+    public func mergingAbbreviationStops(_ text: String) -> String {
+        var result = text
+        for symbol in Set(currencySymbols.values) where symbol.hasSuffix(".") {
+            result = result.replacingOccurrences(of: symbol + ".", with: symbol)
+        }
+        return result
     }
 }

@@ -51,7 +51,7 @@ public struct Money: Sendable, Hashable {
     public func formatted(_ format: LocaleFormat) -> String {
         let scale = Self.minorUnits(of: currency)
         var (integer, fraction) = Self.round(integer: integerDigits, fraction: fractionDigits, scale: scale)
-        integer = Self.group(integer, separator: format.groupSeparator)
+        integer = Self.group(integer, separator: format.groupSeparator, grouping: format.grouping)
         let isZero = (integer + fraction).allSatisfy { $0 == "0" || !$0.isNumber }
         var number = integer
         if scale > 0 { number += format.decimalSeparator + fraction }
@@ -88,11 +88,13 @@ public struct Money: Sendable, Hashable {
         return (String(digits.prefix(integerCount)), String(digits.suffix(scale)))
     }
 
-    private static func group(_ digits: String, separator: String) -> String {
+    private static func group(_ digits: String, separator: String, grouping: LocaleFormat.Grouping) -> String {
         var groups: [Substring] = []
         var end = digits.endIndex
         while end > digits.startIndex {
-            let start = digits.index(end, offsetBy: -3, limitedBy: digits.startIndex) ?? digits.startIndex
+            // Indian grouping: three digits at the right, then pairs.
+            let size = grouping == .indian && !groups.isEmpty ? 2 : 3
+            let start = digits.index(end, offsetBy: -size, limitedBy: digits.startIndex) ?? digits.startIndex
             groups.insert(digits[start..<end], at: 0)
             end = start
         }
