@@ -83,7 +83,7 @@ public final class PostgresMessageStore: MessageStore {
     }
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws -> (applied: [String], version: String) {
-        try await client.withLiveConnection(within: openWait, watch: ConnectionCloseWatch()) { connection in
+        try await client.withLiveConnection(within: connectionWait, watch: ConnectionCloseWatch()) { connection in
             try await connection.query("SELECT pg_advisory_lock(\(PostgresSchema.migrationLock))", logger: logger)
             do {
                 try await connection.query("CREATE SCHEMA IF NOT EXISTS varsel", logger: logger)
@@ -200,9 +200,9 @@ public final class PostgresMessageStore: MessageStore {
     /// How long an operation waits for a pooled connection before it fails (not retried: it waited).
     /// Long enough that a busy pool is not mistaken for a lost server; short enough that an outage
     /// shows in the log every minute instead of as silence.
+    /// Opening the store (the migration check) waits as long: on a loaded machine the first
+    /// connection of a new pool was seen to take more than 15 s.
     static let connectionWait = Duration.seconds(60)
-    /// Opening the store (the migration check) waits less: nothing else holds the pool yet.
-    static let openWait = Duration.seconds(15)
 
     /// Runs `operation`, and again after 20, 40, 80, 160 and 320 ms while it fails with an error
     /// `when` accepts (six tries in all); the last error is thrown.
