@@ -1,3 +1,4 @@
+import Foundation
 import VarselCore
 
 /// The values a template sees: the message's data with amounts and dates formatted for the template's
@@ -14,6 +15,11 @@ enum RenderContext {
         for (name, value) in message.data {
             raw[name] = plain(value)
             context[name] = shown(name: name, value: value, declared: schema?.fields[name]?.type, format: format, currency: currency, channel: channel)
+        }
+        // What to pay in all when a fee is charged: the amount and the fee together.
+        if let total = total(of: message.data, currency: currency) {
+            raw["total"] = total
+            context["total"] = shown(name: "amount", value: .string(total), declared: .money, format: format, currency: currency, channel: channel)
         }
         context["raw"] = raw
         context["message_id"] = messageID
@@ -78,6 +84,15 @@ enum RenderContext {
         }
         if channel == .sms, let string = text as? String { return SMSText.normaliseFormattedValue(string) }
         return text
+    }
+
+    /// `amount` + `fee`, exact, as a decimal string; nil unless both are amounts.
+    static func total(of data: [String: JSONValue], currency: String) -> String? {
+        guard let amount = data["amount"].flatMap(MessageValidator.moneyText), let fee = data["fee"].flatMap(MessageValidator.moneyText),
+              let a = Decimal(string: amount, locale: Locale(identifier: "en_US_POSIX")), let b = Decimal(string: fee, locale: Locale(identifier: "en_US_POSIX"))
+        else { return nil }
+        let sum = a + b
+        return Money("\(sum)", currency: currency) != nil ? "\(sum)" : nil
     }
 
     /// JSON as Mustache-friendly values: strings, booleans, arrays and dictionaries.

@@ -86,6 +86,21 @@ import VarselTestSupport
         }
     }
 
+    @Test("with data.fee every reminder variant states the fee and the total to pay (amount + fee), the SMS included", arguments: ShippedTemplatesTests.keys.filter { $0.kind == "reminder" })
+    func reminderStatesFeeAndTotal(key: TemplateKey) throws {
+        var message = Self.message(channel: key.channel, kind: key.kind, optional: false)
+        message.data["fee"] = .string("35.00")
+        let plan = Plan(kind: key.kind, channel: key.channel, locale: key.locale, tone: key.tone, decisions: [])
+        let content = try Self.set.render(message, messageID: "m", plan: plan).get()
+        let digits = { (text: String) in text.filter { $0.isNumber || $0 == "," || $0 == "." } }
+        // 35,00 / 35.00 and 1 285,00 / 1,285.00, whatever the locale's separators.
+        let shown = digits(content.text + (content.html ?? ""))
+        #expect(shown.contains("35,00") || shown.contains("35.00"), "\(key): no fee in \(content.text)")
+        #expect(shown.contains("1285,00") || shown.contains("1,285.00") || shown.contains("1.285,00"), "\(key): no total in \(content.text)")
+        let without = try Self.set.render(Self.message(channel: key.channel, kind: key.kind, optional: false), messageID: "m", plan: plan).get()
+        #expect(!digits(without.text).contains("1285") && !digits(without.text).contains("1,285") && !digits(without.text).contains("1.285"), "\(key): a total without a fee")
+    }
+
     @Test("SMS amounts use plain spaces so Norwegian formatting never forces UCS-2")
     func smsAmountNormalised() throws {
         let message = Self.message(channel: .sms, kind: "reminder", optional: false)

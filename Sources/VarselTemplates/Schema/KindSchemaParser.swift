@@ -20,7 +20,7 @@ import Yams
 /// Every problem is located at its line and column in the file.
 enum KindSchemaParser {
     /// Names the renderer sets itself; a kind cannot declare them.
-    static let reserved: Set = ["raw", "recipient", "message_id", "case_ref"]
+    static let reserved: Set = ["raw", "recipient", "message_id", "case_ref", "total"]
 
     static func parse(_ source: String, file: String, kind: String) -> (schema: KindSchema?, problems: [TemplateProblem]) {
         var problems: [TemplateProblem] = []

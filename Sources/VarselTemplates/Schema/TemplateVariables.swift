@@ -1,14 +1,21 @@
 import VarselCore
 
 /// Every name a template of one kind and channel can read: the kind's declared data fields plus what
-/// the renderer sets for every message (`recipient`, `case_ref`, `message_id`, `raw.*`).
+/// the renderer sets for every message (`recipient`, `case_ref`, `message_id`, `raw.*`, and `total`
+/// with a fee).
 enum TemplateVariables {
     static func visible(schema: KindSchema, channel: Channel) -> [String: FieldSpec] {
         var fields = schema.fields
         let letter = channel == .letter
         fields["message_id"] = FieldSpec(type: .text, required: true, about: "Varsel's id of the message")
         fields["case_ref"] = FieldSpec(type: .text, required: true, about: "the creditor's case reference; may be empty")
-        fields["raw"] = FieldSpec(type: .object(fields: schema.fields.mapValues(unformatted)), required: true, about: "the data as given, unformatted")
+        if schema.fields["amount"]?.type == .money, schema.fields["fee"]?.type == .money {
+            // Set with `fee`: what to pay in all.
+            fields["total"] = FieldSpec(type: .money, required: false, about: "amount + fee, set when the message carries a fee")
+        }
+        var rawFields = schema.fields.mapValues(unformatted)
+        if fields["total"] != nil { rawFields["total"] = FieldSpec(type: .text, required: false) }
+        fields["raw"] = FieldSpec(type: .object(fields: rawFields), required: true, about: "the data as given, unformatted")
         let address: [String: FieldSpec] = [
             "lines": FieldSpec(type: .list(item: .text), required: true),
             "postal_code": FieldSpec(type: .text, required: letter),
