@@ -101,6 +101,27 @@ import VarselTestSupport
         #expect(!digits(without.text).contains("1285") && !digits(without.text).contains("1,285") && !digits(without.text).contains("1.285"), "\(key): a total without a fee")
     }
 
+    /// Wording that gives the debtor one day less than the deadline: payment is due by it, so
+    /// objections are too ("innen", not "før").
+    static let beforeTheDeadline: [String: [String]] = [
+        "nb": ["før 08.12.2026", "før fristen"], "nn": ["før 08.12.2026", "før fristen"], "sv": ["före 2026-12-08", "före fristen"],
+        "de": ["vor dem 08.12.2026"], "pl": ["przed 08.12.2026", "przed terminem"], "en": ["before 8 December 2026", "before the deadline"],
+        "fi": ["ennen määräpäivää"], "da": ["før fristen"],
+    ]
+
+    @Test(
+        "objections are asked for by the deadline, as payment is, never 'before' it (one day less)",
+        arguments: ShippedTemplatesTests.keys.filter { ["reminder", "collection_notice"].contains($0.kind) && beforeTheDeadline[$0.locale] != nil })
+    func objectionsByTheDeadline(key: TemplateKey) throws {
+        let message = Self.message(channel: key.channel, kind: key.kind, optional: true)
+        let plan = Plan(kind: key.kind, channel: key.channel, locale: key.locale, tone: key.tone, decisions: [])
+        let content = try Self.set.render(message, messageID: "m", plan: plan).get()
+        let text = (content.text + (content.html ?? "")).replacingOccurrences(of: "\u{00A0}", with: " ")
+        for phrase in Self.beforeTheDeadline[key.locale] ?? [] {
+            #expect(!text.contains(phrase), "\(key): \(phrase)")
+        }
+    }
+
     @Test("SMS amounts use plain spaces so Norwegian formatting never forces UCS-2")
     func smsAmountNormalised() throws {
         let message = Self.message(channel: .sms, kind: "reminder", optional: false)
