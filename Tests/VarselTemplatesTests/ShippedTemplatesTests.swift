@@ -104,8 +104,9 @@ import VarselTestSupport
     /// Wording that gives the debtor one day less than the deadline: payment is due by it, so
     /// objections are too ("innen", not "før").
     static let beforeTheDeadline: [String: [String]] = [
-        "nb": ["før 08.12.2026", "før fristen"], "nn": ["før 08.12.2026", "før fristen"], "sv": ["före 2026-12-08", "före fristen"],
-        "de": ["vor dem 08.12.2026"], "pl": ["przed 08.12.2026", "przed terminem"], "en": ["before 8 December 2026", "before the deadline"],
+        "nb": ["før 08.12.2026", "før fristen"], "nn": ["før 08.12.2026", "før fristen"], "sv": ["före 2026-12-08", "före fristen", "före dess"],
+        "de": ["vor dem 08.12.2026", "vorher"], "pl": ["przed 08.12.2026", "przed terminem"],
+        "en": ["before 8 December 2026", "before the deadline", "before then"],
         "fi": ["ennen määräpäivää"], "da": ["før fristen"],
     ]
 
@@ -120,6 +121,24 @@ import VarselTestSupport
         for phrase in Self.beforeTheDeadline[key.locale] ?? [] {
             #expect(!text.contains(phrase), "\(key): \(phrase)")
         }
+    }
+
+    @Test("collection notices: the SMS names the step as the email does, stays formal, and says what a dispute pauses")
+    func noticeWording() throws {
+        func render(_ locale: String, _ tone: Tone, _ channel: Channel) throws -> RenderedContent {
+            let message = Self.message(channel: channel, kind: "collection_notice", optional: false)
+            return try Self.set.render(message, messageID: "m", plan: Plan(kind: "collection_notice", channel: channel, locale: locale, tone: tone, decisions: [])).get()
+        }
+        let german = try render("de", .direct, .sms).text
+        #expect(german.contains("Letzte Zahlungsaufforderung vor Inkasso") && !german.contains("Letzte Mahnung"))
+        #expect(try render("de", .direct, .email).subject?.hasPrefix("Letzte Zahlungsaufforderung vor Inkasso") == true)
+        let polish = try render("pl", .direct, .sms).text
+        #expect(polish.contains("Prosimy zaplacic") && !polish.contains("Zaplac do"), "formal, as the emails: \(polish)")
+        let finnish = try render("fi", .direct, .sms).text
+        #expect(!finnish.contains("Huomautuksen ajan") && finnish.contains("Jos kiistät laskun, perintä keskeytyy."))
+        let english = try render("en", .indirect, .sms).text
+        #expect(english.contains("Final reminder") && english.contains("If you dispute it, collection pauses."), "\(english)")
+        #expect(try render("en", .indirect, .email).subject?.hasPrefix("Final reminder before debt collection") == true)
     }
 
     @Test("SMS amounts use plain spaces so Norwegian formatting never forces UCS-2")
