@@ -16,6 +16,12 @@ enum RenderContext {
             raw[name] = plain(value)
             context[name] = shown(name: name, value: value, declared: schema?.fields[name]?.type, format: format, currency: currency, channel: channel)
         }
+        // How to pay, checked and printed by its scheme, with labels for the scheme and language.
+        if let lines = PaymentLines.make(message.data["payment"], locale: locale) {
+            var payment = context["payment"] as? [String: Any] ?? [:]
+            payment["lines"] = lines
+            context["payment"] = payment
+        }
         // What to pay in all when a fee is charged: the amount and the fee together.
         if let total = total(of: message.data, currency: currency) {
             raw["total"] = total

@@ -141,6 +141,30 @@ import VarselTestSupport
         #expect(try render("en", .indirect, .email).subject?.hasPrefix("Final reminder before debt collection") == true)
     }
 
+    @Test("data.payment is printed in its scheme's grouping, labelled for the scheme and the reader's language, in email text, HTML and letters")
+    func paymentPrinted() throws {
+        func render(_ payment: [String: String], locale: String, channel: Channel) throws -> RenderedContent {
+            var message = Self.message(channel: channel, kind: "reminder", optional: true)
+            message.data["payment"] = .object(payment.mapValues { .string($0) })
+            return try Self.set.render(message, messageID: "m", plan: Plan(kind: "reminder", channel: channel, locale: locale, tone: .direct, decisions: [])).get()
+        }
+        let finnish = ["scheme": "fi_ref", "reference": "1511890656", "iban": "FI2112345600000785", "bic": "NDEAFIHH"]
+        // A Swedish-speaking debtor in Finland: the Finnish reference under its Swedish name.
+        let swedish = try render(finnish, locale: "sv", channel: .email)
+        #expect(swedish.text.contains("Referensnummer: 15118 90656") && swedish.text.contains("IBAN: FI21 1234 5600 0007 85"), "\(swedish.text)")
+        #expect(!swedish.text.contains("OCR-nummer"), "the free-text label gives way to the scheme's")
+        #expect(swedish.html?.contains(">Referensnummer</th>") == true)
+        #expect(try render(finnish, locale: "fi", channel: .letter).text.contains("Viitenumero"))
+        let kid = try render(["scheme": "kid", "reference": "1234567890128", "account": "86011117947"], locale: "nb", channel: .email)
+        #expect(kid.text.contains("KID: 1234567890128") && kid.text.contains("Kontonummer: 8601 11 17947"), "\(kid.text)")
+        let ocr = try render(["scheme": "ocr", "reference": "2041705", "bankgiro": "50501055"], locale: "en", channel: .email)
+        #expect(ocr.text.contains("OCR reference: 2041705") && ocr.text.contains("Bankgiro: 5050-1055"), "\(ocr.text)")
+        // Without data.payment the free-text fields print as before.
+        let plain = try Self.set.render(Self.message(channel: .email, kind: "reminder", optional: true), messageID: "m",
+            plan: Plan(kind: "reminder", channel: .email, locale: "nb", tone: .direct, decisions: [])).get()
+        #expect(plain.text.contains("KID: 100230010") && plain.text.contains("Kontonummer: 1503.12.34562"))
+    }
+
     @Test("SMS amounts use plain spaces so Norwegian formatting never forces UCS-2")
     func smsAmountNormalised() throws {
         let message = Self.message(channel: .sms, kind: "reminder", optional: false)

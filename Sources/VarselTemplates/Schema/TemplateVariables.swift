@@ -13,6 +13,13 @@ enum TemplateVariables {
             // Set with `fee`: what to pay in all.
             fields["total"] = FieldSpec(type: .money, required: false, about: "amount + fee, set when the message carries a fee")
         }
+        if schema.fields["payment"] == nil {
+            // Set when the message carries a valid `data.payment`: its lines, labelled for the scheme.
+            let line = FieldType.object(fields: ["label": FieldSpec(type: .text, required: true), "value": FieldSpec(type: .text, required: true)])
+            fields["payment"] = FieldSpec(
+                type: .object(fields: ["lines": FieldSpec(type: .list(item: line), required: true)]), required: false,
+                about: "data.payment as labelled lines in each scheme's grouping (docs/payments.md)")
+        }
         var rawFields = schema.fields.mapValues(unformatted)
         if fields["total"] != nil { rawFields["total"] = FieldSpec(type: .text, required: false) }
         fields["raw"] = FieldSpec(type: .object(fields: rawFields), required: true, about: "the data as given, unformatted")
