@@ -146,6 +146,41 @@ import VarselTestSupport
         #expect(hits("the court", "nb").isEmpty)
     }
 
+    @Test("wording: a kind's allow list lifts an entry for that kind's templates only; an allow entry must be on the language's list")
+    func wordingAllowList() throws {
+        let yaml = "sv: [\"kronofogd*\", polis]\nallow:\n  notice: { sv: [\"kronofogd*\"] }\n"
+        let set = try TemplateSet(directory: "t", files: ["_rules/forbidden_wording.yaml": yaml, "k/sv/direct/sms.mustache": "x"])
+        let wording = try #require(set.wording)
+        let text = Array("ansökan hos Kronofogden, inte polis")
+        #expect(wording.matches(in: text, language: "sv", kind: "notice").map(\.entry.text) == ["polis"])
+        #expect(wording.matches(in: text, language: "sv", kind: "reminder").map(\.entry.text) == ["kronofogd*", "polis"])
+        #expect(wording.matches(in: text, language: "sv").map(\.entry.text) == ["kronofogd*", "polis"], "shared partials get no exceptions")
+        do {
+            _ = try TemplateSet(directory: "t", files: [
+                "_rules/forbidden_wording.yaml": "sv: [polis]\nallow:\n  notice: { sv: [\"domstol*\"] }\n", "k/sv/direct/sms.mustache": "x",
+            ])
+            Issue.record("an allow entry that is not on the list must be refused")
+        } catch {
+            #expect("\(error)".contains("'domstol*' is not an entry of the sv list"), "\(error)")
+        }
+    }
+
+    @Test("the shipped rules let the Swedish collection notice name betalningsföreläggande, and no other kind")
+    func shippedAllowList() throws {
+        let set = try TemplateSetLoader.load(from: Paths.templates)
+        let wording = try #require(set.wording)
+        let text = Array("kan ansöka om betalningsföreläggande hos Kronofogden")
+        #expect(wording.matches(in: text, language: "sv", kind: "collection_notice").isEmpty)
+        #expect(wording.matches(in: text, language: "sv", kind: "reminder").count == 2)
+        let notice = try set.render(
+            MessageRequest(kind: "collection_notice", caseRef: nil, recipient: Recipient(locale: "sv-SE", country: "SE", email: "a@example.se"), data: [
+                "creditor": .string("Vattenfall AB"), "invoice_number": .string("20417"), "amount": .string("899.50"), "currency": .string("SEK"),
+                "due_date": .string("2026-11-01"), "deadline": .string("2026-12-08"), "payment_link": .string("https://pay.example/x"),
+            ]),
+            messageID: "m", plan: Plan(kind: "collection_notice", channel: .email, locale: "sv", tone: .direct, decisions: [])).get()
+        #expect(notice.text.contains("ansöka om betalningsföreläggande hos Kronofogden"))
+    }
+
     @Test("HTML: void elements, raw text, comments, entities and attributes are understood")
     func html() throws {
         func check(_ html: String) -> [String] {

@@ -11,6 +11,14 @@ import Yams
 /// Matching ignores case and treats any run of spaces as one space. An entry matches a whole word
 /// or phrase; a trailing `*` lets the last word go on (`politi*` matches `politiet`). In scripts
 /// written without spaces between words (Japanese, Chinese) an entry matches anywhere.
+///
+/// `allow` lifts entries for one kind's own templates, where the word names a real next step
+/// factually (a Swedish collection notice may name `betalningsföreläggande`):
+///
+/// ```yaml
+/// allow:
+///   collection_notice: { sv: ["betalningsföreläggande*", "kronofogd*"] }
+/// ```
 public struct ForbiddenWording: Sendable, Hashable {
     public struct Entry: Sendable, Hashable {
         public let text: String
@@ -24,12 +32,15 @@ public struct ForbiddenWording: Sendable, Hashable {
     public let file: String
     /// Language (primary subtag) → entries.
     public let entries: [String: [Entry]]
+    /// Kind → language → entries (their text as written) that the kind's templates may use.
+    public let allowed: [String: [String: Set<String>]]
     /// Language → first character → entries starting with it, so a text is read once per language.
     private let byFirstCharacter: [String: [Character: [Entry]]]
 
-    init(file: String, entries: [String: [Entry]]) {
+    init(file: String, entries: [String: [Entry]], allowed: [String: [String: Set<String>]] = [:]) {
         self.file = file
         self.entries = entries
+        self.allowed = allowed
         self.byFirstCharacter = entries.mapValues { list in
             Dictionary(grouping: list.filter { $0.words.first?.first != nil }) { $0.words[0][0] }
         }
@@ -50,7 +61,12 @@ public struct ForbiddenWording: Sendable, Hashable {
             return (nil, problems)
         }
         var entries: [String: [Entry]] = [:]
+        var allowNode: Node?
         for (key, value) in mapping {
+            if key.string == "allow" {
+                allowNode = value
+                continue
+            }
             guard let language = key.string, !language.isEmpty, language.allSatisfy({ $0.isASCII && $0.isLowercase }) else {
                 fail(key.mark, "'\(key.string ?? "?")' is not a language code such as en or nb")
                 continue
@@ -71,18 +87,49 @@ public struct ForbiddenWording: Sendable, Hashable {
                 entries[language, default: []].append(Entry(text: text, words: words, isStem: isStem, line: item.mark?.line ?? 1, spaced: spaced))
             }
         }
-        return (problems.isEmpty ? ForbiddenWording(file: file, entries: entries) : nil, problems)
+        var allowed: [String: [String: Set<String>]] = [:]
+        if let allowNode {
+            guard let kinds = allowNode.mapping else {
+                fail(allowNode.mark, "allow: expected a mapping from kind to languages, e.g. collection_notice: { sv: [\"kronofogd*\"] }")
+                return (nil, problems)
+            }
+            for (kindNode, languages) in kinds {
+                let kind = kindNode.string ?? ""
+                guard let languageMap = languages.mapping else {
+                    fail(languages.mark, "allow.\(kind): expected a mapping from language to entries")
+                    continue
+                }
+                for (languageNode, list) in languageMap {
+                    let language = languageNode.string ?? ""
+                    guard let items = list.sequence else {
+                        fail(list.mark, "allow.\(kind).\(language): expected a list of entries of the \(language) list")
+                        continue
+                    }
+                    for item in items {
+                        let text = item.string?.trimmingCharacters(in: .whitespaces) ?? ""
+                        guard entries[language]?.contains(where: { $0.text == text }) == true else {
+                            fail(item.mark, "allow.\(kind).\(language): '\(text)' is not an entry of the \(language) list")
+                            continue
+                        }
+                        allowed[kind, default: [:]][language, default: []].insert(text)
+                    }
+                }
+            }
+        }
+        return (problems.isEmpty ? ForbiddenWording(file: file, entries: entries, allowed: allowed) : nil, problems)
     }
 
     /// Every match of the language's entries in `literal` (template text with tags blanked), as
     /// (offset of the first character, entry).
-    public func matches(in literal: [Character], language: String) -> [(offset: Int, entry: Entry)] {
+    /// `kind`: the template's kind, whose allowed entries are skipped (nil for shared partials).
+    public func matches(in literal: [Character], language: String, kind: String? = nil) -> [(offset: Int, entry: Entry)] {
         guard let index = byFirstCharacter[language], !index.isEmpty else { return [] }
+        let lifted = kind.flatMap { allowed[$0]?[language] } ?? []
         let lowered = literal.map { $0.isUppercase ? Character($0.lowercased()) : $0 }
         var found: [(Int, Entry)] = []
         for start in lowered.indices {
             guard let candidates = index[lowered[start]] else { continue }
-            for entry in candidates where matches(entry, in: lowered, at: start) { found.append((start, entry)) }
+            for entry in candidates where !lifted.contains(entry.text) && matches(entry, in: lowered, at: start) { found.append((start, entry)) }
         }
         return found
     }

@@ -88,7 +88,7 @@ public enum TemplateCheck {
                 }
             }
             for part in variant.parts.values {
-                checkWording(part.literal, file: part.file, locale: key.locale, set: set, problems: &problems)
+                checkWording(part.literal, file: part.file, locale: key.locale, kind: key.kind, set: set, problems: &problems)
                 if part.isHTML { checkHTML(part.literal, file: part.file, document: true, locale: key.locale, problems: &problems) }
             }
             guard let message = samples[key.kind] else { continue }
@@ -106,7 +106,7 @@ public enum TemplateCheck {
             }
         }
         for partial in set.partialFiles {
-            if let locale = partial.locale { checkWording(partial.literal, file: partial.file, locale: locale, set: set, problems: &problems) }
+            if let locale = partial.locale { checkWording(partial.literal, file: partial.file, locale: locale, kind: nil, set: set, problems: &problems) }
             if htmlPartials.contains(partial.file) || partial.name.hasSuffix("_html") {
                 checkHTML(partial.literal, file: partial.file, document: false, locale: partial.locale, problems: &problems)
             }
@@ -195,7 +195,9 @@ public enum TemplateCheck {
 
     // MARK: Wording and HTML
 
-    private static func checkWording(_ literal: [Character], file: String, locale: String, set: TemplateSet, problems: inout Set<TemplateProblem>) {
+    private static func checkWording(
+        _ literal: [Character], file: String, locale: String, kind: String?, set: TemplateSet, problems: inout Set<TemplateProblem>
+    ) {
         let language = LocaleTag.language(of: locale)
         guard let wording = set.wording else {
             problems.insert(TemplateProblem(
@@ -207,7 +209,7 @@ public enum TemplateCheck {
                 file: wording.file, severity: .warning, message: "no list for language \(language): its templates are not checked for threatening wording"))
             return
         }
-        for match in wording.matches(in: literal, language: language) {
+        for match in wording.matches(in: literal, language: language, kind: kind) {
             let position = Position.of(offset: match.offset, in: literal)
             problems.insert(TemplateProblem(
                 file: file, line: position.line, column: position.column,
