@@ -136,6 +136,12 @@ import VarselTestSupport
         #expect(polish.contains("Prosimy zaplacic") && !polish.contains("Zaplac do"), "formal, as the emails: \(polish)")
         let finnish = try render("fi", .direct, .sms).text
         #expect(!finnish.contains("Huomautuksen ajan") && finnish.contains("Jos kiistät laskun, perintä keskeytyy."))
+        // Inkassoloven § 9: the notice says that collection will be started, not that it may be.
+        for (locale, sms) in [("nb", "Ellers sendes kravet til inkasso"), ("nn", "Elles går kravet til inkasso")] {
+            #expect(try render(locale, .direct, .email).text.contains("vil kravet bli sendt til inkasso"), "\(locale)")
+            #expect(try render(locale, .direct, .letter).text.contains("vil kravet bli sendt til inkasso"), "\(locale)")
+            #expect(try render(locale, .direct, .sms).text.contains(sms), "\(locale)")
+        }
         let english = try render("en", .indirect, .sms).text
         #expect(english.contains("Final reminder") && english.contains("If you dispute it, collection pauses."), "\(english)")
         #expect(try render("en", .indirect, .email).subject?.hasPrefix("Final reminder before debt collection") == true)
