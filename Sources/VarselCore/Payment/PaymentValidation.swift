@@ -89,27 +89,13 @@ public enum PaymentValidation {
             }
             return kid
         case .ocr:
-            let ocr = compact(text)
-            guard let digits = CheckDigits.digits(ocr), (2...25).contains(digits.count) else {
-                fail(field, "an OCR reference is 2 to 25 digits (scheme ocr)")
-                return nil
-            }
-            guard CheckDigits.isValidLuhn(ocr) else {
-                fail(field, "check digit wrong: the last digit is not the Luhn (MOD10) check of the others (scheme ocr)")
-                return nil
-            }
-            return ocr
+            return checkedDigits(
+                text, field: field, lengths: 2...25, shape: "an OCR reference is 2 to 25 digits (scheme ocr)",
+                check: "the last digit is not the Luhn (MOD10) check of the others (scheme ocr)", isValid: CheckDigits.isValidLuhn, fail)
         case .fiRef:
-            let reference = compact(text)
-            guard let digits = CheckDigits.digits(reference), (4...20).contains(digits.count) else {
-                fail(field, "a Finnish reference is 4 to 20 digits, the check digit included (scheme fi_ref)")
-                return nil
-            }
-            guard CheckDigits.isValidFinnish(reference) else {
-                fail(field, "check digit wrong: the last digit is not the 7-3-1 check of the others (scheme fi_ref)")
-                return nil
-            }
-            return reference
+            return checkedDigits(
+                text, field: field, lengths: 4...20, shape: "a Finnish reference is 4 to 20 digits, the check digit included (scheme fi_ref)",
+                check: "the last digit is not the 7-3-1 check of the others (scheme fi_ref)", isValid: CheckDigits.isValidFinnish, fail)
         case .rf:
             let reference = compact(text).uppercased()
             let body = reference.dropFirst(4)
@@ -152,28 +138,32 @@ public enum PaymentValidation {
     }
 
     private static func checkedAccount(_ text: String, scheme: PaymentScheme, _ fail: (String, String) -> Void) -> String? {
-        let account = compact(text)
-        guard CheckDigits.digits(account)?.count == 11 else {
-            fail("account", "a Norwegian account number is 11 digits (scheme \(scheme.rawValue))")
-            return nil
-        }
-        guard CheckDigits.isValidNorwegianAccount(account) else {
-            fail("account", "check digit wrong: the last digit is not the MOD11 check of the first ten (scheme \(scheme.rawValue))")
-            return nil
-        }
-        return account
+        checkedDigits(
+            text, field: "account", lengths: 11...11, shape: "a Norwegian account number is 11 digits (scheme \(scheme.rawValue))",
+            check: "the last digit is not the MOD11 check of the first ten (scheme \(scheme.rawValue))", isValid: CheckDigits.isValidNorwegianAccount, fail)
     }
 
     private static func checkedGiro(
         _ text: String, field: String, name: String, digits range: ClosedRange<Int>, scheme: PaymentScheme, _ fail: (String, String) -> Void
     ) -> String? {
+        checkedDigits(
+            text, field: field, lengths: range, shape: "a \(name) number is \(range.lowerBound) to \(range.upperBound) digits (scheme \(scheme.rawValue))",
+            check: "the last digit is not the Luhn (MOD10) check of the others (scheme \(scheme.rawValue))", isValid: CheckDigits.isValidLuhn, fail)
+    }
+
+    /// A number of digits (spaces, dots and dashes removed) whose count is in `lengths` and that
+    /// passes `isValid`; else the problem `shape` or `check wrong: <check>` at `field`.
+    private static func checkedDigits(
+        _ text: String, field: String, lengths: ClosedRange<Int>, shape: String, check: String, isValid: (String) -> Bool,
+        _ fail: (String, String) -> Void
+    ) -> String? {
         let number = compact(text)
-        guard let digits = CheckDigits.digits(number), range.contains(digits.count) else {
-            fail(field, "a \(name) number is \(range.lowerBound) to \(range.upperBound) digits (scheme \(scheme.rawValue))")
+        guard let digits = CheckDigits.digits(number), lengths.contains(digits.count) else {
+            fail(field, shape)
             return nil
         }
-        guard CheckDigits.isValidLuhn(number) else {
-            fail(field, "check digit wrong: the last digit is not the Luhn (MOD10) check of the others (scheme \(scheme.rawValue))")
+        guard isValid(number) else {
+            fail(field, "check digit wrong: " + check)
             return nil
         }
         return number
