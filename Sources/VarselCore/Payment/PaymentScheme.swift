@@ -1,5 +1,4 @@
-/// How a payment is matched at the bank (`data.payment.scheme`, DESIGN §11 of the contract,
-/// docs/payments.md).
+/// How a payment is matched at the bank (`data.payment.scheme`, docs/payments.md).
 public enum PaymentScheme: String, Sendable, Hashable, CaseIterable {
     /// Norway: KID, MOD10 or MOD11, to a Norwegian account number (or an IBAN).
     case kid

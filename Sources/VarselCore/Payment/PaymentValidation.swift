@@ -1,4 +1,4 @@
-/// Checks `data.payment` (DESIGN §11 of the contract; docs/payments.md): the scheme's shape and
+/// Checks `data.payment` (docs/payments.md): the scheme's shape and
 /// check digit of the reference, and of every account given. Each problem names its field and the
 /// scheme, so a producer can tell a typo from a wrong scheme.
 public enum PaymentValidation {
