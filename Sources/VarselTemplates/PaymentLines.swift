@@ -3,7 +3,8 @@ import VarselCore
 /// `data.payment` as the lines a template prints (`payment.lines`: label and value), in each
 /// scheme's grouping (docs/payments.md). Labels follow the scheme as well as the language: a
 /// Finnish reference read in Swedish is a "Referensnummer", a Swedish OCR read in English an "OCR
-/// reference". Languages without their own labels read the English ones.
+/// reference". Languages without their own labels, and names every language writes alike (Bankgiro,
+/// Plusgiro, IBAN, BIC), read the English ones.
 enum PaymentLines {
     enum Line: String {
         case kid, ocr, fiRef, rf, fik, message, account, bankgiro, plusgiro, iban, bic
@@ -16,31 +17,31 @@ enum PaymentLines {
         ],
         "nb": [
             .kid: "KID", .ocr: "OCR-referanse", .fiRef: "Referansenummer", .rf: "RF-referanse", .fik: "FIK-betalingslinje",
-            .message: "Melding", .account: "Kontonummer", .bankgiro: "Bankgiro", .plusgiro: "Plusgiro", .iban: "IBAN", .bic: "BIC",
+            .message: "Melding", .account: "Kontonummer",
         ],
         "nn": [
             .kid: "KID", .ocr: "OCR-referanse", .fiRef: "Referansenummer", .rf: "RF-referanse", .fik: "FIK-betalingslinje",
-            .message: "Melding", .account: "Kontonummer", .bankgiro: "Bankgiro", .plusgiro: "Plusgiro", .iban: "IBAN", .bic: "BIC",
+            .message: "Melding", .account: "Kontonummer",
         ],
         "sv": [
             .kid: "KID-nummer", .ocr: "OCR-nummer", .fiRef: "Referensnummer", .rf: "RF-referens", .fik: "FIK-betalningsrad",
-            .message: "Meddelande", .account: "Kontonummer", .bankgiro: "Bankgiro", .plusgiro: "Plusgiro", .iban: "IBAN", .bic: "BIC",
+            .message: "Meddelande", .account: "Kontonummer",
         ],
         "da": [
             .kid: "KID-nummer", .ocr: "OCR-nummer", .fiRef: "Referencenummer", .rf: "RF-reference", .fik: "Betalingslinje (FIK)",
-            .message: "Besked", .account: "Kontonummer", .bankgiro: "Bankgiro", .plusgiro: "Plusgiro", .iban: "IBAN", .bic: "BIC",
+            .message: "Besked", .account: "Kontonummer",
         ],
         "fi": [
             .kid: "KID-viite", .ocr: "OCR-viite", .fiRef: "Viitenumero", .rf: "RF-viite", .fik: "FIK-maksurivi",
-            .message: "Viesti", .account: "Tilinumero", .bankgiro: "Bankgiro", .plusgiro: "Plusgiro", .iban: "IBAN", .bic: "BIC",
+            .message: "Viesti", .account: "Tilinumero",
         ],
         "de": [
             .kid: "KID-Nummer", .ocr: "OCR-Referenz", .fiRef: "Referenznummer", .rf: "RF-Referenz", .fik: "FIK-Zahlungszeile",
-            .message: "Verwendungszweck", .account: "Kontonummer", .bankgiro: "Bankgiro", .plusgiro: "Plusgiro", .iban: "IBAN", .bic: "BIC",
+            .message: "Verwendungszweck", .account: "Kontonummer",
         ],
         "pl": [
             .kid: "Numer KID", .ocr: "Numer OCR", .fiRef: "Numer referencyjny", .rf: "Referencja RF", .fik: "Linia płatności FIK",
-            .message: "Tytuł przelewu", .account: "Numer konta", .bankgiro: "Bankgiro", .plusgiro: "Plusgiro", .iban: "IBAN", .bic: "BIC",
+            .message: "Tytuł przelewu", .account: "Numer konta",
         ],
     ]
 
@@ -48,10 +49,11 @@ enum PaymentLines {
     /// without one.
     static func make(_ value: JSONValue?, locale: String) -> [[String: String]]? {
         guard let value, case .success(let payment) = PaymentValidation.parse(value) else { return nil }
-        let names = labels[LocaleTag.language(of: locale)] ?? labels["en"]!
+        let english = labels["en"]!
+        let names = labels[LocaleTag.language(of: locale)] ?? english
         var lines: [[String: String]] = []
         func add(_ line: Line, _ text: String?) {
-            if let text, !text.isEmpty { lines.append(["label": names[line] ?? labels["en"]![line]!, "value": text]) }
+            if let text, !text.isEmpty { lines.append(["label": names[line] ?? english[line]!, "value": text]) }
         }
         let reference: Line = switch payment.scheme {
         case .kid: .kid

@@ -71,9 +71,12 @@ public struct LocaleFormat: Sendable, Hashable {
 
     /// Formats for a language in one region that differ from the language's own (`en-IN`).
     public static let byLanguageAndRegion: [String: LocaleFormat] = [
-        "en-IN": LocaleFormat(
-            groupSeparator: ",", decimalSeparator: ".", currencyPlacement: .before, minusSign: "-",
-            currencySymbols: ["INR": "₹", "EUR": "€", "GBP": "£", "USD": "$"], dateStyle: .dayMonthNameYear(months: englishMonths), grouping: .indian),
+        "en-IN": {
+            var india = fallback
+            india.grouping = .indian
+            india.currencySymbols["INR"] = "₹"
+            return india
+        }(),
     ]
 
     /// `NOK 1,250.00` and `2026-11-01`, for languages whose readers may not share Latin month names.

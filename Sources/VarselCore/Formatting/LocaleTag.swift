@@ -53,4 +53,5 @@ public enum LocaleTag {
 
 extension Character {
     var isASCIILetter: Bool { isASCII && isLetter }
+    var isASCIIAlphanumeric: Bool { isASCII && (isLetter || isNumber) }
 }

@@ -101,7 +101,7 @@ public enum PaymentValidation {
             let body = reference.dropFirst(4)
             guard reference.hasPrefix("RF"), reference.count >= 5, reference.count <= 25,
                   CheckDigits.digits(String(reference.dropFirst(2).prefix(2))) != nil,
-                  body.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isLetter) })
+                  body.allSatisfy(\.isASCIIAlphanumeric)
             else {
                 fail(field, "an RF reference is RF, two check digits and 1 to 21 letters or digits (scheme rf)")
                 return nil
@@ -172,8 +172,8 @@ public enum PaymentValidation {
     private static func checkedIBAN(_ text: String, scheme: PaymentScheme, _ fail: (String, String) -> Void) -> String? {
         let iban = compact(text, keeping: ["-", "."]).uppercased()
         let country = String(iban.prefix(2))
-        guard iban.count >= 5, country.allSatisfy({ $0.isASCII && $0.isLetter }), CheckDigits.digits(String(iban.dropFirst(2).prefix(2))) != nil,
-              iban.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isLetter) })
+        guard iban.count >= 5, country.allSatisfy(\.isASCIILetter), CheckDigits.digits(String(iban.dropFirst(2).prefix(2))) != nil,
+              iban.allSatisfy(\.isASCIIAlphanumeric)
         else {
             fail("iban", "an IBAN is a country code, two check digits and the account, letters and digits only (scheme \(scheme.rawValue))")
             return nil
@@ -197,8 +197,8 @@ public enum PaymentValidation {
     private static func checkedBIC(_ text: String, scheme: PaymentScheme, _ fail: (String, String) -> Void) -> String? {
         let bic = compact(text, keeping: ["-", "."]).uppercased()
         let characters = Array(bic)
-        let letters = { (range: Range<Int>) in characters[range].allSatisfy { $0.isASCII && $0.isLetter } }
-        let alphanumerics = { (range: Range<Int>) in characters[range].allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
+        let letters = { (range: Range<Int>) in characters[range].allSatisfy(\.isASCIILetter) }
+        let alphanumerics = { (range: Range<Int>) in characters[range].allSatisfy(\.isASCIIAlphanumeric) }
         guard characters.count == 8 || characters.count == 11, letters(0..<6), alphanumerics(6..<characters.count) else {
             fail("bic", "a BIC is 8 or 11 characters: 4 letters for the bank, 2 for the country, 2 letters or digits for the place, optionally 3 for the branch (scheme \(scheme.rawValue))")
             return nil
