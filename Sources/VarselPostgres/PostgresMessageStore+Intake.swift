@@ -5,7 +5,7 @@ import VarselStore
 
 /// Transactional intake: `varsel.enqueue(jsonb)` rows become messages, or keep their error.
 extension PostgresMessageStore: IntakeStore {
-    public func takeIntake(limit: Int, now: Date, validate: @escaping @Sendable (Data) async -> Result<MessageRequest, IntakeRejection>) async throws -> IntakeBatch {
+    public func takeIntake(limit: Int, now: Date, caseStops: CaseStopPolicy, validate: @escaping @Sendable (Data) async -> Result<MessageRequest, IntakeRejection>) async throws -> IntakeBatch {
         try await transaction { connection in
             let rows = try await connection.query(
                 """
@@ -20,11 +20,12 @@ extension PostgresMessageStore: IntakeStore {
                 case .failure(let rejection):
                     verdict = .failure(rejection)
                 case .success(let request):
-                    switch try await Self.insert([try StoredRequest(request, now: now)], connection, logger: self.logger, now: now).first {
+                    switch try await Self.insert([try StoredRequest(request, now: now)], connection, caseStops: caseStops, logger: self.logger, now: now).first {
                     case .created(let id), .duplicate(let id): verdict = .success(id)
                     case .conflict(let existing):
                         verdict = .failure(IntakeRejection(
                             "idempotency_key '\(request.idempotencyKey ?? "")' was used before for a different message (\(existing)); nothing was stored"))
+                    case .refused(let reason): verdict = .failure(IntakeRejection(reason + "; nothing was stored"))
                     case nil: throw StoreError("storing intake row \(intakeID) returned no outcome")
                     }
                 }

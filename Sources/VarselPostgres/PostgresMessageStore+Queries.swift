@@ -96,15 +96,23 @@ extension PostgresMessageStore {
                 ).collect().map { try $0.decode((String, String).self) }
             }
             var outcome = CancelOutcome()
-            for (id, stateName) in rows {
-                let state = MessageState(rawValue: stateName) ?? .queued
-                let started = state == .sending ? try await Self.attemptStarted(connection, messageID: id, logger: self.logger) : false
-                guard outcome.judge(id, state: state, attemptStarted: started) else { continue }
-                try await Self.cancelRow(connection, id: id, reason: reason, now: now, logger: self.logger)
-                try await Self.appendDecisions(connection, messageID: id, texts: ["cancelled: \(reason)"], at: now, logger: self.logger)
-                outcome.cancelled.append(id)
-            }
+            try await Self.cancelUnsent(connection, rows, reason: reason, now: now, into: &outcome, logger: self.logger)
             return outcome
+        }
+    }
+
+    /// Cancels each of `rows` (id, state; locked by the caller) that was not handed to a gateway;
+    /// says what became of each.
+    static func cancelUnsent(
+        _ connection: PostgresConnection, _ rows: [(String, String)], reason: String, now: Date, into outcome: inout CancelOutcome, logger: Logger
+    ) async throws {
+        for (id, stateName) in rows {
+            let state = MessageState(rawValue: stateName) ?? .queued
+            let started = state == .sending ? try await attemptStarted(connection, messageID: id, logger: logger) : false
+            guard outcome.judge(id, state: state, attemptStarted: started) else { continue }
+            try await cancelRow(connection, id: id, reason: reason, now: now, logger: logger)
+            try await appendDecisions(connection, messageID: id, texts: ["cancelled: \(reason)"], at: now, logger: logger)
+            outcome.cancelled.append(id)
         }
     }
 

@@ -236,18 +236,35 @@ public final class PostgresMessageStore: MessageStore {
 
     // MARK: Enqueue
 
-    public func enqueue(_ requests: [MessageRequest], now: Date) async throws -> [EnqueueOutcome] {
+    public func enqueue(_ requests: [MessageRequest], now: Date, caseStops: CaseStopPolicy) async throws -> [EnqueueOutcome] {
         let rows = try requests.map { try StoredRequest($0, now: now) }
-        return try await transaction { connection in try await Self.insert(rows, connection, logger: self.logger, now: now) }
+        return try await transaction { connection in
+            try await Self.insert(rows, connection, caseStops: caseStops, logger: self.logger, now: now)
+        }
     }
 
     /// Stores requests on `connection` inside the caller's transaction. The database decides
     /// idempotency: an insert that meets a key already stored (committed by any daemon meanwhile)
     /// becomes a duplicate or a conflict, never a second message.
-    static func insert(_ rows: [StoredRequest], _ connection: PostgresConnection, logger: Logger, now: Date) async throws -> [EnqueueOutcome] {
+    /// A message of a stopped case is refused (`caseRefusals`), unless its key names a message
+    /// stored before: a retry of an accepted enqueue still answers with that message.
+    static func insert(
+        _ rows: [StoredRequest], _ connection: PostgresConnection, caseStops: CaseStopPolicy, logger: Logger, now: Date
+    ) async throws -> [EnqueueOutcome] {
+        let refusals = try await caseRefusals(connection, rows.map(\.request), caseStops: caseStops, logger: logger)
         var outcomes: [EnqueueOutcome] = []
-        for row in rows {
+        for (index, row) in rows.enumerated() {
             let request = row.request
+            if let refusal = refusals[index] {
+                var existing: (String, String)?
+                if let key = request.idempotencyKey {
+                    existing = try await connection.query(
+                        "SELECT id, request_hash FROM varsel.messages WHERE idempotency_key = \(key)", logger: logger
+                    ).collect().first?.decode((String, String).self)
+                }
+                outcomes.append(existing.map { row.outcome(existingID: $0.0, existingHash: $0.1) } ?? .refused(reason: refusal))
+                continue
+            }
             let inserted = try await connection.query(
                 """
                 INSERT INTO varsel.messages (id, idempotency_key, request_hash, kind, case_ref, recipient_id, recipient_key, request, state,

@@ -169,6 +169,24 @@ enum PostgresSchema {
                 RETURN intake_id;
             END $$;
             """),
+        ("v3-case-events", """
+            -- What creditors report about a case (paid, disputed, …): it stops or reopens the case and is
+            -- the outcome reports measure. Kept when messages are swept: it names no person.
+            CREATE TABLE varsel.case_events (
+                id text PRIMARY KEY,
+                seq bigserial NOT NULL,
+                case_ref text NOT NULL,
+                type text NOT NULL,
+                amount text,
+                currency text,
+                at timestamptz NOT NULL,
+                recorded_at timestamptz NOT NULL,
+                note text,
+                idempotency_key text UNIQUE,
+                fingerprint text NOT NULL
+            );
+            CREATE INDEX case_events_case ON varsel.case_events (case_ref, seq);
+            """),
     ]
 }
 

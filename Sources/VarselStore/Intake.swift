@@ -10,7 +10,7 @@ public protocol IntakeStore: Sendable {
     /// accepts is stored as a message (with the idempotency of `enqueue`: a known key with the same
     /// request names the existing message, with a different one is a rejection); a row it rejects
     /// keeps its payload and the error.
-    func takeIntake(limit: Int, now: Date, validate: @escaping @Sendable (Data) async -> Result<MessageRequest, IntakeRejection>) async throws -> IntakeBatch
+    func takeIntake(limit: Int, now: Date, caseStops: CaseStopPolicy, validate: @escaping @Sendable (Data) async -> Result<MessageRequest, IntakeRejection>) async throws -> IntakeBatch
 
     /// Rejected intake rows, newest first, before `before` (an intake id) when given.
     func intakeErrors(limit: Int, before: Int64?) async throws -> [IntakeError]

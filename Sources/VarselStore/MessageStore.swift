@@ -18,8 +18,10 @@ public protocol MessageStore: Sendable {
     func close() async
 
     /// Stores validated messages in one transaction. A message whose `idempotencyKey` is already known
-    /// is not stored again: the result names the existing message.
-    func enqueue(_ requests: [MessageRequest], now: Date) async throws -> [EnqueueOutcome]
+    /// is not stored again: the result names the existing message. A message of a case that an event
+    /// stopped (`paid`, `disputed`, `plan_agreed`) is refused when `caseStops` stops its kind; the
+    /// check and the insert are atomic with `recordCaseEvent`.
+    func enqueue(_ requests: [MessageRequest], now: Date, caseStops: CaseStopPolicy) async throws -> [EnqueueOutcome]
 
     /// Leases up to `limit` queued messages that are ready at `now`, marking them `sending`.
     func lease(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage]
@@ -58,6 +60,14 @@ public protocol MessageStore: Sendable {
     /// Records attempt results and the resulting state (fenced). Returns the ids whose fence held.
     func complete(_ completions: [Completion], now: Date) async throws -> Set<String>
 
+
+    /// Records a case event. One that stops the case cancels, in the same transaction, every message
+    /// of the case whose kind `caseStops` stops and that was not handed to a gateway (fenced like
+    /// `cancel`). A repeated `idempotencyKey` returns the event recorded first.
+    func recordCaseEvent(_ request: CaseEventRequest, caseStops: CaseStopPolicy, now: Date) async throws -> CaseEventOutcome
+
+    /// The recorded events of each case, oldest first.
+    func caseEvents(caseRefs: Set<String>) async throws -> [String: [CaseEvent]]
 
     /// The status contract for one message.
     func status(id: String) async throws -> MessageStatus?
@@ -110,6 +120,23 @@ public protocol MessageStore: Sendable {
     func revokeToken(id: String, now: Date) async throws -> Bool
 }
 
+extension MessageStore {
+    /// Enqueues with the shipped kinds' case stops (`payment_received` and `payment_plan` go on).
+    public func enqueue(_ requests: [MessageRequest], now: Date) async throws -> [EnqueueOutcome] {
+        try await enqueue(requests, now: now, caseStops: .shipped)
+    }
+}
+
+/// What recording a case event did.
+public enum CaseEventOutcome: Sendable, Hashable {
+    /// Recorded; `cancel` says which messages it stopped (none unless the event stops the case).
+    case recorded(CaseEvent, standing: CaseStanding, cancel: CancelOutcome)
+    /// The idempotency key was known for the same event: the event recorded then; nothing changed.
+    case duplicate(CaseEvent, standing: CaseStanding)
+    /// The idempotency key was known for a different event: nothing recorded.
+    case conflict(existingID: String)
+}
+
 /// What happened to one message of an enqueue.
 public enum EnqueueOutcome: Sendable, Hashable {
     case created(id: String)
@@ -117,6 +144,8 @@ public enum EnqueueOutcome: Sendable, Hashable {
     case duplicate(id: String)
     /// The idempotency key was known for a different request: nothing stored.
     case conflict(existingID: String)
+    /// Its case is stopped for its kind (`CaseStanding.refusal`): nothing stored.
+    case refused(reason: String)
 }
 
 /// A lease held on a message: the fence for every write about it.

@@ -12,6 +12,7 @@ struct Varsel: AsyncParsableCommand {
         subcommands: [
             Serve.self, Demo.self, Enqueue.self, Status.self, Cancel.self, TokenCommand.self, GatewaySim.self, Bench.self,
             ConfigCommand.self, TemplatesCommand.self, Purge.self, GatewayCommand.self, Migrate.self, IntakeCommand.self,
+            CaseCommand.self,
         ])
 }
 
@@ -224,6 +225,45 @@ struct Cancel: AsyncParsableCommand {
         }
         let config = try options.load(secrets: .skip)
         print(try await CommandActions.cancel(ids: id.map { [$0] }, caseRef: `case`, reason: why, config: config))
+    }
+}
+
+struct CaseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "case", abstract: "Cases: what creditors report about them.", subcommands: [Event.self])
+
+    struct Event: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a case event: paid, partially_paid, disputed, dispute_resolved, plan_agreed or reopened.",
+            discussion: """
+                paid, disputed and plan_agreed cancel every message of the case that demands payment and was not handed to a \
+                gateway, and refuse later ones until dispute_resolved (after disputed) or reopened; partially_paid lowers the \
+                amount that messages accepted before it show. Prints the event and what it cancelled, as JSON.
+                """)
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The case reference.") var caseRef: String
+        @Argument(help: "paid, partially_paid, disputed, dispute_resolved, plan_agreed or reopened.") var type: String
+        @Option(help: "The amount paid, e.g. 400.00 (required for partially_paid).") var amount: String?
+        @Option(help: "The amount's currency (ISO 4217).") var currency: String?
+        @Option(help: "When it happened (RFC 3339); default now.") var at: String?
+        @Option(help: "A note for the record.") var note: String?
+        @Option(help: "Recording it twice with one key records it once.") var idempotencyKey: String?
+        @Option(help: "Record it through a running daemon at this URL (token from VARSEL_TOKEN).") var server: String?
+
+        func run() async throws {
+            CLILogging.bootstrap(level: .warning)
+            let body = CommandActions.caseEventBody(type: type, amount: amount, currency: currency, at: at, note: note, idempotencyKey: idempotencyKey)
+            if let server {
+                let client = RemoteClient(server)
+                defer { client.api.close() }
+                let path = "/v1/cases/\(caseRef.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? caseRef)/events"
+                let reply = try await client.api.send("POST", path, body: try JSONSerialization.data(withJSONObject: body))
+                guard reply.status == 200 || reply.status == 201 else { throw CLIError(client.api.problemText(reply.body, status: reply.status)) }
+                print(String(decoding: reply.body, as: UTF8.self))
+                return
+            }
+            let config = try options.load(secrets: .skip)
+            print(try await CommandActions.recordCaseEvent(caseRef: caseRef, body: body, config: config))
+        }
     }
 }
 

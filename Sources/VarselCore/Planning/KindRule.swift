@@ -10,11 +10,15 @@ public struct KindRule: Sendable, Hashable {
     /// Country → the fewest days allowed between sending and the stated `deadline`; a message that
     /// would state less is held as failed, never sent.
     public var minimumDeadlineDays: [String: Int]
+    /// Whether messages of this kind ask for payment: a case stopped by `paid`, `disputed` or
+    /// `plan_agreed` cancels and refuses them. False for a receipt or a plan's confirmation.
+    public var demandsPayment: Bool
 
     public init(
         name: String, allowedChannels: Set<Channel>? = nil, channelRuleReason: String? = nil, requiredData: [String] = [],
-        minimumDeadlineDays: [String: Int] = [:]
+        minimumDeadlineDays: [String: Int] = [:], demandsPayment: Bool = true
     ) {
+        self.demandsPayment = demandsPayment
         self.name = name
         self.allowedChannels = allowedChannels
         self.channelRuleReason = channelRuleReason
@@ -31,7 +35,8 @@ public struct KindRule: Sendable, Hashable {
             name: "collection_notice", allowedChannels: [.email, .letter],
             channelRuleReason: "a collection notice must be written (letter or email); SMS alone never counts",
             requiredData: reminderData, minimumDeadlineDays: ["NO": 14, "SE": 8, "DK": 10, "FI": 10]),
-        "payment_plan": KindRule(name: "payment_plan", requiredData: ["creditor", "invoice_number", "amount", "currency", "payment_link", "installments"]),
-        "payment_received": KindRule(name: "payment_received", requiredData: ["creditor", "invoice_number", "amount", "currency"]),
+        "payment_plan": KindRule(
+            name: "payment_plan", requiredData: ["creditor", "invoice_number", "amount", "currency", "payment_link", "installments"], demandsPayment: false),
+        "payment_received": KindRule(name: "payment_received", requiredData: ["creditor", "invoice_number", "amount", "currency"], demandsPayment: false),
     ]
 }

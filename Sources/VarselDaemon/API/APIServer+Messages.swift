@@ -41,7 +41,7 @@ extension APIServer {
             }
         }
         defer { if let key { inProgress.end(key) } }
-        let outcome = try await store.enqueue([message], now: Date()).first
+        let outcome = try await store.enqueue([message], now: Date(), caseStops: CaseStopPolicy(kinds: validator.kinds)).first
         switch outcome {
         case .created(let id)?:
             onEnqueue()
@@ -54,6 +54,10 @@ extension APIServer {
                 status: .conflict, code: "idempotency-key-reused", title: "Idempotency key already used",
                 detail: "idempotency key '\(key ?? "")' was used for a different message (\(existing)); nothing stored",
                 errors: [.init(field: "idempotency_key", detail: "already used for a different message")])
+        case .refused(let reason)?:
+            throw Problem(
+                status: .conflict, code: "case-stopped", title: "Case stopped", detail: "\(reason); nothing stored",
+                errors: [.init(field: "case_ref", detail: reason)])
         case nil:
             throw Problem(status: .internalServerError, code: "store", title: "Not stored", detail: "the store returned no outcome")
         }

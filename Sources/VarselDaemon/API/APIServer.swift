@@ -99,6 +99,10 @@ public struct APIServer: Sendable {
         router.post("v1/cases/{case_ref}/cancel") { request, context in
             try await cancel(request, ids: nil, caseRef: context.parameters.require("case_ref"))
         }
+        router.post("v1/cases/{case_ref}/events") { request, context in
+            try await recordCaseEvent(request, caseRef: context.parameters.require("case_ref"))
+        }
+        router.get("v1/cases/{case_ref}/events") { request, context in try await caseEvents(request, caseRef: context.parameters.require("case_ref")) }
         router.get("v1/intake/errors") { request, _ in try await intakeErrors(request) }
         router.put("v1/recipients/{id}") { request, context in try await putRecipient(request, id: context.parameters.require("id")) }
         router.get("v1/recipients/{id}") { request, context in try await getRecipient(request, id: context.parameters.require("id")) }

@@ -191,6 +191,39 @@ final class OpenAPIDocument: Sendable {
                 "401": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
                 "413": { $ref: "#/components/responses/Problem" }
+          /v1/cases/{case_ref}/events:
+            parameters:
+              - { name: case_ref, in: path, required: true, schema: { type: string, minLength: 1, maxLength: 255, pattern: "^[^\\u0000-\\u001F\\u007F-\\u009F\\u2028\\u2029]*$" } }
+            post:
+              operationId: recordCaseEvent
+              summary: Record what happened to a case (paid, disputed, …); a stopping event cancels its unsent messages
+              description: >-
+                `paid`, `disputed` and `plan_agreed` cancel, atomically, every message of the case whose kind demands
+                payment and that was not handed to a gateway, and later enqueues of such messages for the case are
+                refused (409 `case-stopped`) until `dispute_resolved` (after `disputed`) or `reopened`.
+                `partially_paid` lowers the amount that messages accepted before it show. Needs the `cancel` scope.
+                What no schema can say: `at` may not lie in the future (more than 5 minutes).
+              parameters:
+                - { name: Idempotency-Key, in: header, required: false, description: "Equal to the body's idempotency_key when both are given (else 422)", schema: { type: string, minLength: 1, maxLength: 255 } }
+              requestBody:
+                required: true
+                content: { application/json: { schema: { $ref: "#/components/schemas/CaseEventInput" } } }
+              responses:
+                "201": { description: Recorded, with what it cancelled, content: { application/json: { schema: { $ref: "#/components/schemas/CaseEventReply" } } } }
+                "200": { description: "A repeat with the same idempotency key: the event recorded first", content: { application/json: { schema: { $ref: "#/components/schemas/CaseEventReply" } } } }
+                "400": { $ref: "#/components/responses/Problem" }
+                "401": { $ref: "#/components/responses/Problem" }
+                "403": { $ref: "#/components/responses/Problem" }
+                "409": { $ref: "#/components/responses/Problem" }
+                "413": { $ref: "#/components/responses/Problem" }
+                "422": { $ref: "#/components/responses/Problem" }
+            get:
+              summary: A case's events, oldest first, and where the case stands
+              responses:
+                "200": { description: The events, content: { application/json: { schema: { $ref: "#/components/schemas/CaseEvents" } } } }
+                "400": { $ref: "#/components/responses/Problem" }
+                "401": { $ref: "#/components/responses/Problem" }
+                "403": { $ref: "#/components/responses/Problem" }
           /v1/intake/errors:
             get:
               summary: Transactional-intake rows that were rejected (PostgreSQL store), newest first
@@ -396,6 +429,46 @@ final class OpenAPIDocument: Sendable {
                 cancelled_ids: { type: array, items: { type: string } }
                 already_sent_ids: { type: array, items: { type: string } }
                 already_finished_ids: { type: array, items: { type: string } }
+            CaseEvent:
+              type: object
+              required: [id, case_ref, type, amount, currency, at, recorded_at, note, idempotency_key]
+              properties:
+                id: { type: string }
+                case_ref: { type: string }
+                type: { enum: [paid, partially_paid, disputed, dispute_resolved, plan_agreed, reopened] }
+                amount: { type: [string, "null"] }
+                currency: { type: [string, "null"] }
+                at: { type: string, format: date-time }
+                recorded_at: { type: string, format: date-time }
+                note: { type: [string, "null"] }
+                idempotency_key: { type: [string, "null"] }
+            CaseStandingReply:
+              type: object
+              required: [case_ref, standing, stopped_by]
+              properties:
+                case_ref: { type: string }
+                standing: { enum: [open, paid, disputed, plan_agreed] }
+                stopped_by: { type: [string, "null"], description: The id of the event that stopped the case }
+            CaseEventReply:
+              type: object
+              required: [event, duplicate, case, cancelled, already_sent, cancelled_ids, already_sent_ids, already_finished_ids]
+              properties:
+                event: { $ref: "#/components/schemas/CaseEvent" }
+                duplicate: { type: boolean }
+                case: { $ref: "#/components/schemas/CaseStandingReply" }
+                cancelled: { type: integer }
+                already_sent: { type: integer }
+                cancelled_ids: { type: array, items: { type: string } }
+                already_sent_ids: { type: array, items: { type: string } }
+                already_finished_ids: { type: array, items: { type: string } }
+            CaseEvents:
+              type: object
+              required: [case_ref, standing, stopped_by, events]
+              properties:
+                case_ref: { type: string }
+                standing: { enum: [open, paid, disputed, plan_agreed] }
+                stopped_by: { type: [string, "null"] }
+                events: { type: array, items: { $ref: "#/components/schemas/CaseEvent" } }
             RecipientStored:
               type: object
               required: [id, created]
@@ -560,6 +633,7 @@ struct RequestSchemas {
                 "not": ["type": "number", "exclusiveMinimum": .number("-1e-111"), "exclusiveMaximum": .number("1e-111"), "not": ["const": 0]],
             ]),
         ]
+        result.append(("CaseEventInput", caseEventInput()))
         for depth in 1...4 { result.append(("DataObject\(depth)", dataObject(depth: depth))) }
         for type in [DataFieldType.money, .currency, .date, .url, .text] {
             for depth in 0...4 { result.append(("DataValue_\(type)_\(depth)", dataValue(type, depth: depth))) }
@@ -572,6 +646,29 @@ struct RequestSchemas {
             "oneOf": .array(names.map { Self.ref("Message_\($0)") }),
         ]))
         return result
+    }
+
+    /// What `CaseEventRequest.parse` accepts.
+    func caseEventInput() -> J {
+        [
+            "type": "object", "additionalProperties": false, "required": ["type"],
+            "properties": [
+                "type": ["enum": .array(CaseEventType.allCases.map { .string($0.rawValue) })],
+                "amount": [
+                    "type": "string", "description": "The amount paid, more than zero",
+                    "pattern": .string(#"^(0*[1-9][0-9]{0,14}(\.[0-9]+)?|0+\.[0-9]*[1-9][0-9]*)$"#),
+                ],
+                "currency": ["type": "string", "enum": .array(currencies.keys.sorted().map { .string($0) })],
+                "at": ["type": "string", "maxLength": 40, "pattern": .string(Self.timestamp)],
+                "note": Self.text(max: 500, nullable: false),
+                "idempotency_key": Self.text(max: MessageValidator.maxKeyLength, nullable: false),
+            ],
+            "allOf": [
+                // partially_paid needs the amount paid; a currency needs an amount.
+                ["anyOf": [["properties": ["type": ["not": ["const": "partially_paid"]]]], ["required": ["amount"]]]],
+                ["anyOf": [["not": ["required": ["currency"]]], ["required": ["amount"]]]],
+            ],
+        ]
     }
 
     func recipient(withID: Bool, needsContact: Bool) -> J {

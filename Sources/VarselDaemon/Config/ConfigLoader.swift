@@ -379,7 +379,7 @@ struct ConfigReader {
         for name in tree["kinds"]?.keys ?? [] {
             let path = "kinds.\(name)"
             let node = tree["kinds"]?[name]
-            checkKeys(node, path, allowed: ["channels", "channel_rule", "required_data", "minimum_deadline_days"])
+            checkKeys(node, path, allowed: ["channels", "channel_rule", "required_data", "minimum_deadline_days", "demands_payment"])
             var minimumDays: [String: Int] = [:]
             for country in node?["minimum_deadline_days"]?.keys ?? [] {
                 minimumDays[country.uppercased()] = int(node?["minimum_deadline_days"]?[country], "\(path).minimum_deadline_days.\(country)", range: 0...365)
@@ -388,7 +388,10 @@ struct ConfigReader {
             let allowed = node?["channels"] == nil ? nil : Set(channelList(node?["channels"], "\(path).channels"))
             kinds[name] = KindRule(
                 name: name, allowedChannels: allowed, channelRuleReason: string(node?["channel_rule"], "\(path).channel_rule"),
-                requiredData: stringList(node?["required_data"], "\(path).required_data"), minimumDeadlineDays: minimumDays)
+                requiredData: stringList(node?["required_data"], "\(path).required_data"), minimumDeadlineDays: minimumDays,
+                // A receipt or a plan confirmation does not ask for payment unless configured to.
+                demandsPayment: node?["demands_payment"] == nil
+                    ? KindRule.shipped[name]?.demandsPayment ?? true : bool(node?["demands_payment"], "\(path).demands_payment"))
         }
         checkKeys(tree["tone"], "tone", allowed: ["default", "by_country"])
         let defaultToneName = requiredString(tree["tone"]?["default"], "tone.default")

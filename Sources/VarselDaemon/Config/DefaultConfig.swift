@@ -73,8 +73,10 @@ enum DefaultConfig {
             minimum_deadline_days: { "NO": 14, SE: 8, DK: 10, FI: 10 }
           payment_plan:
             required_data: [creditor, invoice_number, amount, currency, payment_link, installments]
+            demands_payment: false
           payment_received:
             required_data: [creditor, invoice_number, amount, currency]
+            demands_payment: false
         tone:
           default: direct
           by_country:

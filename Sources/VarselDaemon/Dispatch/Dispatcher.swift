@@ -78,7 +78,8 @@ public final class Dispatcher: Sendable {
             planner: Planner(policy: config.planning), gateways: GatewaySelector(channels: config.channels, gateways: config.gateways),
             retry: config.retry,
             fallbackOnPermanentFailure: config.fallback.onPermanentFailure, frequencyCap: config.frequencyCap,
-            contactWindows: config.contactWindows, windowSpread: config.windowSpread, smsMaxParts: config.templates.smsMaxParts)
+            contactWindows: config.contactWindows, windowSpread: config.windowSpread, smsMaxParts: config.templates.smsMaxParts,
+            caseStops: CaseStopPolicy(kinds: config.planning.kinds))
     }
 
     /// Asks the loop to stop leasing; `run` returns once sends in flight are recorded (or the grace
@@ -160,12 +161,15 @@ public final class Dispatcher: Sendable {
         var recent = cap.enabled
             ? try await store.acceptedSends(recipientKeys: Set(leased.map { RecipientKey.of($0.request.recipient) }), since: at.addingTimeInterval(-cap.window))
             : [:]
+        let caseRefs = Set(leased.compactMap(\.request.caseRef))
+        let caseEvents = caseRefs.isEmpty ? [:] : try await store.caseEvents(caseRefs: caseRefs)
         var preparations: [Preparation] = []
         var outbound: [String: (PlannedSend, OutboundMessage, LeasedMessage)] = [:]
         for message in leased {
             let key = RecipientKey.of(message.request.recipient)
             let (preparation, outgoing) = preparer.prepare(
-                message, stored: message.request.recipient.id.flatMap { stored[$0] }, recentSends: recent[key] ?? [], templates: set, now: at)
+                message, stored: message.request.recipient.id.flatMap { stored[$0] }, recentSends: recent[key] ?? [],
+                caseEvents: message.request.caseRef.flatMap { caseEvents[$0] } ?? [], templates: set, now: at)
             // Count this batch's sends too, so a batch cannot exceed the cap on its own.
             if case .send = preparation, cap.enabled { recent[key, default: []].append(at) }
             preparations.append(preparation)

@@ -16,12 +16,16 @@ struct SendPreparer: Sendable {
     let windowSpread: TimeInterval
     /// An SMS longer than this many segments is never sent (`templates.sms_max_parts`).
     let smsMaxParts: Int
+    /// Which kinds a stopped case stops (`kinds.<name>.demands_payment`).
+    let caseStops: CaseStopPolicy
 
     /// The preparation to record, and the message to send if it is a send.
     /// `stored` is the recipient's stored preference record, if any: merged under the message's own
     /// fields at send time, so an opt-out stored after the enqueue still wins.
     /// `recentSends` are the times messages to this recipient were accepted within the cap's window.
-    func prepare(_ leased: LeasedMessage, stored: Recipient?, recentSends: [Date] = [], templates: TemplateSet, now: Date)
+    /// `caseEvents` are the events of the message's case: a stopped case is not sent to, and a
+    /// partial payment recorded after the message was accepted lowers the amount it shows.
+    func prepare(_ leased: LeasedMessage, stored: Recipient?, recentSends: [Date] = [], caseEvents: [CaseEvent] = [], templates: TemplateSet, now: Date)
         -> (Preparation, OutboundMessage?)
     {
         var request = leased.request
@@ -33,6 +37,21 @@ struct SendPreparer: Sendable {
         let id = leased.lease.messageID
         if let ending = MessageLifecycle.expiry(expiresAt: request.expiresAt, now: now) {
             return (.finish(lease: leased.lease, state: ending.state, reason: ending.reason, decisions: [ending.reason]), nil)
+        }
+        // The case's events: checked at enqueue and cancelled by the event itself, and again here.
+        if let refusal = CaseStanding(events: caseEvents).refusal(kind: request.kind, policy: caseStops) {
+            return (.finish(lease: leased.lease, state: .cancelled, reason: refusal, decisions: merged + [refusal]), nil)
+        }
+        if caseStops.stops(kind: request.kind), let amount = request.data["amount"].flatMap(MessageValidator.moneyText),
+           let currency = request.data["currency"]?.scalarText,
+           let adjustment = PartialPayments.adjust(amount: amount, currency: currency, acceptedAt: leased.createdAt, events: caseEvents)
+        {
+            if adjustment.settled {
+                let reason = "nothing left to pay: \(adjustment.decision)"
+                return (.finish(lease: leased.lease, state: .cancelled, reason: reason, decisions: merged + [reason]), nil)
+            }
+            request.data["amount"] = .string(adjustment.amount)
+            merged.append(adjustment.decision)
         }
 
         // An interrupted send is repeated with the same content, unless that content may no longer be sent.

@@ -207,7 +207,7 @@ public enum EnqueueBatch {
             }
             parsed = []
             if !valid.isEmpty {
-                let outcomes = try await store.enqueue(valid.map(\.request), now: now)
+                let outcomes = try await store.enqueue(valid.map(\.request), now: now, caseStops: CaseStopPolicy(kinds: validator.kinds))
                 var created = false
                 for ((line, request), outcome) in zip(valid, outcomes) {
                     switch outcome {
@@ -220,6 +220,8 @@ public enum EnqueueBatch {
                     case .conflict(let existing):
                         chunkResults[line] = .failure(
                             line, "idempotency_key: '\(request.idempotencyKey ?? "")' was already used for a different message (\(existing)); nothing stored")
+                    case .refused(let reason):
+                        chunkResults[line] = .failure(line, "case_ref: \(reason); nothing stored")
                     }
                 }
                 if created { onStored() }

@@ -20,7 +20,7 @@ struct IntakeProcessor: Sendable {
         while true {
             let validator = validator
             let store = store
-            let batch = try await store.takeIntake(limit: batchSize, now: now()) { payload in
+            let batch = try await store.takeIntake(limit: batchSize, now: now(), caseStops: CaseStopPolicy(kinds: validator.kinds)) { payload in
                 await Self.validate(payload, validator: validator, store: store)
             }
             totals.accepted += batch.accepted.count

@@ -41,17 +41,22 @@ extension SQLiteMessageStore {
                 rows += try db.rows("SELECT id, state FROM messages WHERE case_ref = ? ORDER BY id", [caseRef])
             }
             var outcome = CancelOutcome()
-            for row in rows {
-                let id: String = row["id"]
-                let state = MessageState(rawValue: row["state"]) ?? .queued
-                // Leased: cancellable only while no request has been started for it.
-                let started = try state == .sending && Self.attemptStarted(db, messageID: id)
-                guard outcome.judge(id, state: state, attemptStarted: started) else { continue }
-                try Self.cancelRow(db, id: id, reason: reason, now: now)
-                try Self.appendDecisions(db, messageID: id, texts: ["cancelled: \(reason)"], at: now)
-                outcome.cancelled.append(id)
-            }
+            try Self.cancelUnsent(db, rows, reason: reason, now: now, into: &outcome)
             return outcome
+        }
+    }
+
+    /// Cancels each of `rows` (`id`, `state`) that was not handed to a gateway; says what became of each.
+    static func cancelUnsent(_ db: Database, _ rows: [Row], reason: String, now: Date, into outcome: inout CancelOutcome) throws {
+        for row in rows {
+            let id: String = row["id"]
+            let state = MessageState(rawValue: row["state"]) ?? .queued
+            // Leased: cancellable only while no request has been started for it.
+            let started = try state == .sending && Self.attemptStarted(db, messageID: id)
+            guard outcome.judge(id, state: state, attemptStarted: started) else { continue }
+            try Self.cancelRow(db, id: id, reason: reason, now: now)
+            try Self.appendDecisions(db, messageID: id, texts: ["cancelled: \(reason)"], at: now)
+            outcome.cancelled.append(id)
         }
     }
 

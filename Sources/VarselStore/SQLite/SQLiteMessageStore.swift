@@ -55,15 +55,20 @@ public final class SQLiteMessageStore: MessageStore {
 
     // MARK: Enqueue
 
-    public func enqueue(_ requests: [MessageRequest], now: Date) async throws -> [EnqueueOutcome] {
+    public func enqueue(_ requests: [MessageRequest], now: Date, caseStops: CaseStopPolicy) async throws -> [EnqueueOutcome] {
         let rows = try requests.map { try StoredRequest($0, now: now) }
         return try await pool.write { db in
+            let refusals = try Self.caseRefusals(db, requests, caseStops: caseStops)
             var outcomes: [EnqueueOutcome] = []
-            for row in rows {
+            for (index, row) in rows.enumerated() {
                 if let key = row.request.idempotencyKey,
                    let existing = try db.row("SELECT id, request_hash FROM messages WHERE idempotency_key = ?", [key])
                 {
                     outcomes.append(row.outcome(existingID: existing["id"], existingHash: existing["request_hash"]))
+                    continue
+                }
+                if let refusal = refusals[index] {
+                    outcomes.append(.refused(reason: refusal))
                     continue
                 }
                 try db.run("""

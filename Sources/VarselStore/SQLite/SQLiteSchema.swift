@@ -156,6 +156,26 @@ enum SQLiteSchema {
                 CREATE INDEX daemon_runs_active ON daemon_runs(stopped_at);
                 """)
         }
+        migrator.registerMigration("v10-case-events") { db in
+            // What creditors report about a case (paid, disputed, …): it stops or reopens the case
+            // and is the outcome reports measure. Kept when messages are swept: it names no person.
+            // Events of a case are read in rowid order, the order they were recorded.
+            try db.execute(sql: """
+                CREATE TABLE case_events (
+                    id TEXT PRIMARY KEY,
+                    case_ref TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    amount TEXT,
+                    currency TEXT,
+                    at REAL NOT NULL,
+                    recorded_at REAL NOT NULL,
+                    note TEXT,
+                    idempotency_key TEXT UNIQUE,
+                    fingerprint TEXT NOT NULL
+                );
+                CREATE INDEX case_events_case ON case_events(case_ref);
+                """)
+        }
         return migrator
     }
 }

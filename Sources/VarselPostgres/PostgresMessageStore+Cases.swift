@@ -1,0 +1,94 @@
+import Foundation
+import Logging
+import PostgresNIO
+import VarselCore
+import VarselStore
+
+/// Case events. An event and an enqueue of the same case hold the case's advisory lock for their
+/// transaction, so an enqueue sees either no stopping event, or the event with its cancellations
+/// committed: never a message queued behind a `paid` that its cancel did not see.
+extension PostgresMessageStore {
+    public func recordCaseEvent(_ request: CaseEventRequest, caseStops: CaseStopPolicy, now: Date) async throws -> CaseEventOutcome {
+        try await transaction { connection in
+            try await Self.lockCases([request.caseRef], connection, logger: self.logger)
+            if let key = request.idempotencyKey,
+               let row = try await connection.query(
+                   "SELECT \(unescaped: Self.eventColumns), fingerprint FROM varsel.case_events WHERE idempotency_key = \(key)", logger: self.logger
+               ).collect().first
+            {
+                let (existing, fingerprint) = try Self.caseEvent(row, withFingerprint: true)
+                guard fingerprint == request.fingerprint else { return .conflict(existingID: existing.id) }
+                let events = try await Self.caseEvents(connection, caseRefs: [existing.caseRef], logger: self.logger)
+                return .duplicate(existing, standing: CaseStanding(events: events[existing.caseRef] ?? []))
+            }
+            let event = request.event(id: CaseEvent.newID(now: now), now: now)
+            try await connection.query(
+                """
+                INSERT INTO varsel.case_events (id, case_ref, type, amount, currency, at, recorded_at, note, idempotency_key, fingerprint)
+                VALUES (\(event.id), \(event.caseRef), \(event.type.rawValue), \(event.amount), \(event.currency), \(event.at),
+                    \(event.recordedAt), \(event.note), \(event.idempotencyKey), \(request.fingerprint))
+                """, logger: self.logger)
+            let events = try await Self.caseEvents(connection, caseRefs: [event.caseRef], logger: self.logger)
+            var cancel = CancelOutcome()
+            if event.type.stopsCase {
+                let rows = try await connection.query(
+                    "SELECT id, state, kind FROM varsel.messages WHERE case_ref = \(event.caseRef) ORDER BY id FOR UPDATE", logger: self.logger
+                ).collect().map { try $0.decode((String, String, String).self) }.filter { caseStops.stops(kind: $0.2) }.map { ($0.0, $0.1) }
+                try await Self.cancelUnsent(connection, rows, reason: CaseStanding.cancelReason(event), now: now, into: &cancel, logger: self.logger)
+            }
+            return .recorded(event, standing: CaseStanding(events: events[event.caseRef] ?? []), cancel: cancel)
+        }
+    }
+
+    public func caseEvents(caseRefs: Set<String>) async throws -> [String: [CaseEvent]] {
+        guard !caseRefs.isEmpty else { return [:] }
+        return try await read { connection in try await Self.caseEvents(connection, caseRefs: caseRefs, logger: self.logger) }
+    }
+
+    /// Takes the advisory lock of each case, in one order so that two transactions cannot deadlock.
+    static func lockCases(_ caseRefs: Set<String>, _ connection: PostgresConnection, logger: Logger) async throws {
+        for caseRef in caseRefs.sorted() {
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('varsel case ' || \(caseRef), 0))", logger: logger)
+        }
+    }
+
+    static func caseEvents(_ connection: PostgresConnection, caseRefs: Set<String>, logger: Logger) async throws -> [String: [CaseEvent]] {
+        var result: [String: [CaseEvent]] = [:]
+        for row in try await connection.query(
+            "SELECT \(unescaped: eventColumns) FROM varsel.case_events WHERE case_ref = ANY(\(Array(caseRefs))) ORDER BY seq",
+            logger: logger
+        ).collect() {
+            let event = try caseEvent(row, withFingerprint: false).0
+            result[event.caseRef, default: []].append(event)
+        }
+        return result
+    }
+
+    /// Why each of `requests` may not be queued (by index), judged under the cases' locks inside the
+    /// enqueue's transaction.
+    static func caseRefusals(_ connection: PostgresConnection, _ requests: [MessageRequest], caseStops: CaseStopPolicy, logger: Logger) async throws -> [Int: String] {
+        let caseRefs = Set(requests.filter { caseStops.stops(kind: $0.kind) }.compactMap(\.caseRef))
+        guard !caseRefs.isEmpty else { return [:] }
+        try await lockCases(caseRefs, connection, logger: logger)
+        let events = try await caseEvents(connection, caseRefs: caseRefs, logger: logger)
+        var refusals: [Int: String] = [:]
+        for (index, request) in requests.enumerated() {
+            guard let caseRef = request.caseRef, let caseEvents = events[caseRef] else { continue }
+            if let refusal = CaseStanding(events: caseEvents).refusal(kind: request.kind, policy: caseStops) { refusals[index] = refusal }
+        }
+        return refusals
+    }
+
+    private static let eventColumns = "id, case_ref, type, amount, currency, at, recorded_at, note, idempotency_key"
+
+    private static func caseEvent(_ row: PostgresRow, withFingerprint: Bool) throws -> (CaseEvent, String?) {
+        let columns = row.makeRandomAccess()
+        let event = CaseEvent(
+            id: try columns["id"].decode(String.self), caseRef: try columns["case_ref"].decode(String.self),
+            type: CaseEventType(rawValue: try columns["type"].decode(String.self)) ?? .reopened,
+            amount: try columns["amount"].decode(String?.self), currency: try columns["currency"].decode(String?.self),
+            at: try columns["at"].decode(Date.self), recordedAt: try columns["recorded_at"].decode(Date.self),
+            note: try columns["note"].decode(String?.self), idempotencyKey: try columns["idempotency_key"].decode(String?.self))
+        return (event, withFingerprint ? try columns["fingerprint"].decode(String.self) : nil)
+    }
+}

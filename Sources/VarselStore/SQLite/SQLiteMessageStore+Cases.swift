@@ -1,0 +1,70 @@
+import Foundation
+import GRDB
+import VarselCore
+
+/// Case events: recorded with the cancellations they cause, in one write transaction (SQLite has
+/// one writer, so an enqueue sees either no event or the event and its cancellations).
+extension SQLiteMessageStore {
+    public func recordCaseEvent(_ request: CaseEventRequest, caseStops: CaseStopPolicy, now: Date) async throws -> CaseEventOutcome {
+        try await pool.write { db in
+            if let key = request.idempotencyKey, let row = try db.row("SELECT * FROM case_events WHERE idempotency_key = ?", [key]) {
+                let existing = Self.caseEvent(row)
+                guard row["fingerprint"] as String == request.fingerprint else { return .conflict(existingID: existing.id) }
+                return .duplicate(existing, standing: CaseStanding(events: try Self.caseEvents(db, caseRef: existing.caseRef)))
+            }
+            let event = request.event(id: CaseEvent.newID(now: now), now: now)
+            try db.run(
+                """
+                INSERT INTO case_events (id, case_ref, type, amount, currency, at, recorded_at, note, idempotency_key, fingerprint)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    event.id, event.caseRef, event.type.rawValue, event.amount, event.currency, event.at.timeIntervalSince1970,
+                    event.recordedAt.timeIntervalSince1970, event.note, event.idempotencyKey, request.fingerprint,
+                ])
+            let standing = CaseStanding(events: try Self.caseEvents(db, caseRef: event.caseRef))
+            var cancel = CancelOutcome()
+            if event.type.stopsCase {
+                let rows = try db.rows("SELECT id, state, kind FROM messages WHERE case_ref = ? ORDER BY id", [event.caseRef])
+                    .filter { caseStops.stops(kind: $0["kind"]) }
+                try Self.cancelUnsent(db, rows, reason: CaseStanding.cancelReason(event), now: now, into: &cancel)
+            }
+            return .recorded(event, standing: standing, cancel: cancel)
+        }
+    }
+
+    public func caseEvents(caseRefs: Set<String>) async throws -> [String: [CaseEvent]] {
+        guard !caseRefs.isEmpty else { return [:] }
+        return try await pool.read { db in
+            var result: [String: [CaseEvent]] = [:]
+            for caseRef in caseRefs {
+                let events = try Self.caseEvents(db, caseRef: caseRef)
+                if !events.isEmpty { result[caseRef] = events }
+            }
+            return result
+        }
+    }
+
+    static func caseEvents(_ db: Database, caseRef: String) throws -> [CaseEvent] {
+        try db.rows("SELECT * FROM case_events WHERE case_ref = ? ORDER BY rowid", [caseRef]).map(caseEvent)
+    }
+
+    /// Why each of `requests` may not be queued (by index), judged inside the enqueue's transaction.
+    static func caseRefusals(_ db: Database, _ requests: [MessageRequest], caseStops: CaseStopPolicy) throws -> [Int: String] {
+        var standings: [String: CaseStanding] = [:]
+        var refusals: [Int: String] = [:]
+        for (index, request) in requests.enumerated() {
+            guard let caseRef = request.caseRef, caseStops.stops(kind: request.kind) else { continue }
+            if standings[caseRef] == nil { standings[caseRef] = CaseStanding(events: try caseEvents(db, caseRef: caseRef)) }
+            if let refusal = standings[caseRef]?.refusal(kind: request.kind, policy: caseStops) { refusals[index] = refusal }
+        }
+        return refusals
+    }
+
+    private static func caseEvent(_ row: Row) -> CaseEvent {
+        CaseEvent(
+            id: row["id"], caseRef: row["case_ref"], type: CaseEventType(rawValue: row["type"]) ?? .reopened, amount: row["amount"],
+            currency: row["currency"], at: Date(timeIntervalSince1970: row["at"]), recordedAt: Date(timeIntervalSince1970: row["recorded_at"]),
+            note: row["note"], idempotencyKey: row["idempotency_key"])
+    }
+}
