@@ -28,7 +28,7 @@ import VarselTestSupport
 
         static func start(
             backend: StoreBackend = .sqlite, maxBodyBytes: Int = 1_048_576, maxBatchLines: Int = 10_000, receipts: String? = nil, server extraServer: String = "",
-            extraYAML: String = ""
+            extraYAML: String = "", gatewayOptions: String? = nil
         ) async throws -> Running {
             let running = Running()
             try await running.sandbox.start()
@@ -39,8 +39,9 @@ import VarselTestSupport
                     of: "server: { host: 127.0.0.1, port: 0 }",
                     with: "server: { host: 127.0.0.1, port: 0, max_body_bytes: \(maxBodyBytes), max_batch_lines: \(maxBatchLines), tokens_file: \"\(tokensFile)\"\(extraServer) }") + extraYAML
             var withReceipts = yaml
-            if let receipts {
-                withReceipts = yaml.replacingOccurrences(of: "connect_timeout_ms: 2000 }", with: "connect_timeout_ms: 2000, \(receipts) }")
+            // Keys added to every gateway: its receipts, or options such as max_connections.
+            for extra in [receipts, gatewayOptions].compactMap({ $0 }) {
+                withReceipts = withReceipts.replacingOccurrences(of: "connect_timeout_ms: 2000", with: "connect_timeout_ms: 2000, \(extra)")
             }
             let config = try ConfigLoader.load(
                 yaml: withReceipts, baseDirectory: running.directory.path, environment: ["RECEIPT_SECRET": "receipt-secret-for-tests"])

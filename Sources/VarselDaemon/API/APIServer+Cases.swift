@@ -48,6 +48,9 @@ extension APIServer {
     /// `GET /v1/cases/{case_ref}/events`: the case's events, oldest first, and where it stands.
     func caseEvents(_ request: Request, caseRef: String) async throws -> Response {
         try await verifier.require(.read, request)
+        if let problem = CaseEventRequest.caseRefProblem(caseRef) {
+            throw Problem.validation(ValidationFailure([ValidationError(field: "case_ref", problem: problem)]))
+        }
         let events = try await store.caseEvents(caseRefs: [caseRef])[caseRef] ?? []
         let standing = CaseStanding(events: events)
         return Self.json(.ok, [

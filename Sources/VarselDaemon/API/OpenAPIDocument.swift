@@ -224,6 +224,7 @@ final class OpenAPIDocument: Sendable {
                 "400": { $ref: "#/components/responses/Problem" }
                 "401": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
+                "422": { $ref: "#/components/responses/Problem" }
           /v1/intake/errors:
             get:
               summary: Transactional-intake rows that were rejected (PostgreSQL store), newest first
