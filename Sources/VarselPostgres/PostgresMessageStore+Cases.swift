@@ -45,6 +45,25 @@ extension PostgresMessageStore {
         return try await read { connection in try await Self.caseEvents(connection, caseRefs: caseRefs, logger: self.logger) }
     }
 
+    public func caseSteps(caseRefs: Set<String>) async throws -> [String: [CaseStep]] {
+        guard !caseRefs.isEmpty else { return [:] }
+        return try await read { connection in
+            var result: [String: [CaseStep]] = [:]
+            for row in try await connection.query(
+                """
+                SELECT m.case_ref, m.id, m.kind, min(a.finished_at) AS at, m.request->'data'->>'fee' AS fee
+                FROM varsel.messages m JOIN varsel.attempts a ON a.message_id = m.id
+                WHERE m.case_ref = ANY(\(Array(caseRefs))) AND a.outcome = 'accepted'
+                GROUP BY m.case_ref, m.id, m.kind, fee ORDER BY at
+                """, logger: self.logger
+            ).collect() {
+                let (caseRef, id, kind, at, fee) = try row.decode((String, String, String, Date, String?).self)
+                result[caseRef, default: []].append(CaseStep(messageID: id, kind: kind, at: at, feeBearing: CaseStep.charges(fee: fee)))
+            }
+            return result
+        }
+    }
+
     /// Takes the advisory lock of each case, in one order so that two transactions cannot deadlock.
     static func lockCases(_ caseRefs: Set<String>, _ connection: PostgresConnection, logger: Logger) async throws {
         for caseRef in caseRefs.sorted() {

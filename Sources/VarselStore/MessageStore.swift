@@ -69,6 +69,10 @@ public protocol MessageStore: Sendable {
     /// The recorded events of each case, oldest first.
     func caseEvents(caseRefs: Set<String>) async throws -> [String: [CaseEvent]]
 
+    /// The messages of each case a gateway accepted, with when and whether they charged a fee: the
+    /// history the country rules' spacing and fee limits are judged against at send.
+    func caseSteps(caseRefs: Set<String>) async throws -> [String: [CaseStep]]
+
     /// The status contract for one message.
     func status(id: String) async throws -> MessageStatus?
 

@@ -57,7 +57,7 @@ import VarselTestSupport
         // 15 days ahead: long enough on Monday (Norway requires 14), too short two days later.
         let notice = Fixtures.message(
             key: "resend", kind: "collection_notice",
-            recipient: #""name":"Kari Nordmann","country":"NO","channels":["email"],"email":"kari@example.no""#,
+            recipient: #""name":"Kari Nordmann","country":"NO","channels":["email"],"email":"kari@example.no","# + PolicyTests.emailNoticeConsents,
             data: Fixtures.data(deadline: "2026-12-08", dueDate: "2026-11-01"))
         let id = try await running.enqueue(notice, now: clock.now)
         await running.components.dispatcher.run(untilIdle: true)
@@ -84,7 +84,7 @@ import VarselTestSupport
         running.sandbox.setBehaviour(.init(status: 503))
         let notice = Fixtures.message(
             key: "window", kind: "collection_notice",
-            recipient: #""name":"Kari Nordmann","country":"NO","channels":["email"],"email":"kari@example.no""#,
+            recipient: #""name":"Kari Nordmann","country":"NO","channels":["email"],"email":"kari@example.no","# + PolicyTests.emailNoticeConsents,
             data: Fixtures.data(deadline: "2026-12-11", dueDate: "2026-11-01"))
         let id = try await running.enqueue(notice, now: clock.now)
         await running.components.dispatcher.run(untilIdle: true)

@@ -14,6 +14,9 @@ extension Recipient {
         merged.phone = phone ?? stored.phone
         merged.email = email ?? stored.email
         merged.address = address ?? stored.address
+        // Consents add up: one given on the stored record still holds for a message that names none.
+        let consents = (stored.consents ?? []) + (self.consents ?? []).filter { !(stored.consents ?? []).contains($0) }
+        merged.consents = consents.isEmpty ? nil : consents
         return merged
     }
 }

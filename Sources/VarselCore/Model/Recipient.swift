@@ -16,6 +16,8 @@ public struct Recipient: Sendable, Hashable, Codable {
     public var phone: String?
     public var email: String?
     public var address: PostalAddress?
+    /// Dated consents the country rules ask for (a used email address, electronic notices); nil: none.
+    public var consents: [Consent]?
 
     public init(
         id: String? = nil, name: String? = nil, locale: String? = nil, country: String? = nil,
@@ -38,7 +40,7 @@ public struct Recipient: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey {
         case id, name, locale, country, timezone, tone, channels
         case optOut = "opt_out"
-        case phone, email, address
+        case phone, email, address, consents
     }
 
     /// The country used for tone, locale and phone rules: the recipient's, else the address's.

@@ -13,12 +13,15 @@ public struct KindRule: Sendable, Hashable {
     /// Whether messages of this kind ask for payment: a case stopped by `paid`, `disputed` or
     /// `plan_agreed` cancels and refuses them. False for a receipt or a plan's confirmation.
     public var demandsPayment: Bool
+    /// What step of collection the kind is, for the country rules (reminders, notices, or neither).
+    public var legalStep: LegalStep
 
     public init(
         name: String, allowedChannels: Set<Channel>? = nil, channelRuleReason: String? = nil, requiredData: [String] = [],
-        minimumDeadlineDays: [String: Int] = [:], demandsPayment: Bool = true
+        minimumDeadlineDays: [String: Int] = [:], demandsPayment: Bool = true, legalStep: LegalStep = .none
     ) {
         self.demandsPayment = demandsPayment
+        self.legalStep = legalStep
         self.name = name
         self.allowedChannels = allowedChannels
         self.channelRuleReason = channelRuleReason
@@ -30,11 +33,11 @@ public struct KindRule: Sendable, Hashable {
 
     /// The kinds Varsel ships, as configured when the configuration says nothing else.
     public static let shipped: [String: KindRule] = [
-        "reminder": KindRule(name: "reminder", requiredData: reminderData),
+        "reminder": KindRule(name: "reminder", requiredData: reminderData, legalStep: .reminder),
         "collection_notice": KindRule(
             name: "collection_notice", allowedChannels: [.email, .letter],
             channelRuleReason: "a collection notice must be written (letter or email); SMS alone never counts",
-            requiredData: reminderData, minimumDeadlineDays: ["NO": 14, "SE": 8, "DK": 10, "FI": 10]),
+            requiredData: reminderData, minimumDeadlineDays: ["NO": 14, "SE": 8, "DK": 10, "FI": 10], legalStep: .collectionNotice),
         "payment_plan": KindRule(
             name: "payment_plan", requiredData: ["creditor", "invoice_number", "amount", "currency", "payment_link", "installments"], demandsPayment: false),
         "payment_received": KindRule(name: "payment_received", requiredData: ["creditor", "invoice_number", "amount", "currency"], demandsPayment: false),

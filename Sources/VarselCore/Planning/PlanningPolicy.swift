@@ -13,6 +13,8 @@ public struct PlanningPolicy: Sendable {
     public var localeByCountry: [String: String]
     /// Channels that have a gateway; `nil` means all. Others are skipped with a reason.
     public var availableChannels: Set<Channel>?
+    /// The per-country collection rules (`collection_rules`).
+    public var collectionRules: CollectionRules = .shipped
 
     public init(
         channelOrder: [Channel] = [.sms, .email, .letter], kinds: [String: KindRule] = KindRule.shipped,

@@ -19,8 +19,14 @@ public struct MessageValidator: Sendable {
     /// Timestamps (`send_after`, `expires_at`) lie within these years.
     public static let plausibleTimestampYears = 2000...2199
 
-    public init(kinds: [String: KindRule], dataCheck: DataCheck? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
+    /// The per-country collection rules checked at enqueue (`CollectionRuleCheck.enqueueProblems`).
+    public let collectionRules: CollectionRules
+
+    public init(
+        kinds: [String: KindRule], collectionRules: CollectionRules = .shipped, dataCheck: DataCheck? = nil, now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.kinds = kinds
+        self.collectionRules = collectionRules
         self.dataCheck = dataCheck
         self.now = now
     }
@@ -116,9 +122,15 @@ public struct MessageValidator: Sendable {
         }
 
         guard errors.isEmpty else { return .failure(ValidationFailure(errors)) }
-        return .success(MessageRequest(
+        let request = MessageRequest(
             idempotencyKey: idempotencyKey, kind: kind, caseRef: caseRef, recipient: recipient, data: data,
-            sendAfter: sendAfter, expiresAt: expiresAt))
+            sendAfter: sendAfter, expiresAt: expiresAt)
+        // The law of the debtor's country, as far as the message itself shows it.
+        if let rule = kinds[kind], let rules = collectionRules.rules(country: recipient.effectiveCountry, creditor: data["creditor"]?.scalarText) {
+            let problems = CollectionRuleCheck.enqueueProblems(request, step: rule.legalStep, rules: rules, now: now())
+            if !problems.isEmpty { return .failure(ValidationFailure(problems)) }
+        }
+        return .success(request)
     }
 
     /// Validates a stored preference record (`PUT /v1/recipients/{id}`): the recipient fields of a
@@ -142,7 +154,7 @@ public struct MessageValidator: Sendable {
         func fail(_ field: String, _ problem: String) {
             report(field.hasPrefix("recipient.") ? prefix + field.dropFirst("recipient.".count) : field, problem)
         }
-        let known: Set = ["id", "name", "locale", "country", "timezone", "tone", "channels", "opt_out", "phone", "email", "address"]
+        let known: Set = ["id", "name", "locale", "country", "timezone", "tone", "channels", "opt_out", "phone", "email", "address", "consents"]
         for key in fields.keys.sorted() where !known.contains(key) { fail("recipient.\(key)", "unknown field") }
         var recipient = Recipient()
         recipient.id = optionalString(fields, "id", path: "recipient.id", max: Self.maxKeyLength, fail)
@@ -197,6 +209,13 @@ public struct MessageValidator: Sendable {
         case nil, .null?: break
         case .object(let address)?: recipient.address = validateAddress(address, fail: fail)
         case let other?: fail("recipient.address", "expected an object, got \(other.typeName)")
+        }
+        switch fields["consents"] {
+        case nil, .null?: break
+        case .array(let items)?:
+            let consents = items.enumerated().compactMap { index, item in validateConsent(item, path: "recipient.consents[\(index)]", fail) }
+            if consents.count == items.count, !consents.isEmpty { recipient.consents = consents }
+        case let other?: fail("recipient.consents", "expected a list, got \(other.typeName)")
         }
         return recipient
     }
@@ -351,15 +370,47 @@ public struct MessageValidator: Sendable {
         }
     }
 
-    private func optionalTimestamp(_ fields: [String: JSONValue], _ key: String, _ fail: (String, String) -> Void) -> Date? {
-        guard let text = optionalString(fields, key, path: key, max: 40, fail) else { return nil }
+    /// A dated consent: `{"type", "channel", "address"?, "given_at", "expires_at"?}`.
+    private func validateConsent(_ value: JSONValue, path: String, _ fail: (String, String) -> Void) -> Consent? {
+        guard case .object(let fields) = value else {
+            fail(path, "expected an object, got \(value.typeName)")
+            return nil
+        }
+        var ok = true
+        func problem(_ field: String, _ text: String) {
+            ok = false
+            fail("\(path).\(field)", text)
+        }
+        for key in fields.keys.sorted() where !["type", "channel", "address", "given_at", "expires_at"].contains(key) { problem(key, "unknown field") }
+        let type = optionalString(fields, "type", path: "\(path).type", max: 32, fail).flatMap { name in
+            Consent.Kind(rawValue: name) ?? { problem("type", "'\(name)' is not a consent type; use used_address or electronic_notice"); return nil }()
+        }
+        if fields["type"] == nil { problem("type", "required: used_address or electronic_notice") }
+        let channel = optionalString(fields, "channel", path: "\(path).channel", max: 16, fail).flatMap { name in
+            Channel(rawValue: name) ?? { problem("channel", "'\(name)' is not a channel; use sms, email or letter"); return nil }()
+        }
+        if fields["channel"] == nil { problem("channel", "required: the channel the consent is for") }
+        let address = optionalString(fields, "address", path: "\(path).address", max: 254, fail)
+        if let address, channel == .email, let reason = EmailAddress.problem(address) { problem("address", "not a valid email address: \(reason)") }
+        let givenAt = optionalTimestamp(fields, "given_at", fail, path: "\(path).given_at")
+        if fields["given_at"] == nil { problem("given_at", "required: when the debtor gave it (RFC 3339)") }
+        let expiresAt = optionalTimestamp(fields, "expires_at", fail, path: "\(path).expires_at")
+        if let givenAt, let expiresAt, expiresAt <= givenAt { problem("expires_at", "must be later than given_at") }
+        guard ok, let type, let channel, let givenAt else { return nil }
+        return Consent(type: type, channel: channel, address: address, givenAt: givenAt, expiresAt: expiresAt)
+    }
+
+    private func optionalTimestamp(_ fields: [String: JSONValue], _ key: String, _ fail: (String, String) -> Void, path: String? = nil) -> Date? {
+        let key = key
+        let field = path ?? key
+        guard let text = optionalString(fields, key, path: field, max: 40, fail) else { return nil }
         guard let date = RFC3339.parseTimestamp(text) else {
-            fail(key, "'\(text)' is not an RFC 3339 timestamp such as 2026-11-23T08:00:00Z")
+            fail(field, "'\(text)' is not an RFC 3339 timestamp such as 2026-11-23T08:00:00Z")
             return nil
         }
         let year = ValueRules.today(date, in: TimeZone(identifier: "UTC")!).year
         guard Self.plausibleTimestampYears.contains(year) else {
-            fail(key, "'\(text)' is not a plausible time: the year must lie between \(Self.plausibleTimestampYears.lowerBound) and \(Self.plausibleTimestampYears.upperBound)")
+            fail(field, "'\(text)' is not a plausible time: the year must lie between \(Self.plausibleTimestampYears.lowerBound) and \(Self.plausibleTimestampYears.upperBound)")
             return nil
         }
         return date

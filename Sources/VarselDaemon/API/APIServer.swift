@@ -58,7 +58,7 @@ public struct APIServer: Sendable {
         self.channelOfGateway = channels
         self.notes = notes
         self.store = store
-        self.validator = MessageValidator(kinds: config.planning.kinds, dataCheck: dataCheck)
+        self.validator = MessageValidator(kinds: config.planning.kinds, collectionRules: config.planning.collectionRules, dataCheck: dataCheck)
         self.limits = config.server
         self.adapters = config.gateways.mapValues { $0.makeAdapter() }
         self.fallbackOnFailedReceipt = config.fallback.onFailedReceipt

@@ -40,7 +40,7 @@ public enum Bench {
 
         let baselineSeconds = try await baseline(requests: requests, config: config, maxInFlight: maxInFlight)
 
-        let validator = MessageValidator(kinds: config.planning.kinds)
+        let validator = MessageValidator(kinds: config.planning.kinds, collectionRules: config.planning.collectionRules)
         let encoder = VarselJSON.encoder()
         let ndjson = try requests.map { String(decoding: try encoder.encode($0), as: UTF8.self) }.joined(separator: "\n")
         let enqueueStart = ContinuousClock.now

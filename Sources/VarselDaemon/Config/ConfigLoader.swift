@@ -293,6 +293,7 @@ struct ConfigReader {
         }
         var planning = readPlanning(tree, channelOrder: channelOrder, defaultLocale: templates.defaultLocale)
         planning.availableChannels = Set(channels.keys)
+        planning.collectionRules = readCollectionRules(tree["collection_rules"])
         checkKeys(tree["retry"], "retry", allowed: ["min_backoff", "max_backoff", "max_attempts", "max_lifetime"])
         let retry = RetryPolicy(
             minBackoff: duration(tree["retry"]?["min_backoff"], "retry.min_backoff"),
@@ -374,12 +375,21 @@ struct ConfigReader {
         return tokens
     }
 
+    mutating func legalStep(_ node: ConfigTree?, _ path: String) -> LegalStep? {
+        guard let text = string(node, path) else { return nil }
+        guard let step = LegalStep(rawValue: text) else {
+            fail(path, "use reminder, collection_notice or none")
+            return nil
+        }
+        return step
+    }
+
     mutating func readPlanning(_ tree: ConfigTree, channelOrder: [Channel], defaultLocale: String) -> PlanningPolicy {
         var kinds: [String: KindRule] = [:]
         for name in tree["kinds"]?.keys ?? [] {
             let path = "kinds.\(name)"
             let node = tree["kinds"]?[name]
-            checkKeys(node, path, allowed: ["channels", "channel_rule", "required_data", "minimum_deadline_days", "demands_payment"])
+            checkKeys(node, path, allowed: ["channels", "channel_rule", "required_data", "minimum_deadline_days", "demands_payment", "legal_step"])
             var minimumDays: [String: Int] = [:]
             for country in node?["minimum_deadline_days"]?.keys ?? [] {
                 minimumDays[country.uppercased()] = int(node?["minimum_deadline_days"]?[country], "\(path).minimum_deadline_days.\(country)", range: 0...365)
@@ -391,7 +401,8 @@ struct ConfigReader {
                 requiredData: stringList(node?["required_data"], "\(path).required_data"), minimumDeadlineDays: minimumDays,
                 // A receipt or a plan confirmation does not ask for payment unless configured to.
                 demandsPayment: node?["demands_payment"] == nil
-                    ? KindRule.shipped[name]?.demandsPayment ?? true : bool(node?["demands_payment"], "\(path).demands_payment"))
+                    ? KindRule.shipped[name]?.demandsPayment ?? true : bool(node?["demands_payment"], "\(path).demands_payment"),
+                legalStep: legalStep(node?["legal_step"], "\(path).legal_step") ?? KindRule.shipped[name]?.legalStep ?? LegalStep.none)
         }
         checkKeys(tree["tone"], "tone", allowed: ["default", "by_country"])
         let defaultToneName = requiredString(tree["tone"]?["default"], "tone.default")

@@ -53,7 +53,7 @@ public enum Demo {
         let cases = DemoMessages.cases(now: Date())
         print("Enqueueing \(cases.count) messages…\n")
         let ndjson = cases.map(\.json).joined(separator: "\n")
-        let validator = MessageValidator(kinds: config.planning.kinds)
+        let validator = MessageValidator(kinds: config.planning.kinds, collectionRules: config.planning.collectionRules)
         let results = try await EnqueueBatch.run(Data(ndjson.utf8), validator: validator, store: components.store)
         await components.dispatcher.run(untilIdle: true)
 

@@ -163,13 +163,15 @@ public final class Dispatcher: Sendable {
             : [:]
         let caseRefs = Set(leased.compactMap(\.request.caseRef))
         let caseEvents = caseRefs.isEmpty ? [:] : try await store.caseEvents(caseRefs: caseRefs)
+        let caseSteps = caseRefs.isEmpty ? [:] : try await store.caseSteps(caseRefs: caseRefs)
         var preparations: [Preparation] = []
         var outbound: [String: (PlannedSend, OutboundMessage, LeasedMessage)] = [:]
         for message in leased {
             let key = RecipientKey.of(message.request.recipient)
             let (preparation, outgoing) = preparer.prepare(
                 message, stored: message.request.recipient.id.flatMap { stored[$0] }, recentSends: recent[key] ?? [],
-                caseEvents: message.request.caseRef.flatMap { caseEvents[$0] } ?? [], templates: set, now: at)
+                caseEvents: message.request.caseRef.flatMap { caseEvents[$0] } ?? [],
+                caseSteps: message.request.caseRef.flatMap { caseSteps[$0] } ?? [], templates: set, now: at)
             // Count this batch's sends too, so a batch cannot exceed the cap on its own.
             if case .send = preparation, cap.enabled { recent[key, default: []].append(at) }
             preparations.append(preparation)

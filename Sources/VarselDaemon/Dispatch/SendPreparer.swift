@@ -25,9 +25,12 @@ struct SendPreparer: Sendable {
     /// `recentSends` are the times messages to this recipient were accepted within the cap's window.
     /// `caseEvents` are the events of the message's case: a stopped case is not sent to, and a
     /// partial payment recorded after the message was accepted lowers the amount it shows.
-    func prepare(_ leased: LeasedMessage, stored: Recipient?, recentSends: [Date] = [], caseEvents: [CaseEvent] = [], templates: TemplateSet, now: Date)
-        -> (Preparation, OutboundMessage?)
-    {
+    /// `caseSteps` are the case's messages a gateway accepted: the country rules' spacing and fee
+    /// limits are judged against them.
+    func prepare(
+        _ leased: LeasedMessage, stored: Recipient?, recentSends: [Date] = [], caseEvents: [CaseEvent] = [], caseSteps: [CaseStep] = [],
+        templates: TemplateSet, now: Date
+    ) -> (Preparation, OutboundMessage?) {
         var request = leased.request
         var merged: [String] = []
         if let stored {
@@ -77,13 +80,13 @@ struct SendPreparer: Sendable {
                 return (.finish(lease: leased.lease, state: .failed, reason: Self.neverOpens, decisions: merged + [Self.neverOpens]), nil)
             }
             // The deadline is judged at the time it will actually go out, for a resend too.
-            if let problem = legalProblem(request, sendAt: wait.until) {
+            if let problem = legalProblem(request, channel: resend?.content.channel, sendAt: wait.until) {
                 return (.finish(lease: leased.lease, state: .failed, reason: problem, decisions: merged + [wait.reason, problem]), nil)
             }
             return (.deferral(lease: leased.lease, until: wait.until, reason: wait.reason, decisions: merged + [wait.reason]), nil)
         }
         if let previous = resend {
-            if let problem = legalProblem(request, sendAt: now) {
+            if let problem = legalProblem(request, channel: previous.content.channel, sendAt: now) {
                 return (.finish(lease: leased.lease, state: .failed, reason: problem, decisions: merged + [problem]), nil)
             }
             let channel = previous.content.channel
@@ -105,6 +108,18 @@ struct SendPreparer: Sendable {
                 decisions: merged + notes + ["resending the content rendered before via \(gateway)"], gateway: gateway,
                 idempotencyKey: key)
             return (.send(send), OutboundMessage(messageID: id, idempotencyKey: key, recipient: request.recipient, content: previous.content))
+        }
+
+        // A collection notice goes only by a channel that counts as written notice in the debtor's
+        // country, on that channel's condition (a dated consent on the recipient record).
+        let rules = countryRules(request)
+        if let rules, step(request) == .collectionNotice {
+            for channel in Channel.allCases where !excluded.contains(channel) {
+                if let problem = CollectionRuleCheck.noticeChannelProblem(channel, recipient: request.recipient, rules: rules, at: now) {
+                    excluded.insert(channel)
+                    skipped.append(problem)
+                }
+            }
         }
 
         // Plan and render; a channel whose rendering may not be sent (an SMS above
@@ -138,13 +153,31 @@ struct SendPreparer: Sendable {
                 return (.finish(lease: leased.lease, state: .failed, reason: Self.neverOpens, decisions: merged + trail + [Self.neverOpens]), nil)
             }
             // The deadline is judged at the time it will actually go out.
-            if let problem = legalProblem(request, sendAt: wait.until) {
+            if let problem = legalProblem(request, channel: plan.channel, sendAt: wait.until) {
                 return (.finish(lease: leased.lease, state: .failed, reason: problem, decisions: merged + trail + [wait.reason, problem]), nil)
             }
             return (.deferral(lease: leased.lease, until: wait.until, reason: wait.reason, decisions: merged + trail + [wait.reason]), nil)
         }
-        if let problem = legalProblem(request, sendAt: now) {
+        if let problem = legalProblem(request, channel: plan.channel, sendAt: now) {
             return (.finish(lease: leased.lease, state: .failed, reason: problem, decisions: merged + trail + [problem]), nil)
+        }
+        // Spacing and fee limits against what the case has really been sent.
+        var ruleNotes: [String] = []
+        if let rules {
+            let (verdict, notes) = CollectionRuleCheck.atSend(
+                request, messageID: id, step: step(request), rules: rules, history: caseSteps,
+                steps: planner.policy.kinds.mapValues(\.legalStep), sendAt: now)
+            switch verdict {
+            case .wait(let until, let reason)?:
+                if let problem = legalProblem(request, channel: plan.channel, sendAt: until) {
+                    return (.finish(lease: leased.lease, state: .failed, reason: problem, decisions: merged + trail + [reason, problem]), nil)
+                }
+                return (.deferral(lease: leased.lease, until: until, reason: reason, decisions: merged + trail + [reason]), nil)
+            case .fail(let reason)?:
+                return (.finish(lease: leased.lease, state: .failed, reason: reason, decisions: merged + trail + [reason]), nil)
+            case nil:
+                ruleNotes = notes
+            }
         }
         if let until = frequencyCap.deferredUntil(kind: request.kind, sentAt: recentSends, now: now) {
             let reason = frequencyCap.deferralReason(kind: request.kind, until: until)
@@ -162,7 +195,7 @@ struct SendPreparer: Sendable {
             let reason = "no gateway configured for \(plan.channel.rawValue)"
             return (.finish(lease: leased.lease, state: .failed, reason: reason, decisions: merged + trail + [reason]), nil)
         }
-        var decisions = merged + trail + gatewayNotes
+        var decisions = merged + trail + ruleNotes + gatewayNotes
         var rendered = "rendered \(content.templateID) (\(content.templateVersion.prefix(19))…)"
         if let sms = content.sms {
             rendered += ", \(sms.encoding.rawValue), \(sms.segments) segment\(sms.segments == 1 ? "" : "s")"
@@ -208,15 +241,26 @@ struct SendPreparer: Sendable {
     }
 
     /// The legal rule of the message's kind for the recipient's country, checked at the actual send
-    /// time: a stated deadline shorter than the minimum holds the message as failed.
-    func legalProblem(_ request: MessageRequest, sendAt: Date) -> String? {
+    /// time: a stated deadline shorter than the minimum holds the message as failed. The minimum is
+    /// the kind's (`minimum_deadline_days`) or, for a collection notice, the country rules' counted
+    /// from presumed receipt by `channel` where the country counts so, whichever is longer.
+    func legalProblem(_ request: MessageRequest, channel: Channel?, sendAt: Date) -> String? {
         guard let country = request.recipient.effectiveCountry,
-              let minimum = planner.policy.kinds[request.kind]?.minimumDeadlineDays[country],
               let text = request.data["deadline"]?.scalarText, let deadline = RFC3339.parseDate(text)
         else { return nil }
+        let kindMinimum = planner.policy.kinds[request.kind]?.minimumDeadlineDays[country]
+        let ruleMinimum = step(request) == .collectionNotice ? countryRules(request)?.noticeDays(channel: channel) : nil
+        guard let minimum = [kindMinimum, ruleMinimum].compactMap({ $0 }).max() else { return nil }
         return DeadlineGuard.problem(
             deadline: deadline, sendAt: sendAt, timeZone: RecipientTimeZone.of(request.recipient), country: country, minimumDays: minimum)
     }
+
+    /// The country rules for a message: its debtor's country, its creditor's overrides.
+    func countryRules(_ request: MessageRequest) -> CountryRules? {
+        planner.policy.collectionRules.rules(country: request.recipient.effectiveCountry, creditor: request.data["creditor"]?.scalarText)
+    }
+
+    func step(_ request: MessageRequest) -> LegalStep { planner.policy.kinds[request.kind]?.legalStep ?? .none }
 
     /// The state a send's result leads to (`MessageLifecycle.outcome`), as the store records it.
     func completion(for send: PlannedSend, leased: LeasedMessage, attemptID: Int64, result: SendResult, now: Date, unit: Double) -> Completion {

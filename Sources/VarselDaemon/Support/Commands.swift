@@ -14,7 +14,7 @@ public enum CommandActions {
         let templates = try? TemplateSet(directory: config.templates.directory, files: TemplateSetLoader.readFiles(config.templates.directory))
         var dataCheck: MessageValidator.DataCheck?
         if let templates { dataCheck = { kind, data in templates.dataProblems(kind: kind, data: data) } }
-        let validator = MessageValidator(kinds: config.planning.kinds, dataCheck: dataCheck)
+        let validator = MessageValidator(kinds: config.planning.kinds, collectionRules: config.planning.collectionRules, dataCheck: dataCheck)
         return try await withStore(config) { store in try await EnqueueBatch.run(data, validator: validator, store: store) }
     }
 

@@ -45,6 +45,28 @@ extension SQLiteMessageStore {
         }
     }
 
+    public func caseSteps(caseRefs: Set<String>) async throws -> [String: [CaseStep]] {
+        guard !caseRefs.isEmpty else { return [:] }
+        return try await pool.read { db in
+            var result: [String: [CaseStep]] = [:]
+            for caseRef in caseRefs {
+                let rows = try db.rows(
+                    """
+                    SELECT m.id, m.kind, MIN(a.finished_at) AS at, CAST(json_extract(m.request, '$.data.fee') AS TEXT) AS fee
+                    FROM messages m JOIN attempts a ON a.message_id = m.id
+                    WHERE m.case_ref = ? AND a.outcome = 'accepted' GROUP BY m.id ORDER BY at
+                    """, [caseRef])
+                if rows.isEmpty { continue }
+                result[caseRef] = rows.map { row in
+                    CaseStep(
+                        messageID: row["id"], kind: row["kind"], at: Date(timeIntervalSince1970: row["at"]),
+                        feeBearing: CaseStep.charges(fee: row["fee"]))
+                }
+            }
+            return result
+        }
+    }
+
     static func caseEvents(_ db: Database, caseRef: String) throws -> [CaseEvent] {
         try db.rows("SELECT * FROM case_events WHERE case_ref = ? ORDER BY rowid", [caseRef]).map(caseEvent)
     }
