@@ -116,4 +116,47 @@ import VarselTestSupport
     func noChannels() {
         #expect(Self.errors("server: { port: 1 }").contains { $0.hasPrefix("channels: no channel has a gateway") })
     }
+
+    @Test("collection_rules: a country's numbers over the shipped table; a creditor's override applied when stricter, refused naming the key when looser")
+    func collectionRules() throws {
+        let yaml = Self.minimal + """
+
+            collection_rules:
+              countries:
+                "NO": { fee_cap: "30.00", sources: { fee_cap: "our own policy" } }
+                IS: { notice_minimum_days: 10 }
+              creditors:
+                Strict AS:
+                  "NO": { notice_minimum_days: 21, notice_channels: { email: consent } }
+            """
+        let config = try ConfigLoader.load(yaml: yaml, baseDirectory: "/etc/varsel")
+        let rules = config.planning.collectionRules
+        #expect(rules.countries["NO"]?.feeCap == "30.00")
+        #expect(rules.countries["NO"]?.noticeMinimumDays == 14, "the shipped number stays where the file says nothing")
+        #expect(rules.countries["NO"]?.source("fee_cap") == " (our own policy)")
+        #expect(rules.countries["IS"]?.noticeMinimumDays == 10)
+        #expect(rules.rules(country: "NO", creditor: "Strict AS")?.noticeMinimumDays == 21)
+        #expect(rules.rules(country: "NO", creditor: "Strict AS")?.feeCap == "30.00")
+        #expect(rules.rules(country: "NO", creditor: "Other AS")?.noticeMinimumDays == 14)
+
+        let looser = Self.errors(Self.minimal + """
+
+            collection_rules:
+              creditors:
+                Loose AS:
+                  DK: { fee_cap: "150.00", fee_reminders_max: 5, fee_reminders_min_days_apart: 5 }
+                  XX: { notice_minimum_days: 3 }
+            """)
+        for key in ["fee_cap", "fee_reminders_max", "fee_reminders_min_days_apart"] {
+            #expect(looser.contains("collection_rules.creditors.Loose AS.DK.\(key): a creditor's rules may only be stricter than DK's, never looser"), "\(looser)")
+        }
+        #expect(looser.contains { $0.hasPrefix("collection_rules.creditors.Loose AS.XX: no rules for XX") })
+        let bad = Self.errors(Self.minimal + """
+
+            collection_rules: { countries: { "NO": { notice_counts_from: arrival, fee_cap: lots, notice_channels: { email: sometimes } } } }
+            """)
+        #expect(bad.contains { $0.hasPrefix("collection_rules.countries.NO.notice_counts_from: use sending or presumed_receipt") })
+        #expect(bad.contains { $0.hasPrefix("collection_rules.countries.NO.fee_cap:") })
+        #expect(bad.contains { $0.hasPrefix("collection_rules.countries.NO.notice_channels.email: use always, never, used_address or consent") })
+    }
 }

@@ -196,6 +196,7 @@ import VarselTestSupport
         let reference = try Self.text("docs/configuration.md")
         let loader = try Self.text("Sources/VarselDaemon/Config/ConfigLoader.swift")
             + Self.text("Sources/VarselDaemon/Config/ConfigReader+Gateways.swift")
+            + Self.text("Sources/VarselDaemon/Config/ConfigReader+CollectionRules.swift")
         // Every `allowed:` list of the loader: the keys it accepts under a section.
         var keys: Set<String> = []
         for match in loader.matches(of: #/allowed(?:: | = )\[([^\]]*)\]/#) {

@@ -15,6 +15,7 @@ import VarselTestSupport
         init(_ start: Date) { value = Mutex(start) }
         var now: Date { value.withLock { $0 } }
         func advance(days: Double) { value.withLock { $0 = $0.addingTimeInterval(days * 86_400) } }
+        func set(_ date: Date) { value.withLock { $0 = date } }
     }
 
     struct Running {

@@ -63,6 +63,9 @@ enum DefaultConfig {
               FI: { every_day: "07:00-22:00", holidays: open }
         channels: {}
         gateways: {}
+        # The per-country rule table ships in code (CollectionRules.shipped, docs/collection-rules.md);
+        # keys here change it, and creditors may make it stricter.
+        collection_rules: { countries: {}, creditors: {} }
         kinds:
           reminder:
             required_data: [creditor, invoice_number, amount, currency, due_date, deadline, payment_link]

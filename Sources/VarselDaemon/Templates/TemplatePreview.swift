@@ -120,7 +120,10 @@ public enum TemplatePreview {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CommandError("no sample data for kind \(kind): add \(path) or pass --data FILE")
         }
-        switch MessageValidator(kinds: policy.kinds.merging([kind: KindRule(name: kind)]) { old, _ in old }).validate(json: Array(data)) {
+        // A preview renders sample data with fixed dates: the country rules judge real messages, at
+        // enqueue and at send, not a preview.
+        let validator = MessageValidator(kinds: policy.kinds.merging([kind: KindRule(name: kind)]) { old, _ in old }, collectionRules: CollectionRules(countries: [:]))
+        switch validator.validate(json: Array(data)) {
         case .success(let message): return message
         case .failure(let failure): throw CommandError("\(path): \(failure)")
         }
