@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "VarselTemplates",
             dependencies: [
-                "VarselCore",
+                "VarselCore", "VarselCodes",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -135,7 +135,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VarselCodesTests",
-            dependencies: ["VarselCodes", "VarselCore"],
+            dependencies: ["VarselCodes", "VarselCore", "VarselTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import VarselCodes
 import VarselCore
+import VarselTestSupport
 
 /// The images of payment codes, read back with an independent decoder (zbarimg) and compared with
 /// what went in: the EPC QR code byte for byte, the Finnish bank barcode digit for digit.

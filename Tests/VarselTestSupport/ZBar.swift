@@ -1,27 +1,25 @@
 import Foundation
-import Testing
 
 /// Reads codes back with `zbarimg` (Debian's zbar-tools), a decoder independent of the encoders
 /// under test. A missing `zbarimg` fails the test: the decode tests are the evidence that the
 /// images scan, so they must not pass by not running.
-enum ZBar {
-    static let path = "/usr/bin/zbarimg"
+public enum ZBar {
+    public static let path = "/usr/bin/zbarimg"
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// The data of the one symbol `zbarimg --raw -q` finds in the PNG `png` (written to a temporary
     /// file), byte for byte; `symbology` is the only decoder enabled (`qrcode`, `code128`). A run that
     /// has not ended after `limit` seconds is killed and fails.
-    static func decode(_ png: [UInt8], symbology: String, limit: TimeInterval = 60) throws -> [UInt8] {
+    public static func decode(_ png: [UInt8], symbology: String, limit: TimeInterval = 60) throws -> [UInt8] {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw Failure(description: "\(path) is missing: install zbar-tools (apt-get install zbar-tools), as .ci/run does")
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("varsel-zbar-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let file = directory.appendingPathComponent("code.png")
+        let directory = TemporaryDirectory("varsel-zbar")
+        defer { withExtendedLifetime(directory) {} }  // removed on deinit: not before zbarimg has read it
+        let file = URL(fileURLWithPath: directory.file("code.png"))
         try Data(png).write(to: file)
 
         let process = Process()
@@ -56,7 +54,7 @@ enum ZBar {
     }
 
 
-    static func decodeText(_ png: [UInt8], symbology: String) throws -> String {
+    public static func decodeText(_ png: [UInt8], symbology: String) throws -> String {
         String(decoding: try decode(png, symbology: symbology), as: UTF8.self)
     }
 }
