@@ -14,7 +14,7 @@ public struct PaymentCodeImage: Sendable, Hashable {
     public var dataURI: String { "data:image/png;base64," + Data(png).base64EncodedString() }
 
     /// Pixels per QR module. Shown at its pixel size, a module is 0.8 mm on a 96 dpi screen and on
-    /// paper: large enough for any phone camera, and the symbol stays 3–5 cm wide.
+    /// paper: large enough for any phone camera, and the symbol stays about 3–6 cm wide.
     public static let qrScale = 3
 
     /// The EPC QR code of `payload` (error correction level M, quiet zone of 4 modules); nil when
