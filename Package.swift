@@ -32,6 +32,12 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // libqrencode, for the EPC QR codes of payment letters and emails.
+        .systemLibrary(
+            name: "CQRencode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]
+        ),
         // Pure core: model, validation, planning, SMS encoding, formatting. No I/O.
         .target(
             name: "VarselCore",
@@ -44,11 +50,17 @@ let package = Package(
             dependencies: ["CCurl"],
             swiftSettings: strict
         ),
+        // Payment codes as images: QR symbols through libqrencode, Code 128, PNG.
+        .target(
+            name: "VarselCodes",
+            dependencies: ["VarselCore", "CQRencode"],
+            swiftSettings: strict
+        ),
         // Templates: loading a template set, rendering with swift-mustache, the operator's checks.
         .target(
             name: "VarselTemplates",
             dependencies: [
-                "VarselCore",
+                "VarselCore", "VarselCodes",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -119,6 +131,11 @@ let package = Package(
         .testTarget(
             name: "VarselCoreTests",
             dependencies: ["VarselCore", "VarselTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "VarselCodesTests",
+            dependencies: ["VarselCodes", "VarselCore", "VarselTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

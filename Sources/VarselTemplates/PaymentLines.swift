@@ -5,15 +5,20 @@ import VarselCore
 /// Finnish reference read in Swedish is a "Referensnummer", a Swedish OCR read in English an "OCR
 /// reference". Languages without their own labels, and names every language writes alike (Bankgiro,
 /// Plusgiro, IBAN, BIC), read the English ones.
+///
+/// The Finnish virtual bank barcode, where it applies (`FinnishVirtualBarcode`), is the last line:
+/// its 54 digits unbroken, as a payer copies them into a bank's payment form. Its name is known in
+/// Finnish and Swedish, the languages of Finnish bank forms; the other languages read the English.
 enum PaymentLines {
     enum Line: String {
-        case kid, ocr, fiRef, rf, fik, message, account, bankgiro, plusgiro, iban, bic
+        case kid, ocr, fiRef, rf, fik, message, account, bankgiro, plusgiro, iban, bic, barcode
     }
 
     static let labels: [String: [Line: String]] = [
         "en": [
             .kid: "KID number", .ocr: "OCR reference", .fiRef: "Reference number", .rf: "RF reference", .fik: "FIK payment line",
             .message: "Message", .account: "Account number", .bankgiro: "Bankgiro", .plusgiro: "Plusgiro", .iban: "IBAN", .bic: "BIC",
+            .barcode: "Virtual barcode",
         ],
         "nb": [
             .kid: "KID", .ocr: "OCR-referanse", .fiRef: "Referansenummer", .rf: "RF-referanse", .fik: "FIK-betalingslinje",
@@ -25,7 +30,7 @@ enum PaymentLines {
         ],
         "sv": [
             .kid: "KID-nummer", .ocr: "OCR-nummer", .fiRef: "Referensnummer", .rf: "RF-referens", .fik: "FIK-betalningsrad",
-            .message: "Meddelande", .account: "Kontonummer",
+            .message: "Meddelande", .account: "Kontonummer", .barcode: "Virtuell streckkod",
         ],
         "da": [
             .kid: "KID-nummer", .ocr: "OCR-nummer", .fiRef: "Referencenummer", .rf: "RF-reference", .fik: "Betalingslinje (FIK)",
@@ -33,7 +38,7 @@ enum PaymentLines {
         ],
         "fi": [
             .kid: "KID-viite", .ocr: "OCR-viite", .fiRef: "Viitenumero", .rf: "RF-viite", .fik: "FIK-maksurivi",
-            .message: "Viesti", .account: "Tilinumero",
+            .message: "Viesti", .account: "Tilinumero", .barcode: "Virtuaaliviivakoodi",
         ],
         "de": [
             .kid: "KID-Nummer", .ocr: "OCR-Referenz", .fiRef: "Referenznummer", .rf: "RF-Referenz", .fik: "FIK-Zahlungszeile",
@@ -45,9 +50,9 @@ enum PaymentLines {
         ],
     ]
 
-    /// The lines for a message whose `data.payment` is valid, for a template in `locale`; nil
-    /// without one.
-    static func make(_ value: JSONValue?, locale: String) -> [[String: String]]? {
+    /// The lines for a message whose `data.payment` is valid, for a template in `locale`, with the
+    /// message's virtual bank barcode if it has one; nil without a valid `data.payment`.
+    static func make(_ value: JSONValue?, locale: String, barcode: FinnishVirtualBarcode? = nil) -> [[String: String]]? {
         guard let value, case .success(let payment) = PaymentValidation.parse(value) else { return nil }
         let english = labels["en"]!
         let names = labels[LocaleTag.language(of: locale)] ?? english
@@ -69,6 +74,7 @@ enum PaymentLines {
         add(.plusgiro, payment.printedPlusgiro)
         add(.iban, payment.printedIBAN)
         add(.bic, payment.bic)
+        add(.barcode, barcode?.digits)
         return lines
     }
 }

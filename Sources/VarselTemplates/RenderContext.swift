@@ -1,4 +1,5 @@
 import Foundation
+import VarselCodes
 import VarselCore
 
 /// The values a template sees: the message's data with amounts and dates formatted for the template's
@@ -16,10 +17,15 @@ enum RenderContext {
             raw[name] = plain(value)
             context[name] = shown(name: name, value: value, declared: schema?.fields[name]?.type, format: format, currency: currency, channel: channel)
         }
-        // How to pay, checked and printed by its scheme, with labels for the scheme and language.
-        if let lines = PaymentLines.make(message.data["payment"], locale: locale) {
+        // How to pay, checked and printed by its scheme, with labels for the scheme and language; the
+        // payment codes that apply: the virtual barcode's digits among the lines, the images (not in SMS).
+        let codes = PaymentCodes.of(kind: message.kind, data: message.data)
+        if let lines = PaymentLines.make(message.data["payment"], locale: locale, barcode: codes?.barcode) {
             var payment = context["payment"] as? [String: Any] ?? [:]
             payment["lines"] = lines
+            if channel != .sms, let codes {
+                payment.merge(images(of: codes, channel: channel)) { _, image in image }
+            }
             context["payment"] = payment
         }
         // What to pay in all when a fee is charged: the amount and the fee together.
@@ -90,6 +96,28 @@ enum RenderContext {
         }
         if channel == .sms, let string = text as? String { return SMSText.normaliseFormattedValue(string) }
         return text
+    }
+
+    /// `payment.qr` (`src`, `pixels`: its side) in email and letters, when the EPC QR code applies;
+    /// `payment.barcode` (`digits`, and in letters `image`: `src`, `width_mm`, `height_mm`) when the
+    /// Finnish bank barcode does. Letters print the barcode at its exact module width; an email
+    /// shows its digits only (they are also among `payment.lines`), as the payer pastes them.
+    static func images(of codes: PaymentCodes, channel: Channel) -> [String: Any] {
+        var values: [String: Any] = [:]
+        if let payload = codes.qr, let image = PaymentCodeImage.qr(payload) {
+            values["qr"] = ["src": image.dataURI, "pixels": "\(image.width)"]
+        }
+        if let code = codes.barcode {
+            var barcode: [String: Any] = ["digits": code.digits]
+            if channel == .letter, let image = PaymentCodeImage.barcode(code) {
+                barcode["image"] = [
+                    "src": image.dataURI, "width_mm": PaymentCodeImage.printedMillimetres(pixels: image.width),
+                    "height_mm": PaymentCodeImage.printedMillimetres(pixels: image.height),
+                ]
+            }
+            values["barcode"] = barcode
+        }
+        return values
     }
 
     /// `amount` + `fee`, exact, as a decimal string; nil unless both are amounts.

@@ -1,7 +1,9 @@
 import Crypto
 import Foundation
 import Testing
+import VarselCore
 import VarselGateways
+import VarselTemplates
 import VarselTestSupport
 
 /// The SMTP message builder, checked against an independent parser: every rendered message is
@@ -446,6 +448,79 @@ struct MIMEMessageTests {
         var message = Self.message()
         message.date = Date(timeIntervalSince1970: seconds)
         #expect(Self.head(message.render()).hasPrefix("Date: \(expected)\r\n"))
+    }
+
+    // MARK: - data: images made inline parts
+
+    @Test("an HTML data: image becomes a multipart/related part with a Content-ID, the HTML refers to it by cid:, and its bytes are the image's")
+    func dataImageBecomesInlinePart() throws {
+        let png = Self.pseudoRandomBytes(count: 2_000, seed: 5)
+        let base64 = Data(png).base64EncodedString()
+        // The same image twice (once with its slashes escaped as a template might), a data: URI that
+        // is not an image, and a data-src attribute: only the two images change, into one part.
+        let escaped = base64.replacingOccurrences(of: "/", with: "&#x2F;")
+        let html = """
+            <p>Maksa QR-koodilla</p>
+            <img src="data:image/png;base64,\(base64)" width="135" alt="EPC QR">
+            <IMG alt='again' SRC='data:image/png;base64,\(escaped)'>
+            <img data-src="data:image/png;base64,\(base64)" src="https://example.com/logo.png" alt="logo">
+            <a href="data:text/plain;base64,aGVp">text</a>
+
+            """
+        let inline = InlineImages(html: html, domain: "fjordkraft.example")
+        let image = try #require(inline.images.first)
+        #expect(inline.images.count == 1)
+        #expect(image.contentType == "image/png" && image.data == png)
+        #expect(image.filename.hasPrefix("image-") && image.filename.hasSuffix(".png"))
+        #expect(image.contentID == image.filename + "@fjordkraft.example")
+        #expect(inline.html.components(separatedBy: "src=\"cid:\(image.contentID)\"").count == 2)
+        #expect(inline.html.contains("SRC='cid:\(image.contentID)'"))
+        #expect(inline.html.contains("data-src=\"data:image/png;base64,\(base64)\" src=\"https://example.com/logo.png\""))
+        #expect(inline.html.contains("href=\"data:text/plain;base64,aGVp\""))
+
+        let attachments = inline.images.map {
+            MIMEMessage.Attachment(filename: $0.filename, contentType: $0.contentType, data: $0.data, contentID: $0.contentID)
+        }
+        let parsed = try Self.checkedParse(Self.message(html: inline.html, attachments: attachments).render(), headerLimit: 78)
+        #expect(parsed.structure == ["multipart/related", "multipart/alternative", "text/plain", "text/html", "image/png"])
+        #expect(parsed.attachments == [.init(image.filename, "image/png", id: "<\(image.contentID)>", "inline", png)])
+        #expect(parsed.html.map(Self.unixLines) == inline.html)
+        // An HTML without data: images is left exactly as it was.
+        #expect(InlineImages(html: "<p><img src=\"cid:logo\"></p>").html == "<p><img src=\"cid:logo\"></p>")
+        #expect(InlineImages(html: "<img src=\"data:image/png;base64,%%%\">").images.isEmpty, "data that is not base64 stays")
+    }
+
+    @Test("SMTP: a Finnish reminder's EPC QR code goes out as an inline part, not a data: URI, and the part reads back as the payment")
+    func smtpSendsQRInline() throws {
+        let set = try TemplateSetLoader.load(from: Paths.templates)
+        let data: [String: JSONValue] = [
+            "creditor": .string("Fjordkraft AS"), "invoice_number": .string("10023"), "amount": .string("1250.00"), "currency": .string("EUR"),
+            "due_date": .string("2026-11-01"), "deadline": .string("2026-12-08"), "payment_link": .string("https://pay.example/abc"),
+            "payment": .object(["scheme": .string("fi_ref"), "reference": .string("1511890656"), "iban": .string("FI2112345600000785")]),
+        ]
+        let recipient = Recipient(name: "Matti Meikäläinen", locale: "fi-FI", country: "FI", email: "matti@example.fi")
+        let content = try set.render(
+            MessageRequest(kind: "reminder", recipient: recipient, data: data), messageID: "01JQR",
+            plan: Plan(kind: "reminder", channel: .email, locale: "fi", tone: .direct, decisions: [])).get()
+        let html = try #require(content.html)
+        let source = try #require(html.range(of: #"data:image/png;base64,[A-Za-z0-9+/=]+"#, options: .regularExpression))
+        let png = Array(try #require(Data(base64Encoded: String(html[source].dropFirst("data:image/png;base64,".count)))))
+        #expect(try ZBar.decodeText(png, symbology: "qrcode")
+            == "BCD\n002\n1\nSCT\n\nFjordkraft AS\nFI2112345600000785\nEUR1250.00\n\nRF601511890656")
+
+        var configuration = GatewayConfiguration(name: "mail", kind: .smtp, url: "smtp://127.0.0.1:25", from: "krav@fjordkraft.example")
+        configuration.options["starttls"] = "never"
+        let message = OutboundMessage(messageID: "01JQR", idempotencyKey: "01JQR.email", recipient: recipient, content: content)
+        let bytes = try SMTPAdapter(configuration: configuration).mime(for: message, date: Self.date).render()
+        let parsed = try Self.checkedParse(bytes)
+        #expect(parsed.structure == ["multipart/related", "multipart/alternative", "text/plain", "text/html", "image/png"])
+        let part = try #require(parsed.attachments.first)
+        #expect(parsed.attachments.count == 1 && part.disposition == "inline" && part.sha256 == Self.sha256(png))
+        let id = try #require(part.contentID?.dropFirst().dropLast())
+        #expect(id.hasSuffix("@fjordkraft.example"))
+        #expect(parsed.html?.contains("src=\"cid:\(id)\"") == true)
+        #expect(parsed.html?.contains("data:image") == false)
+        #expect(parsed.text?.contains("Virtuaaliviivakoodi: 421123456000007850012500000000000000001511890656261208") == true)
     }
 
     // MARK: - Python's view of a message

@@ -10,7 +10,8 @@ import VarselHTTP
 /// EU domains send through `url: https://api.eu.mailgun.net`.
 ///
 /// Our message id travels as the custom variable `v:varsel_message_id`; tracking is off
-/// (`o:tracking: no`). Delivery reports are Mailgun's JSON webhooks, signed with HMAC-SHA256 of
+/// (`o:tracking: no`). The HTML's `data:` images (payment QR codes) go as `inline` files, which
+/// Mailgun sends as inline parts whose Content-ID is the filename (``InlineImages``). Delivery reports are Mailgun's JSON webhooks, signed with HMAC-SHA256 of
 /// `timestamp + token` under the HTTP webhook signing key (`receipts.signature: mailgun`,
 /// https://documentation.mailgun.com/docs/mailgun/user-manual/webhooks/securing-webhooks): a
 /// timestamp outside `max_age_seconds` or a token seen before is a replay.
@@ -57,10 +58,14 @@ public struct MailgunAdapter: GatewayAdapter {
         var fields: [(String, String)] = [
             ("from", from), ("to", to), ("subject", message.content.subject ?? ""), ("text", message.content.text),
         ]
-        if let html = message.content.html { fields.append(("html", html)) }
+        // `data:` images (payment QR codes) as `inline` files; Mailgun gives each the Content-ID of its
+        // filename, which the HTML refers to by cid:.
+        let inline = message.content.html.map { InlineImages(html: $0) }
+        if let html = inline?.html { fields.append(("html", html)) }
         if let replyTo = configuration.options["reply_to"] { fields.append(("h:Reply-To", replyTo)) }
         fields += [("v:varsel_message_id", message.messageID), ("o:tracking", "no")]
-        let form = MultipartForm(fields: fields)
+        let files = (inline?.images ?? []).map { MultipartForm.File(name: "inline", filename: $0.filename, contentType: $0.contentType, data: $0.data) }
+        let form = MultipartForm(fields: fields, files: files)
         var request = configuration.baseRequest(
             url: endpoint("/v3/\(domain)/messages"), contentType: form.contentType, body: form.body, idempotencyKey: message.idempotencyKey)
         request.basicAuth = HTTPBasicAuth(user: "api", password: key)
@@ -187,30 +192,51 @@ public struct MailgunAdapter: GatewayAdapter {
     }
 }
 
-/// A `multipart/form-data` body (RFC 7578) of text fields: each part is
-/// `Content-Disposition: form-data; name="…"` and the value's UTF-8 bytes, parts separated by
-/// `--boundary` and CRLF. The boundary is random and checked against every value.
+/// A `multipart/form-data` body (RFC 7578) of text fields and files: each part is
+/// `Content-Disposition: form-data; name="…"` (a file's with its `filename` and `Content-Type`) and
+/// the value's bytes, parts separated by `--boundary` and CRLF. The boundary is random and checked
+/// against every value and file.
 struct MultipartForm {
+    struct File {
+        var name: String
+        var filename: String
+        var contentType: String
+        var data: [UInt8]
+    }
+
     let boundary: String
     let body: [UInt8]
 
     var contentType: String { "multipart/form-data; boundary=\(boundary)" }
 
-    init(fields: [(String, String)]) {
+    init(fields: [(String, String)], files: [File] = []) {
         var boundary: String
         repeat {
             boundary = "varsel-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         } while fields.contains(where: { $0.0.contains(boundary) || $0.1.contains(boundary) })
+            || files.contains(where: { Self.contains($0.data, Array(boundary.utf8)) })
+        func quoted(_ text: String) -> String {
+            text.replacingOccurrences(of: "\"", with: "%22").replacingOccurrences(of: "\r", with: "%0D").replacingOccurrences(of: "\n", with: "%0A")
+        }
         var body: [UInt8] = []
         for (name, value) in fields {
-            let escaped = name.replacingOccurrences(of: "\"", with: "%22").replacingOccurrences(of: "\r", with: "%0D")
-                .replacingOccurrences(of: "\n", with: "%0A")
-            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(escaped)\"\r\n\r\n".utf8)
+            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(quoted(name))\"\r\n\r\n".utf8)
             body += Array(value.utf8)
+            body += Array("\r\n".utf8)
+        }
+        for file in files {
+            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(quoted(file.name))\"; filename=\"\(quoted(file.filename))\"\r\n".utf8)
+            body += Array("Content-Type: \(quoted(file.contentType))\r\n\r\n".utf8)
+            body += file.data
             body += Array("\r\n".utf8)
         }
         body += Array("--\(boundary)--\r\n".utf8)
         self.boundary = boundary
         self.body = body
+    }
+
+    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard haystack.count >= needle.count else { return false }
+        return (0...(haystack.count - needle.count)).contains { start in haystack[start..<(start + needle.count)].elementsEqual(needle) }
     }
 }

@@ -7,7 +7,9 @@ import VarselHTTP
 /// a 422 whose `ErrorCode` says why (https://postmarkapp.com/developer/api/email-api,
 /// https://postmarkapp.com/developer/api/overview#error-codes).
 ///
-/// Our message id travels in `Metadata.varsel_message_id`; open and link tracking are off. Delivery
+/// Our message id travels in `Metadata.varsel_message_id`; open and link tracking are off. The
+/// HTML's `data:` images (payment QR codes) go as `Attachments` with a `ContentID` of `cid:…`, as
+/// Postmark sends inline images (https://postmarkapp.com/developer/user-guide/send-email-with-api). Delivery
 /// reports are Postmark's Delivery and Bounce webhooks (https://postmarkapp.com/developer/webhooks/delivery-webhook,
 /// https://postmarkapp.com/developer/webhooks/bounce-webhook). Postmark does not sign them, so
 /// `receipts.signature` must be given: `basic` (the user and password put in the webhook URL,
@@ -46,7 +48,19 @@ public struct PostmarkAdapter: GatewayAdapter {
             "Metadata": ["varsel_message_id": message.messageID],
             "TrackOpens": false, "TrackLinks": "None",
         ]
-        if let html = message.content.html { body["HtmlBody"] = html }
+        if let html = message.content.html {
+            // `data:` images (payment QR codes) as inline attachments the HTML refers to by cid:.
+            let inline = InlineImages(html: html)
+            body["HtmlBody"] = inline.html
+            if !inline.images.isEmpty {
+                body["Attachments"] = inline.images.map { image -> [String: Any] in
+                    [
+                        "Name": image.filename, "Content": Data(image.data).base64EncodedString(), "ContentType": image.contentType,
+                        "ContentID": "cid:" + image.contentID,
+                    ]
+                }
+            }
+        }
         if let replyTo = configuration.options["reply_to"] { body["ReplyTo"] = replyTo }
         var request = configuration.baseRequest(
             url: endpoint("/email"), contentType: "application/json", body: try json(body), idempotencyKey: message.idempotencyKey)

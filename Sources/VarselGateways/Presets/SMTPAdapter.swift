@@ -4,7 +4,8 @@ import VarselHTTP
 
 /// SMTP through libcurl (`type: smtp`): `smtp://host:port` with STARTTLS (required by default) or
 /// `smtps://host:port` (TLS from the first byte), AUTH from a credentials file, one MIME message per
-/// email (``MIMEMessage``: text and HTML as `multipart/alternative`, RFC 2047 headers).
+/// email (``MIMEMessage``: text and HTML as `multipart/alternative`, RFC 2047 headers; the HTML's
+/// `data:` images as `multipart/related` parts it refers to by `cid:`, ``InlineImages``).
 ///
 /// - The `Message-ID` is built from the idempotency key (`<message id>.email@<domain of from>`), so a
 ///   retry carries the same `Message-ID` and a receiving system can drop the duplicate. The provider
@@ -73,11 +74,17 @@ public struct SMTPAdapter: GatewayAdapter {
         guard let recipient = MailAddress(parsing: address), recipient.isASCII else {
             throw GatewayRequestError("the email address cannot be sent over SMTP without SMTPUTF8 (non-ASCII local part)")
         }
+        let id = messageID(for: message)
+        // `data:` images (payment QR codes) as multipart/related parts the HTML refers to by cid:.
+        let inline = message.content.html.map { InlineImages(html: $0, domain: String(id.split(separator: "@").last ?? "varsel.invalid")) }
         return MIMEMessage(
             from: sender, to: [MailAddress(name: message.recipient.name, address: recipient.address)],
             replyTo: replyTo,
-            subject: message.content.subject ?? "", date: date, messageID: messageID(for: message),
-            text: message.content.text, html: message.content.html, attachments: [],
+            subject: message.content.subject ?? "", date: date, messageID: id,
+            text: message.content.text, html: inline?.html,
+            attachments: (inline?.images ?? []).map {
+                MIMEMessage.Attachment(filename: $0.filename, contentType: $0.contentType, data: $0.data, contentID: $0.contentID)
+            },
             extraHeaders: [(name: "X-Varsel-Message-Id", value: message.messageID)])
     }
 

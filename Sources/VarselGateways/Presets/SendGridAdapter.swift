@@ -8,7 +8,9 @@ import VarselHTTP
 /// `X-Message-Id` header (https://www.twilio.com/docs/sendgrid/api-reference/mail-send/mail-send).
 ///
 /// Our message id travels in `personalizations[0].custom_args.varsel_message_id`; open and click
-/// tracking are switched off for the message. Delivery reports come from the Event Webhook
+/// tracking are switched off for the message. The HTML's `data:` images (payment QR codes) go as
+/// `attachments` with `disposition: inline` and a `content_id` the HTML refers to by `cid:`
+/// (``InlineImages``). Delivery reports come from the Event Webhook
 /// (https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/event), a JSON array of
 /// events signed with ECDSA P-256 (`receipts.signature: sendgrid`, the verification key SendGrid shows
 /// in `receipts.public_key`;
@@ -49,7 +51,9 @@ public struct SendGridAdapter: GatewayAdapter {
             throw GatewayRequestError("gateway \(configuration.name) has no usable from address")
         }
         var content: [[String: Any]] = [["type": "text/plain", "value": message.content.text]]
-        if let html = message.content.html { content.append(["type": "text/html", "value": html]) }
+        // `data:` images (payment QR codes) as inline attachments the HTML refers to by cid:.
+        let inline = message.content.html.map { InlineImages(html: $0) }
+        if let html = inline?.html { content.append(["type": "text/html", "value": html]) }
         var body: [String: Any] = [
             "personalizations": [["to": [["email": to]], "custom_args": ["varsel_message_id": message.messageID]]],
             "from": from.sendGridObject,
@@ -58,6 +62,14 @@ public struct SendGridAdapter: GatewayAdapter {
             "tracking_settings": ["click_tracking": ["enable": false], "open_tracking": ["enable": false]],
         ]
         if let replyTo = configuration.options["reply_to"].flatMap(MailAddress.init(parsing:)) { body["reply_to"] = replyTo.sendGridObject }
+        if let images = inline?.images, !images.isEmpty {
+            body["attachments"] = images.map { image -> [String: Any] in
+                [
+                    "content": Data(image.data).base64EncodedString(), "type": image.contentType, "filename": image.filename,
+                    "disposition": "inline", "content_id": image.contentID,
+                ]
+            }
+        }
         var request = configuration.baseRequest(
             url: endpoint("/v3/mail/send"), contentType: "application/json", body: try json(body), idempotencyKey: message.idempotencyKey)
         request.headers.append(HTTPHeader("Authorization", "Bearer \(token)"))

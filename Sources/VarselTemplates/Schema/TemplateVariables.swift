@@ -14,11 +14,29 @@ enum TemplateVariables {
             fields["total"] = FieldSpec(type: .money, required: false, about: "amount + fee, set when the message carries a fee")
         }
         if schema.fields["payment"] == nil {
-            // Set when the message carries a valid `data.payment`: its lines, labelled for the scheme.
+            // Set when the message carries a valid `data.payment`: its lines, labelled for the scheme,
+            // and the payment codes that apply (email and letters; the barcode's image in letters).
             let line = FieldType.object(fields: ["label": FieldSpec(type: .text, required: true), "value": FieldSpec(type: .text, required: true)])
+            let qr = FieldType.object(fields: [
+                "src": FieldSpec(type: .url, required: true, about: "the QR code as a data: URI (a PNG)"),
+                "pixels": FieldSpec(type: .text, required: true, about: "its width and height in pixels"),
+            ])
+            let barcodeImage = FieldType.object(fields: [
+                "src": FieldSpec(type: .url, required: true, about: "the Code 128 barcode as a data: URI (a PNG)"),
+                "width_mm": FieldSpec(type: .text, required: true, about: "its printed width in millimetres"),
+                "height_mm": FieldSpec(type: .text, required: true, about: "its printed height in millimetres"),
+            ])
+            let barcode = FieldType.object(fields: [
+                "digits": FieldSpec(type: .text, required: true, about: "the 54 digits of the virtual barcode"),
+                "image": FieldSpec(type: barcodeImage, required: false, about: "set in letters"),
+            ])
             fields["payment"] = FieldSpec(
-                type: .object(fields: ["lines": FieldSpec(type: .list(item: line), required: true)]), required: false,
-                about: "data.payment as labelled lines in each scheme's grouping (docs/payments.md)")
+                type: .object(fields: [
+                    "lines": FieldSpec(type: .list(item: line), required: true),
+                    "qr": FieldSpec(type: qr, required: false, about: "the EPC QR code, for a euro payment to an IBAN (docs/payments.md)"),
+                    "barcode": FieldSpec(type: barcode, required: false, about: "the Finnish bank barcode, for a Finnish IBAN and reference"),
+                ]), required: false,
+                about: "data.payment as labelled lines in each scheme's grouping, and its payment codes (docs/payments.md)")
         }
         var rawFields = schema.fields.mapValues(unformatted)
         if fields["total"] != nil { rawFields["total"] = FieldSpec(type: .text, required: false) }

@@ -56,6 +56,40 @@ import VarselTestSupport
         return parts
     }
 
+    @Test("a data: image in the HTML goes as an `inline` file whose filename the HTML refers to by cid:; the file's bytes are the image")
+    func inlineImage() throws {
+        var configuration = GatewayConfiguration(name: "gw", kind: .mailgun, url: "https://api.mailgun.net", from: "krav@fjordkraft.example")
+        configuration.options["domain"] = "mg.fjordkraft.example"
+        configuration.secrets["api_key"] = "key-1"
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + (0..<300).map { UInt8($0 % 251) }
+        let request = try MailgunAdapter(configuration: configuration).request(for: InlineImageFixture.message(png: png))
+        let contentType = try #require(request.headers.first { $0.name == "Content-Type" }?.value)
+        let boundary = Array(("--" + (try #require(contentType.components(separatedBy: "boundary=").last))).utf8)
+        // The parts, split on the delimiter as bytes (an image is not UTF-8).
+        var parts: [[UInt8]] = []
+        var start = 0
+        let body = request.body
+        var index = 0
+        while index + boundary.count <= body.count {
+            if body[index..<(index + boundary.count)].elementsEqual(boundary) {
+                if index > start { parts.append(Array(body[start..<index])) }
+                index += boundary.count
+                start = index
+            } else {
+                index += 1
+            }
+        }
+        let file = try #require(parts.first { String(decoding: $0.prefix(200), as: UTF8.self).contains("name=\"inline\"") })
+        let separator: [UInt8] = [13, 10, 13, 10]
+        let split = try #require((0..<(file.count - 3)).first { file[$0..<($0 + 4)].elementsEqual(separator) })
+        let header = String(decoding: file[..<split], as: UTF8.self)
+        let filename = try #require(header.components(separatedBy: "filename=\"").last?.components(separatedBy: "\"").first)
+        #expect(header.contains("Content-Disposition: form-data; name=\"inline\"; filename=\"\(filename)\"\r\nContent-Type: image/png"))
+        #expect(Array(file[(split + 4)...].dropLast(2)) == png)
+        let html = try #require(parts.map { String(decoding: $0, as: UTF8.self) }.first { $0.contains("name=\"html\"") })
+        #expect(html.contains("src=\"cid:\(filename)\"") && !html.contains("data:image"))
+    }
+
     @Test("the request is Mailgun's documented POST /v3/{domain}/messages: Basic api:<key>, multipart form with from, to, subject, text, html, h:Reply-To, v:varsel_message_id, o:tracking; the id is `id` without <>")
     func request() async throws {
         let harness = try await PresetHarness.start(

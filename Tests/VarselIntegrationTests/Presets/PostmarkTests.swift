@@ -71,6 +71,27 @@ import VarselTestSupport
         await harness.stop()
     }
 
+    @Test("a data: image in the HTML goes as an attachment with ContentID cid:…, which the HTML refers to; its base64 is the image")
+    func inlineImage() throws {
+        var configuration = GatewayConfiguration(name: "gw", kind: .postmark, url: "https://api.postmarkapp.com", from: "krav@fjordkraft.example")
+        configuration.secrets["token"] = "server-token"
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + (0..<300).map { UInt8($0 % 251) }
+        let body = try #require(try JSONSerialization.jsonObject(
+            with: Data(PostmarkAdapter(configuration: configuration).request(for: InlineImageFixture.message(png: png)).body)) as? [String: Any])
+        let attachments = try #require(body["Attachments"] as? [[String: String]])
+        #expect(attachments.count == 1)
+        let attachment = attachments[0]
+        #expect(attachment["ContentType"] == "image/png")
+        #expect(attachment["Content"].flatMap { Data(base64Encoded: $0) }.map(Array.init) == png)
+        let name = try #require(attachment["Name"])
+        #expect(attachment["ContentID"] == "cid:" + name)
+        let html = try #require(body["HtmlBody"] as? String)
+        #expect(html.contains("src=\"cid:\(name)\"") && !html.contains("data:image"))
+        let plain = try #require(try JSONSerialization.jsonObject(
+            with: Data(PostmarkAdapter(configuration: configuration).request(for: InlineImageFixture.message(png: nil)).body)) as? [String: Any])
+        #expect(plain["Attachments"] == nil)
+    }
+
     @Test("the Message Stream defaults to outbound")
     func defaultStream() throws {
         var configuration = GatewayConfiguration(name: "gw", kind: .postmark, url: "https://api.postmarkapp.com", from: "krav@fjordkraft.example")

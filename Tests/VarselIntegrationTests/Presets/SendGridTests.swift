@@ -78,6 +78,27 @@ import VarselTestSupport
         await harness.stop()
     }
 
+    @Test("a data: image in the HTML goes as an inline attachment with a content_id the HTML refers to by cid:; its base64 is the image")
+    func inlineImage() throws {
+        var configuration = GatewayConfiguration(name: "gw", kind: .sendgrid, url: "https://api.sendgrid.com", from: "krav@fjordkraft.example")
+        configuration.secrets["token"] = "SG.key"
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + (0..<300).map { UInt8($0 % 251) }
+        let message = InlineImageFixture.message(png: png)
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(SendGridAdapter(configuration: configuration).request(for: message).body)) as? [String: Any])
+        let attachments = try #require(body["attachments"] as? [[String: String]])
+        #expect(attachments.count == 1)
+        let attachment = attachments[0]
+        #expect(attachment["type"] == "image/png" && attachment["disposition"] == "inline")
+        #expect(attachment["content"].flatMap { Data(base64Encoded: $0) }.map(Array.init) == png)
+        let id = try #require(attachment["content_id"])
+        #expect(attachment["filename"] == id)
+        let html = try #require((body["content"] as? [[String: String]])?.last?["value"])
+        #expect(html.contains("src=\"cid:\(id)\"") && !html.contains("data:image"))
+        // Without data: images the body has no attachments at all.
+        let plain = try #require(try JSONSerialization.jsonObject(with: Data(SendGridAdapter(configuration: configuration).request(for: InlineImageFixture.message(png: nil)).body)) as? [String: Any])
+        #expect(plain["attachments"] == nil)
+    }
+
     @Test("a bare from address is sent without a name; a message without an address or on another channel is refused before sending")
     func fromAndChannel() throws {
         var configuration = GatewayConfiguration(name: "gw", kind: .sendgrid, url: "https://api.sendgrid.com/", from: "krav@fjordkraft.example")
