@@ -36,7 +36,7 @@ fi
 
 if [ -z "$binary" ]; then
   if [ "$(id -u)" -eq 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libcurl4-openssl-dev libsqlite3-dev pkg-config >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libcurl4-openssl-dev libsqlite3-dev libqrencode-dev pkg-config >/dev/null
   fi
   scripts/deps.sh
   echo "building a release binary (a clean build takes several minutes)" >&2
