@@ -170,3 +170,44 @@ import VarselCore
         #expect(problems(message(country: "NO", currency: "NOK", fee: "30.00", creditor: "Fjordkraft AS"), rules: table).isEmpty)
     }
 }
+
+/// `recipient.consents`: dated, typed, each field checked and named.
+@Suite struct ConsentValidationTests {
+    func validate(_ consents: String) -> Result<Recipient, ValidationFailure> {
+        let json = #"{"email": "kari@example.no", "consents": \#(consents)}"#
+        return MessageValidator.parse(json: Array(json.utf8)).flatMap { MessageValidator(kinds: KindRule.shipped).validateRecipientRecord($0, id: "debtor-1") }
+    }
+
+    @Test("a consent is kept with its dates; a wrong one is refused naming its field")
+    func consents() throws {
+        let recipient = try validate(#"[{"type": "electronic_notice", "channel": "email", "given_at": "2026-10-01T00:00:00Z", "expires_at": "2027-10-01T00:00:00Z"}]"#).get()
+        #expect(recipient.consents?.first?.type == .electronicNotice)
+        #expect(recipient.consents?.first?.expiresAt == RFC3339.parseTimestamp("2027-10-01T00:00:00Z"))
+        for (consents, field) in [
+            (#"[{"type": "forever", "channel": "email", "given_at": "2026-10-01T00:00:00Z"}]"#, "consents[0].type"),
+            (#"[{"type": "used_address", "channel": "fax", "given_at": "2026-10-01T00:00:00Z"}]"#, "consents[0].channel"),
+            (#"[{"type": "used_address", "channel": "email"}]"#, "consents[0].given_at"),
+            (#"[{"type": "used_address", "channel": "email", "given_at": "2026-10-01T00:00:00Z", "expires_at": "2026-09-01T00:00:00Z"}]"#, "consents[0].expires_at"),
+            (#"[{"type": "used_address", "channel": "email", "given_at": "2026-10-01T00:00:00Z", "address": "not-an-address"}]"#, "consents[0].address"),
+            (#"[{"type": "used_address", "channel": "email", "given_at": "2026-10-01T00:00:00Z", "why": "x"}]"#, "consents[0].why"),
+            (#""yes""#, "consents"),
+        ] {
+            guard case .failure(let failure) = validate(consents) else {
+                Issue.record("accepted: \(consents)")
+                continue
+            }
+            #expect(failure.errors.map(\.field) == [field], "\(consents): \(failure)")
+        }
+    }
+
+    @Test("consents of the message and of the stored record add up")
+    func merge() {
+        let given = Date(timeIntervalSince1970: 1_790_000_000)
+        var stored = Recipient(id: "d")
+        stored.consents = [Consent(type: .usedAddress, channel: .email, givenAt: given)]
+        var message = Recipient(id: "d")
+        message.consents = [Consent(type: .electronicNotice, channel: .email, givenAt: given)]
+        #expect(message.merged(over: stored).consents?.map(\.type) == [.usedAddress, .electronicNotice])
+        #expect(Recipient(id: "d").merged(over: stored).consents?.count == 1)
+    }
+}

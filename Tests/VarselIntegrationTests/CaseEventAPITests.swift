@@ -78,6 +78,18 @@ import VarselTestSupport
         await api.stop()
     }
 
+    @Test("a case reference with a space or a slash, percent-encoded in the path, names that case")
+    func encodedCaseRef() async throws {
+        let api = try await Running.start()
+        let id = try #require(try await api.post("/v1/messages", Self.sms("enc", case: "inv 10/a")).1["id"] as? String)
+        let (status, reply) = try await api.post("/v1/cases/inv%2010%2Fa/events", #"{"type": "disputed"}"#)
+        #expect(status == 201)
+        #expect(reply["cancelled_ids"] as? [String] == [id])
+        #expect((reply["event"] as? [String: Any])?["case_ref"] as? String == "inv 10/a")
+        #expect((try await api.get("/v1/cases/inv%2010%2Fa/events").1["events"] as? [Any])?.count == 1)
+        await api.stop()
+    }
+
     @Test("partially_paid: a reminder accepted before it is sent with what is left, and says why in its trail", arguments: StoreBackend.allCases)
     func partialPaymentLowersAmount(_ backend: StoreBackend) async throws {
         let api = try await Running.start(backend: backend)

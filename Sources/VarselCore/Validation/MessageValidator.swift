@@ -385,15 +385,15 @@ public struct MessageValidator: Sendable {
         let type = optionalString(fields, "type", path: "\(path).type", max: 32, fail).flatMap { name in
             Consent.Kind(rawValue: name) ?? { problem("type", "'\(name)' is not a consent type; use used_address or electronic_notice"); return nil }()
         }
-        if fields["type"] == nil { problem("type", "required: used_address or electronic_notice") }
+        if fields["type"] == nil || fields["type"] == .null { problem("type", "required: used_address or electronic_notice") }
         let channel = optionalString(fields, "channel", path: "\(path).channel", max: 16, fail).flatMap { name in
             Channel(rawValue: name) ?? { problem("channel", "'\(name)' is not a channel; use sms, email or letter"); return nil }()
         }
-        if fields["channel"] == nil { problem("channel", "required: the channel the consent is for") }
+        if fields["channel"] == nil || fields["channel"] == .null { problem("channel", "required: the channel the consent is for") }
         let address = optionalString(fields, "address", path: "\(path).address", max: 254, fail)
-        if let address, channel == .email, let reason = EmailAddress.problem(address) { problem("address", "not a valid email address: \(reason)") }
+        if let address, let reason = EmailAddress.problem(address) { problem("address", "not a valid email address: \(reason)") }
         let givenAt = optionalTimestamp(fields, "given_at", fail, path: "\(path).given_at")
-        if fields["given_at"] == nil { problem("given_at", "required: when the debtor gave it (RFC 3339)") }
+        if fields["given_at"] == nil || fields["given_at"] == .null { problem("given_at", "required: when the debtor gave it (RFC 3339)") }
         let expiresAt = optionalTimestamp(fields, "expires_at", fail, path: "\(path).expires_at")
         if let givenAt, let expiresAt, expiresAt <= givenAt { problem("expires_at", "must be later than given_at") }
         guard ok, let type, let channel, let givenAt else { return nil }

@@ -97,12 +97,14 @@ public struct APIServer: Sendable {
             try await cancel(request, ids: [context.parameters.require("id")], caseRef: nil)
         }
         router.post("v1/cases/{case_ref}/cancel") { request, context in
-            try await cancel(request, ids: nil, caseRef: context.parameters.require("case_ref"))
+            try await cancel(request, ids: nil, caseRef: Self.pathValue(context.parameters.require("case_ref")))
         }
         router.post("v1/cases/{case_ref}/events") { request, context in
-            try await recordCaseEvent(request, caseRef: context.parameters.require("case_ref"))
+            try await recordCaseEvent(request, caseRef: Self.pathValue(context.parameters.require("case_ref")))
         }
-        router.get("v1/cases/{case_ref}/events") { request, context in try await caseEvents(request, caseRef: context.parameters.require("case_ref")) }
+        router.get("v1/cases/{case_ref}/events") { request, context in
+            try await caseEvents(request, caseRef: Self.pathValue(context.parameters.require("case_ref")))
+        }
         router.get("v1/intake/errors") { request, _ in try await intakeErrors(request) }
         router.put("v1/recipients/{id}") { request, context in try await putRecipient(request, id: context.parameters.require("id")) }
         router.get("v1/recipients/{id}") { request, context in try await getRecipient(request, id: context.parameters.require("id")) }
@@ -128,6 +130,10 @@ public struct APIServer: Sendable {
             throw Problem.tooLarge(limit: limit)
         }
     }
+
+    /// A path parameter as the client meant it: percent-decoded (`inv%2F1` is the case `inv/1`); a
+    /// malformed escape is kept as it came.
+    static func pathValue(_ raw: String) -> String { raw.removingPercentEncoding ?? raw }
 
     static func json(_ status: HTTPResponse.Status, _ object: [String: Any], location: String? = nil) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()

@@ -624,6 +624,17 @@ struct RequestSchemas {
                 "type": "object", "description": "A stored recipient, as PUT stored it",
                 "properties": ["id": ["type": "string"]],
             ]),
+            ("Consent", [
+                "type": "object", "additionalProperties": false, "required": ["type", "channel", "given_at"],
+                "description": "A dated consent a country rule asks for (docs/collection-rules.md); expires_at later than given_at",
+                "properties": [
+                    "type": ["enum": ["used_address", "electronic_notice"]],
+                    "channel": Self.ref("Channel"),
+                    "address": ["type": ["string", "null"], "maxLength": 254, "pattern": .string(Self.email)],
+                    "given_at": ["type": "string", "maxLength": 40, "pattern": .string(Self.timestamp)],
+                    "expires_at": ["type": ["string", "null"], "maxLength": 40, "pattern": .string(Self.timestamp)],
+                ],
+            ]),
             ("MoneyNumber", [
                 "type": "number", "exclusiveMinimum": .number("-1e15"), "exclusiveMaximum": .number("1e15"),
                 "not": ["type": "number", "exclusiveMinimum": .number("-1e-111"), "exclusiveMaximum": .number("1e-111"), "not": ["const": 0]],
@@ -686,6 +697,7 @@ struct RequestSchemas {
             ("phone", ["type": ["string", "null"], "pattern": .string(Self.e164), "description": "E.164"]),
             ("email", ["type": ["string", "null"], "maxLength": 254, "pattern": .string(Self.email)]),
             ("address", Self.nullable(Self.ref("Address"))),
+            ("consents", ["type": ["array", "null"], "items": Self.ref("Consent")]),
         ]
         var schema: [(String, J)] = [("type", "object"), ("additionalProperties", false), ("properties", .object(properties))]
         if needsContact {
