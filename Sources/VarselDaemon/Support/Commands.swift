@@ -177,8 +177,11 @@ public enum EffectiveConfig {
             if let rule = kind.channelRuleReason { fields.append("channel_rule: \(quoted(rule))") }
             fields.append("required_data: \(list(kind.requiredData))")
             fields.append("minimum_deadline_days: " + (kind.minimumDeadlineDays.isEmpty ? "{}" : map(kind.minimumDeadlineDays.mapValues(String.init))))
+            fields.append("demands_payment: \(kind.demandsPayment)")
+            fields.append("legal_step: \(kind.legalStep.rawValue)")
             lines.append("  \(name): { \(fields.joined(separator: ", ")) }")
         }
+        lines += collectionRules(config.planning.collectionRules)
         let planning = config.planning
         lines.append("tone:")
         lines.append("  default: \(planning.defaultTone.rawValue)")
@@ -187,6 +190,39 @@ public enum EffectiveConfig {
         lines.append("  aliases: \(map(planning.localeAliases))")
         lines.append("  by_country: \(map(planning.localeByCountry))")
         return lines.joined(separator: "\n")
+    }
+
+    /// `collection_rules:` — each country's rules with their sources, and creditors' stricter ones.
+    static func collectionRules(_ rules: CollectionRules) -> [String] {
+        func describe(_ country: CountryRules, indent: String) -> [String] {
+            var fields = [
+                "notice_minimum_days: \(country.noticeMinimumDays)", "notice_counts_from: \(country.noticeCountsFrom.rawValue)",
+                "presumed_receipt_days: " + map(Dictionary(uniqueKeysWithValues: country.presumedReceiptDays.map { ($0.key.rawValue, String($0.value)) })),
+                "reminder_earliest_days_after_due: \(country.reminderEarliestDaysAfterDue)",
+                "fee_earliest_days_after_due: \(country.feeEarliestDaysAfterDue)",
+                "fee_cap: " + (country.feeCap.map(quoted) ?? "null"), "fee_currency: " + (country.feeCurrency ?? "null"),
+                "fee_requires_agreement: \(country.feeRequiresAgreement)", "fee_reminders_max: " + (country.feeRemindersMax.map(String.init) ?? "null"),
+                "fee_reminders_min_days_apart: \(country.feeRemindersMinDaysApart)", "steps_min_days_apart: \(country.stepsMinDaysApart)",
+                "steps_max_days_apart: " + (country.stepsMaxDaysApart.map(String.init) ?? "null"),
+                "notice_channels: " + map(Dictionary(uniqueKeysWithValues: country.noticeChannels.map { ($0.key.rawValue, $0.value.rawValue) })),
+            ]
+            fields = fields.map { indent + "  " + $0 }
+            return fields + [indent + "  sources:"] + country.sources.sorted { $0.key < $1.key }.map { indent + "    \($0.key): \(quoted($0.value))" }
+        }
+        var lines = ["collection_rules:", "  countries:"]
+        for (code, country) in rules.countries.sorted(by: { $0.key < $1.key }) {
+            lines.append("    \(quoted(code)):")
+            lines += describe(country, indent: "    ")
+        }
+        lines.append("  creditors:" + (rules.creditors.isEmpty ? " {}" : ""))
+        for (creditor, countries) in rules.creditors.sorted(by: { $0.key < $1.key }) {
+            lines.append("    \(quoted(creditor)):")
+            for (code, country) in countries.sorted(by: { $0.key < $1.key }) {
+                lines.append("      \(quoted(code)):")
+                lines += describe(country, indent: "      ")
+            }
+        }
+        return lines
     }
 
     /// `policy:` — the frequency cap, and the contact windows with each country's public holidays.
