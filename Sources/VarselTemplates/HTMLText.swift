@@ -4,7 +4,9 @@ enum HTMLText {
     private static let paragraphTags: Set<[UInt8]> = tags("p h1 h2 h3 h4 h5 h6 table ul ol blockquote section")
     private static let lineTags: Set<[UInt8]> = tags("div tr li dt dd address")
     private static let cellTags: Set<[UInt8]> = tags("td th")
-    private static let hiddenTags: Set<[UInt8]> = tags("style script head title")
+    /// Not text: a `figure` holds an image with its caption (the payment QR code), which plain text
+    /// cannot show; what it says is in the text around it.
+    private static let hiddenTags: Set<[UInt8]> = tags("style script head title figure")
     private static let entities: [([UInt8], [UInt8])] = [
         ("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&#x27;", "'"), ("&nbsp;", "\u{00A0}"),
         ("&#x2F;", "/"), ("&#x3D;", "="), ("&#x60;", "`"), ("&amp;", "&"),

@@ -46,6 +46,7 @@ import VarselTestSupport
         let letter = try Self.render(locale: "fi", channel: .letter)
         let html = try #require(letter.html)
         #expect(letter.text.contains("Virtuaaliviivakoodi \(Self.digits)\n"), "\(letter.text)")
+        #expect(!letter.text.contains("QR-koodilla"), "the caption of an image plain text cannot show: \(letter.text)")
         #expect(html.contains(">Virtuaaliviivakoodi</th>") && html.contains(">\(Self.digits)</td>"))
         #expect(html.contains("Maksa QR-koodilla"))
         let images = try Self.images(in: html)
