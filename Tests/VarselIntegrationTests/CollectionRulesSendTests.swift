@@ -12,34 +12,7 @@ import VarselTestSupport
 @Suite(.serialized) struct CollectionRulesSendTests {
     typealias Clock = SendTimeRulesTests.Clock
 
-    struct Running {
-        let sandbox: SandboxGateway
-        let components: Daemon.Components
-
-        static func start(_ backend: StoreBackend, clock: Clock, directory: TemporaryDirectory) async throws -> Running {
-            let sandbox = SandboxGateway()
-            try await sandbox.start()
-            let yaml = try await backend.config(Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL), directory)
-            let config = try ConfigLoader.load(yaml: yaml, baseDirectory: directory.path)
-            let components = try await Daemon.open(config: config, logger: quietLogger, now: { clock.now })
-            return Running(sandbox: sandbox, components: components)
-        }
-
-        func enqueue(_ line: String, now: Date) async throws -> String {
-            let config = components.config
-            let validator = MessageValidator(
-                kinds: config.planning.kinds, collectionRules: config.planning.collectionRules, dataCheck: components.templates.dataCheck, now: { now })
-            let result = try #require(try await EnqueueBatch.run(Data(line.utf8), validator: validator, store: components.store, now: now).first)
-            return try #require(result.id, "\(result.error ?? "")")
-        }
-
-        func status(_ id: String) async throws -> MessageStatus { try #require(try await components.store.status(id: id)) }
-
-        func stop() async {
-            components.client.shutdown()
-            await sandbox.stop()
-        }
-    }
+    typealias Running = SendTimeRulesTests.Running
 
     /// 2026-11-23 10:00 UTC, a Monday.
     static let monday = RFC3339.parseTimestamp("2026-11-23T10:00:00Z")!
@@ -54,8 +27,7 @@ import VarselTestSupport
     @Test("DK: a second fee reminder 9 days after the first is deferred to the 10th day with the rule in its trail; a fourth fails", arguments: StoreBackend.allCases)
     func danishFeeReminders(_ backend: StoreBackend) async throws {
         let clock = Clock(Self.monday)
-        let directory = TemporaryDirectory()
-        let running = try await Running.start(backend, clock: clock, directory: directory)
+        let running = try await Running.start(backend, clock: clock)
         let first = try await running.enqueue(Self.danishReminder("r1"), now: clock.now)
         await running.components.dispatcher.run(untilIdle: true)
         #expect(try await running.status(first).state == .sent)
@@ -96,8 +68,7 @@ import VarselTestSupport
     @Test("FI: a collection notice goes by email only with the debtor's consent in force, else by letter, with the reason in the trail", arguments: StoreBackend.allCases)
     func finnishNoticeChannel(_ backend: StoreBackend) async throws {
         let clock = Clock(Self.monday)
-        let directory = TemporaryDirectory()
-        let running = try await Running.start(backend, clock: clock, directory: directory)
+        let running = try await Running.start(backend, clock: clock)
         let without = try await running.enqueue(Self.finnishNotice("n1", consents: ""), now: clock.now)
         let with = try await running.enqueue(Self.finnishNotice(
             "n2", consents: #","consents":[{"type":"electronic_notice","channel":"email","given_at":"2026-10-01T00:00:00Z","expires_at":"2027-10-01T00:00:00Z"}]"#),

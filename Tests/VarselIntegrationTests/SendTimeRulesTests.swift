@@ -23,18 +23,20 @@ import VarselTestSupport
         let components: Daemon.Components
         let directory: TemporaryDirectory
 
-        static func start(clock: Clock, extraYAML: String = "") async throws -> Running {
+        static func start(_ backend: StoreBackend = .sqlite, clock: Clock, extraYAML: String = "") async throws -> Running {
             let directory = TemporaryDirectory()
             let sandbox = SandboxGateway()
             try await sandbox.start()
-            let yaml = Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL) + "\n" + extraYAML
+            let yaml = try await backend.config(Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL), directory) + "\n" + extraYAML
             let config = try ConfigLoader.load(yaml: yaml, baseDirectory: directory.path)
             let components = try await Daemon.open(config: config, logger: quietLogger, now: { clock.now })
             return Running(sandbox: sandbox, components: components, directory: directory)
         }
 
         func enqueue(_ line: String, now: Date) async throws -> String {
-            let validator = MessageValidator(kinds: components.config.planning.kinds, dataCheck: components.templates.dataCheck, now: { now })
+            let config = components.config
+            let validator = MessageValidator(
+                kinds: config.planning.kinds, collectionRules: config.planning.collectionRules, dataCheck: components.templates.dataCheck, now: { now })
             let result = try #require(try await EnqueueBatch.run(Data(line.utf8), validator: validator, store: components.store, now: now).first)
             return try #require(result.id, "\(result.error ?? "")")
         }

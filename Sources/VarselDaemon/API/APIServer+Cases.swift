@@ -16,17 +16,7 @@ extension APIServer {
         case .success(let valid): eventRequest = valid
         case .failure(let failure): throw Problem.validation(failure)
         }
-        if let header = request.headers[.idempotencyKey] {
-            guard !header.isEmpty, header.count <= MessageValidator.maxKeyLength else {
-                throw Problem.badRequest("invalid-idempotency-key", "Idempotency-Key must be 1 to \(MessageValidator.maxKeyLength) characters", field: "Idempotency-Key")
-            }
-            if let field = eventRequest.idempotencyKey, field != header {
-                throw Problem(
-                    status: .unprocessableContent, code: "idempotency-key-mismatch", title: "Conflicting idempotency keys",
-                    detail: "the Idempotency-Key header and the idempotency_key field differ", errors: [.init(field: "idempotency_key", detail: "differs from the Idempotency-Key header")])
-            }
-            eventRequest.idempotencyKey = header
-        }
+        eventRequest.idempotencyKey = try Self.idempotencyKey(request, field: eventRequest.idempotencyKey)
         let location = "/v1/cases/\(caseRef.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? caseRef)/events"
         switch try await store.recordCaseEvent(eventRequest, caseStops: CaseStopPolicy(kinds: validator.kinds), now: Date()) {
         case .recorded(let event, let standing, let cancel):

@@ -23,17 +23,7 @@ extension APIServer {
         case .success(let valid): message = valid
         case .failure(let failure): throw Problem.validation(failure)
         }
-        if let header = request.headers[.idempotencyKey] {
-            guard !header.isEmpty, header.count <= MessageValidator.maxKeyLength else {
-                throw Problem.badRequest("invalid-idempotency-key", "Idempotency-Key must be 1 to \(MessageValidator.maxKeyLength) characters", field: "Idempotency-Key")
-            }
-            if let field = message.idempotencyKey, field != header {
-                throw Problem(
-                    status: .unprocessableContent, code: "idempotency-key-mismatch", title: "Conflicting idempotency keys",
-                    detail: "the Idempotency-Key header and the idempotency_key field differ", errors: [.init(field: "idempotency_key", detail: "differs from the Idempotency-Key header")])
-            }
-            message.idempotencyKey = header
-        }
+        message.idempotencyKey = try Self.idempotencyKey(request, field: message.idempotencyKey)
         let key = message.idempotencyKey
         if let key {
             guard inProgress.begin(key) else {
@@ -61,6 +51,21 @@ extension APIServer {
         case nil:
             throw Problem(status: .internalServerError, code: "store", title: "Not stored", detail: "the store returned no outcome")
         }
+    }
+
+    /// The idempotency key of a request: the `Idempotency-Key` header or the body's
+    /// `idempotency_key` field; both given must be equal.
+    static func idempotencyKey(_ request: Request, field: String?) throws -> String? {
+        guard let header = request.headers[.idempotencyKey] else { return field }
+        guard !header.isEmpty, header.count <= MessageValidator.maxKeyLength else {
+            throw Problem.badRequest("invalid-idempotency-key", "Idempotency-Key must be 1 to \(MessageValidator.maxKeyLength) characters", field: "Idempotency-Key")
+        }
+        if let field, field != header {
+            throw Problem(
+                status: .unprocessableContent, code: "idempotency-key-mismatch", title: "Conflicting idempotency keys",
+                detail: "the Idempotency-Key header and the idempotency_key field differ", errors: [.init(field: "idempotency_key", detail: "differs from the Idempotency-Key header")])
+        }
+        return header
     }
 
     /// NDJSON, read as it arrives and handled in chunks (see `EnqueueBatch`), on a thread of its own;
