@@ -2,7 +2,6 @@ import Foundation
 import Testing
 import VarselCore
 import VarselDaemon
-import VarselHTTP
 import VarselStore
 import VarselTestSupport
 
