@@ -40,6 +40,54 @@ extension PostgresMessageStore {
         }
     }
 
+    public func createCase(
+        caseRef: String, plan: String, requestHash: String, steps: [(step: String, message: MessageRequest)], caseStops: CaseStopPolicy, now: Date
+    ) async throws -> CaseCreation {
+        let rows = try steps.map { try StoredRequest($0.message, now: now) }
+        do {
+            return try await transaction { connection in
+                // The case's lock first: two creations of one case, or a creation and an event, take turns.
+                try await Self.lockCases([caseRef], connection, logger: self.logger)
+                if let existing = try await Self.caseRecord(connection, caseRef: caseRef, logger: self.logger) {
+                    return existing.requestHash == requestHash ? .duplicate(existing) : .conflict(existing)
+                }
+                var recorded: [CaseRecord.Step] = []
+                let outcomes = try await Self.insert(rows, connection, caseStops: caseStops, logger: self.logger, now: now)
+                for ((step, message), outcome) in zip(steps, outcomes) {
+                    switch outcome {
+                    case .created(let id), .duplicate(let id):
+                        recorded.append(CaseRecord.Step(step: step, kind: message.kind, sendAfter: message.sendAfter ?? now, messageID: id))
+                    case .conflict(let id):
+                        throw StoreError("the message key of case \(caseRef) step \(step) is taken by message \(id)")
+                    case .refused(let reason):
+                        throw CaseRefused(reason: reason)
+                    }
+                }
+                let record = CaseRecord(caseRef: caseRef, plan: plan, requestHash: requestHash, createdAt: now, steps: recorded)
+                try await connection.query(
+                    """
+                    INSERT INTO varsel.cases (case_ref, plan, request_hash, created_at, steps)
+                    VALUES (\(caseRef), \(plan), \(requestHash), \(now), \(try CaseRecord.encodeSteps(recorded))::jsonb)
+                    """, logger: self.logger)
+                return .created(record)
+            }
+        } catch let refused as CaseRefused {
+            return .refused(reason: refused.reason)
+        }
+    }
+
+    public func caseRecord(caseRef: String) async throws -> CaseRecord? {
+        try await read { connection in try await Self.caseRecord(connection, caseRef: caseRef, logger: self.logger) }
+    }
+
+    static func caseRecord(_ connection: PostgresConnection, caseRef: String, logger: Logger) async throws -> CaseRecord? {
+        guard let row = try await connection.query(
+            "SELECT case_ref, plan, request_hash, created_at, steps::text FROM varsel.cases WHERE case_ref = \(caseRef)", logger: logger
+        ).collect().first else { return nil }
+        let (ref, plan, hash, created, steps) = try row.decode((String, String, String, Date, String).self)
+        return CaseRecord(caseRef: ref, plan: plan, requestHash: hash, createdAt: created, steps: try CaseRecord.decodeSteps(steps))
+    }
+
     public func caseEvents(caseRefs: Set<String>) async throws -> [String: [CaseEvent]] {
         guard !caseRefs.isEmpty else { return [:] }
         return try await read { connection in try await Self.caseEvents(connection, caseRefs: caseRefs, logger: self.logger) }

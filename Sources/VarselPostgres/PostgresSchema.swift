@@ -187,6 +187,17 @@ enum PostgresSchema {
             );
             CREATE INDEX case_events_case ON varsel.case_events (case_ref, seq);
             """),
+        ("v4-cases", """
+            -- Cases created from a plan: the plan, the request's hash (idempotency by case_ref) and the
+            -- message each step became. Like events, they name no person.
+            CREATE TABLE varsel.cases (
+                case_ref text PRIMARY KEY,
+                plan text NOT NULL,
+                request_hash text NOT NULL,
+                created_at timestamptz NOT NULL,
+                steps jsonb NOT NULL
+            );
+            """),
     ]
 }
 

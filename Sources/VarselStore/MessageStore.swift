@@ -66,6 +66,16 @@ public protocol MessageStore: Sendable {
     /// `cancel`). A repeated `idempotencyKey` returns the event recorded first.
     func recordCaseEvent(_ request: CaseEventRequest, caseStops: CaseStopPolicy, now: Date) async throws -> CaseEventOutcome
 
+    /// Creates a case from a plan: its record and one message per scheduled step (`messages`, in the
+    /// order of `steps`), in one transaction. A `case_ref` already created with the same request
+    /// hash is the existing case; with another, a conflict. A case an event stopped refuses it.
+    func createCase(
+        caseRef: String, plan: String, requestHash: String, steps: [(step: String, message: MessageRequest)], caseStops: CaseStopPolicy, now: Date
+    ) async throws -> CaseCreation
+
+    /// A case created from a plan, if there is one under `caseRef`.
+    func caseRecord(caseRef: String) async throws -> CaseRecord?
+
     /// The recorded events of each case, oldest first.
     func caseEvents(caseRefs: Set<String>) async throws -> [String: [CaseEvent]]
 
@@ -129,6 +139,17 @@ extension MessageStore {
     public func enqueue(_ requests: [MessageRequest], now: Date) async throws -> [EnqueueOutcome] {
         try await enqueue(requests, now: now, caseStops: .shipped)
     }
+}
+
+/// What creating a case did.
+public enum CaseCreation: Sendable, Hashable {
+    case created(CaseRecord)
+    /// Created before with the same request: that case.
+    case duplicate(CaseRecord)
+    /// Created before with a different request: nothing changed.
+    case conflict(CaseRecord)
+    /// An event stopped the case (`CaseStanding.refusal`): nothing stored.
+    case refused(reason: String)
 }
 
 /// What recording a case event did.

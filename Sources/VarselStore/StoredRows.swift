@@ -36,3 +36,20 @@ extension CancelOutcome {
         return false
     }
 }
+
+/// Thrown inside a case's creation when an event stopped the case, to roll the transaction back.
+public struct CaseRefused: Error {
+    public let reason: String
+    public init(reason: String) { self.reason = reason }
+}
+
+extension CaseRecord {
+    /// The steps as the stores keep them: JSON.
+    public static func encodeSteps(_ steps: [Step]) throws -> String {
+        String(decoding: try VarselJSON.encoder().encode(steps), as: UTF8.self)
+    }
+
+    public static func decodeSteps(_ json: String) throws -> [Step] {
+        try VarselJSON.decoder().decode([Step].self, from: Data(json.utf8))
+    }
+}

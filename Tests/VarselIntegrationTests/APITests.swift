@@ -28,7 +28,7 @@ import VarselTestSupport
 
         static func start(
             backend: StoreBackend = .sqlite, maxBodyBytes: Int = 1_048_576, maxBatchLines: Int = 10_000, receipts: String? = nil, server extraServer: String = "",
-            extraYAML: String = "", gatewayOptions: String? = nil
+            extraYAML: String = "", gatewayOptions: String? = nil, plans: [String: CollectionPlan] = [:]
         ) async throws -> Running {
             let running = Running()
             try await running.sandbox.start()
@@ -49,7 +49,7 @@ import VarselTestSupport
             let store = running.components.store
             let api = APIServer(
                 config: config, store: store, logger: quietLogger, readiness: { nil }, onEnqueue: {},
-                dataCheck: running.components.templates.dataCheck)
+                dataCheck: running.components.templates.dataCheck, plans: { plans })
             running.server = api
             let port = PortBox()
             let app = Application(

@@ -13,6 +13,9 @@ public struct MessageRequest: Sendable, Hashable, Codable {
     public var data: [String: JSONValue]
     public var sendAfter: Date?
     public var expiresAt: Date?
+    /// The plan step that scheduled this message (`POST /v1/cases`); nil for a producer's own message.
+    /// Never taken from outside input.
+    public var planStep: PlanStepRef?
 
     public init(
         idempotencyKey: String? = nil, kind: String, caseRef: String? = nil, recipient: Recipient,
@@ -34,5 +37,6 @@ public struct MessageRequest: Sendable, Hashable, Codable {
         case recipient, data
         case sendAfter = "send_after"
         case expiresAt = "expires_at"
+        case planStep = "plan_step"
     }
 }

@@ -5,8 +5,62 @@ import Logging
 import VarselCore
 import VarselStore
 
-/// Case events: payments and disputes that stop or reopen a case.
+/// Cases from plans, and case events: payments and disputes that stop or reopen a case.
 extension APIServer {
+    /// `POST /v1/cases`: the case and its plan's steps as messages, in one transaction; idempotent by `case_ref`.
+    func createCase(_ request: Request) async throws -> Response {
+        try await verifier.require(.enqueue, request)
+        let body = try await read(request, limit: limits.maxBodyBytes)
+        let value: JSONValue
+        switch MessageValidator.parse(json: body) {
+        case .success(let parsed): value = parsed
+        case .failure(let failure): throw Problem.validation(failure)
+        }
+        let stored = try await store.recipients(ids: Set([MessageValidator.recipientID(of: value)].compactMap { $0 }))
+        let built: CaseBuilder.Built
+        switch CaseBuilder(validator: validator).build(value, plans: plans(), stored: stored, now: Date()) {
+        case .success(let value): built = value
+        case .failure(let failure): throw Problem.validation(failure)
+        }
+        let location = "/v1/cases/\(built.caseRef.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? built.caseRef)"
+        let outcome = try await store.createCase(
+            caseRef: built.caseRef, plan: built.plan.name, requestHash: built.requestHash, steps: built.steps,
+            caseStops: CaseStopPolicy(kinds: validator.kinds), now: Date())
+        switch outcome {
+        case .created(let record):
+            onEnqueue()
+            logger.notice("case created", metadata: ["case_ref": "\(record.caseRef)", "plan": "\(record.plan)", "steps": "\(record.steps.count)"])
+            return Self.json(.created, Self.caseReply(record), location: location)
+        case .duplicate(let record):
+            return Self.json(.ok, Self.caseReply(record), location: location)
+        case .conflict(let record):
+            throw Problem(
+                status: .conflict, code: "case-exists", title: "Case already created",
+                detail: "case \(record.caseRef) was created before from a different request (plan \(record.plan)); nothing changed",
+                errors: [.init(field: "case_ref", detail: "already used for a different case")])
+        case .refused(let reason):
+            throw Problem(
+                status: .conflict, code: "case-stopped", title: "Case stopped", detail: "\(reason); nothing stored", errors: [.init(field: "case_ref", detail: reason)])
+        }
+    }
+
+    static func caseReply(_ record: CaseRecord) -> [String: Any] {
+        [
+            "case_ref": record.caseRef, "plan": record.plan,
+            "steps": record.steps.map { ["step": $0.step, "kind": $0.kind, "send_after": RFC3339.format($0.sendAfter), "message_id": $0.messageID] },
+        ]
+    }
+
+    /// `GET /v1/cases/{case_ref}`: steps, messages, events and what happens next.
+    func showCase(_ request: Request, caseRef: String) async throws -> Response {
+        try await verifier.require(.read, request)
+        if let problem = CaseEventRequest.caseRefProblem(caseRef) {
+            throw Problem.validation(ValidationFailure([ValidationError(field: "case_ref", problem: problem)]))
+        }
+        guard let object = try await CaseView.object(caseRef: caseRef, store: store) else { throw Problem.notFound("nothing is known of case \(caseRef)") }
+        return Self.json(.ok, object)
+    }
+
     /// `POST /v1/cases/{case_ref}/events`. Needs the `cancel` scope: a `paid` stops messages.
     func recordCaseEvent(_ request: Request, caseRef: String) async throws -> Response {
         try await verifier.require(.cancel, request)

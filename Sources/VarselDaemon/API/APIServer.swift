@@ -13,6 +13,8 @@ import VarselTemplates
 public struct APIServer: Sendable {
     let store: any MessageStore
     let validator: MessageValidator
+    /// The collection plans in force, by name (`plans.dir`).
+    let plans: @Sendable () -> [String: CollectionPlan]
     let limits: VarselConfig.Server
     /// The gateways' adapters, which verify and read their delivery callbacks.
     let adapters: [String: any GatewayAdapter]
@@ -41,8 +43,10 @@ public struct APIServer: Sendable {
         config: VarselConfig, store: any MessageStore, logger: Logger, readiness: @escaping @Sendable () async -> [String: String]?,
         onEnqueue: @escaping @Sendable () -> Void, notes: @escaping @Sendable () -> [String: String] = { [:] },
         dataCheck: MessageValidator.DataCheck? = nil, metrics: VarselMetrics? = nil,
-        beforeScrape: @escaping @Sendable () async -> Void = {}, kindSchemas: (@Sendable () -> [String: KindSchema])? = nil
+        beforeScrape: @escaping @Sendable () async -> Void = {}, kindSchemas: (@Sendable () -> [String: KindSchema])? = nil,
+        plans: @escaping @Sendable () -> [String: CollectionPlan] = { [:] }
     ) {
+        self.plans = plans
         self.batchSlots = BatchSlots(limit: config.server.maxConcurrentBatches)
         if let kindSchemas {
             self.document = OpenAPIDocument(config: config, schemas: kindSchemas)
@@ -99,6 +103,8 @@ public struct APIServer: Sendable {
         router.post("v1/cases/{case_ref}/cancel") { request, context in
             try await cancel(request, ids: nil, caseRef: Self.pathValue(context.parameters.require("case_ref")))
         }
+        router.post("v1/cases") { request, _ in try await createCase(request) }
+        router.get("v1/cases/{case_ref}") { request, context in try await showCase(request, caseRef: Self.pathValue(context.parameters.require("case_ref"))) }
         router.post("v1/cases/{case_ref}/events") { request, context in
             try await recordCaseEvent(request, caseRef: Self.pathValue(context.parameters.require("case_ref")))
         }

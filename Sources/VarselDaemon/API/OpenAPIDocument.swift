@@ -191,6 +191,40 @@ final class OpenAPIDocument: Sendable {
                 "401": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
                 "413": { $ref: "#/components/responses/Problem" }
+          /v1/cases:
+            post:
+              operationId: createCase
+              summary: Create a case from a plan; its steps are scheduled as messages (idempotent by case_ref)
+              description: >-
+                The plan's steps that apply to the case (their conditions on the amount) become messages in one
+                transaction, each checked as an enqueued message of its kind is (the kind's data, the recipient's
+                contact points, the country's collection rules). What no schema can say: `data` must be what every
+                step's kind requires, with `due_date` and `amount`; the same `case_ref` with the same body → 200 and
+                the case; with another → 409.
+              requestBody:
+                required: true
+                content: { application/json: { schema: { $ref: "#/components/schemas/CaseInput" } } }
+              responses:
+                "201": { description: Created, content: { application/json: { schema: { $ref: "#/components/schemas/CaseCreated" } } } }
+                "200": { description: "A repeat: the case created before", content: { application/json: { schema: { $ref: "#/components/schemas/CaseCreated" } } } }
+                "400": { $ref: "#/components/responses/Problem" }
+                "401": { $ref: "#/components/responses/Problem" }
+                "403": { $ref: "#/components/responses/Problem" }
+                "409": { $ref: "#/components/responses/Problem" }
+                "413": { $ref: "#/components/responses/Problem" }
+                "422": { $ref: "#/components/responses/Problem" }
+          /v1/cases/{case_ref}:
+            get:
+              summary: A case's plan, steps with their messages' states, every message, its events and what happens next
+              parameters:
+                - { name: case_ref, in: path, required: true, schema: { type: string, minLength: 1, maxLength: 255, pattern: "^[^\\u0000-\\u001F\\u007F-\\u009F\\u2028\\u2029]*$" } }
+              responses:
+                "200": { description: The case, content: { application/json: { schema: { $ref: "#/components/schemas/CaseView" } } } }
+                "400": { $ref: "#/components/responses/Problem" }
+                "401": { $ref: "#/components/responses/Problem" }
+                "403": { $ref: "#/components/responses/Problem" }
+                "404": { $ref: "#/components/responses/Problem" }
+                "422": { $ref: "#/components/responses/Problem" }
           /v1/cases/{case_ref}/events:
             parameters:
               - { name: case_ref, in: path, required: true, schema: { type: string, minLength: 1, maxLength: 255, pattern: "^[^\\u0000-\\u001F\\u007F-\\u009F\\u2028\\u2029]*$" } }
@@ -430,6 +464,31 @@ final class OpenAPIDocument: Sendable {
                 cancelled_ids: { type: array, items: { type: string } }
                 already_sent_ids: { type: array, items: { type: string } }
                 already_finished_ids: { type: array, items: { type: string } }
+            CaseCreated:
+              type: object
+              required: [case_ref, plan, steps]
+              properties:
+                case_ref: { type: string }
+                plan: { type: string }
+                steps:
+                  type: array
+                  items:
+                    type: object
+                    required: [step, kind, send_after, message_id]
+                    properties: { step: { type: string }, kind: { type: string }, send_after: { type: string, format: date-time }, message_id: { type: string } }
+            CaseView:
+              type: object
+              required: [case_ref, plan, created_at, standing, stopped_by, steps, messages, events, next]
+              properties:
+                case_ref: { type: string }
+                plan: { type: [string, "null"] }
+                created_at: { type: [string, "null"] }
+                standing: { enum: [open, paid, disputed, plan_agreed] }
+                stopped_by: { type: [string, "null"] }
+                steps: { type: array, items: { type: object } }
+                messages: { type: array, items: { type: object } }
+                events: { type: array, items: { $ref: "#/components/schemas/CaseEvent" } }
+                next: { type: [object, "null"] }
             CaseEvent:
               type: object
               required: [id, case_ref, type, amount, currency, at, recorded_at, note, idempotency_key]
@@ -646,6 +705,15 @@ struct RequestSchemas {
             ]),
         ]
         result.append(("CaseEventInput", caseEventInput()))
+        result.append(("CaseInput", [
+            "type": "object", "additionalProperties": false, "required": ["case_ref", "plan", "recipient", "data"],
+            "properties": [
+                "case_ref": Self.text(max: MessageValidator.maxKeyLength, nullable: false),
+                "plan": ["type": "string", "description": "The name of a plan in plans.dir"],
+                "recipient": Self.ref("MessageRecipient"),
+                "data": ["type": "object", "description": "What every step's kind requires, with due_date and amount"],
+            ],
+        ]))
         for depth in 1...4 { result.append(("DataObject\(depth)", dataObject(depth: depth))) }
         for type in [DataFieldType.money, .currency, .date, .url, .text] {
             for depth in 0...4 { result.append(("DataValue_\(type)_\(depth)", dataValue(type, depth: depth))) }

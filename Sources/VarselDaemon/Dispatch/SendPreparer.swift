@@ -126,6 +126,7 @@ struct SendPreparer: Sendable {
         // templates.sms_max_parts) is skipped with the reason and the next one is tried.
         var plan: Plan
         var content: RenderedContent
+        var deadlineNote: [String] = []
         while true {
             switch planner.plan(request, catalog: templates, excluding: excluded) {
             case .planned(let planned): plan = planned
@@ -138,6 +139,14 @@ struct SendPreparer: Sendable {
                 }
                 return (.finish(lease: leased.lease, state: .failed, reason: reason, decisions: merged + skipped + decisions + (decisions.last == reason ? [] : [reason])), nil)  // the planner's trail may end with the reason already
             }
+            // A plan step states its deadline from the day and channel it really goes: a delay never shortens it.
+            if let planStep = request.planStep {
+                let deadline = PlanSchedule.deadline(
+                    sendDate: ValueRules.today(now, in: RecipientTimeZone.of(request.recipient)), deadlineDays: planStep.deadlineDays,
+                    rules: step(request) == .collectionNotice ? countryRules(request) : nil, channel: plan.channel)
+                request.data["deadline"] = .string(deadline.description)
+                deadlineNote = ["deadline \(deadline): plan \(planStep.plan), step \(planStep.step), at least \(planStep.deadlineDays) days from sending"]
+            }
             switch templates.render(request, messageID: id, plan: plan) {
             case .success(let rendered): content = rendered
             case .failure(let failure):
@@ -147,18 +156,18 @@ struct SendPreparer: Sendable {
             skipped += plan.decisions + [problem]
             excluded.insert(plan.channel)
         }
-        let trail = skipped + plan.decisions
+        let trail = skipped + plan.decisions + deadlineNote
         if let wait = windowWait(request, id: id, now: now) {
             guard let wait else {
                 return (.finish(lease: leased.lease, state: .failed, reason: Self.neverOpens, decisions: merged + trail + [Self.neverOpens]), nil)
             }
-            // The deadline is judged at the time it will actually go out.
-            if let problem = legalProblem(request, channel: plan.channel, sendAt: wait.until) {
+            // The deadline is judged at the time it will actually go out (a plan step's moves with it).
+            if request.planStep == nil, let problem = legalProblem(request, channel: plan.channel, sendAt: wait.until) {
                 return (.finish(lease: leased.lease, state: .failed, reason: problem, decisions: merged + trail + [wait.reason, problem]), nil)
             }
             return (.deferral(lease: leased.lease, until: wait.until, reason: wait.reason, decisions: merged + trail + [wait.reason]), nil)
         }
-        if let problem = legalProblem(request, channel: plan.channel, sendAt: now) {
+        if request.planStep == nil, let problem = legalProblem(request, channel: plan.channel, sendAt: now) {
             return (.finish(lease: leased.lease, state: .failed, reason: problem, decisions: merged + trail + [problem]), nil)
         }
         // Spacing and fee limits against what the case has really been sent.
@@ -169,7 +178,7 @@ struct SendPreparer: Sendable {
                 steps: planner.policy.kinds.mapValues(\.legalStep), sendAt: now)
             switch verdict {
             case .wait(let until, let reason)?:
-                if let problem = legalProblem(request, channel: plan.channel, sendAt: until) {
+                if request.planStep == nil, let problem = legalProblem(request, channel: plan.channel, sendAt: until) {
                     return (.finish(lease: leased.lease, state: .failed, reason: problem, decisions: merged + trail + [reason, problem]), nil)
                 }
                 return (.deferral(lease: leased.lease, until: until, reason: reason, decisions: merged + trail + [reason]), nil)

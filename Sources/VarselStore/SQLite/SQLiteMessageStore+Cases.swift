@@ -33,6 +33,54 @@ extension SQLiteMessageStore {
         }
     }
 
+    public func createCase(
+        caseRef: String, plan: String, requestHash: String, steps: [(step: String, message: MessageRequest)], caseStops: CaseStopPolicy, now: Date
+    ) async throws -> CaseCreation {
+        let rows = try steps.map { try StoredRequest($0.message, now: now) }
+        do {
+            return try await pool.write { db in try Self.createCase(db, caseRef: caseRef, plan: plan, requestHash: requestHash, steps: steps, rows: rows, caseStops: caseStops, now: now) }
+        } catch let refused as CaseRefused {
+            return .refused(reason: refused.reason)
+        }
+    }
+
+    static func createCase(
+        _ db: Database, caseRef: String, plan: String, requestHash: String, steps: [(step: String, message: MessageRequest)], rows: [StoredRequest],
+        caseStops: CaseStopPolicy, now: Date
+    ) throws -> CaseCreation {
+        if let existing = try Self.caseRecord(db, caseRef: caseRef) {
+            return existing.requestHash == requestHash ? .duplicate(existing) : .conflict(existing)
+        }
+        var recorded: [CaseRecord.Step] = []
+        for ((step, message), outcome) in zip(steps, try Self.insert(db, rows, caseStops: caseStops, now: now)) {
+            switch outcome {
+            case .created(let id), .duplicate(let id):
+                recorded.append(CaseRecord.Step(step: step, kind: message.kind, sendAfter: message.sendAfter ?? now, messageID: id))
+            case .conflict(let id):
+                throw StoreError("the message key of case \(caseRef) step \(step) is taken by message \(id)")
+            case .refused(let reason):
+                // Nothing of the case is kept: the transaction rolls back.
+                throw CaseRefused(reason: reason)
+            }
+        }
+        let record = CaseRecord(caseRef: caseRef, plan: plan, requestHash: requestHash, createdAt: now, steps: recorded)
+        try db.run(
+            "INSERT INTO cases (case_ref, plan, request_hash, created_at, steps) VALUES (?, ?, ?, ?, ?)",
+            [caseRef, plan, requestHash, now.timeIntervalSince1970, try CaseRecord.encodeSteps(recorded)])
+        return .created(record)
+    }
+
+    public func caseRecord(caseRef: String) async throws -> CaseRecord? {
+        try await pool.read { db in try Self.caseRecord(db, caseRef: caseRef) }
+    }
+
+    static func caseRecord(_ db: Database, caseRef: String) throws -> CaseRecord? {
+        guard let row = try db.row("SELECT * FROM cases WHERE case_ref = ?", [caseRef]) else { return nil }
+        return CaseRecord(
+            caseRef: row["case_ref"], plan: row["plan"], requestHash: row["request_hash"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
+            steps: try CaseRecord.decodeSteps(row["steps"]))
+    }
+
     public func caseEvents(caseRefs: Set<String>) async throws -> [String: [CaseEvent]] {
         guard !caseRefs.isEmpty else { return [:] }
         return try await pool.read { db in

@@ -57,34 +57,37 @@ public final class SQLiteMessageStore: MessageStore {
 
     public func enqueue(_ requests: [MessageRequest], now: Date, caseStops: CaseStopPolicy) async throws -> [EnqueueOutcome] {
         let rows = try requests.map { try StoredRequest($0, now: now) }
-        return try await pool.write { db in
-            let refusals = try Self.caseRefusals(db, requests, caseStops: caseStops)
-            var outcomes: [EnqueueOutcome] = []
-            for (index, row) in rows.enumerated() {
-                if let key = row.request.idempotencyKey,
-                   let existing = try db.row("SELECT id, request_hash FROM messages WHERE idempotency_key = ?", [key])
-                {
-                    outcomes.append(row.outcome(existingID: existing["id"], existingHash: existing["request_hash"]))
-                    continue
-                }
-                if let refusal = refusals[index] {
-                    outcomes.append(.refused(reason: refusal))
-                    continue
-                }
-                try db.run("""
-                        INSERT INTO messages (id, idempotency_key, request_hash, kind, case_ref, recipient_id, recipient_key, request, state,
-                            ready_at, expires_at, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)
-                        """,
-                    [
-                        row.id, row.request.idempotencyKey, row.hash, row.request.kind, row.request.caseRef,
-                        row.request.recipient.id, row.recipientKey, row.json, row.readyAt.timeIntervalSince1970,
-                        row.request.expiresAt?.timeIntervalSince1970, now.timeIntervalSince1970, now.timeIntervalSince1970,
-                    ])
-                outcomes.append(.created(id: row.id))
+        return try await pool.write { db in try Self.insert(db, rows, caseStops: caseStops, now: now) }
+    }
+
+    /// Stores requests inside the caller's write transaction: idempotency by key, then the case's stop.
+    static func insert(_ db: Database, _ rows: [StoredRequest], caseStops: CaseStopPolicy, now: Date) throws -> [EnqueueOutcome] {
+        let refusals = try Self.caseRefusals(db, rows.map(\.request), caseStops: caseStops)
+        var outcomes: [EnqueueOutcome] = []
+        for (index, row) in rows.enumerated() {
+            if let key = row.request.idempotencyKey,
+               let existing = try db.row("SELECT id, request_hash FROM messages WHERE idempotency_key = ?", [key])
+            {
+                outcomes.append(row.outcome(existingID: existing["id"], existingHash: existing["request_hash"]))
+                continue
             }
-            return outcomes
+            if let refusal = refusals[index] {
+                outcomes.append(.refused(reason: refusal))
+                continue
+            }
+            try db.run("""
+                    INSERT INTO messages (id, idempotency_key, request_hash, kind, case_ref, recipient_id, recipient_key, request, state,
+                        ready_at, expires_at, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)
+                    """,
+                [
+                    row.id, row.request.idempotencyKey, row.hash, row.request.kind, row.request.caseRef,
+                    row.request.recipient.id, row.recipientKey, row.json, row.readyAt.timeIntervalSince1970,
+                    row.request.expiresAt?.timeIntervalSince1970, now.timeIntervalSince1970, now.timeIntervalSince1970,
+                ])
+            outcomes.append(.created(id: row.id))
         }
+        return outcomes
     }
 
     // MARK: Leases

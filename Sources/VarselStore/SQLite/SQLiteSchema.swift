@@ -176,6 +176,19 @@ enum SQLiteSchema {
                 CREATE INDEX case_events_case ON case_events(case_ref);
                 """)
         }
+        migrator.registerMigration("v11-cases") { db in
+            // Cases created from a plan: the plan, the request's hash (idempotency by case_ref) and the
+            // message each step became (JSON). Like events, they name no person.
+            try db.execute(sql: """
+                CREATE TABLE cases (
+                    case_ref TEXT PRIMARY KEY,
+                    plan TEXT NOT NULL,
+                    request_hash TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    steps TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }
