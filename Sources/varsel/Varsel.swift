@@ -229,7 +229,31 @@ struct Cancel: AsyncParsableCommand {
 }
 
 struct CaseCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "case", abstract: "Cases: what creditors report about them.", subcommands: [Event.self])
+    static let configuration = CommandConfiguration(
+        commandName: "case", abstract: "Cases: their plans, messages and events.", subcommands: [Show.self, Event.self])
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a case: its plan's steps with their messages' states, every message, its events and what happens next.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The case reference.") var caseRef: String
+        @Flag(help: "Print the JSON of GET /v1/cases/{case_ref}.") var json = false
+        @Option(help: "Ask a running daemon at this URL (token from VARSEL_TOKEN).") var server: String?
+
+        func run() async throws {
+            CLILogging.bootstrap(level: .warning)
+            if let server {
+                let client = RemoteClient(server)
+                defer { client.api.close() }
+                let path = "/v1/cases/\(caseRef.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? caseRef)"
+                let reply = try await client.api.send("GET", path)
+                guard reply.status == 200 else { throw CLIError(client.api.problemText(reply.body, status: reply.status)) }
+                print(json ? String(decoding: reply.body, as: UTF8.self) : CommandActions.caseText(reply.body) ?? String(decoding: reply.body, as: UTF8.self))
+                return
+            }
+            print(try await CommandActions.showCase(caseRef: caseRef, json: json, config: try options.load(secrets: .skip)))
+        }
+    }
 
     struct Event: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -138,7 +138,7 @@ import VarselTestSupport
         await api.stop()
     }
 
-    @Test("varsel case event records an event on the local store and prints what it cancelled; a bad type is an error naming the field")
+    @Test("varsel case event records an event on the local store and prints what it cancelled; a bad type is an error naming the field; varsel case show prints the case")
     func caseEventCommand() async throws {
         let directory = TemporaryDirectory()
         let config = ProcessTests.writeConfig(directory, gatewayBase: "http://127.0.0.1:1")
@@ -155,5 +155,16 @@ import VarselTestSupport
         #expect(bad.stderr.contains("type: 'settled' is not an event type"))
         let noAmount = try await ChildProcess.run(["case", "event", "inv-cli", "partially_paid", "--config", config])
         #expect(noAmount.status != 0 && noAmount.stderr.contains("amount: required for partially_paid"))
+
+        let shown = try await ChildProcess.run(["case", "show", "inv-cli", "--config", config])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(shown.stdout.hasPrefix("case inv-cli · stopped: disputed"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("disputed") && shown.stdout.contains(id))
+        let json = try await ChildProcess.run(["case", "show", "inv-cli", "--json", "--config", config])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["standing"] as? String == "disputed")
+        #expect((object["messages"] as? [[String: Any]])?.first?["state"] as? String == "cancelled")
+        let unknown = try await ChildProcess.run(["case", "show", "nothing", "--config", config])
+        #expect(unknown.status != 0 && unknown.stderr.contains("nothing is known of case nothing"))
     }
 }

@@ -14,6 +14,22 @@ extension CommandActions {
         return body
     }
 
+    /// `varsel case show REF` on the local store: the case as `GET /v1/cases/{case_ref}` shows it, as
+    /// JSON or as a few lines.
+    public static func showCase(caseRef: String, json: Bool, config: VarselConfig) async throws -> String {
+        let text = try await withStore(config) { store -> String? in
+            guard let object = try await CaseView.object(caseRef: caseRef, store: store) else { return nil }
+            return json ? try CaseEventReply.text(object) : CaseView.text(object)
+        }
+        guard let text else { throw CommandError("nothing is known of case \(caseRef)") }
+        return text
+    }
+
+    /// The readable form of a `GET /v1/cases/{case_ref}` reply (for `--server`).
+    public static func caseText(_ reply: Data) -> String? {
+        (try? JSONSerialization.jsonObject(with: reply) as? [String: Any]).map(CaseView.text)
+    }
+
     /// `varsel case event REF TYPE` on the local store: validated like the API, answered like it.
     public static func recordCaseEvent(caseRef: String, body: [String: String], config: VarselConfig) async throws -> String {
         let value = JSONValue.object(body.mapValues { .string($0) })
