@@ -76,6 +76,10 @@ public protocol MessageStore: Sendable {
     /// A case created from a plan, if there is one under `caseRef`.
     func caseRecord(caseRef: String) async throws -> CaseRecord?
 
+    /// The messages a gateway first accepted between `from` and `to`, with what the outcome report
+    /// groups by.
+    func sentMessages(from: Date, to: Date) async throws -> [SentMessage]
+
     /// The recorded events of each case, oldest first.
     func caseEvents(caseRefs: Set<String>) async throws -> [String: [CaseEvent]]
 

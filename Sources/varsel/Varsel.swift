@@ -12,7 +12,7 @@ struct Varsel: AsyncParsableCommand {
         subcommands: [
             Serve.self, Demo.self, Enqueue.self, Status.self, Cancel.self, TokenCommand.self, GatewaySim.self, Bench.self,
             ConfigCommand.self, TemplatesCommand.self, Purge.self, GatewayCommand.self, Migrate.self, IntakeCommand.self,
-            CaseCommand.self,
+            CaseCommand.self, ReportCommand.self,
         ])
 }
 
@@ -287,6 +287,31 @@ struct CaseCommand: AsyncParsableCommand {
             }
             let config = try options.load(secrets: .skip)
             print(try await CommandActions.recordCaseEvent(caseRef: caseRef, body: body, config: config))
+        }
+    }
+}
+
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "report", abstract: "Reports.", subcommands: [Outcomes.self])
+
+    struct Outcomes: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Which message, channel and hour get paid: cases paid within N days per group, with 95 % intervals.",
+            discussion: "Dimensions: channel, kind, step, locale, tone, template_version, variant, country, hour, weekday (the debtor's local hour and weekday of the send).")
+        @OptionGroup var options: ConfigOption
+        @Option(help: "Group by these dimensions, comma-separated.") var by = "channel"
+        @Option(help: "A case counts as paid when paid within this many days after the credited send.") var paidWithinDays = 14
+        @Option(help: "Sends from (a date or RFC 3339 timestamp); default 90 days before --to.") var from: String?
+        @Option(help: "Sends until (a date, inclusive, or a timestamp); default now.") var to: String?
+        @Option(help: "Credit a payment to the last message before it (last) or to every one (all).") var attribution = "last"
+        @Option(help: "table, json or html.") var format = "table"
+
+        func run() async throws {
+            CLILogging.bootstrap(level: .warning)
+            var parameters = ["by": by, "paid_within_days": String(paidWithinDays), "attribution": attribution]
+            if let from { parameters["from"] = from }
+            if let to { parameters["to"] = to }
+            print(try await CommandActions.outcomeReport(parameters: parameters, format: format, config: try options.load(secrets: .skip)))
         }
     }
 }

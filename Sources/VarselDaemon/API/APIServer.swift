@@ -104,6 +104,7 @@ public struct APIServer: Sendable {
             try await cancel(request, ids: nil, caseRef: Self.pathValue(context.parameters.require("case_ref")))
         }
         router.post("v1/cases") { request, _ in try await createCase(request) }
+        router.get("v1/reports/outcomes") { request, _ in try await outcomes(request) }
         router.get("v1/cases/{case_ref}") { request, context in try await showCase(request, caseRef: Self.pathValue(context.parameters.require("case_ref"))) }
         router.post("v1/cases/{case_ref}/events") { request, context in
             try await recordCaseEvent(request, caseRef: Self.pathValue(context.parameters.require("case_ref")))

@@ -213,6 +213,24 @@ final class OpenAPIDocument: Sendable {
                 "409": { $ref: "#/components/responses/Problem" }
                 "413": { $ref: "#/components/responses/Problem" }
                 "422": { $ref: "#/components/responses/Problem" }
+          /v1/reports/outcomes:
+            get:
+              summary: Which message, channel and hour get paid - cases paid within N days, per group, with 95 % intervals
+              description: >-
+                Each `paid` event is credited to the last message of its case sent before it (`attribution=last`) or to
+                every one (`all`), when it came within `paid_within_days` after that send. Without `from`, the 90 days
+                before `to` (default now); a date means its whole day in UTC.
+              parameters:
+                - { name: by, in: query, required: false, schema: { type: string, default: channel, pattern: "^(channel|kind|step|locale|tone|template_version|variant|country|hour|weekday)(,(channel|kind|step|locale|tone|template_version|variant|country|hour|weekday))*$" } }
+                - { name: paid_within_days, in: query, required: false, schema: { type: integer, minimum: 1, maximum: 365, default: 14 } }
+                - { name: from, in: query, required: false, schema: { $ref: "#/components/schemas/ReportTime" } }
+                - { name: to, in: query, required: false, schema: { $ref: "#/components/schemas/ReportTime" } }
+                - { name: attribution, in: query, required: false, schema: { enum: [last, all], default: last } }
+              responses:
+                "200": { description: The report, content: { application/json: { schema: { $ref: "#/components/schemas/OutcomeReport" } } } }
+                "400": { $ref: "#/components/responses/Problem" }
+                "401": { $ref: "#/components/responses/Problem" }
+                "403": { $ref: "#/components/responses/Problem" }
           /v1/cases/{case_ref}:
             get:
               summary: A case's plan, steps with their messages' states, every message, its events and what happens next
@@ -464,6 +482,28 @@ final class OpenAPIDocument: Sendable {
                 cancelled_ids: { type: array, items: { type: string } }
                 already_sent_ids: { type: array, items: { type: string } }
                 already_finished_ids: { type: array, items: { type: string } }
+            OutcomeReport:
+              type: object
+              required: [by, paid_within_days, attribution, from, to, rows]
+              properties:
+                by: { type: array, items: { type: string } }
+                paid_within_days: { type: integer }
+                attribution: { enum: [last, all] }
+                from: { type: string, format: date-time }
+                to: { type: string, format: date-time }
+                rows:
+                  type: array
+                  items:
+                    type: object
+                    required: [messages, cases, paid, rate, rate_low, rate_high, median_days_to_pay]
+                    properties:
+                      messages: { type: integer }
+                      cases: { type: integer }
+                      paid: { type: integer }
+                      rate: { type: number }
+                      rate_low: { type: number }
+                      rate_high: { type: number }
+                      median_days_to_pay: { type: [number, "null"] }
             CaseCreated:
               type: object
               required: [case_ref, plan, steps]
@@ -705,6 +745,10 @@ struct RequestSchemas {
             ]),
         ]
         result.append(("CaseEventInput", caseEventInput()))
+        result.append(("ReportTime", [
+            "type": "string", "maxLength": 40, "description": "A date (its day in UTC) or an RFC 3339 timestamp",
+            "anyOf": [["pattern": .string(Self.date)], ["pattern": .string(Self.timestamp)]],
+        ]))
         result.append(("CaseInput", [
             "type": "object", "additionalProperties": false, "required": ["case_ref", "plan", "recipient", "data"],
             "properties": [
