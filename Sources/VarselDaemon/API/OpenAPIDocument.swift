@@ -219,7 +219,7 @@ final class OpenAPIDocument: Sendable {
               description: >-
                 Each `paid` event is credited to the last message of its case sent before it (`attribution=last`) or to
                 every one (`all`), when it came within `paid_within_days` after that send. Without `from`, the 90 days
-                before `to` (default now); a date means its whole day in UTC.
+                before `to`; without `to`, now (or 90 days after a later `from`); a date means its whole day in UTC.
               parameters:
                 - { name: by, in: query, required: false, schema: { type: string, default: channel, pattern: "^(channel|kind|step|locale|tone|template_version|variant|country|hour|weekday)(,(channel|kind|step|locale|tone|template_version|variant|country|hour|weekday))*$" } }
                 - { name: paid_within_days, in: query, required: false, schema: { type: integer, minimum: 1, maximum: 365, default: 14 } }

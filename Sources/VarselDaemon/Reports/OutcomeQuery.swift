@@ -51,8 +51,9 @@ struct OutcomeQuery: Sendable {
                 errors.append(ValidationError(field: key, problem: "expected a date (2026-11-01) or an RFC 3339 timestamp"))
             }
         }
-        // Without `from`, the 90 days before `to`.
+        // Without `from`, the 90 days before `to`; without `to`, now, or 90 days after a later `from`.
         if !fromGiven { query.from = query.to.addingTimeInterval(-defaultPeriod) }
+        if parameters["to"] == nil, query.from >= query.to { query.to = query.from.addingTimeInterval(defaultPeriod) }
         if query.from >= query.to, errors.isEmpty { errors.append(ValidationError(field: "from", problem: "must be before to")) }
         if let text = parameters["attribution"] {
             if let attribution = Attribution(rawValue: text) { query.attribution = attribution } else {
