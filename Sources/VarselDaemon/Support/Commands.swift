@@ -152,6 +152,7 @@ public enum EffectiveConfig {
         }
         lines.append(storeLine(config.store))
         lines.append("templates: { dir: \(quoted(config.templates.directory)), default_locale: \(config.templates.defaultLocale), sms_max_parts: \(config.templates.smsMaxParts) }")
+        lines.append("plans: { dir: \(quoted(config.plans.directory)) }")
         let dispatch = config.dispatch
         lines.append("dispatch: { channel_order: \(list(dispatch.channelOrder.map(\.rawValue))), batch_size: \(dispatch.batchSize), max_in_flight: \(dispatch.maxInFlight), lease_seconds: \(number(dispatch.leaseSeconds)), poll_interval_ms: \(dispatch.pollIntervalMilliseconds), worker_id: \(quoted(dispatch.workerID)), shutdown_grace_seconds: \(number(dispatch.shutdownGraceSeconds)) }")
         let retry = config.retry
