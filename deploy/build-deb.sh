@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds a Debian package of Varsel with dpkg-deb: the release binary (Swift runtime linked in),
-# the unit, example configurations, the shipped templates and the docs. Depends are read from the
-# binary's shared libraries. The package creates the `varsel` user, enables the unit and leaves it
-# stopped and disabled until the gateways are configured.
+# the unit, example configurations, the shipped templates and plans, and the docs. Depends are read
+# from the binary's shared libraries. The package creates the `varsel` user, enables the unit and
+# leaves it stopped and disabled until the gateways are configured.
 #
 #   deploy/build-deb.sh [--binary PATH] [--out DIR]
 set -euo pipefail
@@ -40,6 +40,8 @@ chmod 0644 "$root/lib/systemd/system/varsel.service"
 # that is absent. As conffiles, every edited template would prompt on upgrade, and new shipped
 # locales would land in the operator's live set unchecked.
 cp -R templates "$root/usr/share/varsel/templates"
+# The shipped collection plans likewise: postinst copies them to /etc/varsel/plans when that is absent.
+cp -R plans "$root/usr/share/varsel/plans"
 install -m 0644 deploy/varsel.yaml "$root/etc/varsel/varsel.yaml"
 sed "s|^store: .*|store:     { path: /var/lib/varsel/sandbox.db }|; s|^templates: .*|templates: { dir: /etc/varsel/templates }|" deploy/sandbox.yaml > "$root/etc/varsel/sandbox.yaml"
 install -m 0644 README.md "$root/usr/share/doc/varsel/README.md"
@@ -95,6 +97,7 @@ if [ "$1" = configure ]; then
     --shell /usr/sbin/nologin --comment "Varsel reminder delivery" varsel
   install -d -m 0700 /etc/varsel/credentials
   [ -e /etc/varsel/templates ] || cp -R /usr/share/varsel/templates /etc/varsel/templates
+  [ -e /etc/varsel/plans ] || cp -R /usr/share/varsel/plans /etc/varsel/plans
   if [ -d /run/systemd/system ]; then
     systemctl daemon-reload
     # An upgrade restarts a running service; a first install waits for the gateways to be configured.
@@ -119,7 +122,7 @@ cat > "$root/DEBIAN/postrm" <<'SCRIPT'
 set -e
 if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
 if [ "$1" = purge ]; then
-  rm -rf /etc/varsel/credentials /etc/varsel/templates
+  rm -rf /etc/varsel/credentials /etc/varsel/templates /etc/varsel/plans
   echo "the store in /var/lib/varsel and the varsel user were kept" >&2
 fi
 SCRIPT

@@ -8,9 +8,10 @@
 #   deploy/install.sh --binary PATH        install PATH instead of building
 #
 # Installs: /usr/local/bin/varsel (Swift runtime linked in statically), /etc/systemd/system/varsel.service,
-# /etc/varsel/varsel.yaml and /etc/varsel/sandbox.yaml (only if absent), /etc/varsel/templates (only
-# if absent; the shipped set also goes to /usr/share/varsel/templates), /etc/varsel/credentials/
-# (root-only), /usr/share/doc/varsel/. Never overwrites a configuration, template or credential.
+# /etc/varsel/varsel.yaml and /etc/varsel/sandbox.yaml (only if absent), /etc/varsel/templates and
+# /etc/varsel/plans (only if absent; the shipped sets also go to /usr/share/varsel/templates and
+# /usr/share/varsel/plans), /etc/varsel/credentials/ (root-only), /usr/share/doc/varsel/. Never
+# overwrites a configuration, template, plan or credential.
 set -euo pipefail
 absolute() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 destdir=""
@@ -23,7 +24,7 @@ while [ $# -gt 0 ]; do
     --binary) binary=$(absolute "$2"); shift 2 ;;
     --prefix) prefix="$2"; shift 2 ;;
     --start) start=1; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -61,6 +62,14 @@ if [ ! -e "$root/etc/varsel/templates" ]; then
 else
   echo "kept /etc/varsel/templates; the shipped set is in /usr/share/varsel/templates" >&2
 fi
+# The shipped collection plans, the same way.
+rm -rf "$root/usr/share/varsel/plans"
+cp -R plans "$root/usr/share/varsel/plans"
+if [ ! -e "$root/etc/varsel/plans" ]; then
+  cp -R plans "$root/etc/varsel/plans"
+else
+  echo "kept /etc/varsel/plans; the shipped plans are in /usr/share/varsel/plans" >&2
+fi
 if [ ! -e "$root/etc/varsel/varsel.yaml" ]; then
   install -m 0644 deploy/varsel.yaml "$root/etc/varsel/varsel.yaml"
 else
@@ -84,6 +93,7 @@ cp -R docs "$root/usr/share/doc/varsel/docs"
 cp -R deploy/examples "$root/usr/share/doc/varsel/examples"
 
 "$bin/varsel" templates check --dir "$root/etc/varsel/templates" --quiet >&2
+"$bin/varsel" plans check --dir "$root/etc/varsel/plans" >&2
 
 if [ "$staging" -eq 1 ]; then
   echo "staged into $root"

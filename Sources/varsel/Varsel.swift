@@ -12,7 +12,7 @@ struct Varsel: AsyncParsableCommand {
         subcommands: [
             Serve.self, Demo.self, Enqueue.self, Status.self, Cancel.self, TokenCommand.self, GatewaySim.self, Bench.self,
             ConfigCommand.self, TemplatesCommand.self, Purge.self, GatewayCommand.self, Migrate.self, IntakeCommand.self,
-            CaseCommand.self, ReportCommand.self,
+            CaseCommand.self, PlansCommand.self, ReportCommand.self,
         ])
 }
 
@@ -570,6 +570,51 @@ struct IntakeCommand: AsyncParsableCommand {
             } catch {
                 throw CLIError("\(error)")
             }
+        }
+    }
+}
+
+struct PlansCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "plans", abstract: "Collection plan tools.", subcommands: [Check.self])
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check the collection plans against the country rules and the kinds.",
+            discussion: """
+                Reads every <name>.yaml in the plan directory (docs/plans.md) and checks each plan against \
+                its country's collection rules (docs/collection-rules.md) and the configured kinds: the \
+                earliest reminder and fee, the fee cap and the number and spacing of fees, the days \
+                between steps, the channels a notice may go by and its deadline. Each plan's steps are \
+                printed by day on stdout; problems go to stderr as file:line:column: error|warning: \
+                message. Exits 1 on any error; warnings alone exit 0.
+                """)
+        @Option(help: "Plan directory (default: plans.dir of --config, else ./plans, then the installed plans).") var dir: String?
+        @Option(help: "Configuration file: its collection rules and kinds (default: the shipped ones).") var config: String?
+
+        func run() async throws {
+            let loaded = try config.map { try ConfigLoader.load(path: $0, secrets: .skip) }
+            let directory = try dir ?? loaded?.plans.directory ?? Self.shippedPlans()
+            let outcome = CommandActions.checkPlans(directory, config: loaded)
+            if !outcome.output.isEmpty { print(outcome.output) }
+            for line in outcome.problems { FileHandle.standardError.write(Data("\(line)\n".utf8)) }
+            guard outcome.ok else {
+                FileHandle.standardError.write(Data("\(outcome.summary)\n".utf8))
+                throw ExitCode.failure
+            }
+            print(outcome.summary)
+        }
+
+        /// Where the shipped plans are when neither --dir nor --config names them.
+        static func shippedPlans() throws -> String {
+            let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            let candidates = [
+                "plans", executable.appendingPathComponent("../share/varsel/plans").standardizedFileURL.path, "/usr/share/varsel/plans", "/etc/varsel/plans",
+            ]
+            for candidate in candidates {
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), isDirectory.boolValue { return candidate }
+            }
+            throw CLIError("cannot find the plan directory (looked in \(candidates.joined(separator: ", "))); pass --dir DIR")
         }
     }
 }

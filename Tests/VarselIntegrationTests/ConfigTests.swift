@@ -33,10 +33,22 @@ import VarselTestSupport
         #expect(config.store.path == "/etc/varsel/data/varsel.db")
         #expect(config.store.synchronous == .full)
         #expect(config.templates.directory == "/etc/varsel/templates")
+        #expect(config.plans.directory == "/etc/varsel/plans")
         #expect(config.dispatch.channelOrder == [.sms, .email, .letter])
         #expect(config.planning.availableChannels == [.sms])
         #expect(config.planning.kinds["collection_notice"]?.allowedChannels == [.email, .letter])
         #expect(config.planning.toneByCountry["IN"] == .indirect)
+    }
+
+    @Test("plans.dir: relative to the file like templates.dir, from the environment too; other keys under plans are refused")
+    func plansDirectory() throws {
+        let relative = try ConfigLoader.load(yaml: Self.minimal + "\nplans: { dir: my-plans }", baseDirectory: "/etc/varsel")
+        #expect(relative.plans.directory == "/etc/varsel/my-plans")
+        #expect(relative.plans.dir == relative.plans.directory)
+        let overridden = try ConfigLoader.load(yaml: Self.minimal, baseDirectory: "/etc/varsel", environment: ["VARSEL_PLANS_DIR": "/srv/plans"])
+        #expect(overridden.plans.directory == "/srv/plans")
+        #expect(Self.errors(Self.minimal + "\nplans: { folder: x }").contains { $0.hasPrefix("plans.folder: unknown key; expected one of: dir") })
+        #expect(Self.errors(Self.minimal + "\nplans: { dir: \"\" }") == ["plans.dir: required"])
     }
 
     @Test("every key can be overridden from the environment, lists included")

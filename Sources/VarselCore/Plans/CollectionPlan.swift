@@ -10,6 +10,8 @@ public struct CollectionPlan: Sendable, Hashable {
     public var steps: [PlanStep]
     /// The file it was read from, for messages.
     public var file: String
+    /// What the plan is for, in the operator's words (`about:`).
+    public var about: String = ""
 
     public init(name: String, country: String, steps: [PlanStep], file: String = "") {
         self.name = name

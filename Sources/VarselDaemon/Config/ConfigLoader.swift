@@ -242,6 +242,8 @@ struct ConfigReader {
             directory: resolvePath(requiredString(tree["templates"]?["dir"], "templates.dir")),
             defaultLocale: LocaleTag.normalise(defaultLocale),
             smsMaxParts: int(tree["templates"]?["sms_max_parts"], "templates.sms_max_parts", range: 1...255))
+        checkKeys(tree["plans"], "plans", allowed: ["dir"])
+        let plans = VarselConfig.Plans(directory: resolvePath(requiredString(tree["plans"]?["dir"], "plans.dir")))
 
         let dispatchTree = tree["dispatch"]
         checkKeys(dispatchTree, "dispatch", allowed: [
@@ -338,7 +340,7 @@ struct ConfigReader {
             maxMessages: int(capTree?["max_messages"], "policy.frequency_cap.max_messages", range: 1...10_000),
             window: duration(capTree?["window"], "policy.frequency_cap.window"), perKind: perKind)
         return VarselConfig(
-            file: file, server: server, store: store, templates: templates, dispatch: dispatch, channels: channels,
+            file: file, server: server, store: store, templates: templates, plans: plans, dispatch: dispatch, channels: channels,
             gateways: gateways, planning: planning, retry: retry, fallback: fallback, retention: retention, frequencyCap: frequencyCap,
             contactWindows: contactWindows, windowSpread: windowSpread)
     }

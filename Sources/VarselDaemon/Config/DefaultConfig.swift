@@ -25,6 +25,8 @@ enum DefaultConfig {
           dir: /etc/varsel/templates
           default_locale: en
           sms_max_parts: 3
+        plans:
+          dir: /etc/varsel/plans
         dispatch:
           channel_order: [sms, email, letter]
           batch_size: 128

@@ -45,6 +45,14 @@ public struct VarselConfig: Sendable {
         public var smsMaxParts: Int
     }
 
+    /// Operator-edited collection plans (docs/plans.md).
+    public struct Plans: Sendable {
+        /// Where the plans are, one `<name>.yaml` each.
+        public var directory: String
+        /// `directory`, by its key's name (`plans.dir`).
+        public var dir: String { directory }
+    }
+
     public struct Dispatch: Sendable {
         public var channelOrder: [Channel]
         /// Messages leased per round.
@@ -91,6 +99,7 @@ public struct VarselConfig: Sendable {
     public var server: Server
     public var store: Store
     public var templates: Templates
+    public var plans: Plans
     public var dispatch: Dispatch
     /// Channel → gateway names, in failover order.
     public var channels: [Channel: [String]]

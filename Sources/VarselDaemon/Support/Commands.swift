@@ -116,6 +116,32 @@ public enum CommandActions {
         let summary = "\(directory): \(set.keys.count) template variants, \(report.errors.count) error(s), \(report.warnings.count) warning(s)"
         return (output, TemplateCheckText.problems(report.problems, directory: directory), summary, report.errors.isEmpty)
     }
+
+    /// `varsel plans check`: each plan's steps by day (what to print), the problems of reading and of
+    /// `PlanCheck` as `file:line:column: severity: message`, a summary, and whether the set is free
+    /// of errors. The rules and kinds are the configuration's, or without one the shipped ones.
+    public static func checkPlans(_ directory: String, config: VarselConfig?) -> (output: String, problems: [String], summary: String, ok: Bool) {
+        let rules = config?.planning.collectionRules ?? .shipped
+        let kinds = config?.planning.kinds ?? KindRule.shipped
+        let loaded = PlanSetLoader.load(directory: directory)
+        let problems = (loaded.problems + PlanCheck.problems(loaded.plans, rules: rules, kinds: kinds)).sorted()
+        var lines: [String] = []
+        for plan in loaded.plans.values.sorted(by: { $0.name < $1.name }) {
+            lines.append("\(plan.name) (\(plan.country))" + (plan.about.isEmpty ? "" : ": \(plan.about)"))
+            for (step, day) in zip(plan.steps, plan.stepDays) {
+                var parts = ["  day \(day): \(step.name), \(step.kind)"]
+                if let channels = step.channels { parts.append("by " + channels.map(\.rawValue).joined(separator: ", ")) }
+                if let fee = step.fee { parts.append("fee \(fee)") }
+                if let deadline = step.deadlineDays { parts.append("deadline \(deadline) days") }
+                if let above = step.skipIfAmountAbove { parts.append("skipped above \(above)") }
+                if let above = step.onlyIfAmountAbove { parts.append("only above \(above)") }
+                lines.append(parts.joined(separator: "; "))
+            }
+        }
+        let errors = problems.filter { $0.severity == .error }.count
+        let summary = "\(directory): \(loaded.plans.count) plan(s), \(errors) error(s), \(problems.count - errors) warning(s)"
+        return (lines.joined(separator: "\n"), problems.map(\.description), summary, errors == 0)
+    }
 }
 
 /// `varsel config check`: every effective value, section by section in the order of the built-in
@@ -152,6 +178,7 @@ public enum EffectiveConfig {
         }
         lines.append(storeLine(config.store))
         lines.append("templates: { dir: \(quoted(config.templates.directory)), default_locale: \(config.templates.defaultLocale), sms_max_parts: \(config.templates.smsMaxParts) }")
+        lines.append("plans: { dir: \(quoted(config.plans.directory)) }")
         let dispatch = config.dispatch
         lines.append("dispatch: { channel_order: \(list(dispatch.channelOrder.map(\.rawValue))), batch_size: \(dispatch.batchSize), max_in_flight: \(dispatch.maxInFlight), lease_seconds: \(number(dispatch.leaseSeconds)), poll_interval_ms: \(dispatch.pollIntervalMilliseconds), worker_id: \(quoted(dispatch.workerID)), shutdown_grace_seconds: \(number(dispatch.shutdownGraceSeconds)) }")
         let retry = config.retry
