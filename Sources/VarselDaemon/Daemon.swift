@@ -77,6 +77,7 @@ public enum Daemon {
         let components = try await open(config: config, logger: logger)
         let counts = try await components.store.countByState()
         let store = components.store
+        let plans = PlanLoading.load(config: config, logger: logger)
         let api = APIServer(
             config: config, store: store, logger: logger,
             // Serving starts only after the store is open, leases are reclaimed and templates are
@@ -91,9 +92,13 @@ public enum Daemon {
             },
             onEnqueue: { components.dispatcher.poke() },
             notes: {
+                var notes: [String: String] = [:]
                 let problems = components.templates.problems
-                guard let first = problems.first else { return [:] }
-                return ["templates": "the last reload failed with \(problems.count) error(s), the last good set is in force; first: \(first)"]
+                if let first = problems.first {
+                    notes["templates"] = "the last reload failed with \(problems.count) error(s), the last good set is in force; first: \(first)"
+                }
+                if let failure = plans.failure { notes["plans"] = failure }
+                return notes
             },
             dataCheck: components.templates.dataCheck, metrics: components.metrics,
             beforeScrape: {
@@ -102,7 +107,7 @@ public enum Daemon {
                 components.metrics.sample(counts: counts, oldestReadySince: oldest ?? nil, now: Date(), circuits: components.dispatcher.circuitStates)
             },
             // The OpenAPI document follows the kinds' schemas of the template set in force.
-            kindSchemas: { components.templates.current.schemas })
+            kindSchemas: { components.templates.current.schemas }, plans: { plans.plans })
         var apiLogger = logger
         apiLogger.logLevel = max(logger.logLevel, .notice)
         let app = Application(

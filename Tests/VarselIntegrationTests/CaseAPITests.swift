@@ -101,4 +101,31 @@ import VarselTestSupport
         #expect(sent.decisions.contains { line in expected.contains { line.text.hasPrefix($0) } }, "\(sent.decisions.map(\.text))")
         await api.stop()
     }
+
+    @Test("the shipped plans load as the daemon loads them, and a Norwegian case is created from standard-no; a broken plan set is not used and says why")
+    func shippedPlans() async throws {
+        let directory = TemporaryDirectory()
+        let plansDir = Paths.packageRoot.appendingPathComponent("plans").path
+        let config = try ConfigLoader.load(
+            yaml: Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: "http://127.0.0.1:1") + "\nplans: { dir: \"\(plansDir)\" }",
+            baseDirectory: directory.path)
+        let loaded = PlanLoading.load(config: config, logger: quietLogger)
+        #expect(loaded.failure == nil)
+        #expect(Set(loaded.plans.keys) == ["standard-no", "standard-se", "standard-dk", "standard-fi"])
+        let api = try await Running.start(plans: loaded.plans)
+        let (status, reply) = try await api.post("/v1/cases", Self.body("inv-shipped", due: Fixtures.day(-3)))
+        #expect(status == 201, "\(reply)")
+        #expect((reply["steps"] as? [[String: Any]])?.compactMap { $0["step"] as? String } == ["reminder-1", "reminder-2", "notice"])
+        await api.stop()
+
+        let broken = directory.url.appendingPathComponent("plans")
+        try FileManager.default.createDirectory(at: broken, withIntermediateDirectories: true)
+        _ = directory.write("plans/loose.yaml", "name: loose\ncountry: DK\nsteps:\n  - { name: r1, kind: reminder, after: { due_date: 0 }, fee: \"500.00\" }\n")
+        let brokenConfig = try ConfigLoader.load(
+            yaml: Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: "http://127.0.0.1:1") + "\nplans: { dir: \"\(broken.path)\" }",
+            baseDirectory: directory.path)
+        let refused = PlanLoading.load(config: brokenConfig, logger: quietLogger)
+        #expect(refused.plans.isEmpty)
+        #expect(refused.failure?.contains("no plan is in force") == true, "\(refused.failure ?? "")")
+    }
 }
