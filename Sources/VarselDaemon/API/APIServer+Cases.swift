@@ -10,13 +10,7 @@ extension APIServer {
     /// `POST /v1/cases`: the case and its plan's steps as messages, in one transaction; idempotent by `case_ref`.
     func createCase(_ request: Request) async throws -> Response {
         try await verifier.require(.enqueue, request)
-        let body = try await read(request, limit: limits.maxBodyBytes)
-        let value: JSONValue
-        switch MessageValidator.parse(json: body) {
-        case .success(let parsed): value = parsed
-        case .failure(let failure): throw Problem.validation(failure)
-        }
-        let stored = try await store.recipients(ids: Set([MessageValidator.recipientID(of: value)].compactMap { $0 }))
+        let (value, stored) = try await readMessageBody(request)
         let built: CaseBuilder.Built
         switch CaseBuilder(validator: validator).build(value, plans: plans(), stored: stored, now: Date()) {
         case .success(let value): built = value

@@ -11,13 +11,7 @@ import VarselStore
 extension APIServer {
     func enqueueOne(_ request: Request) async throws -> Response {
         try await verifier.require(.enqueue, request)
-        let body = try await read(request, limit: limits.maxBodyBytes)
-        let value: JSONValue
-        switch MessageValidator.parse(json: body) {
-        case .success(let parsed): value = parsed
-        case .failure(let failure): throw Problem.validation(failure)
-        }
-        let stored = try await store.recipients(ids: Set([MessageValidator.recipientID(of: value)].compactMap { $0 }))
+        let (value, stored) = try await readMessageBody(request)
         var message: MessageRequest
         switch validator.validate(value, stored: stored) {
         case .success(let valid): message = valid
@@ -51,6 +45,18 @@ extension APIServer {
         case nil:
             throw Problem(status: .internalServerError, code: "store", title: "Not stored", detail: "the store returned no outcome")
         }
+    }
+
+    /// A message-like body (a message, a case): its JSON, and the stored record of the recipient it
+    /// names, which may stand in for contact points.
+    func readMessageBody(_ request: Request) async throws -> (JSONValue, stored: [String: Recipient]) {
+        let body = try await read(request, limit: limits.maxBodyBytes)
+        let value: JSONValue
+        switch MessageValidator.parse(json: body) {
+        case .success(let parsed): value = parsed
+        case .failure(let failure): throw Problem.validation(failure)
+        }
+        return (value, try await store.recipients(ids: Set([MessageValidator.recipientID(of: value)].compactMap { $0 })))
     }
 
     /// The idempotency key of a request: the `Idempotency-Key` header or the body's
