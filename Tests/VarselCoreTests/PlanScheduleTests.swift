@@ -25,11 +25,15 @@ import VarselCore
         #expect(large[2].day.description == "2026-11-19")
     }
 
-    @Test("a step whose time has passed goes now; the deadline is the plan's days or the country's minimum for the channel, whichever is longer")
+    @Test("a case created late starts now and keeps the plan's gaps; the deadline is the plan's days or the country's minimum for the channel, whichever is longer")
     func pastAndDeadline() throws {
         let now = RFC3339.parseTimestamp("2026-12-02T10:00:00Z")!
         let steps = PlanSchedule.schedule(Self.plan, dueDate: try #require(RFC3339.parseDate("2026-10-01")), amount: 100, timeZone: oslo, now: now)
-        #expect(steps.first?.sendAfter == now)
+        #expect(steps.first?.sendAfter == now, "11:00 in Oslo: today's 09:00 has passed, so now")
+        #expect(steps.map(\.day.description) == ["2026-12-02", "2026-12-16", "2026-12-30"], "14 days apart, never several steps at once")
+        // A first step still ahead keeps its own day.
+        let early = PlanSchedule.schedule(Self.plan, dueDate: try #require(RFC3339.parseDate("2026-11-25")), amount: 100, timeZone: oslo, now: now)
+        #expect(early.map(\.day.description) == ["2026-12-09", "2026-12-23", "2027-01-06"])
         let finland = CollectionRules.shipped.countries["FI"]
         let sent = try #require(RFC3339.parseDate("2026-12-02"))
         #expect(PlanSchedule.deadline(sendDate: sent, deadlineDays: 10, rules: finland, channel: .letter).description == "2026-12-19")

@@ -36,23 +36,28 @@ public enum PlanSchedule {
         public let sendAfter: Date
     }
 
-    /// The steps that apply to a case of `amount` due on `dueDate`, in order, with their times. A
-    /// step whose time has passed goes at `now`. Skipped steps (conditions) do not move the ones
-    /// after them: offsets from `previous` count from the previous step in the plan.
+    /// The steps that apply to a case of `amount` due on `dueDate`, in order, with their times.
+    /// Skipped steps (conditions) do not move the ones after them: offsets from `previous` count
+    /// from the previous step in the plan. A case created late keeps the plan's gaps: its schedule
+    /// moves forward so that no step falls before today, and the first step due today or earlier
+    /// goes now (a late case never gets several steps at once).
     public static func schedule(_ plan: CollectionPlan, dueDate: CalendarDate, amount: Decimal, timeZone: TimeZone, now: Date, hour: Int = defaultHour) -> [Scheduled] {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         var previous = dueDate.dayNumber
-        var result: [Scheduled] = []
+        var planned: [(step: PlanStep, day: Int)] = []
         for step in plan.steps {
             let dayNumber = (step.anchor == .dueDate ? dueDate.dayNumber : previous) + step.days
             previous = dayNumber
-            guard step.applies(toAmount: amount) else { continue }
-            let (year, month, day) = RFC3339.civilFromDays(dayNumber)
-            let local = calendar.date(from: DateComponents(year: year, month: month, day: day, hour: hour)) ?? now
-            result.append(Scheduled(step: step, day: CalendarDate(year: year, month: month, day: day), sendAfter: max(local, now)))
+            if step.applies(toAmount: amount) { planned.append((step, dayNumber)) }
         }
-        return result
+        let today = ValueRules.today(now, in: timeZone).dayNumber
+        let shift = max(0, today - (planned.first?.day ?? today))
+        return planned.map { step, plannedDay in
+            let (year, month, day) = RFC3339.civilFromDays(plannedDay + shift)
+            let local = calendar.date(from: DateComponents(year: year, month: month, day: day, hour: hour)) ?? now
+            return Scheduled(step: step, day: CalendarDate(year: year, month: month, day: day), sendAfter: max(local, now))
+        }
     }
 
     /// The deadline a plan message states when sent on `sendDate` by `channel`: its days, or the
