@@ -1,4 +1,5 @@
 import Foundation
+import VarselCore
 
 /// Reads a template directory from disk into a `TemplateSet` and checks it.
 public enum TemplateSetLoader {

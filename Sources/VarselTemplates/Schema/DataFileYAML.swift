@@ -1,3 +1,4 @@
+import VarselCore
 import Yams
 
 /// The YAML data files of a template set (`_schema/*.yaml`, `_rules/*.yaml`): parsed into a node
