@@ -61,8 +61,8 @@ public enum PlanSchedule {
     }
 
     /// The deadline a plan message states when sent on `sendDate` by `channel`: its days, or the
-    /// country's minimum for that channel when longer.
-    public static func deadline(sendDate: CalendarDate, deadlineDays: Int, rules: CountryRules?, channel: Channel) -> CalendarDate {
+    /// country's minimum for that channel when longer (for no channel yet, the quickest written one).
+    public static func deadline(sendDate: CalendarDate, deadlineDays: Int, rules: CountryRules?, channel: Channel?) -> CalendarDate {
         let days = max(deadlineDays, rules?.noticeDays(channel: channel) ?? 0)
         let (year, month, day) = RFC3339.civilFromDays(sendDate.dayNumber + days)
         return CalendarDate(year: year, month: month, day: day)

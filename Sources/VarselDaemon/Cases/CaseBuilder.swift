@@ -68,8 +68,7 @@ struct CaseBuilder {
             let isNotice = validator.kinds[step.kind]?.legalStep == .collectionNotice
             let sendDate = ValueRules.today(scheduled.sendAfter, in: zone)
             // Provisional: the dispatcher states the deadline from the day and channel it really goes.
-            let deadline = PlanSchedule.deadline(
-                sendDate: sendDate, deadlineDays: max(deadlineDays, isNotice ? rules?.noticeDays(channel: nil) ?? 0 : 0), rules: nil, channel: .letter)
+            let deadline = PlanSchedule.deadline(sendDate: sendDate, deadlineDays: deadlineDays, rules: isNotice ? rules : nil, channel: nil)
             stepData["deadline"] = .string(deadline.description)
             var stepRecipient = recipient
             if let channels = step.channels { stepRecipient["channels"] = .array(channels.map { .string($0.rawValue) }) }

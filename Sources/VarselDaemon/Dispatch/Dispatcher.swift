@@ -163,7 +163,9 @@ public final class Dispatcher: Sendable {
             : [:]
         let caseRefs = Set(leased.compactMap(\.request.caseRef))
         let caseEvents = caseRefs.isEmpty ? [:] : try await store.caseEvents(caseRefs: caseRefs)
-        let caseSteps = caseRefs.isEmpty ? [:] : try await store.caseSteps(caseRefs: caseRefs)
+        // The send history only for what the country rules judge by it: reminders and notices.
+        let stepCaseRefs = Set(leased.filter { preparer.step($0.request) != .none }.compactMap(\.request.caseRef))
+        let caseSteps = stepCaseRefs.isEmpty ? [:] : try await store.caseSteps(caseRefs: stepCaseRefs)
         var preparations: [Preparation] = []
         var outbound: [String: (PlannedSend, OutboundMessage, LeasedMessage)] = [:]
         for message in leased {

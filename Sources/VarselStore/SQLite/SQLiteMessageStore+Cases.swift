@@ -99,11 +99,15 @@ extension SQLiteMessageStore {
 
     public func caseEvents(caseRefs: Set<String>) async throws -> [String: [CaseEvent]] {
         guard !caseRefs.isEmpty else { return [:] }
+        // One query for the whole batch: the dispatcher asks once per lease.
         return try await pool.read { db in
+            let refs = Array(caseRefs)
             var result: [String: [CaseEvent]] = [:]
-            for caseRef in caseRefs {
-                let events = try Self.caseEvents(db, caseRef: caseRef)
-                if !events.isEmpty { result[caseRef] = events }
+            for row in try db.rows(
+                "SELECT * FROM case_events WHERE case_ref IN (\(Self.placeholders(refs.count))) ORDER BY rowid", StatementArguments(refs))
+            {
+                let event = Self.caseEvent(row)
+                result[event.caseRef, default: []].append(event)
             }
             return result
         }
@@ -112,24 +116,23 @@ extension SQLiteMessageStore {
     public func caseSteps(caseRefs: Set<String>) async throws -> [String: [CaseStep]] {
         guard !caseRefs.isEmpty else { return [:] }
         return try await pool.read { db in
+            let refs = Array(caseRefs)
             var result: [String: [CaseStep]] = [:]
-            for caseRef in caseRefs {
-                let rows = try db.rows(
-                    """
-                    SELECT m.id, m.kind, MIN(a.finished_at) AS at, CAST(json_extract(m.request, '$.data.fee') AS TEXT) AS fee
-                    FROM messages m JOIN attempts a ON a.message_id = m.id
-                    WHERE m.case_ref = ? AND a.outcome = 'accepted' GROUP BY m.id ORDER BY at
-                    """, [caseRef])
-                if rows.isEmpty { continue }
-                result[caseRef] = rows.map { row in
-                    CaseStep(
-                        messageID: row["id"], kind: row["kind"], at: Date(timeIntervalSince1970: row["at"]),
-                        feeBearing: CaseStep.charges(fee: row["fee"]))
-                }
+            for row in try db.rows(
+                """
+                SELECT m.case_ref, m.id, m.kind, MIN(a.finished_at) AS at, CAST(json_extract(m.request, '$.data.fee') AS TEXT) AS fee
+                FROM messages m JOIN attempts a ON a.message_id = m.id
+                WHERE m.case_ref IN (\(Self.placeholders(refs.count))) AND a.outcome = 'accepted' GROUP BY m.id ORDER BY at
+                """, StatementArguments(refs))
+            {
+                result[row["case_ref"], default: []].append(CaseStep(
+                    messageID: row["id"], kind: row["kind"], at: Date(timeIntervalSince1970: row["at"]), feeBearing: CaseStep.charges(fee: row["fee"])))
             }
             return result
         }
     }
+
+    static func placeholders(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
 
     static func caseEvents(_ db: Database, caseRef: String) throws -> [CaseEvent] {
         try db.rows("SELECT * FROM case_events WHERE case_ref = ? ORDER BY rowid", [caseRef]).map(caseEvent)
