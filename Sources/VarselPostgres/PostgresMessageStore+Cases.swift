@@ -80,17 +80,18 @@ extension PostgresMessageStore {
         try await read { connection in
             try await connection.query(
                 """
-                SELECT m.id, m.case_ref, m.kind, m.channel, m.locale, m.tone, m.template_version, m.request::text, s.sent_at
+                SELECT m.id, m.case_ref, m.kind, m.channel, m.locale, m.tone, m.template_version, m.request::text, s.sent_at, m.variant
                 FROM varsel.messages m
                 JOIN (SELECT message_id, min(finished_at) AS sent_at FROM varsel.attempts WHERE outcome = 'accepted' GROUP BY message_id) s
                     ON s.message_id = m.id
                 WHERE s.sent_at >= \(from) AND s.sent_at < \(to) ORDER BY s.sent_at
                 """, logger: self.logger
             ).collect().compactMap { row in
-                let (id, caseRef, kind, channel, locale, tone, version, request, sentAt) = try row.decode(
-                    (String, String?, String, String?, String?, String?, String?, String, Date).self)
+                let (id, caseRef, kind, channel, locale, tone, version, request, sentAt, variant) = try row.decode(
+                    (String, String?, String, String?, String?, String?, String?, String, Date, String?).self)
                 return SentMessage.stored(
-                    id: id, caseRef: caseRef, kind: kind, channel: channel, locale: locale, tone: tone, templateVersion: version, request: request,
+                    id: id, caseRef: caseRef, kind: kind, channel: channel, locale: locale, tone: tone, templateVersion: version, variant: variant,
+                    request: request,
                     sentAt: sentAt)
             }
         }

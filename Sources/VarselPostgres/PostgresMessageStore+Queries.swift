@@ -10,7 +10,7 @@ extension PostgresMessageStore {
             guard let row = try await connection.query(
                 """
                 SELECT id, state, state_reason, kind, case_ref, channel, locale, tone, template_id, template_version, sms_encoding,
-                    sms_segments, ready_at, created_at, content
+                    sms_segments, ready_at, created_at, content, variant
                 FROM varsel.messages WHERE id = \(id)
                 """, logger: self.logger
             ).collect().first else { return nil }
@@ -21,6 +21,7 @@ extension PostgresMessageStore {
             let readyAt = try columns["ready_at"].decode(Date.self)
             let createdAt = try columns["created_at"].decode(Date.self)
             let contentJSON = try columns["content"].decode(String?.self)
+            let variant = try columns["variant"].decode(String?.self)
 
             let decisions = try await connection.query(
                 "SELECT at, text FROM varsel.decisions WHERE message_id = \(id) ORDER BY id", logger: self.logger
@@ -49,12 +50,14 @@ extension PostgresMessageStore {
             let state = MessageState(rawValue: stateName) ?? .queued
             let sms = smsEncoding.flatMap(SMSEncoding.Scheme.init(rawValue:)).map { RenderedContent.SMSInfo(encoding: $0, segments: smsSegments ?? 0) }
             let content = try contentJSON.map { try VarselJSON.decoder().decode(RenderedContent.self, from: Data($0.utf8)) }
-            return MessageStatus(
+            var status = MessageStatus(
                 id: id, state: state, reason: reason, kind: kind, caseRef: caseRef, channel: channel.flatMap(VarselCore.Channel.init(rawValue:)),
                 locale: locale, tone: tone.flatMap(Tone.init(rawValue:)),
                 template: templateID.map { MessageStatus.TemplateRef(id: $0, version: templateVersion ?? "") }, sms: sms,
                 nextAttemptAt: state == .queued ? readyAt : nil, createdAt: createdAt, decisions: decisions, attempts: attempts,
                 receipts: receipts, content: content)
+            status.variant = variant
+            return status
         }
     }
 

@@ -15,7 +15,8 @@ extension PostgresMessageStore {
             let content = send.content
             return PreparedRow(
                 id: send.lease.messageID, token: send.lease.token, channel: content.channel.rawValue, locale: send.locale, tone: send.tone.rawValue,
-                gateway: send.gateway, template_id: content.templateID, template_version: content.templateVersion, content_hash: content.contentHash,
+                gateway: send.gateway, template_id: content.templateID, template_version: content.templateVersion, variant: content.variant,
+                content_hash: content.contentHash,
                 content: contents[send.lease.messageID], sms_encoding: content.sms?.encoding.rawValue, sms_segments: content.sms?.segments)
         }
         let rows = try BatchRows.json(sends)
@@ -27,10 +28,12 @@ extension PostgresMessageStore {
                 held = try await Set(connection.query(
                     """
                     UPDATE varsel.messages m SET channel = u.channel, locale = u.locale, tone = u.tone, gateway = u.gateway,
-                        template_id = u.template_id, template_version = u.template_version, content_hash = u.content_hash, content = u.content,
+                        template_id = u.template_id, template_version = u.template_version, variant = u.variant, content_hash = u.content_hash,
+                        content = u.content,
                         sms_encoding = u.sms_encoding, sms_segments = u.sms_segments, updated_at = \(now)
                     FROM jsonb_to_recordset(\(rows)::jsonb) AS u(id text, token text, channel text, locale text, tone text, gateway text,
-                        template_id text, template_version text, content_hash text, content text, sms_encoding text, sms_segments integer)
+                        template_id text, template_version text, variant text, content_hash text, content text, sms_encoding text,
+                        sms_segments integer)
                     WHERE m.id = u.id AND m.lease_token = u.token AND m.state = 'sending'
                     RETURNING m.id
                     """, logger: self.logger
@@ -209,7 +212,9 @@ extension PostgresMessageStore {
 /// One row of a batched statement, sent as JSON and read with `jsonb_to_recordset` (postgres-nio's
 /// arrays cannot hold NULLs; an absent key reads as NULL). Field names are the column names.
 private struct PreparedRow: Encodable {
-    let id, token, channel, locale, tone, gateway, template_id, template_version, content_hash: String
+    let id, token, channel, locale, tone, gateway, template_id, template_version: String
+    let variant: String?
+    let content_hash: String
     let content: String?
     let sms_encoding: String?
     let sms_segments: Int?

@@ -198,6 +198,10 @@ enum PostgresSchema {
                 steps jsonb NOT NULL
             );
             """),
+        ("v5-experiment-variant", """
+            -- The template experiment's variant a message was rendered with (`b`); NULL outside an experiment.
+            ALTER TABLE varsel.messages ADD COLUMN variant text;
+            """),
     ]
 }
 

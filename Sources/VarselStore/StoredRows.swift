@@ -58,13 +58,14 @@ extension SentMessage {
     /// A report row from a stored message: its columns, and its request (JSON) for the country, the
     /// debtor's time zone and the plan step.
     public static func stored(
-        id: String, caseRef: String?, kind: String, channel: String?, locale: String?, tone: String?, templateVersion: String?, request: String, sentAt: Date
+        id: String, caseRef: String?, kind: String, channel: String?, locale: String?, tone: String?, templateVersion: String?, variant: String?,
+        request: String, sentAt: Date
     ) -> SentMessage? {
         guard let channel = channel.flatMap(Channel.init(rawValue:)) else { return nil }
         let decoded = try? VarselJSON.decoder().decode(MessageRequest.self, from: Data(request.utf8))
         return SentMessage(
             id: id, caseRef: caseRef, kind: kind, channel: channel, locale: locale, tone: tone, templateVersion: templateVersion,
-            country: decoded?.recipient.effectiveCountry, step: decoded?.planStep?.step, variant: nil, sentAt: sentAt,
+            country: decoded?.recipient.effectiveCountry, step: decoded?.planStep?.step, variant: variant, sentAt: sentAt,
             timeZone: decoded.map { RecipientTimeZone.of($0.recipient) } ?? TimeZone(identifier: "UTC")!)
     }
 }

@@ -43,6 +43,17 @@ public enum TemplatePartName {
         Channel.allCases.first { (required(for: $0) + optional(for: $0)).contains(part) }
     }
 
+    /// A file's part and experiment variant: `sms` → (sms, nil), `sms.b` → (sms, b), `email.b.subject` →
+    /// (email.subject, b). Nil when the name is neither a part nor a part with a variant.
+    public static func split(_ base: String) -> (part: String, variant: String?)? {
+        if channel(of: base) != nil { return (base, nil) }
+        let pieces = base.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard pieces.count >= 2, let channel = Channel(rawValue: pieces[0]) else { return nil }
+        let part = ([pieces[0]] + pieces.dropFirst(2)).joined(separator: ".")
+        guard Self.channel(of: part) == channel else { return nil }
+        return (part, pieces[1])
+    }
+
     /// Parts rendered as HTML (escaped); the rest are plain text.
     public static func isHTML(_ part: String) -> Bool { part.hasSuffix(".html") || part.hasSuffix("_html") }
 

@@ -3,19 +3,22 @@ import Mustache
 import VarselCore
 
 extension TemplateSet {
-    /// Renders a planned message. Fails, naming the variable and template, when the template reads a
-    /// variable the message does not carry: a blank is never sent.
-    public func render(_ message: MessageRequest, messageID: String, plan: Plan) -> Result<RenderedContent, RenderFailure> {
+    /// Renders a planned message, with experiment variant `experiment` (`b`) where given. Fails, naming
+    /// the variable and template, when the template reads a variable the message does not carry: a
+    /// blank is never sent.
+    public func render(_ message: MessageRequest, messageID: String, plan: Plan, experiment: String? = nil) -> Result<RenderedContent, RenderFailure> {
         let key = TemplateKey(kind: message.kind, locale: plan.locale, tone: plan.tone, channel: plan.channel)
-        guard let variant = variants[key], let scope = scopes[key.locale] else {
-            return .failure(RenderFailure(reason: "no template \(key)"))
+        let isBase = experiment == nil || experiment == TemplateExperiment.baseVariant
+        guard let variant = isBase ? variants[key] : experiment.flatMap({ experimentVariants[key]?[$0] }), let scope = scopes[key.locale] else {
+            let what = variants[key] == nil ? "no template \(key)" : "no variant \(experiment ?? "") of template \(key)"
+            return .failure(RenderFailure(reason: what))
         }
         let context = RenderContext.make(
             message: message, messageID: messageID, locale: key.locale, channel: key.channel, schema: schemas[key.kind])
         let check = VariableCheck(partials: scope.nodes)
         var missing: [MissingVariable] = []
         for (name, part) in variant.parts.sorted(by: { $0.key < $1.key }) {
-            missing += check.missing(in: part.nodes, source: "\(key) (\(name))", context: context)
+            missing += check.missing(in: part.nodes, source: "\(key)\(variant.experiment.map { " variant \($0)" } ?? "") (\(name))", context: context)
         }
         if let first = missing.first {
             let names = Set(missing.map(\.name)).sorted().joined(separator: ", ")
@@ -52,6 +55,6 @@ extension TemplateSet {
         let hash = Digest.sha256([subject ?? "", text, html ?? ""])
         return .success(RenderedContent(
             templateID: key.description, templateVersion: variant.version, channel: key.channel, subject: subject,
-            text: text, html: html, sms: sms, contentHash: hash))
+            text: text, html: html, sms: sms, contentHash: hash, variant: experiment))
     }
 }

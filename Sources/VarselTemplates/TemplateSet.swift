@@ -18,9 +18,11 @@ public struct TemplateSet: Sendable, TemplateCatalog {
         let literal: [Character]
     }
 
-    /// Everything needed to render one `TemplateKey`.
+    /// Everything needed to render one `TemplateKey`, or one experiment variant of it.
     struct Variant: Sendable {
         let key: TemplateKey
+        /// The experiment variant (`b` of `sms.b.mustache`); nil for the template itself (variant `a`).
+        let experiment: String?
         let parts: [String: Part]
         /// `sha256:` of the variant's files and every partial visible to it.
         let version: String
@@ -44,6 +46,8 @@ public struct TemplateSet: Sendable, TemplateCatalog {
 
     public let directory: String
     let variants: [TemplateKey: Variant]
+    /// Experiment variants by key and name: the template's parts with the variant's files over them.
+    let experimentVariants: [TemplateKey: [String: Variant]]
     let scopes: [String: PartialScope]
     let partialFiles: [PartialFile]
     /// Kind → its declared data (`_schema/<kind>.yaml`).
@@ -65,6 +69,20 @@ public struct TemplateSet: Sendable, TemplateCatalog {
     /// The version hash of a variant, if it exists.
     public func version(of key: TemplateKey) -> String? { variants[key]?.version }
 
+    /// The experiment variants a template has (`b` for `sms.b.mustache`), by name.
+    public func experimentVariants(of key: TemplateKey) -> [String] { experimentVariants[key].map { $0.keys.sorted() } ?? [] }
+
+    /// Whether any template of `kind` by `channel` has experiment variant `name`.
+    public func hasExperimentVariant(_ name: String, kind: String, channel: Channel) -> Bool {
+        experimentVariants.contains { $0.key.kind == kind && $0.key.channel == channel && $0.value[name] != nil }
+    }
+
+    /// The base variant followed by its experiment variants, in name order: what a check goes through.
+    func allVariants(of key: TemplateKey) -> [Variant] {
+        guard let base = variants[key] else { return [] }
+        return [base] + (experimentVariants[key] ?? [:]).sorted { $0.key < $1.key }.map(\.value)
+    }
+
     static let textPragma = "{{% CONTENT_TYPE: TEXT }}"
 
     /// Builds a set from file contents keyed by path relative to the template directory. Throws every
@@ -74,6 +92,7 @@ public struct TemplateSet: Sendable, TemplateCatalog {
         var neutralPartials: [String: (file: String, source: String)] = [:]
         var localePartials: [String: [String: (file: String, source: String)]] = [:]
         var variantFiles: [TemplateKey: [String: (file: String, source: String)]] = [:]
+        var experimentFiles: [TemplateKey: [String: [String: (file: String, source: String)]]] = [:]
         var schemas: [String: KindSchema] = [:]
         var samples: [String: (file: String, json: String)] = [:]
         var wording: ForbiddenWording?
@@ -125,13 +144,25 @@ public struct TemplateSet: Sendable, TemplateCatalog {
                 problems.append(TemplateProblem(file: file, message: "locale folder '\(locale)' is not a normalised language tag such as nb or en-GB"))
                 continue
             }
-            guard let channel = TemplatePartName.channel(of: base) else {
+            guard let (part, experiment) = TemplatePartName.split(base), let channel = TemplatePartName.channel(of: part) else {
                 problems.append(TemplateProblem(
                     file: file,
-                    message: "unknown template file '\(base).mustache'; expected sms, email.subject, email.text, email.html, letter.html or letter.text"))
+                    message: "unknown template file '\(base).mustache'; expected sms, email.subject, email.text, email.html, letter.html or letter.text, "
+                        + "or an experiment variant of one such as sms.b or email.b.subject"))
                 continue
             }
-            variantFiles[TemplateKey(kind: kind, locale: locale, tone: tone, channel: channel), default: [:]][base] = (file, source)
+            let key = TemplateKey(kind: kind, locale: locale, tone: tone, channel: channel)
+            if let experiment {
+                if experiment == TemplateExperiment.baseVariant {
+                    problems.append(TemplateProblem(file: file, message: "variant a is the template itself (\(part).mustache); name another variant b, c, …"))
+                } else if let problem = TemplateExperiment.variantNameProblem(experiment) {
+                    problems.append(TemplateProblem(file: file, message: "variant '\(experiment)': \(problem)"))
+                } else {
+                    experimentFiles[key, default: [:]][experiment, default: [:]][part] = (file, source)
+                }
+                continue
+            }
+            variantFiles[key, default: [:]][base] = (file, source)
         }
 
         // Partial scopes: every locale with variants sees the neutral partials overlaid with its own.
@@ -162,12 +193,7 @@ public struct TemplateSet: Sendable, TemplateCatalog {
             scopeSources[locale] = visible.map { ($0.key, $0.value.source) }.sorted { $0.name < $1.name }
         }
 
-        var variants: [TemplateKey: Variant] = [:]
-        for (key, entries) in variantFiles {
-            let folder = "\(key.kind)/\(key.locale)/\(key.tone.rawValue)"
-            for required in TemplatePartName.required(for: key.channel) where entries[required] == nil {
-                problems.append(TemplateProblem(file: "\(folder)/\(required).mustache", message: "missing: a \(key.channel.rawValue) variant needs this file"))
-            }
+        func build(_ key: TemplateKey, _ entries: [String: (file: String, source: String)], experiment: String?) -> Variant {
             var parts: [String: Part] = [:]
             var pieces: [String] = []
             for (name, entry) in entries.sorted(by: { $0.key < $1.key }) {
@@ -183,13 +209,41 @@ public struct TemplateSet: Sendable, TemplateCatalog {
             for partial in scopeSources[key.locale] ?? [] {
                 pieces += ["_partials/" + partial.name, partial.source]
             }
-            let version = Digest.sha256(pieces)
-            variants[key] = Variant(key: key, parts: parts, version: version)
+            // An experiment variant's version differs from the template's even where it only adds a part.
+            if let experiment { pieces += ["experiment variant", experiment] }
+            return Variant(key: key, experiment: experiment, parts: parts, version: Digest.sha256(pieces))
+        }
+        var variants: [TemplateKey: Variant] = [:]
+        for (key, entries) in variantFiles {
+            let folder = "\(key.kind)/\(key.locale)/\(key.tone.rawValue)"
+            for required in TemplatePartName.required(for: key.channel) where entries[required] == nil {
+                problems.append(TemplateProblem(file: "\(folder)/\(required).mustache", message: "missing: a \(key.channel.rawValue) variant needs this file"))
+            }
+            variants[key] = build(key, entries, experiment: nil)
+        }
+        var experimentVariants: [TemplateKey: [String: Variant]] = [:]
+        for (key, byName) in experimentFiles {
+            guard let baseEntries = variantFiles[key] else {
+                for (name, entries) in byName {
+                    for entry in entries.values {
+                        problems.append(TemplateProblem(
+                            file: entry.file,
+                            message: "experiment variant \(name) has no template to vary: \(TemplatePartName.required(for: key.channel).map { $0 + ".mustache" }.joined(separator: " and ")) must be beside it"))
+                    }
+                }
+                continue
+            }
+            // A variant replaces the parts it has files for; the others are the template's own.
+            for (name, entries) in byName {
+                experimentVariants[key, default: [:]][name] = build(key, baseEntries.merging(entries) { $1 }, experiment: name)
+            }
         }
 
-        guard problems.isEmpty else { throw TemplateSetError(directory: directory, problems: problems.sorted()) }
+        // A broken file of a template is met again in each of its experiment variants: say it once.
+        guard problems.isEmpty else { throw TemplateSetError(directory: directory, problems: Array(Set(problems)).sorted()) }
         self.directory = directory
         self.variants = variants
+        self.experimentVariants = experimentVariants
         self.scopes = scopes
         self.partialFiles = partialFiles
         self.schemas = schemas

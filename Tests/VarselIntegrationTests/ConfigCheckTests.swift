@@ -59,6 +59,7 @@ import VarselTestSupport
           collection_notice: { minimum_deadline_days: { "NO": 15 } }
         tone: { default: indirect, by_country: { PL: direct } }
         locales: { aliases: { se: sv }, by_country: { PL: pl-PL } }
+        experiments: { sms-wording: { kind: reminder, channel: sms, weights: { b: 30, a: 70 } } }
         """
 
     static let environment = [
@@ -178,6 +179,8 @@ import VarselTestSupport
             #"      notice_minimum_days: "inkassoloven § 9""#,
             "      notice_counts_from: presumed_receipt",
             "  creditors: {}",
+            "experiments:",
+            "  sms-wording: { kind: reminder, channel: sms, weights: { a: 70, b: 30 } }",
             "tone:",
             "  default: indirect",
             "PL: direct",

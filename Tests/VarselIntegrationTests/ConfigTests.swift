@@ -81,6 +81,34 @@ import VarselTestSupport
         #expect(errors.contains { $0 == "gateways.sms-main.url: required" })
     }
 
+    @Test("experiments: kind, channel and at least two weights, one experiment per kind and channel; each problem named by its key")
+    func experiments() throws {
+        let config = try ConfigLoader.load(
+            yaml: Self.minimal + "\nexperiments: { sms-wording: { kind: reminder, channel: sms, weights: { a: 70, b: 30 } } }\n", baseDirectory: "/etc/varsel")
+        let experiment = try #require(config.planning.experiments.experiment(kind: "reminder", channel: .sms))
+        #expect(experiment.name == "sms-wording" && experiment.weights.map(\.variant) == ["a", "b"] && experiment.totalWeight == 100)
+        #expect(config.planning.experiments.experiment(kind: "reminder", channel: .email) == nil)
+        let errors = Self.errors(Self.minimal + """
+
+            experiments:
+              one: { kind: remindr, channel: fax, weights: { a: 1 } }
+              two: { kind: reminder, channel: sms, weights: { a: 0, B: 1 } }
+              three: { kind: reminder, channel: email, weights: { a: 0, b: 0 }, colour: red }
+              four: { kind: reminder, channel: email, weights: [a, b] }
+              five: { channel: sms }
+            """)
+        #expect(errors.contains { $0.hasPrefix("experiments.one.kind: no kind named 'remindr'") }, "\(errors)")
+        #expect(errors.contains { $0.hasPrefix("experiments.one.channel: use sms, email or letter") })
+        #expect(errors.contains { $0.hasPrefix("experiments.one.weights: name at least two variants") })
+        #expect(errors.contains { $0.hasPrefix("experiments.two.weights.B: a variant name is") })
+        #expect(errors.contains { $0.hasPrefix("experiments.three.colour: unknown key") })
+        #expect(errors.contains { $0.hasPrefix("experiments.three.weights: at least one weight must be above 0") })
+        #expect(errors.contains { $0.hasPrefix("experiments.four.weights: expected a mapping") })
+        #expect(errors.contains { $0.hasPrefix("experiments.four: experiments.three already splits reminder by email") })
+        #expect(errors.contains { $0 == "experiments.five.kind: required" })
+        #expect(errors.contains { $0.hasPrefix("experiments.five.weights: required") })
+    }
+
     @Test("secrets are refused in the YAML and read from files or the environment, never echoed")
     func secrets() throws {
         let inline = Self.errors(Self.minimal.replacingOccurrences(of: "from: Fjordkraft", with: "from: Fjordkraft, token: abc123"))

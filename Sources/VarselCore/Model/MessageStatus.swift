@@ -110,6 +110,8 @@ public struct MessageStatus: Sendable, Hashable, Encodable {
     public let locale: String?
     public let tone: Tone?
     public let template: TemplateRef?
+    /// The template experiment's variant the message was rendered with (`experiments`); only where one was.
+    public var variant: String?
     public let sms: RenderedContent.SMSInfo?
     public let nextAttemptAt: Date?
     public let createdAt: Date
@@ -145,7 +147,7 @@ public struct MessageStatus: Sendable, Hashable, Encodable {
     enum CodingKeys: String, CodingKey {
         case id, state, reason, kind
         case caseRef = "case_ref"
-        case channel, locale, tone, template, sms
+        case channel, locale, tone, template, variant, sms
         case nextAttemptAt = "next_attempt_at"
         case createdAt = "created_at"
         case decisions, attempts, receipts, content
@@ -162,6 +164,7 @@ public struct MessageStatus: Sendable, Hashable, Encodable {
         try container.encode(locale, forKey: .locale)
         try container.encode(tone, forKey: .tone)
         try container.encode(template, forKey: .template)
+        try container.encodeIfPresent(variant, forKey: .variant)
         try container.encode(sms, forKey: .sms)
         try container.encode(nextAttemptAt, forKey: .nextAttemptAt)
         try container.encode(createdAt, forKey: .createdAt)

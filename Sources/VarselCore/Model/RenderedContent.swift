@@ -20,10 +20,13 @@ public struct RenderedContent: Sendable, Codable, Hashable {
     public let sms: SMSInfo?
     /// `sha256:` of the rendered subject, text and HTML: proves what was sent after bodies are deleted.
     public let contentHash: String
+    /// The experiment variant rendered (`b`); nil for a template outside an experiment. An experiment's
+    /// base variant `a` is recorded as `a`.
+    public var variant: String?
 
     public init(
         templateID: String, templateVersion: String, channel: Channel, subject: String?, text: String, html: String?,
-        sms: SMSInfo?, contentHash: String
+        sms: SMSInfo?, contentHash: String, variant: String? = nil
     ) {
         self.templateID = templateID
         self.templateVersion = templateVersion
@@ -33,6 +36,7 @@ public struct RenderedContent: Sendable, Codable, Hashable {
         self.html = html
         self.sms = sms
         self.contentHash = contentHash
+        self.variant = variant
     }
 
     enum CodingKeys: String, CodingKey {
@@ -40,5 +44,6 @@ public struct RenderedContent: Sendable, Codable, Hashable {
         case templateVersion = "template_version"
         case channel, subject, text, html, sms
         case contentHash = "content_hash"
+        case variant
     }
 }

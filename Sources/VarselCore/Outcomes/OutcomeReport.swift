@@ -25,6 +25,17 @@ public struct OutcomeRow: Sendable, Hashable {
     public let rateHigh: Double
     /// Median days from the credited send to the payment, over the paid cases; nil when none paid.
     public let medianDaysToPay: Double?
+
+    public init(keys: [String: String], messages: Int, cases: Int, paid: Int, rate: Double, rateLow: Double, rateHigh: Double, medianDaysToPay: Double?) {
+        self.keys = keys
+        self.messages = messages
+        self.cases = cases
+        self.paid = paid
+        self.rate = rate
+        self.rateLow = rateLow
+        self.rateHigh = rateHigh
+        self.medianDaysToPay = medianDaysToPay
+    }
 }
 
 /// Outcomes: which message, channel and hour get paid. Pure: the store brings the sends and the

@@ -15,6 +15,8 @@ public struct PlanningPolicy: Sendable {
     public var availableChannels: Set<Channel>?
     /// The per-country collection rules (`collection_rules`).
     public var collectionRules: CollectionRules = .shipped
+    /// Template experiments (`experiments`): which variant a message of a kind and channel reads.
+    public var experiments = TemplateExperiments()
 
     public init(
         channelOrder: [Channel] = [.sms, .email, .letter], kinds: [String: KindRule] = KindRule.shipped,

@@ -444,6 +444,7 @@ final class OpenAPIDocument: Sendable {
                 locale: { type: [string, "null"] }
                 tone: { type: [string, "null"], enum: [direct, indirect, null] }
                 template: { oneOf: [{ type: object, required: [id, version], properties: { id: { type: string }, version: { type: string } } }, { type: "null" }] }
+                variant: { type: string, description: "The template experiment's variant the message was rendered with (experiments); present only where one was" }
                 sms: { oneOf: [{ type: object, required: [encoding, segments], properties: { encoding: { type: string, enum: [gsm7, ucs2] }, segments: { type: integer } } }, { type: "null" }] }
                 next_attempt_at: { type: [string, "null"], format: date-time }
                 created_at: { type: string, format: date-time }
@@ -504,6 +505,22 @@ final class OpenAPIDocument: Sendable {
                       rate_low: { type: number }
                       rate_high: { type: number }
                       median_days_to_pay: { type: [number, "null"] }
+                comparisons:
+                  description: Present when `by` includes `variant`; each variant against variant a (or the first) within each group of the other dimensions, by a two-sided two-proportion z-test
+                  type: array
+                  items:
+                    type: object
+                    required: [variant, against, rate, against_rate, difference, z, p_value, significant, verdict]
+                    properties:
+                      variant: { type: string }
+                      against: { type: string }
+                      rate: { type: number }
+                      against_rate: { type: number }
+                      difference: { type: [number, "null"] }
+                      z: { type: [number, "null"] }
+                      p_value: { type: [number, "null"] }
+                      significant: { type: boolean }
+                      verdict: { type: string }
             CaseCreated:
               type: object
               required: [case_ref, plan, steps]

@@ -296,6 +296,7 @@ struct ConfigReader {
         var planning = readPlanning(tree, channelOrder: channelOrder, defaultLocale: templates.defaultLocale)
         planning.availableChannels = Set(channels.keys)
         planning.collectionRules = readCollectionRules(tree["collection_rules"])
+        planning.experiments = readExperiments(tree["experiments"], kinds: planning.kinds)
         checkKeys(tree["retry"], "retry", allowed: ["min_backoff", "max_backoff", "max_attempts", "max_lifetime"])
         let retry = RetryPolicy(
             minBackoff: duration(tree["retry"]?["min_backoff"], "retry.min_backoff"),

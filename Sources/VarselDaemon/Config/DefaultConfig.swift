@@ -68,6 +68,8 @@ enum DefaultConfig {
         # The per-country rule table ships in code (CollectionRules.shipped, docs/collection-rules.md);
         # keys here change it, and creditors may make it stricter.
         collection_rules: { countries: {}, creditors: {} }
+        # Template experiments: name → { kind, channel, weights: { a: 50, b: 50 } } (docs/experiments.md).
+        experiments: {}
         kinds:
           reminder:
             required_data: [creditor, invoice_number, amount, currency, due_date, deadline, payment_link]

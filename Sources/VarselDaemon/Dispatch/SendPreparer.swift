@@ -127,6 +127,7 @@ struct SendPreparer: Sendable {
         var plan: Plan
         var content: RenderedContent
         var deadlineNote: [String] = []
+        var experimentNote: [String] = []
         while true {
             switch planner.plan(request, catalog: templates, excluding: excluded) {
             case .planned(let planned): plan = planned
@@ -147,7 +148,9 @@ struct SendPreparer: Sendable {
                 request.data["deadline"] = .string(deadline.description)
                 deadlineNote = ["deadline \(deadline): plan \(planStep.plan), step \(planStep.step), at least \(planStep.deadlineDays) days from sending"]
             }
-            switch templates.render(request, messageID: id, plan: plan) {
+            let experiment = experimentVariant(request, id: id, plan: plan, templates: templates)
+            experimentNote = experiment.note
+            switch templates.render(request, messageID: id, plan: plan, experiment: experiment.variant) {
             case .success(let rendered): content = rendered
             case .failure(let failure):
                 return (.finish(lease: leased.lease, state: .failed, reason: failure.reason, decisions: merged + skipped + plan.decisions + [failure.reason]), nil)
@@ -156,7 +159,7 @@ struct SendPreparer: Sendable {
             skipped += plan.decisions + [problem]
             excluded.insert(plan.channel)
         }
-        let trail = skipped + plan.decisions + deadlineNote
+        let trail = skipped + plan.decisions + deadlineNote + experimentNote
         if let wait = windowWait(request, id: id, now: now) {
             guard let wait else {
                 return (.finish(lease: leased.lease, state: .failed, reason: Self.neverOpens, decisions: merged + trail + [Self.neverOpens]), nil)
@@ -205,7 +208,7 @@ struct SendPreparer: Sendable {
             return (.finish(lease: leased.lease, state: .failed, reason: reason, decisions: merged + trail + [reason]), nil)
         }
         var decisions = merged + trail + ruleNotes + gatewayNotes
-        var rendered = "rendered \(content.templateID) (\(content.templateVersion.prefix(19))…)"
+        var rendered = "rendered \(content.templateID)\(content.variant.map { " variant \($0)" } ?? "") (\(content.templateVersion.prefix(19))…)"
         if let sms = content.sms {
             rendered += ", \(sms.encoding.rawValue), \(sms.segments) segment\(sms.segments == 1 ? "" : "s")"
         }
@@ -216,6 +219,20 @@ struct SendPreparer: Sendable {
             lease: leased.lease, locale: plan.locale, tone: plan.tone, content: content, decisions: decisions, gateway: gateway,
             idempotencyKey: key)
         return (.send(send), OutboundMessage(messageID: id, idempotencyKey: key, recipient: request.recipient, content: content))
+    }
+
+    /// The experiment variant a message reads (`experiments`), with the trail's note; nil outside an
+    /// experiment. Where the assigned variant has no file for the template the plan chose (another
+    /// locale or tone), the template itself (variant `a`) is sent and recorded, and the note says so.
+    func experimentVariant(_ request: MessageRequest, id: String, plan: Plan, templates: TemplateSet) -> (variant: String?, note: [String]) {
+        guard let experiment = planner.policy.experiments.experiment(kind: request.kind, channel: plan.channel) else { return (nil, []) }
+        let assignment = experiment.assign(unit: request.caseRef ?? id, isCase: request.caseRef != nil)
+        let key = TemplateKey(kind: request.kind, locale: plan.locale, tone: plan.tone, channel: plan.channel)
+        if assignment.variant == TemplateExperiment.baseVariant || templates.experimentVariants(of: key).contains(assignment.variant) {
+            return (assignment.variant, [assignment.note])
+        }
+        let base = TemplateExperiment.baseVariant
+        return (base, [assignment.note + "; \(key) has no variant \(assignment.variant), so variant \(base) (the template itself) is sent"])
     }
 
     /// Why `content` may not be sent: an SMS of more segments than `templates.sms_max_parts`.

@@ -5,7 +5,7 @@ import VarselCore
 /// and SVG charts a person reads at a glance.
 enum OutcomeFormat {
     static func object(_ rows: [OutcomeRow], query: OutcomeQuery) -> [String: Any] {
-        [
+        var object: [String: Any] = [
             "by": query.dimensions.map(\.rawValue), "paid_within_days": query.paidWithinDays, "attribution": query.attribution.rawValue,
             "from": RFC3339.format(query.from), "to": RFC3339.format(query.to),
             "rows": rows.map { row in
@@ -20,6 +20,35 @@ enum OutcomeFormat {
                 return object
             },
         ]
+        if query.dimensions.contains(.variant) {
+            object["comparisons"] = OutcomeReport.variantComparisons(rows).map { comparison in
+                var entry: [String: Any] = comparison.keys
+                entry["variant"] = comparison.variant
+                entry["against"] = comparison.against
+                entry["rate"] = rounded(rate(of: comparison.variant, in: rows, keys: comparison.keys))
+                entry["against_rate"] = rounded(rate(of: comparison.against, in: rows, keys: comparison.keys))
+                entry["difference"] = comparison.test.map { rounded($0.difference) } ?? NSNull()
+                entry["z"] = comparison.test.map { rounded($0.z) } ?? NSNull()
+                entry["p_value"] = comparison.test.map(\.pValue) ?? NSNull()
+                entry["significant"] = comparison.significant
+                entry["verdict"] = comparison.verdict
+                return entry
+            }
+        }
+        return object
+    }
+
+    /// The rate of `variant`'s row in the group `keys`.
+    private static func rate(of variant: String, in rows: [OutcomeRow], keys: [String: String]) -> Double {
+        rows.first { row in row.keys[OutcomeDimension.variant.rawValue] == variant && keys.allSatisfy { row.keys[$0.key] == $0.value } }?.rate ?? 0
+    }
+
+    /// The comparisons' verdicts as lines, each with its group: what a table or page says under the figures.
+    static func comparisonLines(_ rows: [OutcomeRow]) -> [String] {
+        OutcomeReport.variantComparisons(rows).map { comparison in
+            let group = comparison.keys.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            return (group.isEmpty ? "" : group + ": ") + comparison.verdict
+        }
     }
 
     static func table(_ rows: [OutcomeRow], query: OutcomeQuery) -> String {
@@ -39,7 +68,8 @@ enum OutcomeFormat {
             }.joined(separator: "  ")
         }
         let title = "outcomes \(RFC3339.format(query.from)) – \(RFC3339.format(query.to)): cases paid within \(query.paidWithinDays) days, credited to the \(query.attribution == .last ? "last message before the payment" : "messages before the payment")"
-        return ([title, line(header)] + body.map(line)).joined(separator: "\n")
+        let comparisons = query.dimensions.contains(.variant) ? ["", "variants (two-proportion z-test, two-sided, 5 %):"] + comparisonLines(rows).map { "  " + $0 } : []
+        return ([title, line(header)] + body.map(line) + (comparisons.count > 2 ? comparisons : [])).joined(separator: "\n")
     }
 
     /// A page: the report's table, and charts of the rate by hour, by channel and by variant.
@@ -65,6 +95,9 @@ enum OutcomeFormat {
         page += "</tbody></table>\n"
         for chart in charts {
             page += "<h2>\(escape(chart.title))</h2>\n" + svg(chart.rows, dimension: chart.dimension) + "\n"
+            if chart.dimension == .variant {
+                page += comparisonLines(chart.rows).map { "<p class=\"note\">\(escape($0))</p>\n" }.joined()
+            }
         }
         return page + "</body></html>\n"
     }

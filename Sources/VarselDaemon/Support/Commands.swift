@@ -209,6 +209,11 @@ public enum EffectiveConfig {
             lines.append("  \(name): { \(fields.joined(separator: ", ")) }")
         }
         lines += collectionRules(config.planning.collectionRules)
+        lines.append("experiments:" + (config.planning.experiments.experiments.isEmpty ? " {}" : ""))
+        for experiment in config.planning.experiments.experiments.sorted(by: { $0.name < $1.name }) {
+            let weights = experiment.weights.map { "\($0.variant): \($0.weight)" }.joined(separator: ", ")
+            lines.append("  \(experiment.name): { kind: \(experiment.kind), channel: \(experiment.channel.rawValue), weights: { \(weights) } }")
+        }
         let planning = config.planning
         lines.append("tone:")
         lines.append("  default: \(planning.defaultTone.rawValue)")

@@ -9,7 +9,7 @@ extension VarselConfig {
         TemplateCheckOptions(
             defaultLocale: templates.defaultLocale, localeAliases: planning.localeAliases, smsMaxParts: templates.smsMaxParts,
             allowedChannels: planning.kinds.compactMapValues(\.allowedChannels),
-            extraLocales: Array(Set(planning.localeByCountry.values)).sorted())
+            extraLocales: Array(Set(planning.localeByCountry.values)).sorted(), experiments: planning.experiments)
     }
 
     /// Without a configuration file: the built-in defaults (`en`, 3 parts, the shipped kinds' channels).
@@ -31,11 +31,11 @@ public enum TemplateCheckText {
     /// Each SMS with the sample data: encoding, length, segments.
     public static func smsTable(_ lines: [TemplateReport.SMSLine]) -> String {
         var rows = [["sms template", "encoding", "units", "segments", "first non-GSM-7 character"]]
-        for line in lines.sorted(by: { $0.key < $1.key }) {
+        for line in lines.sorted(by: { ($0.key, $0.experiment ?? "") < ($1.key, $1.experiment ?? "") }) {
             let offender = line.encoding.firstNonGSM7.map {
                 "'\($0.scalar)' U+\(String($0.scalar.value, radix: 16, uppercase: true).leftPadded(to: 4)) at \($0.offset + 1)"
             } ?? ""
-            rows.append([line.key.description, line.encoding.scheme.rawValue, "\(line.encoding.units)", "\(line.encoding.segments)", offender])
+            rows.append([line.key.description + (line.experiment.map { " variant \($0)" } ?? ""), line.encoding.scheme.rawValue, "\(line.encoding.units)", "\(line.encoding.segments)", offender])
         }
         return table(rows)
     }

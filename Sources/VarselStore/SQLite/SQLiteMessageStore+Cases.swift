@@ -74,14 +74,15 @@ extension SQLiteMessageStore {
         try await pool.read { db in
             try db.rows(
                 """
-                SELECT m.id, m.case_ref, m.kind, m.channel, m.locale, m.tone, m.template_version, m.request, MIN(a.finished_at) AS sent_at
+                SELECT m.id, m.case_ref, m.kind, m.channel, m.locale, m.tone, m.template_version, m.variant, m.request,
+                    MIN(a.finished_at) AS sent_at
                 FROM messages m JOIN attempts a ON a.message_id = m.id
                 WHERE a.outcome = 'accepted' GROUP BY m.id HAVING sent_at >= ? AND sent_at < ? ORDER BY sent_at
                 """, [from.timeIntervalSince1970, to.timeIntervalSince1970]
             ).compactMap { row in
                 SentMessage.stored(
                     id: row["id"], caseRef: row["case_ref"], kind: row["kind"], channel: row["channel"], locale: row["locale"], tone: row["tone"],
-                    templateVersion: row["template_version"], request: row["request"], sentAt: Date(timeIntervalSince1970: row["sent_at"]))
+                    templateVersion: row["template_version"], variant: row["variant"], request: row["request"], sentAt: Date(timeIntervalSince1970: row["sent_at"]))
             }
         }
     }

@@ -10,7 +10,7 @@ extension SQLiteMessageStore {
             let message = MessageRow(
                 id: row["id"], state: row["state"], reason: row["state_reason"], kind: row["kind"], caseRef: row["case_ref"],
                 channel: row["channel"], locale: row["locale"], tone: row["tone"], templateID: row["template_id"],
-                templateVersion: row["template_version"], smsEncoding: row["sms_encoding"], smsSegments: row["sms_segments"],
+                templateVersion: row["template_version"], variant: row["variant"], smsEncoding: row["sms_encoding"], smsSegments: row["sms_segments"],
                 readyAt: row["ready_at"], createdAt: row["created_at"], content: row["content"])
             let decisions = try Row.fetchAll(db, sql: "SELECT at, text FROM decisions WHERE message_id = ? ORDER BY seq", arguments: [id])
                 .map { MessageStatus.Decision(at: Date(timeIntervalSince1970: $0["at"]), text: $0["text"]) }
@@ -38,13 +38,15 @@ extension SQLiteMessageStore {
             RenderedContent.SMSInfo(encoding: $0, segments: message.smsSegments ?? 0)
         }
         let content = try message.content.map { try decoder.decode(RenderedContent.self, from: Data($0.utf8)) }
-        return MessageStatus(
+        var status = MessageStatus(
             id: message.id, state: state, reason: message.reason, kind: message.kind, caseRef: message.caseRef,
             channel: message.channel.flatMap(Channel.init(rawValue:)), locale: message.locale,
             tone: message.tone.flatMap(Tone.init(rawValue:)), template: template, sms: sms,
             nextAttemptAt: state == .queued ? Date(timeIntervalSince1970: message.readyAt) : nil,
             createdAt: Date(timeIntervalSince1970: message.createdAt), decisions: snapshot.decisions,
             attempts: snapshot.attempts, receipts: snapshot.receipts, content: content)
+        status.variant = message.variant
+        return status
     }
 
     private struct MessageRow: Sendable {
@@ -58,6 +60,7 @@ extension SQLiteMessageStore {
         let tone: String?
         let templateID: String?
         let templateVersion: String?
+        let variant: String?
         let smsEncoding: String?
         let smsSegments: Int?
         let readyAt: Double

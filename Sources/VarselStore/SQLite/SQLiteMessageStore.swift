@@ -187,12 +187,12 @@ public final class SQLiteMessageStore: MessageStore {
                 case .send(let send):
                     try db.run("""
                             UPDATE messages SET channel = ?, locale = ?, tone = ?, gateway = ?, template_id = ?, template_version = ?,
-                                content_hash = ?, content = ?, sms_encoding = ?, sms_segments = ?, updated_at = ?
+                                variant = ?, content_hash = ?, content = ?, sms_encoding = ?, sms_segments = ?, updated_at = ?
                             WHERE id = ? AND lease_token = ? AND state = 'sending'
                             """,
                         [
                             send.content.channel.rawValue, send.locale, send.tone.rawValue, send.gateway, send.content.templateID,
-                            send.content.templateVersion, send.content.contentHash, contents[send.lease.messageID],
+                            send.content.templateVersion, send.content.variant, send.content.contentHash, contents[send.lease.messageID],
                             send.content.sms?.encoding.rawValue, send.content.sms?.segments, at, send.lease.messageID,
                             send.lease.token,
                         ])

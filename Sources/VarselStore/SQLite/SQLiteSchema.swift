@@ -189,6 +189,10 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v12-experiment-variant") { db in
+            // The template experiment's variant a message was rendered with (`b`); NULL outside an experiment.
+            try db.execute(sql: "ALTER TABLE messages ADD COLUMN variant TEXT")
+        }
         return migrator
     }
 }

@@ -14,11 +14,14 @@ public struct TemplateCheckOptions: Sendable, Hashable {
     public var allowedChannels: [String: Set<Channel>]
     /// Locales the coverage matrix lists besides those with folders (e.g. configured per country).
     public var extraLocales: [String]
+    /// The configured experiments (`experiments`): a variant given a weight that a template lacks is a warning.
+    public var experiments: TemplateExperiments
 
     public init(
         defaultLocale: String = "en", localeAliases: [String: String] = [:], smsMaxParts: Int = 3,
-        allowedChannels: [String: Set<Channel>] = [:], extraLocales: [String] = []
+        allowedChannels: [String: Set<Channel>] = [:], extraLocales: [String] = [], experiments: TemplateExperiments = TemplateExperiments()
     ) {
+        self.experiments = experiments
         self.defaultLocale = defaultLocale
         self.localeAliases = localeAliases
         self.smsMaxParts = smsMaxParts
@@ -41,6 +44,8 @@ public struct TemplateReport: Sendable {
 
     public struct SMSLine: Sendable, Hashable {
         public let key: TemplateKey
+        /// The experiment variant (`b`), nil for the template itself.
+        public let experiment: String?
         public let encoding: SMSEncoding
         public let text: String
     }
@@ -68,7 +73,8 @@ public enum TemplateCheck {
 
         var htmlPartials: Set<String> = []
         for key in set.keys {
-            guard let variant = set.variants[key], let scope = set.scopes[key.locale] else { continue }
+            for variant in set.allVariants(of: key) {
+            guard let scope = set.scopes[key.locale] else { continue }
             let mainFile = variant.parts[TemplatePartName.required(for: key.channel)[0]]?.file ?? "\(key.kind)/\(key.locale)/\(key.tone.rawValue)"
             var variantHasErrors = false
             if let schema = set.schemas[key.kind] {
@@ -93,7 +99,7 @@ public enum TemplateCheck {
             }
             guard let message = samples[key.kind] else { continue }
             let plan = Plan(kind: key.kind, channel: key.channel, locale: key.locale, tone: key.tone, decisions: [])
-            switch set.render(message, messageID: "msg_check", plan: plan) {
+            switch set.render(message, messageID: "msg_check", plan: plan, experiment: variant.experiment) {
             case .failure(let failure):
                 if !variantHasErrors {
                     problems.insert(TemplateProblem(file: mainFile, message: "with \(set.samples[key.kind]?.file ?? "the sample"): \(failure.reason)"))
@@ -101,8 +107,9 @@ public enum TemplateCheck {
             case .success(let content):
                 guard key.channel == .sms, let part = variant.parts["sms"] else { continue }
                 let encoding = SMSEncoding(text: content.text)
-                smsLines.append(.init(key: key, encoding: encoding, text: content.text))
+                smsLines.append(.init(key: key, experiment: variant.experiment, encoding: encoding, text: content.text))
                 checkSMS(encoding, kind: key.kind, part: part, sample: set.samples[key.kind]?.file ?? "", options: options, problems: &problems)
+            }
             }
         }
         for partial in set.partialFiles {
@@ -111,8 +118,30 @@ public enum TemplateCheck {
                 checkHTML(partial.literal, file: partial.file, document: false, locale: partial.locale, problems: &problems)
             }
         }
+        checkExperiments(set, options.experiments, problems: &problems)
         let coverage = coverageCells(set, options: options, problems: &problems)
         return TemplateReport(problems: problems.sorted(), sms: smsLines, coverage: coverage)
+    }
+
+    // MARK: Experiments
+
+    /// Every template of an experiment's kind and channel should have each variant given a weight:
+    /// where one lacks it, its cases in that variant get the template itself (`a`), which the trail
+    /// says, but the split is no longer the one configured.
+    private static func checkExperiments(_ set: TemplateSet, _ experiments: TemplateExperiments, problems: inout Set<TemplateProblem>) {
+        for experiment in experiments.experiments {
+            let keys = set.keys.filter { $0.kind == experiment.kind && $0.channel == experiment.channel }
+            let part = TemplatePartName.required(for: experiment.channel)[0]
+            for key in keys {
+                for weight in experiment.weights where weight.weight > 0 && weight.variant != TemplateExperiment.baseVariant {
+                    guard !set.experimentVariants(of: key).contains(weight.variant) else { continue }
+                    let file = "\(key.kind)/\(key.locale)/\(key.tone.rawValue)/\(part.replacingOccurrences(of: experiment.channel.rawValue, with: "\(experiment.channel.rawValue).\(weight.variant)")).mustache"
+                    problems.insert(TemplateProblem(
+                        file: file, severity: .warning,
+                        message: "missing: experiments.\(experiment.name) gives variant \(weight.variant) a weight, but \(key) has no such variant; its cases in \(weight.variant) get variant a"))
+                }
+            }
+        }
     }
 
     // MARK: Schema and samples
