@@ -88,7 +88,7 @@ private struct PlanFileParser {
     let file: String
     var problems: [PlanProblem] = []
 
-    static let planKeys = ["name", "country", "about", "steps"]
+    static let planKeys = ["name", "country", "about", "timing", "steps"]
     static let stepKeys = ["name", "kind", "after", "channels", "fee", "deadline_days", "skip_if", "only_if"]
 
     init(file: String) { self.file = file }
@@ -164,6 +164,11 @@ private struct PlanFileParser {
         }
         var about = ""
         if let node = mapping["about"], let text = scalar(node, "about") { about = text }
+        var timing: PlanTiming?
+        if let node = mapping["timing"], let text = scalar(node, "timing") {
+            timing = PlanTiming(rawValue: text)
+            if timing == nil { fail(node.mark, "timing '\(text)': use fixed (09:00 local) or learned (the hour learned from earlier outcomes)") }
+        }
         var steps: [PlanStep] = []
         if let node = mapping["steps"] {
             if let list = node.sequence, !list.isEmpty {
@@ -180,6 +185,7 @@ private struct PlanFileParser {
         guard let name, let country else { return nil }
         var plan = CollectionPlan(name: name, country: country, steps: steps, file: file)
         plan.about = about
+        plan.timing = timing
         return plan
     }
 

@@ -28,13 +28,15 @@ import VarselTestSupport
 
         static func start(
             backend: StoreBackend = .sqlite, maxBodyBytes: Int = 1_048_576, maxBatchLines: Int = 10_000, receipts: String? = nil, server extraServer: String = "",
-            extraYAML: String = "", gatewayOptions: String? = nil, plans: [String: CollectionPlan] = [:], templates: String = Paths.templates
+            extraYAML: String = "", gatewayOptions: String? = nil, plans: [String: CollectionPlan] = [:], templates: String = Paths.templates,
+            contactWindows: Bool = false
         ) async throws -> Running {
             let running = Running()
             try await running.sandbox.start()
             let tokensFile = running.directory.write("tokens", "# automation\nenqueue,read \(running.staticToken)\nadmin \(running.staticAdminToken)\n")
             let yaml = try await backend.config(
-                Fixtures.config(storePath: running.directory.file("varsel.db"), gatewayBase: running.sandbox.baseURL, templates: templates), running.directory)
+                Fixtures.config(storePath: running.directory.file("varsel.db"), gatewayBase: running.sandbox.baseURL, templates: templates, contactWindows: contactWindows),
+                running.directory)
                 .replacingOccurrences(
                     of: "server: { host: 127.0.0.1, port: 0 }",
                     with: "server: { host: 127.0.0.1, port: 0, max_body_bytes: \(maxBodyBytes), max_batch_lines: \(maxBatchLines), tokens_file: \"\(tokensFile)\"\(extraServer) }") + extraYAML

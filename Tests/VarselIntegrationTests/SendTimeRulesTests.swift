@@ -23,11 +23,12 @@ import VarselTestSupport
         let components: Daemon.Components
         let directory: TemporaryDirectory
 
-        static func start(_ backend: StoreBackend = .sqlite, clock: Clock, extraYAML: String = "") async throws -> Running {
+        static func start(_ backend: StoreBackend = .sqlite, clock: Clock, extraYAML: String = "", contactWindows: Bool = false) async throws -> Running {
             let directory = TemporaryDirectory()
             let sandbox = SandboxGateway()
             try await sandbox.start()
-            let yaml = try await backend.config(Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL), directory) + "\n" + extraYAML
+            let yaml = try await backend.config(
+                Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL, contactWindows: contactWindows), directory) + "\n" + extraYAML
             let config = try ConfigLoader.load(yaml: yaml, baseDirectory: directory.path)
             let components = try await Daemon.open(config: config, logger: quietLogger, now: { clock.now })
             return Running(sandbox: sandbox, components: components, directory: directory)

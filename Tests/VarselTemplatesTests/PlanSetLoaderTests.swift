@@ -35,6 +35,17 @@ import VarselTestSupport
         return Self.example.replacingOccurrences(of: old, with: new)
     }
 
+    @Test("timing: learned or fixed, else nil (the country's setting decides); anything else is an error at its line")
+    func timing() throws {
+        let learned = PlanSetLoader.parse(edited("about: Two", "timing: learned\nabout: Two"), file: "plans/standard-no.yaml")
+        #expect(learned.problems.isEmpty)
+        #expect(learned.plan?.timing == .learned)
+        #expect(PlanSetLoader.parse(Self.example, file: "plans/standard-no.yaml").plan?.timing == nil)
+        #expect(problems(edited("about: Two", "timing: whenever\nabout: Two")) == [
+            "plans/standard-no.yaml:3:9: error: timing 'whenever': use fixed (09:00 local) or learned (the hour learned from earlier outcomes)",
+        ])
+    }
+
     @Test("the format's example reads into the model: names, kinds, anchors, days, channels, fee, deadline, conditions, lines, file")
     func example() throws {
         let parsed = PlanSetLoader.parse(Self.example, file: "plans/standard-no.yaml")
@@ -54,7 +65,7 @@ import VarselTestSupport
     @Test("unknown keys, at their line and column, in the plan, a step, after and a condition")
     func unknownKeys() {
         #expect(problems(edited("about:", "abut:")) == [
-            "plans/standard-no.yaml:3:1: error: unknown key 'abut' in a plan; expected one of name, country, about, steps",
+            "plans/standard-no.yaml:3:1: error: unknown key 'abut' in a plan; expected one of name, country, about, timing, steps",
         ])
         #expect(problems(edited("fee: \"35.00\"", "fees: \"35.00\"")) == [
             "plans/standard-no.yaml:5:90: error: unknown key 'fees' in step 'reminder-1'; expected one of name, kind, after, channels, fee, deadline_days, skip_if, only_if",

@@ -12,6 +12,8 @@ public struct CollectionPlan: Sendable, Hashable {
     public var file: String
     /// What the plan is for, in the operator's words (`about:`).
     public var about: String = ""
+    /// When in the day its steps go (`timing:`); nil: as configured for the country (`plans.timing`), else fixed.
+    public var timing: PlanTiming?
 
     public init(name: String, country: String, steps: [PlanStep], file: String = "") {
         self.name = name
@@ -19,6 +21,14 @@ public struct CollectionPlan: Sendable, Hashable {
         self.steps = steps
         self.file = file
     }
+}
+
+/// When in the day a plan's steps go.
+public enum PlanTiming: String, Sendable, Hashable, CaseIterable {
+    /// At `PlanSchedule.defaultHour` (09:00) in the debtor's time zone.
+    case fixed
+    /// At the hour of the contact window learned from earlier outcomes (`LearnedSendHour`).
+    case learned
 }
 
 /// One step of a plan.

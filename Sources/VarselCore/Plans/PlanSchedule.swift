@@ -6,16 +6,20 @@ public struct PlanStepRef: Sendable, Hashable, Codable {
     public var step: String
     /// Days to pay, counted on the day it is sent (at least the country's minimum for its channel).
     public var deadlineDays: Int
+    /// Why the step goes at its hour, for a plan with a learned send hour; nil for a fixed one.
+    public var sendHour: String?
 
-    public init(plan: String, step: String, deadlineDays: Int) {
+    public init(plan: String, step: String, deadlineDays: Int, sendHour: String? = nil) {
         self.plan = plan
         self.step = step
         self.deadlineDays = deadlineDays
+        self.sendHour = sendHour
     }
 
     enum CodingKeys: String, CodingKey {
         case plan, step
         case deadlineDays = "deadline_days"
+        case sendHour = "send_hour"
     }
 }
 

@@ -12,7 +12,13 @@ extension APIServer {
         try await verifier.require(.enqueue, request)
         let (value, stored) = try await readMessageBody(request)
         let built: CaseBuilder.Built
-        switch CaseBuilder(validator: validator).build(value, plans: plans(), stored: stored, now: Date()) {
+        let plans = plans()
+        let now = Date()
+        var timing: CaseBuilder.LearnedTiming?
+        if case .object(let root) = value, let name = root["plan"]?.scalarText, let plan = plans[name], planSettings.timing(of: plan) == .learned {
+            timing = try await sendHours.timing(now: now, windows: contactWindows, channelOrder: channelOrder)
+        }
+        switch CaseBuilder(validator: validator).build(value, plans: plans, stored: stored, now: now, timing: timing) {
         case .success(let value): built = value
         case .failure(let failure): throw Problem.validation(failure)
         }

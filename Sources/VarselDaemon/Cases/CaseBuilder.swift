@@ -10,6 +10,14 @@ import VarselStore
 struct CaseBuilder {
     let validator: MessageValidator
 
+    /// For a plan whose steps go at a learned hour: the contact windows that bound it, the channel
+    /// order a step's likely channel is read from, and the Thompson draw for a group of similar debtors.
+    struct LearnedTiming: Sendable {
+        let windows: ContactWindows
+        let channelOrder: [Channel]
+        let choose: @Sendable (SendHourLearning.Group, [Int]) -> LearnedSendHour.Choice?
+    }
+
     struct Built {
         let caseRef: String
         let plan: CollectionPlan
@@ -17,7 +25,9 @@ struct CaseBuilder {
         let steps: [(step: String, message: MessageRequest)]
     }
 
-    func build(_ value: JSONValue, plans: [String: CollectionPlan], stored: [String: Recipient], now: Date) -> Result<Built, ValidationFailure> {
+    func build(
+        _ value: JSONValue, plans: [String: CollectionPlan], stored: [String: Recipient], now: Date, timing: LearnedTiming? = nil
+    ) -> Result<Built, ValidationFailure> {
         var errors: [ValidationError] = []
         func fail(_ field: String, _ problem: String) { errors.append(ValidationError(field: field, problem: problem)) }
         guard case .object(let root) = value else {
@@ -62,11 +72,23 @@ struct CaseBuilder {
         var seen: Set<String> = []
         for scheduled in PlanSchedule.schedule(plan, dueDate: dueDate, amount: amount, timeZone: zone, now: now) {
             let step = scheduled.step
+            var sendAfter = scheduled.sendAfter
+            var sendHour: String?
+            if let timing {
+                let channel = Self.likelyChannel(step.channels, recipient: recipient, order: timing.channelOrder)
+                let group = SendHourLearning.Group(country: probe.country, channel: channel)
+                if let timed = LearnedSchedule.sendTime(
+                    day: scheduled.day, now: now, timeZone: zone, country: probe.country, windows: timing.windows, choose: { timing.choose(group, $0) })
+                {
+                    sendAfter = timed.sendAfter
+                    sendHour = timed.reason + "; similar debtors: \(probe.country ?? "no country"), \(channel.rawValue); chosen when the case was created"
+                }
+            }
             var stepData = data
             if let fee = step.fee { stepData["fee"] = .string(fee) }
             let deadlineDays = step.deadlineDays ?? PlanSchedule.defaultDeadlineDays
             let isNotice = validator.kinds[step.kind]?.legalStep == .collectionNotice
-            let sendDate = ValueRules.today(scheduled.sendAfter, in: zone)
+            let sendDate = ValueRules.today(sendAfter, in: zone)
             // Provisional: the dispatcher states the deadline from the day and channel it really goes.
             let deadline = PlanSchedule.deadline(sendDate: sendDate, deadlineDays: deadlineDays, rules: isNotice ? rules : nil, channel: nil)
             stepData["deadline"] = .string(deadline.description)
@@ -75,11 +97,11 @@ struct CaseBuilder {
             let message: JSONValue = .object([
                 "idempotency_key": .string(CaseRecord.messageKey(caseRef: caseRef, step: step.name)),
                 "kind": .string(step.kind), "case_ref": .string(caseRef), "recipient": .object(stepRecipient), "data": .object(stepData),
-                "send_after": .string(RFC3339.format(scheduled.sendAfter)),
+                "send_after": .string(RFC3339.format(sendAfter)),
             ])
             switch validator.validate(message, stored: stored) {
             case .success(var request):
-                request.planStep = PlanStepRef(plan: plan.name, step: step.name, deadlineDays: deadlineDays)
+                request.planStep = PlanStepRef(plan: plan.name, step: step.name, deadlineDays: deadlineDays, sendHour: sendHour)
                 steps.append((step.name, request))
             case .failure(let failure):
                 for error in failure.errors {
@@ -93,6 +115,19 @@ struct CaseBuilder {
         guard errors.isEmpty else { return .failure(ValidationFailure(errors)) }
         if steps.isEmpty { return .failure(ValidationFailure([ValidationError(field: "plan", problem: "no step of plan \(plan.name) applies to this case")])) }
         return .success(Built(caseRef: caseRef, plan: plan, requestHash: Self.hash(value), steps: steps))
+    }
+
+    /// The channel a step will most likely go by, for grouping similar debtors: the first of the
+    /// step's channels (else the recipient's, else the configured order) that the recipient has a
+    /// contact point for. The planner decides at send time; this only picks what to learn from.
+    static func likelyChannel(_ stepChannels: [Channel]?, recipient: [String: JSONValue], order: [Channel]) -> Channel {
+        var preferred = stepChannels ?? []
+        if preferred.isEmpty, case .array(let names)? = recipient["channels"] {
+            preferred = names.compactMap { $0.scalarText.flatMap(Channel.init(rawValue:)) }
+        }
+        if preferred.isEmpty { preferred = order }
+        let contact: [Channel: String] = [.sms: "phone", .email: "email", .letter: "address"]
+        return preferred.first { recipient[contact[$0] ?? ""] != nil } ?? preferred.first ?? .sms
     }
 
     /// The request's hash, independent of key order: a repeat is recognised however it is written.

@@ -242,8 +242,23 @@ struct ConfigReader {
             directory: resolvePath(requiredString(tree["templates"]?["dir"], "templates.dir")),
             defaultLocale: LocaleTag.normalise(defaultLocale),
             smsMaxParts: int(tree["templates"]?["sms_max_parts"], "templates.sms_max_parts", range: 1...255))
-        checkKeys(tree["plans"], "plans", allowed: ["dir"])
-        let plans = VarselConfig.Plans(directory: resolvePath(requiredString(tree["plans"]?["dir"], "plans.dir")))
+        checkKeys(tree["plans"], "plans", allowed: ["dir", "timing", "learn_paid_within_days", "learn_lookback_days"])
+        var plans = VarselConfig.Plans(directory: resolvePath(requiredString(tree["plans"]?["dir"], "plans.dir")))
+        for country in tree["plans"]?["timing"]?.keys ?? [] {
+            let path = "plans.timing.\(country)"
+            let code = country.uppercased()
+            guard code.count == 2, code.allSatisfy({ ("A"..."Z").contains($0) }) else {
+                fail(path, "expected an ISO 3166-1 alpha-2 country code such as NO")
+                continue
+            }
+            guard let timing = string(tree["plans"]?["timing"]?[country], path).flatMap(PlanTiming.init(rawValue:)) else {
+                fail(path, "use fixed or learned")
+                continue
+            }
+            plans.timingByCountry[code] = timing
+        }
+        plans.learnPaidWithinDays = int(tree["plans"]?["learn_paid_within_days"], "plans.learn_paid_within_days", range: 1...90)
+        plans.learnLookbackDays = int(tree["plans"]?["learn_lookback_days"], "plans.learn_lookback_days", range: 7...3650)
 
         let dispatchTree = tree["dispatch"]
         checkKeys(dispatchTree, "dispatch", allowed: [

@@ -27,6 +27,10 @@ enum DefaultConfig {
           sms_max_parts: 3
         plans:
           dir: /etc/varsel/plans
+          # Country → fixed | learned, for plans that do not set timing: (docs/plans.md, learned send hour).
+          timing: {}
+          learn_paid_within_days: 14
+          learn_lookback_days: 180
         dispatch:
           channel_order: [sms, email, letter]
           batch_size: 128

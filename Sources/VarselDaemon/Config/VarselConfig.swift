@@ -51,6 +51,15 @@ public struct VarselConfig: Sendable {
         public var directory: String
         /// `directory`, by its key's name (`plans.dir`).
         public var dir: String { directory }
+        /// Country → timing, for plans that do not set `timing:` (`plans.timing`).
+        public var timingByCountry: [String: PlanTiming] = [:]
+        /// A learned send hour counts a send as paid when paid within this many days (`plans.learn_paid_within_days`).
+        public var learnPaidWithinDays = 14
+        /// … and learns from the sends of this many days before (`plans.learn_lookback_days`).
+        public var learnLookbackDays = 180
+
+        /// The timing of `plan`: its own, else its country's, else fixed.
+        public func timing(of plan: CollectionPlan) -> PlanTiming { plan.timing ?? timingByCountry[plan.country] ?? .fixed }
     }
 
     public struct Dispatch: Sendable {

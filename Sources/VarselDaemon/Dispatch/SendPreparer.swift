@@ -146,7 +146,8 @@ struct SendPreparer: Sendable {
                     sendDate: ValueRules.today(now, in: RecipientTimeZone.of(request.recipient)), deadlineDays: planStep.deadlineDays,
                     rules: step(request) == .collectionNotice ? countryRules(request) : nil, channel: plan.channel)
                 request.data["deadline"] = .string(deadline.description)
-                deadlineNote = ["deadline \(deadline): plan \(planStep.plan), step \(planStep.step), at least \(planStep.deadlineDays) days from sending"]
+                deadlineNote = (planStep.sendHour.map { ["send hour: " + $0] } ?? [])
+                    + ["deadline \(deadline): plan \(planStep.plan), step \(planStep.step), at least \(planStep.deadlineDays) days from sending"]
             }
             let experiment = experimentVariant(request, id: id, plan: plan, templates: templates)
             experimentNote = experiment.note

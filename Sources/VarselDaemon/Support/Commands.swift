@@ -178,7 +178,8 @@ public enum EffectiveConfig {
         }
         lines.append(storeLine(config.store))
         lines.append("templates: { dir: \(quoted(config.templates.directory)), default_locale: \(config.templates.defaultLocale), sms_max_parts: \(config.templates.smsMaxParts) }")
-        lines.append("plans: { dir: \(quoted(config.plans.directory)) }")
+        let timing = config.plans.timingByCountry.isEmpty ? "{}" : map(config.plans.timingByCountry.mapValues(\.rawValue))
+        lines.append("plans: { dir: \(quoted(config.plans.directory)), timing: \(timing), learn_paid_within_days: \(config.plans.learnPaidWithinDays), learn_lookback_days: \(config.plans.learnLookbackDays) }")
         let dispatch = config.dispatch
         lines.append("dispatch: { channel_order: \(list(dispatch.channelOrder.map(\.rawValue))), batch_size: \(dispatch.batchSize), max_in_flight: \(dispatch.maxInFlight), lease_seconds: \(number(dispatch.leaseSeconds)), poll_interval_ms: \(dispatch.pollIntervalMilliseconds), worker_id: \(quoted(dispatch.workerID)), shutdown_grace_seconds: \(number(dispatch.shutdownGraceSeconds)) }")
         let retry = config.retry
