@@ -93,10 +93,23 @@ struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Send a realistic mix of reminders through a loopback sandbox gateway, on a temporary SQLite store.")
     @Option(help: "Template directory (default: ./templates, then the installed set).") var templates: String?
+    @Flag(help: "Simulate collection plans instead: cases over 60 days on a fast clock, a learned send hour, an SMS experiment, and the outcome report.") var plans = false
+    @Option(help: "With --plans: how many cases (100 to 20000).") var cases = 2000
+    @Option(help: "With --plans: the seed of the simulation.") var seed: UInt64 = 2027
+
+    func validate() throws {
+        if !(100...20_000).contains(cases) { throw ValidationError("--cases: use 100 to 20000") }
+    }
 
     func run() async throws {
         CLILogging.bootstrap(level: CLILogging.level(nil) == .info ? .warning : CLILogging.level(nil))
         let directory = try ShippedTemplates.locate(templates)
+        if plans {
+            let ok = try await VarselDaemon.PlanDemo.run(
+                templatesDirectory: directory, settings: .init(cases: cases, seed: seed), print: { Swift.print($0) }, logger: Logger(label: "varsel"))
+            if !ok { throw ExitCode.failure }
+            return
+        }
         let ok = try await VarselDaemon.Demo.run(templatesDirectory: directory, print: { Swift.print($0) }, logger: Logger(label: "varsel"))
         if !ok { throw ExitCode.failure }
     }

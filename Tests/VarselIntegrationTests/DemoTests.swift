@@ -54,6 +54,29 @@ import VarselTestSupport
         #expect(!text.contains("| DE"))
     }
 
+    @Test("varsel demo --plans: simulated cases through the real daemon on a fast clock; the model, the outcome report by step, channel, variant and hour, and every send inside the contact window")
+    func planDemo() async throws {
+        let run = try await ChildProcess.run(["demo", "--plans", "--cases", "200", "--seed", "11", "--templates", Paths.templates], timeout: .seconds(300))
+        #expect(run.status == 0, "\(run.stderr)\n\(run.stdout)")
+        let out = run.stdout
+        #expect(out.contains("Varsel plan demo: 200 simulated Norwegian cases over 60 days"))
+        #expect(out.contains("Synthetic payment model:") && out.contains("best 18:00 and 19:00") && out.contains("b ×1.3"))
+        for header in ["step        messages", "channel  messages", "channel  variant  messages", "hour  messages"] {
+            #expect(out.contains(header), "\(header)\n\(out)")
+        }
+        #expect(out.contains("reminder-1") && out.contains("notice"))
+        #expect(out.contains("variants (two-proportion z-test, two-sided, 5 %):\n  channel sms: "))
+        #expect(out.contains("Learned send hour: share of sends at the model's best hours"))
+        let window = try #require(out.split(separator: "\n").first { $0.hasPrefix("Every send inside the debtor's contact window:") })
+        #expect(window.contains(": yes, "), "\(window)")
+        // Payments stopped cases: some steps were cancelled, and every case ended somewhere.
+        let messages = try #require(out.split(separator: "\n").first { $0.hasPrefix("Messages: ") })
+        #expect(messages.contains("sent ") && messages.contains("cancelled "), "\(messages)")
+        #expect(!messages.contains("queued") && !messages.contains("failed"), "\(messages)")
+        let bad = try await ChildProcess.run(["demo", "--plans", "--cases", "5"], timeout: .seconds(60))
+        #expect(bad.status != 0 && bad.stderr.contains("--cases: use 100 to 20000"))
+    }
+
     @Test("every date in the demo is relative to the day it runs: due dates in the past, deadlines ahead, never today")
     func datesAreRelative() throws {
         let calendar = Calendar(identifier: .gregorian)
