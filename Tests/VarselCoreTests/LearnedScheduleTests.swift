@@ -99,4 +99,32 @@ import VarselCore
             #expect(ContactWindows.defaults.isAllowed(timed.sendAfter, country: "NO", timeZone: Self.oslo), "\(timed)")
         }
     }
+
+    @Test("today: hours from the current one on; the current hour sends now, a later one waits for its start, none left is nil")
+    func todaysHour() throws {
+        func pick(_ hour: Int) -> ([Int]) -> LearnedSendHour.Choice? { { hours in hours.contains(hour) ? .init(hour: hour, reason: "r") : hours.first.map { .init(hour: $0, reason: "first") } } }
+        var offered: [Int] = []
+        let morning = Self.local("2026-12-08T09:30", Self.oslo)
+        let wait = try #require(LearnedSchedule.today(now: morning, timeZone: Self.oslo, country: "NO", windows: .defaults) { offered = $0; return pick(18)($0) })
+        #expect(offered == Array(9...20))
+        #expect(wait.at == Self.local("2026-12-08T18:00", Self.oslo) && !wait.isNow && wait.hour == 18)
+        let evening = Self.local("2026-12-08T18:10", Self.oslo)
+        let now = try #require(LearnedSchedule.today(now: evening, timeZone: Self.oslo, country: "NO", windows: .defaults, choose: pick(18)))
+        #expect(now.isNow && now.at == evening)
+        #expect(LearnedSchedule.today(now: Self.local("2026-12-08T21:30", Self.oslo), timeZone: Self.oslo, country: "NO", windows: .defaults, choose: pick(18)) == nil)
+        #expect(LearnedSchedule.today(now: Self.local("2026-12-13T10:00", Self.oslo), timeZone: Self.oslo, country: "NO", windows: .defaults, choose: pick(18)) == nil, "a Sunday")
+    }
+
+    @Test("seeded per hour: the hour chosen over a day's open hours is chosen again over the hours left when it comes, for any seed")
+    func seededChoiceHolds() throws {
+        let stats: [Int: HourStats] = [9: .init(sends: 40, paid: 6), 12: .init(sends: 30, paid: 6), 18: .init(sends: 50, paid: 12), 20: .init(sends: 3, paid: 1)]
+        var hours: Set<Int> = []
+        for seed in UInt64(0)..<500 {
+            let first = try #require(LearnedSendHour.choose(openHours: Array(8...20), stats: stats, seed: seed))
+            let again = try #require(LearnedSendHour.choose(openHours: Array(first.hour...20), stats: stats, seed: seed))
+            #expect(again.hour == first.hour, "seed \(seed)")
+            hours.insert(first.hour)
+        }
+        #expect(hours.count > 3, "different seeds explore different hours: \(hours.sorted())")
+    }
 }

@@ -27,64 +27,65 @@ import VarselTestSupport
         return (CalendarDate(year: parts.year!, month: parts.month!, day: parts.day!), parts.hour!, parts.weekday!)
     }
 
-    @Test("earlier sends where 18:00 got paid: a new case's steps go at 18:00 Oslo time, and the send's trail says which hour and why", arguments: StoreBackend.allCases)
+    @Test("earlier sends where 18:00 got paid: on the step's day the dispatcher waits for 18:00 Oslo time, then sends, and the trail says which hour and why", arguments: StoreBackend.allCases)
     func learnsFromTheStore(_ backend: StoreBackend) async throws {
-        // Monday 2026-11-02, 08:00 Oslo (07:00 UTC).
         let clock = Clock(RFC3339.parseTimestamp("2026-11-02T07:00:00Z")!)
         let running = try await SendTimeRulesTests.Running.start(backend, clock: clock, contactWindows: true)
-        // History: three SMS cases sent at each hour 08–20 on that Monday; those sent at 18:00 were paid the next day.
+        // History: on Monday 2 November, ten SMS cases sent at each hour 08–20 Oslo time; those sent at 18:00 were paid the next day.
         var paidCases: [String] = []
         for hour in 8...20 {
             clock.set(RFC3339.parseTimestamp("2026-11-02T\(String(format: "%02d", hour - 1)):00:00Z")!)
-            for index in 0..<3 {
+            for index in 0..<10 {
                 let caseRef = "hist-\(hour)-\(index)"
-                let line = Fixtures.sms(key: caseRef, phone: "+4791\(String(format: "%06d", hour * 10 + index))")
+                let line = Fixtures.sms(key: caseRef, phone: "+4791\(String(format: "%06d", hour * 100 + index))")
                     .replacingOccurrences(of: "case-\(caseRef)", with: caseRef)
                 _ = try await running.enqueue(line, now: clock.now)
                 if hour == 18 { paidCases.append(caseRef) }
             }
             await running.components.dispatcher.run(untilIdle: true)
         }
-        #expect(try await running.components.store.countByState() == [.sent: 39])
+        #expect(try await running.components.store.countByState() == [.sent: 130])
         clock.set(RFC3339.parseTimestamp("2026-11-03T12:00:00Z")!)
+        let config = running.components.config
         for caseRef in paidCases {
             _ = try await running.components.store.recordCaseEvent(
-                CaseEventRequest(caseRef: caseRef, type: .paid, at: clock.now), caseStops: CaseStopPolicy(kinds: running.components.config.planning.kinds), now: clock.now)
+                CaseEventRequest(caseRef: caseRef, type: .paid, at: clock.now), caseStops: CaseStopPolicy(kinds: config.planning.kinds), now: clock.now)
         }
 
-        // Three weeks later, a late case: its first step goes today, at the learned hour.
+        // Three weeks later (Monday 09:00 Oslo), a late case: its first step is due today.
         clock.set(RFC3339.parseTimestamp("2026-11-23T08:00:00Z")!)
-        let config = running.components.config
-        let learning = SendHourLearning(store: running.components.store, plans: config.plans, seed: 42)
-        let stats = try await learning.stats(now: clock.now)
-        #expect(stats[.init(country: "NO", channel: .sms)]?[18] == HourStats(sends: 3, paid: 3))
-        #expect(stats[.init(country: "NO", channel: .sms)]?[9] == HourStats(sends: 3, paid: 0))
-        let timing = try await learning.timing(now: clock.now, windows: config.contactWindows, channelOrder: config.planning.channelOrder)
+        let stats = try await SendHourLearning(store: running.components.store, plans: config.plans).stats(now: clock.now)
+        #expect(stats[SendHourLearning.Group(country: "NO", channel: .sms)]?[18] == HourStats(sends: 10, paid: 10))
+        #expect(stats[SendHourLearning.Group(country: "NO", channel: .sms)]?[9] == HourStats(sends: 10, paid: 0))
         let validator = MessageValidator(kinds: config.planning.kinds, collectionRules: config.planning.collectionRules, now: { clock.now })
         let body = CaseAPITests.body("learned-1", due: "2026-11-01").replacingOccurrences(of: "standard-no", with: "learned-no")
         let value = try MessageValidator.parse(json: Array(body.utf8)).get()
-        let built = try CaseBuilder(validator: validator).build(value, plans: ["learned-no": Self.plan], stored: [:], now: clock.now, timing: timing).get()
-        for (_, message) in built.steps {
-            let local = Self.local(try #require(message.sendAfter))
-            #expect(local.hour == 18, "\(message.planStep?.sendHour ?? "")")
-            #expect(message.planStep?.sendHour?.contains("learned send hour 18:00 by Thompson sampling over the open hours") == true)
-            #expect(message.planStep?.sendHour?.contains("(3 paid of 3 earlier sends)") == true, "\(message.planStep?.sendHour ?? "")")
-            #expect(message.planStep?.sendHour?.contains("similar debtors: NO, sms") == true)
-        }
-        #expect(Self.local(try #require(built.steps[0].message.sendAfter)).day == CalendarDate(year: 2026, month: 11, day: 23))
+        let built = try CaseBuilder(validator: validator).build(
+            value, plans: ["learned-no": Self.plan], stored: [:], now: clock.now, learnedWithin: config.contactWindows).get()
+        #expect(built.steps.allSatisfy { $0.message.planStep?.timing == .learned })
+        // Each step waits for the first open hour of its day: today 09:00 (now), and Monday 7 December 08:00.
+        #expect(built.steps.map { $0.message.sendAfter.map(RFC3339.format) } == ["2026-11-23T08:00:00Z", "2026-12-07T07:00:00Z"])
         let created = try await running.components.store.createCase(
             caseRef: built.caseRef, plan: built.plan.name, requestHash: built.requestHash, steps: built.steps,
             caseStops: CaseStopPolicy(kinds: config.planning.kinds), now: clock.now)
-        guard case .created(let record) = created else { Issue.record("\(created)"); return }
+        guard case .created(let record) = created else {
+            Issue.record("\(created)")
+            return
+        }
 
-        // At 18:00 Oslo the first step goes, and its trail names the hour and the evidence.
+        // At 09:00 the dispatcher chooses 18:00 from the outcomes and waits for it.
         await running.components.dispatcher.run(untilIdle: true)
-        #expect(try await running.status(record.steps[0].messageID).state == .queued, "not before its hour")
+        let waiting = try await running.status(record.steps[0].messageID)
+        #expect(waiting.state == .queued && waiting.nextAttemptAt.map(RFC3339.format) == "2026-11-23T17:00:00Z", "\(waiting.decisions.map(\.text))")
+        let wait = try #require(waiting.decisions.last?.text)
+        #expect(wait.hasPrefix("waiting for the learned send hour: learned send hour 18:00 by Thompson sampling over the open hours 09–20: drew "), "\(wait)")
+        #expect(wait.contains("(10 paid of 10 earlier sends), the highest of 12 hours; similar debtors: NO, sms"), "\(wait)")
+        // At 18:00 it goes: the same draws choose the same hour among the hours left.
         clock.set(RFC3339.parseTimestamp("2026-11-23T17:00:00Z")!)
         await running.components.dispatcher.run(untilIdle: true)
         let sent = try await running.status(record.steps[0].messageID)
         #expect(sent.state == .sent, "\(sent.decisions.map(\.text))")
-        #expect(sent.decisions.contains { $0.text.hasPrefix("send hour: learned send hour 18:00 by Thompson sampling over the open hours") }, "\(sent.decisions.map(\.text))")
+        #expect(sent.decisions.contains { $0.text.hasPrefix("learned send hour 18:00 by Thompson sampling over the open hours 18–20") }, "\(sent.decisions.map(\.text))")
         await running.stop()
     }
 

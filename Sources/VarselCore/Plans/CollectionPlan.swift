@@ -24,7 +24,7 @@ public struct CollectionPlan: Sendable, Hashable {
 }
 
 /// When in the day a plan's steps go.
-public enum PlanTiming: String, Sendable, Hashable, CaseIterable {
+public enum PlanTiming: String, Sendable, Hashable, Codable, CaseIterable {
     /// At `PlanSchedule.defaultHour` (09:00) in the debtor's time zone.
     case fixed
     /// At the hour of the contact window learned from earlier outcomes (`LearnedSendHour`).

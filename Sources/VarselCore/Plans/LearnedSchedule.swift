@@ -19,6 +19,28 @@ public enum LearnedSchedule {
         public let reason: String
     }
 
+    /// The learned hour of today for a message about to go at `now`: among today's open hours from the
+    /// current one on, the one `choose` picks. `now` when that is the current hour, else the start of
+    /// the chosen hour (`isNow` false: wait until then). Nil when no open hour is left today (the
+    /// contact window defers the message to the next opening, where it is chosen again).
+    public static func today(
+        now: Date, timeZone: TimeZone, country: String?, windows: ContactWindows, choose: ([Int]) -> LearnedSendHour.Choice?
+    ) -> (at: Date, hour: Int, isNow: Bool, reason: String)? {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let parts = calendar.dateComponents([.year, .month, .day, .hour], from: now)
+        guard let year = parts.year, let month = parts.month, let day = parts.day, let current = parts.hour else { return nil }
+        func start(_ hour: Int) -> Date? { calendar.date(from: DateComponents(year: year, month: month, day: day, hour: hour)) }
+        let open = (windows.openHours(on: CalendarDate(year: year, month: month, day: day), country: country) ?? defaultHours).filter { hour in
+            guard hour >= current, let instant = start(hour) else { return false }
+            return calendar.component(.hour, from: instant) == hour
+        }
+        guard !open.isEmpty, let choice = choose(open) else { return nil }
+        if choice.hour == current { return (now, current, true, choice.reason) }
+        guard let at = start(choice.hour) else { return nil }
+        return (max(at, now), choice.hour, false, choice.reason)
+    }
+
     /// The first day from `day` (at most `searchDays` later) with an open hour starting at or after
     /// `now`, and the hour `choose` picks among those hours. Nil when no such day is found (the
     /// caller keeps the fixed time, and the contact window applies at send as always).

@@ -41,13 +41,28 @@ public enum LearnedSendHour {
     public static func choose(
         openHours: [Int], stats: [Int: HourStats], using rng: inout some RandomNumberGenerator
     ) -> Choice? {
+        choose(openHours: openHours, stats: stats) { _, alpha, beta in BetaSampling.sample(alpha: alpha, beta: beta, using: &rng) }
+    }
+
+    /// The same choice with each hour's draw from a generator of its own, seeded by `seed` and the
+    /// hour: with the same seed and counts an hour always draws the same, so the hour chosen over a
+    /// day's open hours is chosen again over the hours left when that hour comes. The dispatcher seeds
+    /// it with the message and the day, so a message deferred to its learned hour is sent then.
+    public static func choose(openHours: [Int], stats: [Int: HourStats], seed: UInt64) -> Choice? {
+        choose(openHours: openHours, stats: stats) { hour, alpha, beta in
+            var rng = SeededRandom(seed: seed ^ (UInt64(hour + 1) &* 0x9E37_79B9_7F4A_7C15))
+            return BetaSampling.sample(alpha: alpha, beta: beta, using: &rng)
+        }
+    }
+
+    private static func choose(openHours: [Int], stats: [Int: HourStats], draw: (Int, Double, Double) -> Double) -> Choice? {
         let hours = Set(openHours).sorted()
         guard !hours.isEmpty else { return nil }
         var best: (hour: Int, draw: Double)?
         for hour in hours {
             let (sends, paid) = counts(stats[hour])
-            let draw = BetaSampling.sample(alpha: Double(1 + paid), beta: Double(1 + sends - paid), using: &rng)
-            if best.map({ draw > $0.draw }) ?? true { best = (hour, draw) }
+            let value = draw(hour, Double(1 + paid), Double(1 + sends - paid))
+            if best.map({ value > $0.draw }) ?? true { best = (hour, value) }
         }
         guard let best else { return nil }
         return Choice(hour: best.hour, reason: reason(hour: best.hour, draw: best.draw, hours: hours, stats: stats))

@@ -6,20 +6,20 @@ public struct PlanStepRef: Sendable, Hashable, Codable {
     public var step: String
     /// Days to pay, counted on the day it is sent (at least the country's minimum for its channel).
     public var deadlineDays: Int
-    /// Why the step goes at its hour, for a plan with a learned send hour; nil for a fixed one.
-    public var sendHour: String?
+    /// `learned`: the dispatcher chooses the hour when the step's day comes; nil or `fixed`: it goes when scheduled.
+    public var timing: PlanTiming?
 
-    public init(plan: String, step: String, deadlineDays: Int, sendHour: String? = nil) {
+    public init(plan: String, step: String, deadlineDays: Int, timing: PlanTiming? = nil) {
         self.plan = plan
         self.step = step
         self.deadlineDays = deadlineDays
-        self.sendHour = sendHour
+        self.timing = timing
     }
 
     enum CodingKeys: String, CodingKey {
         case plan, step
         case deadlineDays = "deadline_days"
-        case sendHour = "send_hour"
+        case timing
     }
 }
 

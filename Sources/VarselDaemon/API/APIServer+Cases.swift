@@ -14,11 +14,11 @@ extension APIServer {
         let built: CaseBuilder.Built
         let plans = plans()
         let now = Date()
-        var timing: CaseBuilder.LearnedTiming?
+        var learned: ContactWindows?
         if case .object(let root) = value, let name = root["plan"]?.scalarText, let plan = plans[name], planSettings.timing(of: plan) == .learned {
-            timing = try await sendHours.timing(now: now, windows: contactWindows, channelOrder: channelOrder)
+            learned = contactWindows
         }
-        switch CaseBuilder(validator: validator).build(value, plans: plans, stored: stored, now: now, timing: timing) {
+        switch CaseBuilder(validator: validator).build(value, plans: plans, stored: stored, now: now, learnedWithin: learned) {
         case .success(let value): built = value
         case .failure(let failure): throw Problem.validation(failure)
         }

@@ -15,11 +15,9 @@ public struct APIServer: Sendable {
     let validator: MessageValidator
     /// The collection plans in force, by name (`plans.dir`).
     let plans: @Sendable () -> [String: CollectionPlan]
-    /// Plan timing settings (`plans.timing`, `plans.learn_*`) and what learned send hours learn from.
+    /// Plan timing settings (`plans.timing`), and the contact windows a learned step's day opens in.
     let planSettings: VarselConfig.Plans
-    let sendHours: SendHourLearning
     let contactWindows: ContactWindows
-    let channelOrder: [VarselCore.Channel]
     let limits: VarselConfig.Server
     /// The gateways' adapters, which verify and read their delivery callbacks.
     let adapters: [String: any GatewayAdapter]
@@ -53,9 +51,7 @@ public struct APIServer: Sendable {
     ) {
         self.plans = plans
         self.planSettings = config.plans
-        self.sendHours = SendHourLearning(store: store, plans: config.plans)
         self.contactWindows = config.contactWindows
-        self.channelOrder = config.planning.channelOrder
         self.batchSlots = BatchSlots(limit: config.server.maxConcurrentBatches)
         if let kindSchemas {
             self.document = OpenAPIDocument(config: config, schemas: kindSchemas)

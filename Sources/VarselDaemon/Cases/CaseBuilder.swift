@@ -10,14 +10,6 @@ import VarselStore
 struct CaseBuilder {
     let validator: MessageValidator
 
-    /// For a plan whose steps go at a learned hour: the contact windows that bound it, the channel
-    /// order a step's likely channel is read from, and the Thompson draw for a group of similar debtors.
-    struct LearnedTiming: Sendable {
-        let windows: ContactWindows
-        let channelOrder: [Channel]
-        let choose: @Sendable (SendHourLearning.Group, [Int]) -> LearnedSendHour.Choice?
-    }
-
     struct Built {
         let caseRef: String
         let plan: CollectionPlan
@@ -26,7 +18,7 @@ struct CaseBuilder {
     }
 
     func build(
-        _ value: JSONValue, plans: [String: CollectionPlan], stored: [String: Recipient], now: Date, timing: LearnedTiming? = nil
+        _ value: JSONValue, plans: [String: CollectionPlan], stored: [String: Recipient], now: Date, learnedWithin windows: ContactWindows? = nil
     ) -> Result<Built, ValidationFailure> {
         var errors: [ValidationError] = []
         func fail(_ field: String, _ problem: String) { errors.append(ValidationError(field: field, problem: problem)) }
@@ -72,17 +64,14 @@ struct CaseBuilder {
         var seen: Set<String> = []
         for scheduled in PlanSchedule.schedule(plan, dueDate: dueDate, amount: amount, timeZone: zone, now: now) {
             let step = scheduled.step
+            // A learned hour is chosen by the dispatcher when the step's day comes, from the outcomes
+            // known then: the step waits for the first open hour of its day.
             var sendAfter = scheduled.sendAfter
-            var sendHour: String?
-            if let timing {
-                let channel = Self.likelyChannel(step.channels, recipient: recipient, order: timing.channelOrder)
-                let group = SendHourLearning.Group(country: probe.country, channel: channel)
-                if let timed = LearnedSchedule.sendTime(
-                    day: scheduled.day, now: now, timeZone: zone, country: probe.country, windows: timing.windows, choose: { timing.choose(group, $0) })
-                {
-                    sendAfter = timed.sendAfter
-                    sendHour = timed.reason + "; similar debtors: \(probe.country ?? "no country"), \(channel.rawValue); chosen when the case was created"
-                }
+            if let windows, let opening = LearnedSchedule.sendTime(
+                day: scheduled.day, now: now, timeZone: zone, country: probe.country, windows: windows,
+                choose: { $0.first.map { LearnedSendHour.Choice(hour: $0, reason: "") } })
+            {
+                sendAfter = opening.sendAfter
             }
             var stepData = data
             if let fee = step.fee { stepData["fee"] = .string(fee) }
@@ -101,7 +90,7 @@ struct CaseBuilder {
             ])
             switch validator.validate(message, stored: stored) {
             case .success(var request):
-                request.planStep = PlanStepRef(plan: plan.name, step: step.name, deadlineDays: deadlineDays, sendHour: sendHour)
+                request.planStep = PlanStepRef(plan: plan.name, step: step.name, deadlineDays: deadlineDays, timing: windows == nil ? nil : .learned)
                 steps.append((step.name, request))
             case .failure(let failure):
                 for error in failure.errors {
@@ -115,19 +104,6 @@ struct CaseBuilder {
         guard errors.isEmpty else { return .failure(ValidationFailure(errors)) }
         if steps.isEmpty { return .failure(ValidationFailure([ValidationError(field: "plan", problem: "no step of plan \(plan.name) applies to this case")])) }
         return .success(Built(caseRef: caseRef, plan: plan, requestHash: Self.hash(value), steps: steps))
-    }
-
-    /// The channel a step will most likely go by, for grouping similar debtors: the first of the
-    /// step's channels (else the recipient's, else the configured order) that the recipient has a
-    /// contact point for. The planner decides at send time; this only picks what to learn from.
-    static func likelyChannel(_ stepChannels: [Channel]?, recipient: [String: JSONValue], order: [Channel]) -> Channel {
-        var preferred = stepChannels ?? []
-        if preferred.isEmpty, case .array(let names)? = recipient["channels"] {
-            preferred = names.compactMap { $0.scalarText.flatMap(Channel.init(rawValue:)) }
-        }
-        if preferred.isEmpty { preferred = order }
-        let contact: [Channel: String] = [.sms: "phone", .email: "email", .letter: "address"]
-        return preferred.first { recipient[contact[$0] ?? ""] != nil } ?? preferred.first ?? .sms
     }
 
     /// The request's hash, independent of key order: a repeat is recognised however it is written.

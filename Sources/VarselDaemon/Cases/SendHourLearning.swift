@@ -5,8 +5,7 @@ import VarselStore
 
 /// What a learned send hour learns from (`timing: learned`, docs/plans.md): the sends of the last
 /// `plans.learn_lookback_days` per country and channel, counted by the debtor's local hour with the
-/// cases paid within `plans.learn_paid_within_days`, read from the store and kept for a few minutes;
-/// and the random draws of Thompson sampling.
+/// cases paid within `plans.learn_paid_within_days`, read from the store and kept for a few minutes.
 final class SendHourLearning: Sendable {
     /// Similar debtors: the same country and channel.
     struct Group: Hashable, Sendable {
@@ -20,16 +19,12 @@ final class SendHourLearning: Sendable {
     /// How long counts are reused before they are read again.
     let refresh: TimeInterval
     private let cache = Mutex<(at: Date, stats: [Group: [Int: HourStats]])?>(nil)
-    private let random: Mutex<SeededRandom>
 
-    /// `seed` makes the draws reproducible (the simulated demo); without one they are seeded from the system.
-    init(store: any MessageStore, plans: VarselConfig.Plans, refresh: TimeInterval = 600, seed: UInt64? = nil) {
+    init(store: any MessageStore, plans: VarselConfig.Plans) {
         self.store = store
         self.paidWithinDays = plans.learnPaidWithinDays
         self.lookbackDays = plans.learnLookbackDays
-        self.refresh = refresh
-        var system = SystemRandomNumberGenerator()
-        self.random = Mutex(SeededRandom(seed: seed ?? system.next()))
+        self.refresh = plans.learnRefresh
     }
 
     /// Sends and payments by local hour, per group, as of `now`.
@@ -44,18 +39,5 @@ final class SendHourLearning: Sendable {
         }
         cache.withLock { $0 = (now, stats) }
         return stats
-    }
-
-    /// One Thompson draw over `hours`.
-    func choose(_ hours: [Int], stats: [Int: HourStats]) -> LearnedSendHour.Choice? {
-        random.withLock { LearnedSendHour.choose(openHours: hours, stats: stats, using: &$0) }
-    }
-
-    /// What `CaseBuilder` needs to time a case's steps, as of `now`.
-    func timing(now: Date, windows: ContactWindows, channelOrder: [Channel]) async throws -> CaseBuilder.LearnedTiming {
-        let stats = try await stats(now: now)
-        return CaseBuilder.LearnedTiming(windows: windows, channelOrder: channelOrder) { group, hours in
-            self.choose(hours, stats: stats[group] ?? [:])
-        }
     }
 }

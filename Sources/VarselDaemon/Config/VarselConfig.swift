@@ -57,6 +57,9 @@ public struct VarselConfig: Sendable {
         public var learnPaidWithinDays = 14
         /// … and learns from the sends of this many days before (`plans.learn_lookback_days`).
         public var learnLookbackDays = 180
+        /// How long the counts a learned hour reads are reused before the store is read again (not a
+        /// key: ten minutes; the simulated demo, whose clock runs fast, sets hours).
+        public var learnRefresh: TimeInterval = 600
 
         /// The timing of `plan`: its own, else its country's, else fixed.
         public func timing(of plan: CollectionPlan) -> PlanTiming { plan.timing ?? timingByCountry[plan.country] ?? .fixed }

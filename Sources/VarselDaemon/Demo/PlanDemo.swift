@@ -95,7 +95,9 @@ public enum PlanDemo {
               email-sandbox: { type: http-json, url: "\(base)/email", from: "krav@fjordkraft.example" }
               letter-sandbox: { type: http-json, url: "\(base)/letter" }
             """
-        let config = try ConfigLoader.load(yaml: yaml, baseDirectory: workspace.path)
+        var config = try ConfigLoader.load(yaml: yaml, baseDirectory: workspace.path)
+        // The clock runs fast: the counts a learned hour reads are read again once a simulated day.
+        config.plans.learnRefresh = 86_400
         let clock = SimulatedClock(start)
         // The demo's own template copy lacks variant b outside nb on purpose: those warnings are not news.
         var daemonLogger = logger
@@ -106,7 +108,6 @@ public enum PlanDemo {
         let (plans, _) = try PlanSetLoader.loadChecked(directory: plansDirectory.path, rules: config.planning.collectionRules, kinds: config.planning.kinds)
         let validator = MessageValidator(
             kinds: config.planning.kinds, collectionRules: config.planning.collectionRules, dataCheck: components.templates.dataCheck, now: { clock.now })
-        let learning = SendHourLearning(store: store, plans: config.plans, refresh: 6 * 3600, seed: settings.seed)
         let caseStops = CaseStopPolicy(kinds: config.planning.kinds)
         let model = PaymentModel.standard
         var rng = SeededRandom(seed: settings.seed &+ 1)
@@ -134,12 +135,10 @@ public enum PlanDemo {
             // New cases at 07:00 UTC on each creation day.
             while day < settings.creationDays, start.addingTimeInterval(Double(day) * 86_400 + 3600) <= now {
                 let count = day == settings.creationDays - 1 ? settings.cases - created : min(perDay, settings.cases - created)
-                if count > 0 {
-                    let timing = try await learning.timing(now: now, windows: config.contactWindows, channelOrder: config.planning.channelOrder)
-                    for _ in 0..<count {
-                        created += 1
-                        try await createCase(number: created, now: now, plans: plans, validator: validator, timing: timing, store: store, caseStops: caseStops, rng: &rng)
-                    }
+                for _ in 0..<max(0, count) {
+                    created += 1
+                    try await createCase(
+                        number: created, now: now, plans: plans, validator: validator, windows: config.contactWindows, store: store, caseStops: caseStops, rng: &rng)
                 }
                 day += 1
             }
@@ -176,7 +175,7 @@ public enum PlanDemo {
 
     /// One simulated case: a Norwegian debtor with an amount, due a week ago, on the demo's plan.
     private static func createCase(
-        number: Int, now: Date, plans: [String: CollectionPlan], validator: MessageValidator, timing: CaseBuilder.LearnedTiming, store: any MessageStore,
+        number: Int, now: Date, plans: [String: CollectionPlan], validator: MessageValidator, windows: ContactWindows, store: any MessageStore,
         caseStops: CaseStopPolicy, rng: inout SeededRandom
     ) async throws {
         let phone = String(format: "+4791%06d", number)
@@ -196,7 +195,7 @@ public enum PlanDemo {
                 "currency": .string("NOK"), "due_date": .string(due.description), "payment_link": .string("https://pay.example/\(number)"),
             ]),
         ])
-        let built = try CaseBuilder(validator: validator).build(body, plans: plans, stored: [:], now: now, timing: timing).get()
+        let built = try CaseBuilder(validator: validator).build(body, plans: plans, stored: [:], now: now, learnedWithin: windows).get()
         _ = try await store.createCase(
             caseRef: built.caseRef, plan: built.plan.name, requestHash: built.requestHash, steps: built.steps, caseStops: caseStops, now: now)
     }
@@ -215,8 +214,8 @@ public enum PlanDemo {
         let outside = messages.filter { !config.contactWindows.isAllowed($0.sentAt, country: $0.country, timeZone: zone) }
         let best = Set(model.bestHours)
         print("\nLearned send hour: share of sends at the model's best hours (\(model.bestHours.map { String(format: "%02d:00", $0) }.joined(separator: ", "))), by week of the send.")
-        print("A step's hour is chosen when its case is created: a first step with the outcomes known that day, a later step with those known weeks before it goes.")
-        print("  week   all sends  at best   first steps by SMS  at best")
+        print("The dispatcher chooses each step's hour on the step's day, from the outcomes of sends at least 7 days old (learn_paid_within_days).")
+        print("  week   all sends  at best   reminders by SMS  at best")
         let byWeek = Dictionary(grouping: messages) { Int($0.sentAt.timeIntervalSince(start) / (7 * 86_400)) + 1 }
         func share(_ sends: [SentMessage]) -> String {
             guard !sends.isEmpty else { return "     -" }
@@ -225,8 +224,8 @@ public enum PlanDemo {
         }
         for week in byWeek.keys.sorted() {
             let sends = byWeek[week]!
-            let first = sends.filter { $0.step == "reminder-1" && $0.channel == .sms }
-            print(String(format: "  %4d   %9d   %@   %18d   %@", week, sends.count, share(sends), first.count, share(first)))
+            let reminders = sends.filter { $0.kind == "reminder" && $0.channel == .sms }
+            print(String(format: "  %4d   %9d   %@   %16d   %@", week, sends.count, share(sends), reminders.count, share(reminders)))
         }
         print("Every send inside the debtor's contact window: \(outside.isEmpty ? "yes" : "NO"), \(messages.count - outside.count) of \(messages.count).")
         return outside.isEmpty

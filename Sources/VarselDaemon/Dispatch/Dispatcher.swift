@@ -41,6 +41,8 @@ public final class Dispatcher: Sendable {
     let store: any MessageStore
     let sender: GatewaySender
     let preparer: SendPreparer
+    /// What learned send hours learn from (plans with `timing: learned`).
+    let sendHours: SendHourLearning
     let templates: @Sendable () -> TemplateSet
     let now: @Sendable () -> Date
     let logger: Logger
@@ -74,6 +76,7 @@ public final class Dispatcher: Sendable {
         gatewaysWithReceipts = config.gateways.values.filter { $0.receipts != nil }.map(\.name).sorted()
         receiptTimeout = config.fallback.onFailedReceipt ? config.fallback.receiptTimeout : 0
         starter = AttemptStarter(store: store, now: now, logger: logger)
+        sendHours = SendHourLearning(store: store, plans: config.plans)
         preparer = SendPreparer(
             planner: Planner(policy: config.planning), gateways: GatewaySelector(channels: config.channels, gateways: config.gateways),
             retry: config.retry,
@@ -166,6 +169,7 @@ public final class Dispatcher: Sendable {
         // The send history only for what the country rules judge by it: reminders and notices.
         let stepCaseRefs = Set(leased.filter { preparer.step($0.request) != .none }.compactMap(\.request.caseRef))
         let caseSteps = stepCaseRefs.isEmpty ? [:] : try await store.caseSteps(caseRefs: stepCaseRefs)
+        let hourStats = leased.contains { $0.request.planStep?.timing == .learned && $0.attempts == 0 } ? try await sendHours.stats(now: at) : [:]
         var preparations: [Preparation] = []
         var outbound: [String: (PlannedSend, OutboundMessage, LeasedMessage)] = [:]
         for message in leased {
@@ -173,7 +177,7 @@ public final class Dispatcher: Sendable {
             let (preparation, outgoing) = preparer.prepare(
                 message, stored: message.request.recipient.id.flatMap { stored[$0] }, recentSends: recent[key] ?? [],
                 caseEvents: message.request.caseRef.flatMap { caseEvents[$0] } ?? [],
-                caseSteps: message.request.caseRef.flatMap { caseSteps[$0] } ?? [], templates: set, now: at)
+                caseSteps: message.request.caseRef.flatMap { caseSteps[$0] } ?? [], hourStats: hourStats, templates: set, now: at)
             // Count this batch's sends too, so a batch cannot exceed the cap on its own.
             if case .send = preparation, cap.enabled { recent[key, default: []].append(at) }
             preparations.append(preparation)

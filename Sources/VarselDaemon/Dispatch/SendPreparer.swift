@@ -29,7 +29,7 @@ struct SendPreparer: Sendable {
     /// limits are judged against them.
     func prepare(
         _ leased: LeasedMessage, stored: Recipient?, recentSends: [Date] = [], caseEvents: [CaseEvent] = [], caseSteps: [CaseStep] = [],
-        templates: TemplateSet, now: Date
+        hourStats: [SendHourLearning.Group: [Int: HourStats]] = [:], templates: TemplateSet, now: Date
     ) -> (Preparation, OutboundMessage?) {
         var request = leased.request
         var merged: [String] = []
@@ -146,8 +146,7 @@ struct SendPreparer: Sendable {
                     sendDate: ValueRules.today(now, in: RecipientTimeZone.of(request.recipient)), deadlineDays: planStep.deadlineDays,
                     rules: step(request) == .collectionNotice ? countryRules(request) : nil, channel: plan.channel)
                 request.data["deadline"] = .string(deadline.description)
-                deadlineNote = (planStep.sendHour.map { ["send hour: " + $0] } ?? [])
-                    + ["deadline \(deadline): plan \(planStep.plan), step \(planStep.step), at least \(planStep.deadlineDays) days from sending"]
+                deadlineNote = ["deadline \(deadline): plan \(planStep.plan), step \(planStep.step), at least \(planStep.deadlineDays) days from sending"]
             }
             let experiment = experimentVariant(request, id: id, plan: plan, templates: templates)
             experimentNote = experiment.note
@@ -160,7 +159,17 @@ struct SendPreparer: Sendable {
             skipped += plan.decisions + [problem]
             excluded.insert(plan.channel)
         }
-        let trail = skipped + plan.decisions + deadlineNote + experimentNote
+        var trail = skipped + plan.decisions + deadlineNote + experimentNote
+        // A learned send hour: on the step's day, wait for the hour chosen from the outcomes known now.
+        if request.planStep?.timing == .learned, leased.attempts == 0,
+           let learned = learnedHour(request, id: id, channel: plan.channel, stats: hourStats, now: now)
+        {
+            if !learned.isNow {
+                let reason = "waiting for the learned send hour: \(learned.reason)"
+                return (.deferral(lease: leased.lease, until: learned.at, reason: reason, decisions: merged + trail + [reason]), nil)
+            }
+            trail.append(learned.reason)
+        }
         if let wait = windowWait(request, id: id, now: now) {
             guard let wait else {
                 return (.finish(lease: leased.lease, state: .failed, reason: Self.neverOpens, decisions: merged + trail + [Self.neverOpens]), nil)
@@ -220,6 +229,24 @@ struct SendPreparer: Sendable {
             lease: leased.lease, locale: plan.locale, tone: plan.tone, content: content, decisions: decisions, gateway: gateway,
             idempotencyKey: key)
         return (.send(send), OutboundMessage(messageID: id, idempotencyKey: key, recipient: request.recipient, content: content))
+    }
+
+    /// Today's learned hour for a plan step (`timing: learned`), chosen by Thompson sampling from the
+    /// outcomes of sends to debtors of the same country by the same channel. Each hour's draw is seeded
+    /// by the message and the day, so the hour chosen at the day's opening is chosen again when it comes.
+    func learnedHour(
+        _ request: MessageRequest, id: String, channel: Channel, stats: [SendHourLearning.Group: [Int: HourStats]], now: Date
+    ) -> (at: Date, isNow: Bool, reason: String)? {
+        let country = request.recipient.effectiveCountry
+        let zone = RecipientTimeZone.of(request.recipient)
+        let counts = stats[SendHourLearning.Group(country: country?.uppercased(), channel: channel)] ?? [:]
+        var seed: UInt64 = 14_695_981_039_346_656_037
+        for byte in "\(id)|\(ValueRules.today(now, in: zone))".utf8 { seed = (seed ^ UInt64(byte)) &* 1_099_511_628_211 }
+        guard let chosen = LearnedSchedule.today(
+            now: now, timeZone: zone, country: country, windows: contactWindows,
+            choose: { LearnedSendHour.choose(openHours: $0, stats: counts, seed: seed) })
+        else { return nil }
+        return (chosen.at, chosen.isNow, chosen.reason + "; similar debtors: \(country ?? "no country"), \(channel.rawValue)")
     }
 
     /// The experiment variant a message reads (`experiments`), with the trail's note; nil outside an
