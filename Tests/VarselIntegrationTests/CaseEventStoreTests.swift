@@ -118,7 +118,9 @@ import VarselTestSupport
         let store = try await backend.makeStore(directory)
         let now = Date()
         let outcomes = try await withThrowingTaskGroup(of: [EnqueueOutcome].self) { group in
-            for index in 0..<30 { group.addTask { try await store.enqueue([Self.message("m\(index)")], now: now) } }
+            // A dozen racing enqueues: each waits for the case's lock while holding one of the pool's
+            // four connections, so many more only measure how long a loaded machine takes to queue them.
+            for index in 0..<12 { group.addTask { try await store.enqueue([Self.message("m\(index)")], now: now) } }
             group.addTask {
                 _ = try await store.recordCaseEvent(Self.event(.paid), caseStops: .shipped, now: now)
                 return []
@@ -127,7 +129,7 @@ import VarselTestSupport
             for try await outcome in group { all += outcome }
             return all
         }
-        #expect(outcomes.count == 30)
+        #expect(outcomes.count == 12)
         let queued = try await store.list(caseRef: "inv-1", state: .queued, limit: 100, after: nil)
         #expect(queued.isEmpty, "queued behind the paid event: \(queued.map(\.id))")
     }

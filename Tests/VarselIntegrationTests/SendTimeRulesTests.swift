@@ -47,6 +47,7 @@ import VarselTestSupport
         func stop() async {
             components.client.shutdown()
             await sandbox.stop()
+            await components.store.close()
         }
     }
 

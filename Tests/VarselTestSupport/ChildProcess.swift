@@ -51,13 +51,13 @@ public final class ChildProcess: @unchecked Sendable {
         }
         if process.isRunning {
             signal(SIGKILL)
-            process.waitUntilExit()
+            await exited()
             await drained(drainTimeout)
             return nil
         }
-        process.waitUntilExit()
+        await exited()
         await drained(drainTimeout)
-        return process.terminationStatus
+        return process.isRunning ? nil : process.terminationStatus
     }
 
     /// Stops a server child: SIGTERM, then SIGKILL if it has not exited within `timeout`. Waits for
@@ -69,7 +69,14 @@ public final class ChildProcess: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         if process.isRunning { signal(SIGKILL) }
-        process.waitUntilExit()
+        await exited()
+    }
+
+    /// Waits for Foundation to see the exit, polling instead of `waitUntilExit()`, which would hold
+    /// one of the few threads every test's async code shares for as long as it takes (bounded: a
+    /// SIGKILLed child is gone within moments).
+    private func exited() async {
+        _ = await eventually(timeout: .seconds(60), every: .milliseconds(10)) { !process.isRunning }
     }
 
     /// Waits until both readers saw end of file (bounded, in case a grandchild holds a pipe open).
@@ -85,10 +92,8 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        // Killed, not waited for: Foundation reaps it.
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 }
 
@@ -115,7 +120,10 @@ final class PipeReader: @unchecked Sendable {
                 }
             }
             lock.withLock { finished = true }
-            _ = handle  // keeps the descriptor open until the end is read
+            // Closed at its end, not when the ChildProcess goes: a suite spawns hundreds of children
+            // (the PostgreSQL tools among them), and descriptors past 1023 break Foundation's
+            // select()-based socket manager, which then never sees a child exit.
+            try? handle.close()
         }
         thread.start()
     }
@@ -126,7 +134,7 @@ final class PipeReader: @unchecked Sendable {
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held. The deadline
 /// is only there so a broken test ends: make it generous, and assert on the state observed.
-public func eventually(timeout: Duration = .seconds(30), every interval: Duration = .milliseconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
+public func eventually(timeout: Duration = .seconds(120), every interval: Duration = .milliseconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
