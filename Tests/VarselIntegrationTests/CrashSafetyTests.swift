@@ -120,7 +120,7 @@ import VarselTestSupport
         let id = try #require((try? JSONSerialization.jsonObject(with: Data(enqueue.stdout.utf8)) as? [String: Any])?["id"] as? String)
 
         let a = try ChildProcess(arguments: ["serve", "--config", configA])
-        workerA.withLock { $0.pid = a.process.processIdentifier }
+        workerA.withLock { $0.pid = a.pid }
         #expect(await eventually { sandbox.received.count == 1 })
         #expect(workerA.withLock { $0.paused }, "worker a was not paused at its send")
         let b = try ChildProcess(arguments: ["serve", "--config", configB])

@@ -145,7 +145,7 @@ import VarselTestSupport
         third.signal(SIGTERM)
         #expect(await second.wait(timeout: .seconds(60)) == 0)
         let thirdStatus = await third.wait(timeout: .seconds(60))
-        #expect(thirdStatus == 0, "status \(String(describing: thirdStatus)), reason \(third.process.terminationReason == .uncaughtSignal ? "signal" : "exit"): \(third.stderr)")
+        #expect(thirdStatus == 0, "status \(String(describing: thirdStatus)), reason \(third.endedBySignal ? "signal" : "exit"): \(third.stderr)")
         #expect(try await store.activeRuns().isEmpty, "clean stops and the killed run are all marked stopped")
         await sandbox.stop()
     }

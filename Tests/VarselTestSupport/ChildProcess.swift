@@ -1,42 +1,109 @@
 import Foundation
 
 /// A `varsel` child process with captured output, bounded waits and a kill that always works.
+///
+/// Spawned with `posix_spawn` and reaped with `waitpid` on its own pid, not through Foundation's
+/// `Process`: Foundation notices a child's exit from a SIGCHLD handler that only looks at the
+/// children it has registered, so a child that exits before it is registered stays a zombie that
+/// nothing ever reaps, and a test waiting for it hangs. The child inherits nothing but its three
+/// pipes (no other test's descriptors).
 public final class ChildProcess: @unchecked Sendable {
-    public let process = Process()
-    private let output = Pipe()
-    private let errors = Pipe()
+    public let pid: pid_t
+    private let lock = NSLock()
+    /// The wait status once reaped.
+    private var waitStatus: Int32?
     private let stdoutReader: PipeReader
     private let stderrReader: PipeReader
 
     /// Runs `varsel` (or `executable`) with `arguments`.
     public init(arguments: [String], environment: [String: String] = [:], stdin: Data? = nil, executable: String? = nil) throws {
-        process.executableURL = URL(fileURLWithPath: executable ?? Paths.varselBinary)
-        process.arguments = arguments
+        let path = executable ?? Paths.varselBinary
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        process.standardOutput = output
-        process.standardError = errors
-        let input = Pipe()
-        process.standardInput = input
-        stdoutReader = PipeReader(output.fileHandleForReading)
-        stderrReader = PipeReader(errors.fileHandleForReading)
-        // `run` closes this process's copies of the write ends: the end of file comes when the child
-        // (and anything it passed them to) closes its own.
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(stdin) }
-        try? input.fileHandleForWriting.close()
+        var output: [Int32] = [-1, -1], errors: [Int32] = [-1, -1], input: [Int32] = [-1, -1]
+        for index in 0..<3 {
+            var pair: [Int32] = [-1, -1]
+            guard pipe(&pair) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            // Not inherited by children spawned elsewhere meanwhile (ours get them by dup2).
+            for descriptor in pair { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+            switch index {
+            case 0: output = pair
+            case 1: errors = pair
+            default: input = pair
+            }
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, input[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
+        // glibc 2.34+; Swift's Glibc module does not declare it.
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") {
+            _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+        }
+        var argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        var envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in argv + envp { free(pointer) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, path, &actions, nil, &argv, &envp)
+        close(output[1])
+        close(errors[1])
+        close(input[0])
+        guard result == 0 else {
+            close(output[0])
+            close(errors[0])
+            close(input[1])
+            throw POSIXError(POSIXErrorCode(rawValue: result) ?? .EIO)
+        }
+        self.pid = pid
+        stdoutReader = PipeReader(output[0])
+        stderrReader = PipeReader(errors[0])
+        if let stdin {
+            stdin.withUnsafeBytes { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let written = write(input[1], buffer.baseAddress! + offset, buffer.count - offset)
+                    if written > 0 { offset += written } else if written < 0, errno == EINTR { continue } else { break }
+                }
+            }
+        }
+        close(input[1])
     }
 
     public var stdout: String { String(decoding: stdoutReader.data, as: UTF8.self) }
     public var stderr: String { String(decoding: stderrReader.data, as: UTF8.self) }
-    public var isRunning: Bool { process.isRunning }
+    /// Whether it still runs (reaping it once it has exited).
+    public var isRunning: Bool {
+        lock.withLock {
+            if waitStatus != nil { return false }
+            var status: Int32 = 0
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid { waitStatus = status } else if reaped == -1, errno != EINTR { waitStatus = -1 }
+            return waitStatus == nil
+        }
+    }
+
+    /// The exit status, or 128 + the signal that ended it (as a shell reports it); nil while it runs.
+    public var terminationStatus: Int32? {
+        guard !isRunning, let status = lock.withLock({ waitStatus }) else { return nil }
+        let signal = status & 0x7F
+        return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
+    }
+
+    /// Whether a signal ended it.
+    public var endedBySignal: Bool { lock.withLock { waitStatus.map { $0 & 0x7F != 0 } } ?? false }
+
     /// The port a `varsel serve` child (or a stand-in server) announced on stderr (`port=N`), once it has.
     public var announcedPort: String? {
         stderr.split(separator: " ").first { $0.hasPrefix("port=") }.map { String($0.dropFirst(5)) }
     }
 
-    public func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+    /// Signals it, unless it was reaped (its pid may belong to another process by then).
+    public func signal(_ signal: Int32) {
+        lock.withLock { if waitStatus == nil { kill(pid, signal) } }
+    }
 
     /// Waits for exit; kills the child and returns nil when it takes longer than `timeout`.
     /// On return `stdout` and `stderr` hold everything the child wrote: both pipes were read to
@@ -46,18 +113,17 @@ public final class ChildProcess: @unchecked Sendable {
     @discardableResult
     public func wait(timeout: Duration = .seconds(30), drainTimeout: Duration = .seconds(30)) async -> Int32? {
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning, ContinuousClock.now < deadline {
+        while isRunning, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        if process.isRunning {
+        if isRunning {
             signal(SIGKILL)
             await exited()
             await drained(drainTimeout)
             return nil
         }
-        await exited()
         await drained(drainTimeout)
-        return process.isRunning ? nil : process.terminationStatus
+        return terminationStatus
     }
 
     /// Stops a server child: SIGTERM, then SIGKILL if it has not exited within `timeout`. Waits for
@@ -65,18 +131,17 @@ public final class ChildProcess: @unchecked Sendable {
     public func terminate(timeout: Duration = .seconds(30)) async {
         signal(SIGTERM)
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning, ContinuousClock.now < deadline {
+        while isRunning, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        if process.isRunning { signal(SIGKILL) }
+        if isRunning { signal(SIGKILL) }
         await exited()
     }
 
-    /// Waits for Foundation to see the exit, polling instead of `waitUntilExit()`, which would hold
-    /// one of the few threads every test's async code shares for as long as it takes (bounded: a
-    /// SIGKILLed child is gone within moments).
+    /// Waits for the exit, polling so that no thread every test's async code shares is held
+    /// (bounded: a SIGKILLed child is gone within moments).
     private func exited() async {
-        _ = await eventually(timeout: .seconds(60), every: .milliseconds(10)) { !process.isRunning }
+        _ = await eventually(timeout: .seconds(60), every: .milliseconds(10)) { !isRunning }
     }
 
     /// Waits until both readers saw end of file (bounded, in case a grandchild holds a pipe open).
@@ -92,8 +157,11 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     deinit {
-        // Killed, not waited for: Foundation reaps it.
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if isRunning {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            _ = waitpid(pid, &status, 0)
+        }
     }
 }
 
@@ -105,8 +173,7 @@ final class PipeReader: @unchecked Sendable {
     private var buffer = Data()
     private var finished = false
 
-    init(_ handle: FileHandle) {
-        let descriptor = handle.fileDescriptor
+    init(_ descriptor: Int32) {
         let thread = Thread { [self] in
             var chunk = [UInt8](repeating: 0, count: 65_536)
             while true {
@@ -120,10 +187,8 @@ final class PipeReader: @unchecked Sendable {
                 }
             }
             lock.withLock { finished = true }
-            // Closed at its end, not when the ChildProcess goes: a suite spawns hundreds of children
-            // (the PostgreSQL tools among them), and descriptors past 1023 break Foundation's
-            // select()-based socket manager, which then never sees a child exit.
-            try? handle.close()
+            // Closed at its end: a suite spawns hundreds of children.
+            close(descriptor)
         }
         thread.start()
     }
