@@ -35,15 +35,7 @@ public enum Demo {
             templates: { dir: "\(templatesDirectory)", default_locale: en }
             dispatch: { channel_order: [sms, email, letter], worker_id: demo, poll_interval_ms: 50 }
             policy: { contact_windows: { enabled: false } }
-            channels:
-              sms: { gateways: [sms-sandbox] }
-              email: { gateways: [email-sandbox] }
-              letter: { gateways: [letter-sandbox] }
-            gateways:
-              sms-sandbox: { type: http-json, url: "\(base)/sms", from: "Fjordkraft" }
-              email-sandbox: { type: http-json, url: "\(base)/email", from: "krav@fjordkraft.example" }
-              letter-sandbox: { type: http-json, url: "\(base)/letter" }
-            """
+            """ + sandboxRoutes(base)
         let config = try ConfigLoader.load(yaml: yaml, baseDirectory: FileManager.default.currentDirectoryPath)
         let components = try await Daemon.open(config: config, logger: logger)
         defer { components.client.shutdown() }
@@ -73,6 +65,21 @@ public enum Demo {
         let summary = MessageState.allCases.compactMap { state in counts[state].map { "\(state.rawValue) \($0)" } }
         print("Summary: " + summary.joined(separator: ", ") + "; gateway received \(sandbox.received.count) requests.")
         return asExpected
+    }
+
+    /// Every channel through its own route of the sandbox gateway at `base`: the demos' `channels` and `gateways`.
+    static func sandboxRoutes(_ base: String) -> String {
+        """
+
+        channels:
+          sms: { gateways: [sms-sandbox] }
+          email: { gateways: [email-sandbox] }
+          letter: { gateways: [letter-sandbox] }
+        gateways:
+          sms-sandbox: { type: http-json, url: "\(base)/sms", from: "Fjordkraft" }
+          email-sandbox: { type: http-json, url: "\(base)/email", from: "krav@fjordkraft.example" }
+          letter-sandbox: { type: http-json, url: "\(base)/letter" }
+        """
     }
 
     static func report(_ status: MessageStatus) -> String {

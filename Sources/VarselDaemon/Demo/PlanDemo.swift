@@ -86,15 +86,7 @@ public enum PlanDemo {
             dispatch: { channel_order: [sms, email, letter], worker_id: plan-demo, poll_interval_ms: 50, max_in_flight: 128 }
             policy: { frequency_cap: { enabled: false } }
             experiments: { sms-wording: { kind: reminder, channel: sms, weights: { a: 50, b: 50 } } }
-            channels:
-              sms: { gateways: [sms-sandbox] }
-              email: { gateways: [email-sandbox] }
-              letter: { gateways: [letter-sandbox] }
-            gateways:
-              sms-sandbox: { type: http-json, url: "\(base)/sms", from: "Fjordkraft" }
-              email-sandbox: { type: http-json, url: "\(base)/email", from: "krav@fjordkraft.example" }
-              letter-sandbox: { type: http-json, url: "\(base)/letter" }
-            """
+            """ + Demo.sandboxRoutes(base)
         var config = try ConfigLoader.load(yaml: yaml, baseDirectory: workspace.path)
         // The clock runs fast: the counts a learned hour reads are read again once a simulated day.
         config.plans.learnRefresh = 86_400
