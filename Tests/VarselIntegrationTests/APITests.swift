@@ -74,7 +74,7 @@ import VarselTestSupport
             anonymous.close()
             await services.triggerGracefulShutdown()
             // Bounded: a test never hangs on a server whose last connection will not close.
-            if !(await LoopbackHTTPServer.wait(for: task, atMost: .seconds(30))) { task.cancel() }
+            if !(await BoundedWait.wait(for: task, atMost: .seconds(30))) { task.cancel() }
             components.client.shutdown()
             await sandbox.stop()
             // Closed, not left to the end of the process: a suite of hundreds of stores runs out of

@@ -127,8 +127,11 @@ import VarselTestSupport
             return .init(status: 202, body: #"{"id":"late-ok"}"#)
         }
         try await server.start()
-        let status = try await Self.send(url: server.baseURL + "/sms", retry: "min_backoff: 0s, max_backoff: 0s, max_attempts: 3", timeoutMs: 2_000)
-        #expect(status.attempts.map(\.outcome) == [.ambiguous, .accepted])
+        let status = try await Self.send(url: server.baseURL + "/sms", retry: "min_backoff: 0s, max_backoff: 0s, max_attempts: 5", timeoutMs: 5_000)
+        // The first attempt times out; a retry answered in time is accepted. (On a loaded machine a
+        // retry can time out too: each such attempt is ambiguous as well, never anything else.)
+        let outcomes = status.attempts.map(\.outcome)
+        #expect(outcomes.first == .ambiguous && outcomes.last == .accepted && outcomes.dropLast().allSatisfy { $0 == .ambiguous }, "\(outcomes)")
         #expect(Set(status.attempts.map(\.idempotencyKey)).count == 1)
         #expect(status.state == .sent)
         await server.stop()

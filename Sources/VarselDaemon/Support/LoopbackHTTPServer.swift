@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import Synchronization
+import VarselCore
 
 /// Runs one Hummingbird router as a small HTTP server in the background: started and waited for until
 /// it listens, stopped gracefully with a bounded wait. Behind the sandbox gateway and test servers.
@@ -68,42 +69,10 @@ public final class LoopbackHTTPServer: Sendable {
             try await Task.sleep(for: grace)
             task?.cancel()
         }
-        if let task, !(await Self.wait(for: task, atMost: grace + .seconds(10))) {
+        if let task, !(await BoundedWait.wait(for: task, atMost: grace + .seconds(10))) {
             logger.warning("server did not stop within its grace period; left to end on its own", metadata: ["server": "\(name)"])
         }
         deadline.cancel()
-    }
-
-    /// Waits for `task` to end, at most `limit`; true when it ended. A stop is bounded even if a
-    /// connection's close never completes.
-    public static func wait<Success: Sendable>(for task: Task<Success, any Error>, atMost limit: Duration) async -> Bool {
-        let pending = PendingResume()
-        return await withCheckedContinuation { continuation in
-            pending.set(continuation)
-            Task {
-                _ = await task.result
-                pending.resume(true)
-            }
-            Task {
-                try? await Task.sleep(for: limit)
-                pending.resume(false)
-            }
-        }
-    }
-
-    /// A continuation resumed once, by whichever comes first.
-    private final class PendingResume: Sendable {
-        private let continuation = Mutex<CheckedContinuation<Bool, Never>?>(nil)
-
-        func set(_ value: CheckedContinuation<Bool, Never>) { continuation.withLock { $0 = value } }
-
-        func resume(_ ended: Bool) {
-            let taken = continuation.withLock { value -> CheckedContinuation<Bool, Never>? in
-                defer { value = nil }
-                return value
-            }
-            taken?.resume(returning: ended)
-        }
     }
 
     struct ServerError: Error, CustomStringConvertible {
