@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import VarselCore
 
 /// One throwaway PostgreSQL cluster for the whole test process, started on first use and stopped
 /// when the process exits; each test gets a database of its own in it.
@@ -41,11 +42,12 @@ public actor SharedPostgres {
         let client = PostgresClient(
             configuration: .init(host: "127.0.0.1", port: cluster.port, username: cluster.user, password: nil, database: cluster.database, tls: .disable),
             backgroundLogger: quietLogger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) OWNER \(cluster.user)"))
-            group.cancelAll()
-        }
+        let runner = Task { await client.run() }
+        defer { runner.cancel() }
+        try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) OWNER \(cluster.user)"))
+        runner.cancel()
+        // Bounded, as the store's close is: the pool's shutdown does not always finish.
+        _ = await BoundedWait.wait(for: runner, atMost: .seconds(10))
         return "postgres://\(cluster.user)@127.0.0.1:\(cluster.port)/\(name)"
     }
 }
