@@ -1,23 +1,15 @@
 import Foundation
 
 /// A `varsel` child process with captured output, bounded waits and a kill that always works.
-///
-/// Spawned with `posix_spawn` and reaped with `waitpid` on its own pid, not through Foundation's
-/// `Process`: Foundation notices a child's exit from a SIGCHLD handler that only looks at the
-/// children it has registered, so a child that exits before it is registered stays a zombie that
-/// nothing ever reaps, and a test waiting for it hangs. The child inherits nothing but its three
-/// pipes (no other test's descriptors).
+/// Spawned and reaped as a `SpawnedProcess`; it inherits nothing but its three pipes.
 public final class ChildProcess: @unchecked Sendable {
-    public let pid: pid_t
-    private let lock = NSLock()
-    /// The wait status once reaped.
-    private var waitStatus: Int32?
+    private let process: SpawnedProcess
+    public var pid: pid_t { process.pid }
     private let stdoutReader: PipeReader
     private let stderrReader: PipeReader
 
     /// Runs `varsel` (or `executable`) with `arguments`.
     public init(arguments: [String], environment: [String: String] = [:], stdin: Data? = nil, executable: String? = nil) throws {
-        let path = executable ?? Paths.varselBinary
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
         var output: [Int32] = [-1, -1], errors: [Int32] = [-1, -1], input: [Int32] = [-1, -1]
@@ -32,32 +24,21 @@ public final class ChildProcess: @unchecked Sendable {
             default: input = pair
             }
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, input[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
-        // glibc 2.34+; Swift's Glibc module does not declare it.
-        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") {
-            _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+        let spawned: SpawnedProcess
+        do {
+            spawned = try SpawnedProcess([executable ?? Paths.varselBinary] + arguments, environment: env) { actions in
+                posix_spawn_file_actions_adddup2(&actions, input[0], 0)
+                posix_spawn_file_actions_adddup2(&actions, output[1], 1)
+                posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
+            }
+        } catch {
+            for descriptor in output + errors + input { close(descriptor) }
+            throw error
         }
-        var argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
-        var envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for pointer in argv + envp { free(pointer) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, path, &actions, nil, &argv, &envp)
         close(output[1])
         close(errors[1])
         close(input[0])
-        guard result == 0 else {
-            close(output[0])
-            close(errors[0])
-            close(input[1])
-            throw POSIXError(POSIXErrorCode(rawValue: result) ?? .EIO)
-        }
-        self.pid = pid
+        process = spawned
         stdoutReader = PipeReader(output[0])
         stderrReader = PipeReader(errors[0])
         if let stdin {
@@ -75,25 +56,17 @@ public final class ChildProcess: @unchecked Sendable {
     public var stdout: String { String(decoding: stdoutReader.data, as: UTF8.self) }
     public var stderr: String { String(decoding: stderrReader.data, as: UTF8.self) }
     /// Whether it still runs (reaping it once it has exited).
-    public var isRunning: Bool {
-        lock.withLock {
-            if waitStatus != nil { return false }
-            var status: Int32 = 0
-            let reaped = waitpid(pid, &status, WNOHANG)
-            if reaped == pid { waitStatus = status } else if reaped == -1, errno != EINTR { waitStatus = -1 }
-            return waitStatus == nil
-        }
-    }
+    public var isRunning: Bool { process.isRunning }
 
     /// The exit status, or 128 + the signal that ended it (as a shell reports it); nil while it runs.
     public var terminationStatus: Int32? {
-        guard !isRunning, let status = lock.withLock({ waitStatus }) else { return nil }
+        guard let status = process.status else { return nil }
         let signal = status & 0x7F
         return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
     }
 
     /// Whether a signal ended it.
-    public var endedBySignal: Bool { lock.withLock { waitStatus.map { $0 & 0x7F != 0 } } ?? false }
+    public var endedBySignal: Bool { process.status.map { $0 & 0x7F != 0 } ?? false }
 
     /// The port a `varsel serve` child (or a stand-in server) announced on stderr (`port=N`), once it has.
     public var announcedPort: String? {
@@ -101,9 +74,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Signals it, unless it was reaped (its pid may belong to another process by then).
-    public func signal(_ signal: Int32) {
-        lock.withLock { if waitStatus == nil { kill(pid, signal) } }
-    }
+    public func signal(_ signal: Int32) { process.signal(signal) }
 
     /// Waits for exit; kills the child and returns nil when it takes longer than `timeout`.
     /// On return `stdout` and `stderr` hold everything the child wrote: both pipes were read to
@@ -156,13 +127,7 @@ public final class ChildProcess: @unchecked Sendable {
         return (status, child.stdout, child.stderr)
     }
 
-    deinit {
-        if isRunning {
-            kill(pid, SIGKILL)
-            var status: Int32 = 0
-            _ = waitpid(pid, &status, 0)
-        }
-    }
+    deinit { process.killAndReap() }
 }
 
 /// Reads a pipe to its end on a thread of its own with plain `read(2)`, retrying when a signal
