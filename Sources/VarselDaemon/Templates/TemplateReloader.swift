@@ -135,10 +135,21 @@ public final class TemplateReloader: Sendable {
         _ = reload(reason: "files changed", seen: now, editedAt: now.newest)
     }
 
-    /// Watches for changes every `interval` until cancelled.
-    public func watch(every interval: Duration = .milliseconds(250)) async {
+    /// Looks again after every change the kernel reports under the directory (inotify; a burst of
+    /// writes is waited out for 50 ms) and every `fallback` in any case, until cancelled. Where inotify
+    /// is not available (e.g. no watches left), looks every 250 ms instead.
+    public func watch(fallback: Duration = .seconds(10)) async {
+        let changed = Wakeup()
+        let events = DirectoryWatch(directory: directory) { changed.signal() }
+        defer { events?.stop() }
+        if events == nil {
+            logger.notice("cannot watch the template directory for changes (inotify); looking at it every 250 ms", metadata: ["directory": "\(directory)"])
+        }
+        let interval = events == nil ? .milliseconds(250) : fallback
         while !Task.isCancelled {
-            try? await Task.sleep(for: interval)
+            await changed.wait(upTo: interval)
+            if Task.isCancelled { break }
+            if events != nil { try? await Task.sleep(for: .milliseconds(50)) }
             reloadIfChanged()
         }
     }
