@@ -19,14 +19,20 @@ public final class SQLiteMessageStore: MessageStore {
     /// The schema's version: the last migration, as `varsel migrate` shows it.
     public let schemaVersion: String
 
-    /// Opens (creating if needed) and migrates the database at `path`.
-    public init(path: String, synchronous: Synchronous = .full) throws {
+    /// Opens (creating if needed) and migrates the database at `path`. `statementObserver` sees the SQL
+    /// of every statement run (before its arguments are bound): for tests of the query plans.
+    public init(path: String, synchronous: Synchronous = .full, statementObserver: (@Sendable (String) -> Void)? = nil) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            if let statementObserver {
+                db.trace(options: .statement) { event in
+                    if case .statement(let statement) = event { statementObserver(statement.sql) }
+                }
+            }
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         if !FileManager.default.fileExists(atPath: directory) {
@@ -98,7 +104,8 @@ public final class SQLiteMessageStore: MessageStore {
         let rows: [LeasedRow] = try await pool.write { db in
             let cursor = try db.rows("""
                     UPDATE messages SET state = ?, lease_token = ?, lease_owner = ?, lease_expires_at = ?, updated_at = ?
-                    WHERE id IN (SELECT id FROM messages WHERE state = 'queued' AND ready_at <= ? ORDER BY ready_at, id LIMIT ?)
+                    WHERE id IN (
+                        SELECT id FROM messages INDEXED BY messages_ready WHERE state = 'queued' AND ready_at <= ? ORDER BY ready_at, id LIMIT ?)
                     RETURNING id, request, created_at, ready_at, locale, tone, gateway, content, excluded_channels, attempt_count, state_reason
                     """, [
                     grant.state.rawValue, grant.token, owner, grant.expiresAt.timeIntervalSince1970, now.timeIntervalSince1970,
@@ -332,7 +339,7 @@ public final class SQLiteMessageStore: MessageStore {
     public func countByState() async throws -> [MessageState: Int] {
         try await pool.read { db in
             var counts: [MessageState: Int] = [:]
-            for row in try db.rows("SELECT state, COUNT(*) AS n FROM messages GROUP BY state") {
+            for row in try db.rows("SELECT state, n FROM message_counts WHERE n > 0") {
                 if let state = MessageState(rawValue: row["state"]) { counts[state] = row["n"] }
             }
             return counts
@@ -341,7 +348,7 @@ public final class SQLiteMessageStore: MessageStore {
 
     public func nextReadyAt() async throws -> Date? {
         try await pool.read { db in
-            try db.value(Double.self, "SELECT MIN(ready_at) FROM messages WHERE state = 'queued'").map(Date.init(timeIntervalSince1970:))
+            try db.value(Double.self, "SELECT MIN(ready_at) FROM messages INDEXED BY messages_ready WHERE state = 'queued'").map(Date.init(timeIntervalSince1970:))
         }
     }
 }

@@ -193,6 +193,35 @@ enum SQLiteSchema {
             // The template experiment's variant a message was rendered with (`b`); NULL outside an experiment.
             try db.execute(sql: "ALTER TABLE messages ADD COLUMN variant TEXT")
         }
+        migrator.registerMigration("v13-queue-at-depth") { db in
+            // The cost of a message stays flat in the depth of the queue and the size of the history:
+            // - the queue is leased in (ready_at, id) order; with id in the index a lease reads the first
+            //   entries and stops (before, SQLite sorted every queued row on each lease);
+            // - the count of messages by state is kept by triggers, one row per state, so /metrics and
+            //   the status never count the table; the index on state, which every change of state had
+            //   to update, goes.
+            try db.execute(sql: """
+                DROP INDEX messages_ready;
+                CREATE INDEX messages_ready ON messages(ready_at, id) WHERE state = 'queued';
+                CREATE TABLE message_counts (state TEXT PRIMARY KEY NOT NULL, n INTEGER NOT NULL) WITHOUT ROWID;
+                INSERT INTO message_counts (state, n) VALUES
+                    ('queued', 0), ('sending', 0), ('sent', 0), ('delivered', 0), ('failed', 0), ('expired', 0), ('cancelled', 0);
+                UPDATE message_counts SET n = (SELECT COUNT(*) FROM messages WHERE messages.state = message_counts.state);
+                INSERT INTO message_counts (state, n)
+                    SELECT state, COUNT(*) FROM messages WHERE state NOT IN (SELECT state FROM message_counts) GROUP BY state;
+                CREATE TRIGGER message_counts_insert AFTER INSERT ON messages BEGIN
+                    UPDATE message_counts SET n = n + 1 WHERE state = new.state;
+                END;
+                CREATE TRIGGER message_counts_update AFTER UPDATE OF state ON messages WHEN old.state IS NOT new.state BEGIN
+                    UPDATE message_counts SET n = n - 1 WHERE state = old.state;
+                    UPDATE message_counts SET n = n + 1 WHERE state = new.state;
+                END;
+                CREATE TRIGGER message_counts_delete AFTER DELETE ON messages BEGIN
+                    UPDATE message_counts SET n = n - 1 WHERE state = old.state;
+                END;
+                DROP INDEX messages_state;
+                """)
+        }
         return migrator
     }
 }

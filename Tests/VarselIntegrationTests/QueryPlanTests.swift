@@ -1,0 +1,133 @@
+import Foundation
+import GRDB
+import Synchronization
+import Testing
+import VarselCore
+@testable import VarselDaemon
+import VarselGateways
+import VarselHTTP
+@testable import VarselStore
+import VarselTestSupport
+
+/// The cost of a message must not grow with the depth of the queue or the size of the history: every
+/// statement the store runs on the way from enqueue to a recorded send finds its rows through an index.
+@Suite struct QueryPlanTests {
+    /// Tables that grow with the number of messages; a full scan of one is a cost per message that
+    /// grows with the store.
+    static let growing = ["messages", "decisions", "attempts", "attempt_parts", "receipts", "case_events", "cases", "recipients"]
+
+    @Test("the kept counts by state match a count of the table through enqueue, lease, send, cancel, retention and a migration of an older store")
+    func countsByStateStayTrue() async throws {
+        let directory = TemporaryDirectory()
+        // An older store (before the counts were kept) already holding messages (the queued ones not yet due).
+        let queue = try DatabaseQueue(path: directory.file("varsel.db"))
+        try SQLiteSchema.migrator().migrate(queue, upTo: "v12-experiment-variant")
+        try await queue.write { db in
+            for (index, state) in ["queued", "queued", "sent", "failed"].enumerated() {
+                try db.execute(
+                    sql: """
+                        INSERT INTO messages (id, request_hash, kind, request, state, ready_at, created_at, updated_at)
+                        VALUES (?, 'h', 'reminder', '{}', ?, 9e9, 0, 0)
+                        """, arguments: ["old-\(index)", state])
+            }
+        }
+        try queue.close()
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        let counted = try DatabaseQueue(path: directory.file("varsel.db"))
+        func truth() async throws -> [MessageState: Int] {
+            try await counted.read { db in
+                var counts: [MessageState: Int] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM messages GROUP BY state") {
+                    counts[MessageState(rawValue: row["state"])!] = row["n"]
+                }
+                return counts
+            }
+        }
+        #expect(try await store.countByState() == [.queued: 2, .sent: 1, .failed: 1])
+
+        let validator = MessageValidator(kinds: KindRule.shipped)
+        let requests = try (1...5).map { try validator.validate(json: Array(Fixtures.sms(key: "c\($0)").utf8)).get() }
+        _ = try await store.enqueue(requests, now: Date())
+        #expect(try await store.countByState() == (try await truth()))
+        let leased = try await store.lease(owner: "w", limit: 3, now: Date(), leaseDuration: 60)
+        #expect(leased.count == 3)
+        #expect(try await store.countByState() == (try await truth()))
+        _ = try await store.cancel(ids: ["old-0"], caseRef: nil, reason: "test", now: Date())
+        _ = try await store.reclaim(owners: ["w"], now: Date())
+        #expect(try await store.countByState() == (try await truth()))
+        _ = try await store.sweepRetention(contentBefore: Date().addingTimeInterval(3600), recordsBefore: Date().addingTimeInterval(3600), dryRun: false, now: Date())
+        let after = try await truth()
+        #expect(after[.sent] == nil && after[.failed] == nil, "the old finished records were swept: \(after)")
+        #expect(try await store.countByState() == after)
+    }
+
+    /// Partial indexes whose rows are the messages being sent now.
+    static let bounded = ["messages_leased"]
+
+    @Test("no statement of enqueue, dispatch, recording, status or metrics scans a growing table or sorts outside an index")
+    func everyStatementUsesAnIndex() async throws {
+        let directory = TemporaryDirectory()
+        let sandbox = SandboxGateway()
+        try await sandbox.start()
+        defer { Task { await sandbox.stop() } }
+        let config = try ConfigLoader.load(
+            yaml: Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL, frequencyCap: true),
+            baseDirectory: directory.path)
+        let components = try await Daemon.open(config: config, logger: quietLogger)
+        defer { components.client.shutdown() }
+        let statements = Mutex<Set<String>>([])
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"), statementObserver: { sql in statements.withLock { _ = $0.insert(sql) } })
+        let dispatcher = Dispatcher(
+            config: config, store: store, sender: GatewaySender(gateways: Array(config.gateways.values), client: components.client),
+            templates: { components.templates.current }, logger: quietLogger)
+
+        let lines = [Fixtures.sms(key: "p1"), Fixtures.email(key: "p2"), Fixtures.letter(key: "p3"), Fixtures.sms(key: "p4", phone: "+4791234568")]
+        let validator = MessageValidator(kinds: config.planning.kinds)
+        let results = try await EnqueueBatch.run(Data(lines.joined(separator: "\n").utf8), validator: validator, store: store)
+        let accepted = results.allSatisfy(\.accepted)
+        #expect(accepted)
+        // The same keys again: answered from the idempotency index.
+        _ = try await EnqueueBatch.run(Data(lines.joined(separator: "\n").utf8), validator: validator, store: store)
+        await dispatcher.run(untilIdle: true)
+        for result in results {
+            let status = try await store.status(id: try #require(result.id))
+            #expect(status?.state == .sent)
+        }
+        _ = try await store.countByState()
+        _ = try await store.nextReadyAt()
+        _ = try await store.reclaim(owners: ["gone"], now: Date())
+
+        let seen = statements.withLock { $0 }.filter { sql in
+            let head = sql.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+            return ["SELECT", "INSERT", "UPDATE", "DELETE", "WITH"].contains { head.hasPrefix($0) } && !sql.contains("grdb_migrations")
+                && !sql.contains("sqlite_master")
+        }
+        #expect(seen.count > 15, "the workload ran the store's statements: \(seen.count)")
+        let queue = try DatabaseQueue(path: directory.file("varsel.db"))
+        var problems: [String] = []
+        for sql in seen.sorted() {
+            let details = try await queue.read { db in
+                // The plan does not depend on the values: every placeholder is bound to NULL.
+                let statement = try db.makeStatement(sql: "EXPLAIN QUERY PLAN " + sql)
+                statement.setUncheckedArguments(StatementArguments(Array(repeating: DatabaseValue.null, count: sql.filter { $0 == "?" }.count)))
+                return try Row.fetchAll(statement).map { $0["detail"] as String }
+            }
+            for detail in details where Self.isProblem(detail, limited: sql.uppercased().contains("LIMIT")) {
+                problems.append("\(detail)    in    \(sql.split(whereSeparator: \.isWhitespace).joined(separator: " "))")
+            }
+        }
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+    }
+
+    /// A scan of a growing table (with or without an index: it reads every entry), or a sort under a
+    /// LIMIT that no index gives (it reads every candidate row to keep a few). Sorting the rows of a
+    /// few cases or messages is bounded by them, not by the store.
+    static func isProblem(_ detail: String, limited: Bool) -> Bool {
+        if detail.hasPrefix("USE TEMP B-TREE") { return limited }
+        guard detail.hasPrefix("SCAN ") else { return false }
+        // Partial indexes of messages in flight: bounded by the sends in flight, not by the store.
+        if bounded.contains(where: { detail.hasSuffix("INDEX \($0)") }) { return false }
+        let table = detail.dropFirst(5).split(separator: " ").first.map(String.init) ?? ""
+        return growing.contains(table)
+    }
+}
