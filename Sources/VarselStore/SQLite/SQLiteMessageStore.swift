@@ -13,6 +13,7 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     let pool: DatabasePool
+    private let checkpointer: WALCheckpointer?
     public let path: String
     /// The migrations this open applied (empty when the schema was already current), in order.
     public let migrationsApplied: [String]
@@ -28,6 +29,8 @@ public final class SQLiteMessageStore: MessageStore {
             try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            // The log is copied into the database file by `WALCheckpointer`; this is its backstop.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.backstopPages)")
             if let statementObserver {
                 db.trace(options: .statement) { event in
                     if case .statement(let statement) = event { statementObserver(statement.sql) }
@@ -49,6 +52,7 @@ public final class SQLiteMessageStore: MessageStore {
             throw StoreError("cannot open SQLite store \(path): \(error.message ?? "\(error.resultCode)")")
         }
         self.path = path
+        checkpointer = WALCheckpointer(path: path)
     }
 
     public var location: String { "sqlite \(path)" }
@@ -58,7 +62,13 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     /// The pool closes its connections when the store goes.
-    public func close() async {}
+    public func close() async {
+        checkpointer?.stop()
+    }
+
+    deinit {
+        checkpointer?.stop()
+    }
 
     // MARK: Enqueue
 

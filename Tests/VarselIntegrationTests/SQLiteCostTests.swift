@@ -9,9 +9,10 @@ import VarselHTTP
 @testable import VarselStore
 import VarselTestSupport
 
-/// The cost of a message must not grow with the depth of the queue or the size of the history: every
+/// The cost of a message in the SQLite store must not grow with the depth of the queue or the size of
+/// the history, and the writer does not copy its log into the database file itself. Every
 /// statement the store runs on the way from enqueue to a recorded send finds its rows through an index.
-@Suite struct QueryPlanTests {
+@Suite struct SQLiteCostTests {
     /// Tables that grow with the number of messages; a full scan of one is a cost per message that
     /// grows with the store.
     static let growing = ["messages", "decisions", "attempts", "attempt_parts", "receipts", "case_events", "cases", "recipients"]
@@ -59,6 +60,27 @@ import VarselTestSupport
         let after = try await truth()
         #expect(after[.sent] == nil && after[.failed] == nil, "the old finished records were swept: \(after)")
         #expect(try await store.countByState() == after)
+    }
+
+    @Test("the write-ahead log is copied into the database file in the background, without waiting for the writer's own checkpoint")
+    func logIsCheckpointedInTheBackground() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        let validator = MessageValidator(kinds: KindRule.shipped)
+        let requests = try (1...50).map { try validator.validate(json: Array(Fixtures.sms(key: "w\($0)").utf8)).get() }
+        _ = try await store.enqueue(requests, now: Date())
+        // The database file alone, without its log, holds the messages once they were copied into it
+        // (far fewer pages than the writer's backstop: only the background checkpoint copies them).
+        let copied = await eventually(timeout: .seconds(60), every: .milliseconds(100)) {
+            let copy = directory.file("copy-\(UUID().uuidString).db")
+            guard (try? FileManager.default.copyItem(atPath: directory.file("varsel.db"), toPath: copy)) != nil,
+                  let queue = try? DatabaseQueue(path: copy)
+            else { return false }
+            defer { try? queue.close() }
+            return (try? await queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages") }) == 50
+        }
+        #expect(copied)
+        await store.close()
     }
 
     /// Partial indexes whose rows are the messages being sent now.
