@@ -25,6 +25,11 @@ public struct StoredRequest: Sendable {
         recipientKey = RecipientKey.of(request.recipient)
     }
 
+    /// Stored forms of a batch, encoded and hashed on every core, in order.
+    public static func make(_ requests: [MessageRequest], now: Date) throws -> [StoredRequest] {
+        try requests.parallelMap { request in Result { try StoredRequest(request, now: now) } }.map { try $0.get() }
+    }
+
     /// What an enqueue of this request is, given the message already stored under its idempotency
     /// key (if any): the same request again, or a different one reusing the key.
     public func outcome(existingID: String, existingHash: String) -> EnqueueOutcome {

@@ -16,7 +16,17 @@ public enum MessageID {
         for shift in stride(from: 45, through: 0, by: -5) {
             chars.append(alphabet[Int((millis >> UInt64(shift)) & 0x1F)])
         }
-        for _ in 0..<16 { chars.append(alphabet[Int(generator.next() % 32)]) }
+        // 80 random bits from two draws (each draw of the system generator is a system call).
+        var random = (generator.next(), generator.next())
+        for index in 0..<16 {
+            if index < 12 {
+                chars.append(alphabet[Int(random.0 & 0x1F)])
+                random.0 >>= 5
+            } else {
+                chars.append(alphabet[Int(random.1 & 0x1F)])
+                random.1 >>= 5
+            }
+        }
         return "msg_" + String(decoding: chars, as: UTF8.self)
     }
 

@@ -73,7 +73,7 @@ public final class SQLiteMessageStore: MessageStore {
     // MARK: Enqueue
 
     public func enqueue(_ requests: [MessageRequest], now: Date, caseStops: CaseStopPolicy) async throws -> [EnqueueOutcome] {
-        let rows = try requests.map { try StoredRequest($0, now: now) }
+        let rows = try StoredRequest.make(requests, now: now)
         return try await pool.write { db in try Self.insert(db, rows, caseStops: caseStops, now: now) }
     }
 
