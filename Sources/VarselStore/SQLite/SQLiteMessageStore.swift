@@ -291,16 +291,7 @@ public final class SQLiteMessageStore: MessageStore {
             let at = now.timeIntervalSince1970
             for completion in completions {
                 let lease = completion.lease
-                let stillHeld = try db.value(Bool.self, "SELECT 1 FROM messages WHERE id = ? AND lease_token = ? AND state = 'sending'", [lease.messageID, lease.token]) ?? false
-                guard stillHeld else { continue }
-                try db.run("""
-                        UPDATE attempts SET outcome = ?, http_status = ?, provider_id = ?, latency_ms = ?, error = ?, finished_at = ?
-                        WHERE id = ? AND message_id = ?
-                        """,
-                    [
-                        completion.outcome.rawValue, completion.httpStatus, completion.providerID, completion.latencyMs,
-                        completion.error, at, completion.attemptID, lease.messageID,
-                    ])
+                // The message first: a lease lost meanwhile (another worker took it) records nothing.
                 let releases = completion.state != .sending
                 try db.run(
                     """
@@ -310,16 +301,26 @@ public final class SQLiteMessageStore: MessageStore {
                         lease_token = CASE WHEN ? THEN NULL ELSE lease_token END,
                         lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END,
                         lease_expires_at = CASE WHEN ? THEN NULL ELSE lease_expires_at END
-                    WHERE id = ? AND lease_token = ?
+                    WHERE id = ? AND lease_token = ? AND state = 'sending'
                     """,
                     [
                         completion.state.rawValue, completion.reason, at, completion.readyAt?.timeIntervalSince1970,
                         completion.excludeChannel?.rawValue, completion.excludeChannel?.rawValue, completion.excludeChannel?.rawValue,
                         releases, releases, releases, lease.messageID, lease.token,
                     ])
+                guard db.changesCount == 1 else { continue }
+                let gateway = try db.value(
+                    String.self,
+                    """
+                    UPDATE attempts SET outcome = ?, http_status = ?, provider_id = ?, latency_ms = ?, error = ?, finished_at = ?
+                    WHERE id = ? AND message_id = ? RETURNING gateway
+                    """,
+                    [
+                        completion.outcome.rawValue, completion.httpStatus, completion.providerID, completion.latencyMs,
+                        completion.error, at, completion.attemptID, lease.messageID,
+                    ])
                 try Self.appendDecisions(db, messageID: lease.messageID, texts: completion.decisions, at: now)
                 if completion.outcome == .accepted {
-                    let gateway = try db.value(String.self, "SELECT gateway FROM attempts WHERE id = ?", [completion.attemptID])
                     if completion.parts.count > 1, let gateway {
                         for part in completion.parts {
                             try db.run("INSERT OR REPLACE INTO attempt_parts (gateway, part_id, attempt_id) VALUES (?, ?, ?)", [gateway, part, completion.attemptID])
