@@ -16,9 +16,21 @@ struct MustacheNode: Sendable, Hashable {
 
     let kind: Kind
     let name: String
+    /// The name's dotted parts (`payment.lines` → `payment`, `lines`), split once at load, not at
+    /// every render's variable check.
+    let path: [String]
     let line: Int
     let column: Int
     var children: [MustacheNode] = []
+
+    init(kind: Kind, name: String, line: Int, column: Int, children: [MustacheNode] = []) {
+        self.kind = kind
+        self.name = name
+        self.path = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        self.line = line
+        self.column = column
+        self.children = children
+    }
 }
 
 /// A syntax error with the position an editor can jump to (1-based line and column).

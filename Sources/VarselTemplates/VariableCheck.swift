@@ -33,11 +33,11 @@ struct VariableCheck {
         for node in nodes {
             switch node.kind {
             case .variable:
-                if Self.lookup(node.name, in: stack) == nil {
+                if Self.lookup(node.path, in: stack) == nil {
                     found.append(MissingVariable(name: node.name, source: source, line: node.line, column: node.column))
                 }
             case .section:
-                switch Self.lookup(node.name, in: stack) {
+                switch Self.lookup(node.path, in: stack) {
                 case nil: continue
                 case let flag as Bool:
                     if flag { walk(node.children, source: source, stack: stack, overrides: overrides, depth: depth, into: &found) }
@@ -49,7 +49,7 @@ struct VariableCheck {
                     walk(node.children, source: source, stack: stack + [value], overrides: overrides, depth: depth, into: &found)
                 }
             case .invertedSection:
-                let value = Self.lookup(node.name, in: stack)
+                let value = Self.lookup(node.path, in: stack)
                 let falsy = value == nil || (value as? Bool) == false || (value as? [Any])?.isEmpty == true
                 if falsy { walk(node.children, source: source, stack: stack, overrides: overrides, depth: depth, into: &found) }
             case .partial:
@@ -77,8 +77,12 @@ struct VariableCheck {
     /// Mustache name resolution: `.` is the top of the stack; `a.b` finds `a` anywhere down the stack
     /// (top first), then `b` inside it.
     static func lookup(_ name: String, in stack: [Any]) -> Any? {
-        if name == "." { return stack.last }
-        let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        lookup(name.split(separator: ".", omittingEmptySubsequences: false).map(String.init), in: stack)
+    }
+
+    /// `lookup` of a name already split at its dots.
+    static func lookup(_ parts: [String], in stack: [Any]) -> Any? {
+        if parts == ["", ""] { return stack.last }  // "."
         guard let first = parts.first else { return nil }
         for object in stack.reversed() {
             guard let dictionary = object as? [String: Any], let value = dictionary[first] else { continue }

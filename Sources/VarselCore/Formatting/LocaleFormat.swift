@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// How a language writes amounts and dates. Table-driven, so a new language is one entry.
 ///
@@ -97,10 +98,18 @@ public struct LocaleFormat: Sendable, Hashable {
     /// The format for a locale tag (`nb-NO`, `nb`, `sv_SE`, `en-IN`): the language in its region
     /// where that differs, else the language's.
     public static func forLocale(_ tag: String) -> LocaleFormat {
+        if let known = resolved.withLock({ $0[tag] }) { return known }
         let language = LocaleTag.language(of: tag)
-        if let region = LocaleTag.region(of: tag), let format = byLanguageAndRegion["\(language)-\(region)"] { return format }
-        return byLanguage[language] ?? fallback
+        var format = byLanguage[language] ?? fallback
+        if let region = LocaleTag.region(of: tag), let regional = byLanguageAndRegion["\(language)-\(region)"] { format = regional }
+        // Tags come from messages: keep a bounded number, the few a deployment sees.
+        resolved.withLock { if $0.count < 1_024 { $0[tag] = format } }
+        return format
     }
+
+    /// Tags already resolved: every render asks for its message's, and parsing the tag each time
+    /// showed in the send loop's profile.
+    private static let resolved = Mutex<[String: LocaleFormat]>([:])
 }
 
 extension LocaleFormat {
