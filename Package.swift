@@ -96,8 +96,6 @@ let package = Package(
             name: "VarselDaemon",
             dependencies: [
                 "VarselCore", "VarselHTTP", "VarselTemplates", "VarselStore", "VarselPostgres", "VarselGateways",
-                // Straight libcurl for the ceiling of `varsel bench --gateway`.
-                "CCurl",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

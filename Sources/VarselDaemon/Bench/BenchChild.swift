@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// A `varsel` child process of `varsel bench --gateway` (`enqueue`, `serve`, `token create`): its

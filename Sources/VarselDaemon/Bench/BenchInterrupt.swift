@@ -1,5 +1,5 @@
-import Dispatch
 import Foundation
+import UnixSignals
 
 /// While `varsel bench --gateway` runs, SIGINT and SIGTERM end it without leaving anything behind:
 /// its `varsel serve` and `varsel enqueue` children are killed and reaped and its workspace (the
@@ -7,23 +7,21 @@ import Foundation
 ///
 /// Every other exit path (the end, a thrown error) cleans up where it is; this covers the one that
 /// skips `defer`.
-final class BenchInterrupt {
-    private static let signals: [Int32] = [SIGINT, SIGTERM]
-    private let sources: [any DispatchSourceSignal]
+struct BenchInterrupt {
+    private let watcher: Task<Void, Never>
 
-    /// Installs the handlers until ``remove()``.
-    init(workspace: URL) {
-        sources = Self.signals.map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                FileHandle.standardError.write(Data("varsel bench: stopped by signal \(number); stopping its children\n".utf8))
-                BenchChild.killAll()
-                Self.removeTree(workspace)
-                exit(128 + number)
-            }
-            source.resume()
-            return source
+    /// Traps the signals until ``remove()``.
+    static func trap(workspace: URL) async -> BenchInterrupt {
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        return BenchInterrupt(watcher: Task { await watch(signals, workspace: workspace) })
+    }
+
+    private static func watch(_ signals: UnixSignalsSequence, workspace: URL) async {
+        for await signal in signals {
+            FileHandle.standardError.write(Data("varsel bench: stopped by signal \(signal); stopping its children\n".utf8))
+            BenchChild.killAll()
+            removeTree(workspace)
+            exit(128 + signal.rawValue)
         }
     }
 
@@ -35,9 +33,6 @@ final class BenchInterrupt {
         }
     }
 
-    /// Gives the signals back their default action.
-    func remove() {
-        for source in sources { source.cancel() }
-        for number in Self.signals { signal(number, SIG_DFL) }
-    }
+    /// Stops trapping: the signals get their default action back.
+    func remove() { watcher.cancel() }
 }

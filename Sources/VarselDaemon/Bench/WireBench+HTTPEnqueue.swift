@@ -1,4 +1,5 @@
 import Foundation
+import VarselHTTP
 import VarselCore
 
 /// Step 5 of a run (`--http`): the API's enqueue under load, against a live `varsel serve` whose

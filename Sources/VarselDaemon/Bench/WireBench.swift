@@ -1,4 +1,5 @@
 import Foundation
+import VarselHTTP
 
 /// `varsel bench --gateway URL`: Varsel as an operator runs it, next to the ceiling, all against one
 /// gateway that is another process (nginx answering every POST, say), in one run:
@@ -74,7 +75,7 @@ public enum WireBench {
     public static func run(_ options: Options, report: (String) -> Void) async throws {
         let workspace = FileManager.default.temporaryDirectory.appendingPathComponent("varsel-bench-gateway-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
-        let interrupt = BenchInterrupt(workspace: workspace)
+        let interrupt = await BenchInterrupt.trap(workspace: workspace)
         defer {
             interrupt.remove()
             BenchInterrupt.removeTree(workspace)

@@ -1,6 +1,5 @@
 import CCurl
 import Foundation
-import VarselHTTP
 
 /// One prebuilt POST sent over and over by a plain libcurl multi loop, on a thread of its own: the
 /// ceiling of `varsel bench --gateway` (nothing queued, rendered or stored, so no dispatcher that
@@ -14,36 +13,38 @@ import VarselHTTP
 ///
 /// - Important: Every transfer is bounded by `transferTimeout` and the whole run by the deadline
 ///   given to ``run(_:deadline:)``; past it the run throws.
-struct RawCurlLoad: Sendable {
+public struct RawCurlLoad: Sendable {
     /// When the loop stops starting transfers.
-    enum Stop: Sendable {
+    public enum Stop: Sendable {
         /// After this many requests in all.
         case afterRequests(Int)
         /// After this long; the transfers in flight then still finish and count.
         case afterTime(Duration)
     }
 
-    struct Outcome: Sendable {
+    public struct Outcome: Sendable {
         /// Transfers finished, answered or not.
-        var requests = 0
+        public var requests = 0
         /// Transfers that failed or were answered with a status of 300 or more.
-        var failures = 0
+        public var failures = 0
         /// What the answers counted (see ``RawCurlLoad/units``), over the 2xx answers.
-        var units = 0
+        public var units = 0
         /// From the first transfer started to the last one finished.
-        var seconds = 0.0
+        public var seconds = 0.0
         /// Seconds from start to finish of each transfer, when asked for.
-        var latencies: [Double] = []
+        public var latencies: [Double] = []
         /// The first failure, for the error message.
-        var firstFailure: String?
+        public var firstFailure: String?
 
         /// Answers per second, failures included (the rate the target took).
-        var requestRate: Double { seconds > 0 ? Double(requests) / seconds : 0 }
+        public var requestRate: Double { seconds > 0 ? Double(requests) / seconds : 0 }
         /// Units per second.
-        var unitRate: Double { seconds > 0 ? Double(units) / seconds : 0 }
+        public var unitRate: Double { seconds > 0 ? Double(units) / seconds : 0 }
+
+        public init() {}
 
         /// The p-th percentile (0…100) of the latencies, in seconds; nil without latencies.
-        func latency(percentile: Double) -> Double? {
+        public func latency(percentile: Double) -> Double? {
             guard !latencies.isEmpty else { return nil }
             let sorted = latencies.sorted()
             return sorted[min(sorted.count - 1, Int(percentile / 100 * Double(sorted.count)))]
@@ -55,15 +56,33 @@ struct RawCurlLoad: Sendable {
     /// Request header lines (`Name: value`); `Content-Type: application/json` when none names it.
     let headers: [String]
     let inFlight: Int
-    var recordsLatencies = false
+    let recordsLatencies: Bool
     /// Counts a 2xx answer from its body (messages a batch accepted, say). Nil: each 2xx answer
     /// counts one and bodies are thrown away unread, as a provider's answers are by the ceiling.
-    var units: (@Sendable ([UInt8]) -> Int)?
-    var transferTimeout: Duration = .seconds(30)
+    let units: (@Sendable ([UInt8]) -> Int)?
+    let transferTimeout: Duration
+
+    public init(
+        url: String, body: [UInt8], headers: [String], inFlight: Int, recordsLatencies: Bool = false,
+        units: (@Sendable ([UInt8]) -> Int)? = nil, transferTimeout: Duration = .seconds(30)
+    ) {
+        self.url = url
+        self.body = body
+        self.headers = headers
+        self.inFlight = inFlight
+        self.recordsLatencies = recordsLatencies
+        self.units = units
+        self.transferTimeout = transferTimeout
+    }
+
+    /// Why a run could not be made or did not finish in time.
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
 
     /// Runs the loop on a dedicated thread (it blocks in `curl_multi_poll`, which must not hold one
     /// of the threads every task shares) and returns what it measured.
-    func run(_ stop: Stop, deadline: Duration) async throws -> Outcome {
+    public func run(_ stop: Stop, deadline: Duration) async throws -> Outcome {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Outcome, any Error>) in
             let thread = Thread { continuation.resume(with: Result { try self.runBlocking(stop, deadline: deadline) }) }
             thread.name = "varsel-bench-curl"
@@ -71,9 +90,14 @@ struct RawCurlLoad: Sendable {
         }
     }
 
+    static func seconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+
     private func runBlocking(_ stop: Stop, deadline: Duration) throws -> Outcome {
         CurlGlobal.ensureInitialized()
-        guard let multi = curl_multi_init() else { throw BenchError(description: "curl_multi_init failed") }
+        guard let multi = curl_multi_init() else { throw RawCurlLoad.Failure(description: "curl_multi_init failed") }
         defer { _ = curl_multi_cleanup(multi) }
         _ = varsel_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, inFlight)
 
@@ -119,7 +143,7 @@ struct RawCurlLoad: Sendable {
             slot.started = now
             slot.body.removeAll(keepingCapacity: true)
             let code = curl_multi_add_handle(multi, slot.easy)
-            guard code == CURLM_OK else { throw BenchError(description: "curl_multi_add_handle: \(String(cString: curl_multi_strerror(code)))") }
+            guard code == CURLM_OK else { throw RawCurlLoad.Failure(description: "curl_multi_add_handle: \(String(cString: curl_multi_strerror(code)))") }
             attached.append(slot)
             started += 1
         }
@@ -128,7 +152,7 @@ struct RawCurlLoad: Sendable {
         var running: Int32 = 0
         while !attached.isEmpty {
             guard clock.now < hardDeadline else {
-                throw BenchError(description: "the load on \(url) did not finish within \(deadline) (\(outcome.requests) answers so far)")
+                throw RawCurlLoad.Failure(description: "the load on \(url) did not finish within \(deadline) (\(outcome.requests) answers so far)")
             }
             _ = curl_multi_perform(multi, &running)
             var queued: Int32 = 0
@@ -143,7 +167,7 @@ struct RawCurlLoad: Sendable {
                 var status = 0
                 _ = varsel_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
                 outcome.requests += 1
-                if recordsLatencies { outcome.latencies.append((now - slot.started).seconds) }
+                if recordsLatencies { outcome.latencies.append(Self.seconds(now - slot.started)) }
                 if result == CURLE_OK, (200..<300).contains(status) {
                     outcome.units += units.map { $0(slot.body) } ?? 1
                 } else {
@@ -154,7 +178,7 @@ struct RawCurlLoad: Sendable {
                             : String(cString: curl_easy_strerror(result))
                     }
                 }
-                outcome.seconds = (now - start).seconds
+                outcome.seconds = Self.seconds(now - start)
                 if mayStart(now) { try add(slot, at: now) }
             }
             if !attached.isEmpty { _ = curl_multi_poll(multi, nil, 0, 100, nil) }
@@ -172,7 +196,7 @@ private final class Slot {
     let keepsBody: Bool
 
     init(keepsBody: Bool) throws {
-        guard let easy = curl_easy_init() else { throw BenchError(description: "curl_easy_init failed") }
+        guard let easy = curl_easy_init() else { throw RawCurlLoad.Failure(description: "curl_easy_init failed") }
         self.easy = easy
         self.keepsBody = keepsBody
     }
@@ -181,14 +205,14 @@ private final class Slot {
         url: String, body: UnsafeMutablePointer<CChar>, bodyCount: Int, headers: UnsafeMutablePointer<curl_slist>?, timeout: Duration
     ) throws {
         func check(_ code: CURLcode) throws {
-            guard code == CURLE_OK else { throw BenchError(description: "curl_easy_setopt: \(String(cString: curl_easy_strerror(code)))") }
+            guard code == CURLE_OK else { throw RawCurlLoad.Failure(description: "curl_easy_setopt: \(String(cString: curl_easy_strerror(code)))") }
         }
         try check(varsel_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1))
         try check(varsel_easy_setopt_string(easy, CURLOPT_URL, url))
         try check(varsel_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bodyCount)))
         try check(varsel_easy_setopt_mutable_string(easy, CURLOPT_POSTFIELDS, body))
         try check(varsel_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headers))
-        try check(varsel_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, max(1, Int(timeout.seconds * 1000))))
+        try check(varsel_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, max(1, Int(RawCurlLoad.seconds(timeout) * 1000))))
         try check(varsel_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, 10_000))
         if keepsBody {
             try check(varsel_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, Unmanaged.passUnretained(self).toOpaque()))
