@@ -52,7 +52,7 @@ enum WireBenchTable {
                 Row(
                     figure: "dispatch \(name): varsel serve, listening to all sent", value: mix.dispatchRate, unit: "msg/s",
                     ratio: mix.dispatchRate / figures.ceiling, target: .ratioAtLeast(mix.mix == .sms ? 0.30 : 0.25)),
-                Row(figure: "dispatch \(name): messages sent", value: Double(mix.sent), unit: "of \(mix.messages)"),
+                Row(figure: "dispatch \(name): messages sent", value: Double(mix.sent), unit: "of \(number(Double(mix.messages), digits: 0))"),
                 Row(figure: "dispatch \(name): CPU (user + system) per message", value: mix.cpuMicrosecondsPerMessage, unit: "µs/msg", digits: 1),
                 Row(
                     figure: "dispatch \(name): peak RSS of varsel serve", value: Double(mix.peakResidentBytes) / 1_048_576, unit: "MiB", digits: 1,
