@@ -401,30 +401,53 @@ struct GatewaySim: AsyncParsableCommand {
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure end-to-end throughput against a loopback gateway next to a plain libcurl loop (use a release build).")
-    @Option(help: "Messages per measurement.") var messages = 3000
-    @Option(help: "Sends in flight.") var inFlight = 128
+        abstract: "Measure end-to-end throughput against a loopback gateway next to a plain libcurl loop (use a release build).",
+        discussion: """
+            With --gateway URL: the same against a gateway that is another process (it must answer any POST with 2xx): \
+            a raw libcurl ceiling, `varsel enqueue FILE` and `varsel serve` until every message is sent, as child processes, \
+            one table per run with the ratios to the ceiling and the project's targets.
+            """)
+    @Option(help: "Messages per measurement (default 3000; with --gateway 30000).") var messages: Int?
+    @Option(help: "Sends in flight (default 128; with --gateway 64: the ceiling's transfers and each gateway's max_connections).")
+    var inFlight: Int?
     @Option(help: "Template directory.") var templates: String?
     @Option(help: "sqlite (a temporary file, one dispatcher in this process) or postgres (1, 2 and 3 `varsel serve` processes).")
     var store = "sqlite"
     @Option(help: "With --store postgres: a throwaway database (its schema varsel is dropped and made again), postgres://user@host/db; password from PGPASSWORD.")
     var url: String?
     @Option(help: "With --store postgres: the daemon counts to measure, comma-separated.") var daemons = "1,2,3"
+    @Option(help: "Measure against this gateway (http://host:port) instead of the in-process sandbox; it must answer any POST with 2xx.")
+    var gateway: String?
+    @Option(help: "With --gateway: runs, each with its own ceiling; more than one also prints the medians (default 1).") var runs: Int?
+    @Option(help: "With --gateway: the message mixes, comma-separated: mixed (60 % SMS, 30 % email, 10 % letter), sms (default mixed,sms).")
+    var mix: String?
+    @Flag(help: "With --gateway: also measure the API's enqueue (single POSTs and batches of 1,000 lines).") var http = false
+    @Option(help: "With --gateway: timed requests of the ceiling, after a warm-up of a twentieth of them, at most 5,000 (default 100000).")
+    var ceilingRequests: Int?
+    @Option(help: "With --gateway --http: seconds of each HTTP load (default 10).") var httpSeconds: Int?
 
     func run() async throws {
         CLILogging.bootstrap(level: .error)
         #if DEBUG
         print("note: this is a debug build; run `swift build -c release` and `.build/release/varsel bench` for figures")
         #endif
+        if let gateway {
+            try await runAgainst(gateway: gateway)
+            return
+        }
+        let gatewayOnly = [("--runs", runs != nil), ("--mix", mix != nil), ("--http", http), ("--ceiling-requests", ceilingRequests != nil),
+                           ("--http-seconds", httpSeconds != nil)]
+        if let (name, _) = gatewayOnly.first(where: \.1) { throw CLIError("\(name) needs --gateway URL") }
+        let messages = messages ?? 3000
+        let inFlight = inFlight ?? 128
         let directory = try ShippedTemplates.locate(templates)
         if store == "postgres" {
             guard let url else { throw CLIError("--store postgres needs --url postgres://user@host/database (a throwaway database)") }
             let counts = daemons.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard !counts.isEmpty, counts.allSatisfy({ (1...16).contains($0) }) else { throw CLIError("--daemons: counts from 1 to 16, e.g. 1,2,3") }
-            let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
             let figures = try await VarselDaemon.PostgresBench.run(
                 url: url, password: ProcessInfo.processInfo.environment["PGPASSWORD"], daemonCounts: counts, messages: messages,
-                maxInFlight: inFlight, templatesDirectory: directory, executable: executable, logger: Logger(label: "varsel"))
+                maxInFlight: inFlight, templatesDirectory: directory, executable: Self.executable, logger: Logger(label: "varsel"))
             print(VarselDaemon.PostgresBench.table(figures))
             return
         }
@@ -432,6 +455,35 @@ struct Bench: AsyncParsableCommand {
         let figures = try await VarselDaemon.Bench.run(
             messages: messages, maxInFlight: inFlight, templatesDirectory: directory, logger: Logger(label: "varsel"))
         print(VarselDaemon.Bench.table(figures))
+    }
+
+    /// `--gateway URL`: the store is the daemon's own SQLite file, so --store and its options do not apply.
+    private func runAgainst(gateway: String) async throws {
+        guard store == "sqlite", url == nil else { throw CLIError("--gateway measures the SQLite store only: drop --store postgres and --url") }
+        let options: WireBench.Options
+        do {
+            options = try WireBench.Options(
+                gateway: gateway, messages: messages ?? 30_000, runs: runs ?? 1, mix: mix ?? "mixed,sms", http: http, inFlight: inFlight ?? 64,
+                ceilingRequests: ceilingRequests ?? 100_000, httpSeconds: httpSeconds ?? 10, templates: try ShippedTemplates.locate(templates),
+                executable: Self.executable)
+        } catch {
+            throw CLIError("\(error)")
+        }
+        do {
+            try await WireBench.run(options) { table in
+                print(table)
+                fflush(nil)  // each table as its run ends, also into a pipe
+            }
+        } catch {
+            throw CLIError("bench failed: \(error)")
+        }
+    }
+
+    /// This executable, for the children: argv[0] when it names a path, else the running image.
+    private static var executable: String {
+        let argument = CommandLine.arguments[0]
+        let path = argument.contains("/") ? argument : "/proc/self/exe"
+        return URL(fileURLWithPath: path).resolvingSymlinksInPath().path
     }
 }
 

@@ -1,4 +1,10 @@
 import Foundation
+// In a release (whole-module) build, once another file of the module calls posix_spawn, waitpid or
+// kill (the bench's children), the compiler takes `timespec` to be declared by CDispatch, and member
+// import visibility then wants that module imported here.
+#if canImport(CDispatch)
+import CDispatch
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,0 +1,115 @@
+import Foundation
+
+/// Steps 2 and 3 of a run: `varsel enqueue FILE`, then `varsel serve` until every message is sent.
+extension WireBench {
+    static func enqueueAndDispatch(
+        mix: WireBenchInput.Mix, run: Int, options: Options, directory: URL, notes: inout [String]
+    ) async throws -> MixFigures {
+        let config = try writeConfiguration(options: options, directory: directory)
+        let file = directory.appendingPathComponent("messages.ndjson")
+        try WireBenchInput.ndjson(count: options.messages, mix: mix, prefix: "run\(run)-\(mix.rawValue)").write(to: file)
+
+        progress("enqueue: \(options.messages) messages (\(mix.rawValue)) with varsel enqueue")
+        let enqueueStart = ContinuousClock.now
+        // Validation and one durable commit: a floor of 100 messages a second bounds it.
+        let enqueue = try await BenchChild.run(
+            name: "enqueue", executable: options.executable, arguments: ["enqueue", "--config", config, file.path], in: directory,
+            timeout: .seconds(120 + options.messages / 100))
+        let enqueueSeconds = (ContinuousClock.now - enqueueStart).seconds
+        let accepted = enqueue.output.split(separator: "\n").filter { $0.contains(#""id""#) }.count
+        guard enqueue.exitStatus == 0, accepted == options.messages else {
+            throw BenchError(description: """
+                varsel enqueue accepted \(accepted) of \(options.messages) messages (exit status \(enqueue.exitStatus.map(String.init) ?? "?")): \
+                \(enqueue.output.split(separator: "\n").first { !$0.contains(#""id""#) } ?? "") \(enqueue.logTail)
+                """)
+        }
+
+        progress("dispatch: varsel serve until all \(options.messages) are sent to \(options.gateway)")
+        let serve = try startServe(name: "serve-\(mix.rawValue)", config: config, options: options, directory: directory)
+        do {
+            let port = try await announcedPort(of: serve)
+            let start = ContinuousClock.now
+            let api = APIClient(baseURL: "http://127.0.0.1:\(port)", token: nil)
+            defer { api.close() }
+            // At least 100 messages a second, or something is wrong beyond slowness.
+            let deadline = start + .seconds(300 + options.messages / 100)
+            var peak = serve.residentBytes ?? 0
+            var sent = 0
+            var states: [String: Int] = [:]
+            while true {
+                peak = max(peak, serve.residentBytes ?? 0)
+                if let scraped = await messageStates(api) {
+                    states = scraped
+                    sent = (states["sent"] ?? 0) + (states["delivered"] ?? 0)
+                    if sent >= options.messages { break }
+                }
+                guard serve.isRunning else { throw BenchError(description: "varsel serve ended while sending: \(serve.logTail)") }
+                guard ContinuousClock.now < deadline else {
+                    throw BenchError(description: "varsel serve sent \(sent) of \(options.messages) within \(deadline - start); messages by state: \(states)")
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let seconds = (ContinuousClock.now - start).seconds
+            peak = max(peak, serve.residentBytes ?? 0)
+            let cpu = serve.cpuSeconds ?? 0
+            await stop(serve, notes: &notes)
+            return MixFigures(
+                mix: mix, messages: options.messages, enqueueRate: Double(options.messages) / enqueueSeconds,
+                dispatchRate: Double(options.messages) / seconds, sent: sent, cpuMicrosecondsPerMessage: cpu / Double(options.messages) * 1e6,
+                peakResidentBytes: peak)
+        } catch {
+            await serve.stop(grace: .seconds(30))
+            throw error
+        }
+    }
+
+    static func writeConfiguration(options: Options, directory: URL) throws -> String {
+        let path = directory.appendingPathComponent("varsel.yaml").path
+        try WireBenchInput.configuration(directory: directory, templates: options.templates, gateway: options.gateway, connections: options.inFlight)
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// `varsel serve` at log level notice: its `ready` line names the port, and nothing is logged per message.
+    static func startServe(name: String, config: String, options: Options, directory: URL) throws -> BenchChild {
+        try BenchChild(
+            name: name, executable: options.executable, arguments: ["serve", "--config", config, "--log-level", "notice"],
+            output: directory.appendingPathComponent("\(name).out").path, log: directory.appendingPathComponent("\(name).log").path)
+    }
+
+    /// The port in the child's `ready … port=N` line, once it listens (within 120 s).
+    static func announcedPort(of serve: BenchChild) async throws -> Int {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while true {
+            let log = (try? String(contentsOfFile: serve.logPath, encoding: .utf8)) ?? ""
+            if let ready = log.split(separator: "\n").first(where: { $0.contains(" ready") }),
+               let field = ready.split(separator: " ").first(where: { $0.hasPrefix("port=") }), let port = Int(field.dropFirst(5)) {
+                return port
+            }
+            guard serve.isRunning else { throw BenchError(description: "varsel serve did not start: \(serve.logTail)") }
+            guard ContinuousClock.now < deadline else { throw BenchError(description: "varsel serve did not listen within 120 s: \(serve.logTail)") }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// Messages by state from `/metrics` (`varsel_messages{state="sent"} 123`); nil when the scrape failed.
+    static func messageStates(_ api: APIClient) async -> [String: Int]? {
+        guard let reply = try? await api.send("GET", "/metrics"), reply.status == 200 else { return nil }
+        var states: [String: Int] = [:]
+        let prefix = #"varsel_messages{state=""#
+        for line in String(decoding: reply.body, as: UTF8.self).split(separator: "\n") where line.hasPrefix(prefix) {
+            let rest = line.dropFirst(prefix.count)
+            guard let quote = rest.firstIndex(of: "\""), let value = rest.split(separator: " ").last.flatMap({ Double($0) }) else { continue }
+            states[String(rest[..<quote])] = Int(value)
+        }
+        return states
+    }
+
+    /// SIGTERM and a bounded wait for the drain; a daemon that had to be killed or failed is noted.
+    static func stop(_ serve: BenchChild, notes: inout [String]) async {
+        await serve.stop(grace: .seconds(60))
+        if let status = serve.exitStatus, status != 0 {
+            notes.append("\(serve.name) exited with status \(status) after SIGTERM: \(serve.logTail.split(separator: "\n").last ?? "")")
+        }
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import VarselHTTP
+
+/// `varsel bench --gateway URL`: Varsel as an operator runs it, next to the ceiling, all against one
+/// gateway that is another process (nginx answering every POST, say), in one run:
+///
+/// 1. the ceiling: a plain libcurl multi loop POSTing a fixed SMS-like body to URL/sms (``RawCurlLoad``);
+/// 2. for each mix, `varsel enqueue --config CFG FILE` of N messages, timed as a child process;
+/// 3. then `varsel serve --config CFG`, timed from listening until `/metrics` counts every message sent,
+///    with its peak resident memory and CPU time per message;
+/// 4. with `http`, the API's enqueue: single POSTs and NDJSON batches against a live `varsel serve`.
+///
+/// Only ratios taken in the same run mean much: the machine, the gateway and the client share the
+/// cores, so rates move from run to run; the CPU time per message moves less.
+///
+/// - Important: Every child is stopped and every file removed on every way out: the end, an error,
+///   SIGINT or SIGTERM (``BenchInterrupt``). Every wait has a deadline.
+public enum WireBench {
+    /// The ceiling's request body: a Norwegian payment reminder by SMS as an `http-json` gateway gets it (~250 bytes).
+    static let ceilingBody = #"{"to":"+4791234567","from":"Varsel","text":"Hei Kari, faktura 10023 p\u00e5 1 250,00 kr forfalt 01.11. "#
+        + #"Betal innen 15.11. for \u00e5 unng\u00e5 inkassovarsel. Betal med Vipps: https://pay.example/abc","reference":"msg-0000000001"}"#
+
+    /// What to measure, checked: every bad value is refused with a message naming the option.
+    public struct Options: Sendable {
+        /// The gateway's base URL, without a trailing slash.
+        let gateway: String
+        let messages: Int
+        let runs: Int
+        let mixes: [WireBenchInput.Mix]
+        let http: Bool
+        /// Transfers in flight for the ceiling, and each gateway's `max_connections`.
+        let inFlight: Int
+        /// Timed requests of the ceiling (after a warm-up of a twentieth of them, at most 5,000).
+        let ceilingRequests: Int
+        /// How long each HTTP enqueue load lasts.
+        let httpSeconds: Int
+        let templates: String
+        /// The `varsel` executable the children run.
+        let executable: String
+
+        public init(
+            gateway: String, messages: Int = 30_000, runs: Int = 1, mix: String = "mixed,sms", http: Bool = false, inFlight: Int = 64,
+            ceilingRequests: Int = 100_000, httpSeconds: Int = 10, templates: String, executable: String
+        ) throws {
+            let trimmed = gateway.hasSuffix("/") ? String(gateway.dropLast()) : gateway
+            guard let url = URL(string: trimmed), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+                  let host = url.host, !host.isEmpty, url.query == nil, url.fragment == nil
+            else {
+                throw BenchError(description: "--gateway: an http:// or https:// URL of a gateway that answers any POST with 2xx, e.g. http://127.0.0.1:18080 (got '\(gateway)')")
+            }
+            guard messages >= 1 else { throw BenchError(description: "--messages: at least 1 (got \(messages))") }
+            guard (1...100).contains(runs) else { throw BenchError(description: "--runs: from 1 to 100 (got \(runs))") }
+            let names = mix.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let mixes = names.compactMap(WireBenchInput.Mix.init(rawValue:))
+            guard !names.isEmpty, mixes.count == names.count else {
+                throw BenchError(description: "--mix: mixed or sms, comma-separated, e.g. mixed,sms (got '\(mix)')")
+            }
+            guard (1...1024).contains(inFlight) else { throw BenchError(description: "--in-flight: from 1 to 1024 (got \(inFlight))") }
+            guard ceilingRequests >= 1 else { throw BenchError(description: "--ceiling-requests: at least 1 (got \(ceilingRequests))") }
+            guard (1...600).contains(httpSeconds) else { throw BenchError(description: "--http-seconds: from 1 to 600 (got \(httpSeconds))") }
+            self.gateway = trimmed
+            self.messages = messages
+            self.runs = runs
+            self.mixes = mixes
+            self.http = http
+            self.inFlight = inFlight
+            self.ceilingRequests = ceilingRequests
+            self.httpSeconds = httpSeconds
+            self.templates = templates
+            self.executable = executable
+        }
+    }
+
+    /// Runs the bench, handing `report` each run's table as it ends and, after several runs, the medians.
+    public static func run(_ options: Options, report: (String) -> Void) async throws {
+        let workspace = FileManager.default.temporaryDirectory.appendingPathComponent("varsel-bench-gateway-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
+        let interrupt = await BenchInterrupt.trap(workspace: workspace)
+        defer {
+            interrupt.remove()
+            BenchInterrupt.removeTree(workspace)
+        }
+        var tables: [[WireBenchTable.Row]] = []
+        for run in 1...options.runs {
+            let figures = try await measure(run: run, options: options, workspace: workspace)
+            let rows = WireBenchTable.rows(figures, options: options)
+            tables.append(rows)
+            report(WireBenchTable.render(
+                title: "run \(run) of \(options.runs): \(options.messages) messages, gateway \(options.gateway), \(options.inFlight) in flight",
+                rows: rows, notes: figures.notes))
+        }
+        if tables.count > 1 {
+            report(WireBenchTable.render(title: "median of \(tables.count) runs", rows: WireBenchTable.medians(tables), notes: []))
+        }
+    }
+
+    /// The figures of one run.
+    struct RunFigures: Sendable {
+        var ceiling: Double
+        var mixes: [MixFigures] = []
+        var http: HTTPFigures?
+        /// Things worth knowing that are not figures (answers other than 2xx, a daemon that had to be killed).
+        var notes: [String] = []
+    }
+
+    struct MixFigures: Sendable {
+        let mix: WireBenchInput.Mix
+        let messages: Int
+        let enqueueRate: Double
+        let dispatchRate: Double
+        let sent: Int
+        let cpuMicrosecondsPerMessage: Double
+        let peakResidentBytes: Int
+    }
+
+    struct HTTPFigures: Sendable {
+        let singleRate: Double
+        let singleP99Seconds: Double
+        let batchRate: Double
+    }
+
+    static func measure(run: Int, options: Options, workspace: URL) async throws -> RunFigures {
+        var figures = RunFigures(ceiling: try await ceiling(options))
+        for mix in options.mixes {
+            let directory = workspace.appendingPathComponent("run\(run)-\(mix.rawValue)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            figures.mixes.append(try await enqueueAndDispatch(mix: mix, run: run, options: options, directory: directory, notes: &figures.notes))
+            try? FileManager.default.removeItem(at: directory)
+        }
+        if options.http {
+            let directory = workspace.appendingPathComponent("run\(run)-http")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            figures.http = try await httpEnqueue(options: options, directory: directory, notes: &figures.notes)
+            try? FileManager.default.removeItem(at: directory)
+        }
+        return figures
+    }
+
+    /// The ceiling in requests per second: a warm-up (connections opened, nginx's caches warm), then
+    /// the timed requests. Any answer other than 2xx makes the figure meaningless: it throws.
+    static func ceiling(_ options: Options) async throws -> Double {
+        let load = RawCurlLoad(
+            url: options.gateway + "/sms", body: Array(ceilingBody.utf8), headers: ["Content-Type: application/json"],
+            inFlight: options.inFlight)
+        var measured = RawCurlLoad.Outcome()
+        for requests in [min(5_000, options.ceilingRequests / 20), options.ceilingRequests] where requests > 0 {
+            progress("ceiling: \(requests) POSTs to \(options.gateway)/sms, \(options.inFlight) in flight")
+            // At least 200 requests a second, or the gateway is not one to measure against.
+            measured = try await load.run(.afterRequests(requests), deadline: .seconds(60 + requests / 200))
+            guard measured.failures == 0 else {
+                throw BenchError(description: """
+                    the gateway at \(options.gateway) did not answer \(measured.failures) of \(measured.requests) ceiling requests with 2xx \
+                    (first: \(measured.firstFailure ?? "?")); it must answer any POST with 2xx
+                    """)
+            }
+        }
+        return measured.requestRate
+    }
+
+    /// A line on standard error saying what the bench is doing (standard output holds the tables).
+    static func progress(_ text: String) {
+        FileHandle.standardError.write(Data("varsel bench: \(text)\n".utf8))
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+
+/// The tables `varsel bench --gateway` prints: one row per figure with its value, unit, ratio to the
+/// ceiling of the same run (dispatch rates only: the ceiling is a rate of sends) and the target the
+/// project set for it (issue 16), marked met or not.
+enum WireBenchTable {
+    /// A figure's target.
+    enum Target: Sendable {
+        /// At least this value, in the row's unit.
+        case atLeast(Double)
+        /// At most this value, in the row's unit.
+        case atMost(Double)
+        /// At least this share of the ceiling.
+        case ratioAtLeast(Double)
+
+        func text(unit: String) -> String {
+            switch self {
+            case .atLeast(let value): "≥ \(WireBenchTable.number(value, digits: 0)) \(unit)"
+            case .atMost(let value): "≤ \(WireBenchTable.number(value, digits: 0)) \(unit)"
+            case .ratioAtLeast(let share): "≥ \(WireBenchTable.number(share * 100, digits: 0)) % of ceiling"
+            }
+        }
+
+        func isMet(by row: Row) -> Bool {
+            switch self {
+            case .atLeast(let value): row.value >= value
+            case .atMost(let value): row.value <= value
+            case .ratioAtLeast(let share): (row.ratio ?? 0) >= share
+            }
+        }
+    }
+
+    struct Row: Sendable {
+        let figure: String
+        let value: Double
+        let unit: String
+        /// Decimals shown.
+        var digits = 0
+        /// Share of the ceiling (1 = the ceiling).
+        var ratio: Double?
+        var target: Target?
+    }
+
+    /// The rows of one run, in the order they are printed (the same for every run, so rows can be
+    /// matched up for the medians).
+    static func rows(_ figures: WireBench.RunFigures, options: WireBench.Options) -> [Row] {
+        var rows = [Row(figure: "ceiling: raw libcurl POSTs to /sms, \(options.inFlight) in flight", value: figures.ceiling, unit: "req/s", ratio: 1)]
+        for mix in figures.mixes {
+            let name = mix.mix.rawValue
+            rows += [
+                Row(figure: "enqueue \(name): varsel enqueue FILE", value: mix.enqueueRate, unit: "msg/s", target: .atLeast(50_000)),
+                Row(
+                    figure: "dispatch \(name): varsel serve, listening to all sent", value: mix.dispatchRate, unit: "msg/s",
+                    ratio: mix.dispatchRate / figures.ceiling, target: .ratioAtLeast(mix.mix == .sms ? 0.30 : 0.25)),
+                Row(figure: "dispatch \(name): messages sent", value: Double(mix.sent), unit: "of \(number(Double(mix.messages), digits: 0))"),
+                Row(figure: "dispatch \(name): CPU (user + system) per message", value: mix.cpuMicrosecondsPerMessage, unit: "µs/msg", digits: 1),
+                Row(
+                    figure: "dispatch \(name): peak RSS of varsel serve", value: Double(mix.peakResidentBytes) / 1_048_576, unit: "MiB", digits: 1,
+                    target: .atMost(64)),
+            ]
+        }
+        if let http = figures.http {
+            rows += [
+                Row(figure: "POST /v1/messages, 32 connections", value: http.singleRate, unit: "req/s", target: .atLeast(5_000)),
+                Row(figure: "POST /v1/messages, p99 latency", value: http.singleP99Seconds * 1000, unit: "ms", digits: 1),
+                Row(figure: "POST /v1/messages:batch, 1,000 lines, 4 clients", value: http.batchRate, unit: "msg/s", target: .atLeast(50_000)),
+            ]
+        }
+        return rows
+    }
+
+    /// Row by row, the median of the values and of the ratios of several runs' rows.
+    static func medians(_ tables: [[Row]]) -> [Row] {
+        guard let first = tables.first else { return [] }
+        return first.indices.map { index in
+            let row = first[index]
+            let ratios = tables.compactMap { $0[index].ratio }
+            return Row(
+                figure: row.figure, value: median(tables.map { $0[index].value }), unit: row.unit, digits: row.digits,
+                ratio: ratios.isEmpty ? nil : median(ratios), target: row.target)
+        }
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+
+    /// The title, a header, a line per row, then the notes.
+    static func render(title: String, rows: [Row], notes: [String]) -> String {
+        let header = ["figure", "value", "unit", "ratio", "target"]
+        let cells = rows.map { row in
+            [
+                row.figure, number(row.value, digits: row.digits), row.unit,
+                row.ratio.map { number($0 * 100, digits: $0 >= 0.1 ? 0 : 1) + " %" } ?? "-",
+                row.target.map { "\($0.text(unit: row.unit)): \($0.isMet(by: row) ? "met" : "not met")" } ?? "-",
+            ]
+        }
+        let widths = header.indices.map { column in ([header] + cells).map { $0[column].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            cells.indices.map { column in
+                let padding = String(repeating: " ", count: widths[column] - cells[column].count)
+                // Numbers to the right, words to the left.
+                return column == 1 || column == 3 ? padding + cells[column] : cells[column] + padding
+            }.joined(separator: " | ").trimmingCharacters(in: .whitespaces)
+        }
+        var lines = [title, line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "-|-")]
+        lines += cells.map(line)
+        lines += notes.map { "note: \($0)" }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `value` with `digits` decimals and thousands grouped by commas (51,064).
+    static func number(_ value: Double, digits: Int) -> String {
+        let text = String(format: "%.\(digits)f", value)
+        let parts = text.split(separator: ".", maxSplits: 1)
+        var whole = String(parts[0])
+        let negative = whole.hasPrefix("-")
+        if negative { whole.removeFirst() }
+        var grouped = ""
+        for (offset, character) in whole.enumerated() {
+            if offset > 0, (whole.count - offset) % 3 == 0 { grouped.append(",") }
+            grouped.append(character)
+        }
+        return (negative ? "-" : "") + grouped + (parts.count > 1 ? "." + parts[1] : "")
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+import VarselTestSupport
+
+/// `varsel bench --gateway URL` as an operator runs it: the real executable against a loopback
+/// stand-in of a gateway that answers every POST with 202, as nginx does in the reference method.
+/// Rates are never asserted beyond being positive: the machine is shared.
+@Suite struct WireBenchTests {
+    /// A gateway stand-in that takes anything.
+    static func acceptingGateway() async throws -> LoopbackServer {
+        let server = LoopbackServer { _ in .init(status: 202, body: #"{"id":"gw-\#(UUID().uuidString)","status":"accepted"}"#) }
+        try await server.start()
+        return server
+    }
+
+    /// The table's rows by figure: value, unit, ratio, target (`,` taken out of the value).
+    static func rows(_ stdout: String) -> [String: (value: Double?, unit: String, ratio: String, target: String)] {
+        var rows: [String: (value: Double?, unit: String, ratio: String, target: String)] = [:]
+        for line in stdout.split(separator: "\n") {
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count == 5, cells[0] != "figure", !cells[0].hasPrefix("-") else { continue }
+            rows[cells[0]] = (Double(cells[1].replacingOccurrences(of: ",", with: "")), cells[2], cells[3], cells[4])
+        }
+        return rows
+    }
+
+    static func workspaces() -> Set<String> {
+        Set(((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter { $0.hasPrefix("varsel-bench-gateway-") })
+    }
+
+    @Test("one run against an outside gateway prints the ceiling, enqueue, dispatch with its ratio, CPU, RSS and the HTTP figures, all positive, every message sent; it leaves nothing behind")
+    func oneRun() async throws {
+        let gateway = try await Self.acceptingGateway()
+        let before = Self.workspaces()
+        let run = try await ChildProcess.run(
+            ["bench", "--gateway", gateway.baseURL, "--messages", "200", "--runs", "1", "--mix", "sms", "--ceiling-requests", "200",
+             "--in-flight", "8", "--http", "--http-seconds", "1"],
+            timeout: .seconds(900))
+        await gateway.stop()
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("run 1 of 1: 200 messages, gateway \(gateway.baseURL)"), "\(run.stdout)")
+        let rows = Self.rows(run.stdout)
+
+        let ceiling = try #require(rows["ceiling: raw libcurl POSTs to /sms, 8 in flight"], "\(run.stdout)")
+        #expect((ceiling.value ?? 0) > 0 && ceiling.unit == "req/s" && ceiling.ratio == "100 %")
+        let enqueue = try #require(rows["enqueue sms: varsel enqueue FILE"], "\(run.stdout)")
+        #expect((enqueue.value ?? 0) > 0 && enqueue.unit == "msg/s" && enqueue.target.hasPrefix("≥ 50,000 msg/s"))
+        let dispatch = try #require(rows["dispatch sms: varsel serve, listening to all sent"], "\(run.stdout)")
+        #expect((dispatch.value ?? 0) > 0 && dispatch.unit == "msg/s" && dispatch.target.hasPrefix("≥ 30 % of ceiling"))
+        let ratio = try #require(Double(dispatch.ratio.replacingOccurrences(of: " %", with: "")), "ratio \(dispatch.ratio)")
+        #expect(ratio > 0)
+        let sent = try #require(rows["dispatch sms: messages sent"], "\(run.stdout)")
+        #expect(sent.value == 200 && sent.unit == "of 200")
+        #expect((rows["dispatch sms: CPU (user + system) per message"]?.value ?? 0) > 0, "\(run.stdout)")
+        let rss = try #require(rows["dispatch sms: peak RSS of varsel serve"], "\(run.stdout)")
+        #expect((rss.value ?? 0) > 0 && rss.unit == "MiB" && rss.target.hasPrefix("≤ 64 MiB"))
+        #expect((rows["POST /v1/messages, 32 connections"]?.value ?? 0) > 0, "\(run.stdout)")
+        #expect((rows["POST /v1/messages, p99 latency"]?.value ?? 0) > 0, "\(run.stdout)")
+        #expect((rows["POST /v1/messages:batch, 1,000 lines, 4 clients"]?.value ?? 0) > 0, "\(run.stdout)")
+        #expect(rows["enqueue mixed: varsel enqueue FILE"] == nil, "--mix sms measures the SMS mix only")
+        #expect(!run.stdout.contains("median of"), "one run has no medians")
+
+        // The ceiling's POSTs and every message went to the stand-in, to the SMS path.
+        #expect(gateway.requests.filter { $0.path == "/sms" }.count >= 400)
+        #expect(Self.workspaces().isSubset(of: before), "the temporary directory was left behind")
+    }
+
+    @Test("a bad option is refused before anything starts, with a message naming it", arguments: [
+        (["--gateway", "ftp://127.0.0.1:18080"], "--gateway: an http:// or https:// URL"),
+        (["--gateway", "127.0.0.1:18080"], "--gateway: an http:// or https:// URL"),
+        (["--gateway", "http://127.0.0.1:18080/?x=1"], "--gateway: an http:// or https:// URL"),
+        (["--gateway", "http://127.0.0.1:18080", "--messages", "0"], "--messages: at least 1 (got 0)"),
+        (["--gateway", "http://127.0.0.1:18080", "--runs", "0"], "--runs: from 1 to 100 (got 0)"),
+        (["--gateway", "http://127.0.0.1:18080", "--mix", "sms,email"], "--mix: mixed or sms"),
+        (["--gateway", "http://127.0.0.1:18080", "--in-flight", "0"], "--in-flight: from 1 to 1024 (got 0)"),
+        (["--gateway", "http://127.0.0.1:18080", "--ceiling-requests", "0"], "--ceiling-requests: at least 1 (got 0)"),
+        (["--gateway", "http://127.0.0.1:18080", "--http-seconds", "0"], "--http-seconds: from 1 to 600 (got 0)"),
+        (["--gateway", "http://127.0.0.1:18080", "--store", "postgres", "--url", "postgres://bench@127.0.0.1/bench"],
+         "--gateway measures the SQLite store only"),
+        (["--runs", "2"], "--runs needs --gateway URL"),
+        (["--http"], "--http needs --gateway URL"),
+    ])
+    func badOption(arguments: [String], message: String) async throws {
+        let run = try await ChildProcess.run(["bench"] + arguments, timeout: .seconds(120))
+        #expect(run.status != 0 && run.status != nil)
+        #expect(run.stderr.contains(message), "\(run.stderr)")
+        #expect(!run.stderr.contains("varsel bench: ceiling"), "nothing may start: \(run.stderr)")
+    }
+
+    @Test("a gateway that does not answer 2xx, or not at all, ends the bench at the ceiling with an error naming it")
+    func gatewayThatFails() async throws {
+        let refusing = LoopbackServer { _ in .init(status: 500, body: #"{"error":"down"}"#) }
+        try await refusing.start()
+        let failing = try await ChildProcess.run(
+            ["bench", "--gateway", refusing.baseURL, "--messages", "10", "--ceiling-requests", "40"], timeout: .seconds(300))
+        await refusing.stop()
+        #expect(failing.status != 0 && failing.status != nil)
+        #expect(failing.stderr.contains("the gateway at \(refusing.baseURL) did not answer"), "\(failing.stderr)")
+        #expect(failing.stderr.contains("HTTP 500"), "\(failing.stderr)")
+        #expect(!failing.stderr.contains("varsel bench: enqueue"), "\(failing.stderr)")
+
+        // A port nothing listens on: the port of a server that was just stopped.
+        let gone = try await Self.acceptingGateway()
+        let url = gone.baseURL
+        await gone.stop()
+        let unreachable = try await ChildProcess.run(["bench", "--gateway", url, "--messages", "10", "--ceiling-requests", "40"], timeout: .seconds(300))
+        #expect(unreachable.status != 0 && unreachable.status != nil)
+        #expect(unreachable.stderr.contains("the gateway at \(url) did not answer"), "\(unreachable.stderr)")
+    }
+}
