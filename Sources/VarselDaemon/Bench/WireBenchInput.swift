@@ -15,10 +15,11 @@ enum WireBenchInput {
     /// The configuration of one run: the API on a port the kernel picks (announced in the `ready`
     /// log line) on 127.0.0.1, a SQLite store in `directory`, the shipped templates, no contact windows,
     /// frequency cap or retention sweep (they would hold messages back or add work that is not sending),
-    /// and each channel to an `http-json` gateway at `gateway` + `/sms`, `/email`, `/letter`.
+    /// and each channel to an `http-json` gateway at `gateway` + `/sms`, `/email`, `/letter`. Four
+    /// batches may run at once: the batch figure's four clients (the default, two, refuses the others).
     static func configuration(directory: URL, templates: String, gateway: String, connections: Int) -> String {
         """
-        server: { host: 127.0.0.1, port: 0 }
+        server: { host: 127.0.0.1, port: 0, max_concurrent_batches: 4 }
         store: { path: "\(directory.appendingPathComponent("varsel.db").path)" }
         templates: { dir: "\(templates)", default_locale: en }
         dispatch: { worker_id: bench }
