@@ -133,28 +133,3 @@ import VarselTestSupport
     }
 }
 
-/// Holds a thread at `passThrough()` while closed (the dispatcher's own, see `DedicatedExecutor`).
-private final class Gate: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var closed = false
-    private var waiters = 0
-
-    func close() { condition.withLock { closed = true } }
-
-    func open() {
-        condition.withLock {
-            closed = false
-            condition.broadcast()
-        }
-    }
-
-    var waiting: Bool { condition.withLock { waiters > 0 } }
-
-    func passThrough() {
-        condition.withLock {
-            waiters += 1
-            while closed { condition.wait() }
-            waiters -= 1
-        }
-    }
-}

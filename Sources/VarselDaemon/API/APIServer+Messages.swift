@@ -25,7 +25,7 @@ extension APIServer {
             }
         }
         defer { if let key { inProgress.end(key) } }
-        let outcome = try await store.enqueue([message], now: Date(), caseStops: CaseStopPolicy(kinds: validator.kinds)).first
+        let outcome: EnqueueOutcome? = try await enqueues.enqueue(message)
         switch outcome {
         case .created(let id)?:
             onEnqueue()

@@ -32,6 +32,8 @@ public struct APIServer: Sendable {
     let channelOfGateway: [String: VarselCore.Channel]
     let logger: Logger
     let inProgress = InProgressKeys()
+    /// Single enqueues, stored in groups: one transaction and one sync for those that arrive together.
+    let enqueues: EnqueueGroup
     /// Batches being handled now, at most `server.max_concurrent_batches`.
     let batchSlots: BatchSlots
     /// `GET /openapi.yaml`, made from the configuration and the kinds' schemas.
@@ -68,6 +70,7 @@ public struct APIServer: Sendable {
         self.notes = notes
         self.store = store
         self.validator = MessageValidator(kinds: config.planning.kinds, collectionRules: config.planning.collectionRules, dataCheck: dataCheck)
+        self.enqueues = EnqueueGroup(store: store, caseStops: CaseStopPolicy(kinds: config.planning.kinds))
         self.limits = config.server
         self.adapters = config.gateways.mapValues { $0.makeAdapter() }
         self.fallbackOnFailedReceipt = config.fallback.onFailedReceipt
