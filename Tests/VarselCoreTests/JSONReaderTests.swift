@@ -286,6 +286,21 @@ struct JSONReaderTests {
         #expect(Self.read([0x5B, 0x22, 0x61, 0xC0, 0xAF, 0x22, 0x5D]) == .rejected("invalid UTF-8 (byte 0xC0) in a string at line 1, column 4 (byte 3)"))
     }
 
+    @Test("MessageValidator.parse says 'not valid JSON' and where; a number out of range keeps its own message")
+    func validatorMessages() {
+        guard case .failure(let failure) = MessageValidator.parse(json: Array(#"{"kind":"reminder",}x"#.utf8)) else {
+            Issue.record("accepted")
+            return
+        }
+        #expect(failure.errors.map(\.problem) == ["not valid JSON: unexpected character 'x' after the JSON value at line 1, column 21 (byte 20)"])
+        guard case .failure(let range) = MessageValidator.parse(json: Array(#"{"data":{"amount":1e400}}"#.utf8)) else {
+            Issue.record("accepted 1e400")
+            return
+        }
+        #expect(range.errors.map(\.field) == ["data.amount"])
+        #expect(range.errors.first?.problem.hasPrefix("a number out of range") == true)
+    }
+
     @Test("any collection of bytes reads the same: array, slice, Data, a non-contiguous sequence")
     func collections() throws {
         let text = #"{"a":[1,"x",{"b":null}]}"#
