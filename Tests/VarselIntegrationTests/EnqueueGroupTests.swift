@@ -25,7 +25,7 @@ import VarselTestSupport
         let release = Gate()
         release.close()
         let holding = Self.holdWriteLock(blocker, until: release)
-        try await Task.sleep(for: .milliseconds(100))
+        #expect(await eventually { release.waiting }, "the other connection holds the write lock")
         commits.withLock { $0 = 0 }
         let outcomes = try await withThrowingTaskGroup(of: (Int, EnqueueOutcome).self) { tasks in
             for (index, request) in requests.enumerated() { tasks.addTask { (index, try await group.enqueue(request)) } }
@@ -58,7 +58,7 @@ import VarselTestSupport
         let release = Gate()
         release.close()
         let holding = Self.holdWriteLock(blocker, until: release)
-        try await Task.sleep(for: .milliseconds(100))
+        #expect(await eventually { release.waiting }, "the other connection holds the write lock")
         async let warmup = group.enqueue(try validator.validate(json: Array(Fixtures.sms(key: "warm").utf8)).get())
         #expect(await eventually { group.unansweredCount == 1 })
         async let a = group.enqueue(first)

