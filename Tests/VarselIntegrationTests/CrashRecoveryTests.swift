@@ -13,10 +13,12 @@ import VarselTestSupport
         arguments: StoreBackend.allCases)
     func onlyRealSendsAreAmbiguous(backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
-        let sandbox = SandboxGateway(behaviour: .init(delay: .seconds(20)))
+        // The gateway holds the first daemon's requests far longer than the test waits for the crash
+        // state (a 20 s hold once ran out on a loaded machine before the state was seen).
+        let sandbox = SandboxGateway(behaviour: .init(delay: .seconds(300)))
         try await sandbox.start()
         let yaml = try await backend.config(
-            Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL, workerID: "crashed", maxInFlight: 16, timeoutMs: 30_000),
+            Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL, workerID: "crashed", maxInFlight: 16, leaseSeconds: 400, timeoutMs: 300_000),
             directory)
             .replacingOccurrences(of: "connect_timeout_ms: 2000 }", with: "connect_timeout_ms: 2000, max_connections: 2 }")
             + "\nretry: { min_backoff: 0s, max_backoff: 0s, max_attempts: 1 }\n"
