@@ -190,6 +190,17 @@ struct MessageValidatorTests {
         #expect(request.data["customer_number"] == .string("K-77"))
     }
 
+    @Test("data field names are ASCII letters, digits and _, not starting with a digit, at most 64")
+    func templateNames() {
+        let accepted = ["a", "_", "_x", "Z9", "due_date", String(repeating: "a", count: 64), "aZ_09"]
+        let refused = [
+            "", "9a", "a-b", "a b", "beløp", "Ærend", "ﬁle", "a\u{301}", "ａ", "a.b", "@", "[", "`", "{", "a\r\n",
+            String(repeating: "a", count: 65), "٣", "a٣",
+        ]
+        for name in accepted { #expect(MessageValidator.isTemplateName(name), "\(name)") }
+        for name in refused { #expect(!MessageValidator.isTemplateName(name), "\(name.unicodeScalars.map { String($0.value, radix: 16) })") }
+    }
+
     // MARK: Refusals, one field each
 
     struct Refusal: Sendable, CustomTestStringConvertible {

@@ -52,6 +52,13 @@ public enum LocaleTag {
 }
 
 extension Character {
-    var isASCIILetter: Bool { isASCII && isLetter }
-    var isASCIIAlphanumeric: Bool { isASCII && (isLetter || isNumber) }
+    // By the ASCII value, not the Unicode properties: a table lookup per character costs more than the
+    // rest of a message's validation.
+    var isASCIILetter: Bool { asciiValue?.isASCIILetter ?? false }
+    var isASCIIAlphanumeric: Bool { asciiValue.map { $0.isASCIILetter || $0.isASCIIDigit } ?? false }
+}
+
+extension UInt8 {
+    var isASCIILetter: Bool { (self | 0x20) >= UInt8(ascii: "a") && (self | 0x20) <= UInt8(ascii: "z") }
+    var isASCIIDigit: Bool { self >= UInt8(ascii: "0") && self <= UInt8(ascii: "9") }
 }

@@ -66,8 +66,7 @@ public struct MessageValidator: Sendable {
         guard case .object(let root) = value else {
             return .failure(ValidationFailure([ValidationError(field: "", problem: "expected a JSON object, got \(value.typeName)")]))
         }
-        let known: Set = ["idempotency_key", "kind", "case_ref", "recipient", "data", "send_after", "expires_at"]
-        for key in root.keys.sorted() where !known.contains(key) { fail(key, "unknown field") }
+        for key in Self.unknownKeys(root, known: Self.messageFields) { fail(key, "unknown field") }
 
         let idempotencyKey = optionalString(root, "idempotency_key", path: "idempotency_key", max: Self.maxKeyLength, fail)
         let caseRef = optionalString(root, "case_ref", path: "case_ref", max: Self.maxKeyLength, fail)
@@ -155,8 +154,7 @@ public struct MessageValidator: Sendable {
         func fail(_ field: String, _ problem: String) {
             report(field.hasPrefix("recipient.") ? prefix + field.dropFirst("recipient.".count) : field, problem)
         }
-        let known: Set = ["id", "name", "locale", "country", "timezone", "tone", "channels", "opt_out", "phone", "email", "address", "consents"]
-        for key in fields.keys.sorted() where !known.contains(key) { fail("recipient.\(key)", "unknown field") }
+        for key in Self.unknownKeys(fields, known: Self.recipientFields) { fail("recipient.\(key)", "unknown field") }
         var recipient = Recipient()
         recipient.id = optionalString(fields, "id", path: "recipient.id", max: Self.maxKeyLength, fail)
         recipient.name = optionalString(fields, "name", path: "recipient.name", max: 200, fail)
@@ -222,8 +220,7 @@ public struct MessageValidator: Sendable {
     }
 
     private func validateAddress(_ fields: [String: JSONValue], fail: (String, String) -> Void) -> PostalAddress {
-        let known: Set = ["lines", "postal_code", "city", "country"]
-        for key in fields.keys.sorted() where !known.contains(key) { fail("recipient.address.\(key)", "unknown field") }
+        for key in Self.unknownKeys(fields, known: Self.addressFields) { fail("recipient.address.\(key)", "unknown field") }
         var lines: [String] = []
         switch fields["lines"] {
         case nil, .null?: break
@@ -340,10 +337,24 @@ public struct MessageValidator: Sendable {
         }
     }
 
+    static let messageFields: Set = ["idempotency_key", "kind", "case_ref", "recipient", "data", "send_after", "expires_at"]
+    static let recipientFields: Set = [
+        "id", "name", "locale", "country", "timezone", "tone", "channels", "opt_out", "phone", "email", "address", "consents",
+    ]
+    static let addressFields: Set = ["lines", "postal_code", "city", "country"]
+
+    /// The keys of `fields` not in `known`, sorted (sorted only when there are any).
+    private static func unknownKeys(_ fields: [String: JSONValue], known: Set<String>) -> [String] {
+        let unknown = fields.keys.filter { !known.contains($0) }
+        return unknown.isEmpty ? [] : unknown.sorted()
+    }
+
     /// Template variable names: what Mustache can look up without ambiguity.
     public static func isTemplateName(_ name: String) -> Bool {
-        guard let first = name.first, first == "_" || first.isASCIILetter, name.count <= 64 else { return false }
-        return name.allSatisfy { $0 == "_" || $0.isASCIILetter || $0.isASCIIDigit }
+        // Bytes, not characters: every allowed character is one ASCII byte.
+        let bytes = name.utf8
+        guard let first = bytes.first, first == UInt8(ascii: "_") || first.isASCIILetter, bytes.count <= 64 else { return false }
+        return bytes.allSatisfy { $0 == UInt8(ascii: "_") || $0.isASCIILetter || $0.isASCIIDigit }
     }
 
     private func optionalString(

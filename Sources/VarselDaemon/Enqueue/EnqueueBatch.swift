@@ -8,8 +8,9 @@ import VarselStore
 /// message per line (LF or CRLF). Input is read as a stream of lines and handled in chunks of at
 /// most `chunkLines` lines or `chunkBytes` bytes: every line of a chunk is validated, then the
 /// chunk's valid lines are stored in one durable transaction, the invalid ones not at all. A batch
-/// within one chunk is therefore one transaction; a longer one is several, each committed before
-/// the next is read, so memory stays bounded by the chunk, not by the batch.
+/// within one chunk is therefore one transaction; a longer one is several, in input order. While one
+/// chunk is being written (and synced), the next is read and validated; it is written only after the
+/// one before it committed, so memory stays bounded by two chunks, not by the batch.
 public enum EnqueueBatch {
     /// The result for one input line, printed as one JSON object (docs/cli.md, varsel enqueue).
     public struct LineResult: Sendable, Encodable, Equatable {
@@ -100,6 +101,10 @@ public enum EnqueueBatch {
         let maxLines: Int?
         let maxLineBytes: Int
         let onStored: @Sendable () -> Void
+        /// Where a chunk's write runs while the next chunk is validated (nil: the global executor).
+        let writeExecutor: (any TaskExecutor)?
+        /// The chunk being written, which gives its lines' results once committed.
+        private var writing: Task<[LineResult], any Error>?
         private var splitter: LineSplitter
         /// Lines split off the input, not yet counted.
         private var ready: [(line: Int, bytes: [UInt8]?)] = []
@@ -113,8 +118,9 @@ public enum EnqueueBatch {
 
         init(
             validator: MessageValidator, store: any MessageStore, now: Date, maxLines: Int?, maxLineBytes: Int,
-            onStored: @escaping @Sendable () -> Void
+            writeExecutor: (any TaskExecutor)? = nil, onStored: @escaping @Sendable () -> Void
         ) {
+            self.writeExecutor = writeExecutor
             self.validator = validator
             self.store = store
             self.now = now
@@ -137,8 +143,23 @@ public enum EnqueueBatch {
         }
 
         /// Stops reading because the input is larger than allowed: what was stored stays stored.
-        func tooLarge(limit: Int) -> Stopped {
-            Stopped(reason: .tooManyBytes(limit: limit), results: results)
+        func tooLarge(limit: Int) async throws -> Stopped {
+            try await settle()
+            return Stopped(reason: .tooManyBytes(limit: limit), results: results)
+        }
+
+        /// Waits for the chunk being written and takes its results.
+        func settle() async throws {
+            guard let writing else { return }
+            self.writing = nil
+            results += try await writing.value
+        }
+
+        /// After a failure elsewhere: lets the chunk being written finish, so nothing is left being
+        /// written once the batch has ended.
+        func abandon() async {
+            _ = try? await writing?.value
+            writing = nil
         }
 
         /// Ends the input and returns one result per non-blank line, in line order.
@@ -153,6 +174,7 @@ public enum EnqueueBatch {
                 pendingBytes = single.bytes.count
             }
             try await flush()
+            try await settle()
             return results
         }
 
@@ -166,6 +188,7 @@ public enum EnqueueBatch {
                 self.lines += 1
                 if let maxLines, self.lines > maxLines {
                     pending = []
+                    try await settle()
                     throw Stopped(reason: .tooManyLines(limit: maxLines), results: results)
                 }
                 pending.append((line, text))
@@ -174,7 +197,8 @@ public enum EnqueueBatch {
             }
         }
 
-        /// Validates the pending lines and stores the valid ones in one transaction.
+        /// Validates the pending lines and starts storing the valid ones in one transaction, once the
+        /// chunk before has committed.
         private func flush() async throws {
             guard !pending.isEmpty else { return }
             let chunk = pending
@@ -205,27 +229,49 @@ public enum EnqueueBatch {
                 }
             }
             parsed = []
-            if !valid.isEmpty {
-                let outcomes = try await store.enqueue(valid.map(\.request), now: now, caseStops: CaseStopPolicy(kinds: validator.kinds))
-                var created = false
-                for ((line, request), outcome) in zip(valid, outcomes) {
-                    switch outcome {
-                    case .created(let id):
-                        created = true
-                        chunkResults[line] = LineResult(line: line, id: id, state: MessageState.queued.rawValue, duplicate: nil, error: nil)
-                    case .duplicate(let id):
-                        let state = try await store.status(id: id)?.state.rawValue
-                        chunkResults[line] = LineResult(line: line, id: id, state: state, duplicate: true, error: nil)
-                    case .conflict(let existing):
-                        chunkResults[line] = .failure(
-                            line, "idempotency_key: '\(request.idempotencyKey ?? "")' was already used for a different message (\(existing)); nothing stored")
-                    case .refused(let reason):
-                        chunkResults[line] = .failure(line, "case_ref: \(reason); nothing stored")
-                    }
-                }
-                if created { onStored() }
+            // In input order: this chunk is written once the one before it committed.
+            try await settle()
+            writing = Self.startWriting(
+                valid, lines: chunk.map(\.line), refused: chunkResults, store: store, now: now, caseStops: CaseStopPolicy(kinds: validator.kinds),
+                on: writeExecutor, onStored: onStored)
+        }
+
+        /// Writes a chunk in a task of its own; the task gives the results of all the chunk's lines, in order.
+        private static func startWriting(
+            _ valid: [(line: Int, request: MessageRequest)], lines: [Int], refused: [Int: LineResult], store: any MessageStore, now: Date,
+            caseStops: CaseStopPolicy, on executor: (any TaskExecutor)?, onStored: @escaping @Sendable () -> Void
+        ) -> Task<[LineResult], any Error> {
+            Task(executorPreference: executor) {
+                var chunkResults = refused
+                try await write(valid, into: &chunkResults, store: store, now: now, caseStops: caseStops, onStored: onStored)
+                return lines.compactMap { chunkResults[$0] }
             }
-            results += chunk.compactMap { chunkResults[$0.line] }
+        }
+
+        /// Stores a chunk's valid lines in one transaction and gives each line its result.
+        private static func write(
+            _ valid: [(line: Int, request: MessageRequest)], into chunkResults: inout [Int: LineResult], store: any MessageStore, now: Date,
+            caseStops: CaseStopPolicy, onStored: @Sendable () -> Void
+        ) async throws {
+            guard !valid.isEmpty else { return }
+            let outcomes = try await store.enqueue(valid.map(\.request), now: now, caseStops: caseStops)
+            var created = false
+            for ((line, request), outcome) in zip(valid, outcomes) {
+                switch outcome {
+                case .created(let id):
+                    created = true
+                    chunkResults[line] = LineResult(line: line, id: id, state: MessageState.queued.rawValue, duplicate: nil, error: nil)
+                case .duplicate(let id):
+                    let state = try await store.status(id: id)?.state.rawValue
+                    chunkResults[line] = LineResult(line: line, id: id, state: state, duplicate: true, error: nil)
+                case .conflict(let existing):
+                    chunkResults[line] = .failure(
+                        line, "idempotency_key: '\(request.idempotencyKey ?? "")' was already used for a different message (\(existing)); nothing stored")
+                case .refused(let reason):
+                    chunkResults[line] = .failure(line, "case_ref: \(reason); nothing stored")
+                }
+            }
+            if created { onStored() }
         }
     }
 
@@ -245,15 +291,20 @@ public enum EnqueueBatch {
     /// failed result for line 1.
     public static func run(_ data: Data, validator: MessageValidator, store: any MessageStore, now: Date = Date()) async throws -> [LineResult] {
         let processor = Processor(validator: validator, store: store, now: now, maxLines: nil, maxLineBytes: Int.max, onStored: {})
-        var offset = 0
-        while offset < data.count {
-            let end = min(offset + 65_536, data.count)
-            data[data.startIndex + offset..<data.startIndex + end].withUnsafeBytes { processor.take($0) }
-            try await processor.afterTaking()
-            offset = end
+        do {
+            var offset = 0
+            while offset < data.count {
+                let end = min(offset + 65_536, data.count)
+                data[data.startIndex + offset..<data.startIndex + end].withUnsafeBytes { processor.take($0) }
+                try await processor.afterTaking()
+                offset = end
+            }
+            let results = try await processor.finish()
+            return results.isEmpty ? [.failure(1, "no message: the input is empty")] : results
+        } catch {
+            await processor.abandon()
+            throw error
         }
-        let results = try await processor.finish()
-        return results.isEmpty ? [.failure(1, "no message: the input is empty")] : results
     }
 
     /// Enqueues a request body as it arrives, with the limits of `server`: at most `maxLines`
@@ -265,22 +316,30 @@ public enum EnqueueBatch {
         maxLineBytes: Int, now: Date = Date(), onStored: @escaping @Sendable () -> Void = {}
     ) async throws -> [LineResult] {
         try await withTaskExecutorPreference(BatchExecutor()) {
-            let processor = Processor(validator: validator, store: store, now: now, maxLines: maxLines, maxLineBytes: maxLineBytes, onStored: onStored)
-            var total = 0
-            for try await buffer in body {
-                total += buffer.readableBytes
-                if total > maxBytes { throw processor.tooLarge(limit: maxBytes) }
-                buffer.withUnsafeReadableBytes { processor.take($0) }
-                try await processor.afterTaking()
+            let processor = Processor(
+                validator: validator, store: store, now: now, maxLines: maxLines, maxLineBytes: maxLineBytes, writeExecutor: BatchExecutor(),
+                onStored: onStored)
+            do {
+                var total = 0
+                for try await buffer in body {
+                    total += buffer.readableBytes
+                    if total > maxBytes { throw try await processor.tooLarge(limit: maxBytes) }
+                    buffer.withUnsafeReadableBytes { processor.take($0) }
+                    try await processor.afterTaking()
+                }
+                return try await processor.finish()
+            } catch {
+                await processor.abandon()
+                throw error
             }
-            return try await processor.finish()
         }
     }
 }
 
 /// Runs a batch on its own serial dispatch queue: parsing and validating megabytes of NDJSON is CPU
 /// work that would otherwise hold one of the cooperative pool's threads (two on a 2-core machine)
-/// and stall every other request, `/healthz` included.
+/// and stall every other request, `/healthz` included. A batch's chunk writes (encoding and storing)
+/// run on a second one, beside the validation of the next chunk.
 final class BatchExecutor: TaskExecutor, @unchecked Sendable {
     private let queue = DispatchQueue(label: "varsel.batch", qos: .utility)
 

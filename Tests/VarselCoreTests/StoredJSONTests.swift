@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+import VarselCore
+
+/// `MessageRequest.storedJSON` writes what `VarselJSON.encoder()` would, byte for byte: the stored
+/// hashes of requests enqueued before it came in must still match a replay of the same request.
+@Suite("Stored request JSON")
+struct StoredJSONTests {
+    static func full(_ random: inout SeededRandom, round: Int) -> MessageRequest {
+        let awkward = CompactJSONTests.awkward
+        func maybe<T>(_ value: @autoclosure () -> T) -> T? { Bool.random(using: &random) ? value() : nil }
+        func text() -> String { awkward.randomElement(using: &random)! }
+        var recipient = Recipient(
+            id: maybe("r-\(round)"), name: maybe(text()), locale: maybe("nb-NO"), country: maybe("NO"), timezone: maybe("Europe/Oslo"),
+            tone: maybe(Tone.allCases.randomElement(using: &random)!), channels: maybe(Array(Channel.allCases.shuffled(using: &random).prefix(2))),
+            optOut: Bool.random(using: &random) ? [.letter] : [], phone: maybe("+4791234567"), email: maybe(text() + "@example.no"),
+            address: maybe(PostalAddress(lines: [text(), text()].filter { _ in Bool.random(using: &random) }, postalCode: maybe("0155"), city: maybe(text()), country: maybe("NO"))))
+        if Bool.random(using: &random) {
+            recipient.consents = (0..<Int.random(in: 0...2, using: &random)).map { index in
+                Consent(
+                    type: Consent.Kind.allCases.randomElement(using: &random)!, channel: .email, address: maybe(text()),
+                    givenAt: Date(timeIntervalSince1970: 1_700_000_000 + Double(index) * 0.125),
+                    expiresAt: maybe(Date(timeIntervalSince1970: 1_900_000_000.5)))
+            }
+        }
+        var request = MessageRequest(
+            idempotencyKey: maybe(text() + "\(round)"), kind: "reminder", caseRef: maybe(text()), recipient: recipient,
+            data: CompactJSONTests.object(&random, depth: 0), sendAfter: maybe(Date(timeIntervalSince1970: 1_800_000_000 + Double(round))),
+            expiresAt: maybe(Date(timeIntervalSince1970: 1_800_100_000.25)))
+        if Bool.random(using: &random) {
+            request.planStep = PlanStepRef(plan: text(), step: "first", deadlineDays: Int.random(in: -5...40, using: &random), timing: maybe(.learned))
+        }
+        return request
+    }
+
+    @Test("4,000 seeded requests with every field and awkward text, numbers and keys: the same bytes as JSONEncoder")
+    func sameBytesAsTheEncoder() throws {
+        var random = SeededRandom(seed: 1616)
+        let encoder = VarselJSON.encoder()
+        for round in 0..<4_000 {
+            let request = Self.full(&random, round: round)
+            let expected = try encoder.encode(request)
+            let written = Data(request.storedJSON)
+            #expect(written == expected, "\(String(decoding: expected, as: UTF8.self))\n\(String(decoding: written, as: UTF8.self))")
+            if written != expected { return }
+        }
+    }
+
+    @Test("an empty data object and a bare recipient")
+    func minimal() throws {
+        let request = MessageRequest(kind: "reminder", recipient: Recipient(), data: [:])
+        #expect(Data(request.storedJSON) == (try VarselJSON.encoder().encode(request)))
+        #expect(String(decoding: request.storedJSON, as: UTF8.self) == #"{"data":{},"kind":"reminder","recipient":{"opt_out":[]}}"#)
+    }
+}
