@@ -31,6 +31,13 @@ import VarselCore
         let steps = PlanSchedule.schedule(Self.plan, dueDate: try #require(RFC3339.parseDate("2026-10-01")), amount: 100, timeZone: oslo, now: now)
         #expect(steps.first?.sendAfter == now, "11:00 in Oslo: today's 09:00 has passed, so now")
         #expect(steps.map(\.day.description) == ["2026-12-02", "2026-12-16", "2026-12-30"], "14 days apart, never several steps at once")
+        // Before the step hour too: the late first step goes now, not at today's 09:00; the others keep their hour.
+        let dawn = RFC3339.parseTimestamp("2026-12-02T05:00:00Z")!
+        let beforeNine = PlanSchedule.schedule(Self.plan, dueDate: try #require(RFC3339.parseDate("2026-10-01")), amount: 100, timeZone: oslo, now: dawn)
+        #expect(beforeNine.map { RFC3339.format($0.sendAfter) } == ["2026-12-02T05:00:00Z", "2026-12-16T08:00:00Z", "2026-12-30T08:00:00Z"])
+        // A first step due today and not late waits for its hour.
+        let dueToday = PlanSchedule.schedule(Self.plan, dueDate: try #require(RFC3339.parseDate("2026-11-18")), amount: 100, timeZone: oslo, now: dawn)
+        #expect(dueToday.first.map { RFC3339.format($0.sendAfter) } == "2026-12-02T08:00:00Z")
         // A first step still ahead keeps its own day.
         let early = PlanSchedule.schedule(Self.plan, dueDate: try #require(RFC3339.parseDate("2026-11-25")), amount: 100, timeZone: oslo, now: now)
         #expect(early.map(\.day.description) == ["2026-12-09", "2026-12-23", "2027-01-06"])

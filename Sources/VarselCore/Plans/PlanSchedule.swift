@@ -57,10 +57,12 @@ public enum PlanSchedule {
         }
         let today = ValueRules.today(now, in: timeZone).dayNumber
         let shift = max(0, today - (planned.first?.day ?? today))
-        return planned.map { step, plannedDay in
-            let (year, month, day) = RFC3339.civilFromDays(plannedDay + shift)
+        return planned.enumerated().map { index, entry in
+            let (year, month, day) = RFC3339.civilFromDays(entry.day + shift)
             let local = calendar.date(from: DateComponents(year: year, month: month, day: day, hour: hour)) ?? now
-            return Scheduled(step: step, day: CalendarDate(year: year, month: month, day: day), sendAfter: max(local, now))
+            // A late case's first step goes now, also before the step hour: its day has already passed.
+            let sendAfter = index == 0 && shift > 0 ? now : max(local, now)
+            return Scheduled(step: entry.step, day: CalendarDate(year: year, month: month, day: day), sendAfter: sendAfter)
         }
     }
 
