@@ -37,8 +37,10 @@ import VarselTestSupport
             clock.set(RFC3339.parseTimestamp("2026-11-02T\(String(format: "%02d", hour - 1)):00:00Z")!)
             for index in 0..<10 {
                 let caseRef = "hist-\(hour)-\(index)"
+                // Due before the test's clock, whatever today's date is.
                 let line = Fixtures.sms(key: caseRef, phone: "+4791\(String(format: "%06d", hour * 100 + index))")
                     .replacingOccurrences(of: "case-\(caseRef)", with: caseRef)
+                    .replacingOccurrences(of: Fixtures.data, with: Fixtures.data(deadline: "2026-12-31", dueDate: "2026-10-01"))
                 _ = try await running.enqueue(line, now: clock.now)
                 if hour == 18 { paidCases.append(caseRef) }
             }
