@@ -101,17 +101,19 @@ extension SQLiteMessageStore {
     public func caseEvents(caseRefs: Set<String>) async throws -> [String: [CaseEvent]] {
         guard !caseRefs.isEmpty else { return [:] }
         // One query for the whole batch: the dispatcher asks once per lease.
-        return try await pool.read { db in
-            let refs = Array(caseRefs)
-            var result: [String: [CaseEvent]] = [:]
-            for row in try db.rows(
-                "SELECT * FROM case_events WHERE case_ref IN (\(Self.placeholders(refs.count))) ORDER BY rowid", StatementArguments(refs))
-            {
-                let event = Self.caseEvent(row)
-                result[event.caseRef, default: []].append(event)
-            }
-            return result
+        return try await pool.read { db in try Self.caseEvents(db, caseRefs: Array(caseRefs)) }
+    }
+
+    /// The events of several cases, each case's in the order recorded, in one query.
+    static func caseEvents(_ db: Database, caseRefs refs: [String]) throws -> [String: [CaseEvent]] {
+        var result: [String: [CaseEvent]] = [:]
+        for row in try db.rows(
+            "SELECT * FROM case_events WHERE case_ref IN (\(placeholders(refs.count))) ORDER BY rowid", StatementArguments(refs))
+        {
+            let event = caseEvent(row)
+            result[event.caseRef, default: []].append(event)
         }
+        return result
     }
 
     public func caseSteps(caseRefs: Set<String>) async throws -> [String: [CaseStep]] {
@@ -141,12 +143,17 @@ extension SQLiteMessageStore {
 
     /// Why each of `requests` may not be queued (by index), judged inside the enqueue's transaction.
     static func caseRefusals(_ db: Database, _ requests: [MessageRequest], caseStops: CaseStopPolicy) throws -> [Int: String] {
+        let judged = requests.enumerated().compactMap { index, request in
+            request.caseRef.flatMap { caseStops.stops(kind: request.kind) ? (index, $0, request.kind) : nil }
+        }
+        guard !judged.isEmpty else { return [:] }
+        // The events of all the batch's cases in one query, not one per case.
+        let events = try caseEvents(db, caseRefs: Array(Set(judged.map(\.1))))
         var standings: [String: CaseStanding] = [:]
         var refusals: [Int: String] = [:]
-        for (index, request) in requests.enumerated() {
-            guard let caseRef = request.caseRef, caseStops.stops(kind: request.kind) else { continue }
-            if standings[caseRef] == nil { standings[caseRef] = CaseStanding(events: try caseEvents(db, caseRef: caseRef)) }
-            if let refusal = standings[caseRef]?.refusal(kind: request.kind, policy: caseStops) { refusals[index] = refusal }
+        for (index, caseRef, kind) in judged {
+            if standings[caseRef] == nil { standings[caseRef] = CaseStanding(events: events[caseRef] ?? []) }
+            if let refusal = standings[caseRef]?.refusal(kind: kind, policy: caseStops) { refusals[index] = refusal }
         }
         return refusals
     }
