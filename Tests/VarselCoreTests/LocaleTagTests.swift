@@ -4,6 +4,18 @@ import Testing
 /// BCP 47 tags: normalised spelling, well-formedness and the template fallback chain.
 @Suite("Locale tags")
 struct LocaleTagTests {
+    @Test("the quick check for an already normalised tag agrees with the part-by-part way on 20,000 seeded tags")
+    func quickCheckAgrees() {
+        var random = SeededRandom(seed: 47)
+        let pieces = ["a", "A", "n", "B", "z", "Z", "-", "-", "_", "1", "é", "É", "hant", "NO", "no", "Hant", "419", "--"]
+        for _ in 0..<20_000 {
+            let tag = (0..<Int.random(in: 0...6, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+            #expect(LocaleTag.normalise(tag) == LocaleTag.normaliseByParts(tag), "\(tag)")
+            #expect(!LocaleTag.isNormalised(tag) || LocaleTag.normaliseByParts(tag) == tag, "\(tag)")
+        }
+        for tag in ["nb-NO", "nb", "zh-Hant-TW", "es-419", "de-DE-1996"] { #expect(LocaleTag.isNormalised(tag), "\(tag)") }
+    }
+
     @Test(
         "tags are normalised: language lower case, script title case, region upper case, '-' as separator",
         arguments: [

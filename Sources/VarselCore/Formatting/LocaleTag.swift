@@ -4,6 +4,12 @@ import Foundation
 public enum LocaleTag {
     /// `nb_no` → `nb-NO`; `NB` → `nb`. Script subtags keep title case (`zh-Hant`).
     public static func normalise(_ tag: String) -> String {
+        // Tags are stored normalised, so most arrive that way: checked by byte, returned as they are.
+        isNormalised(tag) ? tag : normaliseByParts(tag)
+    }
+
+    /// `normalise` the long way, part by part.
+    static func normaliseByParts(_ tag: String) -> String {
         let parts = tag.replacingOccurrences(of: "_", with: "-").split(separator: "-")
         return parts.enumerated().map { index, part in
             if index == 0 { return part.lowercased() }
@@ -11,6 +17,47 @@ public enum LocaleTag {
             if part.count == 4 { return part.prefix(1).uppercased() + part.dropFirst().lowercased() }
             return part.lowercased()
         }.joined(separator: "-")
+    }
+
+    /// Whether `normalise` would return the tag unchanged, judged for ASCII tags without building
+    /// anything; false (take the full way) for anything else.
+    static func isNormalised(_ tag: String) -> Bool {
+        var part = 0
+        var length = 0
+        var firstOfPart: UInt8 = 0
+        var upperAfterFirst = false
+        var lowerAfterFirst = false
+        func partFits() -> Bool {
+            guard length > 0 else { return false }
+            let firstUpper = firstOfPart >= UInt8(ascii: "A") && firstOfPart <= UInt8(ascii: "Z")
+            let firstLower = firstOfPart >= UInt8(ascii: "a") && firstOfPart <= UInt8(ascii: "z")
+            if part == 0 { return !firstUpper && !upperAfterFirst }
+            switch length {
+            case 2: return !firstLower && !lowerAfterFirst
+            case 4: return !firstLower && !upperAfterFirst
+            default: return !firstUpper && !upperAfterFirst
+            }
+        }
+        for byte in tag.utf8 {
+            guard byte < 0x80, byte != UInt8(ascii: "_") else { return false }
+            if byte == UInt8(ascii: "-") {
+                guard partFits() else { return false }
+                part += 1
+                length = 0
+                upperAfterFirst = false
+                lowerAfterFirst = false
+                continue
+            }
+            if length == 0 {
+                firstOfPart = byte
+            } else if byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") {
+                upperAfterFirst = true
+            } else if byte >= UInt8(ascii: "a"), byte <= UInt8(ascii: "z") {
+                lowerAfterFirst = true
+            }
+            length += 1
+        }
+        return partFits()
     }
 
     /// The primary language subtag, lower case (`nb-NO` → `nb`).
