@@ -91,7 +91,7 @@ public struct LeasedRow: Sendable {
     public static func leased(_ rows: [LeasedRow], token: String) throws -> [LeasedMessage] {
         let decoder = VarselJSON.decoder()
         return try rows.sorted { ($0.readyAt, $0.id) < ($1.readyAt, $1.id) }.map { row in
-            let request = try decoder.decode(MessageRequest.self, from: Data(row.request.utf8))
+            let request = try MessageRequest(storedJSON: row.request.utf8)
             var previous: LeasedMessage.PreviousSend?
             if let contentJSON = row.content, let locale = row.locale, let tone = row.tone.flatMap(Tone.init(rawValue:)) {
                 let content = try decoder.decode(RenderedContent.self, from: Data(contentJSON.utf8))

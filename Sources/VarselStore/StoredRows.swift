@@ -62,7 +62,7 @@ extension SentMessage {
         request: String, sentAt: Date
     ) -> SentMessage? {
         guard let channel = channel.flatMap(Channel.init(rawValue:)) else { return nil }
-        let decoded = try? VarselJSON.decoder().decode(MessageRequest.self, from: Data(request.utf8))
+        let decoded = try? MessageRequest(storedJSON: request.utf8)
         return SentMessage(
             id: id, caseRef: caseRef, kind: kind, channel: channel, locale: locale, tone: tone, templateVersion: templateVersion,
             country: decoded?.recipient.effectiveCountry, step: decoded?.planStep?.step, variant: variant, sentAt: sentAt,

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import VarselCore
+@testable import VarselCore
 
 /// `MessageRequest.storedJSON` writes what `VarselJSON.encoder()` would, byte for byte: the stored
 /// hashes of requests enqueued before it came in must still match a replay of the same request.
@@ -43,6 +43,47 @@ struct StoredJSONTests {
             let written = Data(request.storedJSON)
             #expect(written == expected, "\(String(decoding: expected, as: UTF8.self))\n\(String(decoding: written, as: UTF8.self))")
             if written != expected { return }
+        }
+    }
+
+    @Test("reading stored requests back: 4,000 seeded requests read by MessageRequest(storedJSON:) equal JSONDecoder's reading and write the same bytes again")
+    func readsBack() throws {
+        var random = SeededRandom(seed: 4242)
+        let decoder = VarselJSON.decoder()
+        for round in 0..<4_000 {
+            let request = Self.full(&random, round: round)
+            let stored = request.storedJSON
+            let read = try MessageRequest(storedJSON: stored)
+            #expect(StoredReading.request(try JSONReader.value(from: stored)) != nil, "read by JSONDecoder, not directly")
+            // Equal to the decoder's reading, and written again to the same bytes (a date or a number may
+            // not come back as the very same value as before writing, in either reading).
+            let decoded = try decoder.decode(MessageRequest.self, from: Data(stored))
+            #expect(read == decoded, "\(String(decoding: stored, as: UTF8.self))")
+            #expect(read.storedJSON == stored)
+            if read != decoded { return }
+        }
+    }
+
+    @Test(
+        "what the direct reading does not know is read by JSONDecoder: the same value or the same refusal",
+        arguments: [
+            #"{"data":{},"kind":"reminder","recipient":{"opt_out":[]},"extra":1}"#,
+            #"{"data":{},"kind":"reminder","recipient":{"opt_out":["fax"]}}"#,
+            #"{"data":{},"kind":"reminder","recipient":{}}"#,
+            #"{"data":{},"kind":"reminder","recipient":{"opt_out":[]},"send_after":"yesterday"}"#,
+            #"{"data":{},"kind":"reminder","recipient":{"opt_out":[]},"plan_step":{"plan":"p","step":"s","deadline_days":14.5}}"#,
+            #"{"data":{},"kind":"reminder","recipient":{"opt_out":[]},"plan_step":{"plan":"p","step":"s","deadline_days":14}}"#,
+            #"{"data":[],"kind":"reminder","recipient":{"opt_out":[]}}"#,
+            #"{"data":{},"kind":"reminder","recipient":{"opt_out":[]},"case_ref":null}"#,
+            "not json",
+        ])
+    func unknownShapes(text: String) {
+        let direct = Result { try MessageRequest(storedJSON: Array(text.utf8)) }
+        let decoded = Result { try VarselJSON.decoder().decode(MessageRequest.self, from: Data(text.utf8)) }
+        switch (direct, decoded) {
+        case (.success(let a), .success(let b)): #expect(a == b)
+        case (.failure(let a), .failure(let b)): #expect("\(a)" == "\(b)")
+        default: Issue.record("direct \(direct), decoder \(decoded)")
         }
     }
 
