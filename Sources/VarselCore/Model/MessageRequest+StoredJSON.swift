@@ -6,7 +6,7 @@ extension MessageRequest {
     /// encoder took about a fifth of an enqueue's CPU; stored hashes of earlier requests stay valid
     /// because the bytes are the same (`StoredJSONTests` holds the two together).
     public var storedJSON: [UInt8] {
-        var writer = StoredJSONWriter()
+        var writer = CompactJSONWriter()
         writer.write(self)
         return writer.bytes
     }
@@ -15,11 +15,7 @@ extension MessageRequest {
 /// Writes the model types as `JSONEncoder` with `[.sortedKeys, .withoutEscapingSlashes]` does. Each
 /// type's members are written in the order of their sorted JSON keys; optional members left out
 /// when nil, as the synthesized `Encodable` does with `encodeIfPresent`.
-struct StoredJSONWriter {
-    private(set) var bytes: [UInt8] = []
-
-    init() { bytes.reserveCapacity(1_024) }
-
+extension CompactJSONWriter {
     mutating func write(_ request: MessageRequest) {
         var object = ObjectState()
         if let caseRef = request.caseRef { key("case_ref", &object); string(caseRef) }
@@ -111,65 +107,5 @@ struct StoredJSONWriter {
         end(object)
     }
 
-    // MARK: Pieces
-
-    struct ObjectState { var any = false }
-
-    /// Opens the object or separates a member, then writes `"name":` (a name that needs no escaping).
-    private mutating func key(_ name: StaticString, _ object: inout ObjectState) {
-        bytes.append(object.any ? UInt8(ascii: ",") : UInt8(ascii: "{"))
-        object.any = true
-        bytes.append(UInt8(ascii: "\""))
-        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
-    }
-
-    private mutating func end(_ object: ObjectState) {
-        if !object.any { bytes.append(UInt8(ascii: "{")) }
-        bytes.append(UInt8(ascii: "}"))
-    }
-
-    private mutating func array<T>(_ items: [T], _ element: (inout StoredJSONWriter, T) -> Void) {
-        bytes.append(UInt8(ascii: "["))
-        for (index, item) in items.enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            element(&self, item)
-        }
-        bytes.append(UInt8(ascii: "]"))
-    }
-
     private mutating func date(_ date: Date) { string(RFC3339.format(date)) }
-
-    /// A string as the encoder escapes it: quote and backslash, the control characters below U+0020
-    /// (\b \t \n \f \r by name, the others as \u00xx), and nothing else.
-    mutating func string(_ text: String) {
-        bytes.append(UInt8(ascii: "\""))
-        var text = text
-        text.withUTF8 { utf8 in
-            var start = 0
-            for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
-                escape(byte)
-                start = index + 1
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
-        }
-        bytes.append(UInt8(ascii: "\""))
-    }
-
-    private mutating func escape(_ byte: UInt8) {
-        bytes.append(UInt8(ascii: "\\"))
-        switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(byte)
-        case 0x08: bytes.append(UInt8(ascii: "b"))
-        case 0x09: bytes.append(UInt8(ascii: "t"))
-        case 0x0A: bytes.append(UInt8(ascii: "n"))
-        case 0x0C: bytes.append(UInt8(ascii: "f"))
-        case 0x0D: bytes.append(UInt8(ascii: "r"))
-        default:
-            let hex = Array("0123456789abcdef".utf8)
-            bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
-        }
-    }
 }

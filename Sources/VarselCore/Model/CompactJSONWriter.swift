@@ -1,0 +1,75 @@
+import Foundation
+
+/// Compact JSON, written byte by byte as `JSONEncoder` with `[.sortedKeys, .withoutEscapingSlashes]`
+/// writes it: no whitespace, strings escaped as it escapes them. The caller writes an object's
+/// members in sorted key order. For the few documents written per message (the stored request, the
+/// gateway body), where the encoder's generic machinery showed in the send loop's profile.
+public struct CompactJSONWriter {
+    public internal(set) var bytes: [UInt8] = []
+
+    public init(capacity: Int = 1_024) { bytes.reserveCapacity(capacity) }
+
+    public mutating func null() { bytes.append(contentsOf: "null".utf8) }
+
+    /// Whether an object being written has a member yet.
+    public struct ObjectState {
+        var any = false
+        public init() {}
+    }
+
+    /// Opens the object or separates a member, then writes `"name":` (a name that needs no escaping).
+    public mutating func key(_ name: StaticString, _ object: inout ObjectState) {
+        bytes.append(object.any ? UInt8(ascii: ",") : UInt8(ascii: "{"))
+        object.any = true
+        bytes.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    public mutating func end(_ object: ObjectState) {
+        if !object.any { bytes.append(UInt8(ascii: "{")) }
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    public mutating func array<T>(_ items: [T], _ element: (inout CompactJSONWriter, T) -> Void) {
+        bytes.append(UInt8(ascii: "["))
+        for (index, item) in items.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            element(&self, item)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// A string as the encoder escapes it: quote and backslash, the control characters below U+0020
+    /// (\b \t \n \f \r by name, the others as \u00xx), and nothing else.
+    public mutating func string(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
+        var text = text
+        text.withUTF8 { utf8 in
+            var start = 0
+            for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
+                escape(byte)
+                start = index + 1
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func escape(_ byte: UInt8) {
+        bytes.append(UInt8(ascii: "\\"))
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(byte)
+        case 0x08: bytes.append(UInt8(ascii: "b"))
+        case 0x09: bytes.append(UInt8(ascii: "t"))
+        case 0x0A: bytes.append(UInt8(ascii: "n"))
+        case 0x0C: bytes.append(UInt8(ascii: "f"))
+        case 0x0D: bytes.append(UInt8(ascii: "r"))
+        default:
+            let hex = Array("0123456789abcdef".utf8)
+            bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
+        }
+    }
+}
