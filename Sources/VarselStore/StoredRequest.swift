@@ -47,11 +47,11 @@ public struct StoredRequest: Sendable {
     /// A stored request with the recipient's contact data (name, phone, email, address, locale, …)
     /// removed; the recipient id and opt-outs stay, so the record still proves what was honoured.
     public static func withoutContactData(_ stored: String) throws -> (json: String, unchanged: Bool) {
-        var request = try VarselJSON.decoder().decode(MessageRequest.self, from: Data(stored.utf8))
+        var request = try MessageRequest(storedJSON: stored.utf8)
         let scrubbed = Recipient(id: request.recipient.id, optOut: request.recipient.optOut)
         let unchanged = request.recipient == scrubbed
         request.recipient = scrubbed
-        return (String(decoding: try VarselJSON.encoder().encode(request), as: UTF8.self), unchanged)
+        return (String(decoding: request.storedJSON, as: UTF8.self), unchanged)
     }
 }
 

@@ -16,10 +16,9 @@ public enum StoredRows {
 
     /// The rendered content of each send among `preparations`, as JSON, by message id.
     public static func contents(_ preparations: [Preparation]) throws -> [String: String] {
-        let encoder = VarselJSON.encoder()
         var encoded: [String: String] = [:]
         for case .send(let send) in preparations {
-            encoded[send.lease.messageID] = String(decoding: try encoder.encode(send.content), as: UTF8.self)
+            encoded[send.lease.messageID] = String(decoding: send.content.storedJSON, as: UTF8.self)
         }
         return encoded
     }

@@ -87,6 +87,25 @@ struct StoredJSONTests {
         }
     }
 
+    @Test("2,000 seeded rendered contents, every optional part present or not: the same bytes as JSONEncoder")
+    func contentSameBytes() throws {
+        var random = SeededRandom(seed: 77)
+        let encoder = VarselJSON.encoder()
+        func text() -> String { CompactJSONTests.awkward.randomElement(using: &random)! }
+        func maybe(_ value: String) -> String? { Bool.random(using: &random) ? value : nil }
+        for _ in 0..<2_000 {
+            let sms = Bool.random(using: &random)
+                ? RenderedContent.SMSInfo(encoding: Bool.random(using: &random) ? .gsm7 : .ucs2, segments: Int.random(in: 1...10, using: &random))
+                : nil
+            let content = RenderedContent(
+                templateID: text(), templateVersion: "sha256:" + text(), channel: Channel.allCases.randomElement(using: &random)!,
+                subject: maybe(text()), text: text(), html: maybe(text()), sms: sms, contentHash: "sha256:" + text(), variant: maybe(text()))
+            let expected = try encoder.encode(content)
+            #expect(Data(content.storedJSON) == expected, "\(String(decoding: expected, as: UTF8.self))")
+            if Data(content.storedJSON) != expected { return }
+        }
+    }
+
     @Test("an empty data object and a bare recipient")
     func minimal() throws {
         let request = MessageRequest(kind: "reminder", recipient: Recipient(), data: [:])

@@ -12,6 +12,15 @@ extension MessageRequest {
     }
 }
 
+extension RenderedContent {
+    /// The content as the store keeps it: byte for byte what `VarselJSON.encoder()` writes.
+    public var storedJSON: [UInt8] {
+        var writer = CompactJSONWriter(capacity: 256 + text.utf8.count + (html?.utf8.count ?? 0))
+        writer.write(self)
+        return writer.bytes
+    }
+}
+
 /// Writes the model types as `JSONEncoder` with `[.sortedKeys, .withoutEscapingSlashes]` does. Each
 /// type's members are written in the order of their sorted JSON keys; optional members left out
 /// when nil, as the synthesized `Encodable` does with `encodeIfPresent`.
@@ -26,6 +35,26 @@ extension CompactJSONWriter {
         if let step = request.planStep { key("plan_step", &object); write(step) }
         key("recipient", &object); write(request.recipient)
         if let sendAfter = request.sendAfter { key("send_after", &object); date(sendAfter) }
+        end(object)
+    }
+
+    mutating func write(_ content: RenderedContent) {
+        var object = ObjectState()
+        key("channel", &object); string(content.channel.rawValue)
+        key("content_hash", &object); string(content.contentHash)
+        if let html = content.html { key("html", &object); string(html) }
+        if let sms = content.sms {
+            key("sms", &object)
+            var info = ObjectState()
+            key("encoding", &info); string(sms.encoding.rawValue)
+            key("segments", &info); bytes.append(contentsOf: String(sms.segments).utf8)
+            end(info)
+        }
+        if let subject = content.subject { key("subject", &object); string(subject) }
+        key("template_id", &object); string(content.templateID)
+        key("template_version", &object); string(content.templateVersion)
+        key("text", &object); string(content.text)
+        if let variant = content.variant { key("variant", &object); string(variant) }
         end(object)
     }
 
