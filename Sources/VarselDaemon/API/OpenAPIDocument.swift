@@ -127,8 +127,8 @@ final class OpenAPIDocument: Sendable {
               description: >-
                 Every line is a Message document. Lines are read as they arrive and handled in chunks
                 of at most 1,000 lines or 4 MiB, each validated and its valid lines stored in one
-                durable transaction before the next is read (a batch within one chunk is one
-                transaction). Invalid lines are not stored, and the reply names them by line number.
+                durable transaction, in input order, while the next is read (a batch within one chunk
+                is one transaction). Invalid lines are not stored, and the reply names them by line number.
                 A body with no line → 400; with no valid line → 422 (per-line errors under `errors`
                 and `results`); more than server.max_batch_lines lines or server.max_batch_bytes bytes
                 → 413 (chunks stored before the limit was reached are listed under `results`); more
