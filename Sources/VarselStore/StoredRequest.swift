@@ -15,22 +15,13 @@ public struct StoredRequest: Sendable {
 
     public init(_ request: MessageRequest, now: Date) throws {
         self.request = request
-        let encoded = Data(request.storedJSON)
-        json = String(decoding: encoded, as: UTF8.self)
-        hash = Digest.sha256(Self.keylessEncoding(request, encoded: encoded))
+        json = String(decoding: request.storedJSON, as: UTF8.self)
+        var keyless = request
+        keyless.idempotencyKey = nil
+        hash = Digest.sha256(Data(keyless.storedJSON))
         id = MessageID.generate(now: now)
         readyAt = max(request.sendAfter ?? now, Date(timeIntervalSince1970: 0))
         recipientKey = RecipientKey.of(request.recipient)
-    }
-
-    /// The encoding of the request without its idempotency key, which its hash is taken of: cut
-    /// out of the full encoding rather than encoded a second time.
-    static func keylessEncoding(_ request: MessageRequest, encoded: Data) -> Data {
-        guard request.idempotencyKey != nil else { return encoded }
-        if let cut = CompactJSON.removingMember("idempotency_key", from: encoded) { return cut }
-        var keyless = request
-        keyless.idempotencyKey = nil
-        return Data(keyless.storedJSON)
     }
 
     /// Stored forms of a batch, encoded and hashed on every core, in order.

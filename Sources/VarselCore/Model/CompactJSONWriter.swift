@@ -5,7 +5,7 @@ import Foundation
 /// members in sorted key order. For the few documents written per message (the stored request, the
 /// gateway body), where the encoder's generic machinery showed in the send loop's profile.
 public struct CompactJSONWriter {
-    public internal(set) var bytes: [UInt8] = []
+    public private(set) var bytes: [UInt8] = []
 
     public init(capacity: Int = 1_024) { bytes.reserveCapacity(capacity) }
 
@@ -19,13 +19,31 @@ public struct CompactJSONWriter {
 
     /// Opens the object or separates a member, then writes `"name":` (a name that needs no escaping).
     public mutating func key(_ name: StaticString, _ object: inout ObjectState) {
-        bytes.append(object.any ? UInt8(ascii: ",") : UInt8(ascii: "{"))
-        object.any = true
+        member(&object)
         bytes.append(UInt8(ascii: "\""))
         name.withUTF8Buffer { bytes.append(contentsOf: $0) }
         bytes.append(UInt8(ascii: "\""))
         bytes.append(UInt8(ascii: ":"))
     }
+
+    /// `key` for a name known only at run time, escaped as any string.
+    public mutating func key(_ name: String, _ object: inout ObjectState) {
+        member(&object)
+        string(name)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    private mutating func member(_ object: inout ObjectState) {
+        bytes.append(object.any ? UInt8(ascii: ",") : UInt8(ascii: "{"))
+        object.any = true
+    }
+
+    public mutating func integer(_ value: Int) { bytes.append(contentsOf: String(value).utf8) }
+
+    public mutating func bool(_ value: Bool) { bytes.append(contentsOf: (value ? "true" : "false").utf8) }
+
+    /// A decimal as the encoder writes one: its description.
+    public mutating func decimal(_ value: Decimal) { bytes.append(contentsOf: value.description.utf8) }
 
     public mutating func end(_ object: ObjectState) {
         if !object.any { bytes.append(UInt8(ascii: "{")) }
@@ -68,8 +86,9 @@ public struct CompactJSONWriter {
         case 0x0C: bytes.append(UInt8(ascii: "f"))
         case 0x0D: bytes.append(UInt8(ascii: "r"))
         default:
-            let hex = Array("0123456789abcdef".utf8)
-            bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
+            bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), Self.hex[Int(byte >> 4)], Self.hex[Int(byte & 0x0F)]])
         }
     }
+
+    private static let hex = Array("0123456789abcdef".utf8)
 }

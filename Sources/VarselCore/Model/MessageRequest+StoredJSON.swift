@@ -47,7 +47,7 @@ extension CompactJSONWriter {
             key("sms", &object)
             var info = ObjectState()
             key("encoding", &info); string(sms.encoding.rawValue)
-            key("segments", &info); bytes.append(contentsOf: String(sms.segments).utf8)
+            key("segments", &info); integer(sms.segments)
             end(info)
         }
         if let subject = content.subject { key("subject", &object); string(subject) }
@@ -99,7 +99,7 @@ extension CompactJSONWriter {
 
     mutating func write(_ step: PlanStepRef) {
         var object = ObjectState()
-        key("deadline_days", &object); bytes.append(contentsOf: String(step.deadlineDays).utf8)
+        key("deadline_days", &object); integer(step.deadlineDays)
         key("plan", &object); string(step.plan)
         key("step", &object); string(step.step)
         if let timing = step.timing { key("timing", &object); string(timing.rawValue) }
@@ -112,10 +112,9 @@ extension CompactJSONWriter {
 
     mutating func write(_ value: JSONValue) {
         switch value {
-        case .null: bytes.append(contentsOf: "null".utf8)
-        case .bool(let flag): bytes.append(contentsOf: (flag ? "true" : "false").utf8)
-        // JSONEncoder writes a Decimal as its description.
-        case .number(let number): bytes.append(contentsOf: number.description.utf8)
+        case .null: null()
+        case .bool(let flag): bool(flag)
+        case .number(let number): decimal(number)
         case .string(let text): string(text)
         case .array(let items): array(items) { $0.write($1) }
         case .object(let members): write(members)
@@ -127,10 +126,7 @@ extension CompactJSONWriter {
     mutating func write(_ members: [String: JSONValue]) {
         var object = ObjectState()
         for (name, value) in members.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
-            if object.any { bytes.append(UInt8(ascii: ",")) } else { bytes.append(UInt8(ascii: "{")) }
-            object.any = true
-            string(name)
-            bytes.append(UInt8(ascii: ":"))
+            key(name, &object)
             write(value)
         }
         end(object)

@@ -35,10 +35,10 @@ enum StoredReading {
         return request
     }
 
-    static let requestKeys: Set = ["idempotency_key", "kind", "case_ref", "recipient", "data", "send_after", "expires_at", "plan_step"]
-    static let recipientKeys: Set = [
-        "id", "name", "locale", "country", "timezone", "tone", "channels", "opt_out", "phone", "email", "address", "consents",
-    ]
+    /// A message's fields, and the plan step only the daemon sets.
+    static let requestKeys = MessageValidator.messageFields.union(["plan_step"])
+    static let recipientKeys = MessageValidator.recipientFields
+    static let addressKeys = MessageValidator.addressFields
 
     static func recipient(_ value: JSONValue) -> Recipient? {
         guard case .object(let fields) = value, fields.keys.allSatisfy(recipientKeys.contains),
@@ -60,7 +60,7 @@ enum StoredReading {
     }
 
     static func address(_ value: JSONValue) -> PostalAddress? {
-        guard case .object(let fields) = value, fields.keys.allSatisfy(["lines", "postal_code", "city", "country"].contains),
+        guard case .object(let fields) = value, fields.keys.allSatisfy(addressKeys.contains),
               let lines = fields["lines"].flatMap({ array($0, stringValue) }),
               let postalCode = optionalString(fields["postal_code"]), let city = optionalString(fields["city"]),
               let country = optionalString(fields["country"])
