@@ -16,9 +16,9 @@ struct MustacheNode: Sendable, Hashable {
 
     let kind: Kind
     let name: String
-    /// The name's dotted parts (`payment.lines` → `payment`, `lines`), split once at load, not at
+    /// The name as a look-up path (`payment.lines` → `payment`, `lines`), split once at load, not at
     /// every render's variable check.
-    let path: [String]
+    let path: TemplatePath
     let line: Int
     let column: Int
     var children: [MustacheNode] = []
@@ -26,7 +26,7 @@ struct MustacheNode: Sendable, Hashable {
     init(kind: Kind, name: String, line: Int, column: Int, children: [MustacheNode] = []) {
         self.kind = kind
         self.name = name
-        self.path = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        self.path = TemplatePath(name)
         self.line = line
         self.column = column
         self.children = children

@@ -7,6 +7,20 @@ extension TemplateSet {
     /// the variable and template, when the template reads a variable the message does not carry: a
     /// blank is never sent.
     public func render(_ message: MessageRequest, messageID: String, plan: Plan, experiment: String? = nil) -> Result<RenderedContent, RenderFailure> {
+        render(message, messageID: messageID, plan: plan, experiment: experiment, engine: .compiled)
+    }
+
+    /// What renders a template: the compiled walk where the template allows it, or swift-mustache
+    /// always (for tests that hold the two to the same output).
+    package enum Engine: Sendable {
+        case compiled
+        case swiftMustache
+    }
+
+    /// `render(_:messageID:plan:experiment:)` with the engine chosen.
+    package func render(
+        _ message: MessageRequest, messageID: String, plan: Plan, experiment: String? = nil, engine: Engine
+    ) -> Result<RenderedContent, RenderFailure> {
         let key = TemplateKey(kind: message.kind, locale: plan.locale, tone: plan.tone, channel: plan.channel)
         let isBase = experiment == nil || experiment == TemplateExperiment.baseVariant
         guard let variant = isBase ? variants[key] : experiment.flatMap({ experimentVariants[key]?[$0] }), let scope = scopes[key.locale] else {
@@ -30,7 +44,11 @@ extension TemplateSet {
         let format = LocaleFormat.forLocale(key.locale)
         func render(_ name: String) -> String? {
             guard let part = variant.parts[name] else { return nil }
-            return format.mergingAbbreviationStops(part.template.render(context, library: part.isHTML ? scope.htmlLibrary : scope.textLibrary))
+            if engine == .compiled, let (compiled, partials) = part.compiledWalk(in: scope) {
+                return format.mergingAbbreviationStops(compiled.render(context, partials: partials))
+            }
+            return format.mergingAbbreviationStops(
+                part.template.render(context.mustacheValue, library: part.isHTML ? scope.htmlLibrary : scope.textLibrary))
         }
         var subject: String?
         var text: String
@@ -56,5 +74,16 @@ extension TemplateSet {
         return .success(RenderedContent(
             templateID: key.description, templateVersion: variant.version, channel: key.channel, subject: subject,
             text: text, html: html, sms: sms, contentHash: hash, variant: experiment))
+    }
+}
+
+extension TemplateSet.Part {
+    /// The compiled template and the partials it may include, when the compiled walk can render it
+    /// all; nil when swift-mustache must (the part, or a partial it includes, needs it).
+    func compiledWalk(in scope: TemplateSet.PartialScope) -> (CompiledTemplate, CompiledTemplate.Partials)? {
+        guard let compiled else { return nil }
+        guard compiled.includesPartials else { return (compiled, CompiledTemplate.Partials(templates: [:])) }
+        guard let partials = isHTML ? scope.htmlPartials : scope.textPartials else { return nil }
+        return (compiled, partials)
     }
 }

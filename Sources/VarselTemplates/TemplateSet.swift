@@ -12,6 +12,8 @@ public struct TemplateSet: Sendable, TemplateCatalog {
     struct Part: Sendable {
         let file: String
         let template: MustacheTemplate
+        /// What renders it: nil when it needs swift-mustache itself (see `CompiledTemplate`).
+        let compiled: CompiledTemplate?
         let nodes: [MustacheNode]
         let isHTML: Bool
         /// The source with tags blanked: literal text at its true positions.
@@ -32,6 +34,9 @@ public struct TemplateSet: Sendable, TemplateCatalog {
     struct PartialScope: Sendable {
         let textLibrary: MustacheLibrary
         let htmlLibrary: MustacheLibrary
+        /// The same partials compiled; nil when one of them needs swift-mustache itself.
+        let textPartials: CompiledTemplate.Partials?
+        let htmlPartials: CompiledTemplate.Partials?
         let nodes: [String: (source: String, nodes: [MustacheNode])]
     }
 
@@ -75,6 +80,19 @@ public struct TemplateSet: Sendable, TemplateCatalog {
     /// Whether any template of `kind` by `channel` has experiment variant `name`.
     public func hasExperimentVariant(_ name: String, kind: String, channel: Channel) -> Bool {
         experimentVariants.contains { $0.key.kind == kind && $0.key.channel == channel && $0.value[name] != nil }
+    }
+
+    /// The template files rendered by swift-mustache itself rather than the compiled walk (they use
+    /// transforms, inheritance or dynamic partials, or a partial they may include does), sorted.
+    package var partsRenderedBySwiftMustache: [String] {
+        var files: Set<String> = []
+        for variant in variants.values.map({ [$0] }).joined() + experimentVariants.values.flatMap(\.values) {
+            guard let scope = scopes[variant.key.locale] else { continue }
+            for part in variant.parts.values where part.compiledWalk(in: scope) == nil {
+                files.insert(part.file)
+            }
+        }
+        return files.sorted()
     }
 
     /// The base variant followed by its experiment variants, in name order: what a check goes through.
@@ -176,6 +194,8 @@ public struct TemplateSet: Sendable, TemplateCatalog {
             for (name, entry) in localePartials[locale] ?? [:] { visible[name] = entry }
             var text = MustacheLibrary()
             var html = MustacheLibrary()
+            var compiledText: [String: CompiledTemplate]? = [:]
+            var compiledHTML: [String: CompiledTemplate]? = [:]
             var nodes: [String: (source: String, nodes: [MustacheNode])] = [:]
             for (name, entry) in visible.sorted(by: { $0.key < $1.key }) {
                 guard let parsed = Self.parse(entry.source, file: entry.file, pragma: Self.textPragma, problems: &problems),
@@ -183,13 +203,17 @@ public struct TemplateSet: Sendable, TemplateCatalog {
                 else { continue }
                 text.register(parsed.template, named: name)
                 html.register(parsedHTML.template, named: name)
+                compiledText = compiledText.flatMap { partials in CompiledTemplate(parsed.template).map { partials.merging([name: $0]) { $1 } } }
+                compiledHTML = compiledHTML.flatMap { partials in CompiledTemplate(parsedHTML.template).map { partials.merging([name: $0]) { $1 } } }
                 nodes[name] = (entry.file, parsed.nodes)
                 if seenPartials.insert(entry.file).inserted {
                     let folder = entry.file.split(separator: "/").count == 3 ? String(entry.file.split(separator: "/")[1]) : nil
                     partialFiles.append(PartialFile(file: entry.file, locale: folder, name: name, literal: parsed.literal))
                 }
             }
-            scopes[locale] = PartialScope(textLibrary: text, htmlLibrary: html, nodes: nodes)
+            scopes[locale] = PartialScope(
+                textLibrary: text, htmlLibrary: html, textPartials: compiledText.map(CompiledTemplate.Partials.init),
+                htmlPartials: compiledHTML.map(CompiledTemplate.Partials.init), nodes: nodes)
             scopeSources[locale] = visible.map { ($0.key, $0.value.source) }.sorted { $0.name < $1.name }
         }
 
@@ -201,7 +225,9 @@ public struct TemplateSet: Sendable, TemplateCatalog {
                 guard let parsed = Self.parse(entry.source, file: entry.file, pragma: isHTML ? nil : Self.textPragma, problems: &problems) else {
                     continue
                 }
-                parts[name] = Part(file: entry.file, template: parsed.template, nodes: parsed.nodes, isHTML: isHTML, literal: parsed.literal)
+                parts[name] = Part(
+                    file: entry.file, template: parsed.template, compiled: CompiledTemplate(parsed.template), nodes: parsed.nodes, isHTML: isHTML,
+                    literal: parsed.literal)
                 pieces += [name, entry.source]
             }
             // The schema decides how fields are formatted, so it is part of what produced the text.
