@@ -12,6 +12,8 @@ enum HTMLText {
         ("&#x2F;", "/"), ("&#x3D;", "="), ("&#x60;", "`"), ("&amp;", "&"),
     ].map { (Array($0.0.utf8), Array($0.1.utf8)) }
 
+    private static let breakTag = Array("br".utf8)
+
     private static func tags(_ names: String) -> Set<[UInt8]> { Set(names.split(separator: " ").map { Array($0.utf8) }) }
 
     static func plainText(_ html: String) -> String {
@@ -50,7 +52,7 @@ enum HTMLText {
                 hidden = name
             } else if paragraphTags.contains(name) {
                 breakLine(&output, blankLine: true)
-            } else if name == Array("br".utf8) {
+            } else if name == breakTag {
                 output.append(10)
             } else if lineTags.contains(name) {
                 breakLine(&output, blankLine: false)
@@ -58,7 +60,7 @@ enum HTMLText {
                 output += [32, 32]
             }
         }
-        return tidy(String(decoding: output, as: UTF8.self))
+        return tidy(output)
     }
 
     private static func isNameByte(_ byte: UInt8) -> Bool {
@@ -82,16 +84,41 @@ enum HTMLText {
         if newlines < wanted { output += Array(repeating: 10, count: wanted - newlines) }
     }
 
-    /// Collapses runs of spaces, trims lines, and keeps at most one blank line between paragraphs.
-    private static func tidy(_ text: String) -> String {
-        var lines: [Substring] = []
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let words = raw.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            let line = Substring(words.joined(separator: " "))
-            if line.isEmpty, lines.last?.isEmpty ?? true { continue }
-            lines.append(line)
+    /// Collapses runs of spaces and tabs, trims lines, and keeps at most one blank line between
+    /// paragraphs (none before the first or after the last), on the bytes.
+    private static func tidy(_ text: [UInt8]) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(text.count)
+        // Blank lines waiting to be written: only before a line with words, and at most one.
+        var blankLine = false
+        var lineStart = 0
+        while lineStart <= text.count {
+            let lineEnd = text[lineStart...].firstIndex(of: 10) ?? text.count
+            var wrote = false
+            var index = lineStart
+            while index < lineEnd {
+                guard text[index] != 32, text[index] != 9 else {
+                    index += 1
+                    continue
+                }
+                let wordEnd = text[index..<lineEnd].firstIndex { $0 == 32 || $0 == 9 } ?? lineEnd
+                if wrote {
+                    output.append(32)
+                } else if !output.isEmpty {
+                    output.append(10)
+                    if blankLine { output.append(10) }
+                }
+                output += text[index..<wordEnd]
+                wrote = true
+                index = wordEnd
+            }
+            if wrote {
+                blankLine = false
+            } else if !output.isEmpty {
+                blankLine = true
+            }
+            lineStart = lineEnd + 1
         }
-        while lines.last?.isEmpty == true { lines.removeLast() }
-        return lines.joined(separator: "\n")
+        return String(decoding: output, as: UTF8.self)
     }
 }

@@ -14,7 +14,7 @@ import VarselTestSupport
         Fixtures.sms(key: key).replacingOccurrences(of: "case-\(key)", with: caseRef)
     }
 
-    @Test("paid → 201 with what it cancelled; a later reminder → 409 naming the stop; a receipt still goes; dispute_resolved does not reopen a paid case, reopened does", arguments: StoreBackend.allCases)
+    @Test("paid → 201 with what it cancelled; a later reminder → 409 naming the stop, a retry of an earlier one → 200; a receipt still goes; dispute_resolved does not reopen a paid case, reopened does", arguments: StoreBackend.allCases)
     func paidStopsCase(_ backend: StoreBackend) async throws {
         let api = try await Running.start(backend: backend)
         let sent = try #require(try await api.post("/v1/messages", Self.sms("p0", case: "inv-7")).1["id"] as? String)
@@ -34,6 +34,9 @@ import VarselTestSupport
         #expect(refused["type"] as? String == "urn:varsel:problem:case-stopped")
         #expect((refused["detail"] as? String)?.contains("case inv-7 is stopped: paid") == true)
         #expect(try await api.components.store.list(caseRef: "inv-7", state: nil, limit: 10, after: nil).count == 2, "nothing stored")
+        // A retry of a message enqueued before the stop answers as it did (200, the same id), not 409.
+        let (replayStatus, replay) = try await api.post("/v1/messages", Self.sms("p1", case: "inv-7"))
+        #expect(replayStatus == 200 && replay["id"] as? String == queued, "\(replay)")
         let receipt = Fixtures.message(key: "p3", kind: "payment_received", recipient: #""phone":"+4791234567""#,
             data: #"{"creditor":"Fjordkraft AS","invoice_number":"10023","amount":"1250.00","currency":"NOK"}"#)
             .replacingOccurrences(of: "case-p3", with: "inv-7")

@@ -30,7 +30,7 @@ extension Masking {
     /// reply, an exception's description): E.164 phone numbers, email addresses and bearer tokens.
     /// The last line of defence for log lines; code masks structured fields itself.
     public static func scrub(_ text: String) -> String {
-        guard text.contains("@") || text.contains("+") || text.contains("earer") else { return text }
+        guard mayHoldPersonalData(text) else { return text }
         var result = text
         result.replace(#/\+[1-9][0-9]{6,14}/#) { phone(String($0.output)) }
         // Local parts and domains of any script (RFC 6531), and A-labels (`xn--…`) in any label. The
@@ -38,6 +38,14 @@ extension Masking {
         result.replace(#/[\p{L}\p{N}\p{M}._%+\-]+@[\p{L}\p{N}\p{M}\-]+(?:\.[\p{L}\p{N}\p{M}\-]+)+/#) { email(String($0.output)) }
         result.replace(#/([Bb]earer)\s+[A-Za-z0-9._~+\/=\-]{8,}/#) { "\($0.output.1) [redacted]" }
         return result
+    }
+}
+
+extension Masking {
+    /// Whether `scrub` could find anything: an `@`, a `+` or `earer` (of `Bearer`), judged by byte.
+    /// Nearly every log line has none and is written without running a pattern.
+    static func mayHoldPersonalData(_ text: String) -> Bool {
+        text.utf8.contains { $0 == UInt8(ascii: "@") || $0 == UInt8(ascii: "+") } || text.utf8.firstRange(of: "earer".utf8) != nil
     }
 }
 

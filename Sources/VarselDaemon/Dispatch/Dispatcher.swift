@@ -237,6 +237,11 @@ public final class Dispatcher: Sendable {
                         metrics.retried(channel: message.channel)
                     }
                 }
+                let level: Logger.Level = result.outcome == .accepted ? .info : .notice
+                guard logger.logLevel <= level else {
+                    completions.push(completion)
+                    return
+                }
                 var fields: Logger.Metadata = [
                     "message_id": "\(id)", "channel": "\(message.channel.rawValue)", "gateway": "\(send.gateway)",
                     "outcome": "\(result.outcome.rawValue)", "http_status": "\(result.httpStatus.map(String.init) ?? "-")",
@@ -244,7 +249,7 @@ public final class Dispatcher: Sendable {
                 ]
                 if let caseRef = leasedMessage.request.caseRef { fields["case_ref"] = "\(caseRef)" }
                 if let error = completion.error { fields["error"] = "\(error.prefix(300))" }
-                logger.log(level: result.outcome == .accepted ? .info : .notice, "send finished", metadata: fields)
+                logger.log(level: level, "send finished", metadata: fields)
                 completions.push(completion)
             }
         }

@@ -81,28 +81,37 @@ public final class SQLiteMessageStore: MessageStore {
     static func insert(_ db: Database, _ rows: [StoredRequest], caseStops: CaseStopPolicy, now: Date) throws -> [EnqueueOutcome] {
         let refusals = try Self.caseRefusals(db, rows.map(\.request), caseStops: caseStops)
         var outcomes: [EnqueueOutcome] = []
+        func existing(_ row: StoredRequest) throws -> EnqueueOutcome? {
+            guard let key = row.request.idempotencyKey,
+                  let found = try db.row("SELECT id, request_hash FROM messages WHERE idempotency_key = ?", [key])
+            else { return nil }
+            return row.outcome(existingID: found["id"], existingHash: found["request_hash"])
+        }
         for (index, row) in rows.enumerated() {
-            if let key = row.request.idempotencyKey,
-               let existing = try db.row("SELECT id, request_hash FROM messages WHERE idempotency_key = ?", [key])
-            {
-                outcomes.append(row.outcome(existingID: existing["id"], existingHash: existing["request_hash"]))
-                continue
-            }
+            // A key seen before answers as before, even where the case's stop would refuse the message now.
             if let refusal = refusals[index] {
-                outcomes.append(.refused(reason: refusal))
+                outcomes.append(try existing(row) ?? .refused(reason: refusal))
                 continue
             }
+            // The insert finds a key seen before itself (one look-up, not a SELECT and then an INSERT).
             try db.run("""
                     INSERT INTO messages (id, idempotency_key, request_hash, kind, case_ref, recipient_id, recipient_key, request, state,
                         ready_at, expires_at, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)
+                    ON CONFLICT (idempotency_key) DO NOTHING
                     """,
                 [
                     row.id, row.request.idempotencyKey, row.hash, row.request.kind, row.request.caseRef,
                     row.request.recipient.id, row.recipientKey, row.json, row.readyAt.timeIntervalSince1970,
                     row.request.expiresAt?.timeIntervalSince1970, now.timeIntervalSince1970, now.timeIntervalSince1970,
                 ])
-            outcomes.append(.created(id: row.id))
+            if db.changesCount == 1 {
+                outcomes.append(.created(id: row.id))
+            } else if let outcome = try existing(row) {
+                outcomes.append(outcome)
+            } else {
+                throw StoreError("message \(row.id) was neither stored nor found by its idempotency key")
+            }
         }
         return outcomes
     }
