@@ -59,6 +59,18 @@ struct ScrubTests {
         #expect(Masking.scrub("amount 1 250,00 kr, invoice 10023") == "amount 1 250,00 kr, invoice 10023")
         #expect(Masking.scrub("+358401234567 and +46701234567") == "+358*******67 and +46*******67")
     }
+
+    @Test("the quick pre-check finds every @, + and (b|B)earer, at either end of the text, and lets other text through unscanned")
+    func preCheck() {
+        #expect(Masking.scrub("bearer abcdefghij") == "bearer [redacted]")
+        #expect(Masking.scrub("token: Bearer abcdefghij") == "token: Bearer [redacted]")
+        #expect(Masking.scrub("kari@example.no") == "k***@example.no")
+        #expect(Masking.scrub("x +4791234567") == "x +47******67")
+        #expect(Masking.scrub("ends with earer") == "ends with earer")
+        #expect(Masking.scrub("eare") == "eare")
+        #expect(Masking.scrub("") == "")
+        #expect(Masking.scrub("øre \u{1F600} bearer_ok") == "øre \u{1F600} bearer_ok")
+    }
 }
 
 @Suite("Masking a message's own contact data")

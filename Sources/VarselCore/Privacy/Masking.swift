@@ -44,8 +44,23 @@ extension Masking {
 extension Masking {
     /// Whether `scrub` could find anything: an `@`, a `+` or `earer` (of `Bearer`), judged by byte.
     /// Nearly every log line has none and is written without running a pattern.
+    private static let earer = Array("earer".utf8)
+
     static func mayHoldPersonalData(_ text: String) -> Bool {
-        text.utf8.contains { $0 == UInt8(ascii: "@") || $0 == UInt8(ascii: "+") } || text.utf8.firstRange(of: "earer".utf8) != nil
+        var text = text
+        return text.withUTF8 { bytes in
+            for index in bytes.indices {
+                switch bytes[index] {
+                case UInt8(ascii: "@"), UInt8(ascii: "+"):
+                    return true
+                case UInt8(ascii: "e") where bytes.count - index >= earer.count:
+                    if (1..<earer.count).allSatisfy({ bytes[index + $0] == earer[$0] }) { return true }
+                default:
+                    continue
+                }
+            }
+            return false
+        }
     }
 }
 
