@@ -425,6 +425,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "With --gateway: timed requests of the ceiling, after a warm-up of a twentieth of them, at most 5,000 (default 100000).")
     var ceilingRequests: Int?
     @Option(help: "With --gateway --http: seconds of each HTTP load (default 10).") var httpSeconds: Int?
+    @Option(help: "With --gateway: also time the first --messages sends of the first mix with this many queued (e.g. 1000000).")
+    var queued: Int?
 
     func run() async throws {
         CLILogging.bootstrap(level: .error)
@@ -436,7 +438,7 @@ struct Bench: AsyncParsableCommand {
             return
         }
         let gatewayOnly = [("--runs", runs != nil), ("--mix", mix != nil), ("--http", http), ("--ceiling-requests", ceilingRequests != nil),
-                           ("--http-seconds", httpSeconds != nil)]
+                           ("--http-seconds", httpSeconds != nil), ("--queued", queued != nil)]
         if let (name, _) = gatewayOnly.first(where: \.1) { throw CLIError("\(name) needs --gateway URL") }
         let messages = messages ?? 3000
         let inFlight = inFlight ?? 128
@@ -464,8 +466,8 @@ struct Bench: AsyncParsableCommand {
         do {
             options = try WireBench.Options(
                 gateway: gateway, messages: messages ?? 30_000, runs: runs ?? 1, mix: mix ?? "mixed,sms", http: http, inFlight: inFlight ?? 64,
-                ceilingRequests: ceilingRequests ?? 100_000, httpSeconds: httpSeconds ?? 10, templates: try ShippedTemplates.locate(templates),
-                executable: Self.executable)
+                ceilingRequests: ceilingRequests ?? 100_000, httpSeconds: httpSeconds ?? 10, queued: queued,
+                templates: try ShippedTemplates.locate(templates), executable: Self.executable)
         } catch {
             throw CLIError("\(error)")
         }

@@ -28,13 +28,13 @@ import VarselTestSupport
         Set(((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter { $0.hasPrefix("varsel-bench-gateway-") })
     }
 
-    @Test("one run against an outside gateway prints the ceiling, enqueue, dispatch with its ratio, CPU, RSS and the HTTP figures, all positive, every message sent; it leaves nothing behind")
+    @Test("one run against an outside gateway prints the ceiling, enqueue, dispatch with its ratio, CPU, RSS, the HTTP figures and the deep-queue figures, all positive, every message sent; it leaves nothing behind")
     func oneRun() async throws {
         let gateway = try await Self.acceptingGateway()
         let before = Self.workspaces()
         let run = try await ChildProcess.run(
             ["bench", "--gateway", gateway.baseURL, "--messages", "200", "--runs", "1", "--mix", "sms", "--ceiling-requests", "200",
-             "--in-flight", "8", "--http", "--http-seconds", "1"],
+             "--in-flight", "8", "--http", "--http-seconds", "1", "--queued", "500"],
             timeout: .seconds(900))
         await gateway.stop()
         #expect(run.status == 0, "\(run.stderr)")
@@ -57,11 +57,19 @@ import VarselTestSupport
         #expect((rows["POST /v1/messages, 32 connections"]?.value ?? 0) > 0, "\(run.stdout)")
         #expect((rows["POST /v1/messages, p99 latency"]?.value ?? 0) > 0, "\(run.stdout)")
         #expect((rows["POST /v1/messages:batch, 1,000 lines, 4 clients"]?.value ?? 0) > 0, "\(run.stdout)")
+        // --queued 500: the SMS mix again with 500 queued, the first 200 sends timed, beside the 200 queued.
+        #expect((rows["enqueue sms, 500 messages: varsel enqueue FILE"]?.value ?? 0) > 0, "\(run.stdout)")
+        let deep = try #require(rows["dispatch sms with 500 queued: first 200 sends"], "\(run.stdout)")
+        #expect((deep.value ?? 0) > 0 && deep.unit == "msg/s" && deep.ratio.hasSuffix(" %"))
+        #expect((rows["dispatch sms with 500 queued: CPU per message"]?.value ?? 0) > 0, "\(run.stdout)")
+        #expect(rows["dispatch sms with 500 queued: peak RSS of varsel serve"]?.target.hasPrefix("≤ 64 MiB") == true, "\(run.stdout)")
+        let flat = try #require(rows["dispatch sms: rate with 500 queued / with 200"], "\(run.stdout)")
+        #expect((flat.value ?? 0) > 0 && flat.unit == "%" && flat.target.hasPrefix("≥ 90 %"))
         #expect(rows["enqueue mixed: varsel enqueue FILE"] == nil, "--mix sms measures the SMS mix only")
         #expect(!run.stdout.contains("median of"), "one run has no medians")
 
         // The ceiling's POSTs and every message went to the stand-in, to the SMS path.
-        #expect(gateway.requests.filter { $0.path == "/sms" }.count >= 400)
+        #expect(gateway.requests.filter { $0.path == "/sms" }.count >= 600)
         #expect(Self.workspaces().isSubset(of: before), "the temporary directory was left behind")
     }
 
@@ -79,6 +87,8 @@ import VarselTestSupport
          "--gateway measures the SQLite store only"),
         (["--runs", "2"], "--runs needs --gateway URL"),
         (["--http"], "--http needs --gateway URL"),
+        (["--queued", "1000"], "--queued needs --gateway URL"),
+        (["--gateway", "http://127.0.0.1:18080", "--messages", "10", "--queued", "5"], "--queued: from --messages (10) to 100000000 (got 5)"),
     ])
     func badOption(arguments: [String], message: String) async throws {
         let run = try await ChildProcess.run(["bench"] + arguments, timeout: .seconds(120))

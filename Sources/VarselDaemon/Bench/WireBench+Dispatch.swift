@@ -1,30 +1,31 @@
 import Foundation
 
-/// Steps 2 and 3 of a run: `varsel enqueue FILE`, then `varsel serve` until every message is sent.
+/// Steps 2, 3 and 5 of a run: `varsel enqueue FILE` of `queued` messages, then `varsel serve` until
+/// `options.messages` of them are sent (all of them, unless it is the deep-queue measurement).
 extension WireBench {
     static func enqueueAndDispatch(
-        mix: WireBenchInput.Mix, run: Int, options: Options, directory: URL, notes: inout [String]
+        mix: WireBenchInput.Mix, queued: Int, run: Int, options: Options, directory: URL, notes: inout [String]
     ) async throws -> MixFigures {
         let config = try writeConfiguration(options: options, directory: directory)
         let file = directory.appendingPathComponent("messages.ndjson")
-        try WireBenchInput.ndjson(count: options.messages, mix: mix, prefix: "run\(run)-\(mix.rawValue)").write(to: file)
+        try WireBenchInput.ndjson(count: queued, mix: mix, prefix: "run\(run)-\(mix.rawValue)").write(to: file)
 
-        progress("enqueue: \(options.messages) messages (\(mix.rawValue)) with varsel enqueue")
+        progress("enqueue: \(queued) messages (\(mix.rawValue)) with varsel enqueue")
         let enqueueStart = ContinuousClock.now
         // Validation and one durable commit: a floor of 100 messages a second bounds it.
         let enqueue = try await BenchChild.run(
             name: "enqueue", executable: options.executable, arguments: ["enqueue", "--config", config, file.path], in: directory,
-            timeout: .seconds(120 + options.messages / 100))
+            timeout: .seconds(120 + queued / 100))
         let enqueueSeconds = (ContinuousClock.now - enqueueStart).seconds
         let accepted = enqueue.output.split(separator: "\n").filter { $0.contains(#""id""#) }.count
-        guard enqueue.exitStatus == 0, accepted == options.messages else {
+        guard enqueue.exitStatus == 0, accepted == queued else {
             throw BenchError(description: """
-                varsel enqueue accepted \(accepted) of \(options.messages) messages (exit status \(enqueue.exitStatus.map(String.init) ?? "?")): \
+                varsel enqueue accepted \(accepted) of \(queued) messages (exit status \(enqueue.exitStatus.map(String.init) ?? "?")): \
                 \(enqueue.output.split(separator: "\n").first { !$0.contains(#""id""#) } ?? "") \(enqueue.logTail)
                 """)
         }
 
-        progress("dispatch: varsel serve until all \(options.messages) are sent to \(options.gateway)")
+        progress("dispatch: varsel serve until \(options.messages) of \(queued) are sent to \(options.gateway)")
         let serve = try startServe(name: "serve-\(mix.rawValue)", config: config, options: options, directory: directory)
         do {
             let port = try await announcedPort(of: serve)
@@ -54,8 +55,8 @@ extension WireBench {
             let cpu = serve.cpuSeconds ?? 0
             await stop(serve, notes: &notes)
             return MixFigures(
-                mix: mix, messages: options.messages, enqueueRate: Double(options.messages) / enqueueSeconds,
-                dispatchRate: Double(options.messages) / seconds, sent: sent, cpuMicrosecondsPerMessage: cpu / Double(options.messages) * 1e6,
+                mix: mix, messages: queued, enqueueRate: Double(queued) / enqueueSeconds,
+                dispatchRate: Double(options.messages) / seconds, sent: sent, cpuMicrosecondsPerMessage: cpu / Double(max(sent, 1)) * 1e6,
                 peakResidentBytes: peak)
         } catch {
             await serve.stop(grace: .seconds(30))

@@ -8,7 +8,9 @@ import VarselHTTP
 /// 2. for each mix, `varsel enqueue --config CFG FILE` of N messages, timed as a child process;
 /// 3. then `varsel serve --config CFG`, timed from listening until `/metrics` counts every message sent,
 ///    with its peak resident memory and CPU time per message;
-/// 4. with `http`, the API's enqueue: single POSTs and NDJSON batches against a live `varsel serve`.
+/// 4. with `http`, the API's enqueue: single POSTs and NDJSON batches against a live `varsel serve`;
+/// 5. with `queued`, the first mix again with that many messages queued, timing the first N sends:
+///    the cost of a send must not grow with the depth of the queue.
 ///
 /// Only ratios taken in the same run mean much: the machine, the gateway and the client share the
 /// cores, so rates move from run to run; the CPU time per message moves less.
@@ -34,13 +36,15 @@ public enum WireBench {
         let ceilingRequests: Int
         /// How long each HTTP enqueue load lasts.
         let httpSeconds: Int
+        /// Messages queued for the deep-queue measurement (nil: none).
+        let queued: Int?
         let templates: String
         /// The `varsel` executable the children run.
         let executable: String
 
         public init(
             gateway: String, messages: Int = 30_000, runs: Int = 1, mix: String = "mixed,sms", http: Bool = false, inFlight: Int = 64,
-            ceilingRequests: Int = 100_000, httpSeconds: Int = 10, templates: String, executable: String
+            ceilingRequests: Int = 100_000, httpSeconds: Int = 10, queued: Int? = nil, templates: String, executable: String
         ) throws {
             let trimmed = gateway.hasSuffix("/") ? String(gateway.dropLast()) : gateway
             guard let url = URL(string: trimmed), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
@@ -58,6 +62,9 @@ public enum WireBench {
             guard (1...1024).contains(inFlight) else { throw BenchError(description: "--in-flight: from 1 to 1024 (got \(inFlight))") }
             guard ceilingRequests >= 1 else { throw BenchError(description: "--ceiling-requests: at least 1 (got \(ceilingRequests))") }
             guard (1...600).contains(httpSeconds) else { throw BenchError(description: "--http-seconds: from 1 to 600 (got \(httpSeconds))") }
+            if let queued, !(messages...100_000_000).contains(queued) {
+                throw BenchError(description: "--queued: from --messages (\(messages)) to 100000000 (got \(queued))")
+            }
             self.gateway = trimmed
             self.messages = messages
             self.runs = runs
@@ -66,6 +73,7 @@ public enum WireBench {
             self.inFlight = inFlight
             self.ceilingRequests = ceilingRequests
             self.httpSeconds = httpSeconds
+            self.queued = queued
             self.templates = templates
             self.executable = executable
         }
@@ -99,6 +107,8 @@ public enum WireBench {
         var ceiling: Double
         var mixes: [MixFigures] = []
         var http: HTTPFigures?
+        /// The first mix with `Options.queued` queued, the first `Options.messages` sends timed.
+        var deep: MixFigures?
         /// Things worth knowing that are not figures (answers other than 2xx, a daemon that had to be killed).
         var notes: [String] = []
     }
@@ -124,7 +134,15 @@ public enum WireBench {
         for mix in options.mixes {
             let directory = workspace.appendingPathComponent("run\(run)-\(mix.rawValue)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            figures.mixes.append(try await enqueueAndDispatch(mix: mix, run: run, options: options, directory: directory, notes: &figures.notes))
+            figures.mixes.append(try await enqueueAndDispatch(
+                mix: mix, queued: options.messages, run: run, options: options, directory: directory, notes: &figures.notes))
+            try? FileManager.default.removeItem(at: directory)
+        }
+        if let queued = options.queued {
+            let directory = workspace.appendingPathComponent("run\(run)-deep")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            figures.deep = try await enqueueAndDispatch(
+                mix: options.mixes[0], queued: queued, run: run, options: options, directory: directory, notes: &figures.notes)
             try? FileManager.default.removeItem(at: directory)
         }
         if options.http {

@@ -59,6 +59,27 @@ enum WireBenchTable {
                     target: .atMost(64)),
             ]
         }
+        if let deep = figures.deep {
+            let queued = number(Double(deep.messages), digits: 0)
+            let name = deep.mix.rawValue
+            let shallow = figures.mixes.first { $0.mix == deep.mix }
+            rows += [
+                Row(figure: "enqueue \(name), \(queued) messages: varsel enqueue FILE", value: deep.enqueueRate, unit: "msg/s"),
+                Row(
+                    figure: "dispatch \(name) with \(queued) queued: first \(number(Double(options.messages), digits: 0)) sends", value: deep.dispatchRate,
+                    unit: "msg/s", ratio: deep.dispatchRate / figures.ceiling),
+                Row(figure: "dispatch \(name) with \(queued) queued: CPU per message", value: deep.cpuMicrosecondsPerMessage, unit: "µs/msg", digits: 1),
+                Row(
+                    figure: "dispatch \(name) with \(queued) queued: peak RSS of varsel serve", value: Double(deep.peakResidentBytes) / 1_048_576,
+                    unit: "MiB", digits: 1, target: .atMost(64)),
+            ]
+            if let shallow {
+                // Flat in queue depth: the deep queue's rate within 10 % of the shallow one's, same run.
+                rows.append(Row(
+                    figure: "dispatch \(name): rate with \(queued) queued / with \(number(Double(options.messages), digits: 0))",
+                    value: deep.dispatchRate / shallow.dispatchRate * 100, unit: "%", target: .atLeast(90)))
+            }
+        }
         if let http = figures.http {
             rows += [
                 Row(figure: "POST /v1/messages, 32 connections", value: http.singleRate, unit: "req/s", target: .atLeast(5_000)),
