@@ -427,6 +427,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "With --gateway --http: seconds of each HTTP load (default 10).") var httpSeconds: Int?
     @Option(help: "With --gateway: also time the first --messages sends of the first mix with this many queued (e.g. 1000000).")
     var queued: Int?
+    @Option(help: "With --gateway: also measure the first mix on this throwaway PostgreSQL database (its schema varsel is dropped and made again); password from PGPASSWORD.")
+    var postgres: String?
 
     func run() async throws {
         CLILogging.bootstrap(level: .error)
@@ -438,7 +440,7 @@ struct Bench: AsyncParsableCommand {
             return
         }
         let gatewayOnly = [("--runs", runs != nil), ("--mix", mix != nil), ("--http", http), ("--ceiling-requests", ceilingRequests != nil),
-                           ("--http-seconds", httpSeconds != nil), ("--queued", queued != nil)]
+                           ("--http-seconds", httpSeconds != nil), ("--queued", queued != nil), ("--postgres", postgres != nil)]
         if let (name, _) = gatewayOnly.first(where: \.1) { throw CLIError("\(name) needs --gateway URL") }
         let messages = messages ?? 3000
         let inFlight = inFlight ?? 128
@@ -466,7 +468,7 @@ struct Bench: AsyncParsableCommand {
         do {
             options = try WireBench.Options(
                 gateway: gateway, messages: messages ?? 30_000, runs: runs ?? 1, mix: mix ?? "mixed,sms", http: http, inFlight: inFlight ?? 64,
-                ceilingRequests: ceilingRequests ?? 100_000, httpSeconds: httpSeconds ?? 10, queued: queued,
+                ceilingRequests: ceilingRequests ?? 100_000, httpSeconds: httpSeconds ?? 10, queued: queued, postgres: postgres,
                 templates: try ShippedTemplates.locate(templates), executable: Self.executable)
         } catch {
             throw CLIError("\(error)")

@@ -73,6 +73,28 @@ import VarselTestSupport
         #expect(Self.workspaces().isSubset(of: before), "the temporary directory was left behind")
     }
 
+    @Test("--postgres URL measures the first mix again on that database: enqueue, dispatch with its ratio to the ceiling, CPU, and its rate as a share of SQLite's")
+    func postgres() async throws {
+        let cluster = try await PostgresCluster.start()
+        let gateway = try await Self.acceptingGateway()
+        let run = try await ChildProcess.run(
+            ["bench", "--gateway", gateway.baseURL, "--messages", "150", "--mix", "mixed", "--ceiling-requests", "100", "--in-flight", "8",
+             "--postgres", cluster.url],
+            timeout: .seconds(900))
+        await gateway.stop()
+        await cluster.stop()
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = Self.rows(run.stdout)
+        #expect((rows["enqueue mixed on PostgreSQL: varsel enqueue FILE"]?.value ?? 0) > 0, "\(run.stdout)")
+        let dispatch = try #require(rows["dispatch mixed on PostgreSQL: varsel serve, listening to all sent"], "\(run.stdout)")
+        #expect((dispatch.value ?? 0) > 0 && dispatch.unit == "msg/s" && dispatch.ratio.hasSuffix(" %"))
+        #expect((rows["dispatch mixed on PostgreSQL: CPU of varsel serve per message"]?.value ?? 0) > 0, "\(run.stdout)")
+        let share = try #require(rows["dispatch mixed: rate on PostgreSQL / on SQLite"], "\(run.stdout)")
+        #expect((share.value ?? 0) > 0 && share.unit == "%" && share.target.hasPrefix("≥ 40 %"))
+        // The emails and letters of both stores reached the stand-in: 60 of each store's 150 messages.
+        #expect(gateway.requests.filter { $0.path != "/sms" }.count >= 120, "\(gateway.requests.count)")
+    }
+
     @Test("a bad option is refused before anything starts, with a message naming it", arguments: [
         (["--gateway", "ftp://127.0.0.1:18080"], "--gateway: an http:// or https:// URL"),
         (["--gateway", "127.0.0.1:18080"], "--gateway: an http:// or https:// URL"),
@@ -88,6 +110,8 @@ import VarselTestSupport
         (["--runs", "2"], "--runs needs --gateway URL"),
         (["--http"], "--http needs --gateway URL"),
         (["--queued", "1000"], "--queued needs --gateway URL"),
+        (["--postgres", "postgres://bench@127.0.0.1/bench"], "--postgres needs --gateway URL"),
+        (["--gateway", "http://127.0.0.1:18080", "--postgres", "mysql://x@127.0.0.1/db"], "--postgres: "),
         (["--gateway", "http://127.0.0.1:18080", "--messages", "10", "--queued", "5"], "--queued: from --messages (10) to 100000000 (got 5)"),
     ])
     func badOption(arguments: [String], message: String) async throws {

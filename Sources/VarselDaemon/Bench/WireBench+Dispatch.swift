@@ -4,9 +4,9 @@ import Foundation
 /// `options.messages` of them are sent (all of them, unless it is the deep-queue measurement).
 extension WireBench {
     static func enqueueAndDispatch(
-        mix: WireBenchInput.Mix, queued: Int, run: Int, options: Options, directory: URL, notes: inout [String]
+        mix: WireBenchInput.Mix, queued: Int, run: Int, options: Options, directory: URL, postgres: String? = nil, notes: inout [String]
     ) async throws -> MixFigures {
-        let config = try writeConfiguration(options: options, directory: directory)
+        let config = try writeConfiguration(options: options, directory: directory, postgres: postgres)
         let file = directory.appendingPathComponent("messages.ndjson")
         try WireBenchInput.ndjson(count: queued, mix: mix, prefix: "run\(run)-\(mix.rawValue)").write(to: file)
 
@@ -64,10 +64,11 @@ extension WireBench {
         }
     }
 
-    static func writeConfiguration(options: Options, directory: URL) throws -> String {
+    static func writeConfiguration(options: Options, directory: URL, postgres: String? = nil) throws -> String {
         let path = directory.appendingPathComponent("varsel.yaml").path
-        try WireBenchInput.configuration(directory: directory, templates: options.templates, gateway: options.gateway, connections: options.inFlight)
-            .write(toFile: path, atomically: true, encoding: .utf8)
+        try WireBenchInput.configuration(
+            directory: directory, templates: options.templates, gateway: options.gateway, connections: options.inFlight, postgres: postgres
+        ).write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 

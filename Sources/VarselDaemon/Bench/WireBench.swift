@@ -1,5 +1,7 @@
 import Foundation
+import Logging
 import VarselHTTP
+import VarselPostgres
 
 /// `varsel bench --gateway URL`: Varsel as an operator runs it, next to the ceiling, all against one
 /// gateway that is another process (nginx answering every POST, say), in one run:
@@ -9,7 +11,8 @@ import VarselHTTP
 /// 3. then `varsel serve --config CFG`, timed from listening until `/metrics` counts every message sent,
 ///    with its peak resident memory and CPU time per message;
 /// 4. with `http`, the API's enqueue: single POSTs and NDJSON batches against a live `varsel serve`;
-/// 5. with `queued`, the first mix again with that many messages queued, timing the first N sends:
+/// 5. with `postgres`, steps 2 and 3 for the first mix again on that PostgreSQL database;
+/// 6. with `queued`, the first mix again with that many messages queued, timing the first N sends:
 ///    the cost of a send must not grow with the depth of the queue.
 ///
 /// Only ratios taken in the same run mean much: the machine, the gateway and the client share the
@@ -38,13 +41,16 @@ public enum WireBench {
         let httpSeconds: Int
         /// Messages queued for the deep-queue measurement (nil: none).
         let queued: Int?
+        /// A throwaway PostgreSQL database to measure the first mix on too (nil: none).
+        let postgres: String?
         let templates: String
         /// The `varsel` executable the children run.
         let executable: String
 
         public init(
             gateway: String, messages: Int = 30_000, runs: Int = 1, mix: String = "mixed,sms", http: Bool = false, inFlight: Int = 64,
-            ceilingRequests: Int = 100_000, httpSeconds: Int = 10, queued: Int? = nil, templates: String, executable: String
+            ceilingRequests: Int = 100_000, httpSeconds: Int = 10, queued: Int? = nil, postgres: String? = nil, templates: String,
+            executable: String
         ) throws {
             let trimmed = gateway.hasSuffix("/") ? String(gateway.dropLast()) : gateway
             guard let url = URL(string: trimmed), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
@@ -74,6 +80,14 @@ public enum WireBench {
             self.ceilingRequests = ceilingRequests
             self.httpSeconds = httpSeconds
             self.queued = queued
+            if let postgres {
+                do {
+                    _ = try PostgresSettings.parse(url: postgres)
+                } catch {
+                    throw BenchError(description: "--postgres: \(error) (got '\(postgres)')")
+                }
+            }
+            self.postgres = postgres
             self.templates = templates
             self.executable = executable
         }
@@ -109,6 +123,8 @@ public enum WireBench {
         var http: HTTPFigures?
         /// The first mix with `Options.queued` queued, the first `Options.messages` sends timed.
         var deep: MixFigures?
+        /// The first mix on PostgreSQL.
+        var postgres: MixFigures?
         /// Things worth knowing that are not figures (answers other than 2xx, a daemon that had to be killed).
         var notes: [String] = []
     }
@@ -136,6 +152,18 @@ public enum WireBench {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             figures.mixes.append(try await enqueueAndDispatch(
                 mix: mix, queued: options.messages, run: run, options: options, directory: directory, notes: &figures.notes))
+            try? FileManager.default.removeItem(at: directory)
+        }
+        if let postgres = options.postgres {
+            let directory = workspace.appendingPathComponent("run\(run)-postgres")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            // A throwaway database: its schema is made anew for every measurement.
+            var settings = try PostgresSettings.parse(url: postgres)
+            settings.password = ProcessInfo.processInfo.environment["PGPASSWORD"]
+            try await PostgresMessageStore.dropSchema(settings: settings, logger: Logger(label: "varsel-bench"))
+            figures.postgres = try await enqueueAndDispatch(
+                mix: options.mixes[0], queued: options.messages, run: run, options: options, directory: directory, postgres: postgres,
+                notes: &figures.notes)
             try? FileManager.default.removeItem(at: directory)
         }
         if let queued = options.queued {

@@ -17,10 +17,18 @@ enum WireBenchInput {
     /// frequency cap or retention sweep (they would hold messages back or add work that is not sending),
     /// and each channel to an `http-json` gateway at `gateway` + `/sms`, `/email`, `/letter`. Four
     /// batches may run at once: the batch figure's four clients (the default, two, refuses the others).
-    static func configuration(directory: URL, templates: String, gateway: String, connections: Int) -> String {
-        """
+    ///
+    /// With `postgres` (a database URL) the store is that database instead, its password (if any)
+    /// from `PGPASSWORD`, which the children inherit.
+    static func configuration(directory: URL, templates: String, gateway: String, connections: Int, postgres: String? = nil) -> String {
+        let path = directory.appendingPathComponent("varsel.db").path
+        let store = postgres.map { url in
+            let password = ProcessInfo.processInfo.environment["PGPASSWORD"] == nil ? "" : ", password_env: PGPASSWORD"
+            return "{ backend: postgres, url: \"\(url)\", path: \"\(path)\"\(password) }"
+        } ?? "{ path: \"\(path)\" }"
+        return """
         server: { host: 127.0.0.1, port: 0, max_concurrent_batches: 4 }
-        store: { path: "\(directory.appendingPathComponent("varsel.db").path)" }
+        store: \(store)
         templates: { dir: "\(templates)", default_locale: en }
         dispatch: { worker_id: bench }
         policy:

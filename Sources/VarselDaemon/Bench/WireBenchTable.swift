@@ -59,6 +59,21 @@ enum WireBenchTable {
                     target: .atMost(64)),
             ]
         }
+        if let postgres = figures.postgres {
+            let name = postgres.mix.rawValue
+            rows += [
+                Row(figure: "enqueue \(name) on PostgreSQL: varsel enqueue FILE", value: postgres.enqueueRate, unit: "msg/s"),
+                Row(
+                    figure: "dispatch \(name) on PostgreSQL: varsel serve, listening to all sent", value: postgres.dispatchRate, unit: "msg/s",
+                    ratio: postgres.dispatchRate / figures.ceiling),
+                Row(figure: "dispatch \(name) on PostgreSQL: CPU of varsel serve per message", value: postgres.cpuMicrosecondsPerMessage, unit: "µs/msg", digits: 1),
+            ]
+            if let sqlite = figures.mixes.first(where: { $0.mix == postgres.mix }) {
+                rows.append(Row(
+                    figure: "dispatch \(name): rate on PostgreSQL / on SQLite", value: postgres.dispatchRate / sqlite.dispatchRate * 100, unit: "%",
+                    target: .atLeast(40)))
+            }
+        }
         if let deep = figures.deep {
             let queued = number(Double(deep.messages), digits: 0)
             let name = deep.mix.rawValue
