@@ -98,6 +98,10 @@ import VarselTestSupport
             #expect(status.attempts.first?.idempotencyKey == request.idempotencyKey)
             #expect(status.attempts.first?.providerID == request.providerID)
             #expect(status.receipts.map(\.providerID) == [request.providerID])
+            // The decisions of a batch, written together, keep each message's own order.
+            let texts = status.decisions.map(\.text)
+            let rendered = texts.firstIndex { $0.hasPrefix("rendered ") }
+            #expect(texts.count >= 4 && rendered != nil && rendered == texts.count - 2 && texts.last?.hasPrefix("sending via ") == true, "\(texts)")
             switch request.channel {
             case "sms":
                 #expect(json["text"] as? String == content.text)

@@ -208,6 +208,7 @@ public final class SQLiteMessageStore: MessageStore {
         let contents = try StoredRows.contents(preparations)
         return try await pool.write { db in
             var held: Set<String> = []
+            var decisions: [(messageID: String, texts: [String])] = []
             let at = now.timeIntervalSince1970
             for preparation in preparations {
                 switch preparation {
@@ -224,9 +225,9 @@ public final class SQLiteMessageStore: MessageStore {
                             send.lease.token,
                         ])
                     guard db.changesCount == 1 else { continue }
-                    try Self.appendDecisions(db, messageID: send.lease.messageID, texts: send.decisions, at: now)
+                    decisions.append((send.lease.messageID, send.decisions))
                     held.insert(send.lease.messageID)
-                case .deferral(let lease, let until, let reason, let decisions):
+                case .deferral(let lease, let until, let reason, let texts):
                     try db.run(
                         """
                         UPDATE messages SET state = 'queued', state_reason = ?, ready_at = ?, lease_token = NULL, lease_owner = NULL,
@@ -234,21 +235,18 @@ public final class SQLiteMessageStore: MessageStore {
                         WHERE id = ? AND lease_token = ? AND state = 'sending'
                         """,
                         [reason, until.timeIntervalSince1970, at, lease.messageID, lease.token])
-                    if db.changesCount == 1 {
-                        try Self.appendDecisions(db, messageID: lease.messageID, texts: decisions, at: now)
-                    }
-                case .finish(let lease, let state, let reason, let decisions):
+                    if db.changesCount == 1 { decisions.append((lease.messageID, texts)) }
+                case .finish(let lease, let state, let reason, let texts):
                     try db.run("""
                             UPDATE messages SET state = ?, state_reason = ?, lease_token = NULL, lease_owner = NULL,
                                 lease_expires_at = NULL, updated_at = ?
                             WHERE id = ? AND lease_token = ? AND state = 'sending'
                             """,
                         [state.rawValue, reason, at, lease.messageID, lease.token])
-                    if db.changesCount == 1 {
-                        try Self.appendDecisions(db, messageID: lease.messageID, texts: decisions, at: now)
-                    }
+                    if db.changesCount == 1 { decisions.append((lease.messageID, texts)) }
                 }
             }
+            try Self.appendDecisions(db, decisions, at: now)
             return held
         }
     }
@@ -297,6 +295,8 @@ public final class SQLiteMessageStore: MessageStore {
     public func complete(_ completions: [Completion], now: Date) async throws -> Set<String> {
         try await pool.write { db in
             var held: Set<String> = []
+            var decisions: [(messageID: String, texts: [String])] = []
+            var receipts: [[(any DatabaseValueConvertible)?]] = []
             let at = now.timeIntervalSince1970
             for completion in completions {
                 let lease = completion.lease
@@ -328,29 +328,20 @@ public final class SQLiteMessageStore: MessageStore {
                         completion.outcome.rawValue, completion.httpStatus, completion.providerID, completion.latencyMs,
                         completion.error, at, completion.attemptID, lease.messageID,
                     ])
-                try Self.appendDecisions(db, messageID: lease.messageID, texts: completion.decisions, at: now)
+                decisions.append((lease.messageID, completion.decisions))
                 if completion.outcome == .accepted {
                     if completion.parts.count > 1, let gateway {
                         for part in completion.parts {
                             try db.run("INSERT OR REPLACE INTO attempt_parts (gateway, part_id, attempt_id) VALUES (?, ?, ?)", [gateway, part, completion.attemptID])
                         }
                     }
-                    try db.run("INSERT INTO receipts (message_id, at, status, source, provider_id) VALUES (?, ?, 'accepted', ?, ?)",
-                        [lease.messageID, at, "gateway:" + (gateway ?? "?"), completion.providerID])
+                    receipts.append([lease.messageID, at, "accepted", "gateway:" + (gateway ?? "?"), completion.providerID])
                 }
                 held.insert(lease.messageID)
             }
+            try Self.appendDecisions(db, decisions, at: now)
+            try Self.insertRows(db, into: "receipts", columns: ["message_id", "at", "status", "source", "provider_id"], rows: receipts)
             return held
-        }
-    }
-
-    static func appendDecisions(_ db: Database, messageID: String, texts: [String], at: Date) throws {
-        guard !texts.isEmpty else { return }
-        var seq = try db.value(Int.self, "SELECT COALESCE(MAX(seq), 0) FROM decisions WHERE message_id = ?", [messageID]) ?? 0
-        for text in texts {
-            seq += 1
-            try db.run("INSERT INTO decisions (message_id, seq, at, text) VALUES (?, ?, ?, ?)",
-                [messageID, seq, at.timeIntervalSince1970, text])
         }
     }
 
