@@ -62,6 +62,19 @@ struct EmailAddressTests {
         #expect(EmailAddress.problem("kari nordmann@example.no")?.contains("space") == true)
         #expect(EmailAddress.problem("kari@example.123")?.contains("top-level domain") == true)
         #expect(EmailAddress.problem("kari@-example.no")?.contains("-") == true)
+        #expect(EmailAddress.problem("kari..nordmann@example.no") == "local part has a misplaced dot")
+        #expect(EmailAddress.problem("kari.nordmann@example.no") == nil)
+    }
+
+    @Test("the 254 limit counts characters: an IDN address of 162 characters in 312 bytes is fine, 262 characters are not")
+    func totalLength() {
+        let label = String(repeating: "æ", count: 30)
+        let long = "kari@" + Array(repeating: label, count: 5).joined(separator: ".") + ".no"
+        #expect(long.count == 162 && long.utf8.count == 312)
+        #expect(EmailAddress.problem(long) == nil)
+        let tooLong = "kari@" + Array(repeating: String(repeating: "a", count: 50), count: 5).joined(separator: ".") + "." + "no"
+        #expect(tooLong.count == 262)
+        #expect(EmailAddress.problem(tooLong) == "longer than 254 characters")
     }
 
     @Test("the local part may hold 64 octets, not 65")

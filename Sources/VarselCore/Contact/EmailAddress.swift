@@ -4,13 +4,14 @@
 public enum EmailAddress {
     /// Why an address is not usable, for the decision trail and validation errors.
     public static func problem(_ text: String) -> String? {
-        guard text.count <= 254 else { return "longer than 254 characters" }
+        // Characters are never more than bytes: count them only when the bytes could be too many.
+        guard text.utf8.count <= 254 || text.count <= 254 else { return "longer than 254 characters" }
         guard let at = text.lastIndex(of: "@") else { return "has no @" }
         let local = text[..<at]
         let domain = text[text.index(after: at)...]
         guard !local.isEmpty else { return "has nothing before the @" }
         guard local.utf8.count <= 64 else { return "local part longer than 64 characters" }
-        guard !local.hasPrefix("."), !local.hasSuffix("."), !local.contains("..") else {
+        guard !local.hasPrefix("."), !local.hasSuffix("."), !zip(local.utf8, local.utf8.dropFirst()).contains(where: { $0 == 0x2E && $1 == 0x2E }) else {
             return "local part has a misplaced dot"
         }
         for scalar in local.unicodeScalars where !isAtext(scalar) && scalar != "." {
