@@ -95,6 +95,9 @@ struct CompiledTemplate: Sendable {
     /// What a render reads besides the values: the partials by name, compiled.
     struct Partials: Sendable {
         let templates: [String: CompiledTemplate]
+
+        /// For a template that includes none.
+        static let none = Partials(templates: [:])
     }
 
     /// Renders with `context` at the bottom of the stack, HTML-escaping until a TEXT content type says

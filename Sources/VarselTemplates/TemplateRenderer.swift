@@ -82,7 +82,7 @@ extension TemplateSet.Part {
     /// all; nil when swift-mustache must (the part, or a partial it includes, needs it).
     func compiledWalk(in scope: TemplateSet.PartialScope) -> (CompiledTemplate, CompiledTemplate.Partials)? {
         guard let compiled else { return nil }
-        guard compiled.includesPartials else { return (compiled, CompiledTemplate.Partials(templates: [:])) }
+        guard compiled.includesPartials else { return (compiled, .none) }
         guard let partials = isHTML ? scope.htmlPartials : scope.textPartials else { return nil }
         return (compiled, partials)
     }

@@ -86,7 +86,7 @@ public struct TemplateSet: Sendable, TemplateCatalog {
     /// transforms, inheritance or dynamic partials, or a partial they may include does), sorted.
     package var partsRenderedBySwiftMustache: [String] {
         var files: Set<String> = []
-        for variant in variants.values.map({ [$0] }).joined() + experimentVariants.values.flatMap(\.values) {
+        for variant in Array(variants.values) + experimentVariants.values.flatMap(\.values) {
             guard let scope = scopes[variant.key.locale] else { continue }
             for part in variant.parts.values where part.compiledWalk(in: scope) == nil {
                 files.insert(part.file)

@@ -115,7 +115,7 @@ import VarselTestSupport
 
     @Test("4,000 seeded random templates with partials render the same both ways")
     func randomParity() throws {
-        var generator = SeededGenerator(seed: 0x7e3a_11c5)
+        var generator = SeededRandom(seed: 0x7e3a_11c5)
         var rendered = 0
         for round in 0..<4_000 {
             var random = RandomTemplate(generator: generator)
@@ -154,7 +154,7 @@ import VarselTestSupport
 /// A random Mustache template over a small vocabulary of names, with the tags, whitespace and line
 /// shapes where renderers differ: standalone and inline tags, indented partials, CRLF, delimiters.
 struct RandomTemplate {
-    var generator: SeededGenerator
+    var generator: SeededRandom
 
     /// Names a tag may print: never a whole object, whose description swift-mustache prints in
     /// hash order (`.` only inside a section over a text or a list of scalars, `rows` only as a section).
