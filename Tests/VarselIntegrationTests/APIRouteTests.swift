@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VarselCore
 @testable import VarselDaemon
 import VarselTestSupport
 
@@ -48,5 +49,25 @@ import VarselTestSupport
         #expect(try await api.anonymous.send("GET", "/healthz").status == 200)
         #expect(try await api.client.send("GET", "/v1/messages").status == 200)
         await api.stop()
+    }
+
+    @Test("an answer of strings is written as JSONSerialization writes it (sorted keys, slashes unescaped), whatever the values hold")
+    func stringAnswersMatchJSONSerialization() throws {
+        let values = [
+            "msg_01m8xw6gqzqhhz4gha249fjtpj", "queued", "", "a/b", "quote \" and backslash \\", "tab\tnew\nline\r",
+            "bell \u{07} unit \u{1F} nul \u{0}", "Ærlig talt, Müller", "e\u{301}", "🙂 beyond U+FFFF", "<html> & 'x'",
+        ]
+        var random = SeededRandom(seed: 16)
+        for round in 0..<300 {
+            var object: [String: String] = [:]
+            for key in ["state", "id", "status", "next_before", "a"].shuffled(using: &random).prefix(1 + round % 4) {
+                object[key] = values.randomElement(using: &random)!
+            }
+            let expected = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+            let written = APIServer.jsonBytes(object)
+            #expect(
+                written == Array(expected),
+                "\(String(decoding: written, as: UTF8.self)) vs \(String(decoding: expected, as: UTF8.self))")
+        }
     }
 }

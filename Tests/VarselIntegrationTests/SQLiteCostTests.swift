@@ -83,6 +83,41 @@ import VarselTestSupport
         await store.close()
     }
 
+    @Test("enqueue reads a stored recipient record only for a message that gives no contact point of its own")
+    func storedRecordsReadOnlyWhenNeeded() async throws {
+        let directory = TemporaryDirectory()
+        let reads = Mutex(0)
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"), statementObserver: { sql in
+            if sql.contains("FROM recipients") { reads.withLock { $0 += 1 } }
+        })
+        _ = try await store.putRecipient(Recipient(id: "debtor-42", phone: "+4791234567"), now: Date())
+        reads.withLock { $0 = 0 }
+        let validator = MessageValidator(kinds: KindRule.shipped)
+        // Named recipients with contact points of their own (one given as null next to a phone).
+        let given = [
+            Fixtures.message(key: "r1", recipient: #""id":"debtor-42","channels":["sms"],"phone":"+4798765432""#),
+            Fixtures.message(key: "r2", recipient: #""id":"debtor-42","email":null,"channels":["sms"],"phone":"+4798765432""#),
+            Fixtures.sms(key: "r3"),
+        ]
+        let first = try await EnqueueBatch.run(Data(given.joined(separator: "\n").utf8), validator: validator, store: store)
+        let allAccepted = first.allSatisfy(\.accepted)
+        #expect(allAccepted)
+        #expect(reads.withLock { $0 } == 0, "no message needed the stored record")
+        // A named recipient without contact points: its record is read and stands in; an unknown one is refused.
+        let bare = [
+            Fixtures.message(key: "r4", recipient: #""id":"debtor-42","phone":null,"channels":["sms"]"#),
+            Fixtures.message(key: "r5", recipient: #""id":"unknown-7","channels":["sms"]"#),
+        ]
+        let second = try await EnqueueBatch.run(Data(bare.joined(separator: "\n").utf8), validator: validator, store: store)
+        let accepted = second.map(\.accepted)
+        #expect(accepted == [true, false])
+        #expect(reads.withLock { $0 } >= 1)
+        let bareValue = try MessageValidator.parse(json: Array(bare[0].utf8)).get()
+        let givenValue = try MessageValidator.parse(json: Array(given[1].utf8)).get()
+        #expect(MessageValidator.recipientIDNeedingStoredRecord(of: bareValue) == "debtor-42")
+        #expect(MessageValidator.recipientIDNeedingStoredRecord(of: givenValue) == nil)
+    }
+
     /// Partial indexes whose rows are the messages being sent now.
     static let bounded = ["messages_leased"]
 

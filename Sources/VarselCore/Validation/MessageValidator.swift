@@ -49,13 +49,18 @@ public struct MessageValidator: Sendable {
         Self.parse(json: bytes).flatMap { validate($0, stored: stored) }
     }
 
-    /// The `recipient.id` of a message, if it names one (to look up stored preferences first).
-    public static func recipientID(of value: JSONValue) -> String? {
-        guard case .object(let root) = value, case .object(let recipient)? = root["recipient"], case .string(let id)? = recipient["id"] else {
-            return nil
-        }
+    /// The `recipient.id` of a message whose recipient gives none of the contact points (phone,
+    /// email, address): only then does the stored record of the recipient decide whether the message is
+    /// valid (its contact points stand in), so only then need it be read before validating.
+    public static func recipientIDNeedingStoredRecord(of value: JSONValue) -> String? {
+        guard case .object(let root) = value, case .object(let recipient)? = root["recipient"], case .string(let id)? = recipient["id"],
+              Self.contactFields.allSatisfy({ (recipient[$0] ?? .null) == .null })
+        else { return nil }
         return id
     }
+
+    /// The fields of a recipient that are contact points.
+    static let contactFields = ["phone", "email", "address"]
 
     /// Validates a message. `stored` holds the stored preference records of recipients, by id: a
     /// message naming a stored recipient may leave out contact points the record has.
@@ -87,7 +92,7 @@ public struct MessageValidator: Sendable {
         case nil, .null?: fail("recipient", "required")
         case .object(let fields)?:
             recipient = validateRecipient(fields, path: "recipient", fail)
-            let given = ["phone", "email", "address"].filter { (fields[$0] ?? .null) != .null }
+            let given = Self.contactFields.filter { (fields[$0] ?? .null) != .null }
             let storedContact = recipient.id.flatMap { stored[$0] }.map { $0.phone != nil || $0.email != nil || $0.address != nil } ?? false
             if given.isEmpty, !storedContact {
                 fail("recipient", "needs at least one contact point: phone, email or address (given here or stored for recipient.id)")

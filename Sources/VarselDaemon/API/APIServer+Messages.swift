@@ -48,7 +48,8 @@ extension APIServer {
     }
 
     /// A message-like body (a message, a case): its JSON, and the stored record of the recipient it
-    /// names, which may stand in for contact points.
+    /// names when it gives no contact point of its own (the record's may stand in; otherwise the
+    /// store is not read).
     func readMessageBody(_ request: Request) async throws -> (JSONValue, stored: [String: Recipient]) {
         let body = try await read(request, limit: limits.maxBodyBytes)
         let value: JSONValue
@@ -56,7 +57,7 @@ extension APIServer {
         case .success(let parsed): value = parsed
         case .failure(let failure): throw Problem.validation(failure)
         }
-        return (value, try await store.recipients(ids: Set([MessageValidator.recipientID(of: value)].compactMap { $0 })))
+        return (value, try await store.recipients(ids: Set([MessageValidator.recipientIDNeedingStoredRecord(of: value)].compactMap { $0 })))
     }
 
     /// The idempotency key of a request: the `Idempotency-Key` header or the body's

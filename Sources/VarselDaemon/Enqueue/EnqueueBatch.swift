@@ -217,8 +217,8 @@ public enum EnqueueBatch {
                 }
             }
             if anyJSON { retained = nil }
-            // Stored preferences may supply contact points the message leaves out.
-            let ids = Set(parsed.compactMap { MessageValidator.recipientID(of: $0.value) })
+            // Stored records may supply contact points a message leaves out: read for those messages only.
+            let ids = Set(parsed.compactMap { MessageValidator.recipientIDNeedingStoredRecord(of: $0.value) })
             let stored = ids.isEmpty ? [:] : try await store.recipients(ids: ids)
             var valid: [(line: Int, request: MessageRequest)] = []
             let validator = validator
