@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import VarselCore
 
@@ -14,6 +15,24 @@ struct LocaleTagTests {
             #expect(!LocaleTag.isNormalised(tag) || LocaleTag.normaliseByParts(tag) == tag, "\(tag)")
         }
         for tag in ["nb-NO", "nb", "zh-Hant-TW", "es-419", "de-DE-1996"] { #expect(LocaleTag.isNormalised(tag), "\(tag)") }
+    }
+
+    @Test("the well-formedness check by byte agrees with the check by character on 20,000 seeded tags")
+    func wellFormedByByteAgrees() {
+        /// The check as it was written by character: the reference.
+        func byCharacter(_ tag: String) -> Bool {
+            let parts = tag.replacingOccurrences(of: "_", with: "-").split(separator: "-", omittingEmptySubsequences: false)
+            guard let first = parts.first, (2...3).contains(first.count), first.allSatisfy(\.isASCIILetter) else { return false }
+            return parts.dropFirst().allSatisfy { part in (2...8).contains(part.count) && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
+        }
+        var random = SeededRandom(seed: 4747)
+        let pieces = ["a", "N", "b", "z", "-", "_", "1", "9", "é", "e\u{301}", "\r\n", " ", "hant", "NO", "419", "--", "abcdefgh", "٣", "ｎ"]
+        for _ in 0..<20_000 {
+            let tag = (0..<Int.random(in: 0...6, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+            #expect(LocaleTag.isWellFormed(tag) == byCharacter(tag), "\(tag)")
+        }
+        for tag in ["nb-NO", "nb_no", "zh-Hant-TW", "es-419", "de-DE-1996"] { #expect(LocaleTag.isWellFormed(tag), "\(tag)") }
+        for tag in ["", "n", "norw", "nb-", "nb--NO", "1b-NO", "nb-N", "nb-NO-abcdefghi", "nö"] { #expect(!LocaleTag.isWellFormed(tag), "\(tag)") }
     }
 
     @Test(

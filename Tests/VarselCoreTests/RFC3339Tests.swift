@@ -110,6 +110,24 @@ struct RFC3339Tests {
         #expect(RFC3339.format(Date(timeIntervalSince1970: Self.novemberMorning + 0.75)) == "2026-11-23T08:00:00Z")
     }
 
+    @Test("format agrees with an independent formatter (ISO8601DateFormatter) on 20,000 seeded instants from 1600 to 9999")
+    func formatAgreesWithFoundation() {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.formatOptions = [.withInternetDateTime]
+        var random = SeededRandom(seed: 3339)
+        // 1600-01-01 to 9999-12-31 (the formatter counts days before 1582 by the Julian calendar, RFC 3339
+        // by the Gregorian), and the edges of days.
+        let first = -11_676_096_000.0, last = 253_402_300_799.0
+        for round in 0..<20_000 {
+            // Whole seconds: the formatter rounds a fraction where this one drops it (tested above).
+            var seconds = Double.random(in: first...last, using: &random).rounded(.down)
+            if round % 7 == 0 { seconds = (seconds / 86_400).rounded(.down) * 86_400 + [0, 59, 86_399][round % 3] }
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(RFC3339.format(date) == formatter.string(from: date), "\(seconds)")
+        }
+    }
+
     @Test(
         "parse then format gives the UTC form of the same instant",
         arguments: [

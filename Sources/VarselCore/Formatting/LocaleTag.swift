@@ -72,13 +72,26 @@ public enum LocaleTag {
 
     /// Whether a text looks like a language tag (`nb`, `nb-NO`, `zh-Hant-TW`).
     public static func isWellFormed(_ tag: String) -> Bool {
-        let parts = tag.replacingOccurrences(of: "_", with: "-").split(separator: "-", omittingEmptySubsequences: false)
-        guard let first = parts.first, (2...3).contains(first.count), first.allSatisfy(\.isASCIILetter) else {
-            return false
+        // By byte: parts between `-` or `_`, the first of 2–3 ASCII letters, the others of 2–8 ASCII
+        // letters or digits.
+        var length = 0
+        var first = true
+        func partEnds() -> Bool { first ? (2...3).contains(length) : (2...8).contains(length) }
+        for byte in tag.utf8 {
+            switch byte {
+            case UInt8(ascii: "-"), UInt8(ascii: "_"):
+                guard partEnds() else { return false }
+                first = false
+                length = 0
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                length += 1
+            case UInt8(ascii: "0")...UInt8(ascii: "9") where !first:
+                length += 1
+            default:
+                return false
+            }
         }
-        return parts.dropFirst().allSatisfy { part in
-            (2...8).contains(part.count) && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
-        }
+        return partEnds()
     }
 
     /// The fallback chain for a tag: `nb-NO` → [`nb-NO`, `nb`], then each alias target, then the default.

@@ -63,9 +63,34 @@ public enum RFC3339 {
         let days = Int(floor(Double(total) / 86_400))
         let secondsOfDay = total - days * 86_400
         let civil = civilFromDays(days)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", civil.year, civil.month, civil.day,
-            secondsOfDay / 3600, secondsOfDay / 60 % 60, secondsOfDay % 60)
+        guard (0...9999).contains(civil.year) else {
+            return String(
+                format: "%04d-%02d-%02dT%02d:%02d:%02dZ", civil.year, civil.month, civil.day,
+                secondsOfDay / 3600, secondsOfDay / 60 % 60, secondsOfDay % 60)
+        }
+        // Digit by digit: `String(format:)` was a thirtieth of an enqueue.
+        return String(unsafeUninitializedCapacity: 20) { buffer in
+            func put(_ value: Int, digits: Int, at offset: Int) {
+                var value = value
+                for index in stride(from: offset + digits - 1, through: offset, by: -1) {
+                    buffer[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+            }
+            put(civil.year, digits: 4, at: 0)
+            buffer[4] = UInt8(ascii: "-")
+            put(civil.month, digits: 2, at: 5)
+            buffer[7] = UInt8(ascii: "-")
+            put(civil.day, digits: 2, at: 8)
+            buffer[10] = UInt8(ascii: "T")
+            put(secondsOfDay / 3600, digits: 2, at: 11)
+            buffer[13] = UInt8(ascii: ":")
+            put(secondsOfDay / 60 % 60, digits: 2, at: 14)
+            buffer[16] = UInt8(ascii: ":")
+            put(secondsOfDay % 60, digits: 2, at: 17)
+            buffer[19] = UInt8(ascii: "Z")
+            return 20
+        }
     }
 
     private static func parseDateFields(_ bytes: [UInt8]) -> (year: Int, month: Int, day: Int)? {

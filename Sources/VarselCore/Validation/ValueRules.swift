@@ -72,10 +72,11 @@ public enum ValueRules {
 
     /// Today's date in `zone`.
     public static func today(_ now: Date, in zone: TimeZone) -> CalendarDate {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        let parts = calendar.dateComponents([.year, .month, .day], from: now)
-        return CalendarDate(year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1)
+        // The zone's offset at that instant, then the civil date of the shifted day count: a Calendar
+        // and its date components for every message showed in the profile of an enqueue.
+        let local = now.timeIntervalSince1970 + Double(zone.secondsFromGMT(for: now))
+        let civil = RFC3339.civilFromDays(Int((local / 86_400).rounded(.down)))
+        return CalendarDate(year: civil.year, month: civil.month, day: civil.day)
     }
 }
 
