@@ -135,9 +135,14 @@ extension PostgresMessageStore {
 
     /// Takes the advisory lock of each case, in one order so that two transactions cannot deadlock.
     static func lockCases(_ caseRefs: Set<String>, _ connection: PostgresConnection, logger: Logger) async throws {
-        for caseRef in caseRefs.sorted() {
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('varsel case ' || \(caseRef), 0))", logger: logger)
-        }
+        // In one statement (a batch names as many cases as messages), taken in sorted order, so two
+        // transactions locking overlapping cases never wait on each other.
+        try await connection.query(
+            """
+            SELECT pg_advisory_xact_lock(hashtextextended('varsel case ' || c, 0))
+            FROM (SELECT c FROM unnest(\(caseRefs.sorted())::text[]) WITH ORDINALITY AS u(c, n) ORDER BY n) AS ordered
+            """, logger: logger
+        ).collect()
     }
 
     static func caseEvents(_ connection: PostgresConnection, caseRefs: Set<String>, logger: Logger) async throws -> [String: [CaseEvent]] {

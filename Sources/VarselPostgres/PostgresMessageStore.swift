@@ -263,43 +263,58 @@ public final class PostgresMessageStore: MessageStore {
         _ rows: [StoredRequest], _ connection: PostgresConnection, caseStops: CaseStopPolicy, logger: Logger, now: Date
     ) async throws -> [EnqueueOutcome] {
         let refusals = try await caseRefusals(connection, rows.map(\.request), caseStops: caseStops, logger: logger)
-        var outcomes: [EnqueueOutcome] = []
-        for (index, row) in rows.enumerated() {
-            let request = row.request
-            if let refusal = refusals[index] {
-                var existing: (String, String)?
-                if let key = request.idempotencyKey {
-                    existing = try await connection.query(
-                        "SELECT id, request_hash FROM varsel.messages WHERE idempotency_key = \(key)", logger: logger
-                    ).collect().first?.decode((String, String).self)
-                }
-                outcomes.append(existing.map { row.outcome(existingID: $0.0, existingHash: $0.1) } ?? .refused(reason: refusal))
-                continue
-            }
-            let inserted = try await connection.query(
+        var outcomes = [EnqueueOutcome?](repeating: nil, count: rows.count)
+        for (index, refusal) in refusals {
+            outcomes[index] = .refused(reason: refusal)
+        }
+        let insertable = rows.indices.filter { refusals[$0] == nil }
+        var inserted: Set<String> = []
+        if !insertable.isEmpty {
+            // The batch in one statement, in input order: of two rows with one key, the first is stored.
+            let batch = try BatchRows.json(insertable.map { index in
+                let row = rows[index]
+                return NewMessageRow(
+                    n: index, id: row.id, idempotency_key: row.request.idempotencyKey, request_hash: row.hash, kind: row.request.kind,
+                    case_ref: row.request.caseRef, recipient_id: row.request.recipient.id, recipient_key: row.recipientKey, request: row.json,
+                    ready_at: NewMessageRow.microseconds(row.readyAt), expires_at: row.request.expiresAt.map(NewMessageRow.microseconds))
+            })
+            inserted = Set(try await connection.query(
                 """
                 INSERT INTO varsel.messages (id, idempotency_key, request_hash, kind, case_ref, recipient_id, recipient_key, request, state,
                     ready_at, expires_at, created_at, updated_at)
-                VALUES (\(row.id), \(request.idempotencyKey), \(row.hash), \(request.kind), \(request.caseRef), \(request.recipient.id),
-                    \(row.recipientKey), \(row.json)::jsonb, 'queued', \(row.readyAt), \(request.expiresAt), \(now), \(now))
+                SELECT u.id, u.idempotency_key, u.request_hash, u.kind, u.case_ref, u.recipient_id, u.recipient_key, u.request::jsonb, 'queued',
+                    \(NewMessageRow.origin) + u.ready_at * interval '1 microsecond', \(NewMessageRow.origin) + u.expires_at * interval '1 microsecond',
+                    \(now), \(now)
+                FROM jsonb_to_recordset(\(batch)::jsonb) AS u(n integer, id text, idempotency_key text, request_hash text, kind text,
+                    case_ref text, recipient_id text, recipient_key text, request text, ready_at bigint, expires_at bigint)
+                ORDER BY u.n
                 ON CONFLICT (idempotency_key) DO NOTHING
                 RETURNING id
                 """, logger: logger
-            ).collect()
-            if !inserted.isEmpty {
-                outcomes.append(.created(id: row.id))
-                continue
-            }
-            // The key is taken: by the time ON CONFLICT decided, the other row was committed.
-            guard let key = request.idempotencyKey,
-                  let existing = try await connection.query(
-                      "SELECT id, request_hash FROM varsel.messages WHERE idempotency_key = \(key)", logger: logger
-                  ).collect().first
-            else { throw StoreError("an insert without an idempotency key was refused") }
-            let (id, hash) = try existing.decode((String, String).self)
-            outcomes.append(row.outcome(existingID: id, existingHash: hash))
+            ).collect().map { try $0.decode(String.self) })
         }
-        return outcomes
+        // A key seen before answers as before: for rows the insert found taken (committed by the time
+        // ON CONFLICT decided), and for rows a case's stop refuses.
+        let keyed = rows.indices.filter { !inserted.contains(rows[$0].id) }.compactMap { index in rows[index].request.idempotencyKey }
+        var existing: [String: (id: String, hash: String)] = [:]
+        if !keyed.isEmpty {
+            for row in try await connection.query(
+                "SELECT idempotency_key, id, request_hash FROM varsel.messages WHERE idempotency_key = ANY(\(keyed))", logger: logger
+            ).collect() {
+                let (key, id, hash) = try row.decode((String, String, String).self)
+                existing[key] = (id, hash)
+            }
+        }
+        // As if stored one by one: a refused row sees only what was stored before it, not a later row of its batch.
+        let batchIndex = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1.id, $0) })
+        return try rows.enumerated().map { index, row in
+            if inserted.contains(row.id) { return .created(id: row.id) }
+            if let key = row.request.idempotencyKey, let found = existing[key], (batchIndex[found.id] ?? -1) < index {
+                return row.outcome(existingID: found.id, existingHash: found.hash)
+            }
+            if let refused = outcomes[index] { return refused }
+            throw StoreError("message \(row.id) was neither stored nor found by its idempotency key")
+        }
     }
 
     // MARK: Leases

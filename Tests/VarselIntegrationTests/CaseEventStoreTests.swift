@@ -56,6 +56,41 @@ import VarselTestSupport
         #expect(try await store.status(id: ids[3])?.state != .cancelled, "a receipt does not demand payment")
     }
 
+    @Test("one enqueue of several messages answers each as if stored one by one: a key repeated in the batch, a refused line before a later one with its key", arguments: StoreBackend.allCases)
+    func batchAnswersInOrder(_ backend: StoreBackend) async throws {
+        let directory = TemporaryDirectory()
+        let store = try await backend.makeStore(directory)
+        let now = Date()
+        _ = try await store.recordCaseEvent(Self.event(.paid, case: "inv-paid"), caseStops: .shipped, now: now)
+        var other = Self.message("k1")
+        other.data["creditor"] = .string("Another AS")
+        let batch = [
+            Self.message("k1"),  // stored
+            Self.message("k1"),  // the same again: a duplicate of the first
+            other,  // the key with another body: a conflict
+            Self.message("k2", case: "inv-paid"),  // refused: its case is paid, and no k2 was stored before it
+            Self.message("k2"),  // stored: the refused line before it stored nothing
+            Helpers.request(),  // no key: stored
+            Self.message("k3", case: "inv-paid"),  // refused
+        ]
+        let outcomes = try await store.enqueue(batch, now: now, caseStops: .shipped)
+        #expect(outcomes.count == batch.count)
+        guard case .created(let first)? = outcomes.first, case .created(let k2) = outcomes[4] else {
+            Issue.record("not created: \(outcomes)")
+            return
+        }
+        #expect(outcomes[1] == .duplicate(id: first))
+        #expect(outcomes[2] == .conflict(existingID: first))
+        if case .refused = outcomes[3] {} else { Issue.record("line 4 should be refused: \(outcomes[3])") }
+        if case .created = outcomes[5] {} else { Issue.record("line 6 should be stored: \(outcomes[5])") }
+        if case .refused = outcomes[6] {} else { Issue.record("line 7 should be refused: \(outcomes[6])") }
+        // Again, in another enqueue: the stored keys answer as before, the paid case's k2 now finds its key.
+        let again = try await store.enqueue([Self.message("k1"), Self.message("k2", case: "inv-paid")], now: now, caseStops: .shipped)
+        #expect(again[0] == .duplicate(id: first))
+        #expect(again[1] == .conflict(existingID: k2))
+        #expect(try await store.countByState()[.queued] == 3)
+    }
+
     @Test("a stopped case refuses new demands but takes a retry of an accepted one and a receipt; dispute_resolved and reopened open it again", arguments: StoreBackend.allCases)
     func stoppedCaseRefusesEnqueues(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
