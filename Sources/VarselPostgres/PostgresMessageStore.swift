@@ -263,10 +263,6 @@ public final class PostgresMessageStore: MessageStore {
         _ rows: [StoredRequest], _ connection: PostgresConnection, caseStops: CaseStopPolicy, logger: Logger, now: Date
     ) async throws -> [EnqueueOutcome] {
         let refusals = try await caseRefusals(connection, rows.map(\.request), caseStops: caseStops, logger: logger)
-        var outcomes = [EnqueueOutcome?](repeating: nil, count: rows.count)
-        for (index, refusal) in refusals {
-            outcomes[index] = .refused(reason: refusal)
-        }
         let insertable = rows.indices.filter { refusals[$0] == nil }
         var inserted: Set<String> = []
         if !insertable.isEmpty {
@@ -306,13 +302,13 @@ public final class PostgresMessageStore: MessageStore {
             }
         }
         // As if stored one by one: a refused row sees only what was stored before it, not a later row of its batch.
-        let batchIndex = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1.id, $0) })
+        let batchIndex = Dictionary(rows.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         return try rows.enumerated().map { index, row in
             if inserted.contains(row.id) { return .created(id: row.id) }
             if let key = row.request.idempotencyKey, let found = existing[key], (batchIndex[found.id] ?? -1) < index {
                 return row.outcome(existingID: found.id, existingHash: found.hash)
             }
-            if let refused = outcomes[index] { return refused }
+            if let refusal = refusals[index] { return .refused(reason: refusal) }
             throw StoreError("message \(row.id) was neither stored nor found by its idempotency key")
         }
     }
