@@ -143,6 +143,13 @@ extension MessageStore {
     public func enqueue(_ requests: [MessageRequest], now: Date) async throws -> [EnqueueOutcome] {
         try await enqueue(requests, now: now, caseStops: .shipped)
     }
+
+    /// The stored records that may stand in for contact points the messages (parsed, not yet
+    /// validated) leave out: read only for those whose recipient names a record and gives no contact
+    /// point of its own; none read when no message needs one.
+    public func recordsStandingIn(for messages: [JSONValue]) async throws -> [String: Recipient] {
+        try await recipients(ids: Set(messages.compactMap(MessageValidator.recipientIDNeedingStoredRecord(of:))))
+    }
 }
 
 /// What creating a case did.

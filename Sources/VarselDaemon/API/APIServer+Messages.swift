@@ -57,7 +57,7 @@ extension APIServer {
         case .success(let parsed): value = parsed
         case .failure(let failure): throw Problem.validation(failure)
         }
-        return (value, try await store.recipients(ids: Set([MessageValidator.recipientIDNeedingStoredRecord(of: value)].compactMap { $0 })))
+        return (value, try await store.recordsStandingIn(for: [value]))
     }
 
     /// The idempotency key of a request: the `Idempotency-Key` header or the body's

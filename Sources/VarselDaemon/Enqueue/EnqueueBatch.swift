@@ -217,9 +217,7 @@ public enum EnqueueBatch {
                 }
             }
             if anyJSON { retained = nil }
-            // Stored records may supply contact points a message leaves out: read for those messages only.
-            let ids = Set(parsed.compactMap { MessageValidator.recipientIDNeedingStoredRecord(of: $0.value) })
-            let stored = ids.isEmpty ? [:] : try await store.recipients(ids: ids)
+            let stored = try await store.recordsStandingIn(for: parsed.map(\.value))
             var valid: [(line: Int, request: MessageRequest)] = []
             let validator = validator
             for ((line, _), outcome) in zip(parsed, parsed.map(\.value).parallelMap { validator.validate($0, stored: stored) }) {

@@ -41,7 +41,7 @@ struct IntakeProcessor: Sendable {
         }
         let stored: [String: Recipient]
         do {
-            stored = try await store.recipients(ids: Set([MessageValidator.recipientIDNeedingStoredRecord(of: value)].compactMap { $0 }))
+            stored = try await store.recordsStandingIn(for: [value])
         } catch {
             return .failure(IntakeRejection("the stored recipient record could not be read: \(error)"))
         }
