@@ -8,7 +8,18 @@ import VarselStore
 /// `UPDATE … WHERE lease_token = …` waits for a concurrent writer of the row and re-checks the token
 /// after it committed: a compare-and-set.
 extension PostgresMessageStore {
-    public func prepare(_ preparations: [Preparation], now: Date) async throws -> Set<String> {
+    public func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date) async throws -> PreparedBatch {
+        let record = try recording(preparations, now: now)
+        return try await transaction { connection in
+            let held = try await record(connection)
+            let started = starts.isEmpty ? [:] : try await self.openAttempts(connection, starts, now: now)
+            return PreparedBatch(held: held, started: started)
+        }
+    }
+
+    /// What records a batch's plans in a transaction (the rows built beforehand, outside it): the sends
+    /// whose lease held.
+    private func recording(_ preparations: [Preparation], now: Date) throws -> @Sendable (PostgresConnection) async throws -> Set<String> {
         let contents = try StoredRows.contents(preparations)
         let sends = preparations.compactMap { preparation -> PreparedRow? in
             guard case .send(let send) = preparation else { return nil }
@@ -20,7 +31,7 @@ extension PostgresMessageStore {
                 content: contents[send.lease.messageID], sms_encoding: content.sms?.encoding.rawValue, sms_segments: content.sms?.segments)
         }
         let rows = try BatchRows.json(sends)
-        return try await transaction { connection in
+        return { connection in
             var held: Set<String> = []
             var trail: [(messageID: String, text: String)] = []
             if !sends.isEmpty {
@@ -73,46 +84,50 @@ extension PostgresMessageStore {
     }
 
     public func start(_ starts: [AttemptStart], now: Date) async throws -> [String: StartOutcome] {
-        try await transaction { connection in
-            // Frequency caps are judged per recipient with every daemon's sends in view: a
-            // transaction-scoped advisory lock per recipient key serialises the judges, taken in
-            // one order so that two batches never wait on each other.
-            let capped = Set(starts.compactMap { start in start.cap.flatMap { $0.policy.enabled ? $0.recipientKey : nil } })
-            for key in capped.sorted() {
-                try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\("varsel.cap:" + key), 0))", logger: self.logger)
-            }
-            var outcomes: [String: StartOutcome] = [:]
-            var uncapped: [AttemptStart] = []
-            for start in starts {
-                let lease = start.lease
-                guard let cap = start.cap, cap.policy.enabled else {
-                    uncapped.append(start)
-                    continue
-                }
-                // Accepted, or in flight (pending), in the window, to the same recipient.
-                let since = now.addingTimeInterval(-cap.policy.window)
-                let times = try await connection.query(
-                    """
-                    SELECT COALESCE(a.finished_at, a.started_at) FROM varsel.attempts a JOIN varsel.messages m ON m.id = a.message_id
-                    WHERE m.recipient_key = \(cap.recipientKey) AND m.id <> \(lease.messageID) AND a.outcome IN ('accepted', 'pending')
-                        AND COALESCE(a.finished_at, a.started_at) >= \(since)
-                    """, logger: self.logger
-                ).collect().map { try $0.decode(Date.self) }
-                if let until = cap.policy.deferredUntil(kind: cap.kind, sentAt: times, now: now) {
-                    let reason = cap.policy.deferralReason(kind: cap.kind, until: until)
-                    guard try await Self.release(connection, lease, state: .queued, reason: reason, readyAt: until, now: now, logger: self.logger)
-                    else { continue }
-                    try await Self.appendDecisions(
-                        connection, messageID: lease.messageID, texts: [reason + " (decided as the attempt was to open)"], at: now, logger: self.logger)
-                    outcomes[lease.messageID] = .deferred(until: until)
-                    continue
-                }
-                // Opened one by one: the next capped send to this recipient must see this attempt.
-                outcomes.merge(try await Self.open(connection, [start], now: now, logger: self.logger)) { $1 }
-            }
-            outcomes.merge(try await Self.open(connection, uncapped, now: now, logger: self.logger)) { $1 }
-            return outcomes
+        try await transaction { connection in try await self.openAttempts(connection, starts, now: now) }
+    }
+
+    /// Opens the attempts of `starts` in the caller's transaction, each counted and fenced, each
+    /// capped start judged against every daemon's sends first.
+    private func openAttempts(_ connection: PostgresConnection, _ starts: [AttemptStart], now: Date) async throws -> [String: StartOutcome] {
+        // Frequency caps are judged per recipient with every daemon's sends in view: a
+        // transaction-scoped advisory lock per recipient key serialises the judges, taken in
+        // one order so that two batches never wait on each other.
+        let capped = Set(starts.compactMap { start in start.cap.flatMap { $0.policy.enabled ? $0.recipientKey : nil } })
+        for key in capped.sorted() {
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\("varsel.cap:" + key), 0))", logger: self.logger)
         }
+        var outcomes: [String: StartOutcome] = [:]
+        var uncapped: [AttemptStart] = []
+        for start in starts {
+            let lease = start.lease
+            guard let cap = start.cap, cap.policy.enabled else {
+                uncapped.append(start)
+                continue
+            }
+            // Accepted, or in flight (pending), in the window, to the same recipient.
+            let since = now.addingTimeInterval(-cap.policy.window)
+            let times = try await connection.query(
+                """
+                SELECT COALESCE(a.finished_at, a.started_at) FROM varsel.attempts a JOIN varsel.messages m ON m.id = a.message_id
+                WHERE m.recipient_key = \(cap.recipientKey) AND m.id <> \(lease.messageID) AND a.outcome IN ('accepted', 'pending')
+                    AND COALESCE(a.finished_at, a.started_at) >= \(since)
+                """, logger: self.logger
+            ).collect().map { try $0.decode(Date.self) }
+            if let until = cap.policy.deferredUntil(kind: cap.kind, sentAt: times, now: now) {
+                let reason = cap.policy.deferralReason(kind: cap.kind, until: until)
+                guard try await Self.release(connection, lease, state: .queued, reason: reason, readyAt: until, now: now, logger: self.logger)
+                else { continue }
+                try await Self.appendDecisions(
+                    connection, messageID: lease.messageID, texts: [reason + " (decided as the attempt was to open)"], at: now, logger: self.logger)
+                outcomes[lease.messageID] = .deferred(until: until)
+                continue
+            }
+            // Opened one by one: the next capped send to this recipient must see this attempt.
+            outcomes.merge(try await Self.open(connection, [start], now: now, logger: self.logger)) { $1 }
+        }
+        outcomes.merge(try await Self.open(connection, uncapped, now: now, logger: self.logger)) { $1 }
+        return outcomes
     }
 
     /// Counts an attempt on each message whose lease holds and opens it `pending`, in one statement.

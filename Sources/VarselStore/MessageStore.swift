@@ -46,9 +46,12 @@ public protocol MessageStore: Sendable {
     /// The runs not marked stopped, of every worker.
     func activeRuns() async throws -> [DaemonRun]
 
-    /// Records plans and rendered content, and ends or defers what is not sent (fenced). Returns the
-    /// ids of the sends whose lease still held. No attempt is opened yet: see `start`.
-    func prepare(_ preparations: [Preparation], now: Date) async throws -> Set<String>
+    /// Records plans and rendered content, and ends or defers what is not sent (fenced); then opens
+    /// the attempts of `starts`, as `start` does, in the same transaction: one commit for a batch's
+    /// plan and the attempts of its sends that can be handed to the HTTP client at once (a send that
+    /// must wait for a connection opens its attempt with `start` when it gets one). Returns the ids
+    /// of the sends whose lease still held, and what `start` would return for `starts`.
+    func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date) async throws -> PreparedBatch
 
     /// Opens a `pending` attempt for each send, just before its request is handed to the HTTP client,
     /// and counts it (fenced). Returns, per send whose lease still held, the attempt id to complete
@@ -139,6 +142,12 @@ public protocol MessageStore: Sendable {
 }
 
 extension MessageStore {
+    /// Records plans and rendered content, and ends or defers what is not sent (fenced), opening no
+    /// attempt. Returns the ids of the sends whose lease still held.
+    public func prepare(_ preparations: [Preparation], now: Date) async throws -> Set<String> {
+        try await prepare(preparations, starting: [], now: now).held
+    }
+
     /// Enqueues with the shipped kinds' case stops (`payment_received` and `payment_plan` go on).
     public func enqueue(_ requests: [MessageRequest], now: Date) async throws -> [EnqueueOutcome] {
         try await enqueue(requests, now: now, caseStops: .shipped)
@@ -287,6 +296,19 @@ public struct AttemptStart: Sendable {
 }
 
 /// What became of one `AttemptStart`.
+/// What `prepare(_:starting:now:)` recorded.
+public struct PreparedBatch: Sendable {
+    /// The sends whose lease still held: their plan and content are recorded.
+    public var held: Set<String>
+    /// Per start whose lease still held: its attempt, or its deferral by the frequency cap.
+    public var started: [String: StartOutcome]
+
+    public init(held: Set<String>, started: [String: StartOutcome]) {
+        self.held = held
+        self.started = started
+    }
+}
+
 public enum StartOutcome: Sendable, Equatable {
     /// The attempt is open (its id): send the request.
     case started(Int64)

@@ -118,6 +118,60 @@ import VarselTestSupport
         #expect(MessageValidator.recipientIDNeedingStoredRecord(of: givenValue) == nil)
     }
 
+    @Test("a send whose gateway has a free connection opens its attempt in the transaction that records the batch's plan; one that waits for a connection opens its own when it gets one")
+    func attemptsOpenWithThePlan() async throws {
+        let directory = TemporaryDirectory()
+        let sandbox = SandboxGateway()
+        try await sandbox.start()
+        defer { Task { await sandbox.stop() } }
+        // One connection for SMS: of a batch's three SMS, one can go at once and two must wait.
+        let yaml = Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL)
+            .replacingOccurrences(of: "connect_timeout_ms: 2000 }", with: "connect_timeout_ms: 2000, max_connections: 1 }")
+        let config = try ConfigLoader.load(yaml: yaml, baseDirectory: directory.path)
+        #expect(config.gateways["sms-main"]?.maxConnections == 1)
+        let components = try await Daemon.open(config: config, logger: quietLogger)
+        defer { components.client.shutdown() }
+        // The writer's statements, by transaction: only the writer begins IMMEDIATE transactions, and
+        // only the writer writes, so each write belongs to the writer transaction begun last.
+        let transactions = Mutex<[[String]]>([])
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"), statementObserver: { sql in
+            transactions.withLock { transactions in
+                if sql.hasPrefix("BEGIN IMMEDIATE") {
+                    transactions.append([])
+                } else if sql.hasPrefix("INSERT") || sql.hasPrefix("UPDATE"), !transactions.isEmpty {
+                    transactions[transactions.count - 1].append(sql)
+                }
+            }
+        })
+        let lines = [
+            Fixtures.sms(key: "o1"), Fixtures.sms(key: "o2", phone: "+4791234568"), Fixtures.sms(key: "o3", phone: "+4791234569"),
+            Fixtures.email(key: "o4"),
+        ]
+        let results = try await EnqueueBatch.run(
+            Data(lines.joined(separator: "\n").utf8), validator: MessageValidator(kinds: config.planning.kinds), store: store)
+        let accepted = results.allSatisfy(\.accepted)
+        #expect(accepted)
+        let dispatcher = Dispatcher(
+            config: config, store: store, sender: GatewaySender(gateways: Array(config.gateways.values), client: components.client),
+            templates: { components.templates.current }, logger: quietLogger)
+        await dispatcher.run(untilIdle: true)
+        for result in results {
+            let id = try #require(result.id)
+            let status = try #require(try await store.status(id: id))
+            #expect(status.state == .sent)
+            #expect(status.attempts.count == 1)
+        }
+
+        let opening = transactions.withLock { $0 }.map { statements in
+            (plans: statements.contains { $0.hasPrefix("UPDATE messages SET channel") },
+             attempts: statements.filter { $0.hasPrefix("INSERT INTO attempts") }.count)
+        }.filter { $0.attempts > 0 }
+        // The plan's transaction opened the email's attempt and one SMS's; each waiting SMS opened its
+        // own in a transaction of its own, after the connection came free.
+        #expect(opening.filter(\.plans).map(\.attempts) == [2])
+        #expect(opening.filter { !$0.plans }.map(\.attempts) == [1, 1])
+    }
+
     /// Partial indexes whose rows are the messages being sent now.
     static let bounded = ["messages_leased"]
 

@@ -95,6 +95,62 @@ import VarselTestSupport
         #expect(try await store.start([start(third)], now: now.addingTimeInterval(90_000))[third.lease.messageID]?.attemptID != nil)
     }
 
+    @Test("a batch's plan and the attempts of its sends that can go at once are recorded in one call: each opened pending and counted once, a capped send over its cap deferred, a lost lease nothing, a send left to wait opened later", arguments: StoreBackend.allCases)
+    func prepareAndStartTogether(_ backend: StoreBackend) async throws {
+        let directory = TemporaryDirectory()
+        let store = try await backend.makeStore(directory)
+        let now = Date()
+        let elsewhere = MessageRequest(
+            idempotencyKey: "t3", kind: "reminder", recipient: Recipient(phone: "+4798765432"), data: ["creditor": .string("Fjordkraft AS")])
+        _ = try await store.enqueue([Self.request("t1"), Self.request("t2"), elsewhere, Self.request("t4"), Self.request("t5")], now: now)
+        let leased = try await store.lease(owner: "w", limit: 10, now: now, leaseDuration: 60)
+        let byKey = Dictionary(uniqueKeysWithValues: leased.map { ($0.request.idempotencyKey ?? "", $0) })
+        let m1 = try #require(byKey["t1"]), m2 = try #require(byKey["t2"]), m3 = try #require(byKey["t3"])
+        let m4 = try #require(byKey["t4"]), m5 = try #require(byKey["t5"])
+        let policy = FrequencyCap(enabled: true, maxMessages: 1, window: 86_400)
+        func capped(_ leased: LeasedMessage) -> AttemptStart {
+            AttemptStart(
+                lease: leased.lease, channel: .sms, gateway: "g", idempotencyKey: "\(leased.lease.messageID).sms",
+                cap: .init(policy: policy, kind: "reminder", recipientKey: RecipientKey.of(leased.request.recipient)))
+        }
+        // t1 and t2 go to one recipient under a cap of one; t3 has no cap; t4's lease is not the one
+        // held (another worker's); t5 is prepared but left waiting for a connection.
+        let lost = LeaseRef(messageID: m4.lease.messageID, token: "another-workers-token")
+        let prepared = try await store.prepare(
+            [Self.plannedSend(m1.lease), Self.plannedSend(m2.lease), Self.plannedSend(m3.lease), Self.plannedSend(lost), Self.plannedSend(m5.lease)],
+            starting: [capped(m1), capped(m2), Self.start(m3.lease), Self.start(lost)], now: now)
+        #expect(prepared.held == Set([m1, m2, m3, m5].map(\.lease.messageID)))
+        #expect(Set(prepared.started.keys) == Set([m1, m2, m3].map(\.lease.messageID)))
+        #expect(prepared.started[m1.lease.messageID]?.attemptID != nil)
+        #expect(prepared.started[m3.lease.messageID]?.attemptID != nil)
+        guard case .deferred? = prepared.started[m2.lease.messageID] else {
+            Issue.record("t2 goes over the cap with t1's attempt in flight: \(String(describing: prepared.started[m2.lease.messageID]))")
+            return
+        }
+        let attempt5 = try await store.start([Self.start(m5.lease)], now: now.addingTimeInterval(1))[m5.lease.messageID]?.attemptID
+        #expect(attempt5 != nil)
+
+        for message in [m1, m3, m5] {
+            let status = try #require(try await store.status(id: message.lease.messageID))
+            #expect(status.state == .sending)
+            #expect(status.attempts.map(\.outcome) == [.pending], "one attempt, open: \(message.request.idempotencyKey ?? "")")
+            #expect(status.decisions.contains { $0.text == "sms chosen" })
+        }
+        let deferred = try #require(try await store.status(id: m2.lease.messageID))
+        #expect(deferred.state == .queued)
+        #expect(deferred.attempts.isEmpty)
+        #expect(deferred.decisions.contains { $0.text.contains("deferred by the frequency cap") })
+        let untouched = try #require(try await store.status(id: m4.lease.messageID))
+        #expect(untouched.state == .sending)
+        #expect(untouched.attempts.isEmpty)
+        #expect(!untouched.decisions.contains { $0.text == "sms chosen" })
+        // The worker dies: its messages come back with the attempts they made, each counted once.
+        _ = try await store.reclaim(owners: ["w"], now: now.addingTimeInterval(2))
+        let again = try await store.lease(owner: "w2", limit: 10, now: now.addingTimeInterval(2), leaseDuration: 60)
+        let counts = Dictionary(uniqueKeysWithValues: again.map { ($0.request.idempotencyKey ?? "", $0.attempts) })
+        #expect(counts == ["t1": 1, "t3": 1, "t4": 0, "t5": 1])
+    }
+
     @Test("daemon runs: registered, heartbeating, stopped; the retention sweep deletes runs stopped before the record cut-off only", arguments: StoreBackend.allCases)
     func daemonRuns(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()

@@ -186,14 +186,43 @@ public final class Dispatcher: Sendable {
                 logger.notice("message not sent", metadata: ["message_id": "\(lease.messageID)", "state": "\(state.rawValue)", "reason": "\(reason)"])
             }
         }
-        let held = try await store.prepare(preparations, now: at)
+        // A send whose gateway has a free connection now opens its attempt with the batch's plan, in
+        // one commit; the others wait for a connection and open theirs when they get one.
+        var starts: [AttemptStart] = []
+        for (send, message, leasedMessage) in outbound.values where slots.tryAcquire(send.gateway) {
+            starts.append(attemptStart(send, message, leasedMessage))
+        }
+        let prepared: PreparedBatch
+        do {
+            // The time the attempts open: after the batch was planned and rendered, as close to the
+            // hand-over as the commit allows.
+            prepared = try await store.prepare(preparations, starting: starts, now: now())
+        } catch {
+            for start in starts { slots.release(start.gateway) }
+            throw error
+        }
+        let connected = Set(starts.map(\.lease.messageID))
         for (id, (send, message, leasedMessage)) in outbound {
-            guard held.contains(id) else {
+            let hasSlot = connected.contains(id)
+            guard prepared.held.contains(id) else {
+                if hasSlot { slots.release(send.gateway) }
                 logger.warning("lease lost before sending; not sent", metadata: ["message_id": "\(id)"])
                 continue
             }
+            if hasSlot {
+                guard let attemptID = opened(prepared.started[id], messageID: id) else {
+                    slots.release(send.gateway)
+                    continue
+                }
+                inFlight.withLock { $0 += 1 }
+                group.addTask { [self, slots] in
+                    defer { slots.release(send.gateway) }
+                    await self.send(send, message, leasedMessage, attemptID: attemptID, completions: completions)
+                }
+                continue
+            }
             inFlight.withLock { $0 += 1 }
-            group.addTask { [self, sender, logger, preparer, now, metrics, slots, starter] in
+            group.addTask { [self, slots, starter] in
                 // The attempt is opened only once the request can be handed over at once: a send still
                 // waiting for a connection has not left, and a crash must not call it ambiguous.
                 guard await slots.acquire(send.gateway) else {
@@ -201,56 +230,11 @@ public final class Dispatcher: Sendable {
                     return
                 }
                 defer { slots.release(send.gateway) }
-                let request = leasedMessage.request
-                let start = AttemptStart(
-                    lease: send.lease, channel: message.channel, gateway: send.gateway, idempotencyKey: send.idempotencyKey,
-                    cap: preparer.frequencyCap.enabled
-                        ? .init(policy: preparer.frequencyCap, kind: request.kind, recipientKey: RecipientKey.of(request.recipient)) : nil)
-                let attemptID: Int64
-                switch await starter.start(start) {
-                case .started(let id)?:
-                    attemptID = id
-                case .deferred(let until)?:
-                    logger.info("deferred by the frequency cap as the attempt was to open", metadata: ["message_id": "\(id)", "until": "\(RFC3339.format(until))"])
-                    self.inFlight.withLock { $0 -= 1 }
-                    return
-                case nil:
-                    // The lease was lost, or the store failed (logged by the starter): the message is
-                    // queued again when its lease is reclaimed.
-                    logger.warning("attempt not opened (lease lost or store unavailable); not sent", metadata: ["message_id": "\(id)"])
+                guard let attemptID = self.opened(await starter.start(self.attemptStart(send, message, leasedMessage)), messageID: id) else {
                     self.inFlight.withLock { $0 -= 1 }
                     return
                 }
-                let result = await sender.send(message, via: send.gateway)
-                if Task.isCancelled { return }
-                let wasOpen = preparer.gateways.isOpen(send.gateway)
-                if let state = preparer.gateways.record(gateway: send.gateway, outcome: result.outcome, now: now()), wasOpen != state.isOpen {
-                    logger.warning("circuit \(state.isOpen ? "opened" : "closed")", metadata: ["gateway": "\(send.gateway)"])
-                }
-                let completion = preparer.completion(
-                    for: send, leased: leasedMessage, attemptID: attemptID, result: result, now: now(), unit: Double.random(in: 0..<1))
-                if let metrics {
-                    metrics.sendFinished(channel: message.channel, gateway: send.gateway, outcome: completion.outcome, latencyMs: result.latencyMs)
-                    if completion.excludeChannel != nil {
-                        metrics.fellBack(from: message.channel, cause: "permanent_failure")
-                    } else if completion.state == .queued {
-                        metrics.retried(channel: message.channel)
-                    }
-                }
-                let level: Logger.Level = result.outcome == .accepted ? .info : .notice
-                guard logger.logLevel <= level else {
-                    completions.push(completion)
-                    return
-                }
-                var fields: Logger.Metadata = [
-                    "message_id": "\(id)", "channel": "\(message.channel.rawValue)", "gateway": "\(send.gateway)",
-                    "outcome": "\(result.outcome.rawValue)", "http_status": "\(result.httpStatus.map(String.init) ?? "-")",
-                    "latency_ms": "\(result.latencyMs)",
-                ]
-                if let caseRef = leasedMessage.request.caseRef { fields["case_ref"] = "\(caseRef)" }
-                if let error = completion.error { fields["error"] = "\(error.prefix(300))" }
-                logger.log(level: level, "send finished", metadata: fields)
-                completions.push(completion)
+                await self.send(send, message, leasedMessage, attemptID: attemptID, completions: completions)
             }
         }
         return true

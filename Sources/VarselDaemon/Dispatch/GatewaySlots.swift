@@ -38,6 +38,19 @@ final class GatewaySlots: Sendable {
         }
     }
 
+    /// Takes a free slot of `gateway` if there is one now, without waiting. A slot is free only
+    /// when no send waits for one, so this never overtakes a waiter.
+    func tryAcquire(_ gateway: String) -> Bool {
+        state.withLock { state in
+            guard !state.closed else { return false }
+            var gate = state.gates[gateway] ?? Gate(free: 1)
+            guard gate.free > 0 else { return false }
+            gate.free -= 1
+            state.gates[gateway] = gate
+            return true
+        }
+    }
+
     /// Gives a slot back: to the longest waiter, if any.
     func release(_ gateway: String) {
         let next = state.withLock { state -> CheckedContinuation<Bool, Never>? in

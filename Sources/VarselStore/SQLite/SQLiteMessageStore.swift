@@ -204,92 +204,132 @@ public final class SQLiteMessageStore: MessageStore {
 
     // MARK: Recording
 
-    public func prepare(_ preparations: [Preparation], now: Date) async throws -> Set<String> {
+    public func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date) async throws -> PreparedBatch {
         let contents = try StoredRows.contents(preparations)
         return try await pool.write { db in
-            var held: Set<String> = []
-            var decisions: [(messageID: String, texts: [String])] = []
-            let at = now.timeIntervalSince1970
-            for preparation in preparations {
-                switch preparation {
-                case .send(let send):
-                    try db.run("""
-                            UPDATE messages SET channel = ?, locale = ?, tone = ?, gateway = ?, template_id = ?, template_version = ?,
-                                variant = ?, content_hash = ?, content = ?, sms_encoding = ?, sms_segments = ?, updated_at = ?
-                            WHERE id = ? AND lease_token = ? AND state = 'sending'
-                            """,
-                        [
-                            send.content.channel.rawValue, send.locale, send.tone.rawValue, send.gateway, send.content.templateID,
-                            send.content.templateVersion, send.content.variant, send.content.contentHash, contents[send.lease.messageID],
-                            send.content.sms?.encoding.rawValue, send.content.sms?.segments, at, send.lease.messageID,
-                            send.lease.token,
-                        ])
-                    guard db.changesCount == 1 else { continue }
-                    decisions.append((send.lease.messageID, send.decisions))
-                    held.insert(send.lease.messageID)
-                case .deferral(let lease, let until, let reason, let texts):
-                    try db.run(
-                        """
-                        UPDATE messages SET state = 'queued', state_reason = ?, ready_at = ?, lease_token = NULL, lease_owner = NULL,
-                            lease_expires_at = NULL, updated_at = ?
-                        WHERE id = ? AND lease_token = ? AND state = 'sending'
-                        """,
-                        [reason, until.timeIntervalSince1970, at, lease.messageID, lease.token])
-                    if db.changesCount == 1 { decisions.append((lease.messageID, texts)) }
-                case .finish(let lease, let state, let reason, let texts):
-                    try db.run("""
-                            UPDATE messages SET state = ?, state_reason = ?, lease_token = NULL, lease_owner = NULL,
-                                lease_expires_at = NULL, updated_at = ?
-                            WHERE id = ? AND lease_token = ? AND state = 'sending'
-                            """,
-                        [state.rawValue, reason, at, lease.messageID, lease.token])
-                    if db.changesCount == 1 { decisions.append((lease.messageID, texts)) }
+            // A start without a frequency cap, of a send prepared here, is counted by the send's own
+            // UPDATE (the row is written once, not twice) and opened right after it.
+            let sends = Set(preparations.compactMap { preparation -> String? in
+                if case .send(let send) = preparation { return send.lease.messageID }
+                return nil
+            })
+            var opened: [AttemptStart] = []
+            var counting: Set<String> = []
+            var others: [AttemptStart] = []
+            for start in starts {
+                if start.cap?.policy.enabled != true, sends.contains(start.lease.messageID), counting.insert(start.lease.messageID).inserted {
+                    opened.append(start)
+                } else {
+                    others.append(start)
                 }
             }
-            try Self.appendDecisions(db, decisions, at: now)
-            return held
+            let held = try Self.record(db, preparations, contents: contents, counting: counting, now: now)
+            var started: [String: StartOutcome] = [:]
+            for start in opened where held.contains(start.lease.messageID) {
+                started[start.lease.messageID] = .started(try Self.insertAttempt(db, start, now: now))
+            }
+            started.merge(try Self.open(db, others, now: now)) { $1 }
+            return PreparedBatch(held: held, started: started)
         }
     }
 
-    public func start(_ starts: [AttemptStart], now: Date) async throws -> [String: StartOutcome] {
-        try await pool.write { db in
-            var attempts: [String: StartOutcome] = [:]
-            let at = now.timeIntervalSince1970
-            for start in starts {
-                if let cap = start.cap, cap.policy.enabled {
-                    // Every daemon's sends to this recipient in the window: accepted, or in flight.
-                    let times = try db.values(
-                        Double.self,
-                        """
-                        SELECT COALESCE(a.finished_at, a.started_at) FROM attempts a JOIN messages m ON m.id = a.message_id
-                        WHERE m.recipient_key = ? AND m.id != ? AND a.outcome IN ('accepted', 'pending') AND COALESCE(a.finished_at, a.started_at) >= ?
-                        """, [cap.recipientKey, start.lease.messageID, at - cap.policy.window]).map(Date.init(timeIntervalSince1970:))
-                    if let until = cap.policy.deferredUntil(kind: cap.kind, sentAt: times, now: now) {
-                        let reason = cap.policy.deferralReason(kind: cap.kind, until: until)
-                        try db.run(
-                            """
-                            UPDATE messages SET state = 'queued', state_reason = ?, ready_at = ?, updated_at = ?, lease_token = NULL, lease_owner = NULL,
-                                lease_expires_at = NULL WHERE id = ? AND lease_token = ? AND state = 'sending'
-                            """, [reason, until.timeIntervalSince1970, at, start.lease.messageID, start.lease.token])
-                        guard db.changesCount == 1 else { continue }
-                        try Self.appendDecisions(db, messageID: start.lease.messageID, texts: [reason + " (decided as the attempt was to open)"], at: now)
-                        attempts[start.lease.messageID] = .deferred(until: until)
-                        continue
-                    }
-                }
-                try db.run(
-                    "UPDATE messages SET attempt_count = attempt_count + 1, updated_at = ? WHERE id = ? AND lease_token = ? AND state = 'sending'",
-                    [at, start.lease.messageID, start.lease.token])
-                guard db.changesCount == 1 else { continue }
+    /// Records the plans of a batch in the caller's transaction; the sends in `counting` also count
+    /// an attempt (whose row the caller inserts). Returns the sends whose lease held.
+    static func record(
+        _ db: Database, _ preparations: [Preparation], contents: [String: String], counting: Set<String>, now: Date
+    ) throws -> Set<String> {
+        var held: Set<String> = []
+        var decisions: [(messageID: String, texts: [String])] = []
+        let at = now.timeIntervalSince1970
+        for preparation in preparations {
+            switch preparation {
+            case .send(let send):
                 try db.run("""
-                        INSERT INTO attempts (message_id, started_at, channel, gateway, idempotency_key, outcome)
-                        VALUES (?, ?, ?, ?, ?, 'pending')
+                        UPDATE messages SET channel = ?, locale = ?, tone = ?, gateway = ?, template_id = ?, template_version = ?,
+                            variant = ?, content_hash = ?, content = ?, sms_encoding = ?, sms_segments = ?, attempt_count = attempt_count + ?,
+                            updated_at = ?
+                        WHERE id = ? AND lease_token = ? AND state = 'sending'
                         """,
-                    [start.lease.messageID, at, start.channel.rawValue, start.gateway, start.idempotencyKey])
-                attempts[start.lease.messageID] = .started(db.lastInsertedRowID)
+                    [
+                        send.content.channel.rawValue, send.locale, send.tone.rawValue, send.gateway, send.content.templateID,
+                        send.content.templateVersion, send.content.variant, send.content.contentHash, contents[send.lease.messageID],
+                        send.content.sms?.encoding.rawValue, send.content.sms?.segments, counting.contains(send.lease.messageID) ? 1 : 0,
+                        at, send.lease.messageID, send.lease.token,
+                    ])
+                guard db.changesCount == 1 else { continue }
+                decisions.append((send.lease.messageID, send.decisions))
+                held.insert(send.lease.messageID)
+            case .deferral(let lease, let until, let reason, let texts):
+                try db.run(
+                    """
+                    UPDATE messages SET state = 'queued', state_reason = ?, ready_at = ?, lease_token = NULL, lease_owner = NULL,
+                        lease_expires_at = NULL, updated_at = ?
+                    WHERE id = ? AND lease_token = ? AND state = 'sending'
+                    """,
+                    [reason, until.timeIntervalSince1970, at, lease.messageID, lease.token])
+                if db.changesCount == 1 { decisions.append((lease.messageID, texts)) }
+            case .finish(let lease, let state, let reason, let texts):
+                try db.run("""
+                        UPDATE messages SET state = ?, state_reason = ?, lease_token = NULL, lease_owner = NULL,
+                            lease_expires_at = NULL, updated_at = ?
+                        WHERE id = ? AND lease_token = ? AND state = 'sending'
+                        """,
+                    [state.rawValue, reason, at, lease.messageID, lease.token])
+                if db.changesCount == 1 { decisions.append((lease.messageID, texts)) }
             }
-            return attempts
         }
+        try Self.appendDecisions(db, decisions, at: now)
+        return held
+    }
+
+    public func start(_ starts: [AttemptStart], now: Date) async throws -> [String: StartOutcome] {
+        try await pool.write { db in try Self.open(db, starts, now: now) }
+    }
+
+    /// Opens the attempts of `starts` in the caller's transaction, each counted and fenced, each
+    /// capped start judged against every daemon's sends first.
+    static func open(_ db: Database, _ starts: [AttemptStart], now: Date) throws -> [String: StartOutcome] {
+        var attempts: [String: StartOutcome] = [:]
+        let at = now.timeIntervalSince1970
+        for start in starts {
+            if let cap = start.cap, cap.policy.enabled {
+                // Every daemon's sends to this recipient in the window: accepted, or in flight.
+                let times = try db.values(
+                    Double.self,
+                    """
+                    SELECT COALESCE(a.finished_at, a.started_at) FROM attempts a JOIN messages m ON m.id = a.message_id
+                    WHERE m.recipient_key = ? AND m.id != ? AND a.outcome IN ('accepted', 'pending') AND COALESCE(a.finished_at, a.started_at) >= ?
+                    """, [cap.recipientKey, start.lease.messageID, at - cap.policy.window]).map(Date.init(timeIntervalSince1970:))
+                if let until = cap.policy.deferredUntil(kind: cap.kind, sentAt: times, now: now) {
+                    let reason = cap.policy.deferralReason(kind: cap.kind, until: until)
+                    try db.run(
+                        """
+                        UPDATE messages SET state = 'queued', state_reason = ?, ready_at = ?, updated_at = ?, lease_token = NULL, lease_owner = NULL,
+                            lease_expires_at = NULL WHERE id = ? AND lease_token = ? AND state = 'sending'
+                        """, [reason, until.timeIntervalSince1970, at, start.lease.messageID, start.lease.token])
+                    guard db.changesCount == 1 else { continue }
+                    try Self.appendDecisions(db, messageID: start.lease.messageID, texts: [reason + " (decided as the attempt was to open)"], at: now)
+                    attempts[start.lease.messageID] = .deferred(until: until)
+                    continue
+                }
+            }
+            try db.run(
+                "UPDATE messages SET attempt_count = attempt_count + 1, updated_at = ? WHERE id = ? AND lease_token = ? AND state = 'sending'",
+                [at, start.lease.messageID, start.lease.token])
+            guard db.changesCount == 1 else { continue }
+            attempts[start.lease.messageID] = .started(try insertAttempt(db, start, now: now))
+        }
+        return attempts
+    }
+
+    /// The `pending` attempt row of a start whose message the caller counted; its id.
+    static func insertAttempt(_ db: Database, _ start: AttemptStart, now: Date) throws -> Int64 {
+        try db.run("""
+                INSERT INTO attempts (message_id, started_at, channel, gateway, idempotency_key, outcome)
+                VALUES (?, ?, ?, ?, ?, 'pending')
+                """,
+            [start.lease.messageID, now.timeIntervalSince1970, start.channel.rawValue, start.gateway, start.idempotencyKey])
+        return db.lastInsertedRowID
     }
 
     public func complete(_ completions: [Completion], now: Date) async throws -> Set<String> {

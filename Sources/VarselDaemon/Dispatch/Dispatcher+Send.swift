@@ -1,0 +1,66 @@
+import Foundation
+import Logging
+import VarselCore
+import VarselGateways
+import VarselStore
+
+/// One send of a batch: the attempt it opens, the request, and its result handed to the recorder.
+extension Dispatcher {
+    /// The attempt a send opens when its request can be handed to the HTTP client.
+    func attemptStart(_ send: PlannedSend, _ message: OutboundMessage, _ leased: LeasedMessage) -> AttemptStart {
+        AttemptStart(
+            lease: send.lease, channel: message.channel, gateway: send.gateway, idempotencyKey: send.idempotencyKey,
+            cap: preparer.frequencyCap.enabled
+                ? .init(policy: preparer.frequencyCap, kind: leased.request.kind, recipientKey: RecipientKey.of(leased.request.recipient)) : nil)
+    }
+
+    /// The attempt's id when it opened; otherwise logs why the request does not go out.
+    func opened(_ outcome: StartOutcome?, messageID id: String) -> Int64? {
+        switch outcome {
+        case .started(let attemptID)?:
+            return attemptID
+        case .deferred(let until)?:
+            logger.info("deferred by the frequency cap as the attempt was to open", metadata: ["message_id": "\(id)", "until": "\(RFC3339.format(until))"])
+        case nil:
+            // The lease was lost, or the store failed (logged by the starter): the message is
+            // queued again when its lease is reclaimed.
+            logger.warning("attempt not opened (lease lost or store unavailable); not sent", metadata: ["message_id": "\(id)"])
+        }
+        return nil
+    }
+
+    /// Sends a request whose attempt is open and hands its result to the recorder.
+    func send(_ send: PlannedSend, _ message: OutboundMessage, _ leasedMessage: LeasedMessage, attemptID: Int64, completions: CompletionQueue) async {
+        let id = send.lease.messageID
+        let result = await sender.send(message, via: send.gateway)
+        if Task.isCancelled { return }
+        let wasOpen = preparer.gateways.isOpen(send.gateway)
+        if let state = preparer.gateways.record(gateway: send.gateway, outcome: result.outcome, now: now()), wasOpen != state.isOpen {
+            logger.warning("circuit \(state.isOpen ? "opened" : "closed")", metadata: ["gateway": "\(send.gateway)"])
+        }
+        let completion = preparer.completion(
+            for: send, leased: leasedMessage, attemptID: attemptID, result: result, now: now(), unit: Double.random(in: 0..<1))
+        if let metrics {
+            metrics.sendFinished(channel: message.channel, gateway: send.gateway, outcome: completion.outcome, latencyMs: result.latencyMs)
+            if completion.excludeChannel != nil {
+                metrics.fellBack(from: message.channel, cause: "permanent_failure")
+            } else if completion.state == .queued {
+                metrics.retried(channel: message.channel)
+            }
+        }
+        let level: Logger.Level = result.outcome == .accepted ? .info : .notice
+        guard logger.logLevel <= level else {
+            completions.push(completion)
+            return
+        }
+        var fields: Logger.Metadata = [
+            "message_id": "\(id)", "channel": "\(message.channel.rawValue)", "gateway": "\(send.gateway)",
+            "outcome": "\(result.outcome.rawValue)", "http_status": "\(result.httpStatus.map(String.init) ?? "-")",
+            "latency_ms": "\(result.latencyMs)",
+        ]
+        if let caseRef = leasedMessage.request.caseRef { fields["case_ref"] = "\(caseRef)" }
+        if let error = completion.error { fields["error"] = "\(error.prefix(300))" }
+        logger.log(level: level, "send finished", metadata: fields)
+        completions.push(completion)
+    }
+}
