@@ -7,10 +7,14 @@ import VarselTestSupport
 
 /// `varsel serve` and the CLI as separate processes: crashes, signals, bad configuration, output contracts.
 @Suite(.serialized) struct ProcessTests {
-    static func writeConfig(_ directory: TemporaryDirectory, gatewayBase: String, templates: String = Paths.templates, timeoutMs: Int = 20_000) -> String {
+    static func writeConfig(
+        _ directory: TemporaryDirectory, gatewayBase: String, templates: String = Paths.templates, timeoutMs: Int = 20_000, leaseSeconds: Int = 60
+    ) -> String {
         directory.write(
             "varsel.yaml",
-            Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: gatewayBase, templates: templates, workerID: "proc", timeoutMs: timeoutMs))
+            Fixtures.config(
+                storePath: directory.file("varsel.db"), gatewayBase: gatewayBase, templates: templates, workerID: "proc", leaseSeconds: leaseSeconds,
+                timeoutMs: timeoutMs))
     }
 
     static func enqueue(_ config: String, _ lines: [String]) async throws -> [[String: Any]] {
@@ -21,9 +25,12 @@ import VarselTestSupport
     @Test("a message leased by a process killed mid-send is sent after restart, with the same Idempotency-Key, and the lost attempt is marked ambiguous")
     func killedMidSend() async throws {
         let directory = TemporaryDirectory()
-        let sandbox = SandboxGateway(behaviour: .init(delay: .seconds(60)))
+        // The gateway holds the request past any time the test may take to see it and kill the daemon
+        // (a loaded machine can starve the test for tens of seconds), and neither the request's
+        // timeout nor the lease runs out before: the kill always finds the send in flight.
+        let sandbox = SandboxGateway(behaviour: .init(delay: .seconds(600)))
         try await sandbox.start()
-        let config = Self.writeConfig(directory, gatewayBase: sandbox.baseURL)
+        let config = Self.writeConfig(directory, gatewayBase: sandbox.baseURL, timeoutMs: 600_000, leaseSeconds: 900)
         let id = try #require(try await Self.enqueue(config, [Fixtures.sms(key: "crash-1")]).first?["id"] as? String)
 
         let first = try ChildProcess(arguments: ["serve", "--config", config])
