@@ -38,6 +38,8 @@ let package = Package(
             pkgConfig: "libqrencode",
             providers: [.apt(["libqrencode-dev"])]
         ),
+        // glibc's malloc tunables (the daemon's arena limit).
+        .systemLibrary(name: "CMalloc"),
         // Pure core: model, validation, planning, SMS encoding, formatting. No I/O.
         .target(
             name: "VarselCore",
@@ -95,7 +97,7 @@ let package = Package(
         .target(
             name: "VarselDaemon",
             dependencies: [
-                "VarselCore", "VarselHTTP", "VarselTemplates", "VarselStore", "VarselPostgres", "VarselGateways",
+                "CMalloc", "VarselCore", "VarselHTTP", "VarselTemplates", "VarselStore", "VarselPostgres", "VarselGateways",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

@@ -14,6 +14,12 @@ struct Varsel: AsyncParsableCommand {
             ConfigCommand.self, TemplatesCommand.self, Purge.self, GatewayCommand.self, Migrate.self, IntakeCommand.self,
             CaseCommand.self, PlansCommand.self, ReportCommand.self,
         ])
+
+    /// Before any command: at most two malloc arenas (unless `MALLOC_ARENA_MAX` says otherwise).
+    static func main() async {
+        MallocArenas.limit()
+        await main(nil)
+    }
 }
 
 /// Options shared by commands that read the configuration.

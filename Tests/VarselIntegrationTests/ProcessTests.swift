@@ -60,6 +60,51 @@ import VarselTestSupport
         await sandbox.stop()
     }
 
+    @Test("varsel serve allocates from at most two malloc arenas while sending; MALLOC_ARENA_MAX in the environment is left to glibc")
+    func mallocArenas() async throws {
+        #expect(MallocArenas.limit(environment: ["MALLOC_ARENA_MAX": "8"]) == nil, "the operator's choice stands")
+        let directory = TemporaryDirectory()
+        let sandbox = SandboxGateway()
+        try await sandbox.start()
+        let config = Self.writeConfig(directory, gatewayBase: sandbox.baseURL)
+        let lines = (0..<300).map { index in
+            [Fixtures.sms(key: "a\(index)", phone: "+47912\(String(format: "%05d", index))"), Fixtures.email(key: "e\(index)")][index % 2]
+        }
+        #expect(try await Self.enqueue(config, lines).count == 300)
+        let serve = try ChildProcess(arguments: ["serve", "--config", config])
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        #expect(await eventually { ((try? await store.countByState()) ?? [:])[.sent] == 300 }, "not all sent: \(serve.stderr)")
+        let maps = try String(contentsOfFile: "/proc/\(serve.pid)/maps", encoding: .utf8)
+        serve.signal(SIGTERM)
+        #expect(await serve.wait(timeout: .seconds(30)) == 0)
+        await sandbox.stop()
+        // Besides the main arena (the brk heap), each arena is 64 MiB of anonymous memory at a 64 MiB
+        // boundary (its used part and its reserve); unlimited, a sending daemon had thirteen.
+        #expect(Self.mallocArenas(maps) <= MallocArenas.defaultLimit - 1, "\(maps)")
+    }
+
+    /// The arenas glibc mapped besides the main one, read from `/proc/PID/maps`.
+    static func mallocArenas(_ maps: String) -> Int32 {
+        let size: UInt64 = 64 << 20
+        let regions: [(start: UInt64, end: UInt64, anonymous: Bool)] = maps.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            let bounds = fields.first?.split(separator: "-") ?? []
+            guard fields.count >= 5, bounds.count == 2, let start = UInt64(bounds[0], radix: 16), let end = UInt64(bounds[1], radix: 16) else { return nil }
+            return (start, end, fields.count == 5 && fields[4] == "0")
+        }
+        var count: Int32 = 0
+        for (index, region) in regions.enumerated() where region.anonymous && region.start % size == 0 {
+            var end = region.end
+            var next = index + 1
+            while next < regions.count, regions[next].anonymous, regions[next].start == end, end - region.start < size {
+                end = regions[next].end
+                next += 1
+            }
+            if end - region.start == size { count += 1 }
+        }
+        return count
+    }
+
     @Test("SIGTERM stops leasing, lets sends in flight finish and record, and exits 0")
     func sigtermDrains() async throws {
         let directory = TemporaryDirectory()
