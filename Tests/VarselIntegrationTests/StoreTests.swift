@@ -114,11 +114,13 @@ import VarselTestSupport
                 cap: .init(policy: policy, kind: "reminder", recipientKey: RecipientKey.of(leased.request.recipient)))
         }
         // t1 and t2 go to one recipient under a cap of one; t3 has no cap; t4's lease is not the one
-        // held (another worker's); t5 is prepared but left waiting for a connection.
+        // held (another worker's); t5 is prepared but left waiting for a connection, and a start
+        // under another token than the one its plan holds opens nothing.
         let lost = LeaseRef(messageID: m4.lease.messageID, token: "another-workers-token")
+        let stranger = LeaseRef(messageID: m5.lease.messageID, token: "another-workers-token")
         let prepared = try await store.prepare(
             [Self.plannedSend(m1.lease), Self.plannedSend(m2.lease), Self.plannedSend(m3.lease), Self.plannedSend(lost), Self.plannedSend(m5.lease)],
-            starting: [capped(m1), capped(m2), Self.start(m3.lease), Self.start(lost)], now: now)
+            starting: [capped(m1), capped(m2), Self.start(m3.lease), Self.start(lost), Self.start(stranger)], now: now)
         #expect(prepared.held == Set([m1, m2, m3, m5].map(\.lease.messageID)))
         #expect(Set(prepared.started.keys) == Set([m1, m2, m3].map(\.lease.messageID)))
         #expect(prepared.started[m1.lease.messageID]?.attemptID != nil)

@@ -207,17 +207,17 @@ public final class SQLiteMessageStore: MessageStore {
     public func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date) async throws -> PreparedBatch {
         let contents = try StoredRows.contents(preparations)
         return try await pool.write { db in
-            // A start without a frequency cap, of a send prepared here, is counted by the send's own
-            // UPDATE (the row is written once, not twice) and opened right after it.
-            let sends = Set(preparations.compactMap { preparation -> String? in
-                if case .send(let send) = preparation { return send.lease.messageID }
+            // A start without a frequency cap, of a send prepared here under the same lease, is counted
+            // by the send's own UPDATE (the row is written once, not twice) and opened right after it.
+            let sends = Set(preparations.compactMap { preparation -> LeaseRef? in
+                if case .send(let send) = preparation { return send.lease }
                 return nil
             })
             var opened: [AttemptStart] = []
             var counting: Set<String> = []
             var others: [AttemptStart] = []
             for start in starts {
-                if start.cap?.policy.enabled != true, sends.contains(start.lease.messageID), counting.insert(start.lease.messageID).inserted {
+                if start.cap?.policy.enabled != true, sends.contains(start.lease), counting.insert(start.lease.messageID).inserted {
                     opened.append(start)
                 } else {
                     others.append(start)
