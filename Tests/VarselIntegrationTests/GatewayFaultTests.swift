@@ -70,11 +70,12 @@ import VarselTestSupport
         #expect(status.attempts.map(\.outcome) == [.transient])
         // Measured from the end of the attempt as the daemon recorded it, not from the test's clock
         // around the run: a loaded machine's set-up time does not count. The backoff alone would give
-        // 1–2 s; Retry-After gives 120 s, plus however long the daemon took to record the answer.
+        // 1–2 s; Retry-After gives 120 s, plus however long the daemon took to record the answer (on a
+        // loaded machine that has been over 5 s: the upper bound only rules out a wrong unit or a doubling).
         let attempt = try #require(status.attempts.first)
         let answered = attempt.at.addingTimeInterval(Double(attempt.latencyMs ?? 0) / 1000)
         let delay = try #require(status.nextAttemptAt).timeIntervalSince(answered)
-        #expect(delay >= 119.9 && delay <= 125, "next attempt \(delay) s after the 429; Retry-After said 120 s")
+        #expect(delay >= 119.9 && delay <= 180, "next attempt \(delay) s after the 429; Retry-After said 120 s")
         #expect(status.decisions.contains { $0.text.contains("Retry-After 120 s honoured") })
         await server.stop()
     }
