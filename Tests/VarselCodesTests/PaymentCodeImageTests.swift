@@ -33,9 +33,9 @@ struct PaymentCodeImageTests {
     ]
 
     @Test("the EPC QR code reads back byte for byte as its payload (UTF-8, newlines and all)", arguments: Self.epcPayloads)
-    func qrReadsBack(payload: EPCQRPayload) throws {
+    func qrReadsBack(payload: EPCQRPayload) async throws {
         let image = try #require(PaymentCodeImage.qr(payload))
-        let decoded = try ZBar.decode(image.png, symbology: "qrcode")
+        let decoded = try await ZBar.decode(image.png, symbology: "qrcode")
         #expect(decoded == Array(payload.text.utf8), "decoded: \(String(decoding: decoded, as: UTF8.self))")
     }
 
@@ -103,10 +103,10 @@ struct PaymentCodeImageTests {
     }()
 
     @Test("every Code 128 character reads back: all 100 digit pairs, and check characters 100 to 102", arguments: Self.everyCharacter)
-    func code128ReadsBack(digits: String) throws {
+    func code128ReadsBack(digits: String) async throws {
         let modules = try #require(Code128.modules(digits: digits))
         let png = PNGEncoder.encode(Bitmap(bars: modules, scale: 2, height: 60))
-        #expect(try ZBar.decodeText(png, symbology: "code128") == digits)
+        #expect(try await ZBar.decodeText(png, symbology: "code128") == digits)
     }
 
     /// Version 4 and version 5 examples of Finance Finland's bank barcode guide (the v4 ones as
@@ -123,7 +123,7 @@ struct PaymentCodeImageTests {
     ]
 
     @Test("the Finnish bank barcode of the guide's examples reads back from its Code 128 image, digit for digit", arguments: 0..<4)
-    func barcodeReadsBack(example: Int) throws {
+    func barcodeReadsBack(example: Int) async throws {
         let (payment, cents, date, digits) = Self.guideExamples[example]
         let code = try #require(FinnishVirtualBarcode(payment: payment, due: Self.due(cents, date)))
         #expect(code.digits == digits)
@@ -131,7 +131,7 @@ struct PaymentCodeImageTests {
         #expect(image.width == (11 * 29 + 13 + 20) * PaymentCodeImage.barcodeScale)
         #expect(PaymentCodeImage.printedMillimetres(pixels: image.width) == "89.4")
         #expect(PaymentCodeImage.printedMillimetres(pixels: image.height) == "13.0")
-        #expect(try ZBar.decodeText(image.png, symbology: "code128") == digits)
+        #expect(try await ZBar.decodeText(image.png, symbology: "code128") == digits)
     }
 
     // MARK: - PNG
@@ -189,12 +189,12 @@ struct PaymentCodeImageTests {
     }
 
     @Test("a PNG of many stored blocks (the largest QR code drawn 30 pixels a module: 11 blocks) still reads back")
-    func manyBlocksReadBack() throws {
+    func manyBlocksReadBack() async throws {
         let payload = Self.epcPayloads[2]
         let symbol = try #require(QRSymbol(bytes: Array(payload.text.utf8)))
         let bitmap = Bitmap(symbol, scale: 30)
         #expect(PNGEncoder.scanlines(bitmap).count > 10 * PNGEncoder.storedBlockLimit)
-        #expect(try ZBar.decode(PNGEncoder.encode(bitmap), symbology: "qrcode") == Array(payload.text.utf8))
+        #expect(try await ZBar.decode(PNGEncoder.encode(bitmap), symbology: "qrcode") == Array(payload.text.utf8))
     }
 }
 

@@ -13,7 +13,14 @@ import Testing
 private typealias ClientRequest = VarselHTTP.HTTPRequest
 private typealias ClientResponse = VarselHTTP.HTTPResponse
 
-@Suite(.serialized, .timeLimit(.minutes(1)))
+/// The transfer timeout of requests to this file's in-process server (milliseconds): long enough
+/// that only a broken run reaches it, since the server shares the test process's threads with the
+/// whole suite.
+private let patience = 600_000
+
+// The time limit only ends a hung test: a whole-suite run on two loaded cores once took 117 s for
+// the round trip below, which takes milliseconds alone.
+@Suite(.serialized, .timeLimit(.minutes(15)))
 struct CurlHTTPClientTests {
     // MARK: - Round trip
 
@@ -46,6 +53,7 @@ struct CurlHTTPClientTests {
                     HTTPHeader("X-Empty", ""),
                 ],
                 body: body,
+                timeoutMilliseconds: patience,
                 poolKey: "echo"))
 
             #expect(response.status == 201)
@@ -73,15 +81,15 @@ struct CurlHTTPClientTests {
             let client = CurlHTTPClient()
             defer { client.shutdown() }
             let url = "http://127.0.0.1:\(port)/method"
-            let get = try await client.execute(ClientRequest(method: "GET", url: url))
+            let get = try await client.execute(ClientRequest(method: "GET", url: url, timeoutMilliseconds: patience))
             #expect(get.bodyText == "GET 0 <none>")
-            let delete = try await client.execute(ClientRequest(method: "DELETE", url: url))
+            let delete = try await client.execute(ClientRequest(method: "DELETE", url: url, timeoutMilliseconds: patience))
             #expect(delete.bodyText == "DELETE 0 <none>")
             let put = try await client.execute(ClientRequest(
-                method: "PUT", url: url, headers: [HTTPHeader("Content-Type", "text/plain")], body: Array("hi".utf8)))
+                method: "PUT", url: url, headers: [HTTPHeader("Content-Type", "text/plain")], body: Array("hi".utf8), timeoutMilliseconds: patience))
             #expect(put.bodyText == "PUT 2 text/plain")
             // A non-2xx status is a response, not an error.
-            let missing = try await client.execute(ClientRequest(method: "GET", url: "http://127.0.0.1:\(port)/nope"))
+            let missing = try await client.execute(ClientRequest(method: "GET", url: "http://127.0.0.1:\(port)/nope", timeoutMilliseconds: patience))
             #expect(missing.status == 404)
         }
     }
@@ -95,7 +103,7 @@ struct CurlHTTPClientTests {
             defer { client.shutdown() }
             let response = try await client.execute(ClientRequest(
                 method: "GET", url: "http://127.0.0.1:\(port)/auth",
-                basicAuth: HTTPBasicAuth(user: "AC123", password: "s3cr:et")))
+                basicAuth: HTTPBasicAuth(user: "AC123", password: "s3cr:et"), timeoutMilliseconds: patience))
             let expected = "Basic " + Data("AC123:s3cr:et".utf8).base64EncodedString()
             #expect(response.status == 200)
             #expect(response.bodyText == expected)
@@ -115,7 +123,7 @@ struct CurlHTTPClientTests {
             defer { client.shutdown() }
             for _ in 0..<10 {
                 let response = try await client.execute(ClientRequest(
-                    method: "GET", url: "http://127.0.0.1:\(port)/peer", poolKey: "reuse"))
+                    method: "GET", url: "http://127.0.0.1:\(port)/peer", timeoutMilliseconds: patience, poolKey: "reuse"))
                 #expect(response.status == 200)
             }
         }
@@ -138,7 +146,7 @@ struct CurlHTTPClientTests {
                     group.addTask {
                         try await client.execute(ClientRequest(
                             method: "POST", url: "http://127.0.0.1:\(port)/slow",
-                            body: Array("request \(index)".utf8), poolKey: "gateway")).status
+                            body: Array("request \(index)".utf8), timeoutMilliseconds: patience, poolKey: "gateway")).status
                     }
                 }
                 return try await group.reduce(into: [Int]()) { $0.append($1) }
@@ -190,23 +198,23 @@ struct CurlHTTPClientTests {
             _ = try await request.body.collect(upTo: 1 << 20)
             gauge.enter()
             defer { gauge.leave() }
-            // The first request holds the only connection for 35 s; the ones behind it answer at once.
-            if gauge.total == 1 { try await Task.sleep(for: .seconds(35)) }
+            // The first request holds the only connection for 150 s; the ones behind it answer at once.
+            if gauge.total == 1 { try await Task.sleep(for: .seconds(150)) }
             return "ok"
         }
 
         try await withServer(router) { port in
-            // One at a time: the second request waits about 35 s in the client's queue, longer than its
-            // 30 s timeout; its own transfer takes milliseconds, with 30 s of slack for a loaded machine
+            // One at a time: the second request waits about 150 s in the client's queue, longer than its
+            // 100 s timeout; its own transfer takes milliseconds, with 100 s of slack for a loaded machine
             // (this server runs in the test process, whose threads the whole suite shares).
             let client = CurlHTTPClient(configuration: .init(maxConnectionsPerPool: 1))
             defer { client.shutdown() }
             let first = Task {
-                try await client.execute(ClientRequest(method: "POST", url: "http://127.0.0.1:\(port)/hold", timeoutMilliseconds: 120_000, poolKey: "serial")).status
+                try await client.execute(ClientRequest(method: "POST", url: "http://127.0.0.1:\(port)/hold", timeoutMilliseconds: patience, poolKey: "serial")).status
             }
             try await waitUntil { gauge.total == 1 }
             let second = try await client.execute(ClientRequest(
-                method: "POST", url: "http://127.0.0.1:\(port)/hold", timeoutMilliseconds: 30_000, poolKey: "serial")).status
+                method: "POST", url: "http://127.0.0.1:\(port)/hold", timeoutMilliseconds: 100_000, poolKey: "serial")).status
             #expect(second == 200)
             #expect(try await first.value == 200)
             #expect(gauge.maximum == 1)
@@ -268,7 +276,7 @@ struct CurlHTTPClientTests {
             let client = CurlHTTPClient(configuration: .init(maxResponseBodyBytes: 1_000))
             defer { client.shutdown() }
             let error = await #expect(throws: HTTPClientError.self) {
-                try await client.execute(ClientRequest(method: "GET", url: "http://127.0.0.1:\(port)/big"))
+                try await client.execute(ClientRequest(method: "GET", url: "http://127.0.0.1:\(port)/big", timeoutMilliseconds: patience))
             }
             #expect(error?.code == .responseTooLarge)
             #expect(error?.requestMayHaveReachedServer == true)
@@ -346,9 +354,9 @@ struct CurlHTTPClientTests {
     @Test func shutdownFailsRunningAndQueuedRequestsAndReturns() async throws {
         let gauge = ConcurrencyGauge()
         // The server answers only once the test opens the gate (or, if shutdown waited for the answer,
-        // when the gate gives up after 30 s and marks itself expired).
+        // when the gate gives up after 300 s and marks itself expired).
         let gate = ReleaseGate()
-        let router = Self.slowRouter(gauge: gauge, delay: .seconds(30), gate: gate)
+        let router = Self.slowRouter(gauge: gauge, delay: .seconds(300), gate: gate)
 
         try await withServer(router) { port in
             defer { gate.open() }
@@ -356,7 +364,7 @@ struct CurlHTTPClientTests {
             let tasks = (0..<3).map { _ in
                 Task {
                     try await client.execute(ClientRequest(
-                        method: "POST", url: "http://127.0.0.1:\(port)/slow", poolKey: "one"))
+                        method: "POST", url: "http://127.0.0.1:\(port)/slow", timeoutMilliseconds: patience, poolKey: "one"))
                 }
             }
             // Wait until the first request is in the server's handler.
@@ -397,15 +405,15 @@ struct CurlHTTPClientTests {
     @Test func cancellingTheTaskAbandonsRunningAndQueuedRequests() async throws {
         let gauge = ConcurrencyGauge()
         // The server answers only once the test opens the gate (or, if cancelling waited for the
-        // answer, when the gate gives up after 30 s and marks itself expired).
+        // answer, when the gate gives up after 300 s and marks itself expired).
         let gate = ReleaseGate()
-        let router = Self.slowRouter(gauge: gauge, delay: .seconds(30), gate: gate)
+        let router = Self.slowRouter(gauge: gauge, delay: .seconds(300), gate: gate)
 
         try await withServer(router) { port in
             defer { gate.open() }
             let client = CurlHTTPClient(configuration: .init(maxConnectionsPerPool: 1))
             defer { client.shutdown() }
-            let request = ClientRequest(method: "POST", url: "http://127.0.0.1:\(port)/slow", poolKey: "one")
+            let request = ClientRequest(method: "POST", url: "http://127.0.0.1:\(port)/slow", timeoutMilliseconds: patience, poolKey: "one")
             let running = Task { try await client.execute(request) }
             try await waitUntil { gauge.current == 1 }
             let queued = Task { try await client.execute(request) }
@@ -421,7 +429,7 @@ struct CurlHTTPClientTests {
 
             // The pool slot was released: a new request to another route goes through.
             let fast = try await client.execute(ClientRequest(
-                method: "GET", url: "http://127.0.0.1:\(port)/fast", poolKey: "one"))
+                method: "GET", url: "http://127.0.0.1:\(port)/fast", timeoutMilliseconds: patience, poolKey: "one"))
             #expect(fast.status == 200)
             #expect(gauge.total == 1)
         }
@@ -456,7 +464,7 @@ struct CurlHTTPClientTests {
 
     /// Sends `count` requests to `/slow` at once, spread over `pools`, and expects 200 for all.
     private static func fire(
-        _ count: Int, pools: [String], client: CurlHTTPClient, port: Int, timeoutMilliseconds: Int = 30_000
+        _ count: Int, pools: [String], client: CurlHTTPClient, port: Int, timeoutMilliseconds: Int = patience
     ) async throws {
         try await withThrowingTaskGroup(of: Int.self) { group in
             for index in 0..<count {
@@ -565,7 +573,8 @@ private struct TestFailure: Error, CustomStringConvertible {
 }
 
 /// Runs a Hummingbird server for `router` on 127.0.0.1 (ephemeral port) around `body`,
-/// then stops it. Fails if the server does not start within 60 seconds.
+/// then stops it. Fails if the server does not start within 300 seconds (a deadline that only ends a
+/// broken run).
 private func withServer<Context: RequestContext, T: Sendable>(
     _ router: Router<Context>,
     _ body: (Int) async throws -> T
@@ -590,7 +599,7 @@ private func withServer<Context: RequestContext, T: Sendable>(
             try await app.run()
         }
         group.addTask {
-            try await Task.sleep(for: .seconds(60))
+            try await Task.sleep(for: .seconds(300))
             portContinuation.finish()
         }
         var iterator = ports.makeAsyncIterator()
@@ -603,12 +612,12 @@ private func withServer<Context: RequestContext, T: Sendable>(
     }
 }
 
-/// Polls `condition` every 10 ms; the 30 s deadline only ends a broken test.
+/// Polls `condition` every 10 ms; the 120 s deadline only ends a broken test.
 private func waitUntil(_ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(30)
+    let deadline = ContinuousClock.now + .seconds(120)
     while !condition() {
         guard ContinuousClock.now < deadline else {
-            throw TestFailure(description: "condition not met within 30 seconds")
+            throw TestFailure(description: "condition not met within 120 seconds")
         }
         try await Task.sleep(for: .milliseconds(10))
     }

@@ -29,10 +29,10 @@ struct MIMEMessageTests {
     // MARK: - Whole messages through Python's parser
 
     @Test("an ASCII-only text message: every header and the text come back, sent as 7bit")
-    func asciiOnly() throws {
+    func asciiOnly() async throws {
         let message = Self.message(replyTo: MailAddress(name: nil, address: "svar@fjordkraft.example"))
         let bytes = message.render()
-        let parsed = try Self.checkedParse(bytes)
+        let parsed = try await Self.checkedParse(bytes)
         #expect(parsed.subject == "Payment reminder")
         #expect(parsed.from == [.init(name: "Fjordkraft Kundeservice", address: "krav@fjordkraft.example")])
         #expect(parsed.to == [.init(name: "Kari Nordmann", address: "kari@example.no")])
@@ -61,10 +61,10 @@ struct MIMEMessageTests {
             ("Muistutus: erääntynyt lasku – maksathan pian", "Äijä Öörni", "Hei,\nlasku on erääntynyt. Kiitos!\n"),
             ("🧾 Faktura 💸 forfaller 👨‍👩‍👧‍👦🏳️‍🌈", "🦊 Rev", "Emoji 🧾💸 i teksten, og Æ Ø Å æ ø å.\n"),
         ])
-    func nordicAndEmoji(subject: String, name: String, text: String) throws {
+    func nordicAndEmoji(subject: String, name: String, text: String) async throws {
         let message = Self.message(subject: subject, text: text, to: [MailAddress(name: name, address: "kunde@example.no")])
         let bytes = message.render()
-        let parsed = try Self.checkedParse(bytes, headerLimit: 78)
+        let parsed = try await Self.checkedParse(bytes, headerLimit: 78)
         #expect(parsed.subject == subject)
         #expect(parsed.to == [.init(name: name, address: "kunde@example.no")])
         #expect(parsed.text.map(Self.unixLines) == text)
@@ -89,7 +89,7 @@ struct MIMEMessageTests {
     }
 
     @Test("a 300-character subject is folded into lines of at most 78 and decodes to the input exactly")
-    func longSubject() throws {
+    func longSubject() async throws {
         var subject = ""
         let pieces = ["Påminnelse", "om", "faktura", "🧾", "nr.", "2026-0042", "från", "Fjordkraft", "–", "beløp", "æøå", "ÆØÅ",
                       "äöÄÖ", "👩‍👩‍👧", "due", "soon", "(=?not-encoded?=)", "Ålesund", "Törnävä"]
@@ -101,7 +101,7 @@ struct MIMEMessageTests {
         subject = String(subject.prefix(300))
         #expect(subject.count == 300)
         let bytes = Self.message(subject: subject).render()
-        let parsed = try Self.checkedParse(bytes, headerLimit: 78)
+        let parsed = try await Self.checkedParse(bytes, headerLimit: 78)
         #expect(parsed.subject == subject)
         let subjectLines = Self.fieldLines(bytes, "Subject")
         #expect(subjectLines.count > 4)
@@ -112,43 +112,43 @@ struct MIMEMessageTests {
         // An ASCII-only subject of the same length is folded at its spaces without encoding.
         let ascii = String(String(repeating: "Reminder about invoice 2026-0042 from Fjordkraft, ", count: 6).prefix(298)) + "!!"
         let asciiBytes = Self.message(subject: ascii).render()
-        let asciiParsed = try Self.checkedParse(asciiBytes, headerLimit: 78)
+        let asciiParsed = try await Self.checkedParse(asciiBytes, headerLimit: 78)
         #expect(asciiParsed.subject == ascii)
         #expect(asciiParsed.encodedWords.isEmpty)
     }
 
     @Test("subjects whose spaces or characters would be lost unencoded come back exactly")
-    func awkwardSubjects() throws {
+    func awkwardSubjects() async throws {
         let subjects = [
             "  leading spaces", "trailing space ", "two  spaces", "tab\there", "a =?UTF-8?Q?fake?= word", "question? and_underscore=",
             "", "=?", "ends with emoji 🧾",
         ]
         for subject in subjects {
             let bytes = Self.message(subject: subject).render()
-            let parsed = try Self.checkedParse(bytes, headerLimit: 78)
+            let parsed = try await Self.checkedParse(bytes, headerLimit: 78)
             #expect(parsed.subject == subject, "subject \(subject.debugDescription)")
         }
         // A long ASCII word (a URL, an id) stays as it is on a line longer than 78, up to the 998
         // limit; a longer one is encoded in words that fold.
         let url = "https://fjordkraft.example/betal?faktura=2026-0042&kunde=" + String(repeating: "k", count: 120)
         let urlBytes = Self.message(subject: "Betal her: " + url, extraHeaders: [("X-Payment-Link", url)]).render()
-        let urlParsed = try Self.checkedParse(urlBytes)
+        let urlParsed = try await Self.checkedParse(urlBytes)
         #expect(urlParsed.subject == "Betal her: " + url)
         #expect(urlParsed.header("X-Payment-Link") == url)
         #expect(urlParsed.encodedWords.isEmpty)
         let huge = String(repeating: "x", count: 2_000)
         let hugeBytes = Self.message(subject: huge).render()
-        let hugeParsed = try Self.checkedParse(hugeBytes, headerLimit: 78)
+        let hugeParsed = try await Self.checkedParse(hugeBytes, headerLimit: 78)
         #expect(hugeParsed.subject == huge)
         #expect(hugeParsed.encodedWords.allSatisfy { $0.length <= 75 })
     }
 
     @Test("display names with commas, quotes, backslashes, dots and non-ASCII are quoted or encoded")
-    func displayNames() throws {
+    func displayNames() async throws {
         let names = ["Doe, Jane", "Ola \"Olsen\" Nordmann", "Back\\slash", "J. R. Hartley", "Nordmann, Kåre", "(Kari) <Nordmann>@x:y;z[]"]
         let to = names.enumerated().map { MailAddress(name: $0.element, address: "k\($0.offset)@example.no") }
         let bytes = Self.message(to: to).render()
-        let parsed = try Self.checkedParse(bytes, headerLimit: 78)
+        let parsed = try await Self.checkedParse(bytes, headerLimit: 78)
         #expect(parsed.to == to.map { .init(name: $0.name!, address: $0.address) })
         let head = Self.head(bytes)
         #expect(head.contains("\"Doe, Jane\" <k0@example.no>"))
@@ -158,7 +158,7 @@ struct MIMEMessageTests {
     }
 
     @Test("MailAddress parses the three forms, refuses what is not an address, and knows when SMTPUTF8 is needed")
-    func parsingAddresses() throws {
+    func parsingAddresses() async throws {
         #expect(MailAddress(parsing: "Fjordkraft Kundeservice <krav@fjordkraft.example>")
             == MailAddress(name: "Fjordkraft Kundeservice", address: "krav@fjordkraft.example"))
         #expect(MailAddress(parsing: "\"Doe, Jane\" <j@x.example>") == MailAddress(name: "Doe, Jane", address: "j@x.example"))
@@ -182,23 +182,23 @@ struct MIMEMessageTests {
 
         // The punycode domain is what the parser sees in the rendered message.
         let bytes = Self.message(to: [idn]).render()
-        let parsed = try Self.checkedParse(bytes)
+        let parsed = try await Self.checkedParse(bytes)
         #expect(parsed.to == [.init(name: "Kari", address: "kari@xn--blgen-vua.no")])
     }
 
     @Test("text and HTML make multipart/alternative with the text first and the HTML last")
-    func textAndHTML() throws {
+    func textAndHTML() async throws {
         let html = "<html><body><p>Hei Kåre,</p>\n<p>Beløp: <b>1&nbsp;250,00&nbsp;kr</b> — forfall 15.01.</p></body></html>\n"
         let text = "Hei Kåre,\nBeløp: 1 250,00 kr — forfall 15.01.\n"
         let bytes = Self.message(text: text, html: html).render()
-        let parsed = try Self.checkedParse(bytes, headerLimit: 78)
+        let parsed = try await Self.checkedParse(bytes, headerLimit: 78)
         #expect(parsed.structure == ["multipart/alternative", "text/plain", "text/html"])
         #expect(parsed.text.map(Self.unixLines) == text)
         #expect(parsed.html.map(Self.unixLines) == html)
     }
 
     @Test("an inline image and a PDF with a non-ASCII name make mixed(related(alternative, image), pdf)")
-    func inlineImageAndAttachment() throws {
+    func inlineImageAndAttachment() async throws {
         let png = Self.pseudoRandomBytes(count: 3_000, seed: 7)
         let pdf = Self.pseudoRandomBytes(count: 10_001, seed: 11)
         let longName = "Påminnelse – faktura 2026-0042 for Kåre Ødegård, Ålesund (kopi 2 av 3) 🧾.pdf"
@@ -212,7 +212,7 @@ struct MIMEMessageTests {
         ]
         let html = "<p>Hei!</p><img src=\"cid:logo@fjordkraft.example\" alt=\"Fjordkraft\">\n"
         let bytes = Self.message(html: html, attachments: attachments).render()
-        let parsed = try Self.checkedParse(bytes, headerLimit: 78)
+        let parsed = try await Self.checkedParse(bytes, headerLimit: 78)
         #expect(parsed.structure == [
             "multipart/mixed", "multipart/related", "multipart/alternative", "text/plain", "text/html", "image/png",
             "application/pdf", "application/pdf", "text/plain", "application/octet-stream",
@@ -236,16 +236,16 @@ struct MIMEMessageTests {
     }
 
     @Test("inline parts of a message without HTML go into multipart/mixed, still inline")
-    func inlineWithoutHTML() throws {
+    func inlineWithoutHTML() async throws {
         let png = Self.pseudoRandomBytes(count: 500, seed: 3)
         let bytes = Self.message(attachments: [.init(filename: "logo.png", contentType: "image/png", data: png, contentID: "logo")]).render()
-        let parsed = try Self.checkedParse(bytes)
+        let parsed = try await Self.checkedParse(bytes)
         #expect(parsed.structure == ["multipart/mixed", "text/plain", "image/png"])
         #expect(parsed.attachments == [.init("logo.png", "image/png", id: "<logo>", "inline", png)])
     }
 
     @Test("CR and LF in any header value cannot start a header line of their own")
-    func headerInjection() throws {
+    func headerInjection() async throws {
         let message = Self.message(
             subject: "Hei\r\nBcc: evil@attacker.example",
             text: "Body\n",
@@ -264,7 +264,7 @@ struct MIMEMessageTests {
                 ("X-Lone-LF", "a\nX-Injected-LF: 1 æøå"),
             ])
         let bytes = message.render()
-        let parsed = try Self.checkedParse(bytes, headerLimit: 78)
+        let parsed = try await Self.checkedParse(bytes, headerLimit: 78)
         let names = parsed.headers.map { $0[0].lowercased() }
         #expect(!names.contains("bcc"))
         #expect(!names.contains { $0.hasPrefix("x-injected") })
@@ -282,7 +282,7 @@ struct MIMEMessageTests {
     }
 
     @Test("extra headers keep their order, non-ASCII values are encoded, fields the builder writes are not duplicated")
-    func extraHeaders() throws {
+    func extraHeaders() async throws {
         let bytes = Self.message(extraHeaders: [
             ("X-Varsel-Message-Id", "01JGZ8Q4Y7T1"),
             ("X-Varsel-Tenant", "Fjordkraft Ålesund 🧾"),
@@ -291,7 +291,7 @@ struct MIMEMessageTests {
             ("content-type", "text/html"),
             ("", "nameless"),
         ]).render()
-        let parsed = try Self.checkedParse(bytes, headerLimit: 78)
+        let parsed = try await Self.checkedParse(bytes, headerLimit: 78)
         #expect(parsed.header("X-Varsel-Message-Id") == "01JGZ8Q4Y7T1")
         #expect(parsed.header("X-Varsel-Tenant") == "Fjordkraft Ålesund 🧾")
         #expect(parsed.header("List-Unsubscribe") == "<mailto:stopp@fjordkraft.example?subject=stopp>")
@@ -303,12 +303,12 @@ struct MIMEMessageTests {
     }
 
     @Test("lines of 1000+ characters without spaces survive quoted-printable with soft breaks of at most 76")
-    func longLines() throws {
+    func longLines() async throws {
         let text = String(repeating: "x", count: 1_500) + "\n" + String(repeating: "é=", count: 700) + "\n"
             + String(repeating: "a", count: 75) + " \n" + String(repeating: "b", count: 76) + "\n" + String(repeating: "🧾", count: 300)
         let html = "<p>" + String(repeating: "Ø", count: 1_200) + "</p>"
         let bytes = Self.message(text: text, html: html).render()
-        let parsed = try Self.checkedParse(bytes, headerLimit: 78)
+        let parsed = try await Self.checkedParse(bytes, headerLimit: 78)
         #expect(parsed.text.map(Self.unixLines) == text)
         #expect(parsed.html.map(Self.unixLines) == html)
         let body = Self.lines(bytes).drop { !$0.isEmpty }
@@ -321,12 +321,12 @@ struct MIMEMessageTests {
     }
 
     @Test("lines starting with '.' or 'From ' survive, and none is sent as such")
-    func dotsAndFrom() throws {
+    func dotsAndFrom() async throws {
         let text = ".\n.hidden\nFrom here on, pay.\n..\nFrom\nFromage\n. \nFrom the start\n"
         let html = "<pre>\n.\nFrom me\n</pre>\n"
         for (text, html) in [(text, nil), (text, html), (".", nil), ("From ", nil)] as [(String, String?)] {
             let bytes = Self.message(text: text, html: html).render()
-            let parsed = try Self.checkedParse(bytes)
+            let parsed = try await Self.checkedParse(bytes)
             #expect(parsed.text.map(Self.unixLines) == text)
             #expect(parsed.html.map(Self.unixLines) == html)
             let body = Self.lines(bytes).drop { !$0.isEmpty }
@@ -337,17 +337,17 @@ struct MIMEMessageTests {
     }
 
     @Test("text is normalised to CRLF line ends; a text without a final line break gains none")
-    func lineEnds() throws {
+    func lineEnds() async throws {
         for text in ["one\ntwo\r\nthree\rfour", "no final break", "final break\n", "", "\n\n", "trailing spaces   \nand\ttab\t"] {
             let bytes = Self.message(text: text).render()
-            let parsed = try Self.checkedParse(bytes)
+            let parsed = try await Self.checkedParse(bytes)
             let expected = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
             #expect(parsed.text.map(Self.unixLines) == expected, "text \(text.debugDescription)")
         }
     }
 
     @Test("rendering is deterministic: the same message gives the same bytes, another Message-ID other boundaries")
-    func determinism() throws {
+    func determinism() async throws {
         let attachments = [
             MIMEMessage.Attachment(
                 filename: "logo.png", contentType: "image/png", data: Self.pseudoRandomBytes(count: 900, seed: 1), contentID: "logo"),
@@ -365,28 +365,28 @@ struct MIMEMessageTests {
         other.messageID = "01JGZ8Q4Y7T2@fjordkraft.example"
         #expect(Self.boundaries(other.render()).isDisjoint(with: Self.boundaries(first)))
         #expect(Self.boundaries(first).count == 3)
-        _ = try Self.checkedParse(first)
+        _ = try await Self.checkedParse(first)
     }
 
     @Test("a boundary never occurs in what it encloses, even when the text holds the boundary it would get")
-    func boundaryAvoidsContent() throws {
+    func boundaryAvoidsContent() async throws {
         let message = Self.message(html: "<p>Hei</p>")
         let boundary = try #require(Self.boundaries(message.render()).first)
         var colliding = message
         colliding.text = "--\(boundary)\nContent-Type: text/plain\n\nnot a part\n--\(boundary)--\n"
         let bytes = colliding.render()
         #expect(!Self.boundaries(bytes).contains(boundary))
-        let parsed = try Self.checkedParse(bytes)
+        let parsed = try await Self.checkedParse(bytes)
         #expect(parsed.structure == ["multipart/alternative", "text/plain", "text/html"])
         #expect(parsed.text.map(Self.unixLines) == colliding.text)
         #expect(colliding.render() == bytes)
     }
 
     @Test("an empty recipient list is the empty group undisclosed-recipients:;")
-    func noRecipients() throws {
+    func noRecipients() async throws {
         let bytes = Self.message(to: []).render()
         #expect(Self.head(bytes).contains("\r\nTo: undisclosed-recipients:;\r\n"))
-        let parsed = try Self.checkedParse(bytes)
+        let parsed = try await Self.checkedParse(bytes)
         #expect(parsed.to.isEmpty)
     }
 
@@ -453,7 +453,7 @@ struct MIMEMessageTests {
     // MARK: - data: images made inline parts
 
     @Test("an HTML data: image becomes a multipart/related part with a Content-ID, the HTML refers to it by cid:, and its bytes are the image's")
-    func dataImageBecomesInlinePart() throws {
+    func dataImageBecomesInlinePart() async throws {
         let png = Self.pseudoRandomBytes(count: 2_000, seed: 5)
         let base64 = Data(png).base64EncodedString()
         // The same image twice (once with its slashes escaped as a template might), a data: URI that
@@ -481,7 +481,7 @@ struct MIMEMessageTests {
         let attachments = inline.images.map {
             MIMEMessage.Attachment(filename: $0.filename, contentType: $0.contentType, data: $0.data, contentID: $0.contentID)
         }
-        let parsed = try Self.checkedParse(Self.message(html: inline.html, attachments: attachments).render(), headerLimit: 78)
+        let parsed = try await Self.checkedParse(Self.message(html: inline.html, attachments: attachments).render(), headerLimit: 78)
         #expect(parsed.structure == ["multipart/related", "multipart/alternative", "text/plain", "text/html", "image/png"])
         #expect(parsed.attachments == [.init(image.filename, "image/png", id: "<\(image.contentID)>", "inline", png)])
         #expect(parsed.html.map(Self.unixLines) == inline.html)
@@ -491,7 +491,7 @@ struct MIMEMessageTests {
     }
 
     @Test("SMTP: a Finnish reminder's EPC QR code goes out as an inline part, not a data: URI, and the part reads back as the payment")
-    func smtpSendsQRInline() throws {
+    func smtpSendsQRInline() async throws {
         let set = try TemplateSetLoader.load(from: Paths.templates)
         let data: [String: JSONValue] = [
             "creditor": .string("Fjordkraft AS"), "invoice_number": .string("10023"), "amount": .string("1250.00"), "currency": .string("EUR"),
@@ -505,14 +505,14 @@ struct MIMEMessageTests {
         let html = try #require(content.html)
         let source = try #require(html.range(of: #"data:image/png;base64,[A-Za-z0-9+/=]+"#, options: .regularExpression))
         let png = Array(try #require(Data(base64Encoded: String(html[source].dropFirst("data:image/png;base64,".count)))))
-        #expect(try ZBar.decodeText(png, symbology: "qrcode")
+        #expect(try await ZBar.decodeText(png, symbology: "qrcode")
             == "BCD\n002\n1\nSCT\n\nFjordkraft AS\nFI2112345600000785\nEUR1250.00\n\nRF601511890656")
 
         var configuration = GatewayConfiguration(name: "mail", kind: .smtp, url: "smtp://127.0.0.1:25", from: "krav@fjordkraft.example")
         configuration.options["starttls"] = "never"
         let message = OutboundMessage(messageID: "01JQR", idempotencyKey: "01JQR.email", recipient: recipient, content: content)
         let bytes = try SMTPAdapter(configuration: configuration).mime(for: message, date: Self.date).render()
-        let parsed = try Self.checkedParse(bytes)
+        let parsed = try await Self.checkedParse(bytes)
         #expect(parsed.structure == ["multipart/related", "multipart/alternative", "text/plain", "text/html", "image/png"])
         let part = try #require(parsed.attachments.first)
         #expect(parsed.attachments.count == 1 && part.disposition == "inline" && part.sha256 == Self.sha256(png))
@@ -624,23 +624,17 @@ struct MIMEMessageTests {
 
     /// Checks the wire rules on `bytes`, then parses them with Python's `email` package and checks
     /// that it found no defect. `headerLimit`: the longest a header line may be.
-    static func checkedParse(_ bytes: [UInt8], headerLimit: Int = 998, sourceLocation: SourceLocation = #_sourceLocation) throws -> Parsed {
+    static func checkedParse(_ bytes: [UInt8], headerLimit: Int = 998, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Parsed {
         checkWire(bytes, headerLimit: headerLimit, sourceLocation: sourceLocation)
         let directory = TemporaryDirectory("mime")
         let path = directory.file("message.eml")
         try Data(bytes).write(to: URL(fileURLWithPath: path))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", parser, path]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "python3 failed: \(errorText)", sourceLocation: sourceLocation)
+        // Waited for by polling, so no thread that every test's async code shares is held meanwhile;
+        // the deadline only ends a broken run.
+        let process = try ChildProcess(arguments: ["-c", parser, path], executable: "/usr/bin/python3")
+        let status = await process.wait(timeout: .seconds(300))
+        try #require(status == 0, "python3 failed (\(status.map(String.init) ?? "did not finish")): \(process.stderr)", sourceLocation: sourceLocation)
+        let data = Data(process.stdoutBytes)
         let parsed = try JSONDecoder().decode(Parsed.self, from: data)
         #expect(parsed.defects.isEmpty, "defects: \(parsed.defects)", sourceLocation: sourceLocation)
         return parsed

@@ -94,15 +94,11 @@ import VarselTestSupport
 
         // What the sandbox writes: the store, its WAL files and the last good template set beside it.
         let written = ["varsel.db", "varsel.db-wal", "varsel.db-shm", "templates-last-good.json"].map { ".varsel-sandbox/" + $0 }
-        let git = Process()
-        git.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        git.arguments = ["git", "-C", Self.root.path, "check-ignore", "--no-index"] + written + [".varsel-sandbox/README.md"]
-        let output = Pipe()
-        git.standardOutput = output
-        git.standardError = Pipe()
-        try git.run()
-        git.waitUntilExit()
-        let ignored = Set(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n").map(String.init))
+        let git = try ChildProcess(
+            arguments: ["-C", Self.root.path, "check-ignore", "--no-index"] + written + [".varsel-sandbox/README.md"],
+            executable: "/usr/bin/git")
+        #expect(await git.wait(timeout: .seconds(300)) != nil, "git check-ignore did not finish")
+        let ignored = Set(git.stdout.split(separator: "\n").map(String.init))
         #expect(ignored == Set(written), "git would see: \(Set(written).subtracting(ignored)); ignored: \(ignored)")
     }
 

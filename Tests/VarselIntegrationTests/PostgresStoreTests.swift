@@ -55,7 +55,7 @@ import VarselTestSupport
         #expect(shown.contains("store: { backend: postgres, url: \"postgres://varsel@db.example:5433/queue\", password: <redacted> (password_file \(directory.file("pg-password")))"), "\(shown)")
     }
 
-    @Test("daemons starting at once on a new database migrate it once; the schema varsel holds every table, and varsel migrate reports it current", .timeLimit(.minutes(5)))
+    @Test("daemons starting at once on a new database migrate it once; the schema varsel holds every table, and varsel migrate reports it current", .timeLimit(.minutes(20)))
     func migrations() async throws {
         let settings = try await StoreBackend.newDatabase()
         let stores = try await withThrowingTaskGroup(of: PostgresMessageStore.self) { group in

@@ -54,6 +54,8 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     public var stdout: String { String(decoding: stdoutReader.data, as: UTF8.self) }
+    /// What it wrote to stdout, byte for byte.
+    public var stdoutBytes: [UInt8] { Array(stdoutReader.data) }
     public var stderr: String { String(decoding: stderrReader.data, as: UTF8.self) }
     /// Whether it still runs (reaping it once it has exited).
     public var isRunning: Bool { process.isRunning }

@@ -12,49 +12,37 @@ public enum ZBar {
 
     /// The data of the one symbol `zbarimg --raw -q` finds in the PNG `png` (written to a temporary
     /// file), byte for byte; `symbology` is the only decoder enabled (`qrcode`, `code128`). A run that
-    /// has not ended after `limit` seconds is killed and fails.
-    public static func decode(_ png: [UInt8], symbology: String, limit: TimeInterval = 60) throws -> [UInt8] {
+    /// has not ended after `limit` is killed and fails.
+    public static func decode(_ png: [UInt8], symbology: String, limit: Duration = .seconds(300)) async throws -> [UInt8] {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw Failure(description: "\(path) is missing: install zbar-tools (apt-get install zbar-tools), as .ci/run does")
         }
         let directory = TemporaryDirectory("varsel-zbar")
         defer { withExtendedLifetime(directory) {} }  // removed on deinit: not before zbarimg has read it
-        let file = URL(fileURLWithPath: directory.file("code.png"))
-        try Data(png).write(to: file)
+        let file = directory.file("code.png")
+        try Data(png).write(to: URL(fileURLWithPath: file))
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
         // Only the decoder asked for, so a QR test cannot pass on a stray 1-D reading and vice versa.
-        // --raw: the data as the symbol holds it, no character set conversion.
-        process.arguments = ["--raw", "-q", "--nodbus", "-Sdisable", "-S\(symbology).enable", file.path]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        let ended = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in ended.signal() }
-        try process.run()
-        // Its output is a few hundred bytes at most, well within a pipe's buffer: reading after the
-        // end cannot block it.
-        if ended.wait(timeout: .now() + limit) == .timedOut {
-            process.terminate()
-            throw Failure(description: "zbarimg did not finish within \(Int(limit)) s")
+        // --raw: the data as the symbol holds it, no character set conversion. Waited for by polling,
+        // so no thread that every test's async code shares is held meanwhile.
+        let process = try ChildProcess(
+            arguments: ["--raw", "-q", "--nodbus", "-Sdisable", "-S\(symbology).enable", file], executable: path)
+        guard let status = await process.wait(timeout: limit) else {
+            throw Failure(description: "zbarimg did not finish within \(limit)")
         }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         // zbarimg exits non-zero when it finds no symbol.
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "zbarimg found no \(symbology) symbol (exit \(process.terminationStatus)): \(errorText)")
+        guard status == 0 else {
+            throw Failure(description: "zbarimg found no \(symbology) symbol (exit \(status)): \(process.stderr)")
         }
         // Each symbol's data is followed by one line feed.
-        var bytes = Array(data)
+        var bytes = process.stdoutBytes
         guard bytes.last == 0x0A else { throw Failure(description: "zbarimg's output does not end in a line feed") }
         bytes.removeLast()
         return bytes
     }
 
 
-    public static func decodeText(_ png: [UInt8], symbology: String) throws -> String {
-        String(decoding: try decode(png, symbology: symbology), as: UTF8.self)
+    public static func decodeText(_ png: [UInt8], symbology: String) async throws -> String {
+        String(decoding: try await decode(png, symbology: symbology), as: UTF8.self)
     }
 }
