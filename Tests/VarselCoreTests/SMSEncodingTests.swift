@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import VarselCore
 
@@ -283,5 +284,26 @@ struct SMSEncodingTests {
     @Test("finalising trims surrounding white space")
     func finaliseTrims() {
         #expect(Array(SMSText.finalise("  Hei Kari\n\n").unicodeScalars) == Array("Hei Kari".unicodeScalars))
+    }
+
+    @Test("finalising gives exactly what Foundation's NFC and a trim by characters give, for text in many scripts with and without combining marks")
+    func finaliseMatchesFoundation() {
+        // Scalars just below and above U+0300 (where combining marks begin), Nordic letters, Hangul
+        // jamo that compose, white space of several kinds at either end.
+        let pool: [Unicode.Scalar] = [
+            "a", "Z", "0", ".", " ", "\t", "\n", "\r", "\u{00A0}", "\u{2003}", "\u{3000}", "æ", "ø", "å", "Å", "ü", "ß", "\u{017E}", "\u{01FF}",
+            "\u{02FF}", "\u{0300}", "\u{0301}", "\u{0308}", "\u{030A}", "\u{0327}", "\u{0344}", "\u{0374}", "\u{1100}", "\u{1161}", "\u{11A8}",
+            "\u{212B}", "\u{2126}", "\u{0915}", "\u{093C}", "\u{1F600}", "\u{200B}",
+        ]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<3_000 {
+            var scalars = String.UnicodeScalarView()
+            for _ in 0..<Int.random(in: 0...8, using: &generator) { scalars.append(pool.randomElement(using: &generator)!) }
+            let text = String(scalars)
+            var reference = Substring(text.precomposedStringWithCanonicalMapping)
+            while let first = reference.first, first.isWhitespace { reference = reference.dropFirst() }
+            while let last = reference.last, last.isWhitespace { reference = reference.dropLast() }
+            #expect(Array(SMSText.finalise(text).unicodeScalars) == Array(String(reference).unicodeScalars), "\(Array(text.unicodeScalars))")
+        }
     }
 }

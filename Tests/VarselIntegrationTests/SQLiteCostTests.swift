@@ -15,7 +15,7 @@ import VarselTestSupport
 @Suite struct SQLiteCostTests {
     /// Tables that grow with the number of messages; a full scan of one is a cost per message that
     /// grows with the store.
-    static let growing = ["messages", "decisions", "attempts", "attempt_parts", "receipts", "case_events", "cases", "recipients"]
+    static let growing = ["messages", "message_contents", "decisions", "attempts", "attempt_parts", "receipts", "case_events", "cases", "recipients"]
 
     @Test("the kept counts by state match a count of the table through enqueue, lease, send, cancel, retention and a migration of an older store")
     func countsByStateStayTrue() async throws {
@@ -60,6 +60,55 @@ import VarselTestSupport
         let after = try await truth()
         #expect(after[.sent] == nil && after[.failed] == nil, "the old finished records were swept: \(after)")
         #expect(try await store.countByState() == after)
+    }
+
+    @Test("a store from before the contents had a table of their own keeps them: a resend's lease and the status read them, and the messages row no longer holds them")
+    func contentsMoveToTheirOwnTable() async throws {
+        let directory = TemporaryDirectory()
+        let queue = try DatabaseQueue(path: directory.file("varsel.db"))
+        try SQLiteSchema.migrator().migrate(queue, upTo: "v13-queue-at-depth")
+        let content = RenderedContent(
+            templateID: "reminder/nb/direct/sms", templateVersion: "sha256:v", channel: .sms, subject: nil, text: "Faktura 1234 forfalt",
+            html: nil, sms: .init(encoding: .gsm7, segments: 1), contentHash: "sha256:c")
+        let request = String(decoding: StoreTests.request("kept").storedJSON, as: UTF8.self)
+        try await queue.write { db in
+            // A send a crash interrupted (queued again with its content kept), and one never planned.
+            try db.execute(
+                sql: """
+                    INSERT INTO messages (id, request_hash, kind, request, state, channel, locale, tone, gateway, content_hash, content,
+                        ready_at, attempt_count, created_at, updated_at)
+                    VALUES ('old-kept', 'h', 'reminder', ?, 'queued', 'sms', 'nb', 'direct', 'g', 'sha256:c', ?, 0, 1, 0, 0)
+                    """, arguments: [request, String(decoding: content.storedJSON, as: UTF8.self)])
+            try db.execute(
+                sql: """
+                    INSERT INTO messages (id, request_hash, kind, request, state, ready_at, created_at, updated_at)
+                    VALUES ('old-new', 'h2', 'reminder', ?, 'queued', 1, 0, 0)
+                    """, arguments: [request])
+        }
+        try queue.close()
+
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        #expect(store.migrationsApplied == ["v14-message-contents"])
+        let columns = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('messages')") }
+        #expect(!columns.contains("content") && columns.contains("content_hash"), "\(columns)")
+        #expect(try await store.status(id: "old-kept")?.content == content)
+        #expect(try await store.status(id: "old-new")?.content == nil)
+        let leased = try await store.lease(owner: "w", limit: 10, now: Date(), leaseDuration: 60)
+        #expect(leased.map(\.lease.messageID) == ["old-kept", "old-new"])
+        #expect(leased.first?.previous?.content == content, "the resend reuses the content rendered before the upgrade")
+        #expect(leased.last?.previous == nil)
+
+        // Planned for another channel after a failure, the message's kept content goes with the old plan.
+        let kept = try #require(leased.first)
+        let attempt = try #require(try await store.start([StoreTests.start(kept.lease)], now: Date())[kept.lease.messageID]?.attemptID)
+        let failed = Completion(
+            lease: kept.lease, attemptID: attempt, outcome: .permanent, httpStatus: 400, providerID: nil, latencyMs: 1, error: "refused",
+            state: .queued, reason: "sms refused", excludeChannel: .sms)
+        #expect(try await store.complete([failed], now: Date()) == ["old-kept"])
+        #expect(try await store.status(id: "old-kept")?.content == nil)
+        let again = try await store.lease(owner: "w", limit: 10, now: Date().addingTimeInterval(1), leaseDuration: 60)
+        #expect(again.map(\.lease.messageID) == ["old-kept"])
+        #expect(again.first?.previous == nil, "planned afresh for another channel")
     }
 
     @Test("the write-ahead log is copied into the database file in the background, without waiting for the writer's own checkpoint")

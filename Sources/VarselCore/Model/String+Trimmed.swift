@@ -1,6 +1,9 @@
 extension String {
     /// The string without leading and trailing white space (Unicode `isWhitespace`, newlines included).
     public var trimmed: String {
+        // Most texts begin and end with a visible ASCII character: nothing to trim, and no need to
+        // walk grapheme clusters to find out (a cluster that ends in one is not white space either).
+        if let first = utf8.first, let last = utf8.last, first > 0x20, first < 0x7F, last > 0x20, last < 0x7F { return self }
         var scalars = Substring(self)
         while let first = scalars.first, first.isWhitespace { scalars = scalars.dropFirst() }
         while let last = scalars.last, last.isWhitespace { scalars = scalars.dropLast() }

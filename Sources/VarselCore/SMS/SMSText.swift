@@ -19,6 +19,10 @@ public enum SMSText {
     /// The text as sent: composed (NFC) so `e` + combining accent becomes `é`, which GSM-7 has, and
     /// trimmed of surrounding white space.
     public static func finalise(_ text: String) -> String {
-        text.precomposedStringWithCanonicalMapping.trimmed
+        // Below U+0300 (Latin with the Nordic and German letters) every character is its own composed
+        // form and none combines with another: such a text is NFC already, and Foundation's
+        // normalisation (a copy through CFString) is only paid for text that may need it.
+        let composed = text.unicodeScalars.allSatisfy { $0.value < 0x300 } ? text : text.precomposedStringWithCanonicalMapping
+        return composed.trimmed
     }
 }

@@ -37,11 +37,16 @@ extension WireBench {
             var peak = serve.residentBytes ?? 0
             var sent = 0
             var states: [String: Int] = [:]
+            // CPU per message counts from the first look at the daemon's figures, not from its start:
+            // loading and checking the templates is paid once, not by each message.
+            var first: (cpu: Double, sent: Int)?
             while true {
                 peak = max(peak, serve.residentBytes ?? 0)
+                let cpu = serve.cpuSeconds ?? 0
                 if let scraped = await messageStates(api) {
                     states = scraped
                     sent = (states["sent"] ?? 0) + (states["delivered"] ?? 0)
+                    if first == nil { first = (cpu, sent) }
                     if sent >= options.messages { break }
                 }
                 guard serve.isRunning else { throw BenchError(description: "varsel serve ended while sending: \(serve.logTail)") }
@@ -52,11 +57,12 @@ extension WireBench {
             }
             let seconds = (ContinuousClock.now - start).seconds
             peak = max(peak, serve.residentBytes ?? 0)
-            let cpu = serve.cpuSeconds ?? 0
+            let cpu = (serve.cpuSeconds ?? 0) - (first?.cpu ?? 0)
+            let measured = sent - (first?.sent ?? 0)
             await stop(serve, notes: &notes)
             return MixFigures(
                 mix: mix, messages: queued, enqueueRate: Double(queued) / enqueueSeconds,
-                dispatchRate: Double(options.messages) / seconds, sent: sent, cpuMicrosecondsPerMessage: cpu / Double(max(sent, 1)) * 1e6,
+                dispatchRate: Double(options.messages) / seconds, sent: sent, cpuMicrosecondsPerMessage: cpu / Double(max(measured, 1)) * 1e6,
                 peakResidentBytes: peak)
         } catch {
             await serve.stop(grace: .seconds(30))

@@ -52,9 +52,10 @@ extension SQLiteMessageStore {
                 // Try the next usable channel: the failed one is excluded and the message is planned again.
                 try db.run(
                     """
-                    UPDATE messages SET state = 'queued', state_reason = ?, ready_at = ?, updated_at = ?, content = NULL,
+                    UPDATE messages SET state = 'queued', state_reason = ?, ready_at = ?, updated_at = ?,
                         excluded_channels = excluded_channels || ? || ',' WHERE id = ? AND state = 'sent'
                     """, [reason, at, at, attemptChannel, messageID])
+                if db.changesCount == 1 { try Self.forgetContent(db, messageID: messageID) }
                 try Self.appendDecisions(db, messageID: messageID, texts: [decision], at: now)
                 return .recorded(messageID: messageID, state: .queued)
             case .finish(let newState, let reason, let decision):
@@ -89,10 +90,11 @@ extension SQLiteMessageStore {
                 else { continue }
                 try db.run(
                     """
-                    UPDATE messages SET state = 'queued', state_reason = ?, ready_at = ?, updated_at = ?, content = NULL,
+                    UPDATE messages SET state = 'queued', state_reason = ?, ready_at = ?, updated_at = ?,
                         excluded_channels = excluded_channels || ? || ',' WHERE id = ? AND state = 'sent'
                     """, [reason, at, at, channel.rawValue, id])
                 guard db.changesCount == 1 else { continue }
+                try Self.forgetContent(db, messageID: id)
                 try Self.appendDecisions(db, messageID: id, texts: [decision], at: now)
                 moved.append((id, channel))
             }

@@ -33,7 +33,10 @@ extension SQLiteMessageStore {
             let recordDeleted = db.changesCount > 0
             var scrubbed = 0
             var cancelled = 0
-            for row in try db.rows("SELECT id, state, request, content IS NULL AS erased FROM messages WHERE recipient_id = ?", [id]) {
+            for row in try db.rows("""
+                SELECT id, state, request, NOT EXISTS (SELECT 1 FROM message_contents WHERE message_id = messages.id) AS erased
+                FROM messages WHERE recipient_id = ?
+                """, [id]) {
                 let messageID: String = row["id"]
                 let (json, unchanged) = try StoredRequest.withoutContactData(row["request"] as String)
                 let state = MessageState(rawValue: row["state"]) ?? .queued
@@ -45,7 +48,8 @@ extension SQLiteMessageStore {
                     cancelled += 1
                 }
                 // Contact data and rendered bodies go; ids, states, template versions and content hashes stay.
-                try db.run("UPDATE messages SET request = ?, content = NULL, updated_at = ? WHERE id = ?", [json, now.timeIntervalSince1970, messageID])
+                try db.run("UPDATE messages SET request = ?, updated_at = ? WHERE id = ?", [json, now.timeIntervalSince1970, messageID])
+                try Self.forgetContent(db, messageID: messageID)
                 try db.run("UPDATE receipts SET raw = NULL WHERE message_id = ?", [messageID])
                 try Self.appendDecisions(db, messageID: messageID, texts: [MessageLifecycle.erasedDecision], at: now)
                 scrubbed += 1

@@ -46,13 +46,14 @@ extension SQLiteMessageStore {
                     let messageID: String = row["id"]
                     // updated_at stays: it dates the terminal state the record retention counts from.
                     if let json = try? StoredRequest.withoutContactData(row["request"] as String).json {
-                        try db.run("UPDATE messages SET request = ?, content = NULL, purged_at = ? WHERE id = ?", [json, now.timeIntervalSince1970, messageID])
+                        try db.run("UPDATE messages SET request = ?, purged_at = ? WHERE id = ?", [json, now.timeIntervalSince1970, messageID])
                     } else {
                         // A request this version cannot read must not hold up every later sweep: its recipient goes whole.
                         try db.run(
-                            "UPDATE messages SET request = json_remove(request, '$.recipient'), content = NULL, purged_at = ? WHERE id = ?",
+                            "UPDATE messages SET request = json_remove(request, '$.recipient'), purged_at = ? WHERE id = ?",
                             [now.timeIntervalSince1970, messageID])
                     }
+                    try Self.forgetContent(db, messageID: messageID)
                     try db.run("UPDATE receipts SET raw = NULL WHERE message_id = ?", [messageID])
                     // A gateway's error text is scrubbed when stored, but may still name the debtor in a form
                     // no pattern knows: it goes with the personal data.

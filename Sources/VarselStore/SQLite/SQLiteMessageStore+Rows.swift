@@ -8,13 +8,15 @@ extension SQLiteMessageStore {
     static let rowsPerStatement = 100
 
     /// Inserts `rows` (each `columns.count` values) into `table`, a hundred rows a statement.
-    static func insertRows(_ db: Database, into table: String, columns: [String], rows: [[(any DatabaseValueConvertible)?]]) throws {
+    static func insertRows(
+        _ db: Database, into table: String, columns: [String], rows: [[(any DatabaseValueConvertible)?]], onConflict: String? = nil
+    ) throws {
         let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
         var start = 0
         while start < rows.count {
             let chunk = rows[start..<min(start + rowsPerStatement, rows.count)]
             let sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
-                + Array(repeating: tuple, count: chunk.count).joined(separator: ", ")
+                + Array(repeating: tuple, count: chunk.count).joined(separator: ", ") + (onConflict.map { " ON CONFLICT " + $0 } ?? "")
             let arguments = StatementArguments(chunk.flatMap { $0 })
             // A full chunk's statement is compiled once per connection; a remainder's each time.
             if chunk.count == rowsPerStatement {
@@ -60,5 +62,26 @@ extension SQLiteMessageStore {
             last[entry.messageID] = seq
         }
         try insertRows(db, into: "decisions", columns: ["message_id", "seq", "at", "text"], rows: rows)
+    }
+
+    /// The kept rendered content (JSON) of each of `ids` that has one.
+    static func storedContents(_ db: Database, ids: [String]) throws -> [String: String] {
+        guard !ids.isEmpty else { return [:] }
+        var contents: [String: String] = [:]
+        var start = 0
+        while start < ids.count {
+            let chunk = Array(ids[start..<min(start + rowsPerStatement, ids.count)])
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+            for row in try db.rows("SELECT message_id, content FROM message_contents WHERE message_id IN (\(placeholders))", StatementArguments(chunk)) {
+                contents[row["message_id"]] = row["content"]
+            }
+            start += rowsPerStatement
+        }
+        return contents
+    }
+
+    /// Deletes a message's rendered content (planned again, erased, or past retention).
+    static func forgetContent(_ db: Database, messageID: String) throws {
+        try db.run("DELETE FROM message_contents WHERE message_id = ?", [messageID])
     }
 }

@@ -11,7 +11,8 @@ extension SQLiteMessageStore {
                 id: row["id"], state: row["state"], reason: row["state_reason"], kind: row["kind"], caseRef: row["case_ref"],
                 channel: row["channel"], locale: row["locale"], tone: row["tone"], templateID: row["template_id"],
                 templateVersion: row["template_version"], variant: row["variant"], smsEncoding: row["sms_encoding"], smsSegments: row["sms_segments"],
-                readyAt: row["ready_at"], createdAt: row["created_at"], content: row["content"])
+                readyAt: row["ready_at"], createdAt: row["created_at"],
+                content: try db.value(String.self, "SELECT content FROM message_contents WHERE message_id = ?", [id]))
             let decisions = try Row.fetchAll(db, sql: "SELECT at, text FROM decisions WHERE message_id = ? ORDER BY seq", arguments: [id])
                 .map { MessageStatus.Decision(at: Date(timeIntervalSince1970: $0["at"]), text: $0["text"]) }
             let attempts = try Row.fetchAll(db, sql: "SELECT * FROM attempts WHERE message_id = ? ORDER BY id", arguments: [id])

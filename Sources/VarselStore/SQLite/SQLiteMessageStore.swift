@@ -125,16 +125,19 @@ public final class SQLiteMessageStore: MessageStore {
                     UPDATE messages SET state = ?, lease_token = ?, lease_owner = ?, lease_expires_at = ?, updated_at = ?
                     WHERE id IN (
                         SELECT id FROM messages INDEXED BY messages_ready WHERE state = 'queued' AND ready_at <= ? ORDER BY ready_at, id LIMIT ?)
-                    RETURNING id, request, created_at, ready_at, locale, tone, gateway, content, excluded_channels, attempt_count, state_reason
+                    RETURNING id, request, created_at, ready_at, locale, tone, gateway, content_hash, excluded_channels, attempt_count, state_reason
                     """, [
                     grant.state.rawValue, grant.token, owner, grant.expiresAt.timeIntervalSince1970, now.timeIntervalSince1970,
                     now.timeIntervalSince1970, limit,
                 ])
+            // Only a message planned before (a retry, a send a crash interrupted) can have its content kept.
+            let planned = cursor.compactMap { row -> String? in (row["content_hash"] as String?) == nil ? nil : row["id"] }
+            let contents = try Self.storedContents(db, ids: planned)
             return cursor.map { row in
                 LeasedRow(
                     id: row["id"], request: row["request"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
                     readyAt: Date(timeIntervalSince1970: row["ready_at"]), locale: row["locale"], tone: row["tone"], gateway: row["gateway"],
-                    content: row["content"], excluded: row["excluded_channels"], attempts: row["attempt_count"], lastReason: row["state_reason"])
+                    content: contents[row["id"]], excluded: row["excluded_channels"], attempts: row["attempt_count"], lastReason: row["state_reason"])
             }
         }
         // RETURNING has no order: the batch is handed out in due order, as it was selected.
@@ -240,25 +243,27 @@ public final class SQLiteMessageStore: MessageStore {
     ) throws -> Set<String> {
         var held: Set<String> = []
         var decisions: [(messageID: String, texts: [String])] = []
+        var kept: [[(any DatabaseValueConvertible)?]] = []
         let at = now.timeIntervalSince1970
         for preparation in preparations {
             switch preparation {
             case .send(let send):
                 try db.run("""
                         UPDATE messages SET channel = ?, locale = ?, tone = ?, gateway = ?, template_id = ?, template_version = ?,
-                            variant = ?, content_hash = ?, content = ?, sms_encoding = ?, sms_segments = ?, attempt_count = attempt_count + ?,
+                            variant = ?, content_hash = ?, sms_encoding = ?, sms_segments = ?, attempt_count = attempt_count + ?,
                             updated_at = ?
                         WHERE id = ? AND lease_token = ? AND state = 'sending'
                         """,
                     [
                         send.content.channel.rawValue, send.locale, send.tone.rawValue, send.gateway, send.content.templateID,
-                        send.content.templateVersion, send.content.variant, send.content.contentHash, contents[send.lease.messageID],
+                        send.content.templateVersion, send.content.variant, send.content.contentHash,
                         send.content.sms?.encoding.rawValue, send.content.sms?.segments, counting.contains(send.lease.messageID) ? 1 : 0,
                         at, send.lease.messageID, send.lease.token,
                     ])
                 guard db.changesCount == 1 else { continue }
                 decisions.append((send.lease.messageID, send.decisions))
                 held.insert(send.lease.messageID)
+                if let content = contents[send.lease.messageID] { kept.append([send.lease.messageID, content]) }
             case .deferral(let lease, let until, let reason, let texts):
                 try db.run(
                     """
@@ -279,6 +284,10 @@ public final class SQLiteMessageStore: MessageStore {
             }
         }
         try Self.appendDecisions(db, decisions, at: now)
+        // A resend plans the content it kept: the same text again.
+        try Self.insertRows(
+            db, into: "message_contents", columns: ["message_id", "content"], rows: kept,
+            onConflict: "(message_id) DO UPDATE SET content = excluded.content")
         return held
     }
 
@@ -346,7 +355,6 @@ public final class SQLiteMessageStore: MessageStore {
                     """
                     UPDATE messages SET state = ?, state_reason = ?, updated_at = ?, ready_at = COALESCE(?, ready_at),
                         excluded_channels = CASE WHEN ? IS NULL THEN excluded_channels ELSE excluded_channels || ? || ',' END,
-                        content = CASE WHEN ? IS NULL THEN content ELSE NULL END,
                         lease_token = CASE WHEN ? THEN NULL ELSE lease_token END,
                         lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END,
                         lease_expires_at = CASE WHEN ? THEN NULL ELSE lease_expires_at END
@@ -354,10 +362,12 @@ public final class SQLiteMessageStore: MessageStore {
                     """,
                     [
                         completion.state.rawValue, completion.reason, at, completion.readyAt?.timeIntervalSince1970,
-                        completion.excludeChannel?.rawValue, completion.excludeChannel?.rawValue, completion.excludeChannel?.rawValue,
+                        completion.excludeChannel?.rawValue, completion.excludeChannel?.rawValue,
                         releases, releases, releases, lease.messageID, lease.token,
                     ])
                 guard db.changesCount == 1 else { continue }
+                // A channel excluded: the message is planned again for another, with content of its own.
+                if completion.excludeChannel != nil { try Self.forgetContent(db, messageID: lease.messageID) }
                 let gateway = try db.value(
                     String.self,
                     """

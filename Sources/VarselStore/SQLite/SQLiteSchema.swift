@@ -222,6 +222,20 @@ enum SQLiteSchema {
                 DROP INDEX messages_state;
                 """)
         }
+        migrator.registerMigration("v14-message-contents") { db in
+            // A message's rendered content (2–5 KB) lives in a table of its own, written when the message
+            // is planned: the row of `messages`, which the lease, the plan and the outcome each rewrite,
+            // stays under a kilobyte (several to a page instead of one a page), so a batch's transaction
+            // writes a few pages of it instead of one or two a message.
+            try db.execute(sql: """
+                CREATE TABLE message_contents (
+                    message_id TEXT PRIMARY KEY NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+                    content TEXT NOT NULL
+                );
+                INSERT INTO message_contents (message_id, content) SELECT id, content FROM messages WHERE content IS NOT NULL;
+                ALTER TABLE messages DROP COLUMN content;
+                """)
+        }
         return migrator
     }
 }
