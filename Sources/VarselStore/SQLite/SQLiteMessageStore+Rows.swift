@@ -38,18 +38,10 @@ extension SQLiteMessageStore {
         let entries = entries.filter { !$0.texts.isEmpty }
         guard !entries.isEmpty else { return }
         var last: [String: Int] = [:]
-        let ids = Array(Set(entries.map(\.messageID)))
-        var start = 0
-        while start < ids.count {
-            let chunk = Array(ids[start..<min(start + 500, ids.count)])
-            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
-            for row in try Row.fetchAll(
-                db, sql: "SELECT message_id, MAX(seq) FROM decisions WHERE message_id IN (\(placeholders)) GROUP BY message_id",
-                arguments: StatementArguments(chunk))
-            {
-                last[row[0]] = row[1]
-            }
-            start += 500
+        for row in try rows(db, forIDs: Array(Set(entries.map(\.messageID))), {
+            "SELECT message_id, MAX(seq) FROM decisions WHERE message_id IN (\($0)) GROUP BY message_id"
+        }) {
+            last[row[0]] = row[1]
         }
         let time = at.timeIntervalSince1970
         var rows: [[(any DatabaseValueConvertible)?]] = []
@@ -64,18 +56,24 @@ extension SQLiteMessageStore {
         try insertRows(db, into: "decisions", columns: ["message_id", "seq", "at", "text"], rows: rows)
     }
 
-    /// The kept rendered content (JSON) of each of `ids` that has one.
-    static func storedContents(_ db: Database, ids: [String]) throws -> [String: String] {
-        guard !ids.isEmpty else { return [:] }
-        var contents: [String: String] = [:]
+    /// The rows `select` finds for `ids`, asked 500 ids at a time: `select` is given each chunk's list
+    /// of placeholders. Not cached: the statement differs with the number of ids.
+    static func rows(_ db: Database, forIDs ids: [String], _ select: (String) -> String) throws -> [Row] {
+        var found: [Row] = []
         var start = 0
         while start < ids.count {
-            let chunk = Array(ids[start..<min(start + rowsPerStatement, ids.count)])
-            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
-            for row in try db.rows("SELECT message_id, content FROM message_contents WHERE message_id IN (\(placeholders))", StatementArguments(chunk)) {
-                contents[row["message_id"]] = row["content"]
-            }
-            start += rowsPerStatement
+            let chunk = Array(ids[start..<min(start + 500, ids.count)])
+            found += try Row.fetchAll(db, sql: select(placeholders(chunk.count)), arguments: StatementArguments(chunk))
+            start += 500
+        }
+        return found
+    }
+
+    /// The kept rendered content (JSON) of each of `ids` that has one.
+    static func storedContents(_ db: Database, ids: [String]) throws -> [String: String] {
+        var contents: [String: String] = [:]
+        for row in try rows(db, forIDs: ids, { "SELECT message_id, content FROM message_contents WHERE message_id IN (\($0))" }) {
+            contents[row["message_id"]] = row["content"]
         }
         return contents
     }
