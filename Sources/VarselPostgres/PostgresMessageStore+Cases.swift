@@ -43,7 +43,7 @@ extension PostgresMessageStore {
     public func createCase(
         caseRef: String, plan: String, requestHash: String, steps: [(step: String, message: MessageRequest)], caseStops: CaseStopPolicy, now: Date
     ) async throws -> CaseCreation {
-        let rows = try steps.map { try StoredRequest($0.message, now: now) }
+        let rows = try StoredRequest.make(steps.map(\.message), now: now)
         do {
             return try await transaction { connection in
                 // The case's lock first: two creations of one case, or a creation and an event, take turns.

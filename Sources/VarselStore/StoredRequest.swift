@@ -13,20 +13,22 @@ public struct StoredRequest: Sendable {
     public let readyAt: Date
     public let recipientKey: String
 
-    public init(_ request: MessageRequest, now: Date) throws {
+    public init(_ request: MessageRequest, now: Date, id: String? = nil) throws {
         self.request = request
         json = String(decoding: request.storedJSON, as: UTF8.self)
         var keyless = request
         keyless.idempotencyKey = nil
         hash = Digest.sha256(Data(keyless.storedJSON))
-        id = MessageID.generate(now: now)
+        self.id = id ?? MessageID.generate(now: now)
         readyAt = max(request.sendAfter ?? now, Date(timeIntervalSince1970: 0))
         recipientKey = RecipientKey.of(request.recipient)
     }
 
-    /// Stored forms of a batch, encoded and hashed on every core, in order.
+    /// Stored forms of a batch, encoded and hashed on every core, in order; their ids ascend in the
+    /// batch's order (the queue's order for messages due at the same time).
     public static func make(_ requests: [MessageRequest], now: Date) throws -> [StoredRequest] {
-        try requests.parallelMap { request in Result { try StoredRequest(request, now: now) } }.map { try $0.get() }
+        let numbered = zip(requests, MessageID.generate(count: requests.count, now: now)).map { (request: $0, id: $1) }
+        return try numbered.parallelMap { entry in Result { try StoredRequest(entry.request, now: now, id: entry.id) } }.map { try $0.get() }
     }
 
     /// What an enqueue of this request is, given the message already stored under its idempotency

@@ -16,13 +16,31 @@ import Testing
         #expect(early.prefix(14) != late.prefix(14) && early.dropFirst(14) != late.dropFirst(14))
     }
 
-    @Test("all 80 random bits are used: every character appears at every random position")
+    @Test("all 80 random bits are used: every character appears at every random position of a millisecond's first id")
     func randomBits() {
         var seen = Array(repeating: Set<Character>(), count: 16)
-        for _ in 0..<4_000 {
-            let random = Array(MessageID.generate(now: Date(timeIntervalSince1970: 0)).dropFirst(14))
+        for millisecond in 0..<4_000 {
+            let random = Array(MessageID.generate(now: Date(timeIntervalSince1970: Double(millisecond) / 1000)).dropFirst(14))
             for (position, character) in random.enumerated() { seen[position].insert(character) }
         }
         #expect(seen.allSatisfy { $0.count == 32 }, "\(seen.map(\.count))")
+    }
+
+    @Test("the ids of a batch share its millisecond and ascend in order by random steps from 1 to 2^24; two batches of one millisecond start at random places")
+    func batchAscends() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000.123)
+        let ids = MessageID.generate(count: 10_000, now: now)
+        #expect(ids.count == 10_000 && Set(ids).count == ids.count)
+        #expect(ids == ids.sorted())
+        #expect(Set(ids.map { $0.prefix(14) }) == [MessageID.generate(now: now).prefix(14)])
+        // Read as numbers, the random parts step by 1 to 2^24, by random amounts (not a counter that gives the next id away).
+        let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz")
+        let randomParts = ids.map { id in id.dropFirst(14).reduce(UInt128(0)) { $0 << 5 | UInt128(alphabet.firstIndex(of: $1)!) } }
+        let steps = zip(randomParts.dropFirst(), randomParts).map { $0 > $1 ? $0 - $1 : 0 }
+        #expect(steps.allSatisfy { $0 >= 1 && $0 <= 1 << 24 })
+        #expect(Set(steps).count > 9_000)
+        let other = MessageID.generate(count: 2, now: now)
+        #expect(other[0] != ids[0] && other[0].dropFirst(14).prefix(6) != ids[0].dropFirst(14).prefix(6))
+        #expect(MessageID.generate(count: 0, now: now).isEmpty)
     }
 }

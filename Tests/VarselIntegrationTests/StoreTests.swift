@@ -59,6 +59,24 @@ import VarselTestSupport
         #expect(try await store.countByState() == [.sending: 2, .queued: 1])
     }
 
+    @Test("messages due at the same time are leased in the order they were enqueued: a batch of 1,000 enqueued in one call comes back in its order, over several leases", arguments: StoreBackend.allCases)
+    func leaseKeepsEnqueueOrder(_ backend: StoreBackend) async throws {
+        let directory = TemporaryDirectory()
+        let store = try await backend.makeStore(directory)
+        let now = Date()
+        let outcomes = try await store.enqueue((0..<1_000).map { Self.request("k\($0)") }, now: now)
+        let ids = outcomes.compactMap { outcome -> String? in
+            guard case .created(let id) = outcome else { return nil }
+            return id
+        }
+        #expect(ids.count == 1_000)
+        var leased: [String] = []
+        while case let batch = try await store.lease(owner: "w", limit: 128, now: now, leaseDuration: 60), !batch.isEmpty {
+            leased += batch.map(\.lease.messageID)
+        }
+        #expect(leased == ids)
+    }
+
     @Test("the frequency cap holds across daemons: decided in the transaction that opens the attempt, the send over the cap is deferred, not started", arguments: StoreBackend.allCases)
     func capAtStart(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()

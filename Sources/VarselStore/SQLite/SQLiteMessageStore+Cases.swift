@@ -36,7 +36,7 @@ extension SQLiteMessageStore {
     public func createCase(
         caseRef: String, plan: String, requestHash: String, steps: [(step: String, message: MessageRequest)], caseStops: CaseStopPolicy, now: Date
     ) async throws -> CaseCreation {
-        let rows = try steps.map { try StoredRequest($0.message, now: now) }
+        let rows = try StoredRequest.make(steps.map(\.message), now: now)
         do {
             return try await pool.write { db in try Self.createCase(db, caseRef: caseRef, plan: plan, requestHash: requestHash, steps: steps, rows: rows, caseStops: caseStops, now: now) }
         } catch let refused as CaseRefused {
