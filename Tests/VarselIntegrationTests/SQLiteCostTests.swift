@@ -167,6 +167,30 @@ import VarselTestSupport
         #expect(MessageValidator.recipientIDNeedingStoredRecord(of: givenValue) == nil)
     }
 
+    @Test("multi-row inserts come in eight shapes of statement whatever the batch's size (each compiled once), and store every row in order")
+    func multiRowInsertsReuseTheirStatements() async throws {
+        for count in 0...330 {
+            let sizes = SQLiteMessageStore.chunkSizes(count)
+            #expect(sizes.reduce(0, +) == count && sizes.allSatisfy([100, 64, 32, 16, 8, 4, 2, 1].contains), "\(count): \(sizes)")
+        }
+        let directory = TemporaryDirectory()
+        let shapes = Mutex(Set<String>())
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"), statementObserver: { sql in
+            if sql.hasPrefix("INSERT INTO decisions") { shapes.withLock { _ = $0.insert(sql) } }
+        })
+        let outcomes = try await store.enqueue([StoreTests.request("d")], now: Date())
+        guard case .created(let id) = outcomes.first else { throw StoreError("not stored") }
+        var expected: [String] = []
+        for count in [1, 3, 5, 7, 11, 13, 28, 99, 100, 101, 230] {
+            let texts = (0..<count).map { "decision \(expected.count + $0)" }
+            try await store.pool.write { db in try SQLiteMessageStore.appendDecisions(db, messageID: id, texts: texts, at: Date()) }
+            expected += texts
+        }
+        #expect(shapes.withLock { $0.count } <= 8)
+        let stored = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT text FROM decisions WHERE message_id = ? ORDER BY seq", arguments: [id]) }
+        #expect(stored == expected)
+    }
+
     @Test("a send whose gateway has a free connection opens its attempt in the transaction that records the batch's plan; one that waits for a connection opens its own when it gets one")
     func attemptsOpenWithThePlan() async throws {
         let directory = TemporaryDirectory()

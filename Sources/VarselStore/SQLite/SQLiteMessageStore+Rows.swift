@@ -7,24 +7,36 @@ extension SQLiteMessageStore {
     /// Rows per multi-row statement (4–5 columns: well below SQLite's limit of bound values).
     static let rowsPerStatement = 100
 
-    /// Inserts `rows` (each `columns.count` values) into `table`, a hundred rows a statement.
+    /// The rows each statement takes for `count` rows: full statements of `rowsPerStatement`, then
+    /// the rest in powers of two (28 = 16 + 8 + 4). Every statement is then one of eight shapes per
+    /// table, compiled once per connection: compiling a statement of the exact remainder on every
+    /// batch was 1.4 % of a sending daemon's CPU.
+    static func chunkSizes(_ count: Int) -> [Int] {
+        var sizes = Array(repeating: rowsPerStatement, count: count / rowsPerStatement)
+        var rest = count % rowsPerStatement
+        var power = 64
+        while rest > 0 {
+            if rest >= power {
+                sizes.append(power)
+                rest -= power
+            }
+            power /= 2
+        }
+        return sizes
+    }
+
+    /// Inserts `rows` (each `columns.count` values) into `table`, in few multi-row statements.
     static func insertRows(
         _ db: Database, into table: String, columns: [String], rows: [[(any DatabaseValueConvertible)?]], onConflict: String? = nil
     ) throws {
         let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
         var start = 0
-        while start < rows.count {
-            let chunk = rows[start..<min(start + rowsPerStatement, rows.count)]
+        for size in chunkSizes(rows.count) {
+            let chunk = rows[start..<start + size]
             let sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
-                + Array(repeating: tuple, count: chunk.count).joined(separator: ", ") + (onConflict.map { " ON CONFLICT " + $0 } ?? "")
-            let arguments = StatementArguments(chunk.flatMap { $0 })
-            // A full chunk's statement is compiled once per connection; a remainder's each time.
-            if chunk.count == rowsPerStatement {
-                try db.run(sql, arguments)
-            } else {
-                try db.execute(sql: sql, arguments: arguments)
-            }
-            start += rowsPerStatement
+                + Array(repeating: tuple, count: size).joined(separator: ", ") + (onConflict.map { " ON CONFLICT " + $0 } ?? "")
+            try db.run(sql, StatementArguments(chunk.flatMap { $0 }))
+            start += size
         }
     }
 
