@@ -116,22 +116,33 @@ extension PostgresMessageStore {
 
     public func caseSteps(caseRefs: Set<String>) async throws -> [String: [CaseStep]] {
         guard !caseRefs.isEmpty else { return [:] }
+        var bindings = PostgresBindings()
+        bindings.append(Array(caseRefs))
+        let query = PostgresQuery(unsafeSQL: Self.caseStepsSQL, binds: bindings)
         return try await read { connection in
             var result: [String: [CaseStep]] = [:]
-            for row in try await connection.query(
-                """
-                SELECT m.case_ref, m.id, m.kind, min(a.finished_at) AS at, m.request->'data'->>'fee' AS fee
-                FROM varsel.messages m JOIN varsel.attempts a ON a.message_id = m.id
-                WHERE m.case_ref = ANY(\(Array(caseRefs))) AND a.outcome = 'accepted'
-                GROUP BY m.case_ref, m.id, m.kind, fee ORDER BY at
-                """, logger: self.logger
-            ).collect() {
+            for row in try await connection.query(query, logger: self.logger).collect() {
                 let (caseRef, id, kind, at, fee) = try row.decode((String, String, String, Date, String?).self)
                 result[caseRef, default: []].append(CaseStep(messageID: id, kind: kind, at: at, feeBearing: CaseStep.charges(fee: fee)))
             }
             return result
         }
     }
+
+    /// The messages of the cases in `$1` that a gateway accepted, each with its first acceptance, in
+    /// that order. The cases' messages are found by their index and each one's attempts by the
+    /// message, whatever the statistics say: a join of the two tables was planned, with statistics
+    /// taken while the attempts were few, as a scan of every accepted attempt (57 ms a batch at 20,000
+    /// sent, the largest statement time of a sending daemon).
+    static let caseStepsSQL = """
+        SELECT m.case_ref, m.id, m.kind, first.at, m.request->'data'->>'fee' AS fee
+        FROM varsel.messages m
+        CROSS JOIN LATERAL (
+            SELECT min(a.finished_at) AS at FROM varsel.attempts a WHERE a.message_id = m.id AND a.outcome = 'accepted'
+        ) first
+        WHERE m.case_ref = ANY($1) AND first.at IS NOT NULL
+        ORDER BY first.at, m.id
+        """
 
     /// Takes the advisory lock of each case, in one order so that two transactions cannot deadlock.
     static func lockCases(_ caseRefs: Set<String>, _ connection: PostgresConnection, logger: Logger) async throws {

@@ -77,6 +77,55 @@ import VarselTestSupport
         #expect(leased == ids)
     }
 
+    @Test("the case steps of a set of cases: each message a gateway accepted, at its first acceptance, in that order, with whether it charged a fee; failed, pending and unsent messages are not steps", arguments: StoreBackend.allCases)
+    func caseSteps(_ backend: StoreBackend) async throws {
+        let directory = TemporaryDirectory()
+        let store = try await backend.makeStore(directory)
+        let t0 = Date(timeIntervalSince1970: 1_790_000_000)
+        func request(_ key: String, _ caseRef: String, fee: String?) -> MessageRequest {
+            var data: [String: JSONValue] = ["creditor": .string("Fjordkraft AS")]
+            if let fee { data["fee"] = .string(fee) }
+            return MessageRequest(idempotencyKey: key, kind: "reminder", caseRef: caseRef, recipient: Recipient(phone: "+4791234567"), data: data)
+        }
+        _ = try await store.enqueue([
+            request("a1", "A", fee: "35.00"), request("a2", "A", fee: nil), request("a3", "A", fee: "70"), request("a4", "A", fee: "70"),
+            request("b1", "B", fee: "0"), request("c1", "C", fee: "70"),
+        ], now: t0)
+        let leased = try await store.lease(owner: "w", limit: 10, now: t0, leaseDuration: 600)
+        let byKey = Dictionary(uniqueKeysWithValues: leased.map { ($0.request.idempotencyKey ?? "", $0) })
+        let sent = ["a1", "a2", "a3", "a4", "b1"].compactMap { byKey[$0] }
+        #expect(sent.count == 5)
+        let prepared = try await store.prepare(
+            sent.map { Self.plannedSend($0.lease) },
+            starting: sent.map { AttemptStart(lease: $0.lease, channel: .sms, gateway: "g", idempotencyKey: "\($0.lease.messageID).sms") }, now: t0)
+        func attempt(_ key: String) throws -> (LeaseRef, Int64) {
+            let message = try #require(byKey[key])
+            return (message.lease, try #require(prepared.started[message.lease.messageID]?.attemptID))
+        }
+        // Accepted out of their enqueue order: a2 first, then b1, then a1; a3 fails; a4 stays in flight.
+        for (key, outcome, seconds) in [("a2", AttemptOutcome.accepted, 10.0), ("b1", .accepted, 20), ("a1", .accepted, 30), ("a3", .permanent, 40)] {
+            let (lease, attemptID) = try attempt(key)
+            let state: MessageState = outcome == .accepted ? .sent : .failed
+            let held = try await store.complete([
+                Completion(
+                    lease: lease, attemptID: attemptID, outcome: outcome, httpStatus: outcome == .accepted ? 202 : 400, providerID: "p-\(key)",
+                    latencyMs: 5, error: nil, state: state, reason: nil),
+            ], now: t0.addingTimeInterval(seconds))
+            #expect(held == [lease.messageID])
+        }
+        let steps = try await store.caseSteps(caseRefs: ["A", "B", "C", "D"])
+        let id = { (key: String) in byKey[key]?.lease.messageID ?? "?" }
+        #expect(steps["A"]?.map(\.messageID) == [id("a2"), id("a1")])
+        #expect(steps["A"]?.map(\.feeBearing) == [false, true])
+        #expect(steps["A"]?.map { $0.at.timeIntervalSince(t0).rounded() } == [10, 30])
+        #expect(steps["A"]?.allSatisfy { $0.kind == "reminder" } == true)
+        #expect(steps["B"]?.map(\.messageID) == [id("b1")])
+        #expect(steps["B"]?.first?.feeBearing == false)
+        #expect(steps["C"] == nil)
+        #expect(steps["D"] == nil)
+        #expect(try await store.caseSteps(caseRefs: ["B"]).keys.sorted() == ["B"])
+    }
+
     @Test("the frequency cap holds across daemons: decided in the transaction that opens the attempt, the send over the cap is deferred, not started", arguments: StoreBackend.allCases)
     func capAtStart(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()

@@ -125,7 +125,7 @@ extension SQLiteMessageStore {
                 """
                 SELECT m.case_ref, m.id, m.kind, MIN(a.finished_at) AS at, CAST(json_extract(m.request, '$.data.fee') AS TEXT) AS fee
                 FROM messages m JOIN attempts a ON a.message_id = m.id
-                WHERE m.case_ref IN (\(Self.placeholders(refs.count))) AND a.outcome = 'accepted' GROUP BY m.id ORDER BY at
+                WHERE m.case_ref IN (\(Self.placeholders(refs.count))) AND a.outcome = 'accepted' GROUP BY m.id ORDER BY at, m.id
                 """, StatementArguments(refs))
             {
                 result[row["case_ref"], default: []].append(CaseStep(
