@@ -8,7 +8,15 @@ import VarselTestSupport
 /// Statements of the PostgreSQL store whose plans must not depend on fresh statistics: a sending
 /// daemon fills its tables faster than autovacuum analyses them.
 @Suite struct PostgresPlanTests {
-    @Test("the case steps of a batch find the cases' messages by their index and each one's attempts by the message, with statistics taken while attempts were few")
+    @Test("the store's sessions do not JIT-compile statements, whatever the server's default")
+    func noJIT() async throws {
+        let store = try await StoreBackend.postgres.makeStore(TemporaryDirectory())
+        #expect(try await inspect(store, "SELECT current_setting('jit')") == ["off"])
+        #expect(try await inspect(store, "SELECT setting FROM pg_settings WHERE name = 'jit'") == ["off"])
+        #expect(try await inspect(store, "SELECT boot_val FROM pg_settings WHERE name = 'jit'") == ["on"], "the server's default is on")
+    }
+
+    @Test("the case steps of a batch find the cases' messages by their index and each one's attempts by the message, with no statistics of the messages and stale ones of the attempts")
     func caseStepsReadByIndex() async throws {
         let store = try await StoreBackend.postgres.makeStore(TemporaryDirectory())
         let now = Date()
@@ -19,10 +27,10 @@ import VarselTestSupport
                 data: ["creditor": .string("Fjordkraft AS"), "fee": .string("70")])
         }, now: now)
         #expect(outcomes.count == count)
-        // Statistics of the messages as autovacuum takes them after an enqueue, and of an attempts
-        // table still empty, kept stale; then every message sent and accepted.
+        // No statistics of the messages yet (autovacuum has not analysed the enqueue), and those of
+        // an attempts table still empty; then every message sent and accepted.
+        try await execute(store, "ALTER TABLE messages SET (autovacuum_enabled = false)")
         try await execute(store, "ALTER TABLE attempts SET (autovacuum_enabled = false)")
-        try await execute(store, "ANALYZE messages")
         try await execute(store, "ANALYZE attempts")
         try await execute(store, """
             INSERT INTO attempts (message_id, started_at, finished_at, channel, gateway, idempotency_key, outcome)
