@@ -389,7 +389,19 @@ public final class PostgresMessageStore: MessageStore {
     public func heartbeat(runID: String, now: Date) async throws {
         try await transaction { connection in
             try await connection.query("UPDATE varsel.daemon_runs SET heartbeat_at = \(now) WHERE run_id = \(runID)", logger: self.logger)
+            try await Self.foldCounts(connection, logger: self.logger)
         }
+    }
+
+    /// Folds the rows of `message_counts` into one a state (what the triggers added since the last
+    /// fold). Another daemon folding at the same time waits for this one's rows and then skips them:
+    /// rows added meanwhile by other transactions are not seen, so not lost.
+    static func foldCounts(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            WITH folded AS (DELETE FROM varsel.message_counts RETURNING state, n)
+            INSERT INTO varsel.message_counts (state, n) SELECT state, sum(n) FROM folded GROUP BY state HAVING sum(n) <> 0
+            """, logger: logger)
     }
 
     public func markStopped(runIDs: [String], now: Date) async throws {
@@ -443,7 +455,9 @@ public final class PostgresMessageStore: MessageStore {
     public func countByState() async throws -> [MessageState: Int] {
         try await read { connection in
             var counts: [MessageState: Int] = [:]
-            for row in try await connection.query("SELECT state, count(*) FROM varsel.messages GROUP BY state", logger: self.logger).collect() {
+            for row in try await connection.query(
+                "SELECT state, sum(n)::bigint FROM varsel.message_counts GROUP BY state HAVING sum(n) <> 0", logger: self.logger
+            ).collect() {
                 let (state, count) = try row.decode((String, Int).self)
                 if let state = MessageState(rawValue: state) { counts[state] = count }
             }

@@ -202,6 +202,45 @@ enum PostgresSchema {
             -- The template experiment's variant a message was rendered with (`b`); NULL outside an experiment.
             ALTER TABLE varsel.messages ADD COLUMN variant text;
             """),
+        ("v6-message-counts", """
+            -- Messages by state without counting the table (a scan per /metrics scrape: 20-50 ms at
+            -- 20,000 messages, growing with the store). Every statement that changes messages adds its
+            -- change per state as rows here, in its own transaction (statement triggers with transition
+            -- tables: no counter row that daemons would wait on); daemons fold the rows into one a
+            -- state at every heartbeat. The count of a state is the sum of its rows.
+            CREATE TABLE varsel.message_counts (
+                state text NOT NULL,
+                n bigint NOT NULL
+            );
+            CREATE FUNCTION varsel.count_inserted_messages() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO varsel.message_counts (state, n) SELECT state, count(*) FROM inserted GROUP BY state;
+                RETURN NULL;
+            END $$;
+            CREATE FUNCTION varsel.count_updated_messages() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO varsel.message_counts (state, n)
+                SELECT state, sum(n) FROM (
+                    SELECT state, 1 AS n FROM updated UNION ALL SELECT state, -1 FROM replaced
+                ) AS change GROUP BY state HAVING sum(n) <> 0;
+                RETURN NULL;
+            END $$;
+            CREATE FUNCTION varsel.count_deleted_messages() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO varsel.message_counts (state, n) SELECT state, -count(*) FROM deleted GROUP BY state;
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER messages_count_inserted AFTER INSERT ON varsel.messages REFERENCING NEW TABLE AS inserted
+                FOR EACH STATEMENT EXECUTE FUNCTION varsel.count_inserted_messages();
+            CREATE TRIGGER messages_count_updated AFTER UPDATE ON varsel.messages REFERENCING OLD TABLE AS replaced NEW TABLE AS updated
+                FOR EACH STATEMENT EXECUTE FUNCTION varsel.count_updated_messages();
+            CREATE TRIGGER messages_count_deleted AFTER DELETE ON varsel.messages REFERENCING OLD TABLE AS deleted
+                FOR EACH STATEMENT EXECUTE FUNCTION varsel.count_deleted_messages();
+            -- The messages already stored, counted once with writers held off (this migration commits
+            -- with the triggers in place).
+            LOCK TABLE varsel.messages IN SHARE ROW EXCLUSIVE MODE;
+            INSERT INTO varsel.message_counts (state, n) SELECT state, count(*) FROM varsel.messages GROUP BY state;
+            """),
     ]
 }
 

@@ -68,7 +68,8 @@ import VarselTestSupport
         #expect(applied == [PostgresSchema.migrations.map(\.version)], "exactly one open applied the migrations: \(stores.map(\.migrationsApplied))")
         let tables = try await inspect(stores[0], "SELECT table_name FROM information_schema.tables WHERE table_schema = 'varsel' ORDER BY table_name")
         #expect(tables.compactMap { $0 } == [
-            "api_tokens", "attempt_parts", "attempts", "case_events", "cases", "daemon_runs", "decisions", "intake", "messages", "receipts", "recipients", "schema_migrations",
+            "api_tokens", "attempt_parts", "attempts", "case_events", "cases", "daemon_runs", "decisions", "intake", "message_counts", "messages", "receipts",
+            "recipients", "schema_migrations",
         ])
         for store in stores { await store.close() }
 
