@@ -320,19 +320,17 @@ public final class PostgresMessageStore: MessageStore {
 
     public func lease(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage] {
         let grant = MessageLifecycle.lease(now: now, duration: leaseDuration)
+        var bindings = PostgresBindings()
+        bindings.append(grant.state.rawValue)
+        bindings.append(grant.token)
+        bindings.append(owner)
+        bindings.append(grant.expiresAt)
+        bindings.append(now)
+        bindings.append(limit)
+        let query = PostgresQuery(unsafeSQL: Self.leaseSQL, binds: bindings)
         let rows = try await transaction { connection in
-            try await connection.query(
-                """
-                UPDATE varsel.messages m SET state = \(grant.state.rawValue), lease_token = \(grant.token), lease_owner = \(owner),
-                    lease_expires_at = \(grant.expiresAt),
-                    updated_at = \(now)
-                FROM (SELECT id FROM varsel.messages WHERE state = 'queued' AND ready_at <= \(now) ORDER BY ready_at, id LIMIT \(limit)
-                      FOR UPDATE SKIP LOCKED) picked
-                WHERE m.id = picked.id
-                RETURNING m.id, m.request::text, m.created_at, m.ready_at, m.locale, m.tone, m.gateway, m.content, m.excluded_channels,
-                    m.attempt_count, m.state_reason
-                """, logger: self.logger
-            ).collect().map { row in
+            try await connection.query(PostgresQuery(unsafeSQL: Self.leasePlanning), logger: self.logger)
+            return try await connection.query(query, logger: self.logger).collect().map { row in
                 let (id, request, createdAt, readyAt, locale, tone, gateway, content, excluded, attempts, reason) = try row.decode(
                     (String, String, Date, Date, String?, String?, String?, String?, String, Int, String?).self)
                 return LeasedRow(
@@ -342,6 +340,23 @@ public final class PostgresMessageStore: MessageStore {
         }
         return try LeasedRow.leased(rows, token: grant.token)
     }
+
+    /// Leases the first `$6` due messages in due order: state `$1`, token `$2`, owner `$3`, until `$4`,
+    /// now `$5`. Rows another daemon is leasing are skipped, not waited for.
+    static let leaseSQL = """
+        UPDATE varsel.messages m SET state = $1, lease_token = $2, lease_owner = $3, lease_expires_at = $4, updated_at = $5
+        FROM (SELECT id FROM varsel.messages WHERE state = 'queued' AND ready_at <= $5 ORDER BY ready_at, id LIMIT $6
+              FOR UPDATE SKIP LOCKED) picked
+        WHERE m.id = picked.id
+        RETURNING m.id, m.request::text, m.created_at, m.ready_at, m.locale, m.tone, m.gateway, m.content, m.excluded_channels,
+            m.attempt_count, m.state_reason
+        """
+
+    /// Set in the lease's transaction, for it alone. The ready index gives the due order, so the first
+    /// rows of an index walk are the lease. With statistics that lag an enqueue (the estimate a few
+    /// dozen rows), the planner preferred a bitmap scan of every due message and a sort of them: 45 ms
+    /// a lease at 20,000 queued, growing with the queue, against 0.3 ms for the walk.
+    static let leasePlanning = "SET LOCAL enable_bitmapscan = off"
 
     public func reclaim(owners: [String], now: Date) async throws -> Int {
         try await transaction { connection in

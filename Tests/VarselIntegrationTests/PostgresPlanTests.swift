@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 import Testing
 import VarselCore
 @testable import VarselPostgres
@@ -14,6 +15,40 @@ import VarselTestSupport
         #expect(try await inspect(store, "SELECT current_setting('jit')") == ["off"])
         #expect(try await inspect(store, "SELECT setting FROM pg_settings WHERE name = 'jit'") == ["off"])
         #expect(try await inspect(store, "SELECT boot_val FROM pg_settings WHERE name = 'jit'") == ["on"], "the server's default is on")
+    }
+
+    @Test("a lease walks the ready index in due order and stops at its limit, with no statistics of the messages (without its planner setting: a scan of every due message and a sort)")
+    func leaseWalksTheReadyIndex() async throws {
+        let store = try #require(try await StoreBackend.postgres.makeStore(TemporaryDirectory()) as? PostgresMessageStore)
+        try await execute(store, "ALTER TABLE messages SET (autovacuum_enabled = false)")
+        let outcomes = try await store.enqueue((0..<3_000).map { StoreTests.request("k\($0)") }, now: Date().addingTimeInterval(-60))
+        #expect(outcomes.count == 3_000)
+        let sql = PostgresMessageStore.leaseSQL
+            .replacingOccurrences(of: "$1", with: "'sending'").replacingOccurrences(of: "$2", with: "'token'")
+            .replacingOccurrences(of: "$3", with: "'w'").replacingOccurrences(of: "$4", with: "now() + interval '1 minute'")
+            .replacingOccurrences(of: "$5", with: "now()").replacingOccurrences(of: "$6", with: "128")
+        func plan(planning: Bool) async throws -> String {
+            try await store.client.withConnection { connection in
+                try await connection.query("BEGIN", logger: quietLogger)
+                if planning { try await connection.query(PostgresQuery(unsafeSQL: PostgresMessageStore.leasePlanning), logger: quietLogger) }
+                let lines = try await connection.query(PostgresQuery(unsafeSQL: "EXPLAIN " + sql), logger: quietLogger).collect()
+                    .map { try $0.decode(String.self) }
+                try await connection.query("ROLLBACK", logger: quietLogger)
+                return lines.joined(separator: "\n")
+            }
+        }
+        let leasing = try await plan(planning: true)
+        #expect(leasing.contains("Index Scan using messages_ready on messages"), "\(leasing)")
+        #expect(!leasing.contains("Sort") && !leasing.contains("Bitmap") && !leasing.contains("Seq Scan"), "\(leasing)")
+        let unset = try await plan(planning: false)
+        #expect(unset.contains("Sort"), "the case this guards against: \(unset)")
+        // The lease itself takes the first 128 in id order (one enqueue: ids ascend).
+        let leased = try await store.lease(owner: "w", limit: 128, now: Date(), leaseDuration: 60)
+        let ids = outcomes.compactMap { outcome -> String? in
+            guard case .created(let id) = outcome else { return nil }
+            return id
+        }
+        #expect(leased.map(\.lease.messageID) == Array(ids.prefix(128)))
     }
 
     @Test("the case steps of a batch find the cases' messages by their index and each one's attempts by the message, with no statistics of the messages and stale ones of the attempts")
