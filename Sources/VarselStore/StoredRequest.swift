@@ -15,10 +15,9 @@ public struct StoredRequest: Sendable {
 
     public init(_ request: MessageRequest, now: Date, id: String? = nil) throws {
         self.request = request
-        json = String(decoding: request.storedJSON, as: UTF8.self)
-        var keyless = request
-        keyless.idempotencyKey = nil
-        hash = Digest.sha256(Data(keyless.storedJSON))
+        let written = request.storedJSONAndKeylessDigest
+        json = String(decoding: written.json, as: UTF8.self)
+        hash = written.keylessDigest
         self.id = id ?? MessageID.generate(now: now)
         readyAt = max(request.sendAfter ?? now, Date(timeIntervalSince1970: 0))
         recipientKey = RecipientKey.of(request.recipient)

@@ -63,6 +63,28 @@ public enum TemplateSetLoader {
         return files
     }
 
+    /// The kinds' schemas alone (`_schema/<kind>.yaml`), without reading or parsing a template: what
+    /// `varsel enqueue` holds data to. Nil when a schema cannot be read or parsed (the set would not
+    /// load either); empty when the set declares none.
+    public static func readSchemas(_ directory: String) -> [String: KindSchema]? {
+        let folder = URL(fileURLWithPath: directory, isDirectory: true).appendingPathComponent("_schema", isDirectory: true)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else {
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) ? nil : [:]
+        }
+        var schemas: [String: KindSchema] = [:]
+        for name in names where name.hasSuffix(".yaml") {
+            let kind = String(name.dropLast(".yaml".count))
+            guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path),
+                  let source = String(data: data, encoding: .utf8)
+            else { return nil }
+            let parsed = KindSchemaParser.parse(source, file: "_schema/\(name)", kind: kind)
+            guard parsed.problems.isEmpty, let schema = parsed.schema else { return nil }
+            schemas[kind] = schema
+        }
+        return schemas
+    }
+
     /// Template files, and the data files in the set's own folders.
     public static func isSetFile(_ relative: String) -> Bool {
         if relative.hasSuffix(".mustache") { return true }

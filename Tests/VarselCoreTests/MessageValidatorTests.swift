@@ -391,6 +391,23 @@ struct MessageValidatorTests {
         #expect(failure.description.contains("recipient.phone: "))
     }
 
+    @Test("problems in the data come in field order, nested ones too, the same in every process")
+    func dataProblemsInFieldOrder() throws {
+        let result = try validate(Self.data { data in
+            data["amount"] = "12,5"
+            data["due_date"] = "tomorrow"
+            data["deadline"] = "2030-02-30"
+            data["payment_link"] = "ftp://pay.example"
+            data["currency"] = "NOKK"
+            data["bad-name"] = "x"
+            data["installments"] = [["due_date": "later", "amount": "x", "fee": "y"], ["invoice_date": "z"]]
+        })
+        #expect(errors(result).map(\.field) == [
+            "data.amount", "data.bad-name", "data.currency", "data.deadline", "data.due_date", "data.installments[0].amount",
+            "data.installments[0].due_date", "data.installments[0].fee", "data.installments[1].invoice_date", "data.payment_link",
+        ])
+    }
+
     @Test("a recipient whose only contact fields are null has no contact point")
     func nullContactFieldsAreNoContactPoint() throws {
         let result = try validate(Self.recipient { recipient in

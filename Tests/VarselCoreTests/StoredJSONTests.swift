@@ -77,6 +77,20 @@ struct StoredJSONTests {
         }
     }
 
+    @Test("the request digest written with the stored JSON: 4,000 seeded requests, with and without keys that look like JSON, digest as the request written again without its key")
+    func keylessDigestFromOneWriting() throws {
+        var random = SeededRandom(seed: 1617)
+        for round in 0..<4_000 {
+            let request = Self.full(&random, round: round)
+            var keyless = request
+            keyless.idempotencyKey = nil
+            let written = request.storedJSONAndKeylessDigest
+            #expect(written.json == request.storedJSON)
+            #expect(written.keylessDigest == Digest.sha256(Data(keyless.storedJSON)), "\(String(decoding: written.json, as: UTF8.self))")
+            if written.keylessDigest != Digest.sha256(Data(keyless.storedJSON)) { return }
+        }
+    }
+
     @Test("reading stored requests back: 4,000 seeded requests read by MessageRequest(storedJSON:) equal JSONDecoder's reading and write the same bytes again")
     func readsBack() throws {
         var random = SeededRandom(seed: 4242)

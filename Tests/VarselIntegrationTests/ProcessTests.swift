@@ -3,6 +3,7 @@ import Testing
 import VarselCore
 import VarselDaemon
 import VarselStore
+import VarselTemplates
 import VarselTestSupport
 
 /// `varsel serve` and the CLI as separate processes: crashes, signals, bad configuration, output contracts.
@@ -274,6 +275,33 @@ import VarselTestSupport
         let good = try await ChildProcess.run(["enqueue", "--config", config, "-"], stdin: Data(Fixtures.sms(key: "a").utf8))
         #expect(good.status == 0)
         #expect(good.stdout.contains(#""duplicate":true"#))
+    }
+
+    @Test("enqueue holds data to the kinds' schemas read on their own: a template that does not parse leaves the check on, a schema that does not parse turns it off")
+    func enqueueReadsSchemasAlone() async throws {
+        let directory = TemporaryDirectory()
+        let templates = TemporaryDirectory()
+        Fixtures.writeMiniTemplates(templates, sms: "{{creditor}} {{creditor_phone}}", phoneRequired: true)
+        templates.write("reminder/en/direct/email.mustache", "{{#creditor}} never closed")
+        // The set as a whole does not load: its schema is all the check has.
+        #expect(throws: TemplateSetError.self) { try TemplateSet(directory: templates.path, files: TemplateSetLoader.readFiles(templates.path)) }
+        let config = Self.writeConfig(directory, gatewayBase: "http://127.0.0.1:1", templates: templates.path)
+        func enqueue(_ message: String) async throws -> (status: Int32?, stdout: String, stderr: String) {
+            try await ChildProcess.run(["enqueue", "--config", config, "-"], stdin: Data(message.utf8))
+        }
+
+        let refused = try await enqueue(Fixtures.sms(key: "no-phone"))
+        #expect(refused.status == 1)
+        #expect(refused.stdout.contains("data.creditor_phone: required by the templates of kind reminder (_schema/reminder.yaml)"), "\(refused.stdout)")
+        let data = Fixtures.data.replacingOccurrences(of: "}", with: #","creditor_phone":"22 12 34 56"}"#)
+        let accepted = try await enqueue(Fixtures.message(key: "phone", recipient: #""locale":"nb-NO","country":"NO","phone":"+4791234567""#, data: data))
+        #expect(accepted.status == 0, "\(accepted.stdout)")
+
+        templates.write("_schema/reminder.yaml", "fields: [")
+        let unchecked = try await enqueue(Fixtures.sms(key: "no-phone-unchecked"))
+        #expect(unchecked.status == 0, "\(unchecked.stdout)")
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        #expect(try await store.countByState() == [.queued: 2])
     }
 
     @Test("status --json prints the status contract; an unknown id is an error on stderr")

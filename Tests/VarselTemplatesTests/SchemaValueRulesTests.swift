@@ -23,6 +23,20 @@ import VarselTestSupport
         return Dictionary(shipped.dataProblems(kind: kind, data: data).map { ($0.field, $0.problem) }, uniquingKeysWith: { a, _ in a })
     }
 
+    @Test("problems come in field order, required ones first, the same in every process: nine at once")
+    func problemsInFieldOrder() {
+        var data = Self.reminder
+        for name in ["creditor", "invoice_number", "payment_link"] { data[name] = nil }
+        data["amount"] = .string("-1")
+        data["fee"] = .string("-2")
+        data["due_date"] = .string("yesterday")
+        data["deadline"] = .string("2030-13-01")
+        data["creditor_phone"] = .bool(true)
+        data["fee_agreed"] = .string("yes")
+        let fields = Self.shipped.dataProblems(kind: "reminder", data: data).map(\.field)
+        #expect(fields == ["data.creditor", "data.invoice_number", "data.payment_link", "data.amount", "data.creditor_phone", "data.deadline", "data.due_date", "data.fee", "data.fee_agreed"])
+    }
+
     @Test("the shipped reminder data passes")
     func valid() {
         #expect(Self.problems { _ in }.isEmpty)

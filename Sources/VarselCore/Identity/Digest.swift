@@ -13,6 +13,13 @@ public enum Digest {
         "sha256:" + hex(SHA256.hash(data: data))
     }
 
+    /// The digest of the bytes of `parts` one after the other.
+    public static func sha256(_ parts: ArraySlice<UInt8>...) -> String {
+        var hasher = SHA256()
+        for part in parts { part.withUnsafeBytes { hasher.update(bufferPointer: $0) } }
+        return "sha256:" + hex(hasher.finalize())
+    }
+
     static func hex(_ digest: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var bytes: [UInt8] = []

@@ -10,6 +10,17 @@ extension MessageRequest {
         writer.write(self)
         return writer.bytes
     }
+
+    /// `storedJSON`, and the digest of the same request without its idempotency key (what tells a
+    /// retried enqueue from a reuse of the key), from one writing: the key's member is left out of
+    /// the digest, not written a second time without it.
+    public var storedJSONAndKeylessDigest: (json: [UInt8], keylessDigest: String) {
+        var writer = CompactJSONWriter()
+        let keyMember = writer.write(self)
+        let bytes = writer.bytes
+        guard let keyMember else { return (bytes, Digest.sha256(bytes[...])) }
+        return (bytes, Digest.sha256(bytes[..<keyMember.lowerBound], bytes[keyMember.upperBound...]))
+    }
 }
 
 extension RenderedContent {
@@ -25,17 +36,26 @@ extension RenderedContent {
 /// type's members are written in the order of their sorted JSON keys; optional members left out
 /// when nil, as the synthesized `Encodable` does with `encodeIfPresent`.
 extension CompactJSONWriter {
-    mutating func write(_ request: MessageRequest) {
+    /// Writes the request; returns where its `idempotency_key` member lies in `bytes` with the comma
+    /// before it (`data` always precedes it), so that removing that range leaves the request without it.
+    @discardableResult
+    mutating func write(_ request: MessageRequest) -> Range<Int>? {
         var object = ObjectState()
         if let caseRef = request.caseRef { key("case_ref", &object); string(caseRef) }
         key("data", &object); write(request.data)
         if let expiresAt = request.expiresAt { key("expires_at", &object); date(expiresAt) }
-        if let idempotencyKey = request.idempotencyKey { key("idempotency_key", &object); string(idempotencyKey) }
+        var keyMember: Range<Int>?
+        if let idempotencyKey = request.idempotencyKey {
+            let start = bytes.count
+            key("idempotency_key", &object); string(idempotencyKey)
+            keyMember = start..<bytes.count
+        }
         key("kind", &object); string(request.kind)
         if let step = request.planStep { key("plan_step", &object); write(step) }
         key("recipient", &object); write(request.recipient)
         if let sendAfter = request.sendAfter { key("send_after", &object); date(sendAfter) }
         end(object)
+        return keyMember
     }
 
     mutating func write(_ content: RenderedContent) {

@@ -255,8 +255,15 @@ public struct MessageValidator: Sendable {
     private func validateData(_ fields: [String: JSONValue], kind: KindRule?, _ fail: (String, String) -> Void) -> [String: JSONValue] {
         // Every amount of the message is in its one currency.
         let currency = fields["currency"].flatMap { ValueRules.currencyProblem($0) == nil ? $0.scalarText : nil }
-        for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
-            validateDataField(key: key, value: value, path: "data.\(key)", depth: 0, currency: currency, fail)
+        // Problems are reported in name order; most data has none, so it is first checked unsorted.
+        var anyProblem = false
+        for (key, value) in fields {
+            validateDataField(key: key, value: value, path: "data.\(key)", depth: 0, currency: currency) { _, _ in anyProblem = true }
+        }
+        if anyProblem {
+            for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
+                validateDataField(key: key, value: value, path: "data.\(key)", depth: 0, currency: currency, fail)
+            }
         }
         // How to pay, checked by its scheme (docs/payments.md).
         if let payment = fields["payment"], payment != .null, case .failure(let failure) = PaymentValidation.parse(payment) {
@@ -273,7 +280,11 @@ public struct MessageValidator: Sendable {
 
     /// One data field, and inside lists and objects (e.g. `installments[0].due_date`) the fields
     /// whose names have a known type.
-    private func validateDataField(key: String, value: JSONValue, path: String, depth: Int, currency: String?, _ fail: (String, String) -> Void) {
+    private func validateDataField(
+        key: String, value: JSONValue, path: @autoclosure () -> String, depth: Int, currency: String?, _ report: (String, String) -> Void
+    ) {
+        // The path is written only for a problem.
+        func fail(_ path: () -> String, _ problem: String) { report(path(), problem) }
         guard Self.isTemplateName(key) else {
             fail(path, "field names must be letters, digits and _ and start with a letter or _")
             return
@@ -287,10 +298,10 @@ public struct MessageValidator: Sendable {
             for (index, item) in items.enumerated() {
                 if case .object(let object) = item {
                     for (name, field) in object.sorted(by: { $0.key < $1.key }) {
-                        validateDataField(key: name, value: field, path: "\(path)[\(index)].\(name)", depth: depth + 1, currency: currency, fail)
+                        validateDataField(key: name, value: field, path: "\(path())[\(index)].\(name)", depth: depth + 1, currency: currency, report)
                     }
                 } else {
-                    validateDataField(key: key, value: item, path: "\(path)[\(index)]", depth: depth + 1, currency: currency, fail)
+                    validateDataField(key: key, value: item, path: "\(path())[\(index)]", depth: depth + 1, currency: currency, report)
                 }
             }
             return
@@ -300,7 +311,7 @@ public struct MessageValidator: Sendable {
                 return
             }
             for (name, field) in object.sorted(by: { $0.key < $1.key }) {
-                validateDataField(key: name, value: field, path: "\(path).\(name)", depth: depth + 1, currency: currency, fail)
+                validateDataField(key: name, value: field, path: "\(path()).\(name)", depth: depth + 1, currency: currency, report)
             }
             return
         default:

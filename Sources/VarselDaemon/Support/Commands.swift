@@ -9,11 +9,13 @@ import VarselTemplates
 public enum CommandActions {
     /// `varsel enqueue`: validates and stores, one result per input line.
     public static func enqueue(_ data: Data, config: VarselConfig) async throws -> [EnqueueBatch.LineResult] {
-        // Data is held to the kinds' schemas. Only the schemas are needed, so the set is parsed, not
-        // checked and rendered; a set that does not parse leaves that to the daemon's last good set.
-        let templates = try? TemplateSet(directory: config.templates.directory, files: TemplateSetLoader.readFiles(config.templates.directory))
+        // Data is held to the kinds' schemas. Only the schemas are read: parsing the set's templates
+        // would cost more than enqueueing thousands of messages. Schemas that do not parse leave the
+        // check to the daemon's last good set.
         var dataCheck: MessageValidator.DataCheck?
-        if let templates { dataCheck = { kind, data in templates.dataProblems(kind: kind, data: data) } }
+        if let schemas = TemplateSetLoader.readSchemas(config.templates.directory) {
+            dataCheck = { kind, data in SchemaDataCheck.enqueueProblems(kind: kind, data: data, schemas: schemas) }
+        }
         let validator = MessageValidator(kinds: config.planning.kinds, collectionRules: config.planning.collectionRules, dataCheck: dataCheck)
         return try await withStore(config) { store in try await EnqueueBatch.run(data, validator: validator, store: store) }
     }

@@ -21,23 +21,46 @@ public enum SchemaDataCheck {
         let refuseUndeclared: Bool
     }
 
+    /// Problems come in name order. Most data has none, so the fields are first checked in the
+    /// dictionaries' own order and sorted only to report what was found.
     private static func check(
-        object: [String: JSONValue], fields: [String: FieldSpec], path: String, context: Context, into found: inout [(String, String)]
+        object: [String: JSONValue], fields: [String: FieldSpec], path: @autoclosure () -> String, context: Context,
+        into found: inout [(String, String)]
     ) {
-        for (name, spec) in fields.sorted(by: { $0.key < $1.key }) where spec.required {
-            if object[name] == nil || object[name] == .null { found.append(("\(path).\(name)", "required")) }
+        let before = found.count
+        check(members: object, of: object, declared: fields, fields: fields, path: path(), context: context, into: &found)
+        guard found.count > before else { return }
+        found.removeSubrange(before...)
+        check(
+            members: object.sorted { $0.key < $1.key }, of: object, declared: fields.sorted { $0.key < $1.key }, fields: fields, path: path(),
+            context: context, into: &found)
+    }
+
+    /// Checks `members` (the entries of `object`) against `declared` (the entries of `fields`), in their order.
+    private static func check(
+        members: some Sequence<(key: String, value: JSONValue)>, of object: [String: JSONValue],
+        declared: some Sequence<(key: String, value: FieldSpec)>, fields: [String: FieldSpec], path: @autoclosure () -> String, context: Context,
+        into found: inout [(String, String)]
+    ) {
+        for (name, spec) in declared where spec.required {
+            if object[name] == nil || object[name] == .null { found.append(("\(path()).\(name)", "required")) }
         }
-        for (name, value) in object.sorted(by: { $0.key < $1.key }) {
+        for (name, value) in members {
             guard let spec = fields[name] else {
-                if context.refuseUndeclared { found.append(("\(path).\(name)", "not declared in the schema")) }
+                if context.refuseUndeclared { found.append(("\(path()).\(name)", "not declared in the schema")) }
                 continue
             }
-            if value != .null { check(value: value, spec: spec, type: spec.type, path: "\(path).\(name)", context: context, into: &found) }
+            if value != .null { check(value: value, spec: spec, type: spec.type, path: "\(path()).\(name)", context: context, into: &found) }
         }
     }
 
-    private static func check(value: JSONValue, spec: FieldSpec, type: FieldType, path: String, context: Context, into found: inout [(String, String)]) {
-        func fail(_ message: String) { found.append((path, message)) }
+    /// Reads decimals as JSON writes them, whatever the process's locale.
+    private static let posix = Locale(identifier: "en_US_POSIX")
+
+    private static func check(
+        value: JSONValue, spec: FieldSpec, type: FieldType, path: @autoclosure () -> String, context: Context, into found: inout [(String, String)]
+    ) {
+        func fail(_ message: String) { found.append((path(), message)) }
         switch type {
         case .text:
             if value.scalarText == nil || value.isBool { return fail("expected text") }
@@ -45,14 +68,14 @@ public enum SchemaDataCheck {
         case .number:
             var number: Decimal?
             if case .number(let value) = value { number = value }
-            if case .string(let text) = value, Double(text) != nil { number = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) }
+            if case .string(let text) = value, Double(text) != nil { number = Decimal(string: text, locale: posix) }
             guard let number else { return fail("expected a number") }
             if let problem = boundProblem(number, spec: spec, text: value.scalarText ?? "") { fail(problem) }
         case .money:
             switch ValueRules.money(value, currency: context.currency) {
             case .failure(let problem): fail(problem.description)
             case .success:
-                guard let text = value.scalarText, let amount = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) else { return }
+                guard let text = value.scalarText, let amount = Decimal(string: text, locale: posix) else { return }
                 if let problem = boundProblem(amount, spec: spec, text: text) { fail(problem) }
             }
         case .currency:
@@ -68,11 +91,11 @@ public enum SchemaDataCheck {
         case .list(let item):
             guard case .array(let items) = value else { return fail("expected a list") }
             for (index, element) in items.enumerated() {
-                check(value: element, spec: spec, type: item, path: "\(path)[\(index)]", context: context, into: &found)
+                check(value: element, spec: spec, type: item, path: "\(path())[\(index)]", context: context, into: &found)
             }
         case .object(let fields):
             guard case .object(let object) = value else { return fail("expected an object") }
-            check(object: object, fields: fields, path: path, context: context, into: &found)
+            check(object: object, fields: fields, path: path(), context: context, into: &found)
         }
     }
 
@@ -97,8 +120,15 @@ extension TemplateSet {
     /// What enqueue holds a message's data to: the fields its kind's schema requires, with their
     /// declared types. Fields the schema does not declare are let through.
     public func dataProblems(kind: String, data: [String: JSONValue]) -> [ValidationError] {
+        SchemaDataCheck.enqueueProblems(kind: kind, data: data, schemas: schemas)
+    }
+}
+
+extension SchemaDataCheck {
+    /// `TemplateSet.dataProblems` for schemas read on their own (`TemplateSetLoader.readSchemas`).
+    public static func enqueueProblems(kind: String, data: [String: JSONValue], schemas: [String: KindSchema]) -> [ValidationError] {
         guard let schema = schemas[kind] else { return [] }
-        return SchemaDataCheck.problems(in: data, schema: schema, refuseUndeclared: false).map {
+        return problems(in: data, schema: schema, refuseUndeclared: false).map {
             ValidationError(field: $0.path, problem: $0.message == "required" ? "required by the templates of kind \(kind) (\(schema.file))" : $0.message)
         }
     }
