@@ -250,9 +250,8 @@ public final class PostgresMessageStore: MessageStore {
 
     // MARK: Enqueue
 
-    public func enqueue(_ requests: [MessageRequest], now: Date, caseStops: CaseStopPolicy) async throws -> [EnqueueOutcome] {
-        let rows = try StoredRequest.make(requests, now: now)
-        return try await transaction { connection in
+    public func enqueue(_ rows: [StoredRequest], now: Date, caseStops: CaseStopPolicy) async throws -> [EnqueueOutcome] {
+        try await transaction { connection in
             try await Self.insert(rows, connection, caseStops: caseStops, logger: self.logger, now: now)
         }
     }

@@ -20,8 +20,9 @@ public protocol MessageStore: Sendable {
     /// Stores validated messages in one transaction. A message whose `idempotencyKey` is already known
     /// is not stored again: the result names the existing message. A message of a case that an event
     /// stopped (`paid`, `disputed`, `plan_agreed`) is refused when `caseStops` stops its kind; the
-    /// check and the insert are atomic with `recordCaseEvent`.
-    func enqueue(_ requests: [MessageRequest], now: Date, caseStops: CaseStopPolicy) async throws -> [EnqueueOutcome]
+    /// check and the insert are atomic with `recordCaseEvent`. `rows` are the messages' stored forms
+    /// (`StoredRequest.make`), made by the caller, e.g. while the batch before is being written.
+    func enqueue(_ rows: [StoredRequest], now: Date, caseStops: CaseStopPolicy) async throws -> [EnqueueOutcome]
 
     /// Leases up to `limit` queued messages that are ready at `now`, marking them `sending`.
     func lease(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage]
@@ -151,6 +152,11 @@ extension MessageStore {
     /// Enqueues with the shipped kinds' case stops (`payment_received` and `payment_plan` go on).
     public func enqueue(_ requests: [MessageRequest], now: Date) async throws -> [EnqueueOutcome] {
         try await enqueue(requests, now: now, caseStops: .shipped)
+    }
+
+    /// Stores validated messages in one transaction (see `enqueue(_:now:caseStops:)` for stored forms).
+    public func enqueue(_ requests: [MessageRequest], now: Date, caseStops: CaseStopPolicy) async throws -> [EnqueueOutcome] {
+        try await enqueue(StoredRequest.make(requests, now: now), now: now, caseStops: caseStops)
     }
 
     /// The stored records that may stand in for contact points the messages (parsed, not yet

@@ -227,16 +227,19 @@ public enum EnqueueBatch {
                 }
             }
             parsed = []
+            // The stored forms (JSON, digest, ids) are made here, beside the write of the chunk before,
+            // so that the writer does nothing but insert.
+            let rows = zip(valid.map(\.line), try StoredRequest.make(valid.map(\.request), now: now)).map { (line: $0, row: $1) }
             // In input order: this chunk is written once the one before it committed.
             try await settle()
             writing = Self.startWriting(
-                valid, lines: chunk.map(\.line), refused: chunkResults, store: store, now: now, caseStops: CaseStopPolicy(kinds: validator.kinds),
+                rows, lines: chunk.map(\.line), refused: chunkResults, store: store, now: now, caseStops: CaseStopPolicy(kinds: validator.kinds),
                 on: writeExecutor, onStored: onStored)
         }
 
         /// Writes a chunk in a task of its own; the task gives the results of all the chunk's lines, in order.
         private static func startWriting(
-            _ valid: [(line: Int, request: MessageRequest)], lines: [Int], refused: [Int: LineResult], store: any MessageStore, now: Date,
+            _ valid: [(line: Int, row: StoredRequest)], lines: [Int], refused: [Int: LineResult], store: any MessageStore, now: Date,
             caseStops: CaseStopPolicy, on executor: (any TaskExecutor)?, onStored: @escaping @Sendable () -> Void
         ) -> Task<[LineResult], any Error> {
             Task(executorPreference: executor) {
@@ -248,13 +251,13 @@ public enum EnqueueBatch {
 
         /// Stores a chunk's valid lines in one transaction and gives each line its result.
         private static func write(
-            _ valid: [(line: Int, request: MessageRequest)], into chunkResults: inout [Int: LineResult], store: any MessageStore, now: Date,
+            _ valid: [(line: Int, row: StoredRequest)], into chunkResults: inout [Int: LineResult], store: any MessageStore, now: Date,
             caseStops: CaseStopPolicy, onStored: @Sendable () -> Void
         ) async throws {
             guard !valid.isEmpty else { return }
-            let outcomes = try await store.enqueue(valid.map(\.request), now: now, caseStops: caseStops)
+            let outcomes = try await store.enqueue(valid.map(\.row), now: now, caseStops: caseStops)
             var created = false
-            for ((line, request), outcome) in zip(valid, outcomes) {
+            for ((line, row), outcome) in zip(valid, outcomes) {
                 switch outcome {
                 case .created(let id):
                     created = true
@@ -264,7 +267,7 @@ public enum EnqueueBatch {
                     chunkResults[line] = LineResult(line: line, id: id, state: state, duplicate: true, error: nil)
                 case .conflict(let existing):
                     chunkResults[line] = .failure(
-                        line, "idempotency_key: '\(request.idempotencyKey ?? "")' was already used for a different message (\(existing)); nothing stored")
+                        line, "idempotency_key: '\(row.request.idempotencyKey ?? "")' was already used for a different message (\(existing)); nothing stored")
                 case .refused(let reason):
                     chunkResults[line] = .failure(line, "case_ref: \(reason); nothing stored")
                 }
