@@ -27,19 +27,31 @@ extension SQLiteMessageStore {
         return sizes
     }
 
-    /// Inserts `rows` (each `columns.count` values) into `table`, in few multi-row statements.
+    /// Inserts `rows` (each `columns.count` values) into `table`, in few multi-row statements. With
+    /// `returning` (a column), gives that column of every row inserted (not of those `onConflict` skipped).
+    @discardableResult
     static func insertRows(
-        _ db: Database, into table: String, columns: [String], rows: [[(any DatabaseValueConvertible)?]], onConflict: String? = nil
-    ) throws {
+        _ db: Database, into table: String, columns: [String], rows: some Collection<[(any DatabaseValueConvertible)?]>,
+        onConflict: String? = nil, returning: String? = nil
+    ) throws -> [DatabaseValue] {
         let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
-        var start = 0
+        var returned: [DatabaseValue] = []
+        var start = rows.startIndex
         for size in chunkSizes(rows.count) {
-            let chunk = rows[start..<start + size]
+            let end = rows.index(start, offsetBy: size)
+            let chunk = rows[start..<end]
             let sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
                 + Array(repeating: tuple, count: size).joined(separator: ", ") + (onConflict.map { " ON CONFLICT " + $0 } ?? "")
-            try db.run(sql, StatementArguments(chunk.flatMap { $0 }))
-            start += size
+                + (returning.map { " RETURNING " + $0 } ?? "")
+            let arguments = StatementArguments(chunk.flatMap { $0 })
+            if returning == nil {
+                try db.run(sql, arguments)
+            } else {
+                returned += try db.rows(sql, arguments).map { $0[0] }
+            }
+            start = end
         }
+        return returned
     }
 
     static func appendDecisions(_ db: Database, messageID: String, texts: [String], at: Date) throws {

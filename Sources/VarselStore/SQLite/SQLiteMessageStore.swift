@@ -77,40 +77,56 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     /// Stores requests inside the caller's write transaction: idempotency by key, then the case's stop.
+    /// The rows go in multi-row inserts; each run of them ends at a message its case's stop refuses,
+    /// so that every message sees the ones before it stored, as one insert a message would.
     static func insert(_ db: Database, _ rows: [StoredRequest], caseStops: CaseStopPolicy, now: Date) throws -> [EnqueueOutcome] {
         let refusals = try Self.caseRefusals(db, rows.map(\.request), caseStops: caseStops)
         var outcomes: [EnqueueOutcome] = []
+        outcomes.reserveCapacity(rows.count)
         func existing(_ row: StoredRequest) throws -> EnqueueOutcome? {
             guard let key = row.request.idempotencyKey,
                   let found = try db.row("SELECT id, request_hash FROM messages WHERE idempotency_key = ?", [key])
             else { return nil }
             return row.outcome(existingID: found["id"], existingHash: found["request_hash"])
         }
-        for (index, row) in rows.enumerated() {
+        let created = now.timeIntervalSince1970
+        var start = 0
+        while start < rows.count {
             // A key seen before answers as before, even where the case's stop would refuse the message now.
-            if let refusal = refusals[index] {
-                outcomes.append(try existing(row) ?? .refused(reason: refusal))
+            if let refusal = refusals[start] {
+                outcomes.append(try existing(rows[start]) ?? .refused(reason: refusal))
+                start += 1
                 continue
             }
-            // The insert finds a key seen before itself (one look-up, not a SELECT and then an INSERT).
-            try db.run("""
-                    INSERT INTO messages (id, idempotency_key, request_hash, kind, case_ref, recipient_id, recipient_key, request, state,
-                        ready_at, expires_at, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)
-                    ON CONFLICT (idempotency_key) DO NOTHING
-                    """,
-                [
-                    row.id, row.request.idempotencyKey, row.hash, row.request.kind, row.request.caseRef,
-                    row.request.recipient.id, row.recipientKey, row.json, row.readyAt.timeIntervalSince1970,
-                    row.request.expiresAt?.timeIntervalSince1970, now.timeIntervalSince1970, now.timeIntervalSince1970,
-                ])
-            if db.changesCount == 1 {
-                outcomes.append(.created(id: row.id))
-            } else if let outcome = try existing(row) {
-                outcomes.append(outcome)
-            } else {
-                throw StoreError("message \(row.id) was neither stored nor found by its idempotency key")
+            var end = start
+            while end < rows.count, refusals[end] == nil { end += 1 }
+            let run = rows[start..<end]
+            // An insert that meets a key seen before (or earlier in the run) stores nothing and returns no id.
+            let inserted = Set(try insertRows(
+                db, into: "messages",
+                columns: [
+                    "id", "idempotency_key", "request_hash", "kind", "case_ref", "recipient_id", "recipient_key", "request", "state", "ready_at",
+                    "expires_at", "created_at", "updated_at",
+                ],
+                rows: run.map { row -> [(any DatabaseValueConvertible)?] in
+                    [
+                        row.id, row.request.idempotencyKey, row.hash, row.request.kind, row.request.caseRef, row.request.recipient.id,
+                        row.recipientKey, row.json, MessageState.queued.rawValue, row.readyAt.timeIntervalSince1970,
+                        row.request.expiresAt?.timeIntervalSince1970, created, created,
+                    ]
+                },
+                onConflict: "(idempotency_key) DO NOTHING", returning: "id"
+            ).compactMap(String.fromDatabaseValue))
+            for row in run {
+                if inserted.contains(row.id) {
+                    outcomes.append(.created(id: row.id))
+                } else if let outcome = try existing(row) {
+                    outcomes.append(outcome)
+                } else {
+                    throw StoreError("message \(row.id) was neither stored nor found by its idempotency key")
+                }
             }
+            start = end
         }
         return outcomes
     }
