@@ -304,6 +304,44 @@ import VarselTestSupport
         #expect(try await store.countByState() == [.queued: 2])
     }
 
+    @Test("an enqueue is on disk before it is acknowledged: under strace, the commit's frames in the write-ahead log are synced before the result is printed")
+    func enqueueSyncedBeforeAcknowledged() async throws {
+        let directory = TemporaryDirectory()
+        let config = Self.writeConfig(directory, gatewayBase: "http://127.0.0.1:1")
+        // The store exists already (created, migrated, its log checkpointed): the enqueue's own commit is the last write.
+        #expect(try await Self.enqueue(config, [Fixtures.sms(key: "first")]).first?["id"] != nil)
+        let input = directory.write("message.json", Fixtures.sms(key: "traced"))
+        let trace = directory.file("enqueue.trace")
+        let strace = try #require(["/usr/bin/strace", "/bin/strace"].first { FileManager.default.isExecutableFile(atPath: $0) }, "strace is needed (apt-get install strace)")
+        // -y names each descriptor's file (`7</…/varsel.db-wal>`), -s shows enough of the result line.
+        let child = try ChildProcess(
+            arguments: ["-f", "-qq", "-y", "-s", "200", "-o", trace, "-e", "trace=pwrite64,pwritev,write,fsync,fdatasync", Paths.varselBinary, "enqueue", "--config", config, input],
+            executable: strace)
+        #expect(await child.wait(timeout: .seconds(120)) == 0, "\(child.stderr)")
+        #expect(child.stdout.contains(#""state":"queued""#), "\(child.stdout)")
+
+        // In call order: the last frame written to the log before the result goes out must be
+        // followed by a sync of the log, also before it (a sync of any descriptor of the file).
+        let wal = "<" + directory.file("varsel.db") + "-wal>"
+        var lastFrame: Int?
+        var lastSync: Int?
+        var acknowledged: Int?
+        for (index, line) in try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").enumerated() {
+            func calls(_ name: String) -> Bool { line.contains(" \(name)(") }
+            if (calls("pwrite64") || calls("pwritev")), line.contains(wal) {
+                lastFrame = index
+            } else if (calls("fdatasync") || calls("fsync")), line.contains(wal) {
+                lastSync = index
+            } else if calls("write"), line.contains(" write(1<"), line.contains("queued") {
+                acknowledged = index
+                break
+            }
+        }
+        let ack = try #require(acknowledged, "no result line in the trace")
+        let frame = try #require(lastFrame, "no write to the log before the result")
+        #expect((lastSync ?? -1) > frame, "the log's last frame (trace line \(frame + 1)) was not synced before the result (line \(ack + 1))")
+    }
+
     @Test("status --json prints the status contract; an unknown id is an error on stderr")
     func statusCommand() async throws {
         let directory = TemporaryDirectory()

@@ -28,7 +28,7 @@ import VarselTestSupport
         AttemptStart(lease: lease, channel: channel, gateway: gateway, idempotencyKey: "\(lease.messageID).\(channel.rawValue)")
     }
 
-    @Test("the database runs in WAL mode with synchronous=FULL unless configured otherwise")
+    @Test("the database runs in WAL mode with synchronous=FULL unless configured otherwise, on the writer (which commits) as on the readers")
     func durabilitySettings() async throws {
         let directory = TemporaryDirectory()
         let store = try SQLiteMessageStore(path: directory.file("q.db"))
@@ -37,8 +37,16 @@ import VarselTestSupport
         }
         #expect(journal == "wal")
         #expect(synchronous == 2)
-        let normal = try SQLiteMessageStore(path: directory.file("n.db"), synchronous: .normal)
-        #expect(try await normal.pool.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 1)
+        // GRDB sets the writer to NORMAL when it turns WAL on, after the store's own settings.
+        #expect(try await store.pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
+        for (level, value) in [(SQLiteMessageStore.Synchronous.normal, 1), (.extra, 3), (.full, 2)] {
+            let other = try SQLiteMessageStore(path: directory.file("\(level.rawValue).db"), synchronous: level)
+            #expect(try await other.pool.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == value)
+            #expect(try await other.pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == value, "\(level)")
+            // Reopened: the writer of a database already in WAL mode too.
+            let reopened = try SQLiteMessageStore(path: directory.file("\(level.rawValue).db"), synchronous: level)
+            #expect(try await reopened.pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == value, "\(level)")
+        }
     }
 
     @Test("a lease takes only ready messages, each once, in due order", arguments: StoreBackend.allCases)

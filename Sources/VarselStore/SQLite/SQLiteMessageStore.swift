@@ -43,6 +43,11 @@ public final class SQLiteMessageStore: MessageStore {
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB puts the pool's writer in WAL mode after `prepareDatabase` ran, and sets its
+            // `synchronous` to NORMAL there (GRDB `Database.setUpWALMode`): commits would then not be
+            // synced until a checkpoint, and an acknowledged enqueue could be lost to a power cut. The
+            // writer is the connection that commits, so the setting is made again on it, last.
+            try pool.barrierWriteWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)") }
             let migrator = SQLiteSchema.migrator()
             let before = try pool.read { try migrator.appliedIdentifiers($0) }
             try migrator.migrate(pool)
