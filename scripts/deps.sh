@@ -6,8 +6,9 @@ command -v swift >/dev/null || { echo "swift is not on PATH: install Swift 6.2 o
 packages=(libcurl4-openssl-dev libsqlite3-dev libqrencode-dev pkg-config)
 # `deps.sh test`: also what the test suite's stand-in servers need (a real SMTP server on
 # python3-aiosmtpd, openssl for its throwaway TLS certificate, PostgreSQL for throwaway clusters),
-# and zbar-tools, whose zbarimg decodes the payment QR codes and barcodes back in the tests.
-if [ "${1:-}" = "test" ]; then packages+=(python3 python3-aiosmtpd openssl postgresql zbar-tools); fi
+# zbar-tools, whose zbarimg decodes the payment QR codes and barcodes back in the tests, and strace,
+# with which a test checks that an enqueue's commit is synced before it is acknowledged.
+if [ "${1:-}" = "test" ]; then packages+=(python3 python3-aiosmtpd openssl postgresql zbar-tools strace); fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
