@@ -120,9 +120,9 @@ public struct TemplateSet: Sendable, TemplateCatalog {
             let components = file.split(separator: "/").map(String.init)
             switch (components.first, components.count) {
             case ("_schema", 2) where file.hasSuffix(".yaml"):
-                let kind = String(components[1].dropLast(".yaml".count))
-                let parsed = KindSchemaParser.parse(source, file: file, kind: kind)
+                let parsed = KindSchemaParser.parse(source, file: file)
                 problems += parsed.problems
+                let kind = String(components[1].dropLast(".yaml".count))
                 schemas[kind] = parsed.schema
                 schemaSources[kind] = source
             case ("_samples", 2) where file.hasSuffix(".json"):

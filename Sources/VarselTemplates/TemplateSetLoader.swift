@@ -74,13 +74,12 @@ public enum TemplateSetLoader {
         }
         var schemas: [String: KindSchema] = [:]
         for name in names where name.hasSuffix(".yaml") {
-            let kind = String(name.dropLast(".yaml".count))
             guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path),
                   let source = String(data: data, encoding: .utf8)
             else { return nil }
-            let parsed = KindSchemaParser.parse(source, file: "_schema/\(name)", kind: kind)
+            let parsed = KindSchemaParser.parse(source, file: "_schema/\(name)")
             guard parsed.problems.isEmpty, let schema = parsed.schema else { return nil }
-            schemas[kind] = schema
+            schemas[schema.kind] = schema
         }
         return schemas
     }

@@ -22,6 +22,12 @@ enum KindSchemaParser {
     /// Names the renderer sets itself; a kind cannot declare them.
     static let reserved: Set = ["raw", "recipient", "message_id", "case_ref", "total"]
 
+    /// A schema file, `_schema/<kind>.yaml` (relative to the template directory): its kind is its name.
+    static func parse(_ source: String, file: String) -> (schema: KindSchema?, problems: [TemplateProblem]) {
+        let name = file.split(separator: "/").last.map(String.init) ?? file
+        return parse(source, file: file, kind: name.hasSuffix(".yaml") ? String(name.dropLast(".yaml".count)) : name)
+    }
+
     static func parse(_ source: String, file: String, kind: String) -> (schema: KindSchema?, problems: [TemplateProblem]) {
         var problems: [TemplateProblem] = []
         func fail(_ mark: Mark?, _ message: String) { problems.append(DataFileYAML.problem(file, mark, message)) }
