@@ -342,6 +342,51 @@ import VarselTestSupport
         #expect((lastSync ?? -1) > frame, "the log's last frame (trace line \(frame + 1)) was not synced before the result (line \(ack + 1))")
     }
 
+    @Test("varsel serve has the attempt it opens on disk before the request leaves for the gateway: its log's last frame is synced first (traced with strace)")
+    func attemptSyncedBeforeRequestLeaves() async throws {
+        let directory = TemporaryDirectory()
+        let sandbox = SandboxGateway()
+        try await sandbox.start()
+        let config = Self.writeConfig(directory, gatewayBase: sandbox.baseURL)
+        #expect(try await Self.enqueue(config, [Fixtures.sms(key: "traced-send")]).first?["id"] != nil)
+        let trace = directory.file("serve.trace")
+        let strace = try #require(["/usr/bin/strace", "/bin/strace"].first { FileManager.default.isExecutableFile(atPath: $0) }, "strace is needed (apt-get install strace)")
+        // -yy names each descriptor's file or socket (`7</…/varsel.db-wal>`, `9<TCP:[…->127.0.0.1:port]>`).
+        let child = try ChildProcess(
+            arguments: ["-f", "--seccomp-bpf", "-qq", "-yy", "-s", "64", "-o", trace, "-e", "trace=pwrite64,pwritev,fsync,fdatasync,write,writev,sendto,sendmsg",
+                        Paths.varselBinary, "serve", "--config", config],
+            executable: strace)
+        let sent = await eventually(timeout: .seconds(120)) { sandbox.received.count == 1 }
+        // SIGTERM to the daemon itself (strace's child), which stops at once; strace then exits with it.
+        let children = (try? String(contentsOfFile: "/proc/\(child.pid)/task/\(child.pid)/children", encoding: .utf8)) ?? ""
+        for pid in children.split(separator: " ").compactMap({ pid_t($0) }) { kill(pid, SIGTERM) }
+        await child.terminate()
+        await sandbox.stop()
+        #expect(sent, "the message was not sent: \(child.stderr)")
+
+        // In call order, up to the first request to the gateway: the last frame written to the log
+        // must be followed by a sync of the log before the request.
+        let wal = "<" + directory.file("varsel.db") + "-wal>"
+        let gateway = "->127.0.0.1:\(try #require(URL(string: sandbox.baseURL)?.port))]>"
+        var lastFrame: Int?
+        var lastSync: Int?
+        var request: Int?
+        for (index, line) in try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").enumerated() {
+            func calls(_ names: String...) -> Bool { names.contains { line.contains(" \($0)(") } }
+            if calls("pwrite64", "pwritev"), line.contains(wal) {
+                lastFrame = index
+            } else if calls("fdatasync", "fsync"), line.contains(wal) {
+                lastSync = index
+            } else if calls("write", "writev", "sendto", "sendmsg"), line.contains(gateway), line.contains("POST ") {
+                request = index
+                break
+            }
+        }
+        let sending = try #require(request, "no request to the gateway in the trace")
+        let frame = try #require(lastFrame, "no write to the log before the request")
+        #expect((lastSync ?? -1) > frame, "the log's last frame (trace line \(frame + 1)) was not synced before the request (line \(sending + 1))")
+    }
+
     @Test("status --json prints the status contract; an unknown id is an error on stderr")
     func statusCommand() async throws {
         let directory = TemporaryDirectory()

@@ -13,6 +13,8 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     let pool: DatabasePool
+    /// The writer's `synchronous` for every commit that acknowledges or records something.
+    let synchronous: Synchronous
     private let checkpointer: WALCheckpointer?
     public let path: String
     /// The migrations this open applied (empty when the schema was already current), in order.
@@ -57,6 +59,7 @@ public final class SQLiteMessageStore: MessageStore {
             throw StoreError("cannot open SQLite store \(path): \(error.message ?? "\(error.resultCode)")")
         }
         self.path = path
+        self.synchronous = synchronous
         checkpointer = WALCheckpointer(path: path)
     }
 
@@ -140,7 +143,7 @@ public final class SQLiteMessageStore: MessageStore {
 
     public func lease(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage] {
         let grant = MessageLifecycle.lease(now: now, duration: leaseDuration)
-        let rows: [LeasedRow] = try await pool.write { db in
+        let rows: [LeasedRow] = try await writeUnsynced { db in
             let cursor = try db.rows("""
                     UPDATE messages SET state = ?, lease_token = ?, lease_owner = ?, lease_expires_at = ?, updated_at = ?
                     WHERE id IN (
