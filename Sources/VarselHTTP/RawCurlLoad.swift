@@ -44,11 +44,15 @@ public struct RawCurlLoad: Sendable {
         public init() {}
 
         /// The p-th percentile (0…100) of the latencies, in seconds; nil without latencies.
-        public func latency(percentile: Double) -> Double? {
-            guard !latencies.isEmpty else { return nil }
-            let sorted = latencies.sorted()
-            return sorted[min(sorted.count - 1, Int(percentile / 100 * Double(sorted.count)))]
-        }
+        public func latency(percentile: Double) -> Double? { RawCurlLoad.percentile(percentile, of: latencies) }
+    }
+
+    /// The p-th percentile (0…100) of `values` by the nearest rank below (the value at index
+    /// ⌊p/100 × count⌋ of the sorted values, the last for p = 100); nil when there are none.
+    public static func percentile(_ p: Double, of values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        return sorted[min(sorted.count - 1, max(0, Int(p / 100 * Double(sorted.count))))]
     }
 
     let url: String

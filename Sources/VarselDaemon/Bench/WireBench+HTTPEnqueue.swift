@@ -12,12 +12,7 @@ import VarselCore
 extension WireBench {
     static func httpEnqueue(options: Options, directory: URL, notes: inout [String]) async throws -> HTTPFigures {
         let config = try writeConfiguration(options: options, directory: directory)
-        let tokenRun = try await BenchChild.run(
-            name: "token", executable: options.executable, arguments: ["token", "create", "--scopes", "enqueue", "--config", config],
-            in: directory, timeout: .seconds(120))
-        guard tokenRun.exitStatus == 0, let token = tokenRun.output.split(separator: "\n").last.map({ $0.trimmingCharacters(in: .whitespaces) }),
-              !token.isEmpty
-        else { throw BenchError(description: "varsel token create failed: \(tokenRun.logTail)") }
+        let token = try await enqueueToken(config: config, options: options, directory: directory)
 
         let serve = try startServe(name: "serve-http", config: config, options: options, directory: directory)
         do {

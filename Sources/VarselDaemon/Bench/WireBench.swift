@@ -13,7 +13,8 @@ import VarselPostgres
 /// 4. with `http`, the API's enqueue: single POSTs and NDJSON batches against a live `varsel serve`;
 /// 5. with `postgres`, steps 2 and 3 for the first mix again on that PostgreSQL database;
 /// 6. with `queued`, the first mix again with that many messages queued, timing the first N sends:
-///    the cost of a send must not grow with the depth of the queue.
+///    the cost of a send must not grow with the depth of the queue;
+/// 7. with `latencyRates`, enqueue → gateway latency with messages POSTed at each fixed rate.
 ///
 /// Only ratios taken in the same run mean much: the machine, the gateway and the client share the
 /// cores, so rates move from run to run; the CPU time per message moves less.
@@ -43,14 +44,18 @@ public enum WireBench {
         let queued: Int?
         /// A throwaway PostgreSQL database to measure the first mix on too (nil: none).
         let postgres: String?
+        /// Offered rates, in messages a second, to measure enqueue → gateway latency at (none: not measured).
+        let latencyRates: [Int]
+        /// How long messages are offered at each latency rate.
+        let latencySeconds: Int
         let templates: String
         /// The `varsel` executable the children run.
         let executable: String
 
         public init(
             gateway: String, messages: Int = 30_000, runs: Int = 1, mix: String = "mixed,sms", http: Bool = false, inFlight: Int = 64,
-            ceilingRequests: Int = 100_000, httpSeconds: Int = 10, queued: Int? = nil, postgres: String? = nil, templates: String,
-            executable: String
+            ceilingRequests: Int = 100_000, httpSeconds: Int = 10, queued: Int? = nil, postgres: String? = nil, latency: String? = nil,
+            latencySeconds: Int = 15, templates: String, executable: String
         ) throws {
             let trimmed = gateway.hasSuffix("/") ? String(gateway.dropLast()) : gateway
             guard let url = URL(string: trimmed), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
@@ -71,6 +76,17 @@ public enum WireBench {
             if let queued, !(messages...100_000_000).contains(queued) {
                 throw BenchError(description: "--queued: from --messages (\(messages)) to 100000000 (got \(queued))")
             }
+            var latencyRates: [Int] = []
+            if let latency {
+                let rates = latency.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+                guard !rates.isEmpty, rates.allSatisfy({ WireBench.latencyRateRange.contains($0 ?? 0) }) else {
+                    throw BenchError(description: "--latency: offered rates in messages a second, comma-separated, each from 20 to 100000, e.g. 500,1000,2000 (got '\(latency)')")
+                }
+                latencyRates = rates.compactMap { $0 }
+            }
+            guard (1...600).contains(latencySeconds) else { throw BenchError(description: "--latency-seconds: from 1 to 600 (got \(latencySeconds))") }
+            self.latencyRates = latencyRates
+            self.latencySeconds = latencySeconds
             self.gateway = trimmed
             self.messages = messages
             self.runs = runs
@@ -92,6 +108,9 @@ public enum WireBench {
             self.executable = executable
         }
     }
+
+    /// A latency rate's bounds: one batch of 20 a second at least.
+    static let latencyRateRange = 20...100_000
 
     /// Runs the bench, handing `report` each run's table as it ends and, after several runs, the medians.
     public static func run(_ options: Options, report: (String) -> Void) async throws {
@@ -125,6 +144,8 @@ public enum WireBench {
         var deep: MixFigures?
         /// The first mix on PostgreSQL.
         var postgres: MixFigures?
+        /// Enqueue → gateway latency at each offered rate, in the order asked.
+        var latencies: [LatencyFigures] = []
         /// Things worth knowing that are not figures (answers other than 2xx, a daemon that had to be killed).
         var notes: [String] = []
     }
@@ -177,6 +198,12 @@ public enum WireBench {
             let directory = workspace.appendingPathComponent("run\(run)-http")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             figures.http = try await httpEnqueue(options: options, directory: directory, notes: &figures.notes)
+            try? FileManager.default.removeItem(at: directory)
+        }
+        for rate in options.latencyRates {
+            let directory = workspace.appendingPathComponent("run\(run)-latency-\(rate)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            figures.latencies.append(try await latency(rate: rate, options: options, directory: directory, notes: &figures.notes))
             try? FileManager.default.removeItem(at: directory)
         }
         return figures
