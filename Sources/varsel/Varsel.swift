@@ -438,6 +438,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "With --gateway: also measure enqueue → gateway latency with messages POSTed in batches of 20 at these rates (msg/s, comma-separated, e.g. 500,1000,2000).")
     var latency: String?
     @Option(help: "With --gateway --latency: seconds messages are offered at each rate (default 15).") var latencySeconds: Int?
+    @Option(help: "With --gateway: also run this peer, NAME=COMMAND (repeatable); the command gets the gateway in VARSEL_BENCH_GATEWAY and prints `msg/s <rate>` last, e.g. postfix=scripts/peer-postfix, apprise=scripts/peer-apprise.")
+    var peer: [String] = []
 
     func run() async throws {
         CLILogging.bootstrap(level: .error)
@@ -450,7 +452,7 @@ struct Bench: AsyncParsableCommand {
         }
         let gatewayOnly = [("--runs", runs != nil), ("--mix", mix != nil), ("--http", http), ("--ceiling-requests", ceilingRequests != nil),
                            ("--http-seconds", httpSeconds != nil), ("--queued", queued != nil), ("--postgres", postgres != nil),
-                           ("--latency", latency != nil), ("--latency-seconds", latencySeconds != nil)]
+                           ("--latency", latency != nil), ("--latency-seconds", latencySeconds != nil), ("--peer", !peer.isEmpty)]
         if let (name, _) = gatewayOnly.first(where: \.1) { throw CLIError("\(name) needs --gateway URL") }
         let messages = messages ?? 3000
         let inFlight = inFlight ?? 128
@@ -479,7 +481,7 @@ struct Bench: AsyncParsableCommand {
             options = try WireBench.Options(
                 gateway: gateway, messages: messages ?? 30_000, runs: runs ?? 1, mix: mix ?? "mixed,sms", http: http, inFlight: inFlight ?? 64,
                 ceilingRequests: ceilingRequests ?? 100_000, httpSeconds: httpSeconds ?? 10, queued: queued, postgres: postgres,
-                latency: latency, latencySeconds: latencySeconds ?? 15, templates: try ShippedTemplates.locate(templates), executable: Self.executable)
+                latency: latency, latencySeconds: latencySeconds ?? 15, peers: peer, templates: try ShippedTemplates.locate(templates), executable: Self.executable)
         } catch {
             throw CLIError("\(error)")
         }

@@ -134,6 +134,39 @@ import VarselTestSupport
         #expect(gateway.requests.filter { $0.key != "/sms" }.values.reduce(0, +) >= 120, "\(gateway.requests)")
     }
 
+    @Test("--peer NAME=COMMAND runs each peer after Varsel's figures, with the gateway in VARSEL_BENCH_GATEWAY, and prints its rate and Varsel's dispatch rate as a multiple of it, with the issue's target for postfix and apprise; a peer that fails or prints no rate ends the bench with an error naming it")
+    func peers() async throws {
+        let gateway = try await Self.acceptingGateway()
+        let directory = TemporaryDirectory()
+        let seen = directory.file("seen-gateway")
+        let base = ["bench", "--gateway", gateway.baseURL, "--messages", "50", "--mix", "sms", "--ceiling-requests", "50", "--in-flight", "4"]
+        let run = try await ChildProcess.run(
+            base + ["--peer", "postfix=printf '%s' \"$VARSEL_BENCH_GATEWAY\" > \(seen); echo measuring >&2; echo 'msg/s 250'",
+                    "--peer", "my-queue=printf 'warming up\\nmsg/s 12.5\\n\\n'"],
+            timeout: .seconds(600))
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = Self.rows(run.stdout)
+        #expect((try? String(contentsOfFile: seen, encoding: .utf8)) == gateway.baseURL, "the peer gets the gateway's URL")
+        let dispatch = try #require(rows["dispatch sms: varsel serve, listening to all sent"]?.value, "\(run.stdout)")
+        let postfix = try #require(rows["peer postfix: its rate"], "\(run.stdout)")
+        #expect(postfix.value == 250 && postfix.unit == "msg/s")
+        let overPostfix = try #require(rows["dispatch sms / peer postfix"], "\(run.stdout)")
+        #expect(overPostfix.unit == "×" && overPostfix.target.hasPrefix("≥ 10 ×"), "\(run.stdout)")
+        #expect(abs((overPostfix.value ?? 0) - dispatch / 250) <= 0.051 + dispatch / 250 * 0.01, "\(run.stdout)")
+        let other = try #require(rows["dispatch sms / peer my-queue"], "\(run.stdout)")
+        #expect(other.target == "-", "no target for a peer the issue does not name")
+        #expect(rows["peer my-queue: its rate"]?.unit == "msg/s", "\(run.stdout)")
+        #expect(run.stderr.contains("varsel bench: peer postfix:"), "\(run.stderr)")
+
+        let failing = try await ChildProcess.run(base + ["--peer", "broken=echo cannot start >&2; exit 3"], timeout: .seconds(600))
+        #expect(failing.status != 0 && failing.status != nil)
+        #expect(failing.stderr.contains("peer broken (echo cannot start >&2; exit 3) failed with status 3: cannot start"), "\(failing.stderr)")
+        let silent = try await ChildProcess.run(base + ["--peer", "silent=echo done"], timeout: .seconds(600))
+        #expect(silent.status != 0 && silent.status != nil)
+        #expect(silent.stderr.contains("peer silent (echo done) did not end with a line `msg/s <rate>`"), "\(silent.stderr)")
+        await gateway.stop()
+    }
+
     @Test("a bad option is refused before anything starts, with a message naming it", arguments: [
         (["--gateway", "ftp://127.0.0.1:18080"], "--gateway: an http:// or https:// URL"),
         (["--gateway", "127.0.0.1:18080"], "--gateway: an http:// or https:// URL"),
@@ -151,6 +184,11 @@ import VarselTestSupport
         (["--queued", "1000"], "--queued needs --gateway URL"),
         (["--postgres", "postgres://bench@127.0.0.1/bench"], "--postgres needs --gateway URL"),
         (["--latency", "2000"], "--latency needs --gateway URL"),
+        (["--peer", "postfix=scripts/peer-postfix"], "--peer needs --gateway URL"),
+        (["--gateway", "http://127.0.0.1:18080", "--peer", "postfix"], "--peer: NAME=COMMAND"),
+        (["--gateway", "http://127.0.0.1:18080", "--peer", "Postfix=x"], "(got 'Postfix=x')"),
+        (["--gateway", "http://127.0.0.1:18080", "--peer", "postfix= "], "(got 'postfix= ')"),
+        (["--gateway", "http://127.0.0.1:18080", "--peer", "a=x", "--peer", "a=y"], "--peer: a is named twice"),
         (["--latency-seconds", "5"], "--latency-seconds needs --gateway URL"),
         (["--gateway", "http://127.0.0.1:18080", "--latency", "fast"], "--latency: offered rates in messages a second, comma-separated, each from 20 to 100000"),
         (["--gateway", "http://127.0.0.1:18080", "--latency", "500,10"], "(got '500,10')"),

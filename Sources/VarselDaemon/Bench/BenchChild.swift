@@ -27,8 +27,23 @@ final class BenchChild: @unchecked Sendable {
     /// Children spawned and not yet reaped, by pid.
     private static let live = Mutex<[pid_t: BenchChild]>([:])
 
-    /// Runs `executable` with `arguments`; stdout to `output`, stderr to `log` (both made anew).
-    init(name: String, executable: String, arguments: [String], output: String, log: String) throws {
+    /// Whether it leads a process group of its own, which every signal then goes to (a peer's
+    /// shell and everything it starts).
+    private let leadsGroup: Bool
+
+    /// Runs `executable` with `arguments` and the bench's environment plus `environment`; stdout to
+    /// `output`, stderr to `log` (both made anew). With `ownGroup` it starts a process group of its own.
+    init(
+        name: String, executable: String, arguments: [String], environment: [String: String] = [:], ownGroup: Bool = false, output: String,
+        log: String
+    ) throws {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        if ownGroup {
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+            posix_spawnattr_setpgroup(&attributes, 0)
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -43,14 +58,16 @@ final class BenchChild: @unchecked Sendable {
         }
         let arguments = [executable] + arguments
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        var envp: [UnsafeMutablePointer<CChar>?] = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        var envp: [UnsafeMutablePointer<CChar>?] = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in argv + envp { free(pointer) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, nil, &argv, &envp)
+        let result = posix_spawn(&pid, executable, &actions, &attributes, &argv, &envp)
         guard result == 0 else {
             throw BenchError(description: "cannot start \(executable) \(name): \(String(cString: strerror(result)))")
         }
         self.pid = pid
+        leadsGroup = ownGroup
         self.name = name
         self.outputPath = output
         self.logPath = log
@@ -82,7 +99,7 @@ final class BenchChild: @unchecked Sendable {
 
     /// Signals it, unless it was reaped.
     func signal(_ signal: Int32) {
-        lock.withLock { if waitStatus == nil { _ = kill(pid, signal) } }
+        lock.withLock { if waitStatus == nil { _ = kill(leadsGroup ? -pid : pid, signal) } }
     }
 
     /// Waits until it exits or `timeout` passes (polling: no thread is blocked); whether it exited.
@@ -128,21 +145,29 @@ final class BenchChild: @unchecked Sendable {
 
     /// Runs a child to its end (bounded: killed past `timeout`) and returns it, reaped.
     static func run(
-        name: String, executable: String, arguments: [String], in directory: URL, timeout: Duration
+        name: String, executable: String, arguments: [String], environment: [String: String] = [:], ownGroup: Bool = false, in directory: URL,
+        timeout: Duration
     ) async throws -> BenchChild {
         let child = try BenchChild(
-            name: name, executable: executable, arguments: arguments,
+            name: name, executable: executable, arguments: arguments, environment: environment, ownGroup: ownGroup,
             output: directory.appendingPathComponent("\(name).out").path, log: directory.appendingPathComponent("\(name).log").path)
         guard await child.waitForExit(timeout: timeout) else {
             await child.stop(grace: .seconds(5))
-            throw BenchError(description: "varsel \(name) did not finish within \(timeout); it said: \(child.logTail)")
+            throw BenchError(description: "\(ownGroup ? "" : "varsel ")\(name) did not finish within \(timeout); it said: \(child.logTail)")
         }
         return child
     }
 
     /// Kills and reaps every child not yet reaped: for a bench interrupted by a signal.
     static func killAll() {
-        for child in live.withLock({ Array($0.values) }) {
+        let children = live.withLock { Array($0.values) }
+        // A peer (a group leader) gets SIGTERM first and up to 10 s to stop what it started (an MTA
+        // it runs as a daemon of its own is outside its group), then everything gets SIGKILL.
+        let peers = children.filter(\.leadsGroup)
+        for peer in peers { peer.signal(SIGTERM) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while peers.contains(where: \.isRunning), ContinuousClock.now < deadline { usleep(20_000) }
+        for child in children {
             child.signal(SIGKILL)
             child.lock.withLock {
                 guard child.waitStatus == nil else { return }

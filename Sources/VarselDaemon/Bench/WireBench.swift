@@ -14,7 +14,8 @@ import VarselPostgres
 /// 5. with `postgres`, steps 2 and 3 for the first mix again on that PostgreSQL database;
 /// 6. with `queued`, the first mix again with that many messages queued, timing the first N sends:
 ///    the cost of a send must not grow with the depth of the queue;
-/// 7. with `latencyRates`, enqueue → gateway latency with messages POSTed at each fixed rate.
+/// 7. with `latencyRates`, enqueue → gateway latency with messages POSTed at each fixed rate;
+/// 8. with `peers`, each peer's command, and Varsel's dispatch rate as a multiple of its rate.
 ///
 /// Only ratios taken in the same run mean much: the machine, the gateway and the client share the
 /// cores, so rates move from run to run; the CPU time per message moves less.
@@ -48,6 +49,8 @@ public enum WireBench {
         let latencyRates: [Int]
         /// How long messages are offered at each latency rate.
         let latencySeconds: Int
+        /// Other software to measure against the same gateway, in order.
+        let peers: [Peer]
         let templates: String
         /// The `varsel` executable the children run.
         let executable: String
@@ -55,7 +58,7 @@ public enum WireBench {
         public init(
             gateway: String, messages: Int = 30_000, runs: Int = 1, mix: String = "mixed,sms", http: Bool = false, inFlight: Int = 64,
             ceilingRequests: Int = 100_000, httpSeconds: Int = 10, queued: Int? = nil, postgres: String? = nil, latency: String? = nil,
-            latencySeconds: Int = 15, templates: String, executable: String
+            latencySeconds: Int = 15, peers: [String] = [], templates: String, executable: String
         ) throws {
             let trimmed = gateway.hasSuffix("/") ? String(gateway.dropLast()) : gateway
             guard let url = URL(string: trimmed), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
@@ -85,6 +88,10 @@ public enum WireBench {
                 latencyRates = rates.compactMap { $0 }
             }
             guard (1...600).contains(latencySeconds) else { throw BenchError(description: "--latency-seconds: from 1 to 600 (got \(latencySeconds))") }
+            self.peers = try peers.map(Peer.parse)
+            if let name = Dictionary(grouping: self.peers, by: \.name).first(where: { $0.value.count > 1 })?.key {
+                throw BenchError(description: "--peer: \(name) is named twice")
+            }
             self.latencyRates = latencyRates
             self.latencySeconds = latencySeconds
             self.gateway = trimmed
@@ -146,6 +153,8 @@ public enum WireBench {
         var postgres: MixFigures?
         /// Enqueue → gateway latency at each offered rate, in the order asked.
         var latencies: [LatencyFigures] = []
+        /// Each peer's rate, in the order given.
+        var peers: [PeerFigures] = []
         /// Things worth knowing that are not figures (answers other than 2xx, a daemon that had to be killed).
         var notes: [String] = []
     }
@@ -204,6 +213,12 @@ public enum WireBench {
             let directory = workspace.appendingPathComponent("run\(run)-latency-\(rate)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             figures.latencies.append(try await latency(rate: rate, options: options, directory: directory, notes: &figures.notes))
+            try? FileManager.default.removeItem(at: directory)
+        }
+        for peer in options.peers {
+            let directory = workspace.appendingPathComponent("run\(run)-peer-\(peer.name)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            figures.peers.append(try await measure(peer, options: options, directory: directory))
             try? FileManager.default.removeItem(at: directory)
         }
         return figures

@@ -15,6 +15,7 @@ enum WireBenchTable {
 
         func text(unit: String) -> String {
             switch self {
+            case .atLeast(let value) where unit == "×": "≥ \(WireBenchTable.number(value, digits: 0)) ×"
             case .atLeast(let value): "≥ \(WireBenchTable.number(value, digits: 0)) \(unit)"
             case .atMost(let value): "≤ \(WireBenchTable.number(value, digits: 0)) \(unit)"
             case .ratioAtLeast(let share): "≥ \(WireBenchTable.number(share * 100, digits: 0)) % of ceiling"
@@ -113,6 +114,16 @@ enum WireBenchTable {
                     target: latency.offered <= 2_000 ? .atMost(25) : nil),
                 Row(figure: "\(name): enqueue → gateway max", value: latency.max * 1000, unit: "ms", digits: 1),
             ]
+        }
+        if let varsel = figures.mixes.first {
+            for peer in figures.peers {
+                rows += [
+                    Row(figure: "peer \(peer.peer.name): its rate", value: peer.rate, unit: "msg/s"),
+                    Row(
+                        figure: "dispatch \(varsel.mix.rawValue) / peer \(peer.peer.name)", value: varsel.dispatchRate / peer.rate, unit: "×",
+                        digits: 1, target: peer.peer.target.map { .atLeast($0) }),
+                ]
+            }
         }
         return rows
     }
