@@ -77,6 +77,8 @@ import VarselTestSupport
         #expect((rows["dispatch sms: CPU (user + system) per message"]?.value ?? 0) > 0, "\(run.stdout)")
         let rss = try #require(rows["dispatch sms: peak RSS of varsel serve"], "\(run.stdout)")
         #expect((rss.value ?? 0) > 0 && rss.unit == "MiB" && rss.target.hasPrefix("≤ 64 MiB"))
+        let anonymous = try #require(rows["dispatch sms: of which anonymous (RssAnon), peak"], "\(run.stdout)")
+        #expect((anonymous.value ?? 0) > 0 && (anonymous.value ?? 0) < (rss.value ?? 0) && anonymous.unit == "MiB" && anonymous.target == "-")
         #expect((rows["POST /v1/messages, 32 connections"]?.value ?? 0) > 0, "\(run.stdout)")
         #expect((rows["POST /v1/messages, p99 latency"]?.value ?? 0) > 0, "\(run.stdout)")
         #expect((rows["POST /v1/messages:batch, 1,000 lines, 4 clients"]?.value ?? 0) > 0, "\(run.stdout)")

@@ -132,9 +132,17 @@ final class BenchChild: @unchecked Sendable {
     }
 
     /// Resident memory now, in bytes (`VmRSS` of `/proc/<pid>/status`); nil once it has exited.
-    var residentBytes: Int? {
+    var residentBytes: Int? { statusBytes("VmRSS:") }
+
+    /// The anonymous part of the resident memory now (`RssAnon`: heap, stacks, caches), in bytes; the
+    /// rest is mapped files (the executable's and libraries' code and data), which other processes
+    /// running them share. Nil once it has exited.
+    var anonymousResidentBytes: Int? { statusBytes("RssAnon:") }
+
+    /// A `kB` field of `/proc/<pid>/status`, in bytes.
+    private func statusBytes(_ field: String) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
               let kibibytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
         else { return nil }
         return kibibytes * 1024

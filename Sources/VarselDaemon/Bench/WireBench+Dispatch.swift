@@ -35,6 +35,7 @@ extension WireBench {
             // At least 100 messages a second, or something is wrong beyond slowness.
             let deadline = start + .seconds(300 + options.messages / 100)
             var peak = serve.residentBytes ?? 0
+            var peakAnonymous = serve.anonymousResidentBytes ?? 0
             var sent = 0
             var states: [String: Int] = [:]
             // CPU per message counts from the first look at the daemon's figures, not from its start:
@@ -42,6 +43,7 @@ extension WireBench {
             var first: (cpu: Double, sent: Int)?
             while true {
                 peak = max(peak, serve.residentBytes ?? 0)
+                peakAnonymous = max(peakAnonymous, serve.anonymousResidentBytes ?? 0)
                 let cpu = serve.cpuSeconds ?? 0
                 if let scraped = await messageStates(api) {
                     states = scraped
@@ -57,13 +59,14 @@ extension WireBench {
             }
             let seconds = (ContinuousClock.now - start).seconds
             peak = max(peak, serve.residentBytes ?? 0)
+            peakAnonymous = max(peakAnonymous, serve.anonymousResidentBytes ?? 0)
             let cpu = (serve.cpuSeconds ?? 0) - (first?.cpu ?? 0)
             let measured = sent - (first?.sent ?? 0)
             await stop(serve, notes: &notes)
             return MixFigures(
                 mix: mix, messages: queued, enqueueRate: Double(queued) / enqueueSeconds,
                 dispatchRate: Double(options.messages) / seconds, sent: sent, cpuMicrosecondsPerMessage: cpu / Double(max(measured, 1)) * 1e6,
-                peakResidentBytes: peak)
+                peakResidentBytes: peak, peakAnonymousBytes: peakAnonymous)
         } catch {
             await serve.stop(grace: .seconds(30))
             throw error

@@ -167,6 +167,8 @@ public enum WireBench {
         let sent: Int
         let cpuMicrosecondsPerMessage: Double
         let peakResidentBytes: Int
+        /// The largest anonymous part of it seen (`RssAnon`): what the daemon itself allocated.
+        let peakAnonymousBytes: Int
     }
 
     struct HTTPFigures: Sendable {
