@@ -312,7 +312,7 @@ import VarselTestSupport
         #expect(try await Self.enqueue(config, [Fixtures.sms(key: "first")]).first?["id"] != nil)
         let input = directory.write("message.json", Fixtures.sms(key: "traced"))
         let trace = directory.file("enqueue.trace")
-        let strace = try #require(["/usr/bin/strace", "/bin/strace"].first { FileManager.default.isExecutableFile(atPath: $0) }, "strace is needed (apt-get install strace)")
+        let strace = try Self.strace()
         // -y names each descriptor's file (`7</…/varsel.db-wal>`), -s shows enough of the result line.
         let child = try ChildProcess(
             arguments: ["-f", "-qq", "-y", "-s", "200", "-o", trace, "-e", "trace=pwrite64,pwritev,write,fsync,fdatasync", Paths.varselBinary, "enqueue", "--config", config, input],
@@ -322,24 +322,12 @@ import VarselTestSupport
 
         // In call order: the last frame written to the log before the result goes out must be
         // followed by a sync of the log, also before it (a sync of any descriptor of the file).
-        let wal = "<" + directory.file("varsel.db") + "-wal>"
-        var lastFrame: Int?
-        var lastSync: Int?
-        var acknowledged: Int?
-        for (index, line) in try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").enumerated() {
-            func calls(_ name: String) -> Bool { line.contains(" \(name)(") }
-            if (calls("pwrite64") || calls("pwritev")), line.contains(wal) {
-                lastFrame = index
-            } else if (calls("fdatasync") || calls("fsync")), line.contains(wal) {
-                lastSync = index
-            } else if calls("write"), line.contains(" write(1<"), line.contains("queued") {
-                acknowledged = index
-                break
-            }
+        let log = try Self.logWrites(trace: trace, store: directory.file("varsel.db")) { line in
+            Self.calls(line, "write") && line.contains(" write(1<") && line.contains("queued")
         }
-        let ack = try #require(acknowledged, "no result line in the trace")
-        let frame = try #require(lastFrame, "no write to the log before the result")
-        #expect((lastSync ?? -1) > frame, "the log's last frame (trace line \(frame + 1)) was not synced before the result (line \(ack + 1))")
+        let ack = try #require(log.marked, "no result line in the trace")
+        let frame = try #require(log.lastFrame, "no write to the log before the result")
+        #expect((log.lastSync ?? -1) > frame, "the log's last frame (trace line \(frame + 1)) was not synced before the result (line \(ack + 1))")
     }
 
     @Test("varsel serve has the attempt it opens on disk before the request leaves for the gateway: its log's last frame is synced first (traced with strace)")
@@ -350,7 +338,7 @@ import VarselTestSupport
         let config = Self.writeConfig(directory, gatewayBase: sandbox.baseURL)
         #expect(try await Self.enqueue(config, [Fixtures.sms(key: "traced-send")]).first?["id"] != nil)
         let trace = directory.file("serve.trace")
-        let strace = try #require(["/usr/bin/strace", "/bin/strace"].first { FileManager.default.isExecutableFile(atPath: $0) }, "strace is needed (apt-get install strace)")
+        let strace = try Self.strace()
         // -yy names each descriptor's file or socket (`7</…/varsel.db-wal>`, `9<TCP:[…->127.0.0.1:port]>`).
         let child = try ChildProcess(
             arguments: ["-f", "--seccomp-bpf", "-qq", "-yy", "-s", "64", "-o", trace, "-e", "trace=pwrite64,pwritev,fsync,fdatasync,write,writev,sendto,sendmsg",
@@ -366,25 +354,42 @@ import VarselTestSupport
 
         // In call order, up to the first request to the gateway: the last frame written to the log
         // must be followed by a sync of the log before the request.
-        let wal = "<" + directory.file("varsel.db") + "-wal>"
         let gateway = "->127.0.0.1:\(try #require(URL(string: sandbox.baseURL)?.port))]>"
+        let log = try Self.logWrites(trace: trace, store: directory.file("varsel.db")) { line in
+            Self.calls(line, "write", "writev", "sendto", "sendmsg") && line.contains(gateway) && line.contains("POST ")
+        }
+        let sending = try #require(log.marked, "no request to the gateway in the trace")
+        let frame = try #require(log.lastFrame, "no write to the log before the request")
+        #expect((log.lastSync ?? -1) > frame, "the log's last frame (trace line \(frame + 1)) was not synced before the request (line \(sending + 1))")
+    }
+
+    /// The strace executable; the test fails naming the package when there is none.
+    static func strace() throws -> String {
+        try #require(["/usr/bin/strace", "/bin/strace"].first { FileManager.default.isExecutableFile(atPath: $0) }, "strace is needed (apt-get install strace)")
+    }
+
+    /// Whether a line of an strace log is a call of one of `names`.
+    static func calls(_ line: Substring, _ names: String...) -> Bool { names.contains { line.contains(" \($0)(") } }
+
+    /// In an strace log taken with `-y`, in call order up to the first line `marks` accepts: the
+    /// line of the last frame written to the store's write-ahead log, of the last sync of the log
+    /// (of any descriptor of the file), and of the marked line (0-based; nil when there was none).
+    static func logWrites(trace: String, store: String, until marks: (Substring) -> Bool) throws
+        -> (lastFrame: Int?, lastSync: Int?, marked: Int?)
+    {
+        let wal = "<" + store + "-wal>"
         var lastFrame: Int?
         var lastSync: Int?
-        var request: Int?
         for (index, line) in try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").enumerated() {
-            func calls(_ names: String...) -> Bool { names.contains { line.contains(" \($0)(") } }
-            if calls("pwrite64", "pwritev"), line.contains(wal) {
+            if calls(line, "pwrite64", "pwritev"), line.contains(wal) {
                 lastFrame = index
-            } else if calls("fdatasync", "fsync"), line.contains(wal) {
+            } else if calls(line, "fdatasync", "fsync"), line.contains(wal) {
                 lastSync = index
-            } else if calls("write", "writev", "sendto", "sendmsg"), line.contains(gateway), line.contains("POST ") {
-                request = index
-                break
+            } else if marks(line) {
+                return (lastFrame, lastSync, index)
             }
         }
-        let sending = try #require(request, "no request to the gateway in the trace")
-        let frame = try #require(lastFrame, "no write to the log before the request")
-        #expect((lastSync ?? -1) > frame, "the log's last frame (trace line \(frame + 1)) was not synced before the request (line \(sending + 1))")
+        return (lastFrame, lastSync, nil)
     }
 
     @Test("status --json prints the status contract; an unknown id is an error on stderr")

@@ -81,6 +81,17 @@ extension WireBench {
         return path
     }
 
+    /// A token with the enqueue scope, made by `varsel token create` on the run's configuration.
+    static func enqueueToken(config: String, options: Options, directory: URL) async throws -> String {
+        let run = try await BenchChild.run(
+            name: "token", executable: options.executable, arguments: ["token", "create", "--scopes", "enqueue", "--config", config],
+            in: directory, timeout: .seconds(120))
+        guard run.exitStatus == 0, let token = run.output.split(separator: "\n").last.map({ $0.trimmingCharacters(in: .whitespaces) }),
+              !token.isEmpty
+        else { throw BenchError(description: "varsel token create failed: \(run.logTail)") }
+        return token
+    }
+
     /// `varsel serve` at log level notice: its `ready` line names the port, and nothing is logged per message.
     static func startServe(name: String, config: String, options: Options, directory: URL) throws -> BenchChild {
         try BenchChild(

@@ -138,15 +138,4 @@ extension WireBench {
         }
         return outcome
     }
-
-    /// A token with the enqueue scope, made by `varsel token create` on the run's configuration.
-    static func enqueueToken(config: String, options: Options, directory: URL) async throws -> String {
-        let run = try await BenchChild.run(
-            name: "token", executable: options.executable, arguments: ["token", "create", "--scopes", "enqueue", "--config", config],
-            in: directory, timeout: .seconds(120))
-        guard run.exitStatus == 0, let token = run.output.split(separator: "\n").last.map({ $0.trimmingCharacters(in: .whitespaces) }),
-              !token.isEmpty
-        else { throw BenchError(description: "varsel token create failed: \(run.logTail)") }
-        return token
-    }
 }
