@@ -49,9 +49,9 @@ enum MustacheScanner {
 
     /// The nodes, and the source with every tag (comments included) blanked to spaces, line breaks
     /// kept: the literal text at its true line and column, for wording and HTML checks.
-    static func scanWithLiterals(_ source: String) throws(MustacheSyntaxError) -> (nodes: [MustacheNode], literal: [Character]) {
+    static func scanWithLiterals(_ source: String) throws(MustacheSyntaxError) -> (nodes: [MustacheNode], literal: LiteralText) {
         var cursor = Cursor(Array(source))
-        var literal = cursor.chars
+        var tags: [Range<Int>] = []
         var open: [Character] = ["{", "{"]
         var close: [Character] = ["}", "}"]
         // Each open section: the node being built and where it opened.
@@ -65,7 +65,7 @@ enum MustacheScanner {
             let line = cursor.line
             let column = cursor.column
             let start = cursor.index
-            defer { for index in start..<cursor.index where !literal[index].isNewline { literal[index] = " " } }
+            defer { tags.append(start..<cursor.index) }
             cursor.advance(open.count)
             let isDefault = open == ["{", "{"]
             if isDefault, cursor.current == "{" {
@@ -138,7 +138,7 @@ enum MustacheScanner {
                 line: unclosed.line, column: unclosed.column,
                 message: "section {{\(sigilText(unclosed.kind))\(unclosed.name)}} is never closed")
         }
-        return (stack[0].children, literal)
+        return (stack[0].children, LiteralText(source: source, tags: tags))
     }
 
     /// The variable a tag reads: `name`, or the argument of a transform such as `uppercased(name)`.

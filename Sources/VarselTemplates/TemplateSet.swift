@@ -17,7 +17,7 @@ public struct TemplateSet: Sendable, TemplateCatalog {
         let nodes: [MustacheNode]
         let isHTML: Bool
         /// The source with tags blanked: literal text at its true positions.
-        let literal: [Character]
+        let literal: LiteralText
     }
 
     /// Everything needed to render one `TemplateKey`, or one experiment variant of it.
@@ -46,7 +46,7 @@ public struct TemplateSet: Sendable, TemplateCatalog {
         /// The locale folder it is in, nil for `_partials/<name>.mustache`.
         let locale: String?
         let name: String
-        let literal: [Character]
+        let literal: LiteralText
     }
 
     public let directory: String
@@ -280,8 +280,8 @@ public struct TemplateSet: Sendable, TemplateCatalog {
     /// Parses with our scanner (for positions and variable names) and with swift-mustache (what renders).
     private static func parse(
         _ source: String, file: String, pragma: String?, problems: inout [TemplateProblem]
-    ) -> (template: MustacheTemplate, nodes: [MustacheNode], literal: [Character])? {
-        let scanned: (nodes: [MustacheNode], literal: [Character])
+    ) -> (template: MustacheTemplate, nodes: [MustacheNode], literal: LiteralText)? {
+        let scanned: (nodes: [MustacheNode], literal: LiteralText)
         do {
             scanned = try MustacheScanner.scanWithLiterals(source)
         } catch {

@@ -94,8 +94,9 @@ public enum TemplateCheck {
                 }
             }
             for part in variant.parts.values {
-                checkWording(part.literal, file: part.file, locale: key.locale, kind: key.kind, set: set, problems: &problems)
-                if part.isHTML { checkHTML(part.literal, file: part.file, document: true, locale: key.locale, problems: &problems) }
+                let literal = part.literal.characters
+                checkWording(literal, file: part.file, locale: key.locale, kind: key.kind, set: set, problems: &problems)
+                if part.isHTML { checkHTML(literal, file: part.file, document: true, locale: key.locale, problems: &problems) }
             }
             guard let message = samples[key.kind] else { continue }
             let plan = Plan(kind: key.kind, channel: key.channel, locale: key.locale, tone: key.tone, decisions: [])
@@ -113,9 +114,10 @@ public enum TemplateCheck {
             }
         }
         for partial in set.partialFiles {
-            if let locale = partial.locale { checkWording(partial.literal, file: partial.file, locale: locale, kind: nil, set: set, problems: &problems) }
+            let literal = partial.literal.characters
+            if let locale = partial.locale { checkWording(literal, file: partial.file, locale: locale, kind: nil, set: set, problems: &problems) }
             if htmlPartials.contains(partial.file) || partial.name.hasSuffix("_html") {
-                checkHTML(partial.literal, file: partial.file, document: false, locale: partial.locale, problems: &problems)
+                checkHTML(literal, file: partial.file, document: false, locale: partial.locale, problems: &problems)
             }
         }
         checkExperiments(set, options.experiments, problems: &problems)
@@ -195,9 +197,10 @@ public enum TemplateCheck {
         _ encoding: SMSEncoding, kind: String, part: TemplateSet.Part, sample: String, options: TemplateCheckOptions,
         problems: inout Set<TemplateProblem>
     ) {
-        if let offender = encoding.firstNonGSM7, !scriptNeedsUCS2(part.literal) {
+        let literal = encoding.firstNonGSM7 == nil ? [] : part.literal.characters
+        if let offender = encoding.firstNonGSM7, !scriptNeedsUCS2(literal) {
             let code = "U+" + String(offender.scalar.value, radix: 16, uppercase: true).leftPadded(to: 4)
-            let position = Position.of(scalar: offender.scalar, in: part.literal)
+            let position = Position.of(scalar: offender.scalar, in: literal)
             let origin = position == nil ? " (from the data in \(sample))" : ""
             problems.insert(TemplateProblem(
                 file: part.file, line: position?.line ?? 1, column: position?.column ?? 1, severity: .warning,
