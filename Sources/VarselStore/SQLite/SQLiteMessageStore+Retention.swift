@@ -3,13 +3,16 @@ import GRDB
 import VarselCore
 
 extension SQLiteMessageStore {
-    static let terminalStates = "('sent', 'delivered', 'failed', 'expired', 'cancelled')"
+    /// A message in a terminal state (sent, delivered, failed, expired, cancelled), in the words of the
+    /// `messages_retention` index's condition (migration v15): SQLite reads a partial index only for a
+    /// query that states its condition the same way.
+    static let terminalState = "state NOT IN ('queued', 'sending')"
     /// Rows per transaction, so a sweep never holds the write lock for long.
     static let retentionBatch = 500
 
     public func sweepRetention(contentBefore: Date, recordsBefore: Date, dryRun: Bool, now: Date) async throws -> RetentionOutcome {
-        let records = "state IN \(Self.terminalStates) AND updated_at < ?"
-        let content = "state IN \(Self.terminalStates) AND updated_at < ? AND purged_at IS NULL"
+        let records = "\(Self.terminalState) AND updated_at < ?"
+        let content = "\(Self.terminalState) AND updated_at < ? AND purged_at IS NULL"
         // Counted first with a read: a sweep that finds nothing (the usual case) never takes the write lock.
         let due = try await pool.read { db in
             let deleted = try db.value(Int.self, "SELECT COUNT(*) FROM messages WHERE \(records)", [recordsBefore.timeIntervalSince1970]) ?? 0

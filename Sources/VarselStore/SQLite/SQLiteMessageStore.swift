@@ -391,16 +391,18 @@ public final class SQLiteMessageStore: MessageStore {
                 guard db.changesCount == 1 else { continue }
                 // A channel excluded: the message is planned again for another, with content of its own.
                 if completion.excludeChannel != nil { try Self.forgetContent(db, messageID: lease.messageID) }
-                let gateway = try db.value(
-                    String.self,
+                // Not `RETURNING gateway`: SQLite gathers returned rows in a temporary table, built for each statement.
+                try db.run(
                     """
                     UPDATE attempts SET outcome = ?, http_status = ?, provider_id = ?, latency_ms = ?, error = ?, finished_at = ?
-                    WHERE id = ? AND message_id = ? RETURNING gateway
+                    WHERE id = ? AND message_id = ?
                     """,
                     [
                         completion.outcome.rawValue, completion.httpStatus, completion.providerID, completion.latencyMs,
                         completion.error, at, completion.attemptID, lease.messageID,
                     ])
+                let gateway = db.changesCount == 1 && completion.outcome == .accepted
+                    ? try db.value(String.self, "SELECT gateway FROM attempts WHERE id = ?", [completion.attemptID]) : nil
                 decisions.append((lease.messageID, completion.decisions))
                 if completion.outcome == .accepted {
                     if completion.parts.count > 1, let gateway {
