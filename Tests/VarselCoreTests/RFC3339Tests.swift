@@ -158,4 +158,17 @@ struct RFC3339Tests {
         #expect(CalendarDate(year: 2026, month: 12, day: 8).dayNumber - CalendarDate(year: 2026, month: 11, day: 24).dayNumber == 14)
         #expect(CalendarDate(year: 1970, month: 1, day: 1).dayNumber == 0)
     }
+
+    @Test("a calendar date prints as YYYY-MM-DD, zero-padded, as C's printf would; out of its range too")
+    func calendarDateText() {
+        #expect(CalendarDate(year: 2026, month: 1, day: 5).description == "2026-01-05")
+        #expect(CalendarDate(year: 7, month: 12, day: 31).description == "0007-12-31")
+        for year in [-20, -1, 0, 1, 7, 10, 99, 100, 999, 1000, 2026, 9999, 10_000, 12_345] {
+            for month in [-1, 0, 1, 9, 10, 12, 99, 100] {
+                for day in [-1, 0, 1, 9, 10, 31, 99, 100] {
+                    #expect(CalendarDate(year: year, month: month, day: day).description == String(format: "%04d-%02d-%02d", year, month, day))
+                }
+            }
+        }
+    }
 }

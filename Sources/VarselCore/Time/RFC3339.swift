@@ -70,13 +70,7 @@ public enum RFC3339 {
         }
         // Digit by digit: `String(format:)` was a thirtieth of an enqueue.
         return String(unsafeUninitializedCapacity: 20) { buffer in
-            func put(_ value: Int, digits: Int, at offset: Int) {
-                var value = value
-                for index in stride(from: offset + digits - 1, through: offset, by: -1) {
-                    buffer[index] = UInt8(ascii: "0") + UInt8(value % 10)
-                    value /= 10
-                }
-            }
+            func put(_ value: Int, digits: Int, at offset: Int) { putDigits(value, digits, at: offset, in: buffer) }
             put(civil.year, digits: 4, at: 0)
             buffer[4] = UInt8(ascii: "-")
             put(civil.month, digits: 2, at: 5)
@@ -152,7 +146,21 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
         self.day = day
     }
 
-    public var description: String { String(format: "%04d-%02d-%02d", year, month, day) }
+    /// `YYYY-MM-DD`; written digit by digit (`String(format:)` showed in the profile of every render
+    /// of a due date).
+    public var description: String {
+        guard (0...9999).contains(year), (0...99).contains(month), (0...99).contains(day) else {
+            return String(format: "%04d-%02d-%02d", year, month, day)
+        }
+        return String(unsafeUninitializedCapacity: 10) { buffer in
+            putDigits(year, 4, at: 0, in: buffer)
+            buffer[4] = UInt8(ascii: "-")
+            putDigits(month, 2, at: 5, in: buffer)
+            buffer[7] = UInt8(ascii: "-")
+            putDigits(day, 2, at: 8, in: buffer)
+            return 10
+        }
+    }
 
     /// Days since 1970-01-01.
     public var dayNumber: Int { RFC3339.daysFromCivil(year: year, month: month, day: day) }
@@ -165,5 +173,14 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
         case 4, 6, 9, 11: 30
         default: 31
         }
+    }
+}
+
+/// Writes the `digits` last decimal digits of a non-negative `value` at `offset`, zero-padded.
+private func putDigits(_ value: Int, _ digits: Int, at offset: Int, in buffer: UnsafeMutableBufferPointer<UInt8>) {
+    var value = value
+    for index in stride(from: offset + digits - 1, through: offset, by: -1) {
+        buffer[index] = UInt8(ascii: "0") + UInt8(value % 10)
+        value /= 10
     }
 }
