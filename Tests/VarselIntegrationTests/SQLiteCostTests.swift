@@ -220,6 +220,34 @@ import VarselTestSupport
         #expect(stored == expected)
     }
 
+    @Test("look-ups by a list of message ids come in seven shapes of statement whatever the list's length, and find every row")
+    func idListsReuseTheirStatements() async throws {
+        let directory = TemporaryDirectory()
+        let shapes = Mutex(Set<String>())
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"), statementObserver: { sql in
+            if sql.hasPrefix("SELECT message_id, MAX(seq)") { shapes.withLock { _ = $0.insert(sql) } }
+        })
+        let outcomes = try await store.enqueue((0..<150).map { StoreTests.request("ids-\($0)") }, now: Date())
+        let ids = outcomes.compactMap { outcome -> String? in if case .created(let id) = outcome { id } else { nil } }
+        #expect(ids.count == 150)
+        let rounds = [1, 3, 20, 64, 65, 100, 127, 150]
+        for count in rounds {
+            // Each message's next decision follows its last one, wherever in the list it is.
+            try await store.pool.write { db in
+                try SQLiteMessageStore.appendDecisions(db, ids.prefix(count).map { ($0, ["round of \(count)"]) }, at: Date())
+            }
+        }
+        #expect(shapes.withLock { $0.count } <= 7)
+        for (index, id) in ids.enumerated() {
+            let stored = try await store.pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT seq, text FROM decisions WHERE message_id = ? ORDER BY seq", arguments: [id])
+            }
+            let expected = rounds.filter { $0 > index }.map { "round of \($0)" }
+            #expect(stored.map { $0["text"] as String } == expected)
+            #expect(stored.map { $0["seq"] as Int } == (0..<expected.count).map { $0 + 1 })
+        }
+    }
+
     @Test("a send whose gateway has a free connection opens its attempt in the transaction that records the batch's plan; one that waits for a connection opens its own when it gets one")
     func attemptsOpenWithThePlan() async throws {
         let directory = TemporaryDirectory()

@@ -82,15 +82,15 @@ extension SQLiteMessageStore {
         try insertRows(db, into: "decisions", columns: ["message_id", "seq", "at", "text"], rows: rows)
     }
 
-    /// The rows `select` finds for `ids`, asked 500 ids at a time: `select` is given each chunk's list
-    /// of placeholders. Not cached: the statement differs with the number of ids.
+    /// The rows `select` finds for `ids` (no id twice): `select` is given a list of placeholders, for
+    /// chunks of the sizes of the multi-row inserts, so each query has at most seven shapes, each
+    /// compiled once (compiling a query for each batch's own number of ids cost more than running it).
     static func rows(_ db: Database, forIDs ids: [String], _ select: (String) -> String) throws -> [Row] {
         var found: [Row] = []
         var start = 0
-        while start < ids.count {
-            let chunk = Array(ids[start..<min(start + 500, ids.count)])
-            found += try Row.fetchAll(db, sql: select(placeholders(chunk.count)), arguments: StatementArguments(chunk))
-            start += 500
+        for size in chunkSizes(ids.count) {
+            found += try db.rows(select(placeholders(size)), StatementArguments(ids[start..<start + size]))
+            start += size
         }
         return found
     }
