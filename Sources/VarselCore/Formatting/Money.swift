@@ -67,7 +67,7 @@ public struct Money: Sendable, Hashable {
     }
 
     private static func round(integer: String, fraction: String, scale: Int) -> (String, String) {
-        var digits = Array(integer + fraction.padding(toLength: max(scale, fraction.count), withPad: "0", startingAt: 0))
+        var digits = Array(integer + fraction + String(repeating: "0", count: max(0, scale - fraction.count)))
         let keep = integer.count + scale
         let roundUp = digits.count > keep && digits[keep] >= "5"
         digits = Array(digits.prefix(keep))
