@@ -59,6 +59,8 @@ public final class CurlHTTPClient: Sendable {
     public let configuration: Configuration
 
     private let inbox: CurlInbox
+    /// The curl thread's easy handles (kept here for ``easyHandlesCreated``).
+    private let handles: CurlEasyHandles
     /// Entered before the curl thread starts, left when it has finished; waited on to join it.
     private let threadExited = DispatchGroup()
 
@@ -80,11 +82,13 @@ public final class CurlHTTPClient: Sendable {
 
         let inbox = CurlInbox(multi: CurlMultiHandle(raw: multi))
         self.inbox = inbox
+        let handles = CurlEasyHandles(limit: maxRunning)
+        self.handles = handles
 
         let exited = threadExited
         exited.enter()
         let thread = Thread {
-            CurlMultiLoop(inbox: inbox, configuration: configuration, maxRunning: maxRunning).run()
+            CurlMultiLoop(inbox: inbox, configuration: configuration, maxRunning: maxRunning, handles: handles).run()
             exited.leave()
         }
         thread.name = "VarselHTTP.curl"
@@ -94,6 +98,9 @@ public final class CurlHTTPClient: Sendable {
     deinit {
         shutdown()
     }
+
+    /// How many libcurl easy handles this client has created: a transfer reuses the handle of one that ended.
+    var easyHandlesCreated: Int { handles.created.load(ordering: .relaxed) }
 
     /// Sends `request` and returns the final response.
     ///

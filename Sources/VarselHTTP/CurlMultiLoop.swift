@@ -19,11 +19,14 @@ final class CurlMultiLoop {
     private var scheduler: PoolScheduler
     /// Transfers added to the multi handle, by ticket.
     private var active: [ObjectIdentifier: CurlTransfer] = [:]
+    /// Easy handles between transfers.
+    private let handles: CurlEasyHandles
 
-    init(inbox: CurlInbox, configuration: CurlHTTPClient.Configuration, maxRunning: Int) {
+    init(inbox: CurlInbox, configuration: CurlHTTPClient.Configuration, maxRunning: Int, handles: CurlEasyHandles) {
         self.inbox = inbox
         self.multi = inbox.multi.raw
         self.configuration = configuration
+        self.handles = handles
         self.scheduler = PoolScheduler(
             maxRunning: maxRunning, maxPerPool: configuration.maxConnectionsPerPool)
     }
@@ -83,7 +86,7 @@ final class CurlMultiLoop {
             }
             let transfer: CurlTransfer
             do {
-                transfer = try CurlTransfer.make(submission, configuration: configuration)
+                transfer = try CurlTransfer.make(submission, configuration: configuration, handles: handles)
             } catch {
                 scheduler.finished(poolKey: submission.request.poolKey)
                 submission.fail(error)
@@ -165,6 +168,7 @@ final class CurlMultiLoop {
             transfer.dispose()
             transfer.submission.fail(Self.shutDownError(requestMayHaveReachedServer: reached))
         }
+        handles.cleanUp()
         _ = curl_multi_cleanup(multi)
     }
 

@@ -2,14 +2,16 @@ import CCurl
 
 /// One easy handle and everything libcurl's callbacks write into, confined to the curl thread.
 ///
-/// Lifetime: ``make(_:configuration:)`` retains the box once with `Unmanaged` and gives that
-/// pointer to libcurl as `CURLOPT_PRIVATE`, `CURLOPT_WRITEDATA` and `CURLOPT_HEADERDATA`;
-/// the callbacks only borrow it. ``dispose()`` — called exactly once, after the handle has been
-/// removed from the multi handle — cleans up the easy handle, frees the header list and the
-/// error buffer, and releases that retain.
+/// Lifetime: ``make(_:configuration:handles:)`` takes an easy handle from the thread's
+/// ``CurlEasyHandles``, retains the box once with `Unmanaged` and gives that pointer to libcurl as
+/// `CURLOPT_PRIVATE`, `CURLOPT_WRITEDATA` and `CURLOPT_HEADERDATA`; the callbacks only borrow it.
+/// ``dispose()`` — called exactly once, after the handle has been removed from the multi handle —
+/// gives the easy handle back (reset), frees the header list and the error buffer, and releases
+/// that retain.
 final class CurlTransfer {
     let submission: CurlSubmission
     let easy: UnsafeMutableRawPointer
+    private let handles: CurlEasyHandles
 
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private var recipientList: UnsafeMutablePointer<curl_slist>?
@@ -32,9 +34,10 @@ final class CurlTransfer {
 
     var poolKey: String { submission.request.poolKey }
 
-    private init(submission: CurlSubmission, easy: UnsafeMutableRawPointer, maxResponseBodyBytes: Int) {
+    private init(submission: CurlSubmission, easy: UnsafeMutableRawPointer, handles: CurlEasyHandles, maxResponseBodyBytes: Int) {
         self.submission = submission
         self.easy = easy
+        self.handles = handles
         self.maxResponseBodyBytes = maxResponseBodyBytes
         let size = varsel_curl_error_size()
         self.errorBuffer = .allocate(capacity: size)
@@ -45,18 +48,19 @@ final class CurlTransfer {
         assert(disposed, "CurlTransfer dropped without dispose()")
     }
 
-    /// Creates the easy handle for `submission` and sets every option.
-    /// On failure nothing is left allocated and the continuation is untouched.
+    /// Takes an easy handle for `submission` and sets every option.
+    /// On failure the handle is given back, nothing else is left allocated and the continuation is untouched.
     static func make(
         _ submission: CurlSubmission,
-        configuration: CurlHTTPClient.Configuration
+        configuration: CurlHTTPClient.Configuration,
+        handles: CurlEasyHandles
     ) throws(HTTPClientError) -> CurlTransfer {
-        guard let easy = curl_easy_init() else {
+        guard let easy = handles.take() else {
             throw HTTPClientError(
                 code: .other, curlMessage: "curl_easy_init failed", requestMayHaveReachedServer: false)
         }
         let transfer = CurlTransfer(
-            submission: submission, easy: easy,
+            submission: submission, easy: easy, handles: handles,
             maxResponseBodyBytes: max(0, configuration.maxResponseBodyBytes))
         do {
             try transfer.configure(configuration)
@@ -354,7 +358,7 @@ final class CurlTransfer {
         guard !disposed else { return }
         precondition(!isAddedToMulti, "CurlTransfer disposed while still in the multi handle")
         disposed = true
-        curl_easy_cleanup(easy)
+        handles.giveBack(easy)
         curl_slist_free_all(headerList)
         headerList = nil
         curl_slist_free_all(recipientList)

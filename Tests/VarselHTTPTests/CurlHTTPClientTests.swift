@@ -132,6 +132,50 @@ struct CurlHTTPClientTests {
         #expect(Set(seen).count == 1)
     }
 
+    @Test func requestsOneAfterAnotherReuseOneEasyHandleAndCarryNothingOver() async throws {
+        let router = Router()
+        router.on("/echo", method: .post) { request, _ in try await Self.describeFully(request) }
+        router.on("/echo", method: .get) { request, _ in try await Self.describeFully(request) }
+        router.on("/echo", method: .put) { request, _ in try await Self.describeFully(request) }
+        router.on("/echo", method: .delete) { request, _ in try await Self.describeFully(request) }
+
+        try await withServer(router) { port in
+            let client = CurlHTTPClient()
+            defer { client.shutdown() }
+            let url = "http://127.0.0.1:\(port)/echo"
+            let auth = HTTPBasicAuth(user: "AC123", password: "s3cr:et")
+            let expectedAuth = "Basic " + Data("AC123:s3cr:et".utf8).base64EncodedString()
+            let sequence: [(ClientRequest, String)] = [
+                (ClientRequest(
+                    method: "POST", url: url + "?first=1", headers: [HTTPHeader("Content-Type", "application/json"), HTTPHeader("X-Token", "one")],
+                    body: Array("{\"a\":1}".utf8), basicAuth: auth, timeoutMilliseconds: patience),
+                 "POST first=1 7 application/json one \(expectedAuth)"),
+                (ClientRequest(method: "GET", url: url, timeoutMilliseconds: patience), "GET <none> 0 <none> <none> <none>"),
+                (ClientRequest(method: "DELETE", url: url, timeoutMilliseconds: patience), "DELETE <none> 0 <none> <none> <none>"),
+                (ClientRequest(method: "PUT", url: url, headers: [HTTPHeader("Content-Type", "text/plain")], body: Array("hi".utf8), timeoutMilliseconds: patience),
+                 "PUT <none> 2 text/plain <none> <none>"),
+                (ClientRequest(method: "POST", url: url, headers: [HTTPHeader("X-Token", "two")], body: [], timeoutMilliseconds: patience),
+                 "POST <none> 0 <none> two <none>"),
+                (ClientRequest(method: "GET", url: url + "?last=1", timeoutMilliseconds: patience), "GET last=1 0 <none> <none> <none>"),
+            ]
+            for (request, expected) in sequence {
+                let response = try await client.execute(request)
+                #expect(response.status == 200)
+                #expect(response.bodyText == expected, "\(request.method) \(request.url)")
+            }
+            #expect(client.easyHandlesCreated == 1)
+        }
+    }
+
+    /// Method, query, body length, content type, `X-Token` and authorization as the server saw them.
+    private static func describeFully(_ request: Request) async throws -> String {
+        let body = try await request.body.collect(upTo: 1 << 20)
+        return [
+            request.method.rawValue, request.uri.query ?? "<none>", "\(body.readableBytes)", request.headers[.contentType] ?? "<none>",
+            request.headers[HTTPField.Name("X-Token")!] ?? "<none>", request.headers[.authorization] ?? "<none>",
+        ].joined(separator: " ")
+    }
+
     // MARK: - Concurrency
 
     @Test func twoHundredConcurrentRequestsAllCompleteAndOverlap() async throws {
@@ -155,6 +199,8 @@ struct CurlHTTPClientTests {
             #expect(statuses.allSatisfy { $0 == 200 })
             #expect(gauge.total == 200)
             #expect(gauge.maximum > 1)
+            // One easy handle per transfer running at once, each reused by the transfers after it.
+            #expect(client.easyHandlesCreated >= gauge.maximum && client.easyHandlesCreated < 200, "\(client.easyHandlesCreated) handles")
         }
     }
 

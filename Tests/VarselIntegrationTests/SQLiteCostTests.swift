@@ -239,7 +239,7 @@ import VarselTestSupport
         }
         #expect(shapes.withLock { $0.count } <= 7)
         for (index, id) in ids.enumerated() {
-            let stored = try await store.pool.read { db in
+            let stored = try store.pool.read { db in
                 try Row.fetchAll(db, sql: "SELECT seq, text FROM decisions WHERE message_id = ? ORDER BY seq", arguments: [id])
             }
             let expected = rounds.filter { $0 > index }.map { "round of \($0)" }
