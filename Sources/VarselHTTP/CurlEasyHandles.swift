@@ -2,14 +2,14 @@ import CCurl
 import Synchronization
 
 /// The curl thread's idle easy handles: a transfer that ends hands its handle back, reset, for the
-/// next one.
+/// next one, as libcurl advises.
 ///
-/// Creating a handle for every request and cleaning it up after (`curl_easy_init`, about a third of
-/// libcurl's allocations per request, and `curl_easy_cleanup`) showed in a sending daemon's profile.
-/// `curl_easy_reset` puts every option back to its default (URL, method, headers, body, callbacks,
-/// credentials, timeouts and the private pointer are all set again by the next transfer) and keeps
-/// the handle's buffers; connections belong to the multi handle's cache either way. At most `limit`
-/// handles (the transfers that can run at once) are kept idle; the rest are cleaned up.
+/// A handle created for every request and cleaned up after (`curl_easy_init`, `curl_easy_cleanup`)
+/// was 1.4 % of a sending daemon's samples; a reset is 0.6 %. `curl_easy_reset` puts every option
+/// back to its default (URL, method, headers, body, callbacks, credentials, timeouts and the private
+/// pointer are all set again by the next transfer) and keeps the handle's buffers; connections
+/// belong to the multi handle's cache either way. At most `limit` handles (the transfers that can
+/// run at once) are kept idle; the rest are cleaned up.
 ///
 /// Confined to the curl thread, except ``created``. `@unchecked Sendable` only so the client can
 /// hand it to that thread at start.
