@@ -72,10 +72,7 @@ struct CurlHTTPClientTests {
     }
 
     @Test func getAndOtherMethodsWithoutBody() async throws {
-        let router = Router()
-        router.on("/method", method: .get) { request, _ in try await Self.describe(request) }
-        router.on("/method", method: .delete) { request, _ in try await Self.describe(request) }
-        router.on("/method", method: .put) { request, _ in try await Self.describe(request) }
+        let router = Self.describing("/method", methods: [.get, .delete, .put], Self.describe)
 
         try await withServer(router) { port in
             let client = CurlHTTPClient()
@@ -133,11 +130,7 @@ struct CurlHTTPClientTests {
     }
 
     @Test func requestsOneAfterAnotherReuseOneEasyHandleAndCarryNothingOver() async throws {
-        let router = Router()
-        router.on("/echo", method: .post) { request, _ in try await Self.describeFully(request) }
-        router.on("/echo", method: .get) { request, _ in try await Self.describeFully(request) }
-        router.on("/echo", method: .put) { request, _ in try await Self.describeFully(request) }
-        router.on("/echo", method: .delete) { request, _ in try await Self.describeFully(request) }
+        let router = Self.describing("/echo", methods: [.post, .get, .put, .delete], Self.describeFully)
 
         try await withServer(router) { port in
             let client = CurlHTTPClient()
@@ -165,6 +158,17 @@ struct CurlHTTPClientTests {
             }
             #expect(client.easyHandlesCreated == 1)
         }
+    }
+
+    /// A router answering each of `methods` at `path` with `describe`'s text of the request.
+    private static func describing(
+        _ path: RouterPath, methods: [HTTPTypes.HTTPRequest.Method], _ describe: @escaping @Sendable (Request) async throws -> String
+    ) -> Router<BasicRequestContext> {
+        let router = Router()
+        for method in methods {
+            router.on(path, method: method) { request, _ in try await describe(request) }
+        }
+        return router
     }
 
     /// Method, query, body length, content type, `X-Token` and authorization as the server saw them.
