@@ -27,6 +27,14 @@ public protocol MessageStore: Sendable {
     /// Leases up to `limit` queued messages that are ready at `now`, marking them `sending`.
     func lease(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage]
 
+    /// The dispatcher's next batch: up to `limit` queued messages ready at `now`, in due order, for
+    /// `owner` to plan. A store whose writes all go through one writer (SQLite) only reads them, each
+    /// with a `LeaseClaim` that `prepare` takes in the commit of the plan, if the message is still
+    /// queued as it was read: one commit a batch and one write of each row fewer than a `lease`. A
+    /// store shared by several hosts (PostgreSQL) leases them now, so that two hosts never plan the
+    /// same message. The default is `lease`.
+    func takeDue(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage]
+
     /// Returns to the queue every message leased by one of `owners` (runs known to have stopped) and
     /// every lease that expired. Attempts left `pending` (started, so possibly sent) become
     /// `ambiguous`; a message with no started attempt goes back without one. Returns how many were
@@ -51,7 +59,10 @@ public protocol MessageStore: Sendable {
     /// the attempts of `starts`, as `start` does, in the same transaction: one commit for a batch's
     /// plan and the attempts of its sends that can be handed to the HTTP client at once (a send that
     /// must wait for a connection opens its attempt with `start` when it gets one). Returns the ids
-    /// of the sends whose lease still held, and what `start` would return for `starts`.
+    /// of the sends whose lease still held, and what `start` would return for `starts`. A lease still
+    /// to be taken (`LeaseRef.claim`, from `takeDue`) is taken here: only if the message is still
+    /// queued as it was read (a message cancelled or taken by another worker meanwhile is left as it
+    /// is, and its send is not held).
     func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date) async throws -> PreparedBatch
 
     /// Opens a `pending` attempt for each send, just before its request is handed to the HTTP client,
@@ -143,6 +154,10 @@ public protocol MessageStore: Sendable {
 }
 
 extension MessageStore {
+    public func takeDue(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage] {
+        try await lease(owner: owner, limit: limit, now: now, leaseDuration: leaseDuration)
+    }
+
     /// Records plans and rendered content, and ends or defers what is not sent (fenced), opening no
     /// attempt. Returns the ids of the sends whose lease still held.
     public func prepare(_ preparations: [Preparation], now: Date) async throws -> Set<String> {
@@ -203,10 +218,28 @@ public enum EnqueueOutcome: Sendable, Hashable {
 public struct LeaseRef: Sendable, Hashable {
     public let messageID: String
     public let token: String
+    /// Set while the lease is still to be taken (`MessageStore.takeDue`): the commit that records the
+    /// message's plan takes it, and only if the message is still queued as it was read.
+    public let claim: LeaseClaim?
 
-    public init(messageID: String, token: String) {
+    public init(messageID: String, token: String, claim: LeaseClaim? = nil) {
         self.messageID = messageID
         self.token = token
+        self.claim = claim
+    }
+}
+
+/// A lease to take together with a message's plan: by whom, until when, and the version of the
+/// message it was planned from (its `updated_at` when read; every write of a message changes it).
+public struct LeaseClaim: Sendable, Hashable {
+    public let owner: String
+    public let expiresAt: Date
+    public let readVersion: Double
+
+    public init(owner: String, expiresAt: Date, readVersion: Double) {
+        self.owner = owner
+        self.expiresAt = expiresAt
+        self.readVersion = readVersion
     }
 }
 

@@ -61,10 +61,12 @@ public struct LeasedRow: Sendable {
     public let excluded: String
     public let attempts: Int
     public let lastReason: String?
+    /// The row's `updated_at`, for a message read to be claimed later (`LeaseClaim.readVersion`).
+    public let version: Double?
 
     public init(
         id: String, request: String, createdAt: Date, readyAt: Date, locale: String?, tone: String?, gateway: String?, content: String?,
-        excluded: String, attempts: Int, lastReason: String?
+        excluded: String, attempts: Int, lastReason: String?, version: Double? = nil
     ) {
         self.id = id
         self.request = request
@@ -77,10 +79,12 @@ public struct LeasedRow: Sendable {
         self.excluded = excluded
         self.attempts = attempts
         self.lastReason = lastReason
+        self.version = version
     }
 
-    /// The batch in due order (`ready_at`, then id), each with the lease `token`.
-    public static func leased(_ rows: [LeasedRow], token: String) throws -> [LeasedMessage] {
+    /// The batch in due order (`ready_at`, then id), each with the lease `token`; with `claim`, a lease
+    /// still to be taken by that owner until that time, from each row's `version`.
+    public static func leased(_ rows: [LeasedRow], token: String, claim: (owner: String, expiresAt: Date)? = nil) throws -> [LeasedMessage] {
         let decoder = VarselJSON.decoder()
         return try rows.sorted { ($0.readyAt, $0.id) < ($1.readyAt, $1.id) }.map { row in
             let request = try MessageRequest(storedJSON: row.request.utf8)
@@ -89,7 +93,13 @@ public struct LeasedRow: Sendable {
                 let content = try decoder.decode(RenderedContent.self, from: Data(contentJSON.utf8))
                 previous = .init(locale: locale, tone: tone, gateway: row.gateway, content: content)
             }
-            var leased = LeasedMessage(lease: LeaseRef(messageID: row.id, token: token), request: request, createdAt: row.createdAt, previous: previous)
+            var leaseClaim: LeaseClaim?
+            if let claim {
+                guard let version = row.version else { throw StoreError("message \(row.id) was read to be claimed without its version") }
+                leaseClaim = LeaseClaim(owner: claim.owner, expiresAt: claim.expiresAt, readVersion: version)
+            }
+            let lease = LeaseRef(messageID: row.id, token: token, claim: leaseClaim)
+            var leased = LeasedMessage(lease: lease, request: request, createdAt: row.createdAt, previous: previous)
             leased.excludedChannels = Set(row.excluded.split(separator: ",").compactMap { Channel(rawValue: String($0)) })
             leased.attempts = row.attempts
             leased.lastReason = row.lastReason

@@ -302,6 +302,17 @@ import VarselTestSupport
         #expect(opening.filter { !$0.plans }.map(\.attempts) == [1, 1])
     }
 
+    @Test("the send loop takes a batch's leases in the statements that record its plan: no lease of its own (one commit and one write of each message fewer)")
+    func leasesTakenWithThePlan() async throws {
+        let directory = TemporaryDirectory()
+        let seen = try await Self.workloadStatements(directory)
+        let words = { (sql: String) in sql.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+        #expect(!seen.contains { words($0).hasPrefix("UPDATE messages SET state = ?, lease_token = ?") }, "a lease of its own: \(seen.sorted())")
+        let plans = seen.filter { words($0).hasPrefix("UPDATE messages SET channel") }
+        #expect(plans.contains { words($0).contains("state = 'sending', lease_token = ?, lease_owner = ?, lease_expires_at = ?") }, "\(plans)")
+        #expect(plans.contains { words($0).contains("WHERE id = ? AND updated_at = ? AND state = 'queued'") }, "\(plans)")
+    }
+
     /// Partial indexes whose rows are the messages being sent now.
     static let bounded = ["messages_leased"]
 

@@ -50,42 +50,6 @@ import VarselTestSupport
         }
     }
 
-    @Test("a lease's commit alone is not synced (it acknowledges nothing; the attempt's synced commit after it makes it durable): the writer runs it at synchronous=NORMAL and is back at its configured level for everything after", arguments: SQLiteMessageStore.Synchronous.allCases)
-    func leaseCommitUnsynced(_ level: SQLiteMessageStore.Synchronous) async throws {
-        let directory = TemporaryDirectory()
-        let statements = Mutex<[String]>([])
-        let store = try SQLiteMessageStore(path: directory.file("q.db"), synchronous: level, statementObserver: { sql in
-            statements.withLock { $0.append(sql.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        })
-        let configured = ["NORMAL": 1, "FULL": 2, "EXTRA": 3][level.rawValue]
-        let now = Date()
-        _ = try await store.enqueue([Self.request("a"), Self.request("b")], now: now)
-        statements.withLock { $0 = [] }
-        let leased = try await store.lease(owner: "w", limit: 10, now: now, leaseDuration: 60)
-        #expect(leased.count == 2)
-        let seen = statements.withLock { $0 }
-        let update = try #require(seen.firstIndex { $0.hasPrefix("UPDATE messages SET state") }, "\(seen)")
-        let commit = try #require(seen[update...].firstIndex { $0.uppercased().hasPrefix("COMMIT") }, "\(seen)")
-        let pragmas = seen.enumerated().filter { $0.element.hasPrefix("PRAGMA synchronous") }
-        if level == .normal {
-            #expect(pragmas.isEmpty, "already unsynced: nothing to switch (\(seen))")
-        } else {
-            // NORMAL before the lease's transaction, the configured level again after its commit.
-            #expect(pragmas.map(\.element) == ["PRAGMA synchronous = NORMAL", "PRAGMA synchronous = \(level.rawValue)"], "\(seen)")
-            #expect(pragmas.first.map { $0.offset < update } == true && pragmas.last.map { $0.offset > commit } == true, "\(seen)")
-        }
-        // Everything written after the lease (the attempt, outcomes, enqueues) commits at the configured level.
-        #expect(try await store.pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == configured)
-        // A lease that fails leaves the level as configured too (a trigger on the writer's connection refuses it).
-        _ = try await store.enqueue([Self.request("c")], now: now)
-        try await store.pool.writeWithoutTransaction { db in
-            try db.execute(sql: "CREATE TEMP TRIGGER refuse_lease BEFORE UPDATE ON messages BEGIN SELECT RAISE(ABORT, 'refused'); END")
-        }
-        await #expect(throws: (any Error).self) { try await store.lease(owner: "w", limit: 10, now: now, leaseDuration: 60) }
-        #expect(try await store.pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == configured)
-        #expect(try await store.countByState()[.queued] == 1, "the failed lease was rolled back")
-    }
-
     @Test("a lease takes only ready messages, each once, in due order", arguments: StoreBackend.allCases)
     func leaseOrder(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()

@@ -155,7 +155,8 @@ public final class Dispatcher: Sendable {
 
     /// Leases, prepares and starts sending one batch. Returns whether anything was leased.
     private func dispatchBatch(limit: Int, group: inout DiscardingTaskGroup, completions: CompletionQueue, slots: GatewaySlots) async throws -> Bool {
-        let leased = try await store.lease(owner: settings.owner, limit: limit, now: now(), leaseDuration: settings.leaseSeconds)
+        // Leased now, or (SQLite) in the commit below that records the plan.
+        let leased = try await store.takeDue(owner: settings.owner, limit: limit, now: now(), leaseDuration: settings.leaseSeconds)
         guard !leased.isEmpty else { return false }
         let set = templates()
         let stored = try await store.recipients(ids: Set(leased.compactMap(\.request.recipient.id)))
@@ -206,7 +207,7 @@ public final class Dispatcher: Sendable {
             let hasSlot = connected.contains(id)
             guard prepared.held.contains(id) else {
                 if hasSlot { slots.release(send.gateway) }
-                logger.warning("lease lost before sending; not sent", metadata: ["message_id": "\(id)"])
+                logger.warning("lease lost before sending (the message was cancelled or taken by another worker); not sent", metadata: ["message_id": "\(id)"])
                 continue
             }
             if hasSlot {

@@ -143,28 +143,54 @@ public final class SQLiteMessageStore: MessageStore {
 
     public func lease(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage] {
         let grant = MessageLifecycle.lease(now: now, duration: leaseDuration)
-        let rows: [LeasedRow] = try await writeUnsynced { db in
+        let rows: [LeasedRow] = try await pool.write { db in
             let cursor = try db.rows("""
                     UPDATE messages SET state = ?, lease_token = ?, lease_owner = ?, lease_expires_at = ?, updated_at = ?
                     WHERE id IN (
                         SELECT id FROM messages INDEXED BY messages_ready WHERE state = 'queued' AND ready_at <= ? ORDER BY ready_at, id LIMIT ?)
-                    RETURNING id, request, created_at, ready_at, locale, tone, gateway, content_hash, excluded_channels, attempt_count, state_reason
+                    RETURNING \(Self.leasedColumns)
                     """, [
                     grant.state.rawValue, grant.token, owner, grant.expiresAt.timeIntervalSince1970, now.timeIntervalSince1970,
                     now.timeIntervalSince1970, limit,
                 ])
-            // Only a message planned before (a retry, a send a crash interrupted) can have its content kept.
-            let planned = cursor.compactMap { row -> String? in (row["content_hash"] as String?) == nil ? nil : row["id"] }
-            let contents = try Self.storedContents(db, ids: planned)
-            return cursor.map { row in
-                LeasedRow(
-                    id: row["id"], request: row["request"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
-                    readyAt: Date(timeIntervalSince1970: row["ready_at"]), locale: row["locale"], tone: row["tone"], gateway: row["gateway"],
-                    content: contents[row["id"]], excluded: row["excluded_channels"], attempts: row["attempt_count"], lastReason: row["state_reason"])
-            }
+            return try Self.leasedRows(db, cursor)
         }
         // RETURNING has no order: the batch is handed out in due order, as it was selected.
         return try LeasedRow.leased(rows, token: grant.token)
+    }
+
+    /// Reads the batch on a reader, writing nothing: `prepare` takes each lease in the commit of the
+    /// plan, if the message's `updated_at` is still the one read here (one writer: no other daemon's
+    /// lease can come between unnoticed). A batch read and never recorded (a crash, an error) was
+    /// never taken: its messages are simply due.
+    public func takeDue(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage] {
+        let grant = MessageLifecycle.lease(now: now, duration: leaseDuration)
+        let rows: [LeasedRow] = try await pool.read { db in
+            let cursor = try db.rows("""
+                    SELECT \(Self.leasedColumns), updated_at FROM messages INDEXED BY messages_ready
+                    WHERE state = 'queued' AND ready_at <= ? ORDER BY ready_at, id LIMIT ?
+                    """, [now.timeIntervalSince1970, limit])
+            return try Self.leasedRows(db, cursor)
+        }
+        return try LeasedRow.leased(rows, token: grant.token, claim: (owner, grant.expiresAt))
+    }
+
+    private static let leasedColumns =
+        "id, request, created_at, ready_at, locale, tone, gateway, content_hash, excluded_channels, attempt_count, state_reason"
+
+    /// The rows of a batch (`leasedColumns`, and `updated_at` when read to be claimed), with the
+    /// content kept of any planned before.
+    private static func leasedRows(_ db: Database, _ rows: [Row]) throws -> [LeasedRow] {
+        // Only a message planned before (a retry, a send a crash interrupted) can have its content kept.
+        let planned = rows.compactMap { row -> String? in (row["content_hash"] as String?) == nil ? nil : row["id"] }
+        let contents = try storedContents(db, ids: planned)
+        return rows.map { row in
+            LeasedRow(
+                id: row["id"], request: row["request"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                readyAt: Date(timeIntervalSince1970: row["ready_at"]), locale: row["locale"], tone: row["tone"], gateway: row["gateway"],
+                content: contents[row["id"]], excluded: row["excluded_channels"], attempts: row["attempt_count"], lastReason: row["state_reason"],
+                version: row["updated_at"])
+        }
     }
 
     public func reclaim(owners: [String], now: Date) async throws -> Int {
@@ -271,38 +297,43 @@ public final class SQLiteMessageStore: MessageStore {
         for preparation in preparations {
             switch preparation {
             case .send(let send):
+                let fence = Fence(send.lease)
+                let claim: [(any DatabaseValueConvertible)?] =
+                    send.lease.claim.map { [send.lease.token, $0.owner, $0.expiresAt.timeIntervalSince1970] } ?? []
+                let plan: [(any DatabaseValueConvertible)?] = [
+                    send.content.channel.rawValue, send.locale, send.tone.rawValue, send.gateway, send.content.templateID,
+                    send.content.templateVersion, send.content.variant, send.content.contentHash,
+                    send.content.sms?.encoding.rawValue, send.content.sms?.segments, counting.contains(send.lease.messageID) ? 1 : 0, at,
+                ]
                 try db.run("""
                         UPDATE messages SET channel = ?, locale = ?, tone = ?, gateway = ?, template_id = ?, template_version = ?,
                             variant = ?, content_hash = ?, sms_encoding = ?, sms_segments = ?, attempt_count = attempt_count + ?,
-                            updated_at = ?
-                        WHERE id = ? AND lease_token = ? AND state = 'sending'
+                            updated_at = ?\(claim.isEmpty ? "" : ", state = 'sending', lease_token = ?, lease_owner = ?, lease_expires_at = ?")
+                        WHERE \(fence.condition)
                         """,
-                    [
-                        send.content.channel.rawValue, send.locale, send.tone.rawValue, send.gateway, send.content.templateID,
-                        send.content.templateVersion, send.content.variant, send.content.contentHash,
-                        send.content.sms?.encoding.rawValue, send.content.sms?.segments, counting.contains(send.lease.messageID) ? 1 : 0,
-                        at, send.lease.messageID, send.lease.token,
-                    ])
+                    StatementArguments(plan + claim) + fence.arguments)
                 guard db.changesCount == 1 else { continue }
                 decisions.append((send.lease.messageID, send.decisions))
                 held.insert(send.lease.messageID)
                 if let content = contents[send.lease.messageID] { kept.append([send.lease.messageID, content]) }
             case .deferral(let lease, let until, let reason, let texts):
+                let fence = Fence(lease)
                 try db.run(
                     """
                     UPDATE messages SET state = 'queued', state_reason = ?, ready_at = ?, lease_token = NULL, lease_owner = NULL,
                         lease_expires_at = NULL, updated_at = ?
-                    WHERE id = ? AND lease_token = ? AND state = 'sending'
+                    WHERE \(fence.condition)
                     """,
-                    [reason, until.timeIntervalSince1970, at, lease.messageID, lease.token])
+                    [reason, until.timeIntervalSince1970, at] + fence.arguments)
                 if db.changesCount == 1 { decisions.append((lease.messageID, texts)) }
             case .finish(let lease, let state, let reason, let texts):
+                let fence = Fence(lease)
                 try db.run("""
                         UPDATE messages SET state = ?, state_reason = ?, lease_token = NULL, lease_owner = NULL,
                             lease_expires_at = NULL, updated_at = ?
-                        WHERE id = ? AND lease_token = ? AND state = 'sending'
+                        WHERE \(fence.condition)
                         """,
-                    [state.rawValue, reason, at, lease.messageID, lease.token])
+                    [state.rawValue, reason, at] + fence.arguments)
                 if db.changesCount == 1 { decisions.append((lease.messageID, texts)) }
             }
         }
@@ -312,6 +343,23 @@ public final class SQLiteMessageStore: MessageStore {
             db, into: "message_contents", columns: ["message_id", "content"], rows: kept,
             onConflict: "(message_id) DO UPDATE SET content = excluded.content")
         return held
+    }
+
+    /// What a plan's write about a message is fenced by: its lease token on a `sending` message, or,
+    /// for a lease still to be taken (`LeaseRef.claim`), the version read on a `queued` one.
+    struct Fence {
+        let condition: String
+        let arguments: StatementArguments
+
+        init(_ lease: LeaseRef) {
+            if let claim = lease.claim {
+                condition = "id = ? AND updated_at = ? AND state = 'queued'"
+                arguments = [lease.messageID, claim.readVersion]
+            } else {
+                condition = "id = ? AND lease_token = ? AND state = 'sending'"
+                arguments = [lease.messageID, lease.token]
+            }
+        }
     }
 
     public func start(_ starts: [AttemptStart], now: Date) async throws -> [String: StartOutcome] {
