@@ -159,13 +159,15 @@ public final class SQLiteMessageStore: MessageStore {
         return try LeasedRow.leased(rows, token: grant.token)
     }
 
-    /// Reads the batch on a reader, writing nothing: `prepare` takes each lease in the commit of the
+    /// Reads the batch, writing nothing: `prepare` takes each lease in the commit of the
     /// plan, if the message's `updated_at` is still the one read here (one writer: no other daemon's
     /// lease can come between unnoticed). A batch read and never recorded (a crash, an error) was
     /// never taken: its messages are simply due.
     public func takeDue(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage] {
         let grant = MessageLifecycle.lease(now: now, duration: leaseDuration)
-        let rows: [LeasedRow] = try await pool.read { db in
+        // On the writer's connection, though it writes nothing: a reader's page cache is dropped at
+        // every commit of the writer, so a reader would read every page of the batch again.
+        let rows: [LeasedRow] = try await pool.write { db in
             let cursor = try db.rows("""
                     SELECT \(Self.leasedColumns), updated_at FROM messages INDEXED BY messages_ready
                     WHERE state = 'queued' AND ready_at <= ? ORDER BY ready_at, id LIMIT ?
