@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import VarselCore
 import VarselStore
 
 /// Opens attempts just before their requests are handed to the HTTP client, writing every start

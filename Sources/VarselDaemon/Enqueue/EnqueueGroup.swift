@@ -47,14 +47,3 @@ final class EnqueueGroup: Sendable {
         try await commit.submit(request)
     }
 }
-
-extension Result where Failure == any Error {
-    /// The result of an async throwing body.
-    init(catching body: () async throws -> Success) async {
-        do {
-            self = .success(try await body())
-        } catch {
-            self = .failure(error)
-        }
-    }
-}

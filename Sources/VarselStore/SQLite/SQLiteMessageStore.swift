@@ -13,6 +13,8 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     let pool: DatabasePool
+    /// The send loop's writes, grouped into shared transactions while the writer is busy.
+    let writes: SharedWrites
     /// The writer's `synchronous` for every commit that acknowledges or records something.
     let synchronous: Synchronous
     private let checkpointer: WALCheckpointer?
@@ -45,6 +47,7 @@ public final class SQLiteMessageStore: MessageStore {
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            writes = SharedWrites(pool: pool)
             // GRDB puts the pool's writer in WAL mode after `prepareDatabase` ran, and sets its
             // `synchronous` to NORMAL there (GRDB `Database.setUpWALMode`): commits would then not be
             // synced until a checkpoint, and an acknowledged enqueue could be lost to a power cut. The
@@ -167,7 +170,7 @@ public final class SQLiteMessageStore: MessageStore {
         let grant = MessageLifecycle.lease(now: now, duration: leaseDuration)
         // On the writer's connection, though it writes nothing: a reader's page cache is dropped at
         // every commit of the writer, so a reader would read every page of the batch again.
-        let rows: [LeasedRow] = try await pool.write { db in
+        let rows: [LeasedRow] = try await writes.write { db in
             let cursor = try db.rows("""
                     SELECT \(Self.leasedColumns), updated_at FROM messages INDEXED BY messages_ready
                     WHERE state = 'queued' AND ready_at <= ? ORDER BY ready_at, id LIMIT ?
@@ -260,7 +263,7 @@ public final class SQLiteMessageStore: MessageStore {
 
     public func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date) async throws -> PreparedBatch {
         let contents = try StoredRows.contents(preparations)
-        return try await pool.write { db in
+        return try await writes.write { db in
             // A start without a frequency cap, of a send prepared here under the same lease, is counted
             // by the send's own UPDATE (the row is written once, not twice) and opened right after it.
             let sends = Set(preparations.compactMap { preparation -> LeaseRef? in
@@ -365,7 +368,7 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     public func start(_ starts: [AttemptStart], now: Date) async throws -> [String: StartOutcome] {
-        try await pool.write { db in try Self.open(db, starts, now: now) }
+        try await writes.write { db in try Self.open(db, starts, now: now) }
     }
 
     /// Opens the attempts of `starts` in the caller's transaction, each counted and fenced, each
@@ -415,7 +418,7 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     public func complete(_ completions: [Completion], now: Date) async throws -> Set<String> {
-        try await pool.write { db in
+        try await writes.write { db in
             var held: Set<String> = []
             var decisions: [(messageID: String, texts: [String])] = []
             var receipts: [[(any DatabaseValueConvertible)?]] = []

@@ -4,7 +4,7 @@ import Synchronization
 /// and each submitter is answered once the write that carried its item is done. Under load an item
 /// waits for at most the write in progress and its own; alone, it is written at once. One write
 /// runs at a time, in arrival order.
-final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
+public final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     private struct Waiting {
         let item: Item
         let continuation: CheckedContinuation<Outcome, any Error>
@@ -22,16 +22,16 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     /// Writes a group; one result per item, in order.
     private let write: @Sendable ([Item]) async -> [Result<Outcome, any Error>]
 
-    init(maxGroup: Int, write: @escaping @Sendable ([Item]) async -> [Result<Outcome, any Error>]) {
+    public init(maxGroup: Int, write: @escaping @Sendable ([Item]) async -> [Result<Outcome, any Error>]) {
         self.maxGroup = maxGroup
         self.write = write
     }
 
     /// Items not answered yet: waiting, or in the write under way.
-    var unansweredCount: Int { state.withLock { $0.waiting.count + $0.writingCount } }
+    public var unansweredCount: Int { state.withLock { $0.waiting.count + $0.writingCount } }
 
     /// Writes `item` with the others waiting and returns its result once that write is done.
-    func submit(_ item: Item) async throws -> Outcome {
+    public func submit(_ item: Item) async throws -> Outcome {
         try await withCheckedThrowingContinuation { continuation in
             let writeNow = state.withLock { state -> Bool in
                 state.waiting.append(Waiting(item: item, continuation: continuation))
@@ -62,6 +62,17 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     }
 }
 
-struct GroupCommitError: Error, CustomStringConvertible {
-    let description: String
+public struct GroupCommitError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+extension Result where Failure == any Error {
+    /// The result of an async throwing body.
+    public init(catching body: () async throws -> Success) async {
+        do {
+            self = .success(try await body())
+        } catch {
+            self = .failure(error)
+        }
+    }
 }

@@ -1,0 +1,136 @@
+import Dispatch
+import Foundation
+import GRDB
+import Synchronization
+import Testing
+@testable import VarselStore
+import VarselTestSupport
+
+/// `SharedWrites`: the send loop's writes on SQLite share a transaction while the writer is busy.
+@Suite struct SharedWritesTests {
+    struct Refused: Error {}
+
+    /// A value shared between the test and the store's threads.
+    final class Shared<Value: Sendable>: Sendable {
+        private let value: Mutex<Value>
+        init(_ value: Value) { self.value = Mutex(value) }
+        func withLock<T>(_ body: (inout Value) -> T) -> T { value.withLock { body(&$0) } }
+    }
+
+    /// A store with a scratch table, the statements it runs in order, and a way to hold its writer.
+    final class Harness: Sendable {
+        let store: SQLiteMessageStore
+        let statements = Shared<[String]>([])
+        private let held = Shared(false)
+        private let release = DispatchSemaphore(value: 0)
+        private let directory = TemporaryDirectory()
+
+        init() async throws {
+            let log = statements
+            store = try SQLiteMessageStore(path: directory.file("q.db"), statementObserver: { sql in
+                log.withLock { $0.append(sql.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            })
+            try await store.pool.write { db in try db.execute(sql: "CREATE TABLE scratch (x INTEGER)") }
+        }
+
+        /// Holds the writer (as a long transaction would) until `releaseWriter`; returns once it is held.
+        func holdWriter() async throws -> Task<Void, any Error> {
+            let task = Task { [store, held, release] in
+                try await store.pool.writeWithoutTransaction { _ in
+                    held.withLock { $0 = true }
+                    _ = release.wait(timeout: .now() + 120)
+                }
+            }
+            try await poll("the writer is held") { self.held.withLock { $0 } }
+            return task
+        }
+
+        func releaseWriter() { release.signal() }
+
+        func insert(_ value: Int, thenFail: Bool = false) async throws -> Int {
+            try await store.writes.write { db in
+                try db.execute(sql: "INSERT INTO scratch (x) VALUES (?)", arguments: [value])
+                if thenFail { throw Refused() }
+                return value
+            }
+        }
+
+        /// The scratch inserts of each transaction, by value, in commit order.
+        func transactions() -> [[String]] {
+            var result: [[String]] = []
+            var current: [String]?
+            for sql in statements.withLock({ $0 }) {
+                if sql.hasPrefix("BEGIN") {
+                    current = []
+                } else if sql.hasPrefix("COMMIT") || sql.hasPrefix("ROLLBACK") {
+                    if let current, !current.isEmpty { result.append(current + [sql.hasPrefix("COMMIT") ? "commit" : "rollback"]) }
+                    current = nil
+                } else if sql.hasPrefix("INSERT INTO scratch") {
+                    current?.append(sql)
+                }
+            }
+            return result
+        }
+
+        func values() async throws -> [Int] {
+            try await store.pool.read { db in try Int.fetchAll(db, sql: "SELECT x FROM scratch ORDER BY x") }
+        }
+    }
+
+    /// Waits, with a generous deadline, until `condition` holds.
+    static func poll(_ what: String, _ condition: @escaping @Sendable () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw StoreError("timed out waiting until \(what)") }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    @Test("writes that arrive while the writer is busy share its next transaction (one commit), in arrival order, each answered after it")
+    func waitingWritesShareOneCommit() async throws {
+        let harness = try await Harness()
+        let holder = try await harness.holdWriter()
+        let first = Task { try await harness.insert(1) }
+        try await Self.poll("the first write waits for the writer") { harness.store.writes.unansweredCount == 1 }
+        let second = Task { try await harness.insert(2) }
+        try await Self.poll("the second write waits") { harness.store.writes.unansweredCount == 2 }
+        let third = Task { try await harness.insert(3) }
+        try await Self.poll("the third write waits") { harness.store.writes.unansweredCount == 3 }
+        harness.statements.withLock { $0 = [] }
+        harness.releaseWriter()
+        try await holder.value
+        #expect(try await [first.value, second.value, third.value] == [1, 2, 3])
+        #expect(try await harness.values() == [1, 2, 3])
+        // The first was already on its way to the writer; the two that came while it waited went together.
+        let shapes = harness.transactions().map { $0.count - 1 }
+        #expect(shapes == [1, 2], "\(harness.transactions())")
+        #expect(harness.transactions().allSatisfy { $0.last == "commit" })
+    }
+
+    @Test("a write that fails in a shared transaction fails alone: the others are committed, nothing of it is")
+    func failureIsOnlyItsOwn() async throws {
+        let harness = try await Harness()
+        let holder = try await harness.holdWriter()
+        let first = Task { try await harness.insert(1) }
+        try await Self.poll("the first write waits for the writer") { harness.store.writes.unansweredCount == 1 }
+        let failing = Task { try await harness.insert(2, thenFail: true) }
+        try await Self.poll("the failing write waits") { harness.store.writes.unansweredCount == 2 }
+        let third = Task { try await harness.insert(3) }
+        try await Self.poll("the third write waits") { harness.store.writes.unansweredCount == 3 }
+        harness.releaseWriter()
+        try await holder.value
+        #expect(try await first.value == 1)
+        await #expect(throws: Refused.self) { try await failing.value }
+        #expect(try await third.value == 3)
+        #expect(try await harness.values() == [1, 3])
+    }
+
+    @Test("a write alone runs at once in a transaction of its own")
+    func aloneAtOnce() async throws {
+        let harness = try await Harness()
+        harness.statements.withLock { $0 = [] }
+        #expect(try await harness.insert(7) == 7)
+        #expect(harness.transactions().map { $0.count - 1 } == [1])
+        #expect(harness.store.writes.unansweredCount == 0)
+    }
+}
