@@ -162,10 +162,10 @@ public final class SQLiteMessageStore: MessageStore {
         return try LeasedRow.leased(rows, token: grant.token)
     }
 
-    /// Reads the batch, writing nothing: `prepare` takes each lease in the commit of the
-    /// plan, if the message's `updated_at` is still the one read here (one writer: no other daemon's
-    /// lease can come between unnoticed). A batch read and never recorded (a crash, an error) was
-    /// never taken: its messages are simply due.
+    /// Reads the batch, writing nothing: `prepare` takes each lease in the commit of the plan, if the
+    /// message's `updated_at` is still the one read here (every write of a message changes it, so a
+    /// cancel or another daemon's lease in between is noticed). A batch read and never recorded (a
+    /// crash, an error) was never taken: its messages are simply due.
     public func takeDue(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage] {
         let grant = MessageLifecycle.lease(now: now, duration: leaseDuration)
         // On the writer's connection, though it writes nothing: a reader's page cache is dropped at
