@@ -51,6 +51,33 @@ import VarselTestSupport
         #expect(leased.map(\.lease.messageID) == Array(ids.prefix(128)))
     }
 
+    @Test("a lease's transaction does not wait for its commit to reach the disk (it acknowledges nothing; the attempt's synchronous commit after it flushes it too), and the session is back to synchronous commits after it")
+    func leaseCommitsAsynchronously() async throws {
+        let store = try #require(try await StoreBackend.postgres.makeStore(TemporaryDirectory()) as? PostgresMessageStore)
+        let settings = try await store.client.withConnection { connection in
+            func setting(_ name: String) async throws -> String {
+                try await connection.query(PostgresQuery(unsafeSQL: "SELECT current_setting('\(name)')"), logger: quietLogger).collect()[0].decode(String.self)
+            }
+            // The test clusters run without synchronous commits; the production default is on.
+            try await connection.query("SET synchronous_commit = on", logger: quietLogger)
+            let before = try await setting("synchronous_commit")
+            try await connection.query("BEGIN", logger: quietLogger)
+            try await connection.query(PostgresQuery(unsafeSQL: PostgresMessageStore.leasePlanning), logger: quietLogger)
+            let inside = (try await setting("synchronous_commit"), try await setting("enable_bitmapscan"))
+            try await connection.query("COMMIT", logger: quietLogger)
+            let after = (try await setting("synchronous_commit"), try await setting("enable_bitmapscan"))
+            return (before, inside, after)
+        }
+        #expect(settings.0 == "on")
+        #expect(settings.1 == ("off", "off"))
+        #expect(settings.2 == ("on", "on"), "SET LOCAL: the transaction's alone")
+        // The lease still leases, and the attempt opened after it commits as before.
+        _ = try await store.enqueue([StoreTests.request("a1")], now: Date())
+        let leased = try #require(try await store.lease(owner: "w", limit: 1, now: Date(), leaseDuration: 60).first)
+        _ = try await store.prepare([StoreTests.plannedSend(leased.lease)], now: Date())
+        #expect(try await store.start([StoreTests.start(leased.lease)], now: Date())[leased.lease.messageID]?.attemptID != nil)
+    }
+
     @Test("the case steps of a batch find the cases' messages by their index and each one's attempts by the message, with no statistics of the messages and stale ones of the attempts")
     func caseStepsReadByIndex() async throws {
         let store = try await StoreBackend.postgres.makeStore(TemporaryDirectory())
