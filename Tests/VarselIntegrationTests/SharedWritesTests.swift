@@ -47,6 +47,18 @@ import VarselTestSupport
 
         func releaseWriter() { release.signal() }
 
+        /// With the writer held, submits the inserts one after another, each once the one before is
+        /// waiting (so their order is known); returns their tasks and the holder to await after release.
+        func queueInserts(_ inserts: [(value: Int, thenFail: Bool)]) async throws -> (holder: Task<Void, any Error>, writes: [Task<Int, any Error>]) {
+            let holder = try await holdWriter()
+            var writes: [Task<Int, any Error>] = []
+            for (index, insert) in inserts.enumerated() {
+                writes.append(Task { try await self.insert(insert.value, thenFail: insert.thenFail) })
+                try await SharedWritesTests.poll("write \(index + 1) waits") { self.store.writes.unansweredCount == index + 1 }
+            }
+            return (holder, writes)
+        }
+
         func insert(_ value: Int, thenFail: Bool = false) async throws -> Int {
             try await store.writes.write { db in
                 try db.execute(sql: "INSERT INTO scratch (x) VALUES (?)", arguments: [value])
@@ -89,17 +101,11 @@ import VarselTestSupport
     @Test("writes that arrive while the writer is busy share its next transaction (one commit), in arrival order, each answered after it")
     func waitingWritesShareOneCommit() async throws {
         let harness = try await Harness()
-        let holder = try await harness.holdWriter()
-        let first = Task { try await harness.insert(1) }
-        try await Self.poll("the first write waits for the writer") { harness.store.writes.unansweredCount == 1 }
-        let second = Task { try await harness.insert(2) }
-        try await Self.poll("the second write waits") { harness.store.writes.unansweredCount == 2 }
-        let third = Task { try await harness.insert(3) }
-        try await Self.poll("the third write waits") { harness.store.writes.unansweredCount == 3 }
+        let (holder, writes) = try await harness.queueInserts([(1, false), (2, false), (3, false)])
         harness.statements.withLock { $0 = [] }
         harness.releaseWriter()
         try await holder.value
-        #expect(try await [first.value, second.value, third.value] == [1, 2, 3])
+        #expect(try await [writes[0].value, writes[1].value, writes[2].value] == [1, 2, 3])
         #expect(try await harness.values() == [1, 2, 3])
         // The first was already on its way to the writer; the two that came while it waited went together.
         let shapes = harness.transactions().map { $0.count - 1 }
@@ -110,18 +116,12 @@ import VarselTestSupport
     @Test("a write that fails in a shared transaction fails alone: the others are committed, nothing of it is")
     func failureIsOnlyItsOwn() async throws {
         let harness = try await Harness()
-        let holder = try await harness.holdWriter()
-        let first = Task { try await harness.insert(1) }
-        try await Self.poll("the first write waits for the writer") { harness.store.writes.unansweredCount == 1 }
-        let failing = Task { try await harness.insert(2, thenFail: true) }
-        try await Self.poll("the failing write waits") { harness.store.writes.unansweredCount == 2 }
-        let third = Task { try await harness.insert(3) }
-        try await Self.poll("the third write waits") { harness.store.writes.unansweredCount == 3 }
+        let (holder, writes) = try await harness.queueInserts([(1, false), (2, true), (3, false)])
         harness.releaseWriter()
         try await holder.value
-        #expect(try await first.value == 1)
-        await #expect(throws: Refused.self) { try await failing.value }
-        #expect(try await third.value == 3)
+        #expect(try await writes[0].value == 1)
+        await #expect(throws: Refused.self) { try await writes[1].value }
+        #expect(try await writes[2].value == 3)
         #expect(try await harness.values() == [1, 3])
     }
 

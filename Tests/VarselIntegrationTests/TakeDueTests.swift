@@ -18,6 +18,14 @@ import VarselTestSupport
         .finish(lease: lease, state: .failed, reason: "no usable channel", decisions: ["no usable channel"])
     }
 
+    /// One message enqueued, taken by `owner` (a lease of 60 s) and planned as a send; its lease.
+    static func sendTaken(by owner: String, _ store: any MessageStore, now: Date) async throws -> LeaseRef {
+        _ = try await store.enqueue([Helpers.request("one")], now: now)
+        let message = try #require(try await store.takeDue(owner: owner, limit: 1, now: now, leaseDuration: 60).first)
+        #expect(try await store.prepare([Helpers.plannedSend(message.lease)], now: now) == [message.lease.messageID])
+        return message.lease
+    }
+
     @Test("a batch taken to plan: the plan's commit leases each send to its owner, defers and ends the others; nothing is handed out twice", arguments: StoreBackend.allCases)
     func planTakesTheLeases(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
@@ -55,12 +63,10 @@ import VarselTestSupport
         let directory = TemporaryDirectory()
         let store = try await backend.makeStore(directory)
         let now = Date()
-        _ = try await store.enqueue([Helpers.request("o1")], now: now)
-        let message = try #require(try await store.takeDue(owner: "run-a", limit: 1, now: now, leaseDuration: 60).first)
-        #expect(try await store.prepare([Helpers.plannedSend(message.lease)], now: now) == [message.lease.messageID])
+        let lease = try await Self.sendTaken(by: "run-a", store, now: now)
         #expect(try await store.reclaim(owners: ["run-b"], now: now) == 0, "the lease is not run-b's and has not expired")
         #expect(try await store.reclaim(owners: ["run-a"], now: now) == 1)
-        #expect(try await store.status(id: message.lease.messageID)?.state == .queued)
+        #expect(try await store.status(id: lease.messageID)?.state == .queued)
     }
 
     @Test("a lease taken with the plan expires after lease_seconds like any other", arguments: StoreBackend.allCases)
@@ -68,9 +74,7 @@ import VarselTestSupport
         let directory = TemporaryDirectory()
         let store = try await backend.makeStore(directory)
         let now = Date()
-        _ = try await store.enqueue([Helpers.request("x1")], now: now)
-        let message = try #require(try await store.takeDue(owner: "run-a", limit: 1, now: now, leaseDuration: 60).first)
-        #expect(try await store.prepare([Helpers.plannedSend(message.lease)], now: now) == [message.lease.messageID])
+        _ = try await Self.sendTaken(by: "run-a", store, now: now)
         #expect(try await store.reclaim(owners: [], now: now.addingTimeInterval(30)) == 0)
         #expect(try await store.reclaim(owners: [], now: now.addingTimeInterval(61)) == 1)
     }
