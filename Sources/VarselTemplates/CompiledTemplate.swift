@@ -24,6 +24,9 @@ struct CompiledTemplate: Sendable {
     let tokens: [Token]
     /// Whether a partial is included anywhere in it: only then do the partials matter to its output.
     let includesPartials: Bool
+    /// About the bytes it renders: its text and some for each value and section, reserved up front
+    /// so the output is not copied as it grows.
+    let sizeHint: Int
 
     /// The compiled form of `template`; nil when it uses something only swift-mustache renders, or
     /// its parse is not shaped as this reading expects (another swift-mustache version).
@@ -41,6 +44,15 @@ struct CompiledTemplate: Sendable {
             case .partial: true
             case .section(_, let inner), .invertedSection(_, let inner): inner.includesPartials
             case .text, .variable, .contentType: false
+            }
+        }
+        sizeHint = compiled.reduce(0) { size, token in
+            switch token {
+            case .text(let text): size + text.utf8.count
+            case .variable: size + 16
+            case .section(_, let inner), .invertedSection(_, let inner): size + inner.sizeHint
+            case .partial: size + 256
+            case .contentType: size
             }
         }
     }
@@ -105,6 +117,7 @@ struct CompiledTemplate: Sendable {
     func render(_ context: TemplateValue, partials: Partials) -> String {
         var stack = [context]
         var output = ""
+        output.reserveCapacity(sizeHint)
         render(into: &output, stack: &stack, escapesHTML: true, indentation: nil, partials: partials)
         return output
     }

@@ -30,11 +30,15 @@ extension TemplateSet {
         let context = RenderContext.make(
             message: message, messageID: messageID, locale: key.locale, channel: key.channel, schema: schemas[key.kind])
         let check = VariableCheck(partials: scope.nodes)
-        var missing: [MissingVariable] = []
-        for (name, part) in variant.parts.sorted(by: { $0.key < $1.key }) {
-            missing += check.missing(in: part.nodes, source: "\(key)\(variant.experiment.map { " variant \($0)" } ?? "") (\(name))", context: context)
-        }
-        if let first = missing.first {
+        func label(_ part: String) -> String { "\(key)\(variant.experiment.map { " variant \($0)" } ?? "") (\(part))" }
+        // Nearly always nothing is missing: the parts are checked in any order, and only a miss is
+        // checked again with the parts in name order, for the report.
+        if variant.parts.contains(where: { !check.missing(in: $0.value.nodes, source: label($0.key), context: context).isEmpty }) {
+            var missing: [MissingVariable] = []
+            for (name, part) in variant.parts.sorted(by: { $0.key < $1.key }) {
+                missing += check.missing(in: part.nodes, source: label(name), context: context)
+            }
+            let first = missing[0]
             let names = Set(missing.map(\.name)).sorted().joined(separator: ", ")
             let what = first.name.hasPrefix(">") || first.name.hasPrefix("<") ? "missing partial" : "missing variable"
             return .failure(RenderFailure(reason: "\(what) \(first.name.trimmingCharacters(in: CharacterSet(charactersIn: "<> "))) in template \(first.source)"

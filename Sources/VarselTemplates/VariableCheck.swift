@@ -19,22 +19,33 @@ struct VariableCheck {
     let partials: [String: (source: String, nodes: [MustacheNode])]
     static let maxDepth = 16
 
-    func missing(in nodes: [MustacheNode], source: String, context: TemplateValue) -> [MissingVariable] {
-        var found: [MissingVariable] = []
-        walk(nodes, source: source, stack: [context], overrides: [:], depth: 0, into: &found)
-        return found
+    /// `source` names the template of `nodes` in what is found; it is built only when something is.
+    func missing(in nodes: [MustacheNode], source: @autoclosure () -> String, context: TemplateValue) -> [MissingVariable] {
+        var found: [Found] = []
+        walk(nodes, source: nil, stack: [context], overrides: [:], depth: 0, into: &found)
+        guard !found.isEmpty else { return [] }
+        let top = source()
+        return found.map { MissingVariable(name: $0.name, source: $0.source ?? top, line: $0.line, column: $0.column) }
+    }
+
+    /// A variable found missing; its source is nil in the template checked, a partial's label in a partial.
+    private struct Found {
+        let name: String
+        let source: String?
+        let line: Int
+        let column: Int
     }
 
     private func walk(
-        _ nodes: [MustacheNode], source: String, stack: [TemplateValue], overrides: [String: [MustacheNode]], depth: Int,
-        into found: inout [MissingVariable]
+        _ nodes: [MustacheNode], source: String?, stack: [TemplateValue], overrides: [String: [MustacheNode]], depth: Int,
+        into found: inout [Found]
     ) {
         guard depth < Self.maxDepth else { return }
         for node in nodes {
             switch node.kind {
             case .variable:
                 if TemplateValue.lookup(node.path, in: stack) == nil {
-                    found.append(MissingVariable(name: node.name, source: source, line: node.line, column: node.column))
+                    found.append(Found(name: node.name, source: source, line: node.line, column: node.column))
                 }
             case .section:
                 switch TemplateValue.lookup(node.path, in: stack) {
@@ -54,7 +65,7 @@ struct VariableCheck {
                 }
             case .partial:
                 guard let partial = partials[node.name] else {
-                    found.append(MissingVariable(name: "> " + node.name, source: source, line: node.line, column: node.column))
+                    found.append(Found(name: "> " + node.name, source: source, line: node.line, column: node.column))
                     continue
                 }
                 walk(partial.nodes, source: partial.source, stack: stack, overrides: overrides, depth: depth + 1, into: &found)
@@ -64,7 +75,7 @@ struct VariableCheck {
                     blocks[child.name] = child.children
                 }
                 guard let partial = partials[node.name] else {
-                    found.append(MissingVariable(name: "< " + node.name, source: source, line: node.line, column: node.column))
+                    found.append(Found(name: "< " + node.name, source: source, line: node.line, column: node.column))
                     continue
                 }
                 walk(partial.nodes, source: partial.source, stack: stack, overrides: blocks, depth: depth + 1, into: &found)

@@ -12,6 +12,27 @@ struct SMSEncodingTests {
         String(repeating: piece, count: count)
     }
 
+    // MARK: The alphabet
+
+    @Test("every Unicode scalar costs what 3GPP TS 23.038's default alphabet and extension table say")
+    func alphabetOverEveryScalar() {
+        // The basic table in code position order 0x00–0x7F (0x1B, ESC, only introduces the extension).
+        let basic = Array("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\u{1B}ÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà".unicodeScalars)
+        let extensionTable: Set<Unicode.Scalar> = ["\u{0C}", "^", "{", "}", "\\", "[", "~", "]", "|", "€"]
+        #expect(basic.count == 128)
+        let single = Set(basic).subtracting(["\u{1B}"])
+        var ones = 0, twos = 0
+        for value in UInt32(0)...0x10FFFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let expected: Int? = single.contains(scalar) ? 1 : extensionTable.contains(scalar) ? 2 : nil
+            let cost = GSM7Alphabet.septets(scalar)
+            if cost != expected { Issue.record("U+\(String(value, radix: 16, uppercase: true)): \(String(describing: cost)), expected \(String(describing: expected))") }
+            ones += cost == 1 ? 1 : 0
+            twos += cost == 2 ? 1 : 0
+        }
+        #expect(ones == 127 && twos == 10)
+    }
+
     // MARK: GSM-7 segment boundaries
 
     @Test(

@@ -3,9 +3,14 @@ import Foundation
 
 /// `sha256:<hex>` digests, the form Varsel records for template versions, content and requests.
 public enum Digest {
+    /// The digest of each piece's UTF-8 followed by a zero byte, the pieces hashed where they lie.
     public static func sha256(_ pieces: [String]) -> String {
         var hasher = SHA256()
-        for piece in pieces { hasher.update(data: Data((piece + "\u{0}").utf8)) }
+        let separator: [UInt8] = [0]
+        for var piece in pieces {
+            piece.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+            separator.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        }
         return "sha256:" + hex(hasher.finalize())
     }
 
@@ -21,11 +26,12 @@ public enum Digest {
     }
 
     static func hex(_ digest: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
+        let digits: StaticString = "0123456789abcdef"
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(64)
         for byte in digest {
-            bytes.append(digits[Int(byte >> 4)])
-            bytes.append(digits[Int(byte & 0x0F)])
+            bytes.append(digits.utf8Start[Int(byte >> 4)])
+            bytes.append(digits.utf8Start[Int(byte & 0x0F)])
         }
         return String(decoding: bytes, as: UTF8.self)
     }

@@ -20,8 +20,17 @@ public enum GSM7Alphabet {
 
     /// Septets a scalar costs in GSM-7, or `nil` when it has no GSM-7 form.
     public static func septets(_ scalar: Unicode.Scalar) -> Int? {
-        if basic.contains(scalar) { return 1 }
-        if extended.contains(scalar) { return 2 }
-        return nil
+        guard scalar.value < UInt32(costs.count) else { return basic.contains(scalar) ? 1 : extended.contains(scalar) ? 2 : nil }
+        let cost = costs[Int(scalar.value)]
+        return cost == 0 ? nil : Int(cost)
     }
+
+    /// The two tables as one look-up by scalar value up to U+03FF (Latin-1 and Greek hold all but `€`):
+    /// 0 for no GSM-7 form, else the septets. Every SMS text is costed scalar by scalar: no hashing.
+    private static let costs: [UInt8] = {
+        var costs = [UInt8](repeating: 0, count: 0x400)
+        for scalar in extended where scalar.value < 0x400 { costs[Int(scalar.value)] = 2 }
+        for scalar in basic where scalar.value < 0x400 { costs[Int(scalar.value)] = 1 }
+        return costs
+    }()
 }

@@ -77,30 +77,40 @@ public struct HTTPJSONAdapter: GatewayAdapter {
 
 /// Reading fields out of provider replies.
 public enum ProviderReply {
-    /// The string (or number) at a dotted path in a JSON object body.
+    /// The string (or number, in plain decimal notation) at a dotted path in a JSON body; array
+    /// elements by index (`errors.0.message`). Nil for an empty string, a missing field, another type,
+    /// or a body that is not JSON.
     public static func string(at path: String, in body: [UInt8]) -> String? {
-        guard !body.isEmpty, let object = try? JSONSerialization.jsonObject(with: Data(body)) else { return nil }
-        var current: Any = object
+        guard !body.isEmpty, let value = try? JSONReader.value(from: body) else { return nil }
+        return string(at: path, in: value)
+    }
+
+    private static func string(at path: String, in value: JSONValue) -> String? {
+        var current = value
         for key in path.split(separator: ".") {
-            if let dictionary = current as? [String: Any], let next = dictionary[String(key)] {
+            switch current {
+            case .object(let fields):
+                guard let next = fields[String(key)] else { return nil }
                 current = next
-            } else if let array = current as? [Any], let index = Int(key), array.indices.contains(index) {
-                current = array[index]
-            } else {
+            case .array(let items):
+                guard let index = Int(key), items.indices.contains(index) else { return nil }
+                current = items[index]
+            default:
                 return nil
             }
         }
         switch current {
-        case let text as String: return text.isEmpty ? nil : text
-        case let number as NSNumber: return number.stringValue
+        case .string(let text): return text.isEmpty ? nil : text
+        case .number: return current.scalarText
         default: return nil
         }
     }
 
     /// A short excerpt of the provider's explanation: a JSON `message`/`error`/`detail` field if any.
     public static func message(_ body: [UInt8]) -> String? {
+        guard !body.isEmpty, let value = try? JSONReader.value(from: body) else { return nil }
         for field in ["message", "error", "detail", "error.message", "title", "errors.0.message", "Message"] {
-            if let text = string(at: field, in: body) { return String(text.prefix(200)) }
+            if let text = string(at: field, in: value) { return String(text.prefix(200)) }
         }
         return nil
     }
