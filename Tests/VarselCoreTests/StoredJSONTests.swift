@@ -157,4 +157,43 @@ struct StoredJSONTests {
         #expect(Data(request.storedJSON) == (try VarselJSON.encoder().encode(request)))
         #expect(String(decoding: request.storedJSON, as: UTF8.self) == #"{"data":{},"kind":"reminder","recipient":{"opt_out":[]}}"#)
     }
+
+    @Test("strings are escaped as JSONEncoder escapes them, whatever falls on either side of each eight bytes")
+    func stringsAsTheEncoderEscapesThem() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Every byte below 0x20, quote and backslash, bytes just beside them, DEL, and multi-byte scalars.
+        let pieces: [String] = (0..<0x20).map { String(UnicodeScalar(UInt8($0))) }
+            + ["\"", "\\", "!", "#", "[", "]", " ", "/", "\u{7F}", "\u{80}", "æ", "€", "🧾", "\u{2028}", "a", "Z", "0", "abcdefgh"]
+        var random = SeededRandom(seed: 16)
+        for round in 0..<4_000 {
+            var text = ""
+            // Mostly plain runs of 0–23 letters, so each special byte lands at every offset of a word.
+            for _ in 0..<Int.random(in: 0...6, using: &random) {
+                text += String(repeating: "x", count: Int.random(in: 0...23, using: &random))
+                text += pieces.randomElement(using: &random)!
+            }
+            var writer = CompactJSONWriter()
+            writer.string(text)
+            let expected = try encoder.encode(text)
+            #expect(writer.bytes == Array(expected), "round \(round): \(text.debugDescription)")
+        }
+    }
+
+    @Test("the eight-byte test flags exactly the words holding a byte that needs escaping")
+    func wordTest() {
+        var random = SeededRandom(seed: 8)
+        for _ in 0..<100_000 {
+            var word: UInt64 = 0
+            var needs = false
+            for lane in 0..<8 {
+                // Bytes near the edges the test must tell apart, and any byte at all.
+                let byte = [UInt8(0x1F), 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x00, 0x7F, 0x80, 0xA2, 0xDC, 0xFF, UInt8.random(in: 0...255, using: &random)]
+                    .randomElement(using: &random)!
+                needs = needs || byte < 0x20 || byte == 0x22 || byte == 0x5C
+                word |= UInt64(byte) << (8 * UInt64(lane))
+            }
+            #expect(CompactJSONWriter.needsEscaping(word) == needs, "\(String(word, radix: 16))")
+        }
+    }
 }

@@ -65,10 +65,17 @@ public struct CompactJSONWriter {
         bytes.append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { utf8 in
+            guard let base = utf8.baseAddress else { return }
+            let count = utf8.count
             var start = 0
             var index = 0
-            while index < utf8.count {
-                let byte = utf8[index]
+            while index < count {
+                // Eight bytes at a time while none needs escaping: nearly all of a text.
+                if index + 8 <= count, !Self.needsEscaping(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) {
+                    index += 8
+                    continue
+                }
+                let byte = base[index]
                 if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
                     bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
                     escape(byte)
@@ -96,4 +103,16 @@ public struct CompactJSONWriter {
     }
 
     private static let hex = Array("0123456789abcdef".utf8)
+
+    /// Whether any of the eight bytes of `word` is below 0x20, a quote or a backslash. Each test is
+    /// the exact "has a byte below n" of bit-twiddling lore: `(x - n·0x01…01) & ~x & 0x80…80` is
+    /// non-zero exactly when some byte of `x` is below `n` (n ≤ 128); a quote or a backslash is a
+    /// byte below 1 once the word is XORed with it.
+    @inline(__always)
+    static func needsEscaping(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasByteBelow(_ x: UInt64, _ n: UInt64) -> Bool { (x &- n &* ones) & ~x & highs != 0 }
+        return hasByteBelow(word, 0x20) || hasByteBelow(word ^ (0x22 &* ones), 1) || hasByteBelow(word ^ (0x5C &* ones), 1)
+    }
 }
