@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import VarselCore
 
@@ -17,6 +18,45 @@ struct MoneyAndDateFormattingTests {
         #expect(
             actual.unicodeScalars.map(\.value) == expected.unicodeScalars.map(\.value),
             "\(actual.debugDescription) ≠ \(expected.debugDescription)", sourceLocation: sourceLocation)
+    }
+
+    @Test("5,000 seeded amounts (leading zeros, up to 25 integer and 6 fraction digits) round half up and group as Decimal arithmetic says")
+    func seededAmountsAgainstDecimal() throws {
+        var random = SeededRandom(seed: 4217)
+        let digits = Array("0123456789")
+        for round in 0..<5_000 {
+            let negative = Bool.random(using: &random)
+            let integer = String((0..<Int.random(in: 1...25, using: &random)).map { _ in digits.randomElement(using: &random)! })
+            let fraction = String((0..<Int.random(in: 0...6, using: &random)).map { _ in digits.randomElement(using: &random)! })
+            let text = (negative ? "-" : "") + integer + (fraction.isEmpty ? "" : "." + fraction)
+            let (currency, scale) = [("JPY", 0), ("EUR", 2), ("KWD", 3), ("NOK", 2)].randomElement(using: &random)!
+            let locale = ["en", "nb", "da", "hi-IN"].randomElement(using: &random)!
+            let format = LocaleFormat.forLocale(locale)
+
+            // The reference: Decimal's rounding half away from zero, the digits grouped by hand.
+            var exact = try #require(Decimal(string: integer + "." + (fraction.isEmpty ? "0" : fraction), locale: Locale(identifier: "en_US_POSIX")))
+            var rounded = Decimal()
+            NSDecimalRound(&rounded, &exact, scale, .plain)
+            let plain = "\(rounded)".split(separator: ".", omittingEmptySubsequences: false)
+            let integerDigits = String(plain[0])
+            let fractionDigits = (plain.count > 1 ? String(plain[1]) : "").padding(toLength: scale, withPad: "0", startingAt: 0)
+            var groups: [String] = []
+            var rest = Substring(integerDigits)
+            while !rest.isEmpty {
+                let size = format.grouping == .indian && !groups.isEmpty ? 2 : 3
+                groups.insert(String(rest.suffix(size)), at: 0)
+                rest = rest.dropLast(size)
+            }
+            let number = groups.joined(separator: format.groupSeparator) + (scale > 0 ? format.decimalSeparator + fractionDigits : "")
+            let sign = negative && !rounded.isZero ? format.minusSign : ""
+            let symbol = format.currencySymbols[currency]
+            let expected = switch format.currencyPlacement {
+            case .after: sign + number + Self.nbsp + (symbol ?? currency)
+            case .before: symbol.map { sign + $0 + number } ?? sign + currency + Self.nbsp + number
+            }
+            let actual = try self.format(text, currency, locale)
+            #expect(actual == expected, "round \(round): \(text) \(currency) \(locale)")
+        }
     }
 
     // MARK: Separators and currency placement per language

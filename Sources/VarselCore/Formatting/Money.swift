@@ -12,17 +12,35 @@ public struct Money: Sendable, Hashable {
 
     /// Parses `1250`, `1250.5`, `-12.30`. No exponent, no separators: amounts travel as plain decimals.
     public init?(_ text: String, currency: String) {
-        var body = Substring(text)
-        negative = body.hasPrefix("-")
-        if negative { body = body.dropFirst() }
-        let parts = body.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let integer = parts.first, !integer.isEmpty, integer.allSatisfy(\.isASCIIDigit) else { return nil }
-        let fraction = parts.count == 2 ? parts[1] : ""
-        guard parts.count == 1 || (!fraction.isEmpty && fraction.allSatisfy(\.isASCIIDigit)) else { return nil }
-        let trimmed = integer.drop(while: { $0 == "0" })
-        integerDigits = trimmed.isEmpty ? "0" : String(trimmed)
-        fractionDigits = String(fraction)
+        var text = text
+        guard let parts = text.withUTF8({ Self.parse($0) }) else { return nil }
+        (negative, integerDigits, fractionDigits) = parts
         self.currency = currency.uppercased()
+    }
+
+    /// Sign, integer digits without leading zeros, fraction digits; nil unless `-`? digits (`.` digits)?.
+    private static func parse(_ utf8: UnsafeBufferPointer<UInt8>) -> (Bool, String, String)? {
+        func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        let negative = utf8.first == UInt8(ascii: "-")
+        var index = negative ? 1 : 0
+        let integerStart = index
+        while index < utf8.count, isDigit(utf8[index]) { index += 1 }
+        let integerEnd = index
+        guard integerEnd > integerStart else { return nil }
+        var fraction = integerEnd..<integerEnd
+        if index < utf8.count {
+            guard utf8[index] == UInt8(ascii: ".") else { return nil }
+            index += 1
+            let fractionStart = index
+            while index < utf8.count, isDigit(utf8[index]) { index += 1 }
+            guard index > fractionStart, index == utf8.count else { return nil }
+            fraction = fractionStart..<index
+        }
+        var significant = integerStart
+        while significant < integerEnd - 1, utf8[significant] == UInt8(ascii: "0") { significant += 1 }
+        if utf8[significant] == UInt8(ascii: "0") { significant = integerEnd }
+        let integer = significant == integerEnd ? "0" : String(decoding: UnsafeBufferPointer(rebasing: utf8[significant..<integerEnd]), as: UTF8.self)
+        return (negative, integer, String(decoding: UnsafeBufferPointer(rebasing: utf8[fraction]), as: UTF8.self))
     }
 
     /// Minor-unit digits of a currency (ISO 4217); 2 for a code not in the table.
@@ -50,11 +68,10 @@ public struct Money: Sendable, Hashable {
     /// Rounds half up to the currency's minor units.
     public func formatted(_ format: LocaleFormat) -> String {
         let scale = Self.minorUnits(of: currency)
-        var (integer, fraction) = Self.round(integer: integerDigits, fraction: fractionDigits, scale: scale)
-        integer = Self.group(integer, separator: format.groupSeparator, grouping: format.grouping)
-        let isZero = (integer + fraction).allSatisfy { $0 == "0" || !$0.isNumber }
-        var number = integer
-        if scale > 0 { number += format.decimalSeparator + fraction }
+        let (integer, fraction) = Self.round(integer: integerDigits, fraction: fractionDigits, scale: scale)
+        let isZero = integer.allSatisfy { $0 == UInt8(ascii: "0") } && fraction.allSatisfy { $0 == UInt8(ascii: "0") }
+        var number = Self.group(integer, separator: format.groupSeparator, grouping: format.grouping)
+        if scale > 0 { number += format.decimalSeparator + String(decoding: fraction, as: UTF8.self) }
         let sign = negative && !isZero ? format.minusSign : ""
         let symbol = format.currencySymbols[currency]
         switch format.currencyPlacement {
@@ -66,39 +83,45 @@ public struct Money: Sendable, Hashable {
         }
     }
 
-    private static func round(integer: String, fraction: String, scale: Int) -> (String, String) {
-        var digits = Array(integer + fraction + String(repeating: "0", count: max(0, scale - fraction.count)))
-        let keep = integer.count + scale
-        let roundUp = digits.count > keep && digits[keep] >= "5"
-        digits = Array(digits.prefix(keep))
+    /// The digits rounded half up to `scale` fraction digits (padded with zeros when fewer): integer
+    /// and fraction digits as ASCII bytes.
+    private static func round(integer: String, fraction: String, scale: Int) -> ([UInt8], [UInt8]) {
+        var digits = Array(integer.utf8)
+        digits.reserveCapacity(digits.count + max(scale, fraction.utf8.count))
+        digits.append(contentsOf: fraction.utf8)
+        let keep = integer.utf8.count + scale
+        if digits.count < keep { digits.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: keep - digits.count)) }
+        let roundUp = digits.count > keep && digits[keep] >= UInt8(ascii: "5")
+        digits.removeSubrange(keep...)
         if roundUp {
             var index = digits.count - 1
-            while index >= 0 {
-                if digits[index] == "9" {
-                    digits[index] = "0"
-                    index -= 1
-                } else {
-                    digits[index] = Character(String(digits[index].wholeNumberValue! + 1))
-                    break
-                }
+            while index >= 0, digits[index] == UInt8(ascii: "9") {
+                digits[index] = UInt8(ascii: "0")
+                index -= 1
             }
-            if index < 0 { digits.insert("1", at: 0) }
+            if index >= 0 { digits[index] += 1 } else { digits.insert(UInt8(ascii: "1"), at: 0) }
         }
         let integerCount = digits.count - scale
-        return (String(digits.prefix(integerCount)), String(digits.suffix(scale)))
+        return (Array(digits[..<integerCount]), Array(digits[integerCount...]))
     }
 
-    private static func group(_ digits: String, separator: String, grouping: LocaleFormat.Grouping) -> String {
-        var groups: [Substring] = []
-        var end = digits.endIndex
-        while end > digits.startIndex {
-            // Indian grouping: three digits at the right, then pairs.
+    /// The integer digits with `separator` between groups: of three, or (Indian) three at the right
+    /// and pairs before them.
+    private static func group(_ digits: [UInt8], separator: String, grouping: LocaleFormat.Grouping) -> String {
+        var groups: [ArraySlice<UInt8>] = []
+        var end = digits.count
+        while end > 0 {
             let size = grouping == .indian && !groups.isEmpty ? 2 : 3
-            let start = digits.index(end, offsetBy: -size, limitedBy: digits.startIndex) ?? digits.startIndex
-            groups.insert(digits[start..<end], at: 0)
+            let start = max(0, end - size)
+            groups.append(digits[start..<end])
             end = start
         }
-        return groups.joined(separator: separator)
+        var text = ""
+        for (index, group) in groups.reversed().enumerated() {
+            if index > 0 { text += separator }
+            text += String(decoding: group, as: UTF8.self)
+        }
+        return text
     }
 }
 
