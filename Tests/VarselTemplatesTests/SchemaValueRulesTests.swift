@@ -48,6 +48,27 @@ import VarselTestSupport
         #expect(Self.problems { $0["amount"] = .string(amount) }["data.amount"]?.contains("must be more than 0") == true)
     }
 
+    @Test("amounts against the bounds 0 (amount exclusive, fee inclusive): every sign, zero and fraction, as text and as JSON numbers, judged as Decimal compares")
+    func zeroBoundsAsDecimalCompares() throws {
+        for sign in ["", "-"] {
+            for integer in ["0", "00", "1", "10", "007"] {
+                for fraction in ["", ".0", ".00", ".01", ".5", ".50"] {
+                    let text = sign + integer + fraction
+                    let decimal = try #require(Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")))
+                    for value in [JSONValue.string(text), .number(decimal)] {
+                        let shown = value.scalarText ?? ""
+                        let found = Self.problems {
+                            $0["amount"] = value
+                            $0["fee"] = value
+                        }
+                        #expect(found["data.amount"] == (decimal <= 0 ? "'\(shown)' must be more than 0" : nil), "amount \(value)")
+                        #expect(found["data.fee"] == (decimal < 0 ? "'\(shown)' is below the minimum 0" : nil), "fee \(value)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("a negative fee is refused, also as a JSON number")
     func negativeFee() {
         #expect(Self.problems { $0["fee"] = .string("-5.00") }["data.fee"]?.contains("below the minimum 0") == true)

@@ -75,7 +75,18 @@ public enum SchemaDataCheck {
             switch ValueRules.money(value, currency: context.currency) {
             case .failure(let problem): fail(problem.description)
             case .success:
-                guard let text = value.scalarText, let amount = Decimal(string: text, locale: posix) else { return }
+                guard let text = value.scalarText, spec.minimum != nil || spec.exclusiveMinimum != nil else { return }
+                // The bounds schemas declare are nearly always 0: judged by the amount's sign and
+                // digits, the same verdict and words as `boundProblem`, without reading a Decimal.
+                if spec.minimum ?? 0 == 0, spec.exclusiveMinimum ?? 0 == 0, let amount = Money(text, currency: "XXX") {
+                    if spec.minimum != nil, amount.negative, !amount.isZero {
+                        fail("'\(text)' is below the minimum 0")
+                    } else if spec.exclusiveMinimum != nil, amount.negative || amount.isZero {
+                        fail("'\(text)' must be more than 0")
+                    }
+                    return
+                }
+                guard let amount = Decimal(string: text, locale: posix) else { return }
                 if let problem = boundProblem(amount, spec: spec, text: text) { fail(problem) }
             }
         case .currency:
