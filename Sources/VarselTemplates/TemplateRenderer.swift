@@ -71,7 +71,7 @@ extension TemplateSet {
             html = render("letter.html")
             text = render("letter.text").map { $0.trimmed + "\n" } ?? HTMLText.plainText(html ?? "") + "\n"
         }
-        if text.trimmed.isEmpty || subject?.isEmpty == true {
+        if text.allSatisfy(\.isWhitespace) || subject?.isEmpty == true {
             return .failure(RenderFailure(reason: "template \(key) rendered an empty \(subject?.isEmpty == true ? "subject" : "text")"))
         }
         let hash = Digest.sha256([subject ?? "", text, html ?? ""])

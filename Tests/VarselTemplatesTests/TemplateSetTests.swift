@@ -28,6 +28,37 @@ import VarselTemplates
         #expect(failure.reason.hasPrefix("missing variable deadline in template reminder/en/direct/sms"))
     }
 
+    @Test("a template that renders only white space (here: a section over a false flag) fails the render instead of sending a blank", arguments: [Channel.sms, .email])
+    func blankRender(channel: Channel) throws {
+        var data = Self.data
+        data["show"] = .bool(false)
+        let result = try Self.render([
+            "reminder/en/direct/sms.mustache": "{{#show}}{{creditor}}{{/show}} \n\u{00A0}\t",
+            "reminder/en/direct/email.subject.mustache": "Reminder",
+            "reminder/en/direct/email.text.mustache": "{{#show}}{{creditor}}{{/show}}\n\n  ",
+            "reminder/en/direct/email.html.mustache": "<p>{{creditor}}</p>",
+        ], data: data, channel: channel)
+        guard case .failure(let failure) = result else {
+            Issue.record("rendered a blank \(channel) text")
+            return
+        }
+        #expect(failure.reason == "template reminder/en/direct/\(channel.rawValue) rendered an empty text")
+    }
+
+    @Test("several missing variables in several parts: the first by part name is named, all are listed")
+    func severalMissing() throws {
+        let result = try Self.render([
+            "reminder/en/direct/email.subject.mustache": "{{subject_line}}",
+            "reminder/en/direct/email.text.mustache": "{{creditor}} {{deadline}} {{fee}}",
+            "reminder/en/direct/email.html.mustache": "<p>{{creditor}} {{deadline}}</p>",
+        ], channel: .email)
+        guard case .failure(let failure) = result else {
+            Issue.record("rendered although variables are missing")
+            return
+        }
+        #expect(failure.reason == "missing variable deadline in template reminder/en/direct/email (email.html) (all missing: deadline, fee, subject_line)")
+    }
+
     @Test("a missing variable inside a partial is named with the partial's file")
     func missingVariableInPartial() throws {
         let result = try Self.render([

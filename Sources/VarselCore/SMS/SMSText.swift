@@ -5,6 +5,8 @@ public enum SMSText {
     /// Replaces the typographic characters that number and date formatting produce (no-break spaces,
     /// the minus sign) with their plain forms, so a formatted amount never forces UCS-2.
     public static func normaliseFormattedValue(_ text: String) -> String {
+        // Every scalar replaced is outside ASCII: most values (numbers, names, references) are not.
+        guard text.utf8.contains(where: { $0 >= 0x80 }) else { return text }
         var result = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
             switch scalar {
