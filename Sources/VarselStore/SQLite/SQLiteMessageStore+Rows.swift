@@ -43,11 +43,10 @@ extension SQLiteMessageStore {
             let sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
                 + Array(repeating: tuple, count: size).joined(separator: ", ") + (onConflict.map { " ON CONFLICT " + $0 } ?? "")
                 + (returning.map { " RETURNING " + $0 } ?? "")
-            let arguments = StatementArguments(chunk.flatMap { $0 })
             if returning == nil {
-                try db.run(sql, arguments)
+                try db.runBound(sql, Array(chunk.joined()))
             } else {
-                returned += try db.rows(sql, arguments).map { $0[0] }
+                returned += try db.rows(sql, StatementArguments(chunk.flatMap { $0 })).map { $0[0] }
             }
             start = end
         }

@@ -310,20 +310,20 @@ public final class SQLiteMessageStore: MessageStore {
                     send.content.templateVersion, send.content.variant, send.content.contentHash,
                     send.content.sms?.encoding.rawValue, send.content.sms?.segments, counting.contains(send.lease.messageID) ? 1 : 0, at,
                 ]
-                try db.run("""
+                try db.runBound("""
                         UPDATE messages SET channel = ?, locale = ?, tone = ?, gateway = ?, template_id = ?, template_version = ?,
                             variant = ?, content_hash = ?, sms_encoding = ?, sms_segments = ?, attempt_count = attempt_count + ?,
                             updated_at = ?\(claim.isEmpty ? "" : ", state = 'sending', lease_token = ?, lease_owner = ?, lease_expires_at = ?")
                         WHERE \(fence.condition)
                         """,
-                    StatementArguments(plan + claim) + fence.arguments)
+                    plan + claim + fence.arguments)
                 guard db.changesCount == 1 else { continue }
                 decisions.append((send.lease.messageID, send.decisions))
                 held.insert(send.lease.messageID)
                 if let content = contents[send.lease.messageID] { kept.append([send.lease.messageID, content]) }
             case .deferral(let lease, let until, let reason, let texts):
                 let fence = Fence(lease)
-                try db.run(
+                try db.runBound(
                     """
                     UPDATE messages SET state = 'queued', state_reason = ?, ready_at = ?, lease_token = NULL, lease_owner = NULL,
                         lease_expires_at = NULL, updated_at = ?
@@ -333,7 +333,7 @@ public final class SQLiteMessageStore: MessageStore {
                 if db.changesCount == 1 { decisions.append((lease.messageID, texts)) }
             case .finish(let lease, let state, let reason, let texts):
                 let fence = Fence(lease)
-                try db.run("""
+                try db.runBound("""
                         UPDATE messages SET state = ?, state_reason = ?, lease_token = NULL, lease_owner = NULL,
                             lease_expires_at = NULL, updated_at = ?
                         WHERE \(fence.condition)
@@ -354,7 +354,7 @@ public final class SQLiteMessageStore: MessageStore {
     /// for a lease still to be taken (`LeaseRef.claim`), the version read on a `queued` one.
     struct Fence {
         let condition: String
-        let arguments: StatementArguments
+        let arguments: [(any DatabaseValueConvertible)?]
 
         init(_ lease: LeaseRef) {
             if let claim = lease.claim {
@@ -398,7 +398,7 @@ public final class SQLiteMessageStore: MessageStore {
                     continue
                 }
             }
-            try db.run(
+            try db.runBound(
                 "UPDATE messages SET attempt_count = attempt_count + 1, updated_at = ? WHERE id = ? AND lease_token = ? AND state = 'sending'",
                 [at, start.lease.messageID, start.lease.token])
             guard db.changesCount == 1 else { continue }
@@ -409,7 +409,7 @@ public final class SQLiteMessageStore: MessageStore {
 
     /// The `pending` attempt row of a start whose message the caller counted; its id.
     static func insertAttempt(_ db: Database, _ start: AttemptStart, now: Date) throws -> Int64 {
-        try db.run("""
+        try db.runBound("""
                 INSERT INTO attempts (message_id, started_at, channel, gateway, idempotency_key, outcome)
                 VALUES (?, ?, ?, ?, ?, 'pending')
                 """,
@@ -427,7 +427,7 @@ public final class SQLiteMessageStore: MessageStore {
                 let lease = completion.lease
                 // The message first: a lease lost meanwhile (another worker took it) records nothing.
                 let releases = completion.state != .sending
-                try db.run(
+                try db.runBound(
                     """
                     UPDATE messages SET state = ?, state_reason = ?, updated_at = ?, ready_at = COALESCE(?, ready_at),
                         excluded_channels = CASE WHEN ? IS NULL THEN excluded_channels ELSE excluded_channels || ? || ',' END,
@@ -445,7 +445,7 @@ public final class SQLiteMessageStore: MessageStore {
                 // A channel excluded: the message is planned again for another, with content of its own.
                 if completion.excludeChannel != nil { try Self.forgetContent(db, messageID: lease.messageID) }
                 // Not `RETURNING gateway`: SQLite gathers returned rows in a temporary table, built for each statement.
-                try db.run(
+                try db.runBound(
                     """
                     UPDATE attempts SET outcome = ?, http_status = ?, provider_id = ?, latency_ms = ?, error = ?, finished_at = ?
                     WHERE id = ? AND message_id = ?

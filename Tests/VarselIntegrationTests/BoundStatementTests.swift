@@ -1,0 +1,68 @@
+import Foundation
+import GRDB
+import Testing
+@testable import VarselStore
+
+/// `Database.runBound`: the send path's writes with their values bound straight into SQLite.
+@Suite("statements bound straight into SQLite")
+struct BoundStatementTests {
+    private func withDatabase(_ body: (Database) throws -> Void) throws {
+        let queue = try DatabaseQueue()
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, i INTEGER, r REAL, s TEXT, b BLOB, n TEXT, u TEXT UNIQUE)")
+            try body(db)
+        }
+    }
+
+    @Test("every storage class is stored as bound, as GRDB binds it; the cached statement is shared with GRDB's own arguments")
+    func storageClasses() throws {
+        try withDatabase { db in
+            let insert = "INSERT INTO t (i, r, s, b, n, u) VALUES (?, ?, ?, ?, ?, ?)"
+            let text = "æøå \"quoted\" 🧾 e\u{301}"
+            try db.runBound(insert, [Int64.max, 1.5, text, Data([0, 1, 255]), nil, "a"])
+            // The same cached statement through GRDB, then bound directly again.
+            try db.execute(sql: insert, arguments: [-7, -0.25, "", Data(), nil, "b"])
+            try db.runBound(insert, [Int(3), Double.greatestFiniteMagnitude, String(repeating: "x", count: 100_000), Data(), "not null", nil])
+            let rows = try Row.fetchAll(db, sql: "SELECT i, r, s, b, n, u FROM t ORDER BY id")
+            #expect(rows.count == 3)
+            #expect(rows[0]["i"] as Int64 == Int64.max && rows[0]["r"] as Double == 1.5 && rows[0]["s"] as String == text)
+            #expect(rows[0]["b"] as Data == Data([0, 1, 255]) && rows[0]["n"] as String? == nil && rows[0]["u"] as String == "a")
+            #expect(rows[1]["i"] as Int == -7 && rows[1]["s"] as String == "" && rows[1]["u"] as String == "b")
+            #expect(rows[2]["r"] as Double == Double.greatestFiniteMagnitude && (rows[2]["s"] as String).count == 100_000)
+            #expect(rows[2]["n"] as String == "not null" && rows[2]["u"] as String? == nil)
+            #expect(try String.fetchOne(db, sql: "SELECT typeof(b) FROM t WHERE id = 1") == "blob")
+        }
+    }
+
+    @Test("a count of values that does not fit the statement is refused before anything runs, naming both counts")
+    func wrongCount() throws {
+        try withDatabase { db in
+            for values: [(any DatabaseValueConvertible)?] in [[1], [1, 2, 3]] {
+                #expect {
+                    try db.runBound("INSERT INTO t (i, s) VALUES (?, ?)", values)
+                } throws: { error in
+                    (error as? DatabaseError)?.resultCode == .SQLITE_MISUSE && "\(error)".contains("\(values.count) values for 2 parameters")
+                }
+            }
+            let stored = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM t")
+            #expect(stored == 0)
+        }
+    }
+
+    @Test("a failing step is a DatabaseError with SQLite's code and message; the statement runs again afterwards")
+    func failure() throws {
+        try withDatabase { db in
+            let insert = "INSERT INTO t (u) VALUES (?)"
+            try db.runBound(insert, ["same"])
+            #expect {
+                try db.runBound(insert, ["same"])
+            } throws: { error in
+                let error = error as? DatabaseError
+                return error?.resultCode == .SQLITE_CONSTRAINT && error?.message?.contains("UNIQUE") == true
+            }
+            try db.runBound(insert, ["other"])
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM t") == 2)
+            #expect(db.changesCount == 1)
+        }
+    }
+}
