@@ -6,10 +6,9 @@ public enum Digest {
     /// The digest of each piece's UTF-8 followed by a zero byte, the pieces hashed where they lie.
     public static func sha256(_ pieces: [String]) -> String {
         var hasher = SHA256()
-        let separator: [UInt8] = [0]
         for var piece in pieces {
             piece.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
-            separator.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+            withUnsafeBytes(of: UInt8(0)) { hasher.update(bufferPointer: $0) }
         }
         return "sha256:" + hex(hasher.finalize())
     }
