@@ -156,9 +156,10 @@ struct Enqueue: AsyncParsableCommand {
         }
         let config = try options.load(secrets: .skip)
         let results = try await CommandActions.enqueue(data, config: config)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        for result in results { print(String(decoding: try encoder.encode(result), as: UTF8.self)) }
+        let output = EnqueueBatch.LineResult.ndjson(results)
+        output.withUnsafeBytes { bytes in
+            if let base = bytes.baseAddress { FileHandle.standardOutput.write(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: bytes.count, deallocator: .none)) }
+        }
         if !results.allSatisfy(\.accepted) { throw ExitCode.failure }
     }
 }

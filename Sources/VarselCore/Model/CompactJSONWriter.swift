@@ -11,6 +11,9 @@ public struct CompactJSONWriter {
 
     public mutating func null() { bytes.append(contentsOf: "null".utf8) }
 
+    /// A line feed between documents (NDJSON).
+    public mutating func newline() { bytes.append(0x0A) }
+
     /// Whether an object being written has a member yet.
     public struct ObjectState {
         var any = false
