@@ -65,4 +65,21 @@ struct BoundStatementTests {
             #expect(db.changesCount == 1)
         }
     }
+
+    @Test("an insert that returns a column gives it as text for every row inserted, none for a row skipped on conflict, nil for NULL")
+    func returningTexts() throws {
+        try withDatabase { db in
+            let insert = "INSERT INTO t (s, u) VALUES (?, ?), (?, ?), (?, ?) ON CONFLICT (u) DO NOTHING RETURNING s"
+            let first = try db.firstColumnTextsBound(insert, ["æøå 🧾", "k1", nil, "k2", "dup", "k1"])
+            #expect(first.count == 2)
+            #expect(Set(first.map { $0 ?? "NULL" }) == ["æøå 🧾", "NULL"])
+            // Again with the cached statement: only the new key is inserted.
+            let second = try db.firstColumnTextsBound(insert, ["a", "k1", "b", "k2", "c", "k3"])
+            #expect(second == ["c"])
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM t") == 3)
+            #expect {
+                try db.firstColumnTextsBound(insert, ["a"])
+            } throws: { error in "\(error)".contains("1 values for 6 parameters") }
+        }
+    }
 }

@@ -13,6 +13,37 @@ import GRDBSQLite
 /// (Varsel has none), since they do not go through GRDB's execution hooks.
 extension Database {
     func runBound(_ sql: String, _ values: [(any DatabaseValueConvertible)?]) throws {
+        let raw = try bound(sql, values)
+        while true {
+            switch sqlite3_step(raw) {
+            case SQLITE_DONE: return
+            case SQLITE_ROW: continue
+            case let code: throw error(code, sql: sql)
+            }
+        }
+    }
+
+    /// `runBound` for a statement that returns rows (`INSERT … RETURNING id`): the first column of
+    /// each row as text (nil for NULL), in the order SQLite gives them.
+    func firstColumnTextsBound(_ sql: String, _ values: [(any DatabaseValueConvertible)?]) throws -> [String?] {
+        let raw = try bound(sql, values)
+        var texts: [String?] = []
+        while true {
+            switch sqlite3_step(raw) {
+            case SQLITE_DONE: return texts
+            case SQLITE_ROW:
+                if let text = sqlite3_column_text(raw, 0) {
+                    texts.append(String(cString: text))
+                } else {
+                    texts.append(nil)
+                }
+            case let code: throw error(code, sql: sql)
+            }
+        }
+    }
+
+    /// The cached statement for `sql`, reset, with `values` bound in order.
+    private func bound(_ sql: String, _ values: [(any DatabaseValueConvertible)?]) throws -> SQLiteStatement {
         let statement = try cachedStatement(sql: sql)
         let raw = statement.sqliteStatement
         // The code of the last step, already reported then.
@@ -32,13 +63,7 @@ extension Database {
             }
             guard code == SQLITE_OK else { throw error(code, sql: sql) }
         }
-        while true {
-            switch sqlite3_step(raw) {
-            case SQLITE_DONE: return
-            case SQLITE_ROW: continue
-            case let code: throw error(code, sql: sql)
-            }
-        }
+        return raw
     }
 
     /// SQLite copies the value before the bind returns.

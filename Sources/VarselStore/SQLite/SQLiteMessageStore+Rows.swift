@@ -28,14 +28,14 @@ extension SQLiteMessageStore {
     }
 
     /// Inserts `rows` (each `columns.count` values) into `table`, in few multi-row statements. With
-    /// `returning` (a column), gives that column of every row inserted (not of those `onConflict` skipped).
+    /// `returning` (a text column), gives that column of every row inserted (not of those `onConflict` skipped).
     @discardableResult
     static func insertRows(
         _ db: Database, into table: String, columns: [String], rows: some Collection<[(any DatabaseValueConvertible)?]>,
         onConflict: String? = nil, returning: String? = nil
-    ) throws -> [DatabaseValue] {
+    ) throws -> [String?] {
         let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
-        var returned: [DatabaseValue] = []
+        var returned: [String?] = []
         var start = rows.startIndex
         for size in chunkSizes(rows.count) {
             let end = rows.index(start, offsetBy: size)
@@ -46,7 +46,7 @@ extension SQLiteMessageStore {
             if returning == nil {
                 try db.runBound(sql, Array(chunk.joined()))
             } else {
-                returned += try db.rows(sql, StatementArguments(chunk.flatMap { $0 })).map { $0[0] }
+                returned += try db.firstColumnTextsBound(sql, Array(chunk.joined()))
             }
             start = end
         }

@@ -127,7 +127,7 @@ public final class SQLiteMessageStore: MessageStore {
                     ]
                 },
                 onConflict: "(idempotency_key) DO NOTHING", returning: "id"
-            ).compactMap(String.fromDatabaseValue))
+            ).compactMap { $0 })
             for row in run {
                 if inserted.contains(row.id) {
                     outcomes.append(.created(id: row.id))
