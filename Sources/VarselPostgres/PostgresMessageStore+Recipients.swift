@@ -38,8 +38,12 @@ extension PostgresMessageStore {
                 "DELETE FROM varsel.intake WHERE rejected_at IS NOT NULL AND payload -> 'recipient' ->> 'id' = \(id)", logger: self.logger)
             var scrubbed = 0
             var cancelled = 0
+            // Through the index on recipient_key: a recipient with an id has the key of that id.
             let rows = try await connection.query(
-                "SELECT id, state, request::text, content IS NULL FROM varsel.messages WHERE recipient_id = \(id) ORDER BY id FOR UPDATE",
+                """
+                SELECT id, state, request::text, content IS NULL FROM varsel.messages
+                WHERE recipient_key = \(RecipientKey.of(Recipient(id: id))) AND recipient_id = \(id) ORDER BY id FOR UPDATE
+                """,
                 logger: self.logger
             ).collect().map { try $0.decode((String, String, String, Bool).self) }
             for (messageID, stateName, request, erased) in rows {

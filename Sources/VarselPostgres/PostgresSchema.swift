@@ -241,6 +241,12 @@ enum PostgresSchema {
             LOCK TABLE varsel.messages IN SHARE ROW EXCLUSIVE MODE;
             INSERT INTO varsel.message_counts (state, n) SELECT state, count(*) FROM varsel.messages GROUP BY state;
             """),
+        ("v7-recipient-by-key", """
+            -- A recipient's messages are found by recipient_key ('id:' and the recipient's id whenever it
+            -- has one, set on every message since v1), so the index on recipient_id only repeated it and
+            -- cost every enqueue a random index insert.
+            DROP INDEX varsel.messages_recipient;
+            """),
     ]
 }
 

@@ -88,7 +88,7 @@ import VarselTestSupport
         try queue.close()
 
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
-        #expect(store.migrationsApplied == ["v14-message-contents", "v15-retention-index-condition"])
+        #expect(store.migrationsApplied == ["v14-message-contents", "v15-retention-index-condition", "v16-recipient-by-key"])
         let columns = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('messages')") }
         #expect(!columns.contains("content") && columns.contains("content_hash"), "\(columns)")
         #expect(try await store.status(id: "old-kept")?.content == content)
@@ -129,7 +129,7 @@ import VarselTestSupport
         try queue.close()
 
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
-        #expect(store.migrationsApplied == ["v15-retention-index-condition"])
+        #expect(store.migrationsApplied == ["v15-retention-index-condition", "v16-recipient-by-key"])
         let (definition, indexed) = try await store.pool.read { db in
             (try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'messages_retention'"),
              try String.fetchAll(db, sql: "SELECT id FROM messages INDEXED BY messages_retention WHERE state NOT IN ('queued', 'sending') AND updated_at < 1 ORDER BY id"))
@@ -138,6 +138,38 @@ import VarselTestSupport
         #expect(indexed == MessageState.allCases.filter(\.isTerminal).map { "old-\($0.rawValue)" }.sorted())
         let due = try await store.sweepRetention(contentBefore: Date(), recordsBefore: Date(), dryRun: true, now: Date())
         #expect(due == RetentionOutcome(contentPurged: 0, recordsDeleted: 5))
+    }
+
+    @Test("a store from before v16 loses its index on recipient_id; its oldest messages get the recipient key, so erasing a recipient still finds them")
+    func recipientFoundByKey() async throws {
+        let directory = TemporaryDirectory()
+        let queue = try DatabaseQueue(path: directory.file("varsel.db"))
+        try SQLiteSchema.migrator().migrate(queue, upTo: "v15-retention-index-condition")
+        let named = MessageRequest(
+            kind: "reminder", recipient: Recipient(id: "debtor-7", phone: "+4791234567"), data: ["creditor": .string("Fjordkraft AS")])
+        try await queue.write { db in
+            // As stored before v5 (no key), as stored since (with one), and a recipient without an id.
+            for (id, recipientID, key) in [("old", "debtor-7", nil), ("keyed", "debtor-7", "id:debtor-7"), ("anonymous", nil, nil)] as [(String, String?, String?)] {
+                try db.execute(
+                    sql: """
+                        INSERT INTO messages (id, request_hash, kind, recipient_id, recipient_key, request, state, ready_at, created_at, updated_at)
+                        VALUES (?, ?, 'reminder', ?, ?, ?, 'queued', 0, 0, 0)
+                        """, arguments: [id, "h-\(id)", recipientID, key, String(decoding: named.storedJSON, as: UTF8.self)])
+            }
+        }
+        try queue.close()
+
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        #expect(store.migrationsApplied == ["v16-recipient-by-key"])
+        let (indexes, keys) = try await store.pool.read { db in
+            (try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'"),
+             try Row.fetchAll(db, sql: "SELECT id, recipient_key FROM messages ORDER BY id").map { "\($0["id"] as String)=\(($0["recipient_key"] as String?) ?? "NULL")" })
+        }
+        #expect(!indexes.contains("messages_recipient") && indexes.contains("messages_recipient_key"), "\(indexes)")
+        #expect(keys == ["anonymous=NULL", "keyed=id:debtor-7", "old=id:debtor-7"])
+        let erased = try #require(try await store.eraseRecipient(id: "debtor-7", now: Date()))
+        #expect(erased.messagesScrubbed == 2 && erased.messagesCancelled == 2, "\(erased)")
+        #expect(try await store.status(id: "anonymous")?.state == .queued)
     }
 
     @Test("the write-ahead log is copied into the database file in the background, without waiting for the writer's own checkpoint")

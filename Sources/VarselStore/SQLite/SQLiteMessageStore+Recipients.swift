@@ -33,10 +33,11 @@ extension SQLiteMessageStore {
             let recordDeleted = db.changesCount > 0
             var scrubbed = 0
             var cancelled = 0
+            // Through the index on recipient_key: a recipient with an id has the key of that id.
             for row in try db.rows("""
                 SELECT id, state, request, NOT EXISTS (SELECT 1 FROM message_contents WHERE message_id = messages.id) AS erased
-                FROM messages WHERE recipient_id = ?
-                """, [id]) {
+                FROM messages WHERE recipient_key = ? AND recipient_id = ?
+                """, [RecipientKey.of(Recipient(id: id)), id]) {
                 let messageID: String = row["id"]
                 let (json, unchanged) = try StoredRequest.withoutContactData(row["request"] as String)
                 let state = MessageState(rawValue: row["state"]) ?? .queued
