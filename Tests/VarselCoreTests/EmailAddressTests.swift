@@ -113,4 +113,43 @@ struct EmailAddressTests {
         #expect(EmailAddress.isValid(longest))
         #expect(EmailAddress.problem(tooLong)?.contains("254") == true)
     }
+
+    @Test("the one-pass check of plain ASCII addresses agrees with the full check on every generated text, and takes the plain ones")
+    func plainASCIIAgreesWithFullCheck() {
+        // Pieces that sit at every boundary the checks draw: dots, hyphens, @, atext symbols, digits,
+        // characters outside atext, CR LF, non-ASCII letters and digits, long runs.
+        let plainPieces = ["kari", "K", "0", "9", "123", "example", "no", "xn--blgen-kua", "-", "+", "."]
+        let oddPieces = [
+            "..", "@", "@@", "!", "#", "~", "`", "{", "|", "\"", "(", ",", ";", " ", "\t", "\r\n", "\u{7F}", "ø", "é", "٣", "ß",
+            String(repeating: "a", count: 63), String(repeating: "b", count: 64), String(repeating: "c.", count: 40),
+        ]
+        var random = SeededRandom(seed: 0xE3A1)
+        func piece() -> String {
+            Int.random(in: 0..<8, using: &random) == 0 ? oddPieces.randomElement(using: &random)! : plainPieces.randomElement(using: &random)!
+        }
+        var plain = 0
+        for round in 0..<60_000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 1...5, using: &random) { text += piece() }
+            // Most texts are shaped like an address, so the later checks are reached too.
+            if Int.random(in: 0..<4, using: &random) > 0 {
+                text += "@" + (0..<Int.random(in: 1...4, using: &random)).map { _ in (0..<Int.random(in: 1...2, using: &random)).map { _ in piece() }.joined() }
+                    .joined(separator: ".")
+            }
+            let fast = EmailAddress.isPlainValidASCII(text)
+            let full = EmailAddress.problemByScalars(text)
+            if fast { plain += 1 }
+            #expect(!fast || full == nil, "round \(round): \(text.debugDescription) taken, yet: \(full ?? "")")
+            // On ASCII the two agree exactly: every ASCII address the full check takes is taken in one pass.
+            if text.utf8.allSatisfy({ $0 < 0x80 }) { #expect(fast == (full == nil), "round \(round): \(text.debugDescription)") }
+            #expect(EmailAddress.problem(text) == full, "round \(round): \(text.debugDescription)")
+        }
+        #expect(plain > 1_000, "the one-pass check took \(plain) texts")
+        for address in ["kari@example.no", "kari.nordmann+faktura@post.example-domain.com", "k@e.no", "user123@example123.com"] {
+            #expect(EmailAddress.isPlainValidASCII(address), "\(address)")
+        }
+        for address in ["kari@bølgen.no", ".kari@example.no", "kari@example.123", "kari@-example.no", "kari@example", "ka..ri@example.no"] {
+            #expect(!EmailAddress.isPlainValidASCII(address), "\(address)")
+        }
+    }
 }
