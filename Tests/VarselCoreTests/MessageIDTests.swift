@@ -43,4 +43,20 @@ import Testing
         #expect(other[0] != ids[0] && other[0].dropFirst(14).prefix(6) != ids[0].dropFirst(14).prefix(6))
         #expect(MessageID.generate(count: 0, now: now).isEmpty)
     }
+
+    @Test("a batch's steps come from its own 256 fresh bits: as many as asked, every bit set about half the time, other bits other steps")
+    func stepsFromFreshBits() {
+        var first = SeededRandom(seed: 1)
+        var second = SeededRandom(seed: 2)
+        let steps = MessageID.randomSteps(10_000, using: &first)
+        #expect(steps.count == 10_000 && MessageID.randomSteps(13, using: &first).count == 13 && MessageID.randomSteps(0, using: &first).isEmpty)
+        for bit in 0..<32 {
+            let set = steps.filter { $0 & (1 << bit) != 0 }.count
+            #expect((4_700...5_300).contains(set), "bit \(bit) set in \(set) of 10,000")
+        }
+        let other = MessageID.randomSteps(10_000, using: &second)
+        #expect(zip(steps, other).filter { $0 == $1 }.count < 5)
+        var again = SeededRandom(seed: 1)
+        #expect(MessageID.randomSteps(10_000, using: &again) == steps)
+    }
 }

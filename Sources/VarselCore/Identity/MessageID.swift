@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Message ids: `msg_` + 26 Crockford base-32 characters (48 bits of milliseconds, 80 random bits), so
@@ -20,25 +21,46 @@ public enum MessageID {
     }
 
     public static func generate(now: Date, using generator: inout some RandomNumberGenerator) -> String {
-        "msg_" + encode(millis: millis(now), random: freshRandom(&generator))
+        id(millis: millis(now), random: freshRandom(&generator))
     }
 
     /// `count` ids of `now`, ascending.
     public static func generate(count: Int, now: Date) -> [String] {
+        guard count > 0 else { return [] }
         var generator = SystemRandomNumberGenerator()
         let millis = millis(now)
         var random = freshRandom(&generator)
+        let steps = randomSteps(count - 1, using: &generator)
         var ids: [String] = []
         ids.reserveCapacity(count)
-        for index in 0..<count {
-            if index > 0 {
-                // One draw (a system call) for the step; past the 80 bits (never, in practice) fresh bits.
-                let next = random + 1 + UInt128(generator.next() & 0xFF_FFFF)
-                random = next < randomLimit ? next : freshRandom(&generator)
-            }
-            ids.append("msg_" + encode(millis: millis, random: random))
+        ids.append(id(millis: millis, random: random))
+        for step in steps {
+            // Past the 80 bits (never, in practice) fresh bits.
+            let next = random + 1 + UInt128(step & 0xFF_FFFF)
+            random = next < randomLimit ? next : freshRandom(&generator)
+            ids.append(id(millis: millis, random: random))
         }
         return ids
+    }
+
+    /// `count` random 32-bit words: SHA-256 of 256 fresh bits and a block number, eight words a block
+    /// (a hash-based generator). A draw of the system generator is a system call; one for every id of
+    /// a batch was the serial part of its validation that showed most.
+    static func randomSteps(_ count: Int, using generator: inout some RandomNumberGenerator) -> [UInt32] {
+        guard count > 0 else { return [] }
+        var key = [UInt8](repeating: 0, count: 40)
+        for word in 0..<4 { withUnsafeBytes(of: generator.next()) { key.replaceSubrange(word * 8..<word * 8 + 8, with: $0) } }
+        var steps: [UInt32] = []
+        steps.reserveCapacity(count + 7)
+        var block: UInt64 = 0
+        while steps.count < count {
+            withUnsafeBytes(of: block) { key.replaceSubrange(32..<40, with: $0) }
+            SHA256.hash(data: key).withUnsafeBytes { digest in
+                for offset in stride(from: 0, to: 32, by: 4) { steps.append(digest.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
+            }
+            block += 1
+        }
+        return Array(steps.prefix(count))
     }
 
     static func millis(_ now: Date) -> UInt64 {
@@ -50,17 +72,31 @@ public enum MessageID {
         (UInt128(generator.next() & 0xFFFF) << 64) | UInt128(generator.next())
     }
 
+    /// `msg_` and the encoded time and random part, written into the string's own storage.
+    static func id(millis: UInt64, random: UInt128) -> String {
+        String(unsafeUninitializedCapacity: 30) { buffer in
+            for (index, byte) in "msg_".utf8.enumerated() { buffer[index] = byte }
+            write(millis: millis, random: random, into: UnsafeMutableBufferPointer(rebasing: buffer[4...]))
+            return 30
+        }
+    }
+
     /// 10 characters of milliseconds and 16 of the random part, most significant first (base 32,
     /// so the text sorts as the numbers do).
     static func encode(millis: UInt64, random: UInt128) -> String {
-        var chars = [UInt8](repeating: 0, count: 26)
+        String(unsafeUninitializedCapacity: 26) { buffer in
+            write(millis: millis, random: random, into: buffer)
+            return 26
+        }
+    }
+
+    private static func write(millis: UInt64, random: UInt128, into chars: UnsafeMutableBufferPointer<UInt8>) {
         for index in 0..<10 {
             chars[index] = alphabet[Int((millis >> UInt64(45 - 5 * index)) & 0x1F)]
         }
         for index in 0..<16 {
             chars[10 + index] = alphabet[Int((random >> UInt128(75 - 5 * index)) & 0x1F)]
         }
-        return String(decoding: chars, as: UTF8.self)
     }
 
     /// The key every send of a message on a channel carries, stable across retries and restarts.
