@@ -43,7 +43,7 @@ extension PostgresMessageStore {
     public func createCase(
         caseRef: String, plan: String, requestHash: String, steps: [(step: String, message: MessageRequest)], caseStops: CaseStopPolicy, now: Date
     ) async throws -> CaseCreation {
-        let rows = try StoredRequest.make(steps.map(\.message), now: now)
+        let rows = StoredRequest.make(steps.map(\.message), now: now)
         do {
             return try await transaction { connection in
                 // The case's lock first: two creations of one case, or a creation and an event, take turns.
@@ -175,13 +175,14 @@ extension PostgresMessageStore {
 
     /// Why each of `requests` may not be queued (by index), judged under the cases' locks inside the
     /// enqueue's transaction.
-    static func caseRefusals(_ connection: PostgresConnection, _ requests: [MessageRequest], caseStops: CaseStopPolicy, logger: Logger) async throws -> [Int: String] {
-        let caseRefs = Set(requests.filter { caseStops.stops(kind: $0.kind) }.compactMap(\.caseRef))
+    static func caseRefusals(_ connection: PostgresConnection, _ rows: [StoredRequest], caseStops: CaseStopPolicy, logger: Logger) async throws -> [Int: String] {
+        let caseRefs = Set(rows.filter { caseStops.stops(kind: $0.request.kind) }.compactMap(\.request.caseRef))
         guard !caseRefs.isEmpty else { return [:] }
         try await lockCases(caseRefs, connection, logger: logger)
         let events = try await caseEvents(connection, caseRefs: caseRefs, logger: logger)
         var refusals: [Int: String] = [:]
-        for (index, request) in requests.enumerated() {
+        for (index, row) in rows.enumerated() {
+            let request = row.request
             guard let caseRef = request.caseRef, let caseEvents = events[caseRef] else { continue }
             if let refusal = CaseStanding(events: caseEvents).refusal(kind: request.kind, policy: caseStops) { refusals[index] = refusal }
         }

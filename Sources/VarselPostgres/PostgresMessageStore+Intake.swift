@@ -20,7 +20,7 @@ extension PostgresMessageStore: IntakeStore {
                 case .failure(let rejection):
                     verdict = .failure(rejection)
                 case .success(let request):
-                    switch try await Self.insert([try StoredRequest(request, now: now)], connection, caseStops: caseStops, logger: self.logger, now: now).first {
+                    switch try await Self.insert([StoredRequest(request, now: now)], connection, caseStops: caseStops, logger: self.logger, now: now).first {
                     case .created(let id), .duplicate(let id): verdict = .success(id)
                     case .conflict(let existing):
                         verdict = .failure(IntakeRejection(

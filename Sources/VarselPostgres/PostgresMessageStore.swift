@@ -264,7 +264,7 @@ public final class PostgresMessageStore: MessageStore {
     static func insert(
         _ rows: [StoredRequest], _ connection: PostgresConnection, caseStops: CaseStopPolicy, logger: Logger, now: Date
     ) async throws -> [EnqueueOutcome] {
-        let refusals = try await caseRefusals(connection, rows.map(\.request), caseStops: caseStops, logger: logger)
+        let refusals = try await caseRefusals(connection, rows, caseStops: caseStops, logger: logger)
         let insertable = rows.indices.filter { refusals[$0] == nil }
         var inserted: Set<String> = []
         if !insertable.isEmpty {

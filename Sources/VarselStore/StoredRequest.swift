@@ -13,7 +13,7 @@ public struct StoredRequest: Sendable {
     public let readyAt: Date
     public let recipientKey: String
 
-    public init(_ request: MessageRequest, now: Date, id: String? = nil) throws {
+    public init(_ request: MessageRequest, now: Date, id: String? = nil) {
         self.request = request
         let written = request.storedJSONAndKeylessDigest
         json = String(decoding: written.json, as: UTF8.self)
@@ -25,9 +25,9 @@ public struct StoredRequest: Sendable {
 
     /// Stored forms of a batch, encoded and hashed on every core, in order; their ids ascend in the
     /// batch's order (the queue's order for messages due at the same time).
-    public static func make(_ requests: [MessageRequest], now: Date) throws -> [StoredRequest] {
+    public static func make(_ requests: [MessageRequest], now: Date) -> [StoredRequest] {
         let numbered = zip(requests, MessageID.generate(count: requests.count, now: now)).map { (request: $0, id: $1) }
-        return try numbered.parallelMap { entry in Result { try StoredRequest(entry.request, now: now, id: entry.id) } }.map { try $0.get() }
+        return numbered.parallelMap { entry in StoredRequest(entry.request, now: now, id: entry.id) }
     }
 
     /// What an enqueue of this request is, given the message already stored under its idempotency

@@ -218,18 +218,23 @@ public enum EnqueueBatch {
             }
             if anyJSON { retained = nil }
             let stored = try await store.recordsStandingIn(for: parsed.map(\.value))
-            var valid: [(line: Int, request: MessageRequest)] = []
+            // Each line is validated and its stored form made (JSON, digest, an id ascending in input
+            // order) in one step on every core, beside the write of the chunk before, so that the
+            // writer does nothing but insert. An invalid line leaves its id unused.
             let validator = validator
-            for ((line, _), outcome) in zip(parsed, parsed.map(\.value).parallelMap { validator.validate($0, stored: stored) }) {
+            let now = now
+            let entries = zip(parsed.map(\.value), MessageID.generate(count: parsed.count, now: now)).map { (value: $0, id: $1) }
+            var rows: [(line: Int, row: StoredRequest)] = []
+            rows.reserveCapacity(entries.count)
+            for ((line, _), outcome) in zip(parsed, entries.parallelMap { entry in
+                validator.validate(entry.value, stored: stored).map { StoredRequest($0, now: now, id: entry.id) }
+            }) {
                 switch outcome {
-                case .success(let request): valid.append((line, request))
+                case .success(let row): rows.append((line, row))
                 case .failure(let failure): chunkResults[line] = .failure(line, failure.description)
                 }
             }
             parsed = []
-            // The stored forms (JSON, digest, ids) are made here, beside the write of the chunk before,
-            // so that the writer does nothing but insert.
-            let rows = zip(valid.map(\.line), try StoredRequest.make(valid.map(\.request), now: now)).map { (line: $0, row: $1) }
             // In input order: this chunk is written once the one before it committed.
             try await settle()
             writing = Self.startWriting(

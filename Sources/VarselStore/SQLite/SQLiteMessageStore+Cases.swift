@@ -36,7 +36,7 @@ extension SQLiteMessageStore {
     public func createCase(
         caseRef: String, plan: String, requestHash: String, steps: [(step: String, message: MessageRequest)], caseStops: CaseStopPolicy, now: Date
     ) async throws -> CaseCreation {
-        let rows = try StoredRequest.make(steps.map(\.message), now: now)
+        let rows = StoredRequest.make(steps.map(\.message), now: now)
         do {
             return try await pool.write { db in try Self.createCase(db, caseRef: caseRef, plan: plan, requestHash: requestHash, steps: steps, rows: rows, caseStops: caseStops, now: now) }
         } catch let refused as CaseRefused {
@@ -141,10 +141,11 @@ extension SQLiteMessageStore {
         try db.rows("SELECT * FROM case_events WHERE case_ref = ? ORDER BY rowid", [caseRef]).map(caseEvent)
     }
 
-    /// Why each of `requests` may not be queued (by index), judged inside the enqueue's transaction.
-    static func caseRefusals(_ db: Database, _ requests: [MessageRequest], caseStops: CaseStopPolicy) throws -> [Int: String] {
-        let judged = requests.enumerated().compactMap { index, request in
-            request.caseRef.flatMap { caseStops.stops(kind: request.kind) ? (index, $0, request.kind) : nil }
+    /// Why each of `rows` may not be queued (by index), judged inside the enqueue's transaction.
+    static func caseRefusals(_ db: Database, _ rows: [StoredRequest], caseStops: CaseStopPolicy) throws -> [Int: String] {
+        let judged = rows.indices.compactMap { index -> (Int, String, String)? in
+            let request = rows[index].request
+            return request.caseRef.flatMap { caseStops.stops(kind: request.kind) ? (index, $0, request.kind) : nil }
         }
         guard !judged.isEmpty else { return [:] }
         // The events of all the batch's cases in one query, not one per case.

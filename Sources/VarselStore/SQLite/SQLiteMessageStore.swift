@@ -91,7 +91,7 @@ public final class SQLiteMessageStore: MessageStore {
     /// The rows go in multi-row inserts; each run of them ends at a message its case's stop refuses,
     /// so that every message sees the ones before it stored, as one insert a message would.
     static func insert(_ db: Database, _ rows: [StoredRequest], caseStops: CaseStopPolicy, now: Date) throws -> [EnqueueOutcome] {
-        let refusals = try Self.caseRefusals(db, rows.map(\.request), caseStops: caseStops)
+        let refusals = try Self.caseRefusals(db, rows, caseStops: caseStops)
         var outcomes: [EnqueueOutcome] = []
         outcomes.reserveCapacity(rows.count)
         func existing(_ row: StoredRequest) throws -> EnqueueOutcome? {
