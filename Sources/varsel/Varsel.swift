@@ -157,8 +157,15 @@ struct Enqueue: AsyncParsableCommand {
         let config = try options.load(secrets: .skip)
         let results = try await CommandActions.enqueue(data, config: config)
         let output = EnqueueBatch.LineResult.ndjson(results)
-        output.withUnsafeBytes { bytes in
-            if let base = bytes.baseAddress { FileHandle.standardOutput.write(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: bytes.count, deallocator: .none)) }
+        do {
+            try output.withUnsafeBytes { bytes in try FileHandle.standardOutput.write(contentsOf: bytes) }
+        } catch {
+            let stored = results.filter(\.accepted).count
+            throw CLIError("""
+                \(stored) of \(results.count) lines were stored, but their results could not be written to standard output \
+                (\((error as NSError).localizedDescription)); a line with an idempotency_key, enqueued again, gives its \
+                result without being stored twice
+                """)
         }
         if !results.allSatisfy(\.accepted) { throw ExitCode.failure }
     }

@@ -277,6 +277,21 @@ import VarselTestSupport
         #expect(good.stdout.contains(#""duplicate":true"#))
     }
 
+    @Test("enqueue whose results cannot be written (standard output on a full disk) says so and how many lines were stored, and exits non-zero")
+    func enqueueOutputLost() async throws {
+        let directory = TemporaryDirectory()
+        let config = Self.writeConfig(directory, gatewayBase: "http://127.0.0.1:1")
+        let child = try ChildProcess(
+            arguments: ["-c", #"exec "$0" enqueue --config "$1" - > /dev/full"#, Paths.varselBinary, config],
+            stdin: Data([Fixtures.sms(key: "full-1"), Fixtures.sms(key: "full-2")].joined(separator: "\n").utf8), executable: "/bin/sh")
+        let status = await child.wait(timeout: .seconds(60))
+        #expect(status == 1, "\(child.stderr)")
+        #expect(child.stderr.contains("2 of 2 lines were stored, but their results could not be written to standard output"), "\(child.stderr)")
+        #expect(child.stderr.contains("space"), "the cause is named: \(child.stderr)")
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        #expect(try await store.countByState() == [.queued: 2])
+    }
+
     @Test("enqueue holds data to the kinds' schemas read on their own: a template that does not parse leaves the check on, a schema that does not parse turns it off")
     func enqueueReadsSchemasAlone() async throws {
         let directory = TemporaryDirectory()
