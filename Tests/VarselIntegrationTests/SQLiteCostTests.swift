@@ -17,12 +17,18 @@ import VarselTestSupport
     /// grows with the store.
     static let growing = ["messages", "message_contents", "decisions", "attempts", "attempt_parts", "receipts", "case_events", "cases", "recipients"]
 
+    /// A store in `directory` migrated only up to `version`, to be filled as an older Varsel left it.
+    static func olderStore(_ directory: TemporaryDirectory, upTo version: String) throws -> DatabaseQueue {
+        let queue = try DatabaseQueue(path: directory.file("varsel.db"))
+        try SQLiteSchema.migrator().migrate(queue, upTo: version)
+        return queue
+    }
+
     @Test("the kept counts by state match a count of the table through enqueue, lease, send, cancel, retention and a migration of an older store")
     func countsByStateStayTrue() async throws {
         let directory = TemporaryDirectory()
         // An older store (before the counts were kept) already holding messages (the queued ones not yet due).
-        let queue = try DatabaseQueue(path: directory.file("varsel.db"))
-        try SQLiteSchema.migrator().migrate(queue, upTo: "v12-experiment-variant")
+        let queue = try Self.olderStore(directory, upTo: "v12-experiment-variant")
         try await queue.write { db in
             for (index, state) in ["queued", "queued", "sent", "failed"].enumerated() {
                 try db.execute(
@@ -65,8 +71,7 @@ import VarselTestSupport
     @Test("a store from before the contents had a table of their own keeps them: a resend's lease and the status read them, and the messages row no longer holds them")
     func contentsMoveToTheirOwnTable() async throws {
         let directory = TemporaryDirectory()
-        let queue = try DatabaseQueue(path: directory.file("varsel.db"))
-        try SQLiteSchema.migrator().migrate(queue, upTo: "v13-queue-at-depth")
+        let queue = try Self.olderStore(directory, upTo: "v13-queue-at-depth")
         let content = RenderedContent(
             templateID: "reminder/nb/direct/sms", templateVersion: "sha256:v", channel: .sms, subject: nil, text: "Faktura 1234 forfalt",
             html: nil, sms: .init(encoding: .gsm7, segments: 1), contentHash: "sha256:c")
@@ -114,8 +119,7 @@ import VarselTestSupport
     @Test("a store from before v15 keeps its retention index for the same messages, with a condition of two states instead of five")
     func retentionIndexCondition() async throws {
         let directory = TemporaryDirectory()
-        let queue = try DatabaseQueue(path: directory.file("varsel.db"))
-        try SQLiteSchema.migrator().migrate(queue, upTo: "v14-message-contents")
+        let queue = try Self.olderStore(directory, upTo: "v14-message-contents")
         let request = String(decoding: StoreTests.request("old").storedJSON, as: UTF8.self)
         try await queue.write { db in
             for (index, state) in MessageState.allCases.enumerated() {
@@ -143,8 +147,7 @@ import VarselTestSupport
     @Test("a store from before v16 loses its index on recipient_id; its oldest messages get the recipient key, so erasing a recipient still finds them")
     func recipientFoundByKey() async throws {
         let directory = TemporaryDirectory()
-        let queue = try DatabaseQueue(path: directory.file("varsel.db"))
-        try SQLiteSchema.migrator().migrate(queue, upTo: "v15-retention-index-condition")
+        let queue = try Self.olderStore(directory, upTo: "v15-retention-index-condition")
         let named = MessageRequest(
             kind: "reminder", recipient: Recipient(id: "debtor-7", phone: "+4791234567"), data: ["creditor": .string("Fjordkraft AS")])
         try await queue.write { db in

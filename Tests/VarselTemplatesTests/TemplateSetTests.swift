@@ -18,59 +18,49 @@ import VarselTemplates
         return set.render(message, messageID: "msg_1", plan: Plan(kind: kind, channel: channel, locale: locale, tone: .direct, decisions: []))
     }
 
+    /// Why rendering `files` failed; nil when it rendered.
+    static func failureReason(_ files: [String: String], data: [String: JSONValue] = data, channel: Channel = .sms) throws -> String? {
+        guard case .failure(let failure) = try render(files, data: data, channel: channel) else { return nil }
+        return failure.reason
+    }
+
     @Test("a variable the message lacks fails the render, naming variable and template, instead of sending a blank")
     func missingVariable() throws {
-        let result = try Self.render(["reminder/en/direct/sms.mustache": "{{creditor}}: pay by {{deadline}}"])
-        guard case .failure(let failure) = result else {
-            Issue.record("rendered although deadline is missing")
-            return
-        }
-        #expect(failure.reason.hasPrefix("missing variable deadline in template reminder/en/direct/sms"))
+        let reason = try #require(try Self.failureReason(["reminder/en/direct/sms.mustache": "{{creditor}}: pay by {{deadline}}"]), "rendered although deadline is missing")
+        #expect(reason.hasPrefix("missing variable deadline in template reminder/en/direct/sms"))
     }
 
     @Test("a template that renders only white space (here: a section over a false flag) fails the render instead of sending a blank", arguments: [Channel.sms, .email])
     func blankRender(channel: Channel) throws {
         var data = Self.data
         data["show"] = .bool(false)
-        let result = try Self.render([
+        let reason = try #require(try Self.failureReason([
             "reminder/en/direct/sms.mustache": "{{#show}}{{creditor}}{{/show}} \n\u{00A0}\t",
             "reminder/en/direct/email.subject.mustache": "Reminder",
             "reminder/en/direct/email.text.mustache": "{{#show}}{{creditor}}{{/show}}\n\n  ",
             "reminder/en/direct/email.html.mustache": "<p>{{creditor}}</p>",
-        ], data: data, channel: channel)
-        guard case .failure(let failure) = result else {
-            Issue.record("rendered a blank \(channel) text")
-            return
-        }
-        #expect(failure.reason == "template reminder/en/direct/\(channel.rawValue) rendered an empty text")
+        ], data: data, channel: channel), "rendered a blank \(channel) text")
+        #expect(reason == "template reminder/en/direct/\(channel.rawValue) rendered an empty text")
     }
 
     @Test("several missing variables in several parts: the first by part name is named, all are listed")
     func severalMissing() throws {
-        let result = try Self.render([
+        let reason = try #require(try Self.failureReason([
             "reminder/en/direct/email.subject.mustache": "{{subject_line}}",
             "reminder/en/direct/email.text.mustache": "{{creditor}} {{deadline}} {{fee}}",
             "reminder/en/direct/email.html.mustache": "<p>{{creditor}} {{deadline}}</p>",
-        ], channel: .email)
-        guard case .failure(let failure) = result else {
-            Issue.record("rendered although variables are missing")
-            return
-        }
-        #expect(failure.reason == "missing variable deadline in template reminder/en/direct/email (email.html) (all missing: deadline, fee, subject_line)")
+        ], channel: .email), "rendered although variables are missing")
+        #expect(reason == "missing variable deadline in template reminder/en/direct/email (email.html) (all missing: deadline, fee, subject_line)")
     }
 
     @Test("a missing variable inside a partial is named with the partial's file")
     func missingVariableInPartial() throws {
-        let result = try Self.render([
+        let reason = try #require(try Self.failureReason([
             "reminder/en/direct/sms.mustache": "{{creditor}} {{> footer_text}}",
             "_partials/en/footer_text.mustache": "Call {{creditor_phone}}",
-        ])
-        guard case .failure(let failure) = result else {
-            Issue.record("rendered although creditor_phone is missing")
-            return
-        }
-        #expect(failure.reason.contains("missing variable creditor_phone"))
-        #expect(failure.reason.contains("_partials/en/footer_text.mustache"))
+        ]), "rendered although creditor_phone is missing")
+        #expect(reason.contains("missing variable creditor_phone"))
+        #expect(reason.contains("_partials/en/footer_text.mustache"))
     }
 
     @Test("optional data read inside a section, and inverted sections over missing data, are fine")

@@ -72,7 +72,7 @@ public enum MessageID {
         (UInt128(generator.next() & 0xFFFF) << 64) | UInt128(generator.next())
     }
 
-    /// `msg_` and the encoded time and random part, written into the string's own storage.
+    /// `msg_` and the encoded time and random part (`write`), written into the string's own storage.
     static func id(millis: UInt64, random: UInt128) -> String {
         String(unsafeUninitializedCapacity: 30) { buffer in
             for (index, byte) in "msg_".utf8.enumerated() { buffer[index] = byte }
@@ -83,13 +83,6 @@ public enum MessageID {
 
     /// 10 characters of milliseconds and 16 of the random part, most significant first (base 32,
     /// so the text sorts as the numbers do).
-    static func encode(millis: UInt64, random: UInt128) -> String {
-        String(unsafeUninitializedCapacity: 26) { buffer in
-            write(millis: millis, random: random, into: buffer)
-            return 26
-        }
-    }
-
     private static func write(millis: UInt64, random: UInt128, into chars: UnsafeMutableBufferPointer<UInt8>) {
         for index in 0..<10 {
             chars[index] = alphabet[Int((millis >> UInt64(45 - 5 * index)) & 0x1F)]
