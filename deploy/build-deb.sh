@@ -22,8 +22,7 @@ done
 cd "$(dirname "$0")/.."
 if [ -z "$binary" ]; then
   scripts/deps.sh
-  swift build -c release --product varsel --static-swift-stdlib --scratch-path .build-release >&2
-  binary=.build-release/release/varsel
+  binary=$(scripts/build-release)
 fi
 version=$("$binary" --version)
 arch=$(dpkg --print-architecture)
@@ -68,7 +67,7 @@ package_of() {
 }
 unpackaged=$(for lib in $(objdump -p "$binary" | awk '/NEEDED/ {print $2}'); do [ -n "$(package_of "$lib")" ] || echo "$lib"; done | paste -sd' ')
 if [ -n "$unpackaged" ] && [ "$unpackaged_ok" -eq 0 ]; then
-  echo "the binary needs $unpackaged, which no Debian package provides; build it with --static-swift-stdlib (as this script does without --binary)" >&2
+  echo "the binary needs $unpackaged, which no Debian package provides; build it with scripts/build-release (as this script does without --binary)" >&2
   exit 1
 fi
 depends=$(for lib in $(objdump -p "$binary" | awk '/NEEDED/ {print $2}'); do package_of "$lib"; done | grep -v '^$' | sort -u | paste -sd, | sed 's/,/, /g')

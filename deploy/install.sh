@@ -41,8 +41,7 @@ if [ -z "$binary" ]; then
   fi
   scripts/deps.sh
   echo "building a release binary (a clean build takes several minutes)" >&2
-  swift build -c release --product varsel --static-swift-stdlib --scratch-path .build-release >&2
-  binary=.build-release/release/varsel
+  binary=$(scripts/build-release)
 fi
 [ -x "$binary" ] || { echo "no executable at $binary" >&2; exit 1; }
 

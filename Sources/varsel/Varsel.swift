@@ -452,7 +452,7 @@ struct Bench: AsyncParsableCommand {
     func run() async throws {
         CLILogging.bootstrap(level: .error)
         #if DEBUG
-        print("note: this is a debug build; for figures build as deployed (`swift build -c release --product varsel --static-swift-stdlib --scratch-path .build-release`) and run `.build-release/release/varsel bench`")
+        print("note: this is a debug build; for figures build as deployed (`scripts/build-release`) and run `.build-release/release/varsel bench`")
         #endif
         if let gateway {
             try await runAgainst(gateway: gateway)
