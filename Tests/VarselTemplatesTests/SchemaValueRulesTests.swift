@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import VarselCore
 import VarselTemplates
@@ -122,5 +123,61 @@ import VarselTestSupport
             #expect(!text.contains("field note"), "\(text)")
             #expect(!text.contains("field count"), "\(text)")
         }
+    }
+
+    @Test("after MessageValidator's own rules by name, the schema check leaves the fields they judged and keeps the rest")
+    func builtInRulesNotJudgedTwice() {
+        var data = Self.reminder
+        data["due_date"] = .string("yesterday")
+        data["payment_link"] = .string("ftp://pay.example/abc")
+        data["amount"] = .string("-1")
+        data["creditor"] = .string("Fjordkraft\nAS")
+        let judgedAgain = Self.shipped.dataProblems(kind: "reminder", data: data).map(\.field)
+        #expect(judgedAgain == ["data.amount", "data.creditor", "data.due_date", "data.payment_link"])
+        // The amount's declared minimum and the single-line text are the schema's own rules.
+        let after = Self.shipped.dataProblems(kind: "reminder", data: data, builtInRulesPassed: true).map(\.field)
+        #expect(after == ["data.amount", "data.creditor"])
+    }
+
+    @Test("for data that passed MessageValidator's rules, the schema check finds the same with and without judging them again",
+          arguments: ["reminder", "collection_notice", "payment_plan", "payment_received"])
+    func builtInRulesPassedSameVerdict(kind: String) throws {
+        let reached = Mutex<[[String: JSONValue]]>([])
+        let validator = MessageValidator(kinds: KindRule.shipped, dataCheck: { _, data in
+            reached.withLock { $0.append(data) }
+            return []
+        })
+        let values: [JSONValue] = [
+            .string("1250.00"), .string("-1"), .string("0"), .string("0.001"), .number(5), .number(-5), .string("NOK"), .string("XYZ"),
+            .string("2026-11-01"), .string("2026-13-01"), .string("https://pay.example/x"), .string("ftp://pay.example"), .string("two\nlines"),
+            .bool(true), .null, .array([.string("2030-01-01")]), .array([.object(["due_date": .string("2030-01-01"), "amount": .string("-1")])]),
+            .object(["amount": .string("1")]),
+        ]
+        // The reminder's data with a plan's instalments, which a payment plan requires.
+        var base = Self.reminder
+        base["installments"] = .array([.object(["number": .number(1), "due_date": .string("2030-01-01"), "amount": .string("625.00")])])
+        var variants: [[String: JSONValue]] = [base]
+        let fields = Set(base.keys).union(["fee", "interest", "original_amount", "paid_date", "invoice_date", "creditor_phone"])
+        for field in fields.sorted() {
+            for value in values {
+                var data = base
+                data[field] = value
+                variants.append(data)
+            }
+        }
+        let recipient: JSONValue = .object(["id": .string("debtor-1"), "country": .string("NO"), "locale": .string("nb-NO"), "phone": .string("+4791234567")])
+        for data in variants {
+            _ = validator.validate(.object(["kind": .string(kind), "recipient": recipient, "data": .object(data)]))
+        }
+        let passed = reached.withLock { $0 }
+        #expect(passed.count >= 20, "\(passed.count) variants passed the validator's own rules")
+        var differing = 0
+        for data in passed {
+            let judgedAgain = Self.shipped.dataProblems(kind: kind, data: data)
+            let after = Self.shipped.dataProblems(kind: kind, data: data, builtInRulesPassed: true)
+            if judgedAgain != after { differing += 1 }
+            #expect(judgedAgain == after, "\(data)")
+        }
+        #expect(differing == 0)
     }
 }

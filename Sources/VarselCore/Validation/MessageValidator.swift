@@ -5,7 +5,8 @@ import Foundation
 /// Unknown fields are refused rather than ignored, so a misspelt `sendAfter` cannot silently send now.
 public struct MessageValidator: Sendable {
     /// Checks a message's `data` against what its kind's templates declare (required fields, types);
-    /// returns the problems by field.
+    /// returns the problems by field. Called only for data that passed the validator's own rules by
+    /// field name (`DataFieldType`), so it need not judge those again.
     public typealias DataCheck = @Sendable (_ kind: String, _ data: [String: JSONValue]) -> [ValidationError]
 
     public let kinds: [String: KindRule]

@@ -78,7 +78,7 @@ public final class TemplateReloader: Sendable {
 
     /// Enqueue's check of a message's data against the schema of the set in force.
     public var dataCheck: MessageValidator.DataCheck {
-        { [self] kind, data in current.dataProblems(kind: kind, data: data) }
+        { [self] kind, data in current.dataProblems(kind: kind, data: data, builtInRulesPassed: true) }
     }
 
     /// Loads the directory again. Returns true when the new set replaced the old one.
