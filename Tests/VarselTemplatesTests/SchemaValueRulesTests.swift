@@ -141,7 +141,7 @@ import VarselTestSupport
 
     @Test("for data that passed MessageValidator's rules, the schema check finds the same with and without judging them again",
           arguments: ["reminder", "collection_notice", "payment_plan", "payment_received"])
-    func builtInRulesPassedSameVerdict(kind: String) throws {
+    func builtInRulesPassedSameVerdict(kind: String) {
         let reached = Mutex<[[String: JSONValue]]>([])
         let validator = MessageValidator(kinds: KindRule.shipped, dataCheck: { _, data in
             reached.withLock { $0.append(data) }
@@ -171,13 +171,10 @@ import VarselTestSupport
         }
         let passed = reached.withLock { $0 }
         #expect(passed.count >= 20, "\(passed.count) variants passed the validator's own rules")
-        var differing = 0
         for data in passed {
             let judgedAgain = Self.shipped.dataProblems(kind: kind, data: data)
             let after = Self.shipped.dataProblems(kind: kind, data: data, builtInRulesPassed: true)
-            if judgedAgain != after { differing += 1 }
             #expect(judgedAgain == after, "\(data)")
         }
-        #expect(differing == 0)
     }
 }

@@ -5,7 +5,7 @@ import VarselCore
 /// values of the declared types. Returns (field path, message) pairs such as
 /// `("data.installments[1].due_date", "expected a date YYYY-MM-DD")`.
 public enum SchemaDataCheck {
-    /// - Parameter undeclared: whether a field the schema does not declare is a problem (it is in the
+    /// - Parameter refuseUndeclared: whether a field the schema does not declare is a problem (it is in the
     ///   shipped samples; a producer may send more than the templates read).
     /// - Parameter builtInRulesPassed: the data already passed `MessageValidator`'s rules by field
     ///   name (`DataFieldType`: amounts, currencies, dates, links), as enqueue's data is when this
