@@ -47,6 +47,32 @@ import Glibc
         #expect(try await store.countByState() == [.queued: 3])
     }
 
+    @Test("one chunk mixing lines validated at once, lines waiting for their recipient's stored record, and refused lines: results in line order, ids ascending in input order")
+    func mixedChunk() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        _ = try await store.putRecipient(Recipient(id: "debtor-42", phone: "+4791234567"), now: Date())
+        let validator = MessageValidator(kinds: KindRule.shipped)
+        let bare = Fixtures.message(key: "m2", recipient: #""id":"debtor-42","channels":["sms"]"#)
+        let lines = [
+            Fixtures.sms(key: "m1"), bare, "{not json", Fixtures.message(key: "m4", recipient: #""id":"unknown-7","channels":["sms"]"#),
+            Fixtures.email(key: "m5"), #"{"kind":"reminder"}"#, bare.replacingOccurrences(of: "\"m2\"", with: "\"m7\""), Fixtures.letter(key: "m8"),
+        ]
+        // Spread over more than one stripe of the parallel pass.
+        let input = (lines + (9...200).map { Fixtures.sms(key: "m\($0)") }).joined(separator: "\n")
+        let results = try await EnqueueBatch.run(Data(input.utf8), validator: validator, store: store)
+        #expect(results.map(\.line) == Array(1...200))
+        let refused = results.filter { !$0.accepted }.map(\.line)
+        #expect(refused == [3, 4, 6], "\(results.filter { !$0.accepted })")
+        #expect(results[3].error?.contains("needs at least one contact point") == true, "\(results[3])")
+        let ids = results.compactMap(\.id)
+        #expect(ids.count == 197 && ids == ids.sorted(), "ids ascend in input order")
+        let standInID = try #require(results[1].id)
+        let standIn = try #require(try await store.status(id: standInID))
+        #expect(standIn.state == .queued)
+        #expect(try await store.countByState() == [.queued: 197])
+    }
+
     @Test("a batch with no line → 400, with no valid line → 422 problem+json with per-line errors; nothing stored")
     func emptyAndInvalid() async throws {
         let api = try await APITests.Running.start()

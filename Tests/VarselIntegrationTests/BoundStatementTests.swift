@@ -82,4 +82,34 @@ struct BoundStatementTests {
             } throws: { error in "\(error)".contains("1 values for 6 parameters") }
         }
     }
+
+    @Test("values bound one by one by their own types are stored as the same values bound through GRDB; a binding that gives fewer or more than it said is refused")
+    func typedBinding() throws {
+        try withDatabase { db in
+            let insert = "INSERT INTO t (i, r, s, n, u) VALUES (?, ?, ?, ?, ?)"
+            let text = "æøå 🧾 e\u{301}"
+            try db.runBound(insert, count: 5) { binder in
+                try binder.bind(Int64.min)
+                try binder.bind(-0.5)
+                try binder.bind(text)
+                try binder.bind(nil as String?)
+                try binder.bind(nil as Double?)
+            }
+            try db.runBound(insert, [Int64.min, -0.5, text, nil, "grdb"])
+            let rows = try Row.fetchAll(db, sql: "SELECT i, r, s, typeof(n), typeof(u) FROM t ORDER BY id")
+            #expect(rows[0]["i"] as Int64 == Int64.min && rows[0]["r"] as Double == -0.5 && rows[0]["s"] as String == text)
+            #expect(rows[0][3] as String == "null" && rows[0][4] as String == "null" && rows[1][4] as String == "text")
+            #expect(rows[0]["s"] as String == rows[1]["s"] as String && rows[0]["i"] as Int64 == rows[1]["i"] as Int64)
+            for given in [1, 3] {
+                #expect {
+                    try db.runBound("INSERT INTO t (i, s) VALUES (?, ?)", count: 2) { binder in
+                        for value in 0..<given { try binder.bind(Int64(value)) }
+                    }
+                } throws: { error in
+                    (error as? DatabaseError)?.resultCode == (given == 1 ? .SQLITE_MISUSE : .SQLITE_RANGE)
+                }
+            }
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM t") == 2)
+        }
+    }
 }

@@ -204,37 +204,49 @@ public enum EnqueueBatch {
             let chunk = pending
             pending = []
             pendingBytes = 0
-            var chunkResults: [Int: LineResult] = [:]
-            var parsed: [(line: Int, value: JSONValue)] = []
-            // Parsing and validating are CPU work per line: spread over the cores.
-            for (line, outcome) in zip(chunk.map(\.line), chunk.map(\.bytes).parallelMap { $0.map { MessageValidator.parse(json: $0) } }) {
-                switch outcome {
-                case nil: chunkResults[line] = .failure(line, "longer than \(maxLineBytes) bytes (server.max_body_bytes)")
-                case .success(let value)?:
-                    anyJSON = true
-                    parsed.append((line, value))
-                case .failure(let failure)?: chunkResults[line] = .failure(line, failure.description)
-                }
-            }
-            if anyJSON { retained = nil }
-            let stored = try await store.recordsStandingIn(for: parsed.map(\.value))
-            // Each line is validated and its stored form made (JSON, digest, an id ascending in input
-            // order) in one step on every core, beside the write of the chunk before, so that the
-            // writer does nothing but insert. An invalid line leaves its id unused.
+            // Each line is parsed, validated and given its stored form (JSON, digest, an id ascending
+            // in input order) in one pass on every core, beside the write of the chunk before, so
+            // that the writer does nothing but insert and each line's parsed form is freed on the core
+            // that made it. An invalid line leaves its id unused. A message that leaves its contact
+            // points to its recipient's stored record waits for the records, read once for the chunk.
             let validator = validator
             let now = now
-            let entries = zip(parsed.map(\.value), MessageID.generate(count: parsed.count, now: now)).map { (value: $0, id: $1) }
-            var rows: [(line: Int, row: StoredRequest)] = []
-            rows.reserveCapacity(entries.count)
-            for ((line, _), outcome) in zip(parsed, entries.parallelMap { entry in
-                validator.validate(entry.value, stored: stored).map { StoredRequest($0, now: now, id: entry.id) }
-            }) {
-                switch outcome {
-                case .success(let row): rows.append((line, row))
-                case .failure(let failure): chunkResults[line] = .failure(line, failure.description)
+            let tooLong = "longer than \(maxLineBytes) bytes (server.max_body_bytes)"
+            let numbered = zip(chunk, MessageID.generate(count: chunk.count, now: now)).map { (line: $0.line, bytes: $0.bytes, id: $1) }
+            var checked = numbered.parallelMap { entry -> LineCheck in
+                guard let bytes = entry.bytes else { return .refused(tooLong) }
+                switch MessageValidator.parse(json: bytes) {
+                case .failure(let failure): return .refused(failure.description)
+                case .success(let value):
+                    if let recipientID = MessageValidator.recipientIDNeedingStoredRecord(of: value) { return .waiting(value, recipientID: recipientID) }
+                    return .validated(validator.validate(value).map { StoredRequest($0, now: now, id: entry.id) })
                 }
             }
-            parsed = []
+            let waiting = checked.indices.filter { if case .waiting = checked[$0] { true } else { false } }
+            if !waiting.isEmpty {
+                let records = try await store.recipients(ids: Set(waiting.compactMap { checked[$0].recipientID }))
+                for index in waiting {
+                    guard case .waiting(let value, _) = checked[index] else { continue }
+                    checked[index] = .validated(validator.validate(value, stored: records).map { StoredRequest($0, now: now, id: numbered[index].id) })
+                }
+            }
+            var chunkResults: [Int: LineResult] = [:]
+            var rows: [(line: Int, row: StoredRequest)] = []
+            rows.reserveCapacity(chunk.count)
+            for (entry, check) in zip(numbered, checked) {
+                switch check {
+                case .refused(let problem): chunkResults[entry.line] = .failure(entry.line, problem)
+                case .validated(.success(let row)):
+                    anyJSON = true
+                    rows.append((entry.line, row))
+                case .validated(.failure(let failure)):
+                    anyJSON = true
+                    chunkResults[entry.line] = .failure(entry.line, failure.description)
+                case .waiting: preconditionFailure("every message waiting for its recipient's record was validated")
+                }
+            }
+            checked = []
+            if anyJSON { retained = nil }
             // In input order: this chunk is written once the one before it committed.
             try await settle()
             writing = Self.startWriting(
@@ -278,6 +290,18 @@ public enum EnqueueBatch {
                 }
             }
             if created { onStored() }
+        }
+    }
+
+    /// Where one line of a chunk stands after the parallel pass: not JSON (or too long), validated
+    /// (its stored form or its problems), or waiting for its recipient's stored record.
+    enum LineCheck {
+        case refused(String)
+        case validated(Result<StoredRequest, ValidationFailure>)
+        case waiting(JSONValue, recipientID: String)
+
+        var recipientID: String? {
+            if case .waiting(_, let id) = self { id } else { nil }
         }
     }
 

@@ -13,7 +13,15 @@ import GRDBSQLite
 /// (Varsel has none), since they do not go through GRDB's execution hooks.
 extension Database {
     func runBound(_ sql: String, _ values: [(any DatabaseValueConvertible)?]) throws {
-        let raw = try bound(sql, values)
+        try runBound(sql, count: values.count) { binder in
+            for value in values { try binder.bind(value) }
+        }
+    }
+
+    /// `runBound` with `count` values bound in order by `bind`, each by its own type: no
+    /// `DatabaseValueConvertible` existential or `DatabaseValue` made per value.
+    func runBound(_ sql: String, count: Int, binding bind: (inout ParameterBinder) throws -> Void) throws {
+        let raw = try bound(sql, count: count, bind)
         while true {
             switch sqlite3_step(raw) {
             case SQLITE_DONE: return
@@ -26,7 +34,14 @@ extension Database {
     /// `runBound` for a statement that returns rows (`INSERT … RETURNING id`): the first column of
     /// each row as text (nil for NULL), in the order SQLite gives them.
     func firstColumnTextsBound(_ sql: String, _ values: [(any DatabaseValueConvertible)?]) throws -> [String?] {
-        let raw = try bound(sql, values)
+        try firstColumnTextsBound(sql, count: values.count) { binder in
+            for value in values { try binder.bind(value) }
+        }
+    }
+
+    /// `firstColumnTextsBound` with `count` values bound in order by `bind`.
+    func firstColumnTextsBound(_ sql: String, count: Int, binding bind: (inout ParameterBinder) throws -> Void) throws -> [String?] {
+        let raw = try bound(sql, count: count, bind)
         var texts: [String?] = []
         while true {
             switch sqlite3_step(raw) {
@@ -42,34 +57,74 @@ extension Database {
         }
     }
 
-    /// The cached statement for `sql`, reset, with `values` bound in order.
-    private func bound(_ sql: String, _ values: [(any DatabaseValueConvertible)?]) throws -> SQLiteStatement {
+    /// The cached statement for `sql`, reset, with the `count` values `bind` gives bound in order.
+    /// A count that does not fit the statement is refused before any value is bound.
+    private func bound(_ sql: String, count: Int, _ bind: (inout ParameterBinder) throws -> Void) throws -> SQLiteStatement {
         let statement = try cachedStatement(sql: sql)
         let raw = statement.sqliteStatement
         // The code of the last step, already reported then.
         _ = sqlite3_reset(raw)
         let expected = sqlite3_bind_parameter_count(raw)
-        guard values.count == Int(expected) else {
-            throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "\(values.count) values for \(expected) parameters", sql: sql)
+        guard count == Int(expected) else {
+            throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "\(count) values for \(expected) parameters", sql: sql)
         }
-        for (offset, value) in values.enumerated() {
-            let index = CInt(offset + 1)
-            let code: CInt = switch value?.databaseValue.storage ?? .null {
-            case .null: sqlite3_bind_null(raw, index)
-            case .int64(let integer): sqlite3_bind_int64(raw, index, integer)
-            case .double(let real): sqlite3_bind_double(raw, index, real)
-            case .string(let text): sqlite3_bind_text(raw, index, text, -1, Self.transient)
-            case .blob(let data): data.withUnsafeBytes { sqlite3_bind_blob(raw, index, $0.baseAddress, CInt($0.count), Self.transient) }
-            }
-            guard code == SQLITE_OK else { throw error(code, sql: sql) }
+        var binder = ParameterBinder(statement: raw, sql: sql)
+        try bind(&binder)
+        guard binder.bound == count else {
+            throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "\(binder.bound) values bound for \(expected) parameters", sql: sql)
         }
         return raw
     }
 
-    /// SQLite copies the value before the bind returns.
-    private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
-
     private func error(_ code: CInt, sql: String) -> DatabaseError {
         DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqliteConnection)), sql: sql)
     }
+}
+
+/// Binds a statement's parameters one after another, each value by its storage class (text copied
+/// by SQLite).
+struct ParameterBinder {
+    fileprivate let statement: SQLiteStatement
+    fileprivate let sql: String
+    /// Values bound so far.
+    fileprivate(set) var bound = 0
+
+    mutating func bind(_ text: String?) throws {
+        try bind { raw, index in
+            guard let text else { return sqlite3_bind_null(raw, index) }
+            return sqlite3_bind_text(raw, index, text, -1, Self.transient)
+        }
+    }
+
+    mutating func bind(_ real: Double?) throws {
+        try bind { raw, index in real.map { sqlite3_bind_double(raw, index, $0) } ?? sqlite3_bind_null(raw, index) }
+    }
+
+    mutating func bind(_ integer: Int64?) throws {
+        try bind { raw, index in integer.map { sqlite3_bind_int64(raw, index, $0) } ?? sqlite3_bind_null(raw, index) }
+    }
+
+    /// A value of any type GRDB stores, as GRDB would store it.
+    mutating func bind(_ value: (any DatabaseValueConvertible)?) throws {
+        switch value?.databaseValue.storage ?? .null {
+        case .null: try bind(nil as String?)
+        case .int64(let integer): try bind(integer)
+        case .double(let real): try bind(real)
+        case .string(let text): try bind(text)
+        case .blob(let data):
+            try bind { raw, index in data.withUnsafeBytes { sqlite3_bind_blob(raw, index, $0.baseAddress, CInt($0.count), Self.transient) } }
+        }
+    }
+
+    private mutating func bind(_ call: (SQLiteStatement, CInt) -> CInt) throws {
+        bound += 1
+        let code = call(statement, CInt(bound))
+        guard code == SQLITE_OK else {
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(statement))), sql: sql)
+        }
+    }
+
+    /// SQLite copies the value before the bind returns.
+    private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 }

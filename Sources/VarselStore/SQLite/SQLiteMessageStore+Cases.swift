@@ -143,18 +143,19 @@ extension SQLiteMessageStore {
 
     /// Why each of `rows` may not be queued (by index), judged inside the enqueue's transaction.
     static func caseRefusals(_ db: Database, _ rows: [StoredRequest], caseStops: CaseStopPolicy) throws -> [Int: String] {
-        let judged = rows.indices.compactMap { index -> (Int, String, String)? in
-            let request = rows[index].request
-            return request.caseRef.flatMap { caseStops.stops(kind: request.kind) ? (index, $0, request.kind) : nil }
-        }
-        guard !judged.isEmpty else { return [:] }
+        let caseRefs = Set(rows.lazy.filter { caseStops.stops(kind: $0.request.kind) }.compactMap(\.request.caseRef))
+        guard !caseRefs.isEmpty else { return [:] }
         // The events of all the batch's cases in one query, not one per case.
-        let events = try caseEvents(db, caseRefs: Array(Set(judged.map(\.1))))
+        let events = try caseEvents(db, caseRefs: Array(caseRefs))
+        guard !events.isEmpty else { return [:] }
         var standings: [String: CaseStanding] = [:]
         var refusals: [Int: String] = [:]
-        for (index, caseRef, kind) in judged {
-            if standings[caseRef] == nil { standings[caseRef] = CaseStanding(events: events[caseRef] ?? []) }
-            if let refusal = standings[caseRef]?.refusal(kind: kind, policy: caseStops) { refusals[index] = refusal }
+        for (index, row) in rows.enumerated() {
+            let request = row.request
+            // A case without events is open: it refuses nothing.
+            guard let caseRef = request.caseRef, let caseEvents = events[caseRef], caseStops.stops(kind: request.kind) else { continue }
+            if standings[caseRef] == nil { standings[caseRef] = CaseStanding(events: caseEvents) }
+            if let refusal = standings[caseRef]?.refusal(kind: request.kind, policy: caseStops) { refusals[index] = refusal }
         }
         return refusals
     }

@@ -34,6 +34,17 @@ extension SQLiteMessageStore {
         _ db: Database, into table: String, columns: [String], rows: some Collection<[(any DatabaseValueConvertible)?]>,
         onConflict: String? = nil, returning: String? = nil
     ) throws -> [String?] {
+        try insertRows(db, into: table, columns: columns, rows: rows, onConflict: onConflict, returning: returning) { binder, row in
+            for value in row { try binder.bind(value) }
+        }
+    }
+
+    /// `insertRows` with each row's values bound by `bind`, in the order of `columns`.
+    @discardableResult
+    static func insertRows<Row>(
+        _ db: Database, into table: String, columns: [String], rows: some Collection<Row>, onConflict: String? = nil, returning: String? = nil,
+        bind: (inout ParameterBinder, Row) throws -> Void
+    ) throws -> [String?] {
         let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
         var returned: [String?] = []
         var start = rows.startIndex
@@ -43,10 +54,13 @@ extension SQLiteMessageStore {
             let sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
                 + Array(repeating: tuple, count: size).joined(separator: ", ") + (onConflict.map { " ON CONFLICT " + $0 } ?? "")
                 + (returning.map { " RETURNING " + $0 } ?? "")
+            let bindChunk = { (binder: inout ParameterBinder) in
+                for row in chunk { try bind(&binder, row) }
+            }
             if returning == nil {
-                try db.runBound(sql, Array(chunk.joined()))
+                try db.runBound(sql, count: size * columns.count, binding: bindChunk)
             } else {
-                returned += try db.firstColumnTextsBound(sql, Array(chunk.joined()))
+                returned += try db.firstColumnTextsBound(sql, count: size * columns.count, binding: bindChunk)
             }
             start = end
         }

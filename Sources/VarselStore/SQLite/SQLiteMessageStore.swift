@@ -119,15 +119,23 @@ public final class SQLiteMessageStore: MessageStore {
                     "id", "idempotency_key", "request_hash", "kind", "case_ref", "recipient_id", "recipient_key", "request", "state", "ready_at",
                     "expires_at", "created_at", "updated_at",
                 ],
-                rows: run.map { row -> [(any DatabaseValueConvertible)?] in
-                    [
-                        row.id, row.request.idempotencyKey, row.hash, row.request.kind, row.request.caseRef, row.request.recipient.id,
-                        row.recipientKey, row.json, MessageState.queued.rawValue, row.readyAt.timeIntervalSince1970,
-                        row.request.expiresAt?.timeIntervalSince1970, created, created,
-                    ]
-                },
-                onConflict: "(idempotency_key) DO NOTHING", returning: "id"
-            ).compactMap { $0 })
+                rows: run, onConflict: "(idempotency_key) DO NOTHING", returning: "id"
+            ) { binder, row in
+                let request = row.request
+                try binder.bind(row.id)
+                try binder.bind(request.idempotencyKey)
+                try binder.bind(row.hash)
+                try binder.bind(request.kind)
+                try binder.bind(request.caseRef)
+                try binder.bind(request.recipient.id)
+                try binder.bind(row.recipientKey)
+                try binder.bind(row.json)
+                try binder.bind(MessageState.queued.rawValue)
+                try binder.bind(row.readyAt.timeIntervalSince1970)
+                try binder.bind(request.expiresAt?.timeIntervalSince1970)
+                try binder.bind(created)
+                try binder.bind(created)
+            }.compactMap { $0 })
             for row in run {
                 if inserted.contains(row.id) {
                     outcomes.append(.created(id: row.id))
