@@ -80,7 +80,7 @@ enum ShippedTemplates {
 }
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the dispatcher until SIGTERM.")
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the dispatcher until SIGTERM.")
     @OptionGroup var options: ConfigOption
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String?
 
@@ -97,6 +97,7 @@ struct Serve: AsyncParsableCommand {
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "demo",
         abstract: "Send a realistic mix of reminders through a loopback sandbox gateway, on a temporary SQLite store.")
     @Option(help: "Template directory (default: ./templates, then the installed set).") var templates: String?
     @Flag(help: "Simulate collection plans instead: cases over 60 days on a fast clock, a learned send hour, an SMS experiment, and the outcome report.") var plans = false
@@ -123,6 +124,7 @@ struct Demo: AsyncParsableCommand {
 
 struct Enqueue: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "enqueue",
         abstract: "Enqueue one JSON message or NDJSON (one message per line) from FILE or - (stdin).",
         discussion: "Prints one JSON object per input line: {\"line\":1,\"id\":…,\"state\":\"queued\"} or {\"line\":2,\"error\":…}. Exit status 0 only when every line was accepted.")
     @OptionGroup var options: ConfigOption
@@ -172,7 +174,7 @@ struct Enqueue: AsyncParsableCommand {
 }
 
 struct Status: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show what happened to a message.")
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show what happened to a message.")
     @OptionGroup var options: ConfigOption
     @Option(help: "Ask a running daemon at this URL (token from VARSEL_TOKEN); prints the status JSON.") var server: String?
     @Argument(help: "The message id.") var id: String
@@ -208,6 +210,7 @@ struct RemoteClient {
 
 struct Purge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "purge",
         abstract: "Apply the retention periods now (the daemon also does this daily).",
         discussion: """
             Deletes rendered content, contact data and raw receipts of messages whose terminal state is older than \
@@ -224,6 +227,7 @@ struct Purge: AsyncParsableCommand {
 
 struct Cancel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "cancel",
         abstract: "Cancel a message, or every unsent message of a case (a payment or a dispute arrived).",
         discussion: "Messages already handed to a gateway cannot be called back; the output lists them as already sent.")
     @OptionGroup var options: ConfigOption
@@ -261,6 +265,7 @@ struct CaseCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+        commandName: "show",
             abstract: "Show a case: its plan's steps with their messages' states, every message, its events and what happens next.")
         @OptionGroup var options: ConfigOption
         @Argument(help: "The case reference.") var caseRef: String
@@ -284,6 +289,7 @@ struct CaseCommand: AsyncParsableCommand {
 
     struct Event: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+        commandName: "event",
             abstract: "Record a case event: paid, partially_paid, disputed, dispute_resolved, plan_agreed or reopened.",
             discussion: """
                 paid, disputed and plan_agreed cancel every message of the case that demands payment and was not handed to a \
@@ -323,6 +329,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     struct Outcomes: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+        commandName: "outcomes",
             abstract: "Which message, channel and hour get paid: cases paid within N days per group, with 95 % intervals.",
             discussion: "Dimensions: channel, kind, step, locale, tone, template_version, variant, country, hour, weekday (the debtor's local hour and weekday of the send).")
         @OptionGroup var options: ConfigOption
@@ -347,7 +354,7 @@ struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "token", abstract: "API tokens.", subcommands: [Create.self, List.self, Revoke.self])
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a token, print it once on stdout, and store only its hash.")
+        static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a token, print it once on stdout, and store only its hash.")
         @OptionGroup var options: ConfigOption
         @Option(help: "Comma-separated: enqueue, read, cancel, admin.") var scopes: String
         @Option(help: "A note for `token list`, e.g. the system that uses it.") var label: String?
@@ -363,7 +370,7 @@ struct TokenCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List tokens (ids, scopes, dates; never the tokens).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List tokens (ids, scopes, dates; never the tokens).")
         @OptionGroup var options: ConfigOption
 
         func run() async throws {
@@ -373,7 +380,7 @@ struct TokenCommand: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a token by id.")
+        static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a token by id.")
         @OptionGroup var options: ConfigOption
         @Argument(help: "The token id (tok_…).") var id: String
 
@@ -415,6 +422,7 @@ struct GatewaySim: AsyncParsableCommand {
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "bench",
         abstract: "Measure end-to-end throughput against a loopback gateway next to a plain libcurl loop (use a release build).",
         discussion: """
             With --gateway URL: the same against a gateway that is another process (it must answer any POST with 2xx): \
@@ -513,6 +521,7 @@ struct Bench: AsyncParsableCommand {
 
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "migrate",
         abstract: "Bring the store's schema up to date and print its version (serve does the same at start).")
     @OptionGroup var options: ConfigOption
 
@@ -531,6 +540,7 @@ struct GatewayCommand: AsyncParsableCommand {
 
     struct Test: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+        commandName: "test",
             abstract: "Send one clearly marked test message through a configured gateway and print the request and the reply, secrets redacted.",
             discussion: "Nothing is stored. Exits 0 when the gateway accepted the message, 1 when it did not.")
         @OptionGroup var options: ConfigOption
@@ -555,7 +565,7 @@ struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "config", abstract: "Configuration tools.", subcommands: [Check.self])
 
     struct Check: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Validate a configuration file and print the effective values, secrets redacted.")
+        static let configuration = CommandConfiguration(commandName: "check", abstract: "Validate a configuration file and print the effective values, secrets redacted.")
         @OptionGroup var options: ConfigOption
 
         func run() async throws {
@@ -570,6 +580,7 @@ struct TemplatesCommand: AsyncParsableCommand {
 
     struct Preview: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+        commandName: "preview",
             abstract: "Render a template with the kind's sample data (templates/_samples/<kind>.json) or --data FILE.",
             discussion: "Prints SMS text with encoding and segments, email subject and text; writes email and letter HTML into --out. --all renders every kind, channel, locale and tone into --out with an index.html.")
         @Option(help: "Template directory (default: ./templates, then the installed set).") var dir: String?
@@ -609,6 +620,7 @@ struct TemplatesCommand: AsyncParsableCommand {
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+        commandName: "check",
             abstract: "Check a template set as the daemon does before using it.",
             discussion: """
                 Parses every template and checks it against its kind's schema (_schema/<kind>.yaml), renders \
@@ -645,6 +657,7 @@ struct IntakeCommand: AsyncParsableCommand {
 
     struct Errors: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+        commandName: "errors",
             abstract: "Intake rows a daemon rejected, newest first: intake id, when, the error (and with --json what was sent).")
         @OptionGroup var options: ConfigOption
         @Option(help: "How many (1 to 1000).") var limit: Int = 50
@@ -668,6 +681,7 @@ struct PlansCommand: AsyncParsableCommand {
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+        commandName: "check",
             abstract: "Check the collection plans against the country rules and the kinds.",
             discussion: """
                 Reads every <name>.yaml in the plan directory (docs/plans.md) and checks each plan against \

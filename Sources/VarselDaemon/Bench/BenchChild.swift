@@ -40,10 +40,22 @@ final class BenchChild: @unchecked Sendable {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
+        // The child starts with no signal blocked and the default action for those it is stopped
+        // with: it inherits the spawning thread's mask otherwise, and libdispatch's threads (where
+        // a task resumes) block SIGTERM and SIGINT, which `stop` would then send in vain.
+        var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        posix_spawnattr_setsigmask(&attributes, &unblocked)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
         if ownGroup {
-            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+            flags |= Int32(POSIX_SPAWN_SETPGROUP)
             posix_spawnattr_setpgroup(&attributes, 0)
         }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -102,15 +114,35 @@ final class BenchChild: @unchecked Sendable {
         lock.withLock { if waitStatus == nil { _ = kill(leadsGroup ? -pid : pid, signal) } }
     }
 
-    /// Waits until it exits or `timeout` passes (polling: no thread is blocked); whether it exited.
+    /// Waits until it exits or `timeout` passes; whether it exited. The exit is seen when it happens,
+    /// not at the next turn of a polling loop (which added up to its period to every timed child): a
+    /// thread of its own waits with `waitid(WNOWAIT)`, which leaves the child to be reaped here. That
+    /// thread ends when the child does; a child past its timeout is stopped by the caller.
     @discardableResult
     func waitForExit(timeout: Duration) async -> Bool {
+        guard isRunning else { return true }
         let deadline = ContinuousClock.now + timeout
-        while isRunning {
-            guard ContinuousClock.now < deadline else { return false }
-            try? await Task.sleep(for: .milliseconds(10))
+        let pid = pid
+        let timer = Mutex<Task<Void, Never>?>(nil)
+        let exited = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let waiting = Mutex<CheckedContinuation<Bool, Never>?>(continuation)
+            let answer: @Sendable (Bool) -> Void = { exited in waiting.withLock { $0.take() }?.resume(returning: exited) }
+            Thread.detachNewThread {
+                var info = siginfo_t()
+                while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) == -1, errno == EINTR {}
+                answer(true)
+            }
+            timer.withLock { timer in
+                timer = Task {
+                    try? await Task.sleep(until: deadline)
+                    answer(false)
+                }
+            }
         }
-        return true
+        timer.withLock { $0?.cancel() }
+        // Should `waitid` have failed for another reason than the child's end, the old way: polling.
+        while exited, isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+        return !isRunning
     }
 
     /// SIGTERM, then SIGKILL if it has not exited within `grace`; returns once it was reaped (a
