@@ -133,14 +133,20 @@ struct Enqueue: AsyncParsableCommand {
 
     func run() async throws {
         CLILogging.bootstrap(level: .warning)
-        let data: Data
+        let input: FileHandle
         if file == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
+            input = FileHandle.standardInput
         } else {
-            guard let contents = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
-            data = contents
+            guard let handle = FileHandle(forReadingAtPath: file) else { throw CLIError("cannot read \(file): \(String(cString: strerror(errno)))") }
+            input = handle
         }
         if let server {
+            let data: Data
+            do {
+                data = try input.readToEnd() ?? Data()
+            } catch {
+                throw CLIError("cannot read \(file == "-" ? "standard input" : file): \((error as NSError).localizedDescription)")
+            }
             let client = RemoteClient(server)
             defer { client.api.close() }
             let reply = try await client.api.send("POST", "/v1/messages:batch", body: data, contentType: "application/x-ndjson")
@@ -157,7 +163,14 @@ struct Enqueue: AsyncParsableCommand {
             return
         }
         let config = try options.load(secrets: .skip)
-        let results = try await CommandActions.enqueue(data, config: config)
+        let results: [EnqueueBatch.LineResult]
+        var readFailure: EnqueueBatch.ReadFailure?
+        do {
+            results = try await CommandActions.enqueue(reading: input.fileDescriptor, config: config)
+        } catch let failure as EnqueueBatch.ReadFailure {
+            results = failure.results
+            readFailure = failure
+        }
         let output = EnqueueBatch.LineResult.ndjson(results)
         do {
             try output.withUnsafeBytes { bytes in try FileHandle.standardOutput.write(contentsOf: bytes) }
@@ -167,6 +180,12 @@ struct Enqueue: AsyncParsableCommand {
                 \(stored) of \(results.count) lines were stored, but their results could not be written to standard output \
                 (\((error as NSError).localizedDescription)); a line with an idempotency_key, enqueued again, gives its \
                 result without being stored twice
+                """)
+        }
+        if let readFailure {
+            throw CLIError("""
+                cannot read \(file == "-" ? "standard input" : file) to its end (\(readFailure.reason)); \
+                \(results.filter(\.accepted).count) line(s) before it were stored, and nothing after
                 """)
         }
         if !results.allSatisfy(\.accepted) { throw ExitCode.failure }

@@ -44,6 +44,20 @@ import Testing
         #expect(MessageID.generate(count: 0, now: now).isEmpty)
     }
 
+    @Test("a numbering over several calls (the chunks of one enqueue) ascends across all of them, by the same steps, in the same millisecond")
+    func numberingAcrossCalls() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000.123)
+        var numbering = MessageID.Numbering(now: now)
+        let calls = [1_000, 1, 0, 999, 2_500].map { numbering.next($0) }
+        #expect(calls.map(\.count) == [1_000, 1, 0, 999, 2_500])
+        let ids = calls.flatMap { $0 }
+        #expect(ids == ids.sorted() && Set(ids).count == ids.count)
+        #expect(Set(ids.map { $0.prefix(14) }) == [MessageID.generate(now: now).prefix(14)])
+        let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz")
+        let randomParts = ids.map { id in id.dropFirst(14).reduce(UInt128(0)) { $0 << 5 | UInt128(alphabet.firstIndex(of: $1)!) } }
+        #expect(zip(randomParts.dropFirst(), randomParts).allSatisfy { $0 > $1 && $0 - $1 <= 1 << 24 })
+    }
+
     @Test("a batch's steps come from its own 256 fresh bits: as many as asked, every bit set about half the time, other bits other steps")
     func stepsFromFreshBits() {
         var first = SeededRandom(seed: 1)

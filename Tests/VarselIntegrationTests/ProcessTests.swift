@@ -292,6 +292,30 @@ import VarselTestSupport
         #expect(try await store.countByState() == [.queued: 2])
     }
 
+    @Test("enqueue reads a file of several chunks as it goes and stores every line in order; a file it cannot open or read is named with the reason, and nothing is stored")
+    func enqueueReadsAsItGoes() async throws {
+        let directory = TemporaryDirectory()
+        let config = Self.writeConfig(directory, gatewayBase: "http://127.0.0.1:1")
+        // Longer than two chunks and than many reads; the last line without its LF, CRLF in the middle.
+        let lines = (1...2_500).map { Fixtures.sms(key: "file-\($0)") }
+        let file = directory.write("messages.ndjson", lines[..<1_200].joined(separator: "\n") + "\r\n" + lines[1_200...].joined(separator: "\n"))
+        let run = try await ChildProcess.run(["enqueue", "--config", config, file])
+        #expect(run.status == 0, "\(run.stderr)")
+        let results = run.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(results.map { $0["line"] as? Int } == Array(1...2_500))
+        let ids = results.compactMap { $0["id"] as? String }
+        #expect(ids.count == 2_500 && ids == ids.sorted(), "every line stored, ids in input order")
+
+        let missing = try await ChildProcess.run(["enqueue", "--config", config, directory.file("absent.ndjson")])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("cannot read \(directory.file("absent.ndjson")): No such file or directory"), "\(missing.stderr)")
+        let folder = try await ChildProcess.run(["enqueue", "--config", config, directory.path])
+        #expect(folder.status == 1)
+        #expect(folder.stderr.contains("cannot read \(directory.path) to its end (Is a directory); 0 line(s) before it were stored"), "\(folder.stderr)")
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        #expect(try await store.countByState() == [.queued: 2_500])
+    }
+
     @Test("enqueue holds data to the kinds' schemas read on their own: a template that does not parse leaves the check on, a schema that does not parse turns it off")
     func enqueueReadsSchemasAlone() async throws {
         let directory = TemporaryDirectory()

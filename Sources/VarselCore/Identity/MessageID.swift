@@ -4,9 +4,9 @@ import Foundation
 /// Message ids: `msg_` + 26 Crockford base-32 characters (48 bits of milliseconds, 80 random bits), so
 /// ids sort by creation time and never carry personal data.
 ///
-/// The ids of a batch stored in one go (`generate(count:now:)`) ascend in the batch's order: the
-/// first takes 80 fresh random bits, each next one the previous bits plus a random step (1 to 2^24),
-/// as ULID's monotonic mode does. The queue is leased in id order, so a batch is then read where its
+/// The ids of a batch stored in one go (`generate(count:now:)`, or `Numbering` over several chunks)
+/// ascend in the batch's order: the first takes 80 fresh random bits, each next one the previous bits
+/// plus a random step (1 to 2^24), as ULID's monotonic mode does. The queue is leased in id order, so a batch is then read where its
 /// rows lie together, in the table and in every index keyed by message id, instead of at random
 /// places: a file of 20,000 messages enqueued in one millisecond had each lease of 128 touch about
 /// 150 pages of the table.
@@ -26,21 +26,43 @@ public enum MessageID {
 
     /// `count` ids of `now`, ascending.
     public static func generate(count: Int, now: Date) -> [String] {
-        guard count > 0 else { return [] }
-        var generator = SystemRandomNumberGenerator()
-        let millis = millis(now)
-        var random = freshRandom(&generator)
-        let steps = randomSteps(count - 1, using: &generator)
-        var ids: [String] = []
-        ids.reserveCapacity(count)
-        ids.append(id(millis: millis, random: random))
-        for step in steps {
-            // Past the 80 bits (never, in practice) fresh bits.
-            let next = random + 1 + UInt128(step & 0xFF_FFFF)
-            random = next < randomLimit ? next : freshRandom(&generator)
-            ids.append(id(millis: millis, random: random))
+        var numbering = Numbering(now: now)
+        return numbering.next(count)
+    }
+
+    /// Ids of one time handed out over several calls (the chunks of one enqueue), ascending across
+    /// all of them: each call's ids continue after the last id of the call before.
+    public struct Numbering: Sendable {
+        private let millis: UInt64
+        /// The random part of the last id handed out.
+        private var last: UInt128?
+
+        public init(now: Date) {
+            millis = MessageID.millis(now)
         }
-        return ids
+
+        /// The next `count` ids.
+        public mutating func next(_ count: Int) -> [String] {
+            guard count > 0 else { return [] }
+            var generator = SystemRandomNumberGenerator()
+            var ids: [String] = []
+            ids.reserveCapacity(count)
+            var random: UInt128
+            if let last {
+                random = last
+            } else {
+                random = freshRandom(&generator)
+                ids.append(id(millis: millis, random: random))
+            }
+            for step in randomSteps(count - ids.count, using: &generator) {
+                // Past the 80 bits (never, in practice) fresh bits.
+                let next = random + 1 + UInt128(step & 0xFF_FFFF)
+                random = next < randomLimit ? next : freshRandom(&generator)
+                ids.append(id(millis: millis, random: random))
+            }
+            last = random
+            return ids
+        }
     }
 
     /// `count` random 32-bit words: SHA-256 of 256 fresh bits and a block number, eight words a block

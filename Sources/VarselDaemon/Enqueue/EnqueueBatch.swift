@@ -1,4 +1,7 @@
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import NIOCore
 import VarselCore
@@ -112,6 +115,8 @@ public enum EnqueueBatch {
         private var pendingBytes = 0
         private(set) var results: [LineResult] = []
         private(set) var lines = 0
+        /// Ids for the lines, ascending over the whole input, chunk after chunk.
+        private var numbering: MessageID.Numbering
         /// The input so far while no line was JSON and it is small: a single pretty-printed object.
         private var retained: [UInt8]? = []
         private var anyJSON = false
@@ -128,6 +133,7 @@ public enum EnqueueBatch {
             self.maxLineBytes = maxLineBytes
             self.onStored = onStored
             self.splitter = LineSplitter(maxLineBytes: maxLineBytes)
+            numbering = MessageID.Numbering(now: now)
         }
 
         /// Takes a piece of input; `afterTaking()` then stores a chunk if one is full.
@@ -212,7 +218,7 @@ public enum EnqueueBatch {
             let validator = validator
             let now = now
             let tooLong = "longer than \(maxLineBytes) bytes (server.max_body_bytes)"
-            let numbered = zip(chunk, MessageID.generate(count: chunk.count, now: now)).map { (line: $0.line, bytes: $0.bytes, id: $1) }
+            let numbered = zip(chunk, numbering.next(chunk.count)).map { (line: $0.line, bytes: $0.bytes, id: $1) }
             var checked = numbered.parallelMap { entry -> LineCheck in
                 guard let bytes = entry.bytes else { return .refused(tooLong) }
                 switch MessageValidator.parse(json: bytes) {
@@ -317,18 +323,59 @@ public enum EnqueueBatch {
         return (first, Array(trimmed.utf8))
     }
 
-    /// Enqueues `data` whole (the CLI's file or standard input). An input with no message gives one
-    /// failed result for line 1.
+    /// Enqueues `data` whole. An input with no message gives one failed result for line 1.
     public static func run(_ data: Data, validator: MessageValidator, store: any MessageStore, now: Date = Date()) async throws -> [LineResult] {
-        let processor = Processor(validator: validator, store: store, now: now, maxLines: nil, maxLineBytes: Int.max, onStored: {})
-        do {
+        try await run(validator: validator, store: store, now: now) { processor in
             var offset = 0
             while offset < data.count {
-                let end = min(offset + 65_536, data.count)
+                let end = min(offset + readSize, data.count)
                 data[data.startIndex + offset..<data.startIndex + end].withUnsafeBytes { processor.take($0) }
                 try await processor.afterTaking()
                 offset = end
             }
+        }
+    }
+
+    /// Enqueues what is read from `descriptor` (the CLI's file or standard input) as it is read, a
+    /// piece at a time: validating and storing start with the first lines, and a file of a million
+    /// messages is never held in memory whole. An input with no message gives one failed result for
+    /// line 1. A read that fails throws `ReadFailure` with the results of the lines stored before it.
+    public static func run(reading descriptor: Int32, validator: MessageValidator, store: any MessageStore, now: Date = Date()) async throws
+        -> [LineResult]
+    {
+        try await run(validator: validator, store: store, now: now) { processor in
+            var buffer = [UInt8](repeating: 0, count: readSize)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count == 0 { return }
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    let reason = String(cString: strerror(errno))
+                    try await processor.settle()
+                    throw ReadFailure(reason: reason, results: processor.results)
+                }
+                buffer.withUnsafeBytes { processor.take(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+                try await processor.afterTaking()
+            }
+        }
+    }
+
+    /// The input could not be read to its end: why (`strerror`'s words), and the results of the lines
+    /// handled (and stored) before.
+    public struct ReadFailure: Error, Sendable {
+        public let reason: String
+        public let results: [LineResult]
+    }
+
+    /// Bytes taken from the input at a time.
+    static let readSize = 65_536
+
+    private static func run(
+        validator: MessageValidator, store: any MessageStore, now: Date, feed: (Processor) async throws -> Void
+    ) async throws -> [LineResult] {
+        let processor = Processor(validator: validator, store: store, now: now, maxLines: nil, maxLineBytes: Int.max, onStored: {})
+        do {
+            try await feed(processor)
             let results = try await processor.finish()
             return results.isEmpty ? [.failure(1, "no message: the input is empty")] : results
         } catch {
