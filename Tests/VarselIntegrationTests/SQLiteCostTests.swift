@@ -175,6 +175,26 @@ import VarselTestSupport
         #expect(try await store.status(id: "anonymous")?.state == .queued)
     }
 
+    @Test("a transaction that dirties more pages than SQLite's cache holds (a batch's chunk in a large store) writes none of them to the log before its commit")
+    func noSpillBeforeCommit() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        let log = directory.file("varsel.db-wal")
+        @Sendable func logBytes() -> Int { (try? FileManager.default.attributesOfItem(atPath: log)[.size] as? Int) ?? 0 }
+        let (before, during, pages) = try await store.pool.write { db -> (Int, Int, Int) in
+            let before = logBytes()
+            try db.execute(sql: "CREATE TABLE spill_probe (id INTEGER PRIMARY KEY, body TEXT)")
+            // About 1,500 pages of 4 KiB: three times the 500 pages of SQLite's default cache.
+            let body = String(repeating: "x", count: 3_900)
+            for row in 0..<1_500 { try db.execute(sql: "INSERT INTO spill_probe (id, body) VALUES (?, ?)", arguments: [row, body]) }
+            let pages = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dbstat WHERE name = 'spill_probe'") ?? 0
+            return (before, logBytes(), pages)
+        }
+        #expect(pages > 1_400 && pages < SQLiteMessageStore.spillPages, "\(pages) pages")
+        #expect(during == before, "the log grew by \(during - before) bytes inside the transaction")
+        #expect(logBytes() > during, "the commit wrote the pages")
+    }
+
     @Test("the write-ahead log is copied into the database file in the background, without waiting for the writer's own checkpoint")
     func logIsCheckpointedInTheBackground() async throws {
         let directory = TemporaryDirectory()

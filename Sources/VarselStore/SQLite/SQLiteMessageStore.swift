@@ -24,6 +24,13 @@ public final class SQLiteMessageStore: MessageStore {
     /// The schema's version: the last migration, as `varsel migrate` shows it.
     public let schemaVersion: String
 
+    /// Dirty pages a transaction may hold in memory before SQLite writes some of them to the log in
+    /// its middle (16 MiB; the cache of clean pages stays SQLite's 2 MiB). A batch's chunk of 1,000
+    /// messages dirties about two pages a message in a large store (two indexes on random keys), so
+    /// at the default (the cache size, 500 pages) it spilled pages that it then changed again and
+    /// wrote a second time at its commit.
+    static let spillPages = 4_096
+
     /// Opens (creating if needed) and migrates the database at `path`. `statementObserver` sees the SQL
     /// of every statement run (before its arguments are bound): for tests of the query plans.
     public init(path: String, synchronous: Synchronous = .full, statementObserver: (@Sendable (String) -> Void)? = nil) throws {
@@ -33,6 +40,7 @@ public final class SQLiteMessageStore: MessageStore {
             try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            try db.execute(sql: "PRAGMA cache_spill = \(Self.spillPages)")
             // The log is copied into the database file by `WALCheckpointer`; this is its backstop.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.backstopPages)")
             if let statementObserver {
