@@ -3,10 +3,11 @@ import Foundation
 import GRDB
 import Synchronization
 import Testing
+import VarselCore
 @testable import VarselStore
 import VarselTestSupport
 
-/// `SharedWrites`: the send loop's writes on SQLite share a transaction while the writer is busy.
+/// `SharedWrites`: the send loop's writes and enqueues on SQLite share a transaction while the writer is busy.
 @Suite struct SharedWritesTests {
     struct Refused: Error {}
 
@@ -132,5 +133,43 @@ import VarselTestSupport
         #expect(try await harness.insert(7) == 7)
         #expect(harness.transactions().map { $0.count - 1 } == [1])
         #expect(harness.store.writes.unansweredCount == 0)
+    }
+
+    @Test("enqueues that wait for the writer (chunks of concurrent batches) share its next transaction with each other and the send loop's writes; each is answered after that commit")
+    func enqueuesShareTheCommit() async throws {
+        let harness = try await Harness()
+        let validator = MessageValidator(kinds: KindRule.shipped)
+        let now = Date()
+        let chunks = try (1...3).map { chunk in
+            try (1...3).map { line in StoredRequest(try validator.validate(json: Array(Fixtures.sms(key: "share-\(chunk)-\(line)").utf8)).get(), now: now) }
+        }
+        let holder = try await harness.holdWriter()
+        var enqueues: [Task<[EnqueueOutcome], any Error>] = []
+        for (index, rows) in chunks.enumerated() {
+            enqueues.append(Task { try await harness.store.enqueue(rows, now: now, caseStops: .shipped) })
+            try await SharedWritesTests.poll("enqueue \(index + 1) waits") { harness.store.writes.unansweredCount == index + 1 }
+        }
+        let insert = Task { try await harness.insert(4) }
+        try await SharedWritesTests.poll("the insert waits") { harness.store.writes.unansweredCount == 4 }
+        harness.statements.withLock { $0 = [] }
+        harness.releaseWriter()
+        try await holder.value
+        for (rows, enqueue) in zip(chunks, enqueues) {
+            #expect(try await enqueue.value == rows.map { .created(id: $0.id) })
+        }
+        #expect(try await insert.value == 4)
+        // Which writes each committed transaction carried: the first enqueue was already on its way.
+        var transactions: [[String]] = []
+        var current: [String]?
+        for sql in harness.statements.withLock({ $0 }) {
+            if sql.hasPrefix("BEGIN") { current = [] }
+            if sql.hasPrefix("COMMIT"), let done = current { transactions.append(done); current = nil }
+            if sql.hasPrefix("INSERT INTO messages") { current?.append("messages") }
+            if sql.hasPrefix("INSERT INTO scratch") { current?.append("scratch") }
+        }
+        // Each chunk of three rows is inserted by one multi-row statement per chunk size (2 + 1).
+        let statements = Array(repeating: "messages", count: SQLiteMessageStore.chunkSizes(3).count)
+        #expect(transactions == [statements, statements + statements + ["scratch"]], "\(transactions)")
+        #expect(try await harness.store.countByState() == [.queued: 9])
     }
 }

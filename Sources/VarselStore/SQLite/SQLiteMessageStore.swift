@@ -92,7 +92,7 @@ public final class SQLiteMessageStore: MessageStore {
     // MARK: Enqueue
 
     public func enqueue(_ rows: [StoredRequest], now: Date, caseStops: CaseStopPolicy) async throws -> [EnqueueOutcome] {
-        try await pool.write { db in try Self.insert(db, rows, caseStops: caseStops, now: now) }
+        try await writes.write { db in try Self.insert(db, rows, caseStops: caseStops, now: now) }
     }
 
     /// Stores requests inside the caller's write transaction: idempotency by key, then the case's stop.

@@ -2,15 +2,17 @@ import GRDB
 import Synchronization
 import VarselCore
 
-/// Group commit for the send loop's writes on SQLite's one writer (a batch's read and plan, outcomes,
-/// attempt starts): those that arrive while a transaction is under way run together in the next
-/// one, in arrival order, with one commit and one sync for all, and each is answered only after that
-/// commit. A write alone runs at once. A write that throws fails only itself: the group is rolled
-/// back and its writes run again, one transaction each.
+/// Group commit on SQLite's one writer for the send loop's writes (a batch's read and plan, outcomes,
+/// attempt starts) and for enqueues (a chunk of a batch, a group of single POSTs): those that arrive
+/// while a transaction is under way run together in the next one, in arrival order, with one commit
+/// and one sync for all, and each is answered only after that commit. A write alone runs at once. A
+/// write that throws fails only itself: the group is rolled back and its writes run again, one
+/// transaction each.
 ///
-/// Under load the loop's plan, the recorder's outcomes and the starts of sends that waited for a
-/// connection otherwise queue for the writer one transaction after another, each with its own sync
-/// and its own copy of the pages they share in the write-ahead log.
+/// Under load the loop's plan, the recorder's outcomes, the starts of sends that waited for a
+/// connection and the chunks of concurrent batches otherwise queue for the writer one transaction
+/// after another, each with its own sync and its own copy of the pages they share in the
+/// write-ahead log (the tail of every table and index, and index pages their keys share).
 struct SharedWrites: Sendable {
     private let commit: GroupCommit<Job, Void>
 
