@@ -228,7 +228,7 @@ public enum EnqueueBatch {
                     return .validated(validator.validate(value).map { StoredRequest($0, now: now, id: entry.id) })
                 }
             }
-            let waiting = checked.indices.filter { if case .waiting = checked[$0] { true } else { false } }
+            let waiting = checked.indices.filter { checked[$0].recipientID != nil }
             if !waiting.isEmpty {
                 let records = try await store.recipients(ids: Set(waiting.compactMap { checked[$0].recipientID }))
                 for index in waiting {
