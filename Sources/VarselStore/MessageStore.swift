@@ -18,8 +18,8 @@ public protocol MessageStore: Sendable {
     func close() async
 
     /// Stores validated messages in one transaction, all or none (SQLite's may carry other writes
-    /// that waited for the writer with them: one commit and one sync for all). A message whose `idempotencyKey` is already known
-    /// is not stored again: the result names the existing message. A message of a case that an event
+    /// that waited for the writer with them: one commit and one sync for all). A message whose
+    /// `idempotencyKey` is already known is not stored again: the result names the existing message. A message of a case that an event
     /// stopped (`paid`, `disputed`, `plan_agreed`) is refused when `caseStops` stops its kind; the
     /// check and the insert are atomic with `recordCaseEvent`. `rows` are the messages' stored forms
     /// (`StoredRequest.make`), made by the caller, e.g. while the batch before is being written.
