@@ -131,6 +131,9 @@ struct Enqueue: AsyncParsableCommand {
     @Option(help: "Enqueue through a running daemon at this URL (token from VARSEL_TOKEN) instead of the local store.") var server: String?
     @Argument(help: "A file, or - for standard input.") var file: String
 
+    /// The input as an error names it.
+    private var inputName: String { file == "-" ? "standard input" : file }
+
     func run() async throws {
         CLILogging.bootstrap(level: .warning)
         let input: FileHandle
@@ -145,7 +148,7 @@ struct Enqueue: AsyncParsableCommand {
             do {
                 data = try input.readToEnd() ?? Data()
             } catch {
-                throw CLIError("cannot read \(file == "-" ? "standard input" : file): \((error as NSError).localizedDescription)")
+                throw CLIError("cannot read \(inputName): \((error as NSError).localizedDescription)")
             }
             let client = RemoteClient(server)
             defer { client.api.close() }
@@ -184,7 +187,7 @@ struct Enqueue: AsyncParsableCommand {
         }
         if let readFailure {
             throw CLIError("""
-                cannot read \(file == "-" ? "standard input" : file) to its end (\(readFailure.reason)); \
+                cannot read \(inputName) to its end (\(readFailure.reason)); \
                 \(results.filter(\.accepted).count) line(s) before it were stored, and nothing after
                 """)
         }

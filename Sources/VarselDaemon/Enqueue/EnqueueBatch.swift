@@ -224,15 +224,15 @@ public enum EnqueueBatch {
                 switch MessageValidator.parse(json: bytes) {
                 case .failure(let failure): return .refused(failure.description)
                 case .success(let value):
-                    if let recipientID = MessageValidator.recipientIDNeedingStoredRecord(of: value) { return .waiting(value, recipientID: recipientID) }
+                    if MessageValidator.recipientIDNeedingStoredRecord(of: value) != nil { return .waiting(value) }
                     return .validated(validator.validate(value).map { StoredRequest($0, now: now, id: entry.id) })
                 }
             }
-            let waiting = checked.indices.filter { checked[$0].recipientID != nil }
+            let waiting = checked.indices.filter { checked[$0].waitingValue != nil }
             if !waiting.isEmpty {
-                let records = try await store.recipients(ids: Set(waiting.compactMap { checked[$0].recipientID }))
+                let records = try await store.recordsStandingIn(for: waiting.compactMap { checked[$0].waitingValue })
                 for index in waiting {
-                    guard case .waiting(let value, _) = checked[index] else { continue }
+                    guard let value = checked[index].waitingValue else { continue }
                     checked[index] = .validated(validator.validate(value, stored: records).map { StoredRequest($0, now: now, id: numbered[index].id) })
                 }
             }
@@ -304,10 +304,10 @@ public enum EnqueueBatch {
     enum LineCheck {
         case refused(String)
         case validated(Result<StoredRequest, ValidationFailure>)
-        case waiting(JSONValue, recipientID: String)
+        case waiting(JSONValue)
 
-        var recipientID: String? {
-            if case .waiting(_, let id) = self { id } else { nil }
+        var waitingValue: JSONValue? {
+            if case .waiting(let value) = self { value } else { nil }
         }
     }
 

@@ -13,9 +13,7 @@ import GRDBSQLite
 /// (Varsel has none), since they do not go through GRDB's execution hooks.
 extension Database {
     func runBound(_ sql: String, _ values: [(any DatabaseValueConvertible)?]) throws {
-        try runBound(sql, count: values.count) { binder in
-            for value in values { try binder.bind(value) }
-        }
+        try runBound(sql, count: values.count) { binder in try binder.bind(values) }
     }
 
     /// `runBound` with `count` values bound in order by `bind`, each by its own type: no
@@ -34,9 +32,7 @@ extension Database {
     /// `runBound` for a statement that returns rows (`INSERT … RETURNING id`): the first column of
     /// each row as text (nil for NULL), in the order SQLite gives them.
     func firstColumnTextsBound(_ sql: String, _ values: [(any DatabaseValueConvertible)?]) throws -> [String?] {
-        try firstColumnTextsBound(sql, count: values.count) { binder in
-            for value in values { try binder.bind(value) }
-        }
+        try firstColumnTextsBound(sql, count: values.count) { binder in try binder.bind(values) }
     }
 
     /// `firstColumnTextsBound` with `count` values bound in order by `bind`.
@@ -114,6 +110,11 @@ struct ParameterBinder {
         case .blob(let data):
             try bind { raw, index in data.withUnsafeBytes { sqlite3_bind_blob(raw, index, $0.baseAddress, CInt($0.count), Self.transient) } }
         }
+    }
+
+    /// Values of any types GRDB stores, in order.
+    mutating func bind(_ values: [(any DatabaseValueConvertible)?]) throws {
+        for value in values { try bind(value) }
     }
 
     private mutating func bind(_ call: (SQLiteStatement, CInt) -> CInt) throws {

@@ -35,7 +35,7 @@ extension SQLiteMessageStore {
         onConflict: String? = nil, returning: String? = nil
     ) throws -> [String?] {
         try insertRows(db, into: table, columns: columns, rows: rows, onConflict: onConflict, returning: returning) { binder, row in
-            for value in row { try binder.bind(value) }
+            try binder.bind(row)
         }
     }
 
