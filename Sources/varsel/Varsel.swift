@@ -166,32 +166,24 @@ struct Enqueue: AsyncParsableCommand {
             return
         }
         let config = try options.load(secrets: .skip)
-        let results: [EnqueueBatch.LineResult]
-        var readFailure: EnqueueBatch.ReadFailure?
+        // Each chunk's results are printed once it is committed: a million lines never wait in memory.
+        let tally: EnqueueBatch.Tally
         do {
-            results = try await CommandActions.enqueue(reading: input.fileDescriptor, config: config)
+            tally = try await CommandActions.enqueue(reading: input.fileDescriptor, config: config) { results in
+                try EnqueueBatch.LineResult.ndjson(results).withUnsafeBytes { bytes in try FileHandle.standardOutput.write(contentsOf: bytes) }
+            }
         } catch let failure as EnqueueBatch.ReadFailure {
-            results = failure.results
-            readFailure = failure
-        }
-        let output = EnqueueBatch.LineResult.ndjson(results)
-        do {
-            try output.withUnsafeBytes { bytes in try FileHandle.standardOutput.write(contentsOf: bytes) }
-        } catch {
-            let stored = results.filter(\.accepted).count
             throw CLIError("""
-                \(stored) of \(results.count) lines were stored, but their results could not be written to standard output \
-                (\((error as NSError).localizedDescription)); a line with an idempotency_key, enqueued again, gives its \
-                result without being stored twice
+                cannot read \(inputName) to its end (\(failure.reason)); \(failure.stored) line(s) before it were stored, and nothing after
+                """)
+        } catch let failure as EnqueueBatch.OutputFailure {
+            throw CLIError("""
+                \(failure.stored) line(s) were stored, but their results could not be written to standard output \
+                (\((failure.error as NSError).localizedDescription)); nothing after them was read or stored; a line with an \
+                idempotency_key, enqueued again, gives its result without being stored twice
                 """)
         }
-        if let readFailure {
-            throw CLIError("""
-                cannot read \(inputName) to its end (\(readFailure.reason)); \
-                \(results.filter(\.accepted).count) line(s) before it were stored, and nothing after
-                """)
-        }
-        if !results.allSatisfy(\.accepted) { throw ExitCode.failure }
+        if tally.accepted < tally.lines { throw ExitCode.failure }
     }
 }
 

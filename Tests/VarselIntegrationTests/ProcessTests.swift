@@ -286,7 +286,8 @@ import VarselTestSupport
             stdin: Data([Fixtures.sms(key: "full-1"), Fixtures.sms(key: "full-2")].joined(separator: "\n").utf8), executable: "/bin/sh")
         let status = await child.wait(timeout: .seconds(60))
         #expect(status == 1, "\(child.stderr)")
-        #expect(child.stderr.contains("2 of 2 lines were stored, but their results could not be written to standard output"), "\(child.stderr)")
+        #expect(child.stderr.contains("2 line(s) were stored, but their results could not be written to standard output"), "\(child.stderr)")
+        #expect(child.stderr.contains("nothing after them was read or stored"), "\(child.stderr)")
         #expect(child.stderr.contains("space"), "the cause is named: \(child.stderr)")
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
         #expect(try await store.countByState() == [.queued: 2])
@@ -314,6 +315,36 @@ import VarselTestSupport
         #expect(folder.stderr.contains("cannot read \(directory.path) to its end (Is a directory); 0 line(s) before it were stored"), "\(folder.stderr)")
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
         #expect(try await store.countByState() == [.queued: 2_500])
+    }
+
+    @Test("enqueue prints a chunk's results once the chunk is committed, before the rest of its input has arrived; a failed line among them still fails the run")
+    func enqueuePrintsAsItCommits() async throws {
+        let directory = TemporaryDirectory()
+        let config = Self.writeConfig(directory, gatewayBase: "http://127.0.0.1:1")
+        // One whole chunk (1,000 lines, one of them invalid), then nothing until the test has seen the
+        // chunk's results, then 500 more lines. Were results printed at the end only, the first 1,000
+        // would never show while the input waits.
+        var first = (1...1_000).map { Fixtures.sms(key: "early-\($0)") }
+        first[499] = #"{"kind": "reminder"}"#
+        let firstFile = directory.write("first.ndjson", first.joined(separator: "\n") + "\n")
+        let restFile = directory.write("rest.ndjson", (1...500).map { Fixtures.sms(key: "late-\($0)") }.joined(separator: "\n") + "\n")
+        let go = directory.file("go")
+        let script = #"{ cat "$2"; i=0; while [ ! -e "$4" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done; cat "$3"; } | exec "$0" enqueue --config "$1" -"#
+        let child = try ChildProcess(arguments: ["-c", script, Paths.varselBinary, config, firstFile, restFile, go], executable: "/bin/sh")
+        func printed() -> [[String: Any]] {
+            child.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        }
+        let early = await eventually { printed().count >= 1_000 }
+        FileManager.default.createFile(atPath: go, contents: Data())
+        #expect(early, "the first chunk's results were printed while the input waited (\(printed().count) printed)")
+        #expect(await child.wait(timeout: .seconds(120)) == 1, "one line was refused: \(child.stderr)")
+        let results = printed()
+        #expect(results.map { $0["line"] as? Int } == Array(1...1_500))
+        #expect((results[499]["error"] as? String)?.contains("recipient") == true, "\(results[499])")
+        let ids = results.compactMap { $0["id"] as? String }
+        #expect(ids.count == 1_499 && ids == ids.sorted())
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        #expect(try await store.countByState() == [.queued: 1_499])
     }
 
     @Test("enqueue holds data to the kinds' schemas read on their own: a template that does not parse leaves the check on, a schema that does not parse turns it off")

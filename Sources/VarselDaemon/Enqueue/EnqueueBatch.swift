@@ -96,7 +96,25 @@ public enum EnqueueBatch {
         }
     }
 
-    /// Validates and stores lines in chunks, keeping only the chunk being handled and the results.
+    /// Hands a chunk's results on as soon as the chunk is committed (`varsel enqueue` prints them),
+    /// in line order; what it throws stops the batch (`OutputFailure`).
+    public typealias ResultSink = @Sendable ([LineResult]) throws -> Void
+
+    /// How many lines were handled, and how many of them stored, when the results went to a sink.
+    public struct Tally: Sendable, Equatable {
+        public var lines = 0
+        public var accepted = 0
+    }
+
+    /// The sink could not take a chunk's results (standard output failed): the batch stopped there.
+    /// `stored` lines were stored, the chunk whose results were lost included.
+    public struct OutputFailure: Error, Sendable {
+        public let error: any Error
+        public let stored: Int
+    }
+
+    /// Validates and stores lines in chunks, keeping only the chunk being handled and the results
+    /// (or, with a sink, only those it may not hand on yet).
     final class Processor {
         let validator: MessageValidator
         let store: any MessageStore
@@ -106,8 +124,13 @@ public enum EnqueueBatch {
         let onStored: @Sendable () -> Void
         /// Where a chunk's write runs while the next chunk is validated (nil: the global executor).
         let writeExecutor: (any TaskExecutor)?
-        /// The chunk being written, which gives its lines' results once committed.
-        private var writing: Task<[LineResult], any Error>?
+        /// Where results go once their chunk committed; nil: they are kept in `results`.
+        let sink: ResultSink?
+        /// The chunk being written, which gives its lines' results once committed (those not handed
+        /// to the sink).
+        private var writing: Task<ChunkOutcome, any Error>?
+        /// Lines handled and stored so far, whether their results are kept or were handed on.
+        private(set) var tally = Tally()
         private var splitter: LineSplitter
         /// Lines split off the input, not yet counted.
         private var ready: [(line: Int, bytes: [UInt8]?)] = []
@@ -123,9 +146,10 @@ public enum EnqueueBatch {
 
         init(
             validator: MessageValidator, store: any MessageStore, now: Date, maxLines: Int?, maxLineBytes: Int,
-            writeExecutor: (any TaskExecutor)? = nil, onStored: @escaping @Sendable () -> Void
+            writeExecutor: (any TaskExecutor)? = nil, sink: ResultSink? = nil, onStored: @escaping @Sendable () -> Void
         ) {
             self.writeExecutor = writeExecutor
+            self.sink = sink
             self.validator = validator
             self.store = store
             self.now = now
@@ -154,18 +178,43 @@ public enum EnqueueBatch {
             return Stopped(reason: .tooManyBytes(limit: limit), results: results)
         }
 
-        /// Waits for the chunk being written and takes its results.
+        /// Waits for the chunk being written and takes its results (those not handed to the sink).
         func settle() async throws {
             guard let writing else { return }
             self.writing = nil
-            results += try await writing.value
+            do {
+                let outcome = try await writing.value
+                results += outcome.kept
+                tally.lines += outcome.tally.lines
+                tally.accepted += outcome.tally.accepted
+            } catch let failure as SinkFailure {
+                tally.accepted += failure.accepted
+                throw OutputFailure(error: failure.error, stored: tally.accepted)
+            }
         }
 
         /// After a failure elsewhere: lets the chunk being written finish, so nothing is left being
-        /// written once the batch has ended.
+        /// written once the batch has ended, and counts what it stored.
         func abandon() async {
-            _ = try? await writing?.value
-            writing = nil
+            guard let writing else { return }
+            self.writing = nil
+            switch await writing.result {
+            case .success(let outcome): tally.accepted += outcome.tally.accepted
+            case .failure(let failure as SinkFailure): tally.accepted += failure.accepted
+            case .failure: break
+            }
+        }
+
+        /// Hands the results kept so far to the sink, if there is one.
+        func handOn() throws {
+            guard let sink, !results.isEmpty else { return }
+            let kept = results
+            results = []
+            do {
+                try sink(kept)
+            } catch {
+                throw OutputFailure(error: error, stored: tally.accepted)
+            }
         }
 
         /// Ends the input and returns one result per non-blank line, in line order.
@@ -181,6 +230,7 @@ public enum EnqueueBatch {
             }
             try await flush()
             try await settle()
+            try handOn()
             return results
         }
 
@@ -255,20 +305,39 @@ public enum EnqueueBatch {
             if anyJSON { retained = nil }
             // In input order: this chunk is written once the one before it committed.
             try await settle()
+            // The results go to the sink once the chunk committed, those kept before them first;
+            // not while the input may still be one pretty-printed object, read whole at the end.
+            var sink: ResultSink?
+            var before: [LineResult] = []
+            if let processorSink = self.sink, retained == nil {
+                sink = processorSink
+                before = results
+                results = []
+            }
             writing = Self.startWriting(
                 rows, lines: chunk.map(\.line), refused: chunkResults, store: store, now: now, caseStops: CaseStopPolicy(kinds: validator.kinds),
-                on: writeExecutor, onStored: onStored)
+                on: writeExecutor, onStored: onStored, sink: sink.map { sink in (before, sink) })
         }
 
-        /// Writes a chunk in a task of its own; the task gives the results of all the chunk's lines, in order.
+        /// Writes a chunk in a task of its own; the task gives the results of all the chunk's lines,
+        /// in order, or hands them to `sink` after the results to hand on before them.
         private static func startWriting(
             _ valid: [(line: Int, row: StoredRequest)], lines: [Int], refused: [Int: LineResult], store: any MessageStore, now: Date,
-            caseStops: CaseStopPolicy, on executor: (any TaskExecutor)?, onStored: @escaping @Sendable () -> Void
-        ) -> Task<[LineResult], any Error> {
+            caseStops: CaseStopPolicy, on executor: (any TaskExecutor)?, onStored: @escaping @Sendable () -> Void,
+            sink: (before: [LineResult], sink: ResultSink)?
+        ) -> Task<ChunkOutcome, any Error> {
             Task(executorPreference: executor) {
                 var chunkResults = refused
                 try await write(valid, into: &chunkResults, store: store, now: now, caseStops: caseStops, onStored: onStored)
-                return lines.compactMap { chunkResults[$0] }
+                let results = lines.compactMap { chunkResults[$0] }
+                let tally = Tally(lines: results.count, accepted: results.count { $0.accepted })
+                guard let sink else { return ChunkOutcome(kept: results, tally: tally) }
+                do {
+                    try sink.sink(sink.before + results)
+                } catch {
+                    throw SinkFailure(error: error, accepted: tally.accepted)
+                }
+                return ChunkOutcome(kept: [], tally: tally)
             }
         }
 
@@ -297,6 +366,18 @@ public enum EnqueueBatch {
             }
             if created { onStored() }
         }
+    }
+
+    /// What a chunk's write gives: the results not handed to a sink, and the chunk's counts.
+    struct ChunkOutcome: Sendable {
+        let kept: [LineResult]
+        let tally: Tally
+    }
+
+    /// A sink that threw, and how many of the chunk's lines were stored.
+    struct SinkFailure: Error {
+        let error: any Error
+        let accepted: Int
     }
 
     /// Where one line of a chunk stands after the parallel pass: not JSON (or too long), validated
@@ -333,51 +414,27 @@ public enum EnqueueBatch {
                 try await processor.afterTaking()
                 offset = end
             }
-        }
+        }.results
     }
 
-    /// Enqueues what is read from `descriptor` (the CLI's file or standard input) as it is read, a
-    /// piece at a time: validating and storing start with the first lines, and a file of a million
-    /// messages is never held in memory whole. An input with no message gives one failed result for
-    /// line 1. A read that fails throws `ReadFailure` with the results of the lines stored before it.
-    public static func run(reading descriptor: Int32, validator: MessageValidator, store: any MessageStore, now: Date = Date()) async throws
-        -> [LineResult]
-    {
-        try await run(validator: validator, store: store, now: now) { processor in
-            var buffer = [UInt8](repeating: 0, count: readSize)
-            while true {
-                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-                if count == 0 { return }
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    let reason = String(cString: strerror(errno))
-                    try await processor.settle()
-                    throw ReadFailure(reason: reason, results: processor.results)
-                }
-                buffer.withUnsafeBytes { processor.take(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
-                try await processor.afterTaking()
-            }
-        }
-    }
-
-    /// The input could not be read to its end: why (`strerror`'s words), and the results of the lines
-    /// handled (and stored) before.
-    public struct ReadFailure: Error, Sendable {
-        public let reason: String
-        public let results: [LineResult]
-    }
-
-    /// Bytes taken from the input at a time.
-    static let readSize = 65_536
-
-    private static func run(
-        validator: MessageValidator, store: any MessageStore, now: Date, feed: (Processor) async throws -> Void
-    ) async throws -> [LineResult] {
-        let processor = Processor(validator: validator, store: store, now: now, maxLines: nil, maxLineBytes: Int.max, onStored: {})
+    static func run(
+        validator: MessageValidator, store: any MessageStore, now: Date, sink: ResultSink? = nil, feed: (Processor) async throws -> Void
+    ) async throws -> (results: [LineResult], tally: Tally) {
+        let processor = Processor(validator: validator, store: store, now: now, maxLines: nil, maxLineBytes: Int.max, sink: sink, onStored: {})
         do {
             try await feed(processor)
-            let results = try await processor.finish()
-            return results.isEmpty ? [.failure(1, "no message: the input is empty")] : results
+            var results = try await processor.finish()
+            var tally = processor.tally
+            if tally.lines == 0 {
+                let empty = LineResult.failure(1, "no message: the input is empty")
+                tally.lines = 1
+                if let sink {
+                    do { try sink([empty]) } catch { throw OutputFailure(error: error, stored: 0) }
+                } else {
+                    results = [empty]
+                }
+            }
+            return (results, tally)
         } catch {
             await processor.abandon()
             throw error

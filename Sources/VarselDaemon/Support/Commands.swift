@@ -8,8 +8,10 @@ import VarselTemplates
 /// What the CLI's one-shot commands do, so the executable stays argument parsing only.
 public enum CommandActions {
     /// `varsel enqueue FILE|-`: validates and stores what is read from `descriptor` as it is read,
-    /// one result per input line.
-    public static func enqueue(reading descriptor: Int32, config: VarselConfig) async throws -> [EnqueueBatch.LineResult] {
+    /// one result per input line, handed to `sink` chunk by chunk as each is committed.
+    public static func enqueue(
+        reading descriptor: Int32, config: VarselConfig, sink: @escaping EnqueueBatch.ResultSink
+    ) async throws -> EnqueueBatch.Tally {
         // Data is held to the kinds' schemas. Only the schemas are read: parsing the set's templates
         // would cost more than enqueueing thousands of messages. Schemas that do not parse leave the
         // check to the daemon's last good set.
@@ -18,7 +20,7 @@ public enum CommandActions {
             dataCheck = { kind, data in SchemaDataCheck.enqueueProblems(kind: kind, data: data, schemas: schemas, builtInRulesPassed: true) }
         }
         let validator = MessageValidator(kinds: config.planning.kinds, collectionRules: config.planning.collectionRules, dataCheck: dataCheck)
-        return try await withStore(config) { store in try await EnqueueBatch.run(reading: descriptor, validator: validator, store: store) }
+        return try await withStore(config) { store in try await EnqueueBatch.run(reading: descriptor, validator: validator, store: store, sink: sink) }
     }
 
     /// `varsel migrate`: brings the store's schema up to date and says what it did.
