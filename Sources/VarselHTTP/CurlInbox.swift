@@ -33,11 +33,14 @@ final class CurlInbox: @unchecked Sendable {
     }
 
     let multi: CurlMultiHandle
+    /// Wakes the curl thread: `curl_multi_wakeup`, or what a test counts.
+    private let wake: @Sendable () -> Void
     private let lock = NSLock()
     private var state = State()
 
-    init(multi: CurlMultiHandle) {
+    init(multi: CurlMultiHandle, wake: (@Sendable () -> Void)? = nil) {
         self.multi = multi
+        self.wake = wake ?? { _ = curl_multi_wakeup(multi.raw) }
     }
 
     /// Queues a submission and wakes the curl thread. Returns false, leaving the submission
@@ -45,8 +48,7 @@ final class CurlInbox: @unchecked Sendable {
     func submit(_ submission: CurlSubmission) -> Bool {
         withState { state in
             guard !state.stopRequested, !state.closed else { return false }
-            state.commands.append(.submit(submission))
-            _ = curl_multi_wakeup(multi.raw)
+            append(.submit(submission), to: &state)
             return true
         }
     }
@@ -55,9 +57,17 @@ final class CurlInbox: @unchecked Sendable {
     func cancel(_ ticket: CurlTicket) {
         withState { state in
             guard !state.closed else { return }
-            state.commands.append(.cancel(ticket))
-            _ = curl_multi_wakeup(multi.raw)
+            append(.cancel(ticket), to: &state)
         }
+    }
+
+    /// Queues a command, waking the curl thread only when the queue was empty: a command already
+    /// queued has woken it since it last took the queue (`curl_multi_wakeup` is a write to a socket
+    /// pair, and a burst of sends made one each).
+    private func append(_ command: Command, to state: inout State) {
+        let wasEmpty = state.commands.isEmpty
+        state.commands.append(command)
+        if wasEmpty { wake() }
     }
 
     private func withState<T>(_ body: (inout State) -> T) -> T {
@@ -72,7 +82,7 @@ final class CurlInbox: @unchecked Sendable {
             guard !state.stopRequested else { return false }
             state.stopRequested = true
             if !state.closed {
-                _ = curl_multi_wakeup(multi.raw)
+                wake()
             }
             return true
         }

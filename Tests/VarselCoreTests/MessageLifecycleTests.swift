@@ -145,4 +145,20 @@ import VarselCore
         let failed = MessageLifecycle.outcome(result(.permanent), context(fallBack: false), now: now, unit: 0)
         #expect(failed.state == .failed && failed.excludeChannel == nil && failed.readyAt == nil)
     }
+
+    @Test("outcome: the jitter's random number is drawn for a retry only, never for an accepted send, and it spreads the backoff")
+    func outcomeDrawsForRetriesOnly() {
+        let now = Date(timeIntervalSince1970: 1_800_000_100)
+        var draws = 0
+        func draw() -> Double {
+            draws += 1
+            return 0.5
+        }
+        _ = MessageLifecycle.outcome(result(.accepted), context(), now: now, unit: draw())
+        _ = MessageLifecycle.outcome(result(.permanent), context(), now: now, unit: draw())
+        #expect(draws == 0)
+        let retry = MessageLifecycle.outcome(result(.transient), context(), now: now, unit: draw())
+        #expect(draws == 1)
+        #expect(retry.readyAt == now.addingTimeInterval(RetryPolicy(minBackoff: 30, maxBackoff: 3600, maxAttempts: 3, maxLifetime: 72 * 3600).backoff(attempt: 1, unit: 0.5)))
+    }
 }

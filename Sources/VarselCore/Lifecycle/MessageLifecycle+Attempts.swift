@@ -93,8 +93,9 @@ extension MessageLifecycle {
     /// Accepted → `sent` (waiting for receipts). Transient or ambiguous → a retry with backoff, with
     /// the same `Idempotency-Key`, while attempts, lifetime and `expires_at` allow; else `failed` or
     /// `expired`. Permanent → the next usable channel when `fallback.on_permanent_failure`, else
-    /// `failed`. `unit` is a random number in 0..<1 for the backoff's jitter.
-    public static func outcome(_ result: AttemptResult, _ context: AttemptContext, now: Date, unit: Double) -> OutcomeVerdict {
+    /// `failed`. `unit` gives a random number in 0..<1 for the backoff's jitter, drawn only for a
+    /// retry (an accepted send, nearly every one, costs no draw from the system's generator).
+    public static func outcome(_ result: AttemptResult, _ context: AttemptContext, now: Date, unit: @autoclosure () -> Double) -> OutcomeVerdict {
         let what = result.error ?? "send failed"
         switch result.outcome {
         case .accepted:
@@ -104,7 +105,7 @@ extension MessageLifecycle {
             let outcome = result.outcome == .pending ? AttemptOutcome.ambiguous : result.outcome
             let attempts = context.attemptsBefore + 1
             switch context.retry.decide(
-                attempts: attempts, createdAt: context.createdAt, expiresAt: context.expiresAt, now: now, retryAfter: result.retryAfter, unit: unit)
+                attempts: attempts, createdAt: context.createdAt, expiresAt: context.expiresAt, now: now, retryAfter: result.retryAfter, unit: unit())
             {
             case .retry(let at):
                 let after = result.retryAfter.map { " (Retry-After \(Int($0)) s honoured)" } ?? ""

@@ -317,7 +317,9 @@ struct SendPreparer: Sendable {
     func step(_ request: MessageRequest) -> LegalStep { planner.policy.kinds[request.kind]?.legalStep ?? .none }
 
     /// The state a send's result leads to (`MessageLifecycle.outcome`), as the store records it.
-    func completion(for send: PlannedSend, leased: LeasedMessage, attemptID: Int64, result: SendResult, now: Date, unit: Double) -> Completion {
+    func completion(
+        for send: PlannedSend, leased: LeasedMessage, attemptID: Int64, result: SendResult, now: Date, unit: @autoclosure () -> Double
+    ) -> Completion {
         let error = result.error.map { Masking.scrub($0, knownContact: leased.request.recipient) }
         let outcome = AttemptOutcome(result.outcome)
         let verdict = MessageLifecycle.outcome(
@@ -325,7 +327,7 @@ struct SendPreparer: Sendable {
             .init(
                 attemptsBefore: leased.attempts, createdAt: leased.createdAt, expiresAt: leased.request.expiresAt, retry: retry,
                 fallBackOnPermanentFailure: fallbackOnPermanentFailure),
-            now: now, unit: unit)
+            now: now, unit: unit())
         var completion = Completion(
             lease: send.lease, attemptID: attemptID, outcome: outcome, httpStatus: result.httpStatus, providerID: result.providerID,
             latencyMs: result.latencyMs, error: error, state: verdict.state, reason: verdict.reason, readyAt: verdict.readyAt,
