@@ -19,6 +19,11 @@ import VarselTestSupport
         #expect(journal.line(level: .warning, message: "x", metadata: nil).hasPrefix("<4>"))
         #expect(journal.line(level: .info, message: "x", metadata: nil).hasPrefix("<6>"))
         #expect(journal.line(level: .debug, message: "x", metadata: nil).hasPrefix("<7>"))
+        // The handler's own fields join the event's; the event's win on the same key.
+        var labelled = LineLogHandler(label: "varsel", environment: [:])
+        labelled.metadata = ["worker": "w1", "message_id": "handler"]
+        #expect(labelled.line(level: .info, message: "x", metadata: ["message_id": "msg_2"]) == "info varsel: x message_id=msg_2 worker=w1\n")
+        #expect(labelled.line(level: .info, message: "x", metadata: nil) == "info varsel: x message_id=handler worker=w1\n")
     }
 
     @Test("every control character in a message or value is escaped: a provider id with ESC and BEL cannot drive a terminal or split a line")

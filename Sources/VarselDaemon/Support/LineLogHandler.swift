@@ -32,7 +32,8 @@ public struct LineLogHandler: LogHandler {
     func line(level: Logger.Level, message: String, metadata extra: Logger.Metadata?) -> String {
         var line = journal ? "<\(Self.severity(level))>" : ""
         line += "\(level) \(label): \(Self.oneLine(message))"
-        let merged = metadata.merging(extra ?? [:]) { _, new in new }
+        // The handler's own metadata is nearly always empty: the event's is then used as it is.
+        let merged = metadata.isEmpty ? extra ?? [:] : metadata.merging(extra ?? [:]) { _, new in new }
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
             let text = Self.oneLine("\(value)")
             line += text.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" })
