@@ -24,7 +24,7 @@ struct ResponseHeaderCollector {
         }
         if let first = line.first, first == 0x20 || first == 0x09 {
             if !headers.isEmpty {
-                let more = Self.trimmed(String(decoding: line, as: UTF8.self))
+                let more = Self.trimmed(line)
                 headers[headers.count - 1].value += headers[headers.count - 1].value.isEmpty ? more : " " + more
             }
             return false
@@ -32,18 +32,18 @@ struct ResponseHeaderCollector {
         guard let colon = line.firstIndex(of: 0x3A) else {
             return false  // not a field line
         }
-        let name = Self.trimmed(String(decoding: line[..<colon], as: UTF8.self))
-        let value = Self.trimmed(String(decoding: line[line.index(after: colon)...], as: UTF8.self))
+        let name = Self.trimmed(line[..<colon])
+        let value = Self.trimmed(line[line.index(after: colon)...])
         headers.append(HTTPHeader(name: name, value: value))
         return false
     }
 
-    /// Drops leading and trailing spaces and horizontal tabs.
-    private static func trimmed(_ text: String) -> String {
-        let isWhitespace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let start = text.firstIndex(where: { !isWhitespace($0) }),
-              let end = text.lastIndex(where: { !isWhitespace($0) })
-        else { return "" }
-        return String(text[start...end])
+    /// The text of `bytes` without leading and trailing spaces and horizontal tabs (HTTP's optional
+    /// white space), trimmed before it is decoded.
+    private static func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> String {
+        var bytes = bytes
+        while let first = bytes.first, first == 0x20 || first == 0x09 { bytes = bytes.dropFirst() }
+        while let last = bytes.last, last == 0x20 || last == 0x09 { bytes = bytes.dropLast() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -380,6 +380,7 @@ struct CurlHTTPClientTests {
             "Content-Type:  text/plain \r\n",
             "X-Folded: one\r\n", "\t two\r\n",
             "X-Empty:\r\n",
+            "X-Blank: \t \r\n", "X-Name:\t Åse Ødegård \t\r\n",
             "Set-Cookie: a=1\r\n", "set-cookie: b=2\r\n",
             "\r\n",
         ]
@@ -393,6 +394,8 @@ struct CurlHTTPClientTests {
             HTTPHeader("Content-Type", "text/plain"),
             HTTPHeader("X-Folded", "one two"),
             HTTPHeader("X-Empty", ""),
+            HTTPHeader("X-Blank", ""),
+            HTTPHeader("X-Name", "Åse Ødegård"),
             HTTPHeader("Set-Cookie", "a=1"),
             HTTPHeader("set-cookie", "b=2"),
         ])

@@ -196,21 +196,23 @@ public final class SQLiteMessageStore: MessageStore {
         return try LeasedRow.leased(rows, token: grant.token, claim: (owner, grant.expiresAt))
     }
 
+    /// The columns of a batch's rows, which `leasedRows` reads by position (by name, each value is
+    /// found by comparing the names case-insensitively).
     private static let leasedColumns =
         "id, request, created_at, ready_at, locale, tone, gateway, content_hash, excluded_channels, attempt_count, state_reason"
 
-    /// The rows of a batch (`leasedColumns`, and `updated_at` when read to be claimed), with the
-    /// content kept of any planned before.
+    /// The rows of a batch (`leasedColumns`, and `updated_at` after them when read to be claimed),
+    /// with the content kept of any planned before.
     private static func leasedRows(_ db: Database, _ rows: [Row]) throws -> [LeasedRow] {
         // Only a message planned before (a retry, a send a crash interrupted) can have its content kept.
-        let planned = rows.compactMap { row -> String? in (row["content_hash"] as String?) == nil ? nil : row["id"] }
+        let planned = rows.compactMap { row -> String? in (row[7] as String?) == nil ? nil : row[0] }
         let contents = try storedContents(db, ids: planned)
         return rows.map { row in
-            LeasedRow(
-                id: row["id"], request: row["request"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
-                readyAt: Date(timeIntervalSince1970: row["ready_at"]), locale: row["locale"], tone: row["tone"], gateway: row["gateway"],
-                content: contents[row["id"]], excluded: row["excluded_channels"], attempts: row["attempt_count"], lastReason: row["state_reason"],
-                version: row["updated_at"])
+            let id: String = row[0]
+            return LeasedRow(
+                id: id, request: row[1], createdAt: Date(timeIntervalSince1970: row[2]), readyAt: Date(timeIntervalSince1970: row[3]),
+                locale: row[4], tone: row[5], gateway: row[6], content: contents[id], excluded: row[8], attempts: row[9], lastReason: row[10],
+                version: row.count > 11 ? row[11] : nil)
         }
     }
 
