@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import VarselCore
 @testable import VarselDaemon
@@ -45,6 +46,31 @@ import Glibc
         let empty = try await EnqueueBatch.run(Data(" \r\n\r\n".utf8), validator: validator, store: store)
         #expect(empty.map(\.accepted) == [false])
         #expect(try await store.countByState() == [.queued: 3])
+    }
+
+    @Test("a pretty-printed object longer than a chunk (1,000 lines) is one message with one result, whether the results are kept or handed on as chunks commit")
+    func longPrettyObject() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        let validator = MessageValidator(kinds: KindRule.shipped)
+        func pretty(_ key: String) -> String {
+            let notes = (1...1_100).map { #""note_\#($0)":"x""# }.joined(separator: ",")
+            let data = Fixtures.data.dropLast() + "," + notes + "}"
+            return Fixtures.message(key: key, recipient: #""locale":"nb-NO","country":"NO","channels":["sms"],"phone":"+4791234567""#, data: data)
+                .replacingOccurrences(of: ",", with: ",\n  ") + "\n"
+        }
+        let kept = try await EnqueueBatch.run(Data(pretty("long-1").utf8), validator: validator, store: store)
+        #expect(kept.count == 1 && kept[0].line == 1 && kept[0].accepted, "\(kept.prefix(3))")
+
+        let file = directory.write("pretty.json", pretty("long-2"))
+        let descriptor = open(file, O_RDONLY)
+        defer { close(descriptor) }
+        let handed = Mutex<[EnqueueBatch.LineResult]>([])
+        let tally = try await EnqueueBatch.run(reading: descriptor, validator: validator, store: store) { results in handed.withLock { $0 += results } }
+        let results = handed.withLock { $0 }
+        #expect(results.count == 1 && results.first?.line == 1 && results.first?.accepted == true, "\(results.prefix(3))")
+        #expect(tally == EnqueueBatch.Tally(lines: 1, accepted: 1))
+        #expect(try await store.countByState() == [.queued: 2])
     }
 
     @Test("one chunk mixing lines validated at once, lines waiting for their recipient's stored record, and refused lines: results in line order, ids ascending in input order")

@@ -222,8 +222,11 @@ public enum EnqueueBatch {
             splitter.finish { line, text in ready.append((line, text.map(Array.init))) }
             try await afterTaking()
             if !anyJSON, let whole = retained, let single = EnqueueBatch.wholeDocument(whole) {
-                // Nothing was JSON, so nothing was stored: read the input as one pretty-printed object.
+                // Nothing was JSON, so nothing was stored: read the input as one pretty-printed object,
+                // and drop what the chunks handled so far said (a long object fills a chunk or more).
+                try await settle()
                 results = []
+                tally = Tally()
                 lines = 1
                 pending = [(single.line, single.bytes)]
                 pendingBytes = single.bytes.count
