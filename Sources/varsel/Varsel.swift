@@ -158,8 +158,15 @@ struct Enqueue: AsyncParsableCommand {
             guard [200, 413, 422].contains(reply.status), let object = (try? JSONSerialization.jsonObject(with: reply.body)) as? [String: Any],
                   let results = object["results"] as? [[String: Any]]
             else { throw CLIError(client.api.problemText(reply.body, status: reply.status)) }
+            var output = Data()
             for result in results {
-                print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+                output.append(try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .withoutEscapingSlashes]))
+                output.append(0x0A)
+            }
+            do {
+                try FileHandle.standardOutput.write(contentsOf: output)
+            } catch {
+                throw Self.resultsNotWritten(stored: object["accepted"] as? Int ?? 0, error: error, readOn: false)
             }
             if reply.status != 200 { throw CLIError(client.api.problemText(reply.body, status: reply.status)) }
             if (object["rejected"] as? Int ?? 1) > 0 { throw ExitCode.failure }
@@ -177,13 +184,19 @@ struct Enqueue: AsyncParsableCommand {
                 cannot read \(inputName) to its end (\(failure.reason)); \(failure.stored) line(s) before it were stored, and nothing after
                 """)
         } catch let failure as EnqueueBatch.OutputFailure {
-            throw CLIError("""
-                \(failure.stored) line(s) were stored, but their results could not be written to standard output \
-                (\((failure.error as NSError).localizedDescription)); nothing after them was read or stored; a line with an \
-                idempotency_key, enqueued again, gives its result without being stored twice
-                """)
+            throw Self.resultsNotWritten(stored: failure.stored, error: failure.error, readOn: true)
         }
         if tally.accepted < tally.lines { throw ExitCode.failure }
+    }
+
+    /// Standard output failed (a full disk): how many lines were stored, and that `readOn` (the local
+    /// enqueue, which stops there) nothing after them was.
+    static func resultsNotWritten(stored: Int, error: any Error, readOn: Bool) -> CLIError {
+        CLIError("""
+            \(stored) line(s) were stored, but their results could not be written to standard output \
+            (\((error as NSError).localizedDescription))\(readOn ? "; nothing after them was read or stored" : ""); a line with \
+            an idempotency_key, enqueued again, gives its result without being stored twice
+            """)
     }
 }
 

@@ -515,6 +515,13 @@ import VarselTestSupport
         #expect(lines.map { $0["line"] as? Int } == [1, 2] && lines.allSatisfy { $0["error"] is String }, "\(invalid.stdout) \(invalid.stderr)")
         #expect(invalid.stderr.contains("HTTP 422"), "\(invalid.stderr)")
 
+        // Results that cannot be written (standard output on a full disk): exit 1, and how many were stored.
+        let full = try ChildProcess(
+            arguments: ["-c", #"exec "$0" enqueue --server "$1" - > /dev/full"#, Paths.varselBinary, server], environment: ["VARSEL_TOKEN": token],
+            stdin: Data(message.replacingOccurrences(of: "\"remote\"", with: "\"remote-full\"").utf8), executable: "/bin/sh")
+        #expect(await full.wait() == 1, "\(full.stderr)")
+        #expect(full.stderr.contains("1 line(s) were stored, but their results could not be written to standard output"), "\(full.stderr)")
+
         let denied = try ChildProcess(arguments: ["status", "--server", server, id], environment: ["VARSEL_TOKEN": "vt_wrong"])
         #expect(await denied.wait() == 1)
         #expect(denied.stderr.contains("HTTP 401"))
