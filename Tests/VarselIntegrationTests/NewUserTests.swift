@@ -38,7 +38,7 @@ import VarselTestSupport
             let expectedLines = name.hasSuffix(".ndjson") ? contents.split(separator: "\n").filter { !$0.allSatisfy(\.isWhitespace) }.count : 1
             let run = try await ChildProcess.run(["enqueue", "--config", config, path])
             #expect(run.status == 0, "\(name) was refused: \(run.stdout) \(run.stderr)")
-            let results = run.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            let results = ndjsonObjects(run.stdout)
             #expect(results.count == expectedLines, "\(name): \(run.stdout)")
             #expect(results.allSatisfy { $0["state"] as? String == "queued" && $0["error"] == nil }, "\(name): \(run.stdout)")
         }

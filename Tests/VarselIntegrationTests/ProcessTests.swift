@@ -20,7 +20,7 @@ import VarselTestSupport
 
     static func enqueue(_ config: String, _ lines: [String]) async throws -> [[String: Any]] {
         let run = try await ChildProcess.run(["enqueue", "--config", config, "-"], stdin: Data(lines.joined(separator: "\n").utf8))
-        return run.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        return ndjsonObjects(run.stdout)
     }
 
     @Test("a message leased by a process killed mid-send is sent after restart, with the same Idempotency-Key, and the lost attempt is marked ambiguous")
@@ -302,7 +302,7 @@ import VarselTestSupport
         let file = directory.write("messages.ndjson", lines[..<1_200].joined(separator: "\n") + "\r\n" + lines[1_200...].joined(separator: "\n"))
         let run = try await ChildProcess.run(["enqueue", "--config", config, file])
         #expect(run.status == 0, "\(run.stderr)")
-        let results = run.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let results = ndjsonObjects(run.stdout)
         #expect(results.map { $0["line"] as? Int } == Array(1...2_500))
         let ids = results.compactMap { $0["id"] as? String }
         #expect(ids.count == 2_500 && ids == ids.sorted(), "every line stored, ids in input order")
@@ -332,7 +332,7 @@ import VarselTestSupport
         let script = #"{ cat "$2"; i=0; while [ ! -e "$4" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done; cat "$3"; } | exec "$0" enqueue --config "$1" -"#
         let child = try ChildProcess(arguments: ["-c", script, Paths.varselBinary, config, firstFile, restFile, go], executable: "/bin/sh")
         func printed() -> [[String: Any]] {
-            child.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            ndjsonObjects(child.stdout)
         }
         let early = await eventually { printed().count >= 1_000 }
         FileManager.default.createFile(atPath: go, contents: Data())
@@ -511,7 +511,7 @@ import VarselTestSupport
         let invalid = try ChildProcess(
             arguments: ["enqueue", "--server", server, "-"], environment: ["VARSEL_TOKEN": token], stdin: Data("{\"kind\":\"reminder\"}\r\nnot json\r\n".utf8))
         #expect(await invalid.wait() == 1)
-        let lines = invalid.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let lines = ndjsonObjects(invalid.stdout)
         #expect(lines.map { $0["line"] as? Int } == [1, 2] && lines.allSatisfy { $0["error"] is String }, "\(invalid.stdout) \(invalid.stderr)")
         #expect(invalid.stderr.contains("HTTP 422"), "\(invalid.stderr)")
 

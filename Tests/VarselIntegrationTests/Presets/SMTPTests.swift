@@ -44,7 +44,7 @@ import VarselTestSupport
         /// The log lines of the messages taken, in order.
         var log: [[String: Any]] {
             let text = (try? String(contentsOfFile: directory.file("log.jsonl"), encoding: .utf8)) ?? ""
-            return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            return ndjsonObjects(text)
         }
 
         var connections: Int { Int((try? String(contentsOfFile: directory.file("connections"), encoding: .utf8)) ?? "0") ?? 0 }
