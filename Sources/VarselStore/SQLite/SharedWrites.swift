@@ -2,46 +2,36 @@ import GRDB
 import Synchronization
 import VarselCore
 
-/// Group commit on SQLite's one writer for the send loop's writes (a batch's read and plan, outcomes,
-/// attempt starts) and for enqueues (a chunk of a batch, a group of single POSTs): those that arrive
-/// while a transaction is under way run together in the next one, in arrival order, with one commit
-/// and one sync for all, and each is answered only after that commit. A write alone runs at once. A
-/// write that throws fails only itself: the group is rolled back and its writes run again, one
-/// transaction each.
+/// Group commit on SQLite's one writer for the send loop's writes (a batch's plan with the read of the
+/// next, outcomes, attempt starts) and for enqueues (a chunk of a batch, a group of single POSTs):
+/// those waiting when the writer comes free run together in its next transaction, in arrival order,
+/// with one commit and one sync for all, and each is answered only after that commit. A write alone
+/// runs at once. A write that throws fails only itself: the group is rolled back and its writes run
+/// again, one transaction each.
 ///
 /// Under load the loop's plan, the recorder's outcomes, the starts of sends that waited for a
 /// connection and the chunks of concurrent batches otherwise queue for the writer one transaction
 /// after another, each with its own sync and its own copy of the pages they share in the
 /// write-ahead log (the tail of every table and index, and index pages their keys share).
+///
+/// The groups are taken on the writer's own queue: when one is committed, the next is queued there
+/// at once (behind any other write already waiting for the writer), so the writer never waits for a
+/// thread of the cooperative pool, busy planning and sending, to hand it the next group.
 struct SharedWrites: Sendable {
-    private let commit: GroupCommit<Job, Void>
+    private let queue: WriterQueue
 
     init(pool: DatabasePool) {
-        commit = GroupCommit(maxGroup: .max) { jobs in
-            do {
-                try await pool.write { db in
-                    for job in jobs { try job.run(db) }
-                }
-                return jobs.map { _ in .success(()) }
-            } catch {
-                guard jobs.count > 1 else { return [.failure(error)] }
-                var results: [Result<Void, any Error>] = []
-                for job in jobs {
-                    results.append(await Result { try await pool.write { db in try job.run(db) } })
-                }
-                return results
-            }
-        }
+        queue = WriterQueue(pool: pool)
     }
 
     /// Writes submitted and not answered yet: waiting, or in the transaction under way.
-    var unansweredCount: Int { commit.unansweredCount }
+    var unansweredCount: Int { queue.unansweredCount }
 
     /// Runs `work` in the writer's next transaction, with whatever else is waiting, and returns its
     /// result once that transaction is committed.
     func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let result = Mutex<T?>(nil)
-        try await commit.submit(Job { db in
+        try await queue.submit(Job { db in
             let value = try work(db)
             result.withLock { $0 = value }
         })
@@ -53,4 +43,79 @@ struct SharedWrites: Sendable {
 /// One caller's write, run in a shared transaction (and again alone if another write fails it).
 private struct Job: Sendable {
     let run: @Sendable (Database) throws -> Void
+}
+
+/// The writes waiting for the writer, taken a group at a time by blocks on the writer's queue.
+private final class WriterQueue: Sendable {
+    private struct Waiting {
+        let job: Job
+        let continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State {
+        var waiting: [Waiting] = []
+        /// A block is queued on the writer or running: it takes whatever waits when it runs.
+        var scheduled = false
+        /// Writes of the transaction under way.
+        var writingCount = 0
+    }
+
+    private let state = Mutex(State())
+    private let pool: DatabasePool
+
+    init(pool: DatabasePool) {
+        self.pool = pool
+    }
+
+    var unansweredCount: Int { state.withLock { $0.waiting.count + $0.writingCount } }
+
+    func submit(_ job: Job) async throws {
+        try await withCheckedThrowingContinuation { continuation in
+            let schedule = state.withLock { state -> Bool in
+                state.waiting.append(Waiting(job: job, continuation: continuation))
+                guard !state.scheduled else { return false }
+                state.scheduled = true
+                return true
+            }
+            if schedule { scheduleGroup() }
+        }
+    }
+
+    private func scheduleGroup() {
+        pool.asyncWriteWithoutTransaction { db in self.writeGroup(db) }
+    }
+
+    /// On the writer's queue: commits everything waiting now, answers it, and queues the next block
+    /// if more came meanwhile.
+    private func writeGroup(_ db: Database) {
+        let group = state.withLock { state -> [Waiting] in
+            defer { state.waiting = [] }
+            state.writingCount = state.waiting.count
+            return state.waiting
+        }
+        let results = Self.commit(group.map(\.job), db)
+        let more = state.withLock { state -> Bool in
+            state.writingCount = 0
+            state.scheduled = !state.waiting.isEmpty
+            return state.scheduled
+        }
+        // The next group is queued before the callers resume, so the writer does not wait for them.
+        if more { scheduleGroup() }
+        for (waiting, result) in zip(group, results) { waiting.continuation.resume(with: result) }
+    }
+
+    /// The jobs in one transaction; if it fails and there are several, each again in one of its own.
+    private static func commit(_ jobs: [Job], _ db: Database) -> [Result<Void, any Error>] {
+        func transaction(_ jobs: some Sequence<Job>) -> Result<Void, any Error> {
+            Result {
+                try db.inTransaction {
+                    for job in jobs { try job.run(db) }
+                    return .commit
+                }
+            }
+        }
+        let together = transaction(jobs)
+        guard case .failure = together, jobs.count > 1 else { return jobs.map { _ in together } }
+        return jobs.map { transaction(CollectionOfOne($0)) }
+    }
 }
