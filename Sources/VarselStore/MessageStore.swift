@@ -66,6 +66,13 @@ public protocol MessageStore: Sendable {
     /// is, and its send is not held).
     func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date) async throws -> PreparedBatch
 
+    /// `prepare`, and then the dispatcher's next batch, as `takeDue` would return it at `now`, read in
+    /// the same transaction after the plan (so none of this batch's messages is in it): in
+    /// `PreparedBatch.next`. A store whose `takeDue` only reads (SQLite) spares the dispatcher a trip
+    /// to its one writer for each batch; one that leases in `takeDue` (PostgreSQL) leaves `next` nil,
+    /// and the dispatcher takes the next batch itself. The default is `prepare` with `next` nil.
+    func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date, takingNext next: DueQuery) async throws -> PreparedBatch
+
     /// Opens a `pending` attempt for each send, just before its request is handed to the HTTP client,
     /// and counts it (fenced). Returns, per send whose lease still held, the attempt id to complete
     /// later, or the deferral when its frequency cap (`AttemptStart.cap`), judged in this
@@ -157,6 +164,10 @@ public protocol MessageStore: Sendable {
 extension MessageStore {
     public func takeDue(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage] {
         try await lease(owner: owner, limit: limit, now: now, leaseDuration: leaseDuration)
+    }
+
+    public func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date, takingNext next: DueQuery) async throws -> PreparedBatch {
+        try await prepare(preparations, starting: starts, now: now)
     }
 
     /// Records plans and rendered content, and ends or defers what is not sent (fenced), opening no
@@ -342,10 +353,28 @@ public struct PreparedBatch: Sendable {
     public var held: Set<String>
     /// Per start whose lease still held: its attempt, or its deferral by the frequency cap.
     public var started: [String: StartOutcome]
+    /// The next batch, read after the plan (`prepare(_:starting:now:takingNext:)`); nil where the
+    /// store did not read it.
+    public var next: [LeasedMessage]?
 
-    public init(held: Set<String>, started: [String: StartOutcome]) {
+    public init(held: Set<String>, started: [String: StartOutcome], next: [LeasedMessage]? = nil) {
         self.held = held
         self.started = started
+        self.next = next
+    }
+}
+
+/// Which batch `takeDue` is to return, but its time: the owner that will plan it, how many messages
+/// at most, and how long its leases last once taken.
+public struct DueQuery: Sendable {
+    public var owner: String
+    public var limit: Int
+    public var leaseDuration: TimeInterval
+
+    public init(owner: String, limit: Int, leaseDuration: TimeInterval) {
+        self.owner = owner
+        self.limit = limit
+        self.leaseDuration = leaseDuration
     }
 }
 

@@ -368,6 +368,53 @@ import VarselTestSupport
         #expect(plans.contains { words($0).contains("WHERE id = ? AND updated_at = ? AND state = 'queued'") }, "\(plans)")
     }
 
+    @Test("the send loop reads its next batch in the transaction that records a plan: no trip to the writer of its own for each batch")
+    func nextBatchReadWithThePlan() async throws {
+        let directory = TemporaryDirectory()
+        let sandbox = SandboxGateway()
+        try await sandbox.start()
+        defer { Task { await sandbox.stop() } }
+        let config = try ConfigLoader.load(
+            yaml: Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL), baseDirectory: directory.path)
+        let components = try await Daemon.open(config: config, logger: quietLogger)
+        defer { components.client.shutdown() }
+        // The writer's transactions: whether each planned messages, and whether it read the due ones.
+        // Only the writer begins IMMEDIATE transactions and only the writer reads the due messages.
+        let transactions = Mutex<[(plans: Bool, readsDue: Bool)]>([])
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"), statementObserver: { sql in
+            let words = sql.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            transactions.withLock { transactions in
+                if words.hasPrefix("BEGIN IMMEDIATE") {
+                    transactions.append((false, false))
+                } else if !transactions.isEmpty, words.hasPrefix("UPDATE messages SET channel") {
+                    transactions[transactions.count - 1].plans = true
+                } else if !transactions.isEmpty, words.contains("FROM messages INDEXED BY messages_ready WHERE state = 'queued' AND ready_at <= ? ORDER BY ready_at, id LIMIT ?") {
+                    transactions[transactions.count - 1].readsDue = true
+                }
+            }
+        })
+        // Three batches' worth (batch_size 64) of SMS to distinct numbers.
+        let lines = (0..<150).map { Fixtures.sms(key: "next-\($0)", phone: "+47912\(String(format: "%05d", $0))") }
+        let results = try await EnqueueBatch.run(
+            Data(lines.joined(separator: "\n").utf8), validator: MessageValidator(kinds: config.planning.kinds), store: store)
+        let accepted = results.allSatisfy(\.accepted)
+        #expect(accepted)
+        let dispatcher = Dispatcher(
+            config: config, store: store, sender: GatewaySender(gateways: Array(config.gateways.values), client: components.client),
+            templates: { components.templates.current }, logger: quietLogger)
+        await dispatcher.run(untilIdle: true)
+        #expect(try await store.countByState() == [.sent: 150])
+        let seen = transactions.withLock { $0 }
+        let plans = seen.filter(\.plans)
+        #expect(plans.count >= 3, "\(seen)")
+        // Every plan read the batch after it (the last one an empty batch): from the first plan to the
+        // last, no batch was read on its own. (Before the first, and while sends finish after the
+        // last, the loop looks for due messages on its own.)
+        #expect(plans.filter(\.readsDue).count == plans.count, "\(seen)")
+        let first = try #require(seen.firstIndex { $0.plans }), last = try #require(seen.lastIndex { $0.plans })
+        #expect(seen[first...last].filter { $0.readsDue && !$0.plans }.isEmpty, "\(seen)")
+    }
+
     /// Partial indexes whose rows are the messages being sent now.
     static let bounded = ["messages_leased"]
 

@@ -102,6 +102,45 @@ import VarselTestSupport
         #expect(try await store.status(id: cancelled.messageID)?.state == .cancelled)
     }
 
+    @Test("a plan's commit can read the batch after it: on SQLite the messages still due (none of the planned batch), each claimed by its own plan only if unchanged; PostgreSQL, which leases in takeDue, reads none", arguments: StoreBackend.allCases)
+    func planReadsTheNextBatch(_ backend: StoreBackend) async throws {
+        let directory = TemporaryDirectory()
+        let store = try await backend.makeStore(directory)
+        let now = Date()
+        _ = try await store.enqueue((1...5).map { Helpers.request("n\($0)") }, now: now)
+        let first = try await store.takeDue(owner: "w", limit: 2, now: now, leaseDuration: 60)
+        #expect(first.count == 2)
+        let later = now.addingTimeInterval(1)
+        let prepared = try await store.prepare(
+            first.map { Helpers.plannedSend($0.lease) }, starting: first.map { Helpers.start($0.lease) }, now: later,
+            takingNext: DueQuery(owner: "w", limit: 2, leaseDuration: 60))
+        #expect(prepared.held == Set(first.map(\.lease.messageID)))
+        guard backend == .sqlite else {
+            #expect(prepared.next == nil)
+            return
+        }
+        // The two due after the planned batch, in due order, with leases still to be taken.
+        let next = try #require(prepared.next)
+        let all = try await store.takeDue(owner: "x", limit: 10, now: later, leaseDuration: 60)
+        #expect(next.map(\.lease.messageID) == Array(all.prefix(2)).map(\.lease.messageID))
+        #expect(Set(next.map(\.lease.messageID)).isDisjoint(with: first.map(\.lease.messageID)))
+        #expect(next.allSatisfy { $0.lease.claim?.owner == "w" && $0.lease.claim?.expiresAt == later.addingTimeInterval(60) })
+        #expect(try await store.countByState() == [.sending: 2, .queued: 3], "reading the next batch takes nothing")
+        // One of them cancelled meanwhile: the next plan claims the other only.
+        _ = try await store.cancel(ids: [next[1].lease.messageID], caseRef: nil, reason: "paid", now: later)
+        let second = try await store.prepare(
+            next.map { Helpers.plannedSend($0.lease) }, starting: next.map { Helpers.start($0.lease) }, now: later,
+            takingNext: DueQuery(owner: "w", limit: 2, leaseDuration: 60))
+        #expect(second.held == [next[0].lease.messageID])
+        #expect(try await store.status(id: next[1].lease.messageID)?.state == .cancelled)
+        #expect(second.next?.count == 1, "the last one due")
+        // Nothing left after the last: the batch read is empty.
+        let last = try #require(second.next)
+        let third = try await store.prepare(
+            last.map { Helpers.plannedSend($0.lease) }, starting: [], now: later, takingNext: DueQuery(owner: "w", limit: 2, leaseDuration: 60))
+        #expect(third.held.count == 1 && third.next?.isEmpty == true)
+    }
+
     @Test("on SQLite taking a batch writes nothing: until its plan is recorded it is queued, and a batch never recorded is simply due again")
     func takeWritesNothing() async throws {
         let directory = TemporaryDirectory()

@@ -120,6 +120,8 @@ public final class Dispatcher: Sendable {
         let slots = GatewaySlots(limits: connectionLimits)
         let recorder = Task { await record(completions) }
         var lastSweep = ContinuousClock.now
+        // The next batch, when the store read it with the plan of the one before (SQLite).
+        var due: [LeasedMessage] = []
         await withDiscardingTaskGroup { group in
             while !isStopping {
                 beat()
@@ -131,8 +133,10 @@ public final class Dispatcher: Sendable {
                 var leasedAny = false
                 if capacity > 0 {
                     do {
-                        leasedAny = try await dispatchBatch(limit: min(settings.batchSize, capacity), group: &group, completions: completions, slots: slots)
+                        leasedAny = try await dispatchBatch(
+                            limit: min(settings.batchSize, capacity), due: &due, group: &group, completions: completions, slots: slots)
                     } catch {
+                        due = []
                         logger.error("dispatch round failed; retrying shortly", metadata: ["error": "\(error)"])
                         await wakeup.wait(upTo: .seconds(1))
                         continue
@@ -153,10 +157,18 @@ public final class Dispatcher: Sendable {
         await recorder.value
     }
 
-    /// Leases, prepares and starts sending one batch. Returns whether anything was leased.
-    private func dispatchBatch(limit: Int, group: inout DiscardingTaskGroup, completions: CompletionQueue, slots: GatewaySlots) async throws -> Bool {
+    /// Leases, prepares and starts sending one batch: `due` if the plan of the batch before read it
+    /// (its messages are claimed, each only if still as read, by this batch's plan), else what is due
+    /// now. Leaves in `due` the batch after, where the store reads it with this one's plan. Returns
+    /// whether anything was leased.
+    private func dispatchBatch(
+        limit: Int, due: inout [LeasedMessage], group: inout DiscardingTaskGroup, completions: CompletionQueue, slots: GatewaySlots
+    ) async throws -> Bool {
         // Leased now, or (SQLite) in the commit below that records the plan.
-        let leased = try await store.takeDue(owner: settings.owner, limit: limit, now: now(), leaseDuration: settings.leaseSeconds)
+        let leased = due.isEmpty
+            ? try await store.takeDue(owner: settings.owner, limit: limit, now: now(), leaseDuration: settings.leaseSeconds)
+            : Array(due.prefix(limit))
+        due = []
         guard !leased.isEmpty else { return false }
         let set = templates()
         let stored = try await store.recipients(ids: Set(leased.compactMap(\.request.recipient.id)))
@@ -197,11 +209,14 @@ public final class Dispatcher: Sendable {
         do {
             // The time the attempts open: after the batch was planned and rendered, as close to the
             // hand-over as the commit allows.
-            prepared = try await store.prepare(preparations, starting: starts, now: now())
+            prepared = try await store.prepare(
+                preparations, starting: starts, now: now(),
+                takingNext: DueQuery(owner: settings.owner, limit: settings.batchSize, leaseDuration: settings.leaseSeconds))
         } catch {
             for start in starts { slots.release(start.gateway) }
             throw error
         }
+        due = prepared.next ?? []
         let connected = Set(starts.map(\.lease.messageID))
         for (id, (send, message, leasedMessage)) in outbound {
             let hasSlot = connected.contains(id)

@@ -183,17 +183,25 @@ public final class SQLiteMessageStore: MessageStore {
     /// cancel or another daemon's lease in between is noticed). A batch read and never recorded (a
     /// crash, an error) was never taken: its messages are simply due.
     public func takeDue(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage] {
-        let grant = MessageLifecycle.lease(now: now, duration: leaseDuration)
         // On the writer's connection, though it writes nothing: a reader's page cache is dropped at
         // every commit of the writer, so a reader would read every page of the batch again.
-        let rows: [LeasedRow] = try await writes.write { db in
-            let cursor = try db.rows("""
-                    SELECT \(Self.leasedColumns), updated_at FROM messages INDEXED BY messages_ready
-                    WHERE state = 'queued' AND ready_at <= ? ORDER BY ready_at, id LIMIT ?
-                    """, [now.timeIntervalSince1970, limit])
-            return try Self.leasedRows(db, cursor)
-        }
-        return try LeasedRow.leased(rows, token: grant.token, claim: (owner, grant.expiresAt))
+        let rows: [LeasedRow] = try await writes.write { db in try Self.dueRows(db, limit: limit, now: now) }
+        return try Self.due(rows, DueQuery(owner: owner, limit: limit, leaseDuration: leaseDuration), now: now)
+    }
+
+    /// The rows of the batch `takeDue` returns, read in the caller's transaction.
+    private static func dueRows(_ db: Database, limit: Int, now: Date) throws -> [LeasedRow] {
+        let cursor = try db.rows("""
+                SELECT \(leasedColumns), updated_at FROM messages INDEXED BY messages_ready
+                WHERE state = 'queued' AND ready_at <= ? ORDER BY ready_at, id LIMIT ?
+                """, [now.timeIntervalSince1970, limit])
+        return try leasedRows(db, cursor)
+    }
+
+    /// A batch read to be claimed by the commit of its plan: its leases, still to be taken.
+    private static func due(_ rows: [LeasedRow], _ query: DueQuery, now: Date) throws -> [LeasedMessage] {
+        let grant = MessageLifecycle.lease(now: now, duration: query.leaseDuration)
+        return try LeasedRow.leased(rows, token: grant.token, claim: (query.owner, grant.expiresAt))
     }
 
     /// The columns of a batch's rows, which `leasedRows` reads by position (by name, each value is
@@ -280,32 +288,51 @@ public final class SQLiteMessageStore: MessageStore {
     // MARK: Recording
 
     public func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date) async throws -> PreparedBatch {
+        try await prepare(preparations, starting: starts, now: now, next: nil)
+    }
+
+    public func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date, takingNext next: DueQuery) async throws -> PreparedBatch {
+        try await prepare(preparations, starting: starts, now: now, next: next)
+    }
+
+    private func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date, next: DueQuery?) async throws -> PreparedBatch {
         let contents = try StoredRows.contents(preparations)
-        return try await writes.write { db in
-            // A start without a frequency cap, of a send prepared here under the same lease, is counted
-            // by the send's own UPDATE (the row is written once, not twice) and opened right after it.
-            let sends = Set(preparations.compactMap { preparation -> LeaseRef? in
-                if case .send(let send) = preparation { return send.lease }
-                return nil
-            })
-            var opened: [AttemptStart] = []
-            var counting: Set<String> = []
-            var others: [AttemptStart] = []
-            for start in starts {
-                if start.cap?.policy.enabled != true, sends.contains(start.lease), counting.insert(start.lease.messageID).inserted {
-                    opened.append(start)
-                } else {
-                    others.append(start)
-                }
-            }
-            let held = try Self.record(db, preparations, contents: contents, counting: counting, now: now)
-            var started: [String: StartOutcome] = [:]
-            for start in opened where held.contains(start.lease.messageID) {
-                started[start.lease.messageID] = .started(try Self.insertAttempt(db, start, now: now))
-            }
-            started.merge(try Self.open(db, others, now: now)) { $1 }
-            return PreparedBatch(held: held, started: started)
+        let (prepared, nextRows) = try await writes.write { db in
+            let prepared = try Self.recordAndOpen(db, preparations, starting: starts, contents: contents, now: now)
+            // Read after the plan's writes: none of this batch is queued any more.
+            return (prepared, try next.map { try Self.dueRows(db, limit: $0.limit, now: now) })
         }
+        guard let next, let nextRows else { return prepared }
+        return PreparedBatch(held: prepared.held, started: prepared.started, next: try Self.due(nextRows, next, now: now))
+    }
+
+    /// Records a batch's plans and opens the attempts of `starts` in the caller's transaction (`prepare`).
+    private static func recordAndOpen(
+        _ db: Database, _ preparations: [Preparation], starting starts: [AttemptStart], contents: [String: String], now: Date
+    ) throws -> PreparedBatch {
+        // A start without a frequency cap, of a send prepared here under the same lease, is counted
+        // by the send's own UPDATE (the row is written once, not twice) and opened right after it.
+        let sends = Set(preparations.compactMap { preparation -> LeaseRef? in
+            if case .send(let send) = preparation { return send.lease }
+            return nil
+        })
+        var opened: [AttemptStart] = []
+        var counting: Set<String> = []
+        var others: [AttemptStart] = []
+        for start in starts {
+            if start.cap?.policy.enabled != true, sends.contains(start.lease), counting.insert(start.lease.messageID).inserted {
+                opened.append(start)
+            } else {
+                others.append(start)
+            }
+        }
+        let held = try Self.record(db, preparations, contents: contents, counting: counting, now: now)
+        var started: [String: StartOutcome] = [:]
+        for start in opened where held.contains(start.lease.messageID) {
+            started[start.lease.messageID] = .started(try Self.insertAttempt(db, start, now: now))
+        }
+        started.merge(try Self.open(db, others, now: now)) { $1 }
+        return PreparedBatch(held: held, started: started)
     }
 
     /// Records the plans of a batch in the caller's transaction; the sends in `counting` also count
