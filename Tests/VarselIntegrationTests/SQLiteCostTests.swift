@@ -275,6 +275,32 @@ import VarselTestSupport
         #expect(stored == expected)
     }
 
+    @Test("messages without idempotency keys are inserted without gathering their ids (SQLite builds a table of returned rows for each statement); with keys, one seen before is answered by its first id")
+    func keylessInsertsReturnNothing() async throws {
+        let directory = TemporaryDirectory()
+        let inserts = Mutex<[String]>([])
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"), statementObserver: { sql in
+            if sql.hasPrefix("INSERT INTO messages") { inserts.withLock { $0.append(sql) } }
+        })
+        let now = Date()
+        let keyless = try await store.enqueue([StoreTests.request(), StoreTests.request(), StoreTests.request()], now: now)
+        let created = keyless.compactMap { outcome -> String? in
+            if case .created(let id) = outcome { return id }
+            return nil
+        }
+        #expect(created.count == 3 && Set(created).count == 3)
+        #expect(inserts.withLock { $0 }.allSatisfy { !$0.contains("RETURNING") && !$0.contains("ON CONFLICT") }, "\(inserts.withLock { $0 })")
+        #expect(try await store.countByState() == [.queued: 3])
+
+        inserts.withLock { $0 = [] }
+        let first = try await store.enqueue([StoreTests.request("k1")], now: now)
+        let again = try await store.enqueue([StoreTests.request(), StoreTests.request("k1")], now: now)
+        guard case .created(let id)? = first.first, case .created? = again.first else { throw StoreError("not stored: \(first) \(again)") }
+        #expect(again.last == .duplicate(id: id))
+        #expect(inserts.withLock { $0 }.allSatisfy { $0.contains("ON CONFLICT (idempotency_key) DO NOTHING RETURNING id") })
+        #expect(try await store.countByState() == [.queued: 5])
+    }
+
     @Test("look-ups by a list of message ids come in seven shapes of statement whatever the list's length, and find every row")
     func idListsReuseTheirStatements() async throws {
         let directory = TemporaryDirectory()

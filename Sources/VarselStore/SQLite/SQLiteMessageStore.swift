@@ -120,14 +120,17 @@ public final class SQLiteMessageStore: MessageStore {
             var end = start
             while end < rows.count, refusals[end] == nil { end += 1 }
             let run = rows[start..<end]
-            // An insert that meets a key seen before (or earlier in the run) stores nothing and returns no id.
-            let inserted = Set(try insertRows(
+            // An insert that meets a key seen before (or earlier in the run) stores nothing and returns no
+            // id. A run without keys cannot meet one: every row is stored (or the insert fails), and the
+            // ids need not be gathered (SQLite builds a table of returned rows for each statement).
+            let keyed = run.contains { $0.request.idempotencyKey != nil }
+            let returned = try insertRows(
                 db, into: "messages",
                 columns: [
                     "id", "idempotency_key", "request_hash", "kind", "case_ref", "recipient_id", "recipient_key", "request", "state", "ready_at",
                     "expires_at", "created_at", "updated_at",
                 ],
-                rows: run, onConflict: "(idempotency_key) DO NOTHING", returning: "id"
+                rows: run, onConflict: keyed ? "(idempotency_key) DO NOTHING" : nil, returning: keyed ? "id" : nil
             ) { binder, row in
                 let request = row.request
                 try binder.bind(row.id)
@@ -143,7 +146,8 @@ public final class SQLiteMessageStore: MessageStore {
                 try binder.bind(request.expiresAt?.timeIntervalSince1970)
                 try binder.bind(created)
                 try binder.bind(created)
-            }.compactMap { $0 })
+            }
+            let inserted = keyed ? Set(returned.compactMap { $0 }) : Set(run.map(\.id))
             for row in run {
                 if inserted.contains(row.id) {
                     outcomes.append(.created(id: row.id))
