@@ -128,7 +128,7 @@ import VarselTestSupport
             "store: { backend: sqlite, path: /var/lib/varsel/varsel.db, synchronous: full }",
             "templates: { dir: /etc/varsel/templates, default_locale: en, sms_max_parts: 3 }",
             "plans: { dir: /etc/varsel/plans, timing: {}, learn_paid_within_days: 14, learn_lookback_days: 180 }",
-            "dispatch: { channel_order: [sms, email, letter], batch_size: 128, max_in_flight: 256, lease_seconds: 300",
+            "dispatch: { channel_order: [sms, email, letter], batch_size: 128, max_in_flight: 512, lease_seconds: 300",
             "retry: { min_backoff: 40s, max_backoff: 2h, max_attempts: 6, max_lifetime: 2d }",
             "fallback: { on_permanent_failure: true, on_failed_receipt: false, receipt_timeout: 3d }",
             "retention: { enabled: true, personal_data_days: 90, record_days: 1826, sweep_interval: 1d }",

@@ -34,7 +34,7 @@ enum DefaultConfig {
         dispatch:
           channel_order: [sms, email, letter]
           batch_size: 128
-          max_in_flight: 256
+          max_in_flight: 512
           lease_seconds: 300
           poll_interval_ms: 250
           worker_id: ""
