@@ -121,7 +121,7 @@ public final class Dispatcher: Sendable {
         let recorder = Task { await record(completions) }
         var lastSweep = ContinuousClock.now
         // The next batch, when the store read it with the plan of the one before (SQLite).
-        var due: [LeasedMessage] = []
+        var readAhead = ReadAhead()
         await withDiscardingTaskGroup { group in
             while !isStopping {
                 beat()
@@ -134,9 +134,8 @@ public final class Dispatcher: Sendable {
                 if capacity > 0 {
                     do {
                         leasedAny = try await dispatchBatch(
-                            limit: min(settings.batchSize, capacity), due: &due, group: &group, completions: completions, slots: slots)
+                            limit: min(settings.batchSize, capacity), readAhead: &readAhead, group: &group, completions: completions, slots: slots)
                     } catch {
-                        due = []
                         logger.error("dispatch round failed; retrying shortly", metadata: ["error": "\(error)"])
                         await wakeup.wait(upTo: .seconds(1))
                         continue
@@ -157,18 +156,18 @@ public final class Dispatcher: Sendable {
         await recorder.value
     }
 
-    /// Leases, prepares and starts sending one batch: `due` if the plan of the batch before read it
-    /// (its messages are claimed, each only if still as read, by this batch's plan), else what is due
-    /// now. Leaves in `due` the batch after, where the store reads it with this one's plan. Returns
-    /// whether anything was leased.
+    /// Leases, prepares and starts sending one batch: the one the plan of the batch before read, if
+    /// that is still fresh (its messages are claimed, each only if still as read, by this batch's
+    /// plan), else what is due now. Keeps in `readAhead` the batch after, where the store reads it with
+    /// this one's plan. Returns whether anything was leased.
     private func dispatchBatch(
-        limit: Int, due: inout [LeasedMessage], group: inout DiscardingTaskGroup, completions: CompletionQueue, slots: GatewaySlots
+        limit: Int, readAhead: inout ReadAhead, group: inout DiscardingTaskGroup, completions: CompletionQueue, slots: GatewaySlots
     ) async throws -> Bool {
         // Leased now, or (SQLite) in the commit below that records the plan.
-        let leased = due.isEmpty
-            ? try await store.takeDue(owner: settings.owner, limit: limit, now: now(), leaseDuration: settings.leaseSeconds)
-            : Array(due.prefix(limit))
-        due = []
+        var leased = readAhead.take(limit: limit, now: ContinuousClock.now)
+        if leased.isEmpty {
+            leased = try await store.takeDue(owner: settings.owner, limit: limit, now: now(), leaseDuration: settings.leaseSeconds)
+        }
         guard !leased.isEmpty else { return false }
         let set = templates()
         let stored = try await store.recipients(ids: Set(leased.compactMap(\.request.recipient.id)))
@@ -216,7 +215,7 @@ public final class Dispatcher: Sendable {
             for start in starts { slots.release(start.gateway) }
             throw error
         }
-        due = prepared.next ?? []
+        readAhead.keep(prepared.next ?? [], readAt: ContinuousClock.now)
         let connected = Set(starts.map(\.lease.messageID))
         for (id, (send, message, leasedMessage)) in outbound {
             let hasSlot = connected.contains(id)
