@@ -358,14 +358,7 @@ import VarselTestSupport
             Fixtures.sms(key: "o1"), Fixtures.sms(key: "o2", phone: "+4791234568"), Fixtures.sms(key: "o3", phone: "+4791234569"),
             Fixtures.email(key: "o4"),
         ]
-        let results = try await EnqueueBatch.run(
-            Data(lines.joined(separator: "\n").utf8), validator: MessageValidator(kinds: config.planning.kinds), store: store)
-        let accepted = results.allSatisfy(\.accepted)
-        #expect(accepted)
-        let dispatcher = Dispatcher(
-            config: config, store: store, sender: GatewaySender(gateways: Array(config.gateways.values), client: components.client),
-            templates: { components.templates.current }, logger: quietLogger)
-        await dispatcher.run(untilIdle: true)
+        let results = try await Self.enqueueAndSend(lines, config: config, store: store, components: components)
         for result in results {
             let id = try #require(result.id)
             let status = try #require(try await store.status(id: id))
@@ -421,14 +414,7 @@ import VarselTestSupport
         })
         // Three batches' worth (batch_size 64) of SMS to distinct numbers.
         let lines = (0..<150).map { Fixtures.sms(key: "next-\($0)", phone: "+47912\(String(format: "%05d", $0))") }
-        let results = try await EnqueueBatch.run(
-            Data(lines.joined(separator: "\n").utf8), validator: MessageValidator(kinds: config.planning.kinds), store: store)
-        let accepted = results.allSatisfy(\.accepted)
-        #expect(accepted)
-        let dispatcher = Dispatcher(
-            config: config, store: store, sender: GatewaySender(gateways: Array(config.gateways.values), client: components.client),
-            templates: { components.templates.current }, logger: quietLogger)
-        await dispatcher.run(untilIdle: true)
+        _ = try await Self.enqueueAndSend(lines, config: config, store: store, components: components)
         #expect(try await store.countByState() == [.sent: 150])
         let seen = transactions.withLock { $0 }
         let plans = seen.filter(\.plans)
@@ -439,6 +425,22 @@ import VarselTestSupport
         #expect(plans.filter(\.readsDue).count == plans.count, "\(seen)")
         let first = try #require(seen.firstIndex { $0.plans }), last = try #require(seen.lastIndex { $0.plans })
         #expect(seen[first...last].filter { $0.readsDue && !$0.plans }.isEmpty, "\(seen)")
+    }
+
+    /// Enqueues `lines` as one batch (all accepted) and sends them through `components`' HTTP client
+    /// until nothing is due; the batch's results.
+    static func enqueueAndSend(
+        _ lines: [String], config: VarselConfig, store: SQLiteMessageStore, components: Daemon.Components
+    ) async throws -> [EnqueueBatch.LineResult] {
+        let results = try await EnqueueBatch.run(
+            Data(lines.joined(separator: "\n").utf8), validator: MessageValidator(kinds: config.planning.kinds), store: store)
+        let accepted = results.allSatisfy(\.accepted)
+        #expect(accepted)
+        let dispatcher = Dispatcher(
+            config: config, store: store, sender: GatewaySender(gateways: Array(config.gateways.values), client: components.client),
+            templates: { components.templates.current }, logger: quietLogger)
+        await dispatcher.run(untilIdle: true)
+        return results
     }
 
     /// Partial indexes whose rows are the messages being sent now.
