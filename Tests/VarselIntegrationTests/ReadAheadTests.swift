@@ -31,6 +31,10 @@ import VarselStore
         #expect(ahead.take(limit: 10, now: read + ReadAhead.freshFor + .milliseconds(1)).isEmpty)
         ahead.keep(Self.batch(2), readAt: read)
         #expect(ahead.take(limit: 10, now: read + ReadAhead.freshFor).count == 2)
+        // A freshness of its own.
+        var patient = ReadAhead(freshFor: .seconds(60))
+        patient.keep(Self.batch(2), readAt: read)
+        #expect(patient.take(limit: 10, now: read + .seconds(59)).count == 2)
     }
 
     @Test("nothing kept, nothing taken")

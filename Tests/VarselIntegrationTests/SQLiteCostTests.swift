@@ -412,9 +412,11 @@ import VarselTestSupport
                 }
             }
         })
-        // Three batches' worth (batch_size 64) of SMS to distinct numbers.
+        // Three batches' worth (batch_size 64) of SMS to distinct numbers. A batch read ahead is used
+        // however long the loop waits for capacity (by default it is read again after a second, which
+        // a loaded machine can take).
         let lines = (0..<150).map { Fixtures.sms(key: "next-\($0)", phone: "+47912\(String(format: "%05d", $0))") }
-        _ = try await Self.enqueueAndSend(lines, config: config, store: store, components: components)
+        _ = try await Self.enqueueAndSend(lines, config: config, store: store, components: components, readAheadFreshFor: .seconds(86_400))
         #expect(try await store.countByState() == [.sent: 150])
         let seen = transactions.withLock { $0 }
         let plans = seen.filter(\.plans)
@@ -430,7 +432,7 @@ import VarselTestSupport
     /// Enqueues `lines` as one batch (all accepted) and sends them through `components`' HTTP client
     /// until nothing is due; the batch's results.
     static func enqueueAndSend(
-        _ lines: [String], config: VarselConfig, store: SQLiteMessageStore, components: Daemon.Components
+        _ lines: [String], config: VarselConfig, store: SQLiteMessageStore, components: Daemon.Components, readAheadFreshFor: Duration? = nil
     ) async throws -> [EnqueueBatch.LineResult] {
         let results = try await EnqueueBatch.run(
             Data(lines.joined(separator: "\n").utf8), validator: MessageValidator(kinds: config.planning.kinds), store: store)
@@ -438,7 +440,7 @@ import VarselTestSupport
         #expect(accepted)
         let dispatcher = Dispatcher(
             config: config, store: store, sender: GatewaySender(gateways: Array(config.gateways.values), client: components.client),
-            templates: { components.templates.current }, logger: quietLogger)
+            templates: { components.templates.current }, logger: quietLogger, readAheadFreshFor: readAheadFreshFor)
         await dispatcher.run(untilIdle: true)
         return results
     }

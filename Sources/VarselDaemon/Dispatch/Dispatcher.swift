@@ -22,6 +22,8 @@ public final class Dispatcher: Sendable {
         public var leaseSeconds: Double
         public var pollInterval: Duration
         public var shutdownGrace: Duration
+        /// How long a batch read ahead with a plan (SQLite) may wait to be planned (`ReadAhead`).
+        public var readAheadFreshFor: Duration = ReadAhead.freshFor
 
         public init(config: VarselConfig) {
             workerID = config.dispatch.workerID
@@ -60,10 +62,12 @@ public final class Dispatcher: Sendable {
 
     public init(
         config: VarselConfig, store: any MessageStore, sender: GatewaySender, templates: @escaping @Sendable () -> TemplateSet,
-        logger: Logger, metrics: VarselMetrics? = nil, now: @escaping @Sendable () -> Date = { Date() }, owner: String? = nil
+        logger: Logger, metrics: VarselMetrics? = nil, now: @escaping @Sendable () -> Date = { Date() }, owner: String? = nil,
+        readAheadFreshFor: Duration? = nil
     ) {
         var settings = Settings(config: config)
         if let owner { settings.owner = owner }
+        if let readAheadFreshFor { settings.readAheadFreshFor = readAheadFreshFor }
         self.settings = settings
         self.metrics = metrics
         gatewayNames = config.gateways.keys.sorted()
@@ -121,7 +125,7 @@ public final class Dispatcher: Sendable {
         let recorder = Task { await record(completions) }
         var lastSweep = ContinuousClock.now
         // The next batch, when the store read it with the plan of the one before (SQLite).
-        var readAhead = ReadAhead()
+        var readAhead = ReadAhead(freshFor: settings.readAheadFreshFor)
         await withDiscardingTaskGroup { group in
             while !isStopping {
                 beat()
