@@ -8,7 +8,8 @@ import VarselStore
 /// `UPDATE … WHERE lease_token = …` waits for a concurrent writer of the row and re-checks the token
 /// after it committed: a compare-and-set.
 extension PostgresMessageStore {
-    public func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date) async throws -> PreparedBatch {
+    /// Reads no next batch (`next` is ignored): `takeDue` leases, so that two hosts never plan the same message.
+    public func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date, takingNext next: DueQuery?) async throws -> PreparedBatch {
         let record = try recording(preparations, now: now)
         return try await transaction { connection in
             let held = try await record(connection)

@@ -64,14 +64,13 @@ public protocol MessageStore: Sendable {
     /// to be taken (`LeaseRef.claim`, from `takeDue`) is taken here: only if the message is still
     /// queued as it was read (a message cancelled or taken by another worker meanwhile is left as it
     /// is, and its send is not held).
-    func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date) async throws -> PreparedBatch
-
-    /// `prepare`, and then the dispatcher's next batch, as `takeDue` would return it at `now`, read in
-    /// the same transaction after the plan (so none of this batch's messages is in it): in
-    /// `PreparedBatch.next`. A store whose `takeDue` only reads (SQLite) spares the dispatcher a trip
-    /// to its one writer for each batch; one that leases in `takeDue` (PostgreSQL) leaves `next` nil,
-    /// and the dispatcher takes the next batch itself. The default is `prepare` with `next` nil.
-    func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date, takingNext next: DueQuery) async throws -> PreparedBatch
+    ///
+    /// With `next`, the dispatcher's next batch as `takeDue` would return it at `now`, read in the same
+    /// transaction after the plan (so none of this batch's messages is in it), is in
+    /// `PreparedBatch.next`: a store whose `takeDue` only reads (SQLite) spares the dispatcher a trip
+    /// to its one writer for each batch. One that leases in `takeDue` (PostgreSQL) leaves `next` nil,
+    /// and the dispatcher takes the next batch itself.
+    func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date, takingNext next: DueQuery?) async throws -> PreparedBatch
 
     /// Opens a `pending` attempt for each send, just before its request is handed to the HTTP client,
     /// and counts it (fenced). Returns, per send whose lease still held, the attempt id to complete
@@ -166,8 +165,9 @@ extension MessageStore {
         try await lease(owner: owner, limit: limit, now: now, leaseDuration: leaseDuration)
     }
 
-    public func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date, takingNext next: DueQuery) async throws -> PreparedBatch {
-        try await prepare(preparations, starting: starts, now: now)
+    /// `prepare` without reading the next batch.
+    public func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date) async throws -> PreparedBatch {
+        try await prepare(preparations, starting: starts, now: now, takingNext: nil)
     }
 
     /// Records plans and rendered content, and ends or defers what is not sent (fenced), opening no
@@ -353,8 +353,8 @@ public struct PreparedBatch: Sendable {
     public var held: Set<String>
     /// Per start whose lease still held: its attempt, or its deferral by the frequency cap.
     public var started: [String: StartOutcome]
-    /// The next batch, read after the plan (`prepare(_:starting:now:takingNext:)`); nil where the
-    /// store did not read it.
+    /// The next batch, read after the plan (`prepare(_:starting:now:takingNext:)`); nil where none was
+    /// asked for or the store does not read it.
     public var next: [LeasedMessage]?
 
     public init(held: Set<String>, started: [String: StartOutcome], next: [LeasedMessage]? = nil) {

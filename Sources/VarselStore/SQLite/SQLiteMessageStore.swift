@@ -147,15 +147,19 @@ public final class SQLiteMessageStore: MessageStore {
                 try binder.bind(created)
                 try binder.bind(created)
             }
-            let inserted = keyed ? Set(returned.compactMap { $0 }) : Set(run.map(\.id))
-            for row in run {
-                if inserted.contains(row.id) {
-                    outcomes.append(.created(id: row.id))
-                } else if let outcome = try existing(row) {
-                    outcomes.append(outcome)
-                } else {
-                    throw StoreError("message \(row.id) was neither stored nor found by its idempotency key")
+            if keyed {
+                let inserted = Set(returned.compactMap { $0 })
+                for row in run {
+                    if inserted.contains(row.id) {
+                        outcomes.append(.created(id: row.id))
+                    } else if let outcome = try existing(row) {
+                        outcomes.append(outcome)
+                    } else {
+                        throw StoreError("message \(row.id) was neither stored nor found by its idempotency key")
+                    }
                 }
+            } else {
+                outcomes += run.map { .created(id: $0.id) }
             }
             start = end
         }
@@ -291,15 +295,7 @@ public final class SQLiteMessageStore: MessageStore {
 
     // MARK: Recording
 
-    public func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date) async throws -> PreparedBatch {
-        try await prepare(preparations, starting: starts, now: now, next: nil)
-    }
-
-    public func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date, takingNext next: DueQuery) async throws -> PreparedBatch {
-        try await prepare(preparations, starting: starts, now: now, next: next)
-    }
-
-    private func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date, next: DueQuery?) async throws -> PreparedBatch {
+    public func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date, takingNext next: DueQuery?) async throws -> PreparedBatch {
         let contents = try StoredRows.contents(preparations)
         let (prepared, nextRows) = try await writes.write { db in
             let prepared = try Self.recordAndOpen(db, preparations, starting: starts, contents: contents, now: now)
