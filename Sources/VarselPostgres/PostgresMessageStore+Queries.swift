@@ -24,10 +24,10 @@ extension PostgresMessageStore {
             let variant = try columns["variant"].decode(String?.self)
 
             let decisions = try await connection.query(
-                "SELECT at, text FROM varsel.decisions WHERE message_id = \(id) ORDER BY id", logger: self.logger
-            ).collect().map { row in
-                let (at, text) = try row.decode((Date, String).self)
-                return MessageStatus.Decision(at: at, text: text)
+                "SELECT at, texts::text FROM varsel.decisions WHERE message_id = \(id) ORDER BY id", logger: self.logger
+            ).collect().flatMap { row in
+                let (at, texts) = try row.decode((Date, String).self)
+                return try StoredRows.decisionTexts(texts).map { MessageStatus.Decision(at: at, text: $0) }
             }
             let attempts = try await connection.query(
                 """

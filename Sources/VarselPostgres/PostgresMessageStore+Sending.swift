@@ -34,7 +34,7 @@ extension PostgresMessageStore {
         let rows = try BatchRows.json(sends)
         return { connection in
             var held: Set<String> = []
-            var trail: [(messageID: String, text: String)] = []
+            var trail: [(messageID: String, texts: [String])] = []
             if !sends.isEmpty {
                 // Every send of the batch in one statement, fenced row by row.
                 held = try await Set(connection.query(
@@ -54,14 +54,14 @@ extension PostgresMessageStore {
             for preparation in preparations {
                 switch preparation {
                 case .send(let send):
-                    if held.contains(send.lease.messageID) { trail += send.decisions.map { (send.lease.messageID, $0) } }
+                    if held.contains(send.lease.messageID) { trail.append((send.lease.messageID, send.decisions)) }
                 case .deferral(let lease, let until, let reason, let decisions):
                     if try await Self.release(connection, lease, state: .queued, reason: reason, readyAt: until, now: now, logger: self.logger) {
-                        trail += decisions.map { (lease.messageID, $0) }
+                        trail.append((lease.messageID, decisions))
                     }
                 case .finish(let lease, let state, let reason, let decisions):
                     if try await Self.release(connection, lease, state: state, reason: reason, readyAt: nil, now: now, logger: self.logger) {
-                        trail += decisions.map { (lease.messageID, $0) }
+                        trail.append((lease.messageID, decisions))
                     }
                 }
             }
@@ -198,7 +198,7 @@ extension PostgresMessageStore {
                 gateways[messageID] = gateway
             }
             let held = completions.filter { gateways[$0.lease.messageID] != nil }
-            try await Self.appendDecisions(connection, held.flatMap { c in c.decisions.map { (c.lease.messageID, $0) } }, at: now, logger: self.logger)
+            try await Self.appendDecisions(connection, held.map { ($0.lease.messageID, $0.decisions) }, at: now, logger: self.logger)
             let accepted = held.filter { $0.outcome == .accepted }
             for completion in accepted where completion.parts.count > 1 {
                 try await connection.query(

@@ -449,16 +449,19 @@ public final class PostgresMessageStore: MessageStore {
     // MARK: Shared statements
 
     static func appendDecisions(_ connection: PostgresConnection, messageID: String, texts: [String], at: Date, logger: Logger) async throws {
-        try await appendDecisions(connection, texts.map { (messageID, $0) }, at: at, logger: logger)
+        try await appendDecisions(connection, [(messageID, texts)], at: at, logger: logger)
     }
 
-    /// Appends lines to the trails of several messages in one statement, in the order given.
-    static func appendDecisions(_ connection: PostgresConnection, _ lines: [(messageID: String, text: String)], at: Date, logger: Logger) async throws {
-        guard !lines.isEmpty else { return }
+    /// Appends to the trails of several messages in one statement: one row for each message's texts
+    /// (a JSON array, `StoredRows.decisionRow`), in the order given.
+    static func appendDecisions(_ connection: PostgresConnection, _ entries: [(messageID: String, texts: [String])], at: Date, logger: Logger) async throws {
+        let entries = entries.filter { !$0.texts.isEmpty }
+        guard !entries.isEmpty else { return }
         try await connection.query(
             """
-            INSERT INTO varsel.decisions (message_id, at, text)
-            SELECT m, \(at), t FROM unnest(\(lines.map(\.messageID))::text[], \(lines.map(\.text))::text[]) WITH ORDINALITY AS d(m, t, n) ORDER BY n
+            INSERT INTO varsel.decisions (message_id, at, texts)
+            SELECT m, \(at), t::jsonb FROM unnest(\(entries.map(\.messageID))::text[], \(entries.map { StoredRows.decisionRow($0.texts) })::text[])
+                WITH ORDINALITY AS d(m, t, n) ORDER BY n
             """,
             logger: logger)
     }

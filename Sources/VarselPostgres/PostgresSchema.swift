@@ -247,6 +247,15 @@ enum PostgresSchema {
             -- cost every enqueue a random index insert.
             DROP INDEX varsel.messages_recipient;
             """),
+        ("v8-decision-rows", """
+            -- A message's decision trail is one row for each write that added to it, its texts a JSON
+            -- array in the order written: a plan's four texts and an outcome's two were six rows, each
+            -- with entries in two indexes. Each text stored before becomes a row of its own.
+            ALTER TABLE varsel.decisions ADD COLUMN texts jsonb;
+            UPDATE varsel.decisions SET texts = jsonb_build_array(text);
+            ALTER TABLE varsel.decisions ALTER COLUMN texts SET NOT NULL;
+            ALTER TABLE varsel.decisions DROP COLUMN text;
+            """),
     ]
 }
 

@@ -22,6 +22,25 @@ public enum StoredRows {
         }
         return encoded
     }
+
+    /// The texts one write added to a message's decision trail, stored as one row: a JSON array of
+    /// strings (a plan's four texts are one row, not four).
+    public static func decisionRow(_ texts: [String]) -> String {
+        var writer = CompactJSONWriter(capacity: texts.reduce(2) { $0 + $1.utf8.count + 3 })
+        writer.array(texts) { $0.string($1) }
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    /// The texts of a stored decision row (`decisionRow`), in the order written.
+    public static func decisionTexts(_ row: String) throws -> [String] {
+        guard case .array(let items) = try JSONReader.value(from: Array(row.utf8)) else {
+            throw StoreError("a stored decision row is not a JSON array of strings")
+        }
+        return try items.map { item in
+            guard case .string(let text) = item else { throw StoreError("a stored decision row holds a value that is not a string") }
+            return text
+        }
+    }
 }
 
 extension CancelOutcome {

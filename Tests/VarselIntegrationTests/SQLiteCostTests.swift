@@ -93,7 +93,7 @@ import VarselTestSupport
         try queue.close()
 
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
-        #expect(store.migrationsApplied == ["v14-message-contents", "v15-retention-index-condition", "v16-recipient-by-key"])
+        #expect(store.migrationsApplied == ["v14-message-contents", "v15-retention-index-condition", "v16-recipient-by-key", "v17-decision-rows"])
         let columns = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('messages')") }
         #expect(!columns.contains("content") && columns.contains("content_hash"), "\(columns)")
         #expect(try await store.status(id: "old-kept")?.content == content)
@@ -133,7 +133,7 @@ import VarselTestSupport
         try queue.close()
 
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
-        #expect(store.migrationsApplied == ["v15-retention-index-condition", "v16-recipient-by-key"])
+        #expect(store.migrationsApplied == ["v15-retention-index-condition", "v16-recipient-by-key", "v17-decision-rows"])
         let (definition, indexed) = try await store.pool.read { db in
             (try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'messages_retention'"),
              try String.fetchAll(db, sql: "SELECT id FROM messages INDEXED BY messages_retention WHERE state NOT IN ('queued', 'sending') AND updated_at < 1 ORDER BY id"))
@@ -163,7 +163,7 @@ import VarselTestSupport
         try queue.close()
 
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
-        #expect(store.migrationsApplied == ["v16-recipient-by-key"])
+        #expect(store.migrationsApplied == ["v16-recipient-by-key", "v17-decision-rows"])
         let (indexes, keys) = try await store.pool.read { db in
             (try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'"),
              try Row.fetchAll(db, sql: "SELECT id, recipient_key FROM messages ORDER BY id").map { "\($0["id"] as String)=\(($0["recipient_key"] as String?) ?? "NULL")" })
@@ -266,13 +266,66 @@ import VarselTestSupport
         guard case .created(let id) = outcomes.first else { throw StoreError("not stored") }
         var expected: [String] = []
         for count in [1, 3, 5, 7, 11, 13, 28, 99, 100, 101, 230] {
-            let texts = (0..<count).map { "decision \(expected.count + $0)" }
-            try await store.pool.write { db in try SQLiteMessageStore.appendDecisions(db, messageID: id, texts: texts, at: Date()) }
-            expected += texts
+            // As many rows as writes: one text each.
+            let entries = (0..<count).map { (messageID: id, texts: ["decision \(expected.count + $0)"]) }
+            try await store.pool.write { db in try SQLiteMessageStore.appendDecisions(db, entries, at: Date()) }
+            expected += entries.flatMap(\.texts)
         }
         #expect(shapes.withLock { $0.count } <= 7)
-        let stored = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT text FROM decisions WHERE message_id = ? ORDER BY seq", arguments: [id]) }
-        #expect(stored == expected)
+        #expect(try await store.status(id: id)?.decisions.map(\.text) == expected)
+    }
+
+    @Test("a message's decision trail is one row for each write, its texts in order (quotes, line breaks and control characters kept), read back as one text each")
+    func decisionsAreOneRowPerWrite() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        let outcomes = try await store.enqueue([StoreTests.request("a"), StoreTests.request("b")], now: Date())
+        let ids = outcomes.compactMap { outcome -> String? in if case .created(let id) = outcome { id } else { nil } }
+        #expect(ids.count == 2)
+        let first = Date(timeIntervalSince1970: 1_800_000_000)
+        let second = first.addingTimeInterval(60)
+        let odd = "gateway said: \"no\"\nline two\t\u{1}\\ æøå 😀"
+        try await store.pool.write { db in
+            try SQLiteMessageStore.appendDecisions(db, [(ids[0], ["sms chosen", "tone direct", "locale nb"]), (ids[1], []), (ids[1], ["only one"])], at: first)
+            try SQLiteMessageStore.appendDecisions(db, [(ids[0], [odd, "retry"])], at: second)
+        }
+        let rows = try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM decisions WHERE message_id = ?", arguments: [ids[0]]) }
+        #expect(rows == 2)
+        let trail = try #require(try await store.status(id: ids[0])).decisions
+        #expect(trail.map(\.text) == ["sms chosen", "tone direct", "locale nb", odd, "retry"])
+        #expect(trail.map(\.at) == [first, first, first, second, second])
+        #expect(try await store.status(id: ids[1])?.decisions.map(\.text) == ["only one"])
+    }
+
+    @Test("a store from before v17 keeps every decision of every message, in order, each text a row of its own")
+    func decisionTrailMigrated() async throws {
+        let directory = TemporaryDirectory()
+        let queue = try Self.olderStore(directory, upTo: "v16-recipient-by-key")
+        let request = String(decoding: StoreTests.request().storedJSON, as: UTF8.self)
+        try await queue.write { db in
+            for id in ["m1", "m2"] {
+                try db.execute(
+                    sql: """
+                        INSERT INTO messages (id, request_hash, kind, request, state, ready_at, created_at, updated_at)
+                        VALUES (?, ?, 'reminder', ?, 'queued', 0, 0, 0)
+                        """, arguments: [id, "h-\(id)", request])
+            }
+            // Written out of order: the trail is the order of seq.
+            for (id, seq, at, text) in [("m1", 2, 20.0, "second"), ("m2", 1, 5.0, "other's"), ("m1", 1, 10.0, "first \"quoted\""), ("m1", 3, 30.0, "third")] {
+                try db.execute(sql: "INSERT INTO decisions (message_id, seq, at, text) VALUES (?, ?, ?, ?)", arguments: [id, seq, at, text])
+            }
+        }
+        try queue.close()
+
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        #expect(store.migrationsApplied == ["v17-decision-rows"])
+        let trail = try #require(try await store.status(id: "m1")).decisions
+        #expect(trail.map(\.text) == ["first \"quoted\"", "second", "third"])
+        #expect(trail.map(\.at.timeIntervalSince1970) == [10, 20, 30])
+        #expect(try await store.status(id: "m2")?.decisions.map(\.text) == ["other's"])
+        // Written after the migration, it follows the migrated rows.
+        try await store.pool.write { db in try SQLiteMessageStore.appendDecisions(db, messageID: "m1", texts: ["fourth"], at: Date()) }
+        #expect(try await store.status(id: "m1")?.decisions.map(\.text) == ["first \"quoted\"", "second", "third", "fourth"])
     }
 
     @Test("messages without idempotency keys are inserted without gathering their ids (SQLite builds a table of returned rows for each statement); with keys, one seen before is answered by its first id")
@@ -306,27 +359,22 @@ import VarselTestSupport
         let directory = TemporaryDirectory()
         let shapes = Mutex(Set<String>())
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"), statementObserver: { sql in
-            if sql.hasPrefix("SELECT message_id, MAX(seq)") { shapes.withLock { _ = $0.insert(sql) } }
+            if sql.hasPrefix("SELECT message_id, content FROM message_contents") { shapes.withLock { _ = $0.insert(sql) } }
         })
         let outcomes = try await store.enqueue((0..<150).map { StoreTests.request("ids-\($0)") }, now: Date())
         let ids = outcomes.compactMap { outcome -> String? in if case .created(let id) = outcome { id } else { nil } }
         #expect(ids.count == 150)
-        let rounds = [1, 3, 20, 64, 65, 100, 127, 150]
-        for count in rounds {
-            // Each message's next decision follows its last one, wherever in the list it is.
-            try await store.pool.write { db in
-                try SQLiteMessageStore.appendDecisions(db, ids.prefix(count).map { ($0, ["round of \(count)"]) }, at: Date())
-            }
+        // Every other message has content kept.
+        let kept = Dictionary(uniqueKeysWithValues: ids.enumerated().filter { $0.offset % 2 == 0 }.map { ($0.element, "content of \($0.offset)") })
+        try await store.pool.write { db in
+            try SQLiteMessageStore.insertRows(
+                db, into: "message_contents", columns: ["message_id", "content"], rows: kept.map { [$0.key, $0.value] as [(any DatabaseValueConvertible)?] })
+        }
+        for count in [1, 3, 20, 64, 65, 100, 127, 150] {
+            let found = try await store.pool.read { db in try SQLiteMessageStore.storedContents(db, ids: Array(ids.prefix(count))) }
+            #expect(found == kept.filter { ids.prefix(count).contains($0.key) }, "\(count)")
         }
         #expect(shapes.withLock { $0.count } <= 7)
-        for (index, id) in ids.enumerated() {
-            let stored = try store.pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT seq, text FROM decisions WHERE message_id = ? ORDER BY seq", arguments: [id])
-            }
-            let expected = rounds.filter { $0 > index }.map { "round of \($0)" }
-            #expect(stored.map { $0["text"] as String } == expected)
-            #expect(stored.map { $0["seq"] as Int } == (0..<expected.count).map { $0 + 1 })
-        }
     }
 
     @Test("a send whose gateway has a free connection opens its attempt in the transaction that records the batch's plan; one that waits for a connection opens its own when it gets one")

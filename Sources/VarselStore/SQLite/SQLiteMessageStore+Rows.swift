@@ -71,28 +71,15 @@ extension SQLiteMessageStore {
         try appendDecisions(db, [(messageID, texts)], at: at)
     }
 
-    /// Appends each message's decision texts after its last decision: the last sequence numbers of
-    /// all the messages in one query, the rows in multi-row inserts.
+    /// Appends each message's decision texts to its trail: one row for each message's texts
+    /// (`StoredRows.decisionRow`), in multi-row inserts. A trail is read in rowid order, the order written.
     static func appendDecisions(_ db: Database, _ entries: [(messageID: String, texts: [String])], at: Date) throws {
-        let entries = entries.filter { !$0.texts.isEmpty }
-        guard !entries.isEmpty else { return }
-        var last: [String: Int] = [:]
-        for row in try rows(db, forIDs: Array(Set(entries.map(\.messageID))), {
-            "SELECT message_id, MAX(seq) FROM decisions WHERE message_id IN (\($0)) GROUP BY message_id"
-        }) {
-            last[row[0]] = row[1]
-        }
         let time = at.timeIntervalSince1970
-        var rows: [[(any DatabaseValueConvertible)?]] = []
-        for entry in entries {
-            var seq = last[entry.messageID] ?? 0
-            for text in entry.texts {
-                seq += 1
-                rows.append([entry.messageID, seq, time, text])
-            }
-            last[entry.messageID] = seq
+        try insertRows(db, into: "decisions", columns: ["message_id", "at", "texts"], rows: entries.filter { !$0.texts.isEmpty }) { binder, entry in
+            try binder.bind(entry.messageID)
+            try binder.bind(time)
+            try binder.bind(StoredRows.decisionRow(entry.texts))
         }
-        try insertRows(db, into: "decisions", columns: ["message_id", "seq", "at", "text"], rows: rows)
     }
 
     /// The rows `select` finds for `ids` (no id twice): `select` is given a list of placeholders, for

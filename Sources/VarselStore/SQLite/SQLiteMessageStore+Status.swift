@@ -13,8 +13,11 @@ extension SQLiteMessageStore {
                 templateVersion: row["template_version"], variant: row["variant"], smsEncoding: row["sms_encoding"], smsSegments: row["sms_segments"],
                 readyAt: row["ready_at"], createdAt: row["created_at"],
                 content: try db.value(String.self, "SELECT content FROM message_contents WHERE message_id = ?", [id]))
-            let decisions = try Row.fetchAll(db, sql: "SELECT at, text FROM decisions WHERE message_id = ? ORDER BY seq", arguments: [id])
-                .map { MessageStatus.Decision(at: Date(timeIntervalSince1970: $0["at"]), text: $0["text"]) }
+            let decisions = try Row.fetchAll(db, sql: "SELECT at, texts FROM decisions WHERE message_id = ? ORDER BY id", arguments: [id])
+                .flatMap { row in
+                    let at = Date(timeIntervalSince1970: row["at"])
+                    return try StoredRows.decisionTexts(row["texts"]).map { MessageStatus.Decision(at: at, text: $0) }
+                }
             let attempts = try Row.fetchAll(db, sql: "SELECT * FROM attempts WHERE message_id = ? ORDER BY id", arguments: [id])
                 .map { row in
                     MessageStatus.Attempt(

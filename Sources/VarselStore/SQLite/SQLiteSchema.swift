@@ -256,6 +256,24 @@ enum SQLiteSchema {
                 DROP INDEX messages_recipient;
                 """)
         }
+        migrator.registerMigration("v17-decision-rows") { db in
+            // A message's decision trail is one row for each write that added to it, its texts a JSON
+            // array (`StoredRows.decisionRow`), read in rowid order: a plan's four texts and an outcome's
+            // two were six rows, each with an entry in the key's index, and each write looked up the
+            // message's last sequence number first. Each text stored before becomes a row of its own.
+            try db.execute(sql: """
+                CREATE TABLE decision_rows (
+                    id INTEGER PRIMARY KEY,
+                    message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+                    at REAL NOT NULL,
+                    texts TEXT NOT NULL
+                );
+                INSERT INTO decision_rows (message_id, at, texts) SELECT message_id, at, json_array(text) FROM decisions ORDER BY message_id, seq;
+                DROP TABLE decisions;
+                ALTER TABLE decision_rows RENAME TO decisions;
+                CREATE INDEX decisions_message ON decisions(message_id);
+                """)
+        }
         return migrator
     }
 }
