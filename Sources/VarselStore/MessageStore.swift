@@ -396,6 +396,8 @@ public enum StartOutcome: Sendable, Equatable {
 public struct Completion: Sendable {
     public let lease: LeaseRef
     public let attemptID: Int64
+    /// The gateway the attempt went through (the attempt's own, named in its acceptance receipt).
+    public let gateway: String
     public let outcome: AttemptOutcome
     public let httpStatus: Int?
     public let providerID: String?
@@ -414,11 +416,12 @@ public struct Completion: Sendable {
     public var parts: [String] = []
 
     public init(
-        lease: LeaseRef, attemptID: Int64, outcome: AttemptOutcome, httpStatus: Int?, providerID: String?, latencyMs: Int,
+        lease: LeaseRef, attemptID: Int64, gateway: String, outcome: AttemptOutcome, httpStatus: Int?, providerID: String?, latencyMs: Int,
         error: String?, state: MessageState, reason: String?, readyAt: Date? = nil, excludeChannel: Channel? = nil, decisions: [String] = []
     ) {
         self.lease = lease
         self.attemptID = attemptID
+        self.gateway = gateway
         self.outcome = outcome
         self.httpStatus = httpStatus
         self.providerID = providerID

@@ -48,7 +48,7 @@ import VarselTestSupport
         let attempt = try #require(started.started[sending.lease.messageID]?.attemptID)
         _ = try await store.complete([
             Completion(
-                lease: sending.lease, attemptID: attempt, outcome: .accepted, httpStatus: 202, providerID: "p1", latencyMs: 3, error: nil,
+                lease: sending.lease, attemptID: attempt, gateway: "g", outcome: .accepted, httpStatus: 202, providerID: "p1", latencyMs: 3, error: nil,
                 state: .sent, reason: nil),
         ], now: Date())
         #expect(try await store.countByState() == (try await Self.truth(store)))

@@ -53,7 +53,7 @@ import VarselTestSupport
         let outcome = ["accepted by the gateway", "sent"]
         _ = try await store.complete([
             Completion(
-                lease: leased.lease, attemptID: attempt, outcome: .accepted, httpStatus: 202, providerID: "p1", latencyMs: 3, error: nil,
+                lease: leased.lease, attemptID: attempt, gateway: "g", outcome: .accepted, httpStatus: 202, providerID: "p1", latencyMs: 3, error: nil,
                 state: .sent, reason: nil, decisions: outcome),
         ], now: Date())
         let trail = try #require(try await store.status(id: leased.lease.messageID)).decisions.map(\.text)

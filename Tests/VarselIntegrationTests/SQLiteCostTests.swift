@@ -107,7 +107,7 @@ import VarselTestSupport
         let kept = try #require(leased.first)
         let attempt = try #require(try await store.start([StoreTests.start(kept.lease)], now: Date())[kept.lease.messageID]?.attemptID)
         let failed = Completion(
-            lease: kept.lease, attemptID: attempt, outcome: .permanent, httpStatus: 400, providerID: nil, latencyMs: 1, error: "refused",
+            lease: kept.lease, attemptID: attempt, gateway: "g", outcome: .permanent, httpStatus: 400, providerID: nil, latencyMs: 1, error: "refused",
             state: .queued, reason: "sms refused", excludeChannel: .sms)
         #expect(try await store.complete([failed], now: Date()) == ["old-kept"])
         #expect(try await store.status(id: "old-kept")?.content == nil)
@@ -352,6 +352,30 @@ import VarselTestSupport
         #expect(again.last == .duplicate(id: id))
         #expect(inserts.withLock { $0 }.allSatisfy { $0.contains("ON CONFLICT (idempotency_key) DO NOTHING RETURNING id") })
         #expect(try await store.countByState() == [.queued: 5])
+    }
+
+    @Test("recording an accepted send reads nothing: its acceptance receipt names the gateway the completion carries")
+    func outcomeReadsNothing() async throws {
+        let directory = TemporaryDirectory()
+        let statements = Mutex<[String]>([])
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"), statementObserver: { sql in statements.withLock { $0.append(sql) } })
+        let now = Date()
+        _ = try await store.enqueue([StoreTests.request("o1")], now: now)
+        let leased = try #require(try await store.lease(owner: "w", limit: 1, now: now, leaseDuration: 60).first)
+        let prepared = try await store.prepare(
+            [StoreTests.plannedSend(leased.lease)], starting: [StoreTests.start(leased.lease, gateway: "sms-eu")], now: now)
+        let attempt = try #require(prepared.started[leased.lease.messageID]?.attemptID)
+        statements.withLock { $0 = [] }
+        let held = try await store.complete([
+            Completion(
+                lease: leased.lease, attemptID: attempt, gateway: "sms-eu", outcome: .accepted, httpStatus: 202, providerID: "p-o1", latencyMs: 1,
+                error: nil, state: .sent, reason: "accepted"),
+        ], now: now)
+        #expect(held == [leased.lease.messageID])
+        let reads = statements.withLock { $0 }.filter { $0.hasPrefix("SELECT") }
+        #expect(reads.isEmpty, "\(reads)")
+        let receipts = try #require(try await store.status(id: leased.lease.messageID)).receipts
+        #expect(receipts.map(\.source) == ["gateway:sms-eu"] && receipts.map(\.providerID) == ["p-o1"])
     }
 
     @Test("look-ups by a list of message ids come in seven shapes of statement whatever the list's length, and find every row")

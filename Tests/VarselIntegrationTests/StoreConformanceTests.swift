@@ -109,7 +109,7 @@ import VarselTestSupport
         _ = try await store.prepare([Helpers.plannedSend(leased.lease)], now: now)
         let attempt = try #require(try await store.start([Helpers.start(leased.lease)], now: now)[leased.lease.messageID]?.attemptID)
         _ = try await store.complete([Completion(
-            lease: leased.lease, attemptID: attempt, outcome: .accepted, httpStatus: 202, providerID: "p-e1", latencyMs: 1, error: nil,
+            lease: leased.lease, attemptID: attempt, gateway: "g", outcome: .accepted, httpStatus: 202, providerID: "p-e1", latencyMs: 1, error: nil,
             state: .sent, reason: "accepted")], now: now)
         _ = try await store.enqueue([second], now: now)
 

@@ -117,7 +117,7 @@ import VarselTestSupport
             let state: MessageState = outcome == .accepted ? .sent : .failed
             let held = try await store.complete([
                 Completion(
-                    lease: lease, attemptID: attemptID, outcome: outcome, httpStatus: outcome == .accepted ? 202 : 400, providerID: "p-\(key)",
+                    lease: lease, attemptID: attemptID, gateway: "g", outcome: outcome, httpStatus: outcome == .accepted ? 202 : 400, providerID: "p-\(key)",
                     latencyMs: 5, error: nil, state: state, reason: nil),
             ], now: t0.addingTimeInterval(seconds))
             #expect(held == [lease.messageID])
@@ -266,7 +266,7 @@ import VarselTestSupport
         #expect(fresh.previous?.content.text == "hei", "the resend reuses the content rendered before")
 
         let late = Completion(
-            lease: stale.lease, attemptID: attempt, outcome: .accepted, httpStatus: 202, providerID: "late", latencyMs: 1, error: nil,
+            lease: stale.lease, attemptID: attempt, gateway: "g", outcome: .accepted, httpStatus: 202, providerID: "late", latencyMs: 1, error: nil,
             state: .sent, reason: "late")
         #expect(try await store.complete([late], now: later).isEmpty)
         #expect(try await store.prepare([Self.plannedSend(stale.lease)], now: later).isEmpty)
@@ -322,7 +322,7 @@ import VarselTestSupport
         _ = try await store.prepare([Self.plannedSend(leased.lease)], now: now)
         let attempt = try #require(try await store.start([Self.start(leased.lease, gateway: "sms")], now: now)[leased.lease.messageID]?.attemptID)
         let accepted = Completion(
-            lease: leased.lease, attemptID: attempt, outcome: .accepted, httpStatus: 202, providerID: "p-sms", latencyMs: 1, error: nil,
+            lease: leased.lease, attemptID: attempt, gateway: "sms", outcome: .accepted, httpStatus: 202, providerID: "p-sms", latencyMs: 1, error: nil,
             state: .sent, reason: "accepted")
         #expect(try await store.complete([accepted], now: now) == [leased.lease.messageID])
         return (leased.lease.messageID, attempt)
@@ -379,7 +379,7 @@ import VarselTestSupport
         #expect(try await store.recordReceipt(gateway: "sms", providerID: "p-sms", status: .failed, error: "late", raw: nil, fallback: true, now: now)
             == .recorded(messageID: id, state: .sending))
         let accepted = Completion(
-            lease: email.lease, attemptID: attempt, outcome: .accepted, httpStatus: 202, providerID: "p-mail", latencyMs: 1, error: nil,
+            lease: email.lease, attemptID: attempt, gateway: "mail", outcome: .accepted, httpStatus: 202, providerID: "p-mail", latencyMs: 1, error: nil,
             state: .sent, reason: "accepted")
         #expect(try await store.complete([accepted], now: now) == [id], "the email's result must not be refused by the fence")
         let status = try #require(try await store.status(id: id))
@@ -404,7 +404,7 @@ import VarselTestSupport
         let email = try #require(try await store.lease(owner: "w", limit: 1, now: now.addingTimeInterval(1), leaseDuration: 60).first)
         let attempt = try await Self.startEmail(store, email.lease, now: now)
         _ = try await store.complete([Completion(
-            lease: email.lease, attemptID: attempt, outcome: .accepted, httpStatus: 202, providerID: "p-mail", latencyMs: 1, error: nil,
+            lease: email.lease, attemptID: attempt, gateway: "mail", outcome: .accepted, httpStatus: 202, providerID: "p-mail", latencyMs: 1, error: nil,
             state: .sent, reason: "accepted")], now: now)
 
         // A different final status for the old SMS arrives after the email went out.
@@ -434,7 +434,7 @@ import VarselTestSupport
         _ = try await store.prepare([Self.plannedSend(leased.lease)], now: now)
         let attempt = try #require(try await store.start([Self.start(leased.lease, gateway: "sms")], now: now)[leased.lease.messageID]?.attemptID)
         _ = try await store.complete([Completion(
-            lease: leased.lease, attemptID: attempt, outcome: .accepted, httpStatus: 202, providerID: "p-1", latencyMs: 1, error: nil,
+            lease: leased.lease, attemptID: attempt, gateway: "sms", outcome: .accepted, httpStatus: 202, providerID: "p-1", latencyMs: 1, error: nil,
             state: .sent, reason: "accepted")], now: now)
         let error = "undeliverable to KARI NORDMANN, STORGATA 9, kari@xn--bler-gra.no, 004791234567"
         _ = try await store.recordReceipt(gateway: "sms", providerID: "p-1", status: .failed, error: error, raw: nil, fallback: false, now: now)

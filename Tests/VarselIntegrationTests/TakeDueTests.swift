@@ -52,7 +52,7 @@ import VarselTestSupport
         #expect(try await store.lease(owner: "other", limit: 10, now: later, leaseDuration: 60).isEmpty)
         // The send's lease holds for what follows, and is its owner's: the outcome is recorded under it.
         let held = try await store.complete([Completion(
-            lease: send, attemptID: attempt, outcome: .accepted, httpStatus: 202, providerID: "p-t1", latencyMs: 1, error: nil,
+            lease: send, attemptID: attempt, gateway: "g", outcome: .accepted, httpStatus: 202, providerID: "p-t1", latencyMs: 1, error: nil,
             state: .sent, reason: "accepted")], now: later)
         #expect(held == [send.messageID])
         #expect(try await store.status(id: send.messageID)?.state == .sent)

@@ -329,7 +329,7 @@ struct SendPreparer: Sendable {
                 fallBackOnPermanentFailure: fallbackOnPermanentFailure),
             now: now, unit: unit())
         var completion = Completion(
-            lease: send.lease, attemptID: attemptID, outcome: outcome, httpStatus: result.httpStatus, providerID: result.providerID,
+            lease: send.lease, attemptID: attemptID, gateway: send.gateway, outcome: outcome, httpStatus: result.httpStatus, providerID: result.providerID,
             latencyMs: result.latencyMs, error: error, state: verdict.state, reason: verdict.reason, readyAt: verdict.readyAt,
             excludeChannel: verdict.excludeChannel, decisions: verdict.decisions)
         completion.parts = result.parts

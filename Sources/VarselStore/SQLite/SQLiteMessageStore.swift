@@ -489,7 +489,6 @@ public final class SQLiteMessageStore: MessageStore {
                 guard db.changesCount == 1 else { continue }
                 // A channel excluded: the message is planned again for another, with content of its own.
                 if completion.excludeChannel != nil { try Self.forgetContent(db, messageID: lease.messageID) }
-                // Not `RETURNING gateway`: SQLite gathers returned rows in a temporary table, built for each statement.
                 try db.runBound(
                     """
                     UPDATE attempts SET outcome = ?, http_status = ?, provider_id = ?, latency_ms = ?, error = ?, finished_at = ?
@@ -499,16 +498,17 @@ public final class SQLiteMessageStore: MessageStore {
                         completion.outcome.rawValue, completion.httpStatus, completion.providerID, completion.latencyMs,
                         completion.error, at, completion.attemptID, lease.messageID,
                     ])
-                let gateway = db.changesCount == 1 && completion.outcome == .accepted
-                    ? try db.value(String.self, "SELECT gateway FROM attempts WHERE id = ?", [completion.attemptID]) : nil
+                let attemptFound = db.changesCount == 1
                 decisions.append((lease.messageID, completion.decisions))
                 if completion.outcome == .accepted {
-                    if completion.parts.count > 1, let gateway {
+                    if completion.parts.count > 1, attemptFound {
                         for part in completion.parts {
-                            try db.run("INSERT OR REPLACE INTO attempt_parts (gateway, part_id, attempt_id) VALUES (?, ?, ?)", [gateway, part, completion.attemptID])
+                            try db.run(
+                                "INSERT OR REPLACE INTO attempt_parts (gateway, part_id, attempt_id) VALUES (?, ?, ?)",
+                                [completion.gateway, part, completion.attemptID])
                         }
                     }
-                    receipts.append([lease.messageID, at, "accepted", "gateway:" + (gateway ?? "?"), completion.providerID])
+                    receipts.append([lease.messageID, at, "accepted", "gateway:" + completion.gateway, completion.providerID])
                 }
                 held.insert(lease.messageID)
             }
