@@ -10,17 +10,21 @@ import VarselStore
 extension PostgresMessageStore {
     /// Reads no next batch (`next` is ignored): `takeDue` leases, so that two hosts never plan the same message.
     public func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date, takingNext next: DueQuery?) async throws -> PreparedBatch {
-        let record = try recording(preparations, now: now)
+        let split = PlannedStarts(starts, preparations: preparations)
+        let record = try recording(preparations, counting: split.counted, now: now)
         return try await transaction { connection in
             let held = try await record(connection)
-            let started = starts.isEmpty ? [:] : try await self.openAttempts(connection, starts, now: now)
+            var started = try await Self.insertAttempts(connection, split.withPlan.filter { held.contains($0.lease.messageID) }, now: now, logger: self.logger)
+            if !split.others.isEmpty { started.merge(try await self.openAttempts(connection, split.others, now: now)) { $1 } }
             return PreparedBatch(held: held, started: started)
         }
     }
 
     /// What records a batch's plans in a transaction (the rows built beforehand, outside it): the sends
-    /// whose lease held.
-    private func recording(_ preparations: [Preparation], now: Date) throws -> @Sendable (PostgresConnection) async throws -> Set<String> {
+    /// whose lease held. The sends in `counting` also count an attempt (whose row the caller inserts).
+    private func recording(
+        _ preparations: [Preparation], counting: Set<String>, now: Date
+    ) throws -> @Sendable (PostgresConnection) async throws -> Set<String> {
         let contents = try StoredRows.contents(preparations)
         let sends = preparations.compactMap { preparation -> PreparedRow? in
             guard case .send(let send) = preparation else { return nil }
@@ -29,7 +33,8 @@ extension PostgresMessageStore {
                 id: send.lease.messageID, token: send.lease.token, channel: content.channel.rawValue, locale: send.locale, tone: send.tone.rawValue,
                 gateway: send.gateway, template_id: content.templateID, template_version: content.templateVersion, variant: content.variant,
                 content_hash: content.contentHash,
-                content: contents[send.lease.messageID], sms_encoding: content.sms?.encoding.rawValue, sms_segments: content.sms?.segments)
+                content: contents[send.lease.messageID], sms_encoding: content.sms?.encoding.rawValue, sms_segments: content.sms?.segments,
+                attempts: counting.contains(send.lease.messageID) ? 1 : 0)
         }
         let rows = try BatchRows.json(sends)
         return { connection in
@@ -42,10 +47,11 @@ extension PostgresMessageStore {
                     UPDATE varsel.messages m SET channel = u.channel, locale = u.locale, tone = u.tone, gateway = u.gateway,
                         template_id = u.template_id, template_version = u.template_version, variant = u.variant, content_hash = u.content_hash,
                         content = u.content,
-                        sms_encoding = u.sms_encoding, sms_segments = u.sms_segments, updated_at = \(now)
+                        sms_encoding = u.sms_encoding, sms_segments = u.sms_segments, attempt_count = m.attempt_count + u.attempts,
+                        updated_at = \(now)
                     FROM jsonb_to_recordset(\(rows)::jsonb) AS u(id text, token text, channel text, locale text, tone text, gateway text,
                         template_id text, template_version text, variant text, content_hash text, content text, sms_encoding text,
-                        sms_segments integer)
+                        sms_segments integer, attempts integer)
                     WHERE m.id = u.id AND m.lease_token = u.token AND m.state = 'sending'
                     RETURNING m.id
                     """, logger: self.logger
@@ -150,6 +156,27 @@ extension PostgresMessageStore {
             RETURNING message_id, id
             """, logger: logger
         ).collect()
+        return try startedAttempts(rows)
+    }
+
+    /// The `pending` attempt rows of starts whose messages the caller counted, in one statement.
+    static func insertAttempts(_ connection: PostgresConnection, _ starts: [AttemptStart], now: Date, logger: Logger) async throws -> [String: StartOutcome] {
+        guard !starts.isEmpty else { return [:] }
+        let rows = try await connection.query(
+            """
+            INSERT INTO varsel.attempts (message_id, started_at, channel, gateway, idempotency_key, outcome)
+            SELECT u.id, \(now), u.channel, u.gateway, u.idempotency_key, 'pending'
+            FROM unnest(\(starts.map(\.lease.messageID))::text[], \(starts.map(\.channel.rawValue))::text[], \(starts.map(\.gateway))::text[],
+                \(starts.map(\.idempotencyKey))::text[]) WITH ORDINALITY AS u(id, channel, gateway, idempotency_key, n)
+            ORDER BY u.n
+            RETURNING message_id, id
+            """, logger: logger
+        ).collect()
+        return try startedAttempts(rows)
+    }
+
+    /// Each message's attempt, from rows of (message id, attempt id).
+    private static func startedAttempts(_ rows: [PostgresRow]) throws -> [String: StartOutcome] {
         var outcomes: [String: StartOutcome] = [:]
         for row in rows {
             let (messageID, id) = try row.decode((String, Int64).self)
@@ -234,6 +261,8 @@ private struct PreparedRow: Encodable {
     let content: String?
     let sms_encoding: String?
     let sms_segments: Int?
+    /// Attempts the plan counts: 1 when the send's attempt opens with it.
+    let attempts: Int
 }
 
 private struct CompletedRow: Encodable {

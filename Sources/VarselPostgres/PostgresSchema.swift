@@ -256,6 +256,13 @@ enum PostgresSchema {
             ALTER TABLE varsel.decisions ALTER COLUMN texts SET NOT NULL;
             ALTER TABLE varsel.decisions DROP COLUMN text;
             """),
+        ("v9-no-state-index", """
+            -- Nothing reads messages by their state alone any more: the counts by state are kept in
+            -- message_counts (v6), the due, leased and finished messages have partial indexes of their
+            -- own, and the list of messages walks the key. Every change of state (a sent message's
+            -- lease, plan and outcome each write a new version of its row) added an entry to it.
+            DROP INDEX varsel.messages_state;
+            """),
     ]
 }
 

@@ -346,7 +346,6 @@ public struct AttemptStart: Sendable {
     }
 }
 
-/// What became of one `AttemptStart`.
 /// What `prepare(_:starting:now:)` recorded.
 public struct PreparedBatch: Sendable {
     /// The sends whose lease still held: their plan and content are recorded.
@@ -378,6 +377,39 @@ public struct DueQuery: Sendable {
     }
 }
 
+/// The starts of a batch's `prepare`, split by how each attempt is counted: one without a frequency
+/// cap, of a send planned in the same batch under the same lease, is counted by the plan's own write
+/// of its message (the row is written once, not twice) and its attempt opened right after; the
+/// others are counted and opened on their own, each capped one judged first.
+public struct PlannedStarts: Sendable {
+    /// Counted by the plan's write of their message (one start a message).
+    public let withPlan: [AttemptStart]
+    public let others: [AttemptStart]
+
+    public init(_ starts: [AttemptStart], preparations: [Preparation]) {
+        let sends = Set(preparations.compactMap { preparation -> LeaseRef? in
+            if case .send(let send) = preparation { return send.lease }
+            return nil
+        })
+        var withPlan: [AttemptStart] = []
+        var counted: Set<String> = []
+        var others: [AttemptStart] = []
+        for start in starts {
+            if start.cap?.policy.enabled != true, sends.contains(start.lease), counted.insert(start.lease.messageID).inserted {
+                withPlan.append(start)
+            } else {
+                others.append(start)
+            }
+        }
+        self.withPlan = withPlan
+        self.others = others
+    }
+
+    /// The messages whose plan counts an attempt.
+    public var counted: Set<String> { Set(withPlan.map(\.lease.messageID)) }
+}
+
+/// What became of one `AttemptStart`.
 public enum StartOutcome: Sendable, Equatable {
     /// The attempt is open (its id): send the request.
     case started(Int64)

@@ -310,28 +310,13 @@ public final class SQLiteMessageStore: MessageStore {
     private static func recordAndOpen(
         _ db: Database, _ preparations: [Preparation], starting starts: [AttemptStart], contents: [String: String], now: Date
     ) throws -> PreparedBatch {
-        // A start without a frequency cap, of a send prepared here under the same lease, is counted
-        // by the send's own UPDATE (the row is written once, not twice) and opened right after it.
-        let sends = Set(preparations.compactMap { preparation -> LeaseRef? in
-            if case .send(let send) = preparation { return send.lease }
-            return nil
-        })
-        var opened: [AttemptStart] = []
-        var counting: Set<String> = []
-        var others: [AttemptStart] = []
-        for start in starts {
-            if start.cap?.policy.enabled != true, sends.contains(start.lease), counting.insert(start.lease.messageID).inserted {
-                opened.append(start)
-            } else {
-                others.append(start)
-            }
-        }
-        let held = try Self.record(db, preparations, contents: contents, counting: counting, now: now)
+        let split = PlannedStarts(starts, preparations: preparations)
+        let held = try Self.record(db, preparations, contents: contents, counting: split.counted, now: now)
         var started: [String: StartOutcome] = [:]
-        for start in opened where held.contains(start.lease.messageID) {
+        for start in split.withPlan where held.contains(start.lease.messageID) {
             started[start.lease.messageID] = .started(try Self.insertAttempt(db, start, now: now))
         }
-        started.merge(try Self.open(db, others, now: now)) { $1 }
+        started.merge(try Self.open(db, split.others, now: now)) { $1 }
         return PreparedBatch(held: held, started: started)
     }
 
