@@ -110,6 +110,24 @@ struct BoundStatementTests {
                 }
             }
             #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM t") == 2)
+            // Int, Int? and Bool as GRDB stores them: integers (a Bool as 1 or 0), nil as NULL.
+            try db.execute(sql: "CREATE TABLE f (id INTEGER PRIMARY KEY, a, b, c)")
+            let flags = "INSERT INTO f (a, b, c) VALUES (?, ?, ?)"
+            try db.runBound(flags, count: 3) { binder in
+                try binder.bind(true)
+                try binder.bind(42 as Int?)
+                try binder.bind(nil as Int?)
+            }
+            try db.runBound(flags, [true, 42 as Int?, nil as Int?])
+            try db.runBound(flags, count: 3) { binder in
+                try binder.bind(false)
+                try binder.bind(Int.max)
+                try binder.bind(-7 as Int)
+            }
+            let typed = try Row.fetchAll(db, sql: "SELECT a, typeof(a), b, typeof(b), typeof(c) FROM f ORDER BY id").map {
+                "\($0[0] as Int64) \($0[1] as String) \($0[2] as Int64) \($0[3] as String) \($0[4] as String)"
+            }
+            #expect(typed == ["1 integer 42 integer null", "1 integer 42 integer null", "0 integer \(Int.max) integer integer"])
         }
     }
 }

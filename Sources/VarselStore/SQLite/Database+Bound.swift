@@ -100,6 +100,15 @@ struct ParameterBinder {
         try bind { raw, index in integer.map { sqlite3_bind_int64(raw, index, $0) } ?? sqlite3_bind_null(raw, index) }
     }
 
+    mutating func bind(_ integer: Int?) throws {
+        try bind(integer.map(Int64.init))
+    }
+
+    /// True as 1, false as 0 (as GRDB stores a `Bool`).
+    mutating func bind(_ flag: Bool) throws {
+        try bind(Int64(flag ? 1 : 0))
+    }
+
     /// A value of any type GRDB stores, as GRDB would store it.
     mutating func bind(_ value: (any DatabaseValueConvertible)?) throws {
         switch value?.databaseValue.storage ?? .null {

@@ -333,20 +333,36 @@ public final class SQLiteMessageStore: MessageStore {
             switch preparation {
             case .send(let send):
                 let fence = Fence(send.lease)
-                let claim: [(any DatabaseValueConvertible)?] =
-                    send.lease.claim.map { [send.lease.token, $0.owner, $0.expiresAt.timeIntervalSince1970] } ?? []
-                let plan: [(any DatabaseValueConvertible)?] = [
-                    send.content.channel.rawValue, send.locale, send.tone.rawValue, send.gateway, send.content.templateID,
-                    send.content.templateVersion, send.content.variant, send.content.contentHash,
-                    send.content.sms?.encoding.rawValue, send.content.sms?.segments, counting.contains(send.lease.messageID) ? 1 : 0, at,
-                ]
+                let claim = send.lease.claim
+                let content = send.content
+                let counted: Int64 = counting.contains(send.lease.messageID) ? 1 : 0
                 try db.runBound("""
                         UPDATE messages SET channel = ?, locale = ?, tone = ?, gateway = ?, template_id = ?, template_version = ?,
                             variant = ?, content_hash = ?, sms_encoding = ?, sms_segments = ?, attempt_count = attempt_count + ?,
-                            updated_at = ?\(claim.isEmpty ? "" : ", state = 'sending', lease_token = ?, lease_owner = ?, lease_expires_at = ?")
+                            updated_at = ?\(claim == nil ? "" : ", state = 'sending', lease_token = ?, lease_owner = ?, lease_expires_at = ?")
                         WHERE \(fence.condition)
                         """,
-                    plan + claim + fence.arguments)
+                    count: 12 + (claim == nil ? 0 : 3) + Fence.count
+                ) { binder in
+                    try binder.bind(content.channel.rawValue)
+                    try binder.bind(send.locale)
+                    try binder.bind(send.tone.rawValue)
+                    try binder.bind(send.gateway)
+                    try binder.bind(content.templateID)
+                    try binder.bind(content.templateVersion)
+                    try binder.bind(content.variant)
+                    try binder.bind(content.contentHash)
+                    try binder.bind(content.sms?.encoding.rawValue)
+                    try binder.bind(content.sms?.segments)
+                    try binder.bind(counted)
+                    try binder.bind(at)
+                    if let claim {
+                        try binder.bind(send.lease.token)
+                        try binder.bind(claim.owner)
+                        try binder.bind(claim.expiresAt.timeIntervalSince1970)
+                    }
+                    try fence.bind(&binder)
+                }
                 guard db.changesCount == 1 else { continue }
                 decisions.append((send.lease.messageID, send.decisions))
                 held.insert(send.lease.messageID)
@@ -359,7 +375,13 @@ public final class SQLiteMessageStore: MessageStore {
                         lease_expires_at = NULL, updated_at = ?
                     WHERE \(fence.condition)
                     """,
-                    [reason, until.timeIntervalSince1970, at] + fence.arguments)
+                    count: 3 + Fence.count
+                ) { binder in
+                    try binder.bind(reason)
+                    try binder.bind(until.timeIntervalSince1970)
+                    try binder.bind(at)
+                    try fence.bind(&binder)
+                }
                 if db.changesCount == 1 { decisions.append((lease.messageID, texts)) }
             case .finish(let lease, let state, let reason, let texts):
                 let fence = Fence(lease)
@@ -368,7 +390,13 @@ public final class SQLiteMessageStore: MessageStore {
                             lease_expires_at = NULL, updated_at = ?
                         WHERE \(fence.condition)
                         """,
-                    [state.rawValue, reason, at] + fence.arguments)
+                    count: 3 + Fence.count
+                ) { binder in
+                    try binder.bind(state.rawValue)
+                    try binder.bind(reason)
+                    try binder.bind(at)
+                    try fence.bind(&binder)
+                }
                 if db.changesCount == 1 { decisions.append((lease.messageID, texts)) }
             }
         }
@@ -383,16 +411,26 @@ public final class SQLiteMessageStore: MessageStore {
     /// What a plan's write about a message is fenced by: its lease token on a `sending` message, or,
     /// for a lease still to be taken (`LeaseRef.claim`), the version read on a `queued` one.
     struct Fence {
-        let condition: String
-        let arguments: [(any DatabaseValueConvertible)?]
+        let lease: LeaseRef
 
         init(_ lease: LeaseRef) {
+            self.lease = lease
+        }
+
+        /// Values the condition binds.
+        static let count = 2
+
+        var condition: String {
+            lease.claim == nil ? "id = ? AND lease_token = ? AND state = 'sending'" : "id = ? AND updated_at = ? AND state = 'queued'"
+        }
+
+        /// Binds the condition's values, after the statement's others.
+        func bind(_ binder: inout ParameterBinder) throws {
+            try binder.bind(lease.messageID)
             if let claim = lease.claim {
-                condition = "id = ? AND updated_at = ? AND state = 'queued'"
-                arguments = [lease.messageID, claim.readVersion]
+                try binder.bind(claim.readVersion)
             } else {
-                condition = "id = ? AND lease_token = ? AND state = 'sending'"
-                arguments = [lease.messageID, lease.token]
+                try binder.bind(lease.token)
             }
         }
     }
@@ -430,7 +468,12 @@ public final class SQLiteMessageStore: MessageStore {
             }
             try db.runBound(
                 "UPDATE messages SET attempt_count = attempt_count + 1, updated_at = ? WHERE id = ? AND lease_token = ? AND state = 'sending'",
-                [at, start.lease.messageID, start.lease.token])
+                count: 3
+            ) { binder in
+                try binder.bind(at)
+                try binder.bind(start.lease.messageID)
+                try binder.bind(start.lease.token)
+            }
             guard db.changesCount == 1 else { continue }
             attempts[start.lease.messageID] = .started(try insertAttempt(db, start, now: now))
         }
@@ -443,7 +486,14 @@ public final class SQLiteMessageStore: MessageStore {
                 INSERT INTO attempts (message_id, started_at, channel, gateway, idempotency_key, outcome)
                 VALUES (?, ?, ?, ?, ?, 'pending')
                 """,
-            [start.lease.messageID, now.timeIntervalSince1970, start.channel.rawValue, start.gateway, start.idempotencyKey])
+            count: 5
+        ) { binder in
+            try binder.bind(start.lease.messageID)
+            try binder.bind(now.timeIntervalSince1970)
+            try binder.bind(start.channel.rawValue)
+            try binder.bind(start.gateway)
+            try binder.bind(start.idempotencyKey)
+        }
         return db.lastInsertedRowID
     }
 
@@ -466,11 +516,20 @@ public final class SQLiteMessageStore: MessageStore {
                         lease_expires_at = CASE WHEN ? THEN NULL ELSE lease_expires_at END
                     WHERE id = ? AND lease_token = ? AND state = 'sending'
                     """,
-                    [
-                        completion.state.rawValue, completion.reason, at, completion.readyAt?.timeIntervalSince1970,
-                        completion.excludeChannel?.rawValue, completion.excludeChannel?.rawValue,
-                        releases, releases, releases, lease.messageID, lease.token,
-                    ])
+                    count: 11
+                ) { binder in
+                    try binder.bind(completion.state.rawValue)
+                    try binder.bind(completion.reason)
+                    try binder.bind(at)
+                    try binder.bind(completion.readyAt?.timeIntervalSince1970)
+                    try binder.bind(completion.excludeChannel?.rawValue)
+                    try binder.bind(completion.excludeChannel?.rawValue)
+                    try binder.bind(releases)
+                    try binder.bind(releases)
+                    try binder.bind(releases)
+                    try binder.bind(lease.messageID)
+                    try binder.bind(lease.token)
+                }
                 guard db.changesCount == 1 else { continue }
                 // A channel excluded: the message is planned again for another, with content of its own.
                 if completion.excludeChannel != nil { try Self.forgetContent(db, messageID: lease.messageID) }
@@ -479,10 +538,17 @@ public final class SQLiteMessageStore: MessageStore {
                     UPDATE attempts SET outcome = ?, http_status = ?, provider_id = ?, latency_ms = ?, error = ?, finished_at = ?
                     WHERE id = ? AND message_id = ?
                     """,
-                    [
-                        completion.outcome.rawValue, completion.httpStatus, completion.providerID, completion.latencyMs,
-                        completion.error, at, completion.attemptID, lease.messageID,
-                    ])
+                    count: 8
+                ) { binder in
+                    try binder.bind(completion.outcome.rawValue)
+                    try binder.bind(completion.httpStatus)
+                    try binder.bind(completion.providerID)
+                    try binder.bind(completion.latencyMs)
+                    try binder.bind(completion.error)
+                    try binder.bind(at)
+                    try binder.bind(completion.attemptID)
+                    try binder.bind(lease.messageID)
+                }
                 let attemptFound = db.changesCount == 1
                 decisions.append((lease.messageID, completion.decisions))
                 if completion.outcome == .accepted {
