@@ -216,28 +216,24 @@ extension PostgresMessageStore {
                     latency_ms = u.latency_ms, error = u.error, finished_at = \(now)
                 FROM u JOIN held ON held.id = u.id
                 WHERE a.id = u.attempt_id AND a.message_id = u.id
-                RETURNING a.message_id, a.gateway
+                RETURNING a.message_id
                 """, logger: self.logger
             ).collect()
-            var gateways: [String: String] = [:]
-            for row in finished {
-                let (messageID, gateway) = try row.decode((String, String).self)
-                gateways[messageID] = gateway
-            }
-            let held = completions.filter { gateways[$0.lease.messageID] != nil }
+            let finishedIDs = Set(try finished.map { try $0.decode(String.self) })
+            let held = completions.filter { finishedIDs.contains($0.lease.messageID) }
             try await Self.appendDecisions(connection, held.map { ($0.lease.messageID, $0.decisions) }, at: now, logger: self.logger)
             let accepted = held.filter { $0.outcome == .accepted }
             for completion in accepted where completion.parts.count > 1 {
                 try await connection.query(
                     """
                     INSERT INTO varsel.attempt_parts (gateway, part_id, attempt_id)
-                    SELECT \(gateways[completion.lease.messageID]), part, \(completion.attemptID) FROM unnest(\(completion.parts)::text[]) AS part
+                    SELECT \(completion.gateway), part, \(completion.attemptID) FROM unnest(\(completion.parts)::text[]) AS part
                     ON CONFLICT (gateway, part_id) DO UPDATE SET attempt_id = excluded.attempt_id
                     """, logger: self.logger)
             }
             if !accepted.isEmpty {
                 let receipts = try BatchRows.json(accepted.map { completion in
-                    AcceptedRow(id: completion.lease.messageID, source: "gateway:" + (gateways[completion.lease.messageID] ?? "?"), provider_id: completion.providerID)
+                    AcceptedRow(id: completion.lease.messageID, source: "gateway:" + completion.gateway, provider_id: completion.providerID)
                 })
                 try await connection.query(
                     """
