@@ -41,6 +41,14 @@ public enum Daemon {
             }.start()
         }
         let store = try await StoreOpener.open(config, logger: logger)
+        // A receipt finds the attempts of a gateway that reports receipts, also those it opened before
+        // receipts were configured for it.
+        let receiptGateways = Set(config.gateways.values.filter { $0.receipts != nil }.map(\.name))
+        let indexed = try await store.prepareReceiptLookups(
+            receiptGateways: receiptGateways, otherGateways: Set(config.gateways.keys).subtracting(receiptGateways))
+        if indexed > 0 {
+            logger.notice("indexed the earlier attempts of gateways whose receipts were turned on", metadata: ["count": "\(indexed)"])
+        }
         // Leases of this daemon's previous run (its process is gone) come back at once; those of
         // live daemons, whatever their worker_id, only when they expire. A lease owned by the bare
         // worker_id dates from before runs were registered.

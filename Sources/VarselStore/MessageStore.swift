@@ -79,6 +79,13 @@ public protocol MessageStore: Sendable {
     /// `retry.max_attempts`, and only they can become ambiguous after a crash.
     func start(_ starts: [AttemptStart], now: Date) async throws -> [String: StartOutcome]
 
+    /// Makes every attempt of `receiptGateways` (the gateways with `receipts` configured) findable by
+    /// a receipt, before a daemon with this configuration serves: attempts that a gateway opened while
+    /// it had no receipts configured (`AttemptStart.receiptLookup` false) are indexed now, and
+    /// `otherGateways` are noted as opening such attempts from now on. Returns how many attempts were
+    /// indexed. A store that indexes every attempt does nothing.
+    func prepareReceiptLookups(receiptGateways: Set<String>, otherGateways: Set<String>) async throws -> Int
+
     /// Records attempt results and the resulting state (fenced). Returns the ids whose fence held.
     func complete(_ completions: [Completion], now: Date) async throws -> Set<String>
 
@@ -161,6 +168,8 @@ public protocol MessageStore: Sendable {
 }
 
 extension MessageStore {
+    public func prepareReceiptLookups(receiptGateways: Set<String>, otherGateways: Set<String>) async throws -> Int { 0 }
+
     public func takeDue(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage] {
         try await lease(owner: owner, limit: limit, now: now, leaseDuration: leaseDuration)
     }
@@ -336,13 +345,17 @@ public struct AttemptStart: Sendable {
     public let gateway: String
     public let idempotencyKey: String
     public let cap: CapCheck?
+    /// Whether a receipt may look the attempt up by its provider id: its gateway has `receipts`
+    /// configured (`prepareReceiptLookups`). A store may index every attempt regardless.
+    public let receiptLookup: Bool
 
-    public init(lease: LeaseRef, channel: Channel, gateway: String, idempotencyKey: String, cap: CapCheck? = nil) {
+    public init(lease: LeaseRef, channel: Channel, gateway: String, idempotencyKey: String, cap: CapCheck? = nil, receiptLookup: Bool = true) {
         self.lease = lease
         self.channel = channel
         self.gateway = gateway
         self.idempotencyKey = idempotencyKey
         self.cap = cap
+        self.receiptLookup = receiptLookup
     }
 }
 

@@ -93,7 +93,7 @@ import VarselTestSupport
         try queue.close()
 
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
-        #expect(store.migrationsApplied == ["v14-message-contents", "v15-retention-index-condition", "v16-recipient-by-key", "v17-decision-rows"])
+        #expect(store.migrationsApplied == ["v14-message-contents", "v15-retention-index-condition", "v16-recipient-by-key", "v17-decision-rows", "v18-receipt-lookup"])
         let columns = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('messages')") }
         #expect(!columns.contains("content") && columns.contains("content_hash"), "\(columns)")
         #expect(try await store.status(id: "old-kept")?.content == content)
@@ -133,7 +133,7 @@ import VarselTestSupport
         try queue.close()
 
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
-        #expect(store.migrationsApplied == ["v15-retention-index-condition", "v16-recipient-by-key", "v17-decision-rows"])
+        #expect(store.migrationsApplied == ["v15-retention-index-condition", "v16-recipient-by-key", "v17-decision-rows", "v18-receipt-lookup"])
         let (definition, indexed) = try await store.pool.read { db in
             (try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'messages_retention'"),
              try String.fetchAll(db, sql: "SELECT id FROM messages INDEXED BY messages_retention WHERE state NOT IN ('queued', 'sending') AND updated_at < 1 ORDER BY id"))
@@ -163,7 +163,7 @@ import VarselTestSupport
         try queue.close()
 
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
-        #expect(store.migrationsApplied == ["v16-recipient-by-key", "v17-decision-rows"])
+        #expect(store.migrationsApplied == ["v16-recipient-by-key", "v17-decision-rows", "v18-receipt-lookup"])
         let (indexes, keys) = try await store.pool.read { db in
             (try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'"),
              try Row.fetchAll(db, sql: "SELECT id, recipient_key FROM messages ORDER BY id").map { "\($0["id"] as String)=\(($0["recipient_key"] as String?) ?? "NULL")" })
@@ -318,7 +318,7 @@ import VarselTestSupport
         try queue.close()
 
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
-        #expect(store.migrationsApplied == ["v17-decision-rows"])
+        #expect(store.migrationsApplied == ["v17-decision-rows", "v18-receipt-lookup"])
         let trail = try #require(try await store.status(id: "m1")).decisions
         #expect(trail.map(\.text) == ["first \"quoted\"", "second", "third"])
         #expect(trail.map(\.at.timeIntervalSince1970) == [10, 20, 30])

@@ -11,7 +11,8 @@ extension Dispatcher {
         AttemptStart(
             lease: send.lease, channel: message.channel, gateway: send.gateway, idempotencyKey: send.idempotencyKey,
             cap: preparer.frequencyCap.enabled
-                ? .init(policy: preparer.frequencyCap, kind: leased.request.kind, recipientKey: RecipientKey.of(leased.request.recipient)) : nil)
+                ? .init(policy: preparer.frequencyCap, kind: leased.request.kind, recipientKey: RecipientKey.of(leased.request.recipient)) : nil,
+            receiptLookup: receiptGateways.contains(send.gateway))
     }
 
     /// The attempt's id when it opened; otherwise logs why the request does not go out.

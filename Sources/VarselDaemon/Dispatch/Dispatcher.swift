@@ -39,6 +39,8 @@ public final class Dispatcher: Sendable {
     let settings: Settings
     /// Gateways that report receipts, and how long to wait for a final one (0: forever).
     let gatewaysWithReceipts: [String]
+    /// The same, for a send's attempt (`AttemptStart.receiptLookup`).
+    let receiptGateways: Set<String>
     let receiptTimeout: TimeInterval
     let store: any MessageStore
     let sender: GatewaySender
@@ -78,6 +80,7 @@ public final class Dispatcher: Sendable {
         self.logger = logger
         connectionLimits = config.gateways.mapValues(\.maxConnections)
         gatewaysWithReceipts = config.gateways.values.filter { $0.receipts != nil }.map(\.name).sorted()
+        receiptGateways = Set(gatewaysWithReceipts)
         receiptTimeout = config.fallback.onFailedReceipt ? config.fallback.receiptTimeout : 0
         starter = AttemptStarter(store: store, now: now, logger: logger)
         sendHours = SendHourLearning(store: store, plans: config.plans)

@@ -3,6 +3,25 @@ import GRDB
 import VarselCore
 
 extension SQLiteMessageStore {
+    /// Indexes the attempts that a gateway of `receiptGateways` opened while it had no receipts
+    /// configured (one pass over the attempts for each such gateway, at the start after receipts were
+    /// turned on), and notes `otherGateways` as opening attempts a receipt cannot find.
+    public func prepareReceiptLookups(receiptGateways: Set<String>, otherGateways: Set<String>) async throws -> Int {
+        try await pool.write { db in
+            let unindexed = Set(try db.values(String.self, "SELECT gateway FROM unindexed_gateways"))
+            var indexed = 0
+            for gateway in receiptGateways.intersection(unindexed).sorted() {
+                try db.run("UPDATE attempts SET receipt_lookup = 1 WHERE receipt_lookup = 0 AND gateway = ?", [gateway])
+                indexed += db.changesCount
+                try db.run("DELETE FROM unindexed_gateways WHERE gateway = ?", [gateway])
+            }
+            for gateway in otherGateways.subtracting(unindexed).sorted() {
+                try db.run("INSERT INTO unindexed_gateways (gateway) VALUES (?)", [gateway])
+            }
+            return indexed
+        }
+    }
+
     /// A receipt updates the attempt whose provider id it names. It changes the message only when that
     /// attempt is the message's current one (its latest) and the message is `sent`, waiting for the
     /// receipt: a late receipt for an attempt the message has moved on from (a fallback to another
@@ -13,7 +32,7 @@ extension SQLiteMessageStore {
         try await pool.write { db in
             let byPart = "SELECT a.id, a.message_id, a.channel, a.delivery_status FROM attempt_parts p JOIN attempts a ON a.id = p.attempt_id WHERE p.gateway = ? AND p.part_id = ?"
             guard let attempt = try db.row(
-                "SELECT id, message_id, channel, delivery_status FROM attempts WHERE gateway = ? AND provider_id = ? ORDER BY id DESC LIMIT 1",
+                "SELECT id, message_id, channel, delivery_status FROM attempts WHERE gateway = ? AND provider_id = ? AND receipt_lookup = 1 ORDER BY id DESC LIMIT 1",
                 [gateway, providerID]) ?? db.row(byPart, [gateway, providerID])
             else { return .unknownProvider }
             let attemptID: Int64 = attempt["id"]

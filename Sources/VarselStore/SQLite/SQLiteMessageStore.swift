@@ -483,16 +483,17 @@ public final class SQLiteMessageStore: MessageStore {
     /// The `pending` attempt row of a start whose message the caller counted; its id.
     static func insertAttempt(_ db: Database, _ start: AttemptStart, now: Date) throws -> Int64 {
         try db.runBound("""
-                INSERT INTO attempts (message_id, started_at, channel, gateway, idempotency_key, outcome)
-                VALUES (?, ?, ?, ?, ?, 'pending')
+                INSERT INTO attempts (message_id, started_at, channel, gateway, idempotency_key, outcome, receipt_lookup)
+                VALUES (?, ?, ?, ?, ?, 'pending', ?)
                 """,
-            count: 5
+            count: 6
         ) { binder in
             try binder.bind(start.lease.messageID)
             try binder.bind(now.timeIntervalSince1970)
             try binder.bind(start.channel.rawValue)
             try binder.bind(start.gateway)
             try binder.bind(start.idempotencyKey)
+            try binder.bind(start.receiptLookup)
         }
         return db.lastInsertedRowID
     }

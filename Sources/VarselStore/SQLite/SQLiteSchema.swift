@@ -274,6 +274,21 @@ enum SQLiteSchema {
                 CREATE INDEX decisions_message ON decisions(message_id);
                 """)
         }
+        migrator.registerMigration("v18-receipt-lookup") { db in
+            // A receipt finds its attempt by the provider's id, a random key: every sent message put an
+            // entry at a random page of `attempts_provider`, a quarter of the log a sending daemon wrote.
+            // Only a gateway with `receipts` configured can be sent a receipt, so only its attempts are
+            // indexed (`receipt_lookup`, set as the attempt opens). Those stored before stay indexed.
+            // `unindexed_gateways` names the gateways that have opened attempts without: when one of
+            // them has receipts turned on, a daemon's start indexes its attempts first
+            // (`SQLiteMessageStore.prepareReceiptLookups`).
+            try db.execute(sql: """
+                ALTER TABLE attempts ADD COLUMN receipt_lookup INTEGER NOT NULL DEFAULT 1;
+                DROP INDEX attempts_provider;
+                CREATE INDEX attempts_provider ON attempts(gateway, provider_id) WHERE receipt_lookup = 1;
+                CREATE TABLE unindexed_gateways (gateway TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }
