@@ -29,24 +29,28 @@ extension PostgresMessageStore {
                 let (at, texts) = try row.decode((Date, String).self)
                 return try StoredRows.decisionTexts(texts).map { MessageStatus.Decision(at: at, text: $0) }
             }
+            var accepted: [AcceptanceReceipts.Accepted] = []
             let attempts = try await connection.query(
                 """
-                SELECT started_at, channel, gateway, http_status, provider_id, outcome, latency_ms, error, idempotency_key
+                SELECT started_at, channel, gateway, http_status, provider_id, outcome, latency_ms, error, idempotency_key, finished_at
                 FROM varsel.attempts WHERE message_id = \(id) ORDER BY id
                 """, logger: self.logger
             ).collect().map { row in
-                let (at, channel, gateway, httpStatus, providerID, outcome, latency, error, key) = try row.decode(
-                    (Date, String, String, Int?, String?, String, Int?, String?, String).self)
+                let (at, channel, gateway, httpStatus, providerID, outcome, latency, error, key, finished) = try row.decode(
+                    (Date, String, String, Int?, String?, String, Int?, String?, String, Date?).self)
+                let result = AttemptOutcome(rawValue: outcome) ?? .ambiguous
+                if result == .accepted, let finished { accepted.append(.init(at: finished, gateway: gateway, providerID: providerID)) }
                 return MessageStatus.Attempt(
                     at: at, channel: VarselCore.Channel(rawValue: channel) ?? .sms, gateway: gateway, httpStatus: httpStatus, providerID: providerID,
-                    outcome: AttemptOutcome(rawValue: outcome) ?? .ambiguous, latencyMs: latency, error: error, idempotencyKey: key)
+                    outcome: result, latencyMs: latency, error: error, idempotencyKey: key)
             }
-            let receipts = try await connection.query(
+            let stored = try await connection.query(
                 "SELECT at, status, source, provider_id FROM varsel.receipts WHERE message_id = \(id) ORDER BY id", logger: self.logger
             ).collect().map { row in
                 let (at, status, source, providerID) = try row.decode((Date, String, String, String?).self)
                 return MessageStatus.Receipt(at: at, status: status, source: source, providerID: providerID)
             }
+            let receipts = AcceptanceReceipts.merged(accepted, into: stored)
             let state = MessageState(rawValue: stateName) ?? .queued
             let sms = smsEncoding.flatMap(SMSEncoding.Scheme.init(rawValue:)).map { RenderedContent.SMSInfo(encoding: $0, segments: smsSegments ?? 0) }
             let content = try contentJSON.map { try VarselJSON.decoder().decode(RenderedContent.self, from: Data($0.utf8)) }

@@ -222,24 +222,14 @@ extension PostgresMessageStore {
             let finishedIDs = Set(try finished.map { try $0.decode(String.self) })
             let held = completions.filter { finishedIDs.contains($0.lease.messageID) }
             try await Self.appendDecisions(connection, held.map { ($0.lease.messageID, $0.decisions) }, at: now, logger: self.logger)
-            let accepted = held.filter { $0.outcome == .accepted }
-            for completion in accepted where completion.parts.count > 1 {
+            // An acceptance's receipt is read from its attempt (`AcceptanceReceipts`); a multi-part
+            // send's parts are kept for the receipts that name them.
+            for completion in held where completion.outcome == .accepted && completion.parts.count > 1 {
                 try await connection.query(
                     """
                     INSERT INTO varsel.attempt_parts (gateway, part_id, attempt_id)
                     SELECT \(completion.gateway), part, \(completion.attemptID) FROM unnest(\(completion.parts)::text[]) AS part
                     ON CONFLICT (gateway, part_id) DO UPDATE SET attempt_id = excluded.attempt_id
-                    """, logger: self.logger)
-            }
-            if !accepted.isEmpty {
-                let receipts = try BatchRows.json(accepted.map { completion in
-                    AcceptedRow(id: completion.lease.messageID, source: "gateway:" + completion.gateway, provider_id: completion.providerID)
-                })
-                try await connection.query(
-                    """
-                    INSERT INTO varsel.receipts (message_id, at, status, source, provider_id)
-                    SELECT u.id, \(now), 'accepted', u.source, u.provider_id
-                    FROM jsonb_to_recordset(\(receipts)::jsonb) AS u(id text, source text, provider_id text)
                     """, logger: self.logger)
             }
             if held.contains(where: { $0.state == .queued && ($0.readyAt ?? now) <= now }) { try await Self.notifyQueue(connection, logger: self.logger) }
@@ -273,11 +263,6 @@ private struct CompletedRow: Encodable {
     let provider_id: String?
     let latency_ms: Int
     let error: String?
-}
-
-private struct AcceptedRow: Encodable {
-    let id, source: String
-    let provider_id: String?
 }
 
 /// A message to store (`insert`), `n` its place in the batch.

@@ -18,21 +18,26 @@ extension SQLiteMessageStore {
                     let at = Date(timeIntervalSince1970: row["at"])
                     return try StoredRows.decisionTexts(row["texts"]).map { MessageStatus.Decision(at: at, text: $0) }
                 }
-            let attempts = try Row.fetchAll(db, sql: "SELECT * FROM attempts WHERE message_id = ? ORDER BY id", arguments: [id])
-                .map { row in
-                    MessageStatus.Attempt(
-                        at: Date(timeIntervalSince1970: row["started_at"]), channel: Channel(rawValue: row["channel"]) ?? .sms,
-                        gateway: row["gateway"], httpStatus: row["http_status"], providerID: row["provider_id"],
-                        outcome: AttemptOutcome(rawValue: row["outcome"]) ?? .ambiguous, latencyMs: row["latency_ms"],
-                        error: row["error"], idempotencyKey: row["idempotency_key"])
-                }
-            let receipts = try Row.fetchAll(db, sql: "SELECT * FROM receipts WHERE message_id = ? ORDER BY id", arguments: [id])
+            let attemptRows = try Row.fetchAll(db, sql: "SELECT * FROM attempts WHERE message_id = ? ORDER BY id", arguments: [id])
+            let attempts = attemptRows.map { row in
+                MessageStatus.Attempt(
+                    at: Date(timeIntervalSince1970: row["started_at"]), channel: Channel(rawValue: row["channel"]) ?? .sms,
+                    gateway: row["gateway"], httpStatus: row["http_status"], providerID: row["provider_id"],
+                    outcome: AttemptOutcome(rawValue: row["outcome"]) ?? .ambiguous, latencyMs: row["latency_ms"],
+                    error: row["error"], idempotencyKey: row["idempotency_key"])
+            }
+            let stored = try Row.fetchAll(db, sql: "SELECT * FROM receipts WHERE message_id = ? ORDER BY id", arguments: [id])
                 .map { row in
                     MessageStatus.Receipt(
                         at: Date(timeIntervalSince1970: row["at"]), status: row["status"], source: row["source"],
                         providerID: row["provider_id"])
                 }
-            return StatusRows(message: message, decisions: decisions, attempts: attempts, receipts: receipts)
+            let accepted = attemptRows.compactMap { row -> AcceptanceReceipts.Accepted? in
+                guard (row["outcome"] as String) == AttemptOutcome.accepted.rawValue, let finished = row["finished_at"] as Double? else { return nil }
+                return AcceptanceReceipts.Accepted(at: Date(timeIntervalSince1970: finished), gateway: row["gateway"], providerID: row["provider_id"])
+            }
+            return StatusRows(
+                message: message, decisions: decisions, attempts: attempts, receipts: AcceptanceReceipts.merged(accepted, into: stored))
         }
         guard let snapshot else { return nil }
         let message = snapshot.message

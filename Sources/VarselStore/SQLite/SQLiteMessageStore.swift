@@ -502,7 +502,6 @@ public final class SQLiteMessageStore: MessageStore {
         try await writes.write { db in
             var held: Set<String> = []
             var decisions: [(messageID: String, texts: [String])] = []
-            var receipts: [[(any DatabaseValueConvertible)?]] = []
             let at = now.timeIntervalSince1970
             for completion in completions {
                 let lease = completion.lease
@@ -552,20 +551,18 @@ public final class SQLiteMessageStore: MessageStore {
                 }
                 let attemptFound = db.changesCount == 1
                 decisions.append((lease.messageID, completion.decisions))
-                if completion.outcome == .accepted {
-                    if completion.parts.count > 1, attemptFound {
-                        for part in completion.parts {
-                            try db.run(
-                                "INSERT OR REPLACE INTO attempt_parts (gateway, part_id, attempt_id) VALUES (?, ?, ?)",
-                                [completion.gateway, part, completion.attemptID])
-                        }
+                // An acceptance's receipt is read from its attempt (`AcceptanceReceipts`); a multi-part
+                // send's parts are kept for the receipts that name them.
+                if completion.outcome == .accepted, completion.parts.count > 1, attemptFound {
+                    for part in completion.parts {
+                        try db.run(
+                            "INSERT OR REPLACE INTO attempt_parts (gateway, part_id, attempt_id) VALUES (?, ?, ?)",
+                            [completion.gateway, part, completion.attemptID])
                     }
-                    receipts.append([lease.messageID, at, "accepted", "gateway:" + completion.gateway, completion.providerID])
                 }
                 held.insert(lease.messageID)
             }
             try Self.appendDecisions(db, decisions, at: now)
-            try Self.insertRows(db, into: "receipts", columns: ["message_id", "at", "status", "source", "provider_id"], rows: receipts)
             return held
         }
     }
