@@ -81,10 +81,9 @@ public protocol MessageStore: Sendable {
 
     /// Makes every attempt of `receiptGateways` (the gateways with `receipts` configured) findable by
     /// a receipt, before a daemon with this configuration serves: attempts that a gateway opened while
-    /// it had no receipts configured (`AttemptStart.receiptLookup` false) are indexed now, and
-    /// `otherGateways` are noted as opening such attempts from now on. Returns how many attempts were
-    /// indexed. A store that indexes every attempt does nothing.
-    func prepareReceiptLookups(receiptGateways: Set<String>, otherGateways: Set<String>) async throws -> Int
+    /// it had no receipts configured (`AttemptStart.receiptLookup` false) are indexed now. Returns how
+    /// many attempts were indexed. A store that indexes every attempt does nothing.
+    func prepareReceiptLookups(receiptGateways: Set<String>) async throws -> Int
 
     /// Records attempt results and the resulting state (fenced). Returns the ids whose fence held.
     func complete(_ completions: [Completion], now: Date) async throws -> Set<String>
@@ -168,7 +167,7 @@ public protocol MessageStore: Sendable {
 }
 
 extension MessageStore {
-    public func prepareReceiptLookups(receiptGateways: Set<String>, otherGateways: Set<String>) async throws -> Int { 0 }
+    public func prepareReceiptLookups(receiptGateways: Set<String>) async throws -> Int { 0 }
 
     public func takeDue(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage] {
         try await lease(owner: owner, limit: limit, now: now, leaseDuration: leaseDuration)

@@ -59,7 +59,8 @@ import VarselTestSupport
         let providerID = try #require(sandbox.received.first { $0.channel == "sms" }?.providerID)
         var lookups = try Self.lookups(directory)
         #expect(lookups.byGateway == ["sms-main": [0], "email-main": [0]])
-        #expect(lookups.unindexed == ["email-main", "letter-main", "sms-main"])
+        // Noted with the attempts; letter-main opened none.
+        #expect(lookups.unindexed == ["email-main", "sms-main"])
         // Not in the index: a receipt cannot find the attempt.
         let unseen = try await first.store.recordReceipt(
             gateway: "sms-main", providerID: providerID, status: .delivered, error: nil, raw: nil, fallback: false, now: Date())
@@ -71,7 +72,7 @@ import VarselTestSupport
         second.client.shutdown()
         lookups = try Self.lookups(directory)
         #expect(lookups.byGateway == ["sms-main": [1, 1], "email-main": [0]])
-        #expect(lookups.unindexed == ["email-main", "letter-main"])
+        #expect(lookups.unindexed == ["email-main"])
         let found = try await second.store.recordReceipt(
             gateway: "sms-main", providerID: providerID, status: .delivered, error: nil, raw: nil, fallback: false, now: Date())
         guard case .recorded(let messageID, let state) = found else {
@@ -81,10 +82,17 @@ import VarselTestSupport
         #expect(state == .delivered)
         #expect(try await second.store.status(id: messageID)?.state == .delivered)
         // Already indexed: nothing to do at the next start.
-        #expect(try await second.store.prepareReceiptLookups(receiptGateways: ["sms-main"], otherGateways: ["email-main", "letter-main"]) == 0)
-        // Receipts turned off again: sms-main's attempts from then on are not indexed, until they are turned on.
-        #expect(try await second.store.prepareReceiptLookups(receiptGateways: [], otherGateways: ["sms-main", "email-main", "letter-main"]) == 0)
-        #expect(try Self.lookups(directory).unindexed == ["email-main", "letter-main", "sms-main"])
+        #expect(try await second.store.prepareReceiptLookups(receiptGateways: ["sms-main"]) == 0)
+
+        // Receipts turned off again: sms-main's attempts from then on are not indexed, and noted, until
+        // receipts are turned on once more.
+        let third = try await Self.send([Fixtures.sms(key: "off-again", phone: "+4791234569")], config: without)
+        third.client.shutdown()
+        lookups = try Self.lookups(directory)
+        #expect(lookups.byGateway == ["sms-main": [1, 1, 0], "email-main": [0]])
+        #expect(lookups.unindexed == ["email-main", "sms-main"])
+        #expect(try await third.store.prepareReceiptLookups(receiptGateways: ["sms-main"]) == 1)
+        #expect(try Self.lookups(directory).byGateway == ["sms-main": [1, 1, 1], "email-main": [0]])
     }
 
     @Test("a receipt's look-up of its attempt reads the partial index, not the table")

@@ -4,19 +4,17 @@ import VarselCore
 
 extension SQLiteMessageStore {
     /// Indexes the attempts that a gateway of `receiptGateways` opened while it had no receipts
-    /// configured (one pass over the attempts for each such gateway, at the start after receipts were
-    /// turned on), and notes `otherGateways` as opening attempts a receipt cannot find.
-    public func prepareReceiptLookups(receiptGateways: Set<String>, otherGateways: Set<String>) async throws -> Int {
-        try await pool.write { db in
+    /// configured (one pass over the attempts for each such gateway, at the start after its receipts
+    /// were turned on). The attempts' transactions name such gateways in `unindexed_gateways`.
+    public func prepareReceiptLookups(receiptGateways: Set<String>) async throws -> Int {
+        guard !receiptGateways.isEmpty else { return 0 }
+        return try await pool.write { db in
             let unindexed = Set(try db.values(String.self, "SELECT gateway FROM unindexed_gateways"))
             var indexed = 0
             for gateway in receiptGateways.intersection(unindexed).sorted() {
                 try db.run("UPDATE attempts SET receipt_lookup = 1 WHERE receipt_lookup = 0 AND gateway = ?", [gateway])
                 indexed += db.changesCount
                 try db.run("DELETE FROM unindexed_gateways WHERE gateway = ?", [gateway])
-            }
-            for gateway in otherGateways.subtracting(unindexed).sorted() {
-                try db.run("INSERT INTO unindexed_gateways (gateway) VALUES (?)", [gateway])
             }
             return indexed
         }

@@ -313,6 +313,7 @@ public final class SQLiteMessageStore: MessageStore {
         let split = PlannedStarts(starts, preparations: preparations)
         let held = try Self.record(db, preparations, contents: contents, counting: split.counted, now: now)
         var started: [String: StartOutcome] = [:]
+        try noteUnindexed(db, split.withPlan)
         for start in split.withPlan where held.contains(start.lease.messageID) {
             started[start.lease.messageID] = .started(try Self.insertAttempt(db, start, now: now))
         }
@@ -442,6 +443,7 @@ public final class SQLiteMessageStore: MessageStore {
     /// Opens the attempts of `starts` in the caller's transaction, each counted and fenced, each
     /// capped start judged against every daemon's sends first.
     static func open(_ db: Database, _ starts: [AttemptStart], now: Date) throws -> [String: StartOutcome] {
+        try noteUnindexed(db, starts)
         var attempts: [String: StartOutcome] = [:]
         let at = now.timeIntervalSince1970
         for start in starts {
@@ -478,6 +480,15 @@ public final class SQLiteMessageStore: MessageStore {
             attempts[start.lease.messageID] = .started(try insertAttempt(db, start, now: now))
         }
         return attempts
+    }
+
+    /// Notes, in the caller's transaction, the gateways of `starts` whose attempts open without an
+    /// entry in the provider-id index (`AttemptStart.receiptLookup` false), so that the start after
+    /// their receipts are turned on indexes them (`prepareReceiptLookups`).
+    static func noteUnindexed(_ db: Database, _ starts: [AttemptStart]) throws {
+        for gateway in Set(starts.lazy.filter { !$0.receiptLookup }.map(\.gateway)) {
+            try db.run("INSERT INTO unindexed_gateways (gateway) VALUES (?) ON CONFLICT (gateway) DO NOTHING", [gateway])
+        }
     }
 
     /// The `pending` attempt row of a start whose message the caller counted; its id.

@@ -279,9 +279,9 @@ enum SQLiteSchema {
             // entry at a random page of `attempts_provider`, a quarter of the log a sending daemon wrote.
             // Only a gateway with `receipts` configured can be sent a receipt, so only its attempts are
             // indexed (`receipt_lookup`, set as the attempt opens). Those stored before stay indexed.
-            // `unindexed_gateways` names the gateways that have opened attempts without: when one of
-            // them has receipts turned on, a daemon's start indexes its attempts first
-            // (`SQLiteMessageStore.prepareReceiptLookups`).
+            // `unindexed_gateways` names the gateways that have opened attempts without (noted in the
+            // attempts' transactions): when one of them has receipts turned on, a daemon's start
+            // indexes its attempts first (`SQLiteMessageStore.prepareReceiptLookups`).
             try db.execute(sql: """
                 ALTER TABLE attempts ADD COLUMN receipt_lookup INTEGER NOT NULL DEFAULT 1;
                 DROP INDEX attempts_provider;
