@@ -43,7 +43,7 @@ public enum Daemon {
         let store = try await StoreOpener.open(config, logger: logger)
         // A receipt finds the attempts of a gateway that reports receipts, also those it opened before
         // receipts were configured for it.
-        let indexed = try await store.prepareReceiptLookups(receiptGateways: Set(config.gateways.values.filter { $0.receipts != nil }.map(\.name)))
+        let indexed = try await store.prepareReceiptLookups(receiptGateways: config.receiptGateways)
         if indexed > 0 {
             logger.notice("indexed the earlier attempts of gateways whose receipts were turned on", metadata: ["count": "\(indexed)"])
         }

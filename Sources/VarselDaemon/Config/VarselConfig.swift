@@ -116,6 +116,8 @@ public struct VarselConfig: Sendable {
     /// Channel → gateway names, in failover order.
     public var channels: [Channel: [String]]
     public var gateways: [String: GatewayConfiguration]
+    /// The gateways with `receipts` configured: the only ones a receipt can be sent for.
+    public var receiptGateways: Set<String> { Set(gateways.values.filter { $0.receipts != nil }.map(\.name)) }
     public var planning: PlanningPolicy
     public var retry: RetryPolicy
     public var fallback: Fallback

@@ -37,9 +37,8 @@ public final class Dispatcher: Sendable {
     }
 
     let settings: Settings
-    /// Gateways that report receipts, and how long to wait for a final one (0: forever).
-    let gatewaysWithReceipts: [String]
-    /// The same, for a send's attempt (`AttemptStart.receiptLookup`).
+    /// Gateways that report receipts (a send's attempt is indexed for them: `AttemptStart.receiptLookup`),
+    /// and how long to wait for a final one (0: forever).
     let receiptGateways: Set<String>
     let receiptTimeout: TimeInterval
     let store: any MessageStore
@@ -79,8 +78,7 @@ public final class Dispatcher: Sendable {
         self.now = now
         self.logger = logger
         connectionLimits = config.gateways.mapValues(\.maxConnections)
-        gatewaysWithReceipts = config.gateways.values.filter { $0.receipts != nil }.map(\.name).sorted()
-        receiptGateways = Set(gatewaysWithReceipts)
+        receiptGateways = config.receiptGateways
         receiptTimeout = config.fallback.onFailedReceipt ? config.fallback.receiptTimeout : 0
         starter = AttemptStarter(store: store, now: now, logger: logger)
         sendHours = SendHourLearning(store: store, plans: config.plans)
@@ -315,11 +313,11 @@ public final class Dispatcher: Sendable {
 
     /// Messages whose receipt never came (`fallback.receipt_timeout`) fall back to their next channel.
     func sweepReceiptTimeouts() async {
-        guard receiptTimeout > 0, !gatewaysWithReceipts.isEmpty else { return }
+        guard receiptTimeout > 0, !receiptGateways.isEmpty else { return }
         do {
             let at = now()
             let moved = try await store.fallBackWithoutReceipt(
-                gateways: gatewaysWithReceipts, acceptedBefore: at.addingTimeInterval(-receiptTimeout), timeout: receiptTimeout, now: at)
+                gateways: receiptGateways.sorted(), acceptedBefore: at.addingTimeInterval(-receiptTimeout), timeout: receiptTimeout, now: at)
             for (id, channel) in moved {
                 metrics?.fellBack(from: channel, cause: "receipt_timeout")
                 logger.notice("no final receipt in time: falling back", metadata: ["message_id": "\(id)", "channel": "\(channel.rawValue)"])
