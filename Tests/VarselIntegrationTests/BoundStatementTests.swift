@@ -34,6 +34,24 @@ struct BoundStatementTests {
         }
     }
 
+    @Test("text is bound by its UTF-8 bytes and their length: empty (not NULL), small and inline, non-ASCII, a NUL inside kept, long, bridged")
+    func textByLength() throws {
+        try withDatabase { db in
+            let texts: [String?] = [
+                "", "queued", "ø", "æøå 🧾", "a\u{0}b", String(repeating: "å", count: 600), nil,
+                NSString(string: "fra Foundation: Tromsø").description, String("  trimmed  ".dropFirst(2).dropLast(2)),
+            ]
+            for text in texts {
+                try db.runBound("INSERT INTO t (s) VALUES (?)", count: 1) { binder in try binder.bind(text) }
+            }
+            let rows = try Row.fetchAll(db, sql: "SELECT s, typeof(s) AS type, length(CAST(s AS BLOB)) AS bytes FROM t ORDER BY id")
+            // GRDB reads text up to its first NUL; its bytes are counted below.
+            #expect(rows.map { $0["s"] as String? } == texts.map { $0?.split(separator: "\u{0}", omittingEmptySubsequences: false).first.map(String.init) })
+            #expect(rows.map { $0["type"] as String } == texts.map { $0 == nil ? "null" : "text" })
+            #expect(rows.map { $0["bytes"] as Int? } == texts.map { $0?.utf8.count })
+        }
+    }
+
     @Test("a count of values that does not fit the statement is refused before anything runs, naming both counts")
     func wrongCount() throws {
         try withDatabase { db in

@@ -127,7 +127,7 @@ import VarselTestSupport
         }
         try queue.close()
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
-        #expect(store.migrationsApplied == ["v18-receipt-lookup"])
+        #expect(store.migrationsApplied == ["v18-receipt-lookup", "v19-counted-inserts"])
         let outcome = try await store.recordReceipt(
             gateway: "sms-main", providerID: "provider-1", status: .delivered, error: nil, raw: nil, fallback: false, now: Date())
         #expect(outcome == .recorded(messageID: "m1", state: .delivered))

@@ -68,6 +68,44 @@ import VarselTestSupport
         #expect(try await store.countByState() == after)
     }
 
+    @Test("the queued count is kept by the insert itself, not a trigger: statements of every size, keys seen before, a conflict and a case's stop count only the rows stored")
+    func insertsCountTheRowsTheyStore() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        let triggers = try await inspect(store, "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+        #expect(triggers == ["message_counts_delete", "message_counts_update"])
+        func queuedInTable() async throws -> Int {
+            Int(try await inspect(store, "SELECT COUNT(*) FROM messages WHERE state = 'queued'").first.flatMap { $0 } ?? "") ?? -1
+        }
+        let validator = MessageValidator(kinds: KindRule.shipped)
+        func requests(_ lines: [String]) throws -> [MessageRequest] {
+            try lines.map { try validator.validate(json: Array($0.utf8)).get() }
+        }
+        let caseStops = CaseStopPolicy(kinds: KindRule.shipped)
+
+        // 300 without keys: several statements of different sizes, every row stored.
+        _ = try await store.enqueue(try requests(Array(repeating: Fixtures.sms(), count: 300)), now: Date(), caseStops: caseStops)
+        #expect(try await store.countByState() == [.queued: 300])
+
+        // Keys: ten new, then the same ten again with five new and one used for a different message.
+        _ = try await store.enqueue(try requests((1...10).map { Fixtures.sms(key: "k\($0)") }), now: Date(), caseStops: caseStops)
+        let again = try await store.enqueue(
+            try requests((1...15).map { Fixtures.sms(key: "k\($0)") } + [Fixtures.sms(key: "k1", phone: "+4799999999")]), now: Date(), caseStops: caseStops)
+        #expect(again.filter { if case .created = $0 { true } else { false } }.count == 5)
+        #expect(again.filter { if case .duplicate = $0 { true } else { false } }.count == 10)
+        #expect(again.filter { if case .conflict = $0 { true } else { false } }.count == 1)
+        #expect(try await store.countByState() == [.queued: 315])
+
+        // A paid case refuses its messages: the runs before and after the refused one are counted.
+        _ = try await store.recordCaseEvent(CaseEventRequest(caseRef: "case-paid", type: .paid, at: Date()), caseStops: caseStops, now: Date())
+        let mixed = try await store.enqueue(
+            try requests([Fixtures.sms(key: "a1"), Fixtures.sms(), Fixtures.sms(key: "paid"), Fixtures.sms(), Fixtures.sms(key: "a2")]), now: Date(),
+            caseStops: caseStops)
+        #expect(mixed.filter { if case .refused = $0 { true } else { false } }.count == 1)
+        #expect(try await store.countByState() == [.queued: 319])
+        #expect(try await queuedInTable() == 319)
+    }
+
     @Test("a store from before the contents had a table of their own keeps them: a resend's lease and the status read them, and the messages row no longer holds them")
     func contentsMoveToTheirOwnTable() async throws {
         let directory = TemporaryDirectory()
@@ -93,7 +131,7 @@ import VarselTestSupport
         try queue.close()
 
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
-        #expect(store.migrationsApplied == ["v14-message-contents", "v15-retention-index-condition", "v16-recipient-by-key", "v17-decision-rows", "v18-receipt-lookup"])
+        #expect(store.migrationsApplied == ["v14-message-contents", "v15-retention-index-condition", "v16-recipient-by-key", "v17-decision-rows", "v18-receipt-lookup", "v19-counted-inserts"])
         let columns = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('messages')") }
         #expect(!columns.contains("content") && columns.contains("content_hash"), "\(columns)")
         #expect(try await store.status(id: "old-kept")?.content == content)
@@ -133,7 +171,7 @@ import VarselTestSupport
         try queue.close()
 
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
-        #expect(store.migrationsApplied == ["v15-retention-index-condition", "v16-recipient-by-key", "v17-decision-rows", "v18-receipt-lookup"])
+        #expect(store.migrationsApplied == ["v15-retention-index-condition", "v16-recipient-by-key", "v17-decision-rows", "v18-receipt-lookup", "v19-counted-inserts"])
         let (definition, indexed) = try await store.pool.read { db in
             (try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'messages_retention'"),
              try String.fetchAll(db, sql: "SELECT id FROM messages INDEXED BY messages_retention WHERE state NOT IN ('queued', 'sending') AND updated_at < 1 ORDER BY id"))
@@ -163,7 +201,7 @@ import VarselTestSupport
         try queue.close()
 
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
-        #expect(store.migrationsApplied == ["v16-recipient-by-key", "v17-decision-rows", "v18-receipt-lookup"])
+        #expect(store.migrationsApplied == ["v16-recipient-by-key", "v17-decision-rows", "v18-receipt-lookup", "v19-counted-inserts"])
         let (indexes, keys) = try await store.pool.read { db in
             (try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'"),
              try Row.fetchAll(db, sql: "SELECT id, recipient_key FROM messages ORDER BY id").map { "\($0["id"] as String)=\(($0["recipient_key"] as String?) ?? "NULL")" })
@@ -318,7 +356,7 @@ import VarselTestSupport
         try queue.close()
 
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
-        #expect(store.migrationsApplied == ["v17-decision-rows", "v18-receipt-lookup"])
+        #expect(store.migrationsApplied == ["v17-decision-rows", "v18-receipt-lookup", "v19-counted-inserts"])
         let trail = try #require(try await store.status(id: "m1")).decisions
         #expect(trail.map(\.text) == ["first \"quoted\"", "second", "third"])
         #expect(trail.map(\.at.timeIntervalSince1970) == [10, 20, 30])

@@ -85,10 +85,17 @@ struct ParameterBinder {
     /// Values bound so far.
     fileprivate(set) var bound = 0
 
+    /// By its UTF-8 bytes and their length: a string handed to C as a pointer is first copied into an
+    /// array of its own when it is small (up to 15 bytes: a state, a kind, a case reference), and SQLite
+    /// then measures it.
     mutating func bind(_ text: String?) throws {
-        try bind { raw, index in
-            guard let text else { return sqlite3_bind_null(raw, index) }
-            return sqlite3_bind_text(raw, index, text, -1, Self.transient)
+        guard var text else { return try bind { raw, index in sqlite3_bind_null(raw, index) } }
+        try text.withUTF8 { utf8 in
+            try bind { raw, index in
+                // An empty string has no bytes to point at, and a null pointer would bind NULL.
+                guard let start = utf8.baseAddress, !utf8.isEmpty else { return sqlite3_bind_text(raw, index, "", 0, Self.transient) }
+                return sqlite3_bind_text(raw, index, UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self), CInt(utf8.count), Self.transient)
+            }
         }
     }
 

@@ -143,19 +143,24 @@ extension SQLiteMessageStore {
 
     /// Why each of `rows` may not be queued (by index), judged inside the enqueue's transaction.
     static func caseRefusals(_ db: Database, _ rows: [StoredRequest], caseStops: CaseStopPolicy) throws -> [Int: String] {
-        let caseRefs = Set(rows.lazy.filter { caseStops.stops(kind: $0.request.kind) }.compactMap(\.request.caseRef))
+        // By index: a loop over the rows (or a key path) would copy each row, retaining all its fields.
+        var caseRefs = Set<String>(minimumCapacity: rows.count)
+        for index in rows.indices {
+            if let caseRef = rows[index].request.caseRef, caseStops.stops(kind: rows[index].request.kind) { caseRefs.insert(caseRef) }
+        }
         guard !caseRefs.isEmpty else { return [:] }
         // The events of all the batch's cases in one query, not one per case.
         let events = try caseEvents(db, caseRefs: Array(caseRefs))
         guard !events.isEmpty else { return [:] }
         var standings: [String: CaseStanding] = [:]
         var refusals: [Int: String] = [:]
-        for (index, row) in rows.enumerated() {
-            let request = row.request
+        for index in rows.indices {
             // A case without events is open: it refuses nothing.
-            guard let caseRef = request.caseRef, let caseEvents = events[caseRef], caseStops.stops(kind: request.kind) else { continue }
+            guard let caseRef = rows[index].request.caseRef, let caseEvents = events[caseRef] else { continue }
+            let kind = rows[index].request.kind
+            guard caseStops.stops(kind: kind) else { continue }
             if standings[caseRef] == nil { standings[caseRef] = CaseStanding(events: caseEvents) }
-            if let refusal = standings[caseRef]?.refusal(kind: request.kind, policy: caseStops) { refusals[index] = refusal }
+            if let refusal = standings[caseRef]?.refusal(kind: kind, policy: caseStops) { refusals[index] = refusal }
         }
         return refusals
     }

@@ -97,7 +97,8 @@ public final class SQLiteMessageStore: MessageStore {
 
     /// Stores requests inside the caller's write transaction: idempotency by key, then the case's stop.
     /// The rows go in multi-row inserts; each run of them ends at a message its case's stop refuses,
-    /// so that every message sees the ones before it stored, as one insert a message would.
+    /// so that every message sees the ones before it stored, as one insert a message would. This is
+    /// the only statement that adds messages, and it keeps `message_counts` for the rows it adds.
     static func insert(_ db: Database, _ rows: [StoredRequest], caseStops: CaseStopPolicy, now: Date) throws -> [EnqueueOutcome] {
         let refusals = try Self.caseRefusals(db, rows, caseStops: caseStops)
         var outcomes: [EnqueueOutcome] = []
@@ -147,6 +148,10 @@ public final class SQLiteMessageStore: MessageStore {
                 try binder.bind(created)
                 try binder.bind(created)
             }
+            // `messages` has no insert trigger (v19-counted-inserts): the rows stored, all queued, are
+            // counted here, once for the statement's run instead of once for each row.
+            let stored = keyed ? returned.count : run.count
+            try db.runBound("UPDATE message_counts SET n = n + ? WHERE state = 'queued'", count: 1) { binder in try binder.bind(stored) }
             if keyed {
                 let inserted = Set(returned.compactMap { $0 })
                 for row in run {
