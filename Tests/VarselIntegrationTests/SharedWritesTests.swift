@@ -60,12 +60,42 @@ import VarselTestSupport
             return (holder, writes)
         }
 
-        func insert(_ value: Int, thenFail: Bool = false) async throws -> Int {
+        func insert(_ value: Int, thenFail: Bool = false, thenWaitFor gate: DispatchSemaphore? = nil, running: Shared<[Int]>? = nil) async throws -> Int {
             try await store.writes.write { db in
                 try db.execute(sql: "INSERT INTO scratch (x) VALUES (?)", arguments: [value])
+                // Still inside the transaction: the test submits the next write now.
+                // Held only the first time it runs (not when run again alone after another's failure).
+                let first = running?.withLock { runs -> Bool in
+                    runs.append(value)
+                    return runs.count(where: { $0 == value }) == 1
+                } ?? true
+                if let gate, first { _ = gate.wait(timeout: .now() + 120) }
                 if thenFail { throw Refused() }
                 return value
             }
+        }
+
+        /// Inserts 1...count, each submitted while the one before runs inside the writer's transaction
+        /// (held there until the next is waiting): returns the inserts' tasks once all have finished.
+        func insertsArrivingWhileTheOneBeforeRuns(_ count: Int, failing: Set<Int> = []) async throws -> [Task<Int, any Error>] {
+            let running = Shared<[Int]>([])
+            let gates = (1...count).map { _ in DispatchSemaphore(value: 0) }
+            var writes: [Task<Int, any Error>] = []
+            for value in 1...count {
+                if value > 1 {
+                    try await SharedWritesTests.poll("write \(value - 1) runs") { running.withLock { $0.contains(value - 1) } }
+                }
+                let gate = gates[value - 1]
+                writes.append(Task { try await self.insert(value, thenFail: failing.contains(value), thenWaitFor: gate, running: running) })
+                if value > 1 {
+                    // The one before runs in the transaction, held there; this one waits for the writer.
+                    try await SharedWritesTests.poll("write \(value) waits while \(value - 1) runs") { self.store.writes.unansweredCount == value }
+                    gates[value - 2].signal()
+                }
+            }
+            gates[count - 1].signal()
+            for write in writes { _ = await write.result }
+            return writes
         }
 
         /// The scratch inserts of each transaction, by value, in commit order.
@@ -124,6 +154,33 @@ import VarselTestSupport
         await #expect(throws: Refused.self) { try await writes[1].value }
         #expect(try await writes[2].value == 3)
         #expect(try await harness.values() == [1, 3])
+    }
+
+    @Test("a write that arrives while the writer's transaction runs joins it before its commit, for a bounded number of rounds; the next one starts a transaction of its own")
+    func arrivalsJoinTheRunningTransaction() async throws {
+        let harness = try await Harness()
+        #expect(SharedWrites.joiningRounds >= 1)
+        let count = SharedWrites.joiningRounds + 2
+        harness.statements.withLock { $0 = [] }
+        let writes = try await harness.insertsArrivingWhileTheOneBeforeRuns(count)
+        for (index, write) in writes.enumerated() { #expect(try await write.value == index + 1) }
+        #expect(try await harness.values() == Array(1...count))
+        // The first and the writes that came in each of the rounds that follow it: one commit.
+        let shapes = harness.transactions().map { $0.count - 1 }
+        #expect(shapes == [SharedWrites.joiningRounds + 1, 1], "\(harness.transactions())")
+        #expect(harness.transactions().allSatisfy { $0.last == "commit" })
+    }
+
+    @Test("a write that fails after joining a running transaction fails alone: the others are committed, each in a transaction of its own")
+    func joinedFailureIsOnlyItsOwn() async throws {
+        let harness = try await Harness()
+        harness.statements.withLock { $0 = [] }
+        let writes = try await harness.insertsArrivingWhileTheOneBeforeRuns(3, failing: [2])
+        #expect(try await writes[0].value == 1)
+        await #expect(throws: Refused.self) { try await writes[1].value }
+        #expect(try await writes[2].value == 3)
+        #expect(try await harness.values() == [1, 3])
+        #expect(harness.transactions().map(\.last) == ["rollback", "commit", "rollback", "commit"], "\(harness.transactions())")
     }
 
     @Test("a write alone runs at once in a transaction of its own")

@@ -55,7 +55,8 @@ extension SQLiteMessageStore {
                 + Array(repeating: tuple, count: size).joined(separator: ", ") + (onConflict.map { " ON CONFLICT " + $0 } ?? "")
                 + (returning.map { " RETURNING " + $0 } ?? "")
             let bindChunk = { (binder: inout ParameterBinder) in
-                for row in chunk { try bind(&binder, row) }
+                // By index: `for row in chunk` would copy each row, retaining all its fields.
+                for index in chunk.indices { try bind(&binder, chunk[index]) }
             }
             if returning == nil {
                 try db.runBound(sql, count: size * columns.count, binding: bindChunk)
