@@ -29,7 +29,7 @@ extension PostgresMessageStore {
                 let (at, texts) = try row.decode((Date, String).self)
                 return try StoredRows.decisionTexts(texts).map { MessageStatus.Decision(at: at, text: $0) }
             }
-            var accepted: [AcceptanceReceipts.Accepted] = []
+            var finishedAt: [Date?] = []
             let attempts = try await connection.query(
                 """
                 SELECT started_at, channel, gateway, http_status, provider_id, outcome, latency_ms, error, idempotency_key, finished_at
@@ -38,11 +38,13 @@ extension PostgresMessageStore {
             ).collect().map { row in
                 let (at, channel, gateway, httpStatus, providerID, outcome, latency, error, key, finished) = try row.decode(
                     (Date, String, String, Int?, String?, String, Int?, String?, String, Date?).self)
-                let result = AttemptOutcome(rawValue: outcome) ?? .ambiguous
-                if result == .accepted, let finished { accepted.append(.init(at: finished, gateway: gateway, providerID: providerID)) }
+                finishedAt.append(finished)
                 return MessageStatus.Attempt(
                     at: at, channel: VarselCore.Channel(rawValue: channel) ?? .sms, gateway: gateway, httpStatus: httpStatus, providerID: providerID,
-                    outcome: result, latencyMs: latency, error: error, idempotencyKey: key)
+                    outcome: AttemptOutcome(rawValue: outcome) ?? .ambiguous, latencyMs: latency, error: error, idempotencyKey: key)
+            }
+            let accepted = zip(attempts, finishedAt).compactMap { attempt, finished in
+                AcceptanceReceipts.Accepted(outcome: attempt.outcome, finishedAt: finished, gateway: attempt.gateway, providerID: attempt.providerID)
             }
             let stored = try await connection.query(
                 "SELECT at, status, source, provider_id FROM varsel.receipts WHERE message_id = \(id) ORDER BY id", logger: self.logger

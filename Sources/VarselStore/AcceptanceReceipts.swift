@@ -19,6 +19,13 @@ public enum AcceptanceReceipts {
             self.providerID = providerID
         }
 
+        /// The acceptance an attempt row gives: only an accepted attempt whose outcome was recorded
+        /// (at `finishedAt`) has one.
+        public init?(outcome: AttemptOutcome, finishedAt: Date?, gateway: String, providerID: String?) {
+            guard outcome == .accepted, let finishedAt else { return nil }
+            self.init(at: finishedAt, gateway: gateway, providerID: providerID)
+        }
+
         var receipt: MessageStatus.Receipt {
             MessageStatus.Receipt(at: at, status: AttemptOutcome.accepted.rawValue, source: "gateway:" + gateway, providerID: providerID)
         }

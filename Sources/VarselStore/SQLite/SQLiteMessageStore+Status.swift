@@ -32,9 +32,10 @@ extension SQLiteMessageStore {
                         at: Date(timeIntervalSince1970: row["at"]), status: row["status"], source: row["source"],
                         providerID: row["provider_id"])
                 }
-            let accepted = attemptRows.compactMap { row -> AcceptanceReceipts.Accepted? in
-                guard (row["outcome"] as String) == AttemptOutcome.accepted.rawValue, let finished = row["finished_at"] as Double? else { return nil }
-                return AcceptanceReceipts.Accepted(at: Date(timeIntervalSince1970: finished), gateway: row["gateway"], providerID: row["provider_id"])
+            let accepted = zip(attempts, attemptRows).compactMap { attempt, row in
+                AcceptanceReceipts.Accepted(
+                    outcome: attempt.outcome, finishedAt: (row["finished_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                    gateway: attempt.gateway, providerID: attempt.providerID)
             }
             return StatusRows(
                 message: message, decisions: decisions, attempts: attempts, receipts: AcceptanceReceipts.merged(accepted, into: stored))

@@ -151,7 +151,9 @@ public final class SQLiteMessageStore: MessageStore {
             // `messages` has no insert trigger (v19-counted-inserts): the rows stored, all queued, are
             // counted here, once for the statement's run instead of once for each row.
             let stored = keyed ? returned.count : run.count
-            try db.runBound("UPDATE message_counts SET n = n + ? WHERE state = 'queued'", count: 1) { binder in try binder.bind(stored) }
+            if stored > 0 {
+                try db.runBound("UPDATE message_counts SET n = n + ? WHERE state = 'queued'", count: 1) { binder in try binder.bind(stored) }
+            }
             if keyed {
                 let inserted = Set(returned.compactMap { $0 })
                 for row in run {
