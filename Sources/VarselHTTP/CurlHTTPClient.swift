@@ -88,6 +88,8 @@ public final class CurlHTTPClient: Sendable {
         let exited = threadExited
         exited.enter()
         let thread = Thread {
+            // Named from the thread itself: on Linux only that reaches the kernel (`top -H`, `perf`).
+            Thread.current.name = "VarselHTTP.curl"
             CurlMultiLoop(inbox: inbox, configuration: configuration, maxRunning: maxRunning, handles: handles).run()
             exited.leave()
         }
@@ -101,6 +103,8 @@ public final class CurlHTTPClient: Sendable {
 
     /// How many libcurl easy handles this client has created: a transfer reuses the handle of one that ended.
     var easyHandlesCreated: Int { handles.created.load(ordering: .relaxed) }
+    /// How many transfers found an easy handle still set up for their gateway (``CurlHandleSetup``).
+    var easyHandlesReusedSetUp: Int { handles.reusedSetUp.load(ordering: .relaxed) }
 
     /// Sends `request` and returns the final response.
     ///

@@ -6,12 +6,18 @@ import CCurl
 /// ``CurlEasyHandles``, retains the box once with `Unmanaged` and gives that pointer to libcurl as
 /// `CURLOPT_PRIVATE`, `CURLOPT_WRITEDATA` and `CURLOPT_HEADERDATA`; the callbacks only borrow it.
 /// ``dispose()`` — called exactly once, after the handle has been removed from the multi handle —
-/// gives the easy handle back (reset), frees the header list and the error buffer, and releases
-/// that retain.
+/// gives the easy handle back (kept set up for the request's ``CurlHandleSetup`` once every option
+/// was set, else reset), frees the header list and the error buffer, and releases that retain.
+///
+/// A handle that comes still set up for this request's setup gets only what is this transfer's
+/// own: its pointers, the error buffer, the body and the header lines; every other option is as the
+/// transfer before with the same setup left it.
 final class CurlTransfer {
     let submission: CurlSubmission
     let easy: UnsafeMutableRawPointer
     private let handles: CurlEasyHandles
+    /// What the handle is kept set up for when given back: set once every option is.
+    private var keptSetup: CurlHandleSetup?
 
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private var recipientList: UnsafeMutablePointer<curl_slist>?
@@ -55,15 +61,17 @@ final class CurlTransfer {
         configuration: CurlHTTPClient.Configuration,
         handles: CurlEasyHandles
     ) throws(HTTPClientError) -> CurlTransfer {
-        guard let easy = handles.take() else {
+        let setup = CurlHandleSetup(submission.request)
+        guard let taken = handles.take(for: setup) else {
             throw HTTPClientError(
                 code: .other, curlMessage: "curl_easy_init failed", requestMayHaveReachedServer: false)
         }
         let transfer = CurlTransfer(
-            submission: submission, easy: easy, handles: handles,
+            submission: submission, easy: taken.easy, handles: handles,
             maxResponseBodyBytes: max(0, configuration.maxResponseBodyBytes))
         do {
-            try transfer.configure(configuration)
+            try transfer.configure(configuration, isSetUp: taken.isSetUp)
+            transfer.keptSetup = setup
         } catch {
             transfer.dispose()
             throw error
@@ -73,17 +81,23 @@ final class CurlTransfer {
 
     // MARK: - Options
 
-    private func configure(_ configuration: CurlHTTPClient.Configuration) throws(HTTPClientError) {
+    /// Sets every option, or with `isSetUp` (the handle holds this request's setup) only this
+    /// transfer's own.
+    private func configure(_ configuration: CurlHTTPClient.Configuration, isSetUp: Bool) throws(HTTPClientError) {
         let request = submission.request
         let unmanaged = Unmanaged.passRetained(self)
         retainedForCurl = unmanaged
         let context = unmanaged.toOpaque()
 
-        try set(CURLOPT_NOSIGNAL, 1)
         try check(varsel_easy_setopt_mutable_string(easy, CURLOPT_ERRORBUFFER, errorBuffer))
         try check(varsel_easy_setopt_pointer(easy, CURLOPT_PRIVATE, context))
         try check(varsel_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, context))
         try check(varsel_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, context))
+        if isSetUp {
+            try configureBodyAndHeaders(request)
+            return
+        }
+        try set(CURLOPT_NOSIGNAL, 1)
         try check(varsel_easy_setopt_data_callback(easy, CURLOPT_WRITEFUNCTION, curlWriteCallback))
         try check(varsel_easy_setopt_data_callback(easy, CURLOPT_HEADERFUNCTION, curlHeaderCallback))
 
@@ -120,18 +134,26 @@ final class CurlTransfer {
         }
     }
 
+    /// The options of an HTTP request's setup (``CurlHandleSetup``), then its body and headers.
     private func configureHTTP(_ request: HTTPRequest) throws(HTTPClientError) {
         try set(CURLOPT_PROTOCOLS_STR, "http,https")
         try set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
         try set(CURLOPT_FOLLOWLOCATION, 0)
 
-        // Method and body.
         let method = request.method
-        let sendsBody = method != "HEAD"
-            && (!request.body.isEmpty || method == "POST" || method == "PUT" || method == "PATCH")
         if method == "HEAD" {
             try set(CURLOPT_NOBODY, 1)
-        } else if sendsBody {
+        } else if request.sendsBody ? method != "POST" : method != "GET" {
+            // A body makes libcurl POST, and none GET, unless told the method.
+            try set(CURLOPT_CUSTOMREQUEST, method)
+        }
+        try configureBodyAndHeaders(request)
+    }
+
+    /// What is the request's own and not its setup's: the body and the header lines.
+    private func configureBodyAndHeaders(_ request: HTTPRequest) throws(HTTPClientError) {
+        let sendsBody = request.sendsBody
+        if sendsBody {
             try check(varsel_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)))
             let code: CURLcode = request.body.withUnsafeBufferPointer { bytes in
                 guard let base = bytes.baseAddress else {
@@ -142,14 +164,8 @@ final class CurlTransfer {
                 }
             }
             try check(code)
-            if method != "POST" {
-                try set(CURLOPT_CUSTOMREQUEST, method)
-            }
-        } else if method != "GET" {
-            try set(CURLOPT_CUSTOMREQUEST, method)
         }
 
-        // Headers.
         var lines: [String] = []
         lines.reserveCapacity(request.headers.count + 2)
         for header in request.headers {
@@ -358,7 +374,7 @@ final class CurlTransfer {
         guard !disposed else { return }
         precondition(!isAddedToMulti, "CurlTransfer disposed while still in the multi handle")
         disposed = true
-        handles.giveBack(easy)
+        handles.giveBack(easy, setup: keptSetup)
         curl_slist_free_all(headerList)
         headerList = nil
         curl_slist_free_all(recipientList)

@@ -131,6 +131,12 @@ extension HTTPRequest: CustomStringConvertible, CustomDebugStringConvertible {
 }
 
 extension HTTPRequest {
+    /// Whether a body goes out (see the contract above): any method but `HEAD` with one, and `POST`,
+    /// `PUT` and `PATCH` always.
+    var sendsBody: Bool {
+        method != "HEAD" && (!body.isEmpty || method == "POST" || method == "PUT" || method == "PATCH")
+    }
+
     /// The reason this request cannot be sent, or nil when it is well formed.
     /// Checks only what would otherwise let a caller inject header lines.
     func validationFailure() -> String? {

@@ -160,6 +160,45 @@ struct CurlHTTPClientTests {
         }
     }
 
+    /// A gateway's requests share a setup (URL, method, timeouts, credentials): the handle keeps it,
+    /// and each request still sends only its own body and header lines.
+    @Test func aHandleKeptSetUpSendsOnlyEachRequestsOwnBodyAndHeaders() async throws {
+        let router = Self.describing("/echo", methods: [.post, .put], Self.describeFully)
+
+        try await withServer(router) { port in
+            let client = CurlHTTPClient()
+            defer { client.shutdown() }
+            let gateway = "http://127.0.0.1:\(port)/echo?gw=1"
+            let other = "http://127.0.0.1:\(port)/echo?gw=2"
+            let auth = HTTPBasicAuth(user: "AC123", password: "s3cr:et")
+            let expectedAuth = "Basic " + Data("AC123:s3cr:et".utf8).base64EncodedString()
+            func post(_ url: String, _ headers: [HTTPHeader], _ body: String, auth: HTTPBasicAuth? = auth) -> ClientRequest {
+                ClientRequest(method: "POST", url: url, headers: headers, body: Array(body.utf8), basicAuth: auth, timeoutMilliseconds: patience)
+            }
+            let sequence: [(ClientRequest, String)] = [
+                (post(gateway, [HTTPHeader("Content-Type", "application/json"), HTTPHeader("X-Token", "one")], "{\"a\":1}"),
+                 "POST gw=1 7 application/json one \(expectedAuth)"),
+                // Same setup: no X-Token, no Content-Type, a shorter body, then an empty one.
+                (post(gateway, [], "ab"), "POST gw=1 2 <none> <none> \(expectedAuth)"),
+                (post(gateway, [HTTPHeader("X-Token", "three")], ""), "POST gw=1 0 <none> three \(expectedAuth)"),
+                // Another setup (URL, no credentials, PUT), then the first again.
+                (post(other, [HTTPHeader("Content-Type", "text/plain")], "hello", auth: nil), "POST gw=2 5 text/plain <none> <none>"),
+                (ClientRequest(method: "PUT", url: other, body: Array("x".utf8), timeoutMilliseconds: patience), "PUT gw=2 1 <none> <none> <none>"),
+                (post(gateway, [HTTPHeader("Content-Type", "application/json")], "{}"), "POST gw=1 2 application/json <none> \(expectedAuth)"),
+                (post(gateway, [], "last one"), "POST gw=1 8 <none> <none> \(expectedAuth)"),
+            ]
+            for (request, expected) in sequence {
+                let response = try await client.execute(request)
+                #expect(response.status == 200)
+                #expect(response.bodyText == expected, "\(request.method) \(request.url)")
+            }
+            #expect(client.easyHandlesCreated == 1)
+            // Reused as set up: the second and third to gw=1 and the last to it; the first back to gw=1
+            // came after two other setups, so its handle was set up again.
+            #expect(client.easyHandlesReusedSetUp == 3)
+        }
+    }
+
     /// A router answering each of `methods` at `path` with `describe`'s text of the request.
     private static func describing(
         _ path: RouterPath, methods: [HTTPTypes.HTTPRequest.Method], _ describe: @escaping @Sendable (Request) async throws -> String
@@ -207,6 +246,38 @@ struct CurlHTTPClientTests {
             // reused by the transfers after it.
             #expect(client.easyHandlesCreated >= gauge.maximum, "\(client.easyHandlesCreated) handles")
             #expect(client.easyHandlesCreated <= client.configuration.maxConnectionsPerPool, "\(client.easyHandlesCreated) handles")
+        }
+    }
+
+    /// Many transfers at once over handles kept set up for two gateways: each request arrives with its
+    /// own body and header lines, at its own URL.
+    @Test func concurrentTransfersOnKeptHandlesCarryOnlyTheirOwn() async throws {
+        let router = Self.describing("/echo", methods: [.post]) { request in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            return [request.uri.query ?? "<none>", String(buffer: body), request.headers[HTTPField.Name("X-Token")!] ?? "<none>"]
+                .joined(separator: " ")
+        }
+
+        try await withServer(router) { port in
+            let client = CurlHTTPClient(configuration: .init(maxConnectionsPerPool: 8))
+            defer { client.shutdown() }
+            let mismatches = try await withThrowingTaskGroup(of: String?.self) { group in
+                for index in 0..<300 {
+                    group.addTask {
+                        let gateway = index % 2 == 0 ? "even" : "odd"
+                        // Every third request without the header, so one left behind would show.
+                        let headers = index % 3 == 0 ? [] : [HTTPHeader("X-Token", "t\(index)")]
+                        let response = try await client.execute(ClientRequest(
+                            method: "POST", url: "http://127.0.0.1:\(port)/echo?gw=\(gateway)", headers: headers,
+                            body: Array("body-\(index)".utf8), timeoutMilliseconds: patience, poolKey: gateway))
+                        let expected = "gw=\(gateway) body-\(index) \(index % 3 == 0 ? "<none>" : "t\(index)")"
+                        return response.bodyText == expected ? nil : "\(index): \(response.bodyText)"
+                    }
+                }
+                return try await group.reduce(into: [String]()) { if let mismatch = $1 { $0.append(mismatch) } }
+            }
+            #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+            #expect(client.easyHandlesReusedSetUp > 0)
         }
     }
 
