@@ -25,10 +25,19 @@ final class CurlTicket: Sendable {
 /// Ownership rule: a submission lives in exactly one place at a time — the inbox, the pool
 /// scheduler, or a ``CurlTransfer`` — and whoever takes it out for good resumes the
 /// continuation, so it is resumed exactly once.
-struct CurlSubmission: Sendable {
+///
+/// A class: it passes through the inbox, the scheduler's queue and the transfer, and a reference
+/// moves as one count where a copy of the request retained and released each of its fields.
+final class CurlSubmission: Sendable {
     let ticket: CurlTicket
     let request: HTTPRequest
     let continuation: CheckedContinuation<HTTPResponse, any Error>
+
+    init(ticket: CurlTicket, request: HTTPRequest, continuation: CheckedContinuation<HTTPResponse, any Error>) {
+        self.ticket = ticket
+        self.request = request
+        self.continuation = continuation
+    }
 
     func fail(_ error: any Error) {
         continuation.resume(throwing: error)

@@ -11,6 +11,19 @@ struct PoolScheduler {
 
         var waitingCount: Int { waiting.count - head }
 
+        /// Appends, calling `becameBusy` first when nothing was waiting.
+        mutating func append(_ submission: CurlSubmission, becameBusy: () -> Void) {
+            if waitingCount == 0 { becameBusy() }
+            waiting.append(submission)
+        }
+
+        /// Takes the first waiting submission as running; returns it and how many still wait.
+        mutating func start() -> (CurlSubmission, Int) {
+            running += 1
+            let first = popFirst()
+            return (first, waitingCount)
+        }
+
         mutating func popFirst() -> CurlSubmission {
             let first = waiting[head]
             head += 1
@@ -42,12 +55,8 @@ struct PoolScheduler {
     /// Queues a submission behind the others of its pool.
     mutating func enqueue(_ submission: CurlSubmission) {
         let key = submission.request.poolKey
-        var pool = pools[key, default: Pool()]
-        if pool.waitingCount == 0 {
-            turns.append(key)
-        }
-        pool.waiting.append(submission)
-        pools[key] = pool
+        // Mutated in place: a pool copied out of the dictionary and stored back copied its queue.
+        pools[key, default: Pool()].append(submission) { turns.append(key) }
     }
 
     /// The next submission allowed to run, counted as running; nil when every pool with work
@@ -57,12 +66,11 @@ struct PoolScheduler {
         for step in 0..<turns.count {
             let index = (cursor + step) % turns.count
             let key = turns[index]
-            guard var pool = pools[key], pool.running < maxPerPool else { continue }
-            let submission = pool.popFirst()
-            pool.running += 1
+            guard let runningInPool = pools[key]?.running, runningInPool < maxPerPool,
+                  let (submission, waitingLeft) = pools[key]?.start()
+            else { continue }
             running += 1
-            pools[key] = pool
-            if pool.waitingCount == 0 {
+            if waitingLeft == 0 {
                 turns.remove(at: index)
                 cursor = turns.isEmpty ? 0 : index % turns.count
             } else {
@@ -75,16 +83,14 @@ struct PoolScheduler {
 
     /// Records that a submission returned by ``next()`` stopped running.
     mutating func finished(poolKey: String) {
-        guard var pool = pools[poolKey], pool.running > 0 else {
+        guard let runningInPool = pools[poolKey]?.running, runningInPool > 0 else {
             assertionFailure("finished() without a running submission in pool")
             return
         }
-        pool.running -= 1
+        pools[poolKey]?.running -= 1
         running -= 1
-        if pool.running == 0 && pool.waitingCount == 0 {
+        if runningInPool == 1, pools[poolKey]?.waitingCount == 0 {
             pools[poolKey] = nil
-        } else {
-            pools[poolKey] = pool
         }
     }
 
