@@ -115,29 +115,45 @@ struct CompiledTemplate: Sendable {
     /// Renders with `context` at the bottom of the stack, HTML-escaping until a TEXT content type says
     /// otherwise, as `MustacheTemplate.render(_:library:)` does.
     func render(_ context: TemplateValue, partials: Partials) -> String {
+        var missed = false
+        return render(context, partials: partials, missed: &missed)
+    }
+
+    /// `render(_:partials:)`, setting `missed` when a variable it interpolates has no value or a partial
+    /// it includes is not there: it rendered nothing for them. Whatever `VariableCheck` finds missing
+    /// in the same template and context is such a miss (its walk is this one's, over the parse).
+    func render(_ context: TemplateValue, partials: Partials, missed: inout Bool) -> String {
         var stack = [context]
         var output = ""
         output.reserveCapacity(sizeHint)
-        render(into: &output, stack: &stack, escapesHTML: true, indentation: nil, partials: partials)
+        var walk = Walk(partials: partials)
+        render(into: &output, stack: &stack, escapesHTML: true, indentation: nil, walk: &walk)
+        if walk.missed { missed = true }
         return output
+    }
+
+    /// What a render carries through its walk: the partials, and whether something was missing.
+    private struct Walk {
+        let partials: Partials
+        var missed = false
     }
 
     /// `MustacheTemplate.render(context:)`: with an indentation (inside an indented partial), a token
     /// whose output is not empty is indented when what this template rendered so far ends a line.
     private func render(
-        into output: inout String, stack: inout [TemplateValue], escapesHTML: Bool, indentation: String?, partials: Partials
+        into output: inout String, stack: inout [TemplateValue], escapesHTML: Bool, indentation: String?, walk: inout Walk
     ) {
         var escapesHTML = escapesHTML
         guard let indentation, !indentation.isEmpty else {
             for token in tokens {
-                render(token, into: &output, stack: &stack, escapesHTML: &escapesHTML, indentation: indentation, partials: partials)
+                render(token, into: &output, stack: &stack, escapesHTML: &escapesHTML, indentation: indentation, walk: &walk)
             }
             return
         }
         var rendered = ""
         for token in tokens {
             var piece = ""
-            render(token, into: &piece, stack: &stack, escapesHTML: &escapesHTML, indentation: indentation, partials: partials)
+            render(token, into: &piece, stack: &stack, escapesHTML: &escapesHTML, indentation: indentation, walk: &walk)
             if !piece.isEmpty, rendered.endsWithLineFeed { rendered += indentation }
             rendered += piece
         }
@@ -146,13 +162,16 @@ struct CompiledTemplate: Sendable {
 
     /// `MustacheTemplate.renderToken(_:context:)` for the tokens compiled.
     private func render(
-        _ token: Token, into output: inout String, stack: inout [TemplateValue], escapesHTML: inout Bool, indentation: String?, partials: Partials
+        _ token: Token, into output: inout String, stack: inout [TemplateValue], escapesHTML: inout Bool, indentation: String?, walk: inout Walk
     ) {
         switch token {
         case .text(let text):
             output += text
         case .variable(let path, let escaped):
-            guard let value = TemplateValue.lookup(path, in: stack) else { return }
+            guard let value = TemplateValue.lookup(path, in: stack) else {
+                walk.missed = true
+                return
+            }
             let text: String = switch value {
             case .text(let text): text
             case .flag(let flag): flag ? "true" : "false"
@@ -164,14 +183,14 @@ struct CompiledTemplate: Sendable {
             case .list(let items)?:
                 for item in items {
                     stack.append(item)
-                    section.render(into: &output, stack: &stack, escapesHTML: escapesHTML, indentation: indentation, partials: partials)
+                    section.render(into: &output, stack: &stack, escapesHTML: escapesHTML, indentation: indentation, walk: &walk)
                     stack.removeLast()
                 }
             case .flag(let flag)?:
-                if flag { section.render(into: &output, stack: &stack, escapesHTML: escapesHTML, indentation: indentation, partials: partials) }
+                if flag { section.render(into: &output, stack: &stack, escapesHTML: escapesHTML, indentation: indentation, walk: &walk) }
             case let value?:
                 stack.append(value)
-                section.render(into: &output, stack: &stack, escapesHTML: escapesHTML, indentation: indentation, partials: partials)
+                section.render(into: &output, stack: &stack, escapesHTML: escapesHTML, indentation: indentation, walk: &walk)
                 stack.removeLast()
             case nil:
                 break
@@ -181,18 +200,21 @@ struct CompiledTemplate: Sendable {
             case .list(let items)? where items.isEmpty:
                 // swift-mustache renders an empty list's inverted section with the list pushed.
                 stack.append(.list(items))
-                section.render(into: &output, stack: &stack, escapesHTML: escapesHTML, indentation: indentation, partials: partials)
+                section.render(into: &output, stack: &stack, escapesHTML: escapesHTML, indentation: indentation, walk: &walk)
                 stack.removeLast()
             case .flag(false)?, nil:
-                section.render(into: &output, stack: &stack, escapesHTML: escapesHTML, indentation: indentation, partials: partials)
+                section.render(into: &output, stack: &stack, escapesHTML: escapesHTML, indentation: indentation, walk: &walk)
             case .list?, .flag?, .text?, .object?:
                 break
             }
         case .partial(let name, let indented):
-            guard let partial = partials.templates[name] else { return }
+            guard let partial = walk.partials.templates[name] else {
+                walk.missed = true
+                return
+            }
             // A partial starts over with HTML escaping; its indentation adds to the one it is in.
             let inner = indented.map { (indentation ?? "") + $0 } ?? indentation
-            partial.render(into: &output, stack: &stack, escapesHTML: true, indentation: inner, partials: partials)
+            partial.render(into: &output, stack: &stack, escapesHTML: true, indentation: inner, walk: &walk)
         case .contentType(let escapes):
             escapesHTML = escapes
         }

@@ -29,27 +29,18 @@ extension TemplateSet {
         }
         let context = RenderContext.make(
             message: message, messageID: messageID, locale: key.locale, channel: key.channel, schema: schemas[key.kind])
-        let check = VariableCheck(partials: scope.nodes)
-        func label(_ part: String) -> String { "\(key)\(variant.experiment.map { " variant \($0)" } ?? "") (\(part))" }
-        // Nearly always nothing is missing: the parts are checked in any order, and only a miss is
-        // checked again with the parts in name order, for the report.
-        if variant.parts.contains(where: { !check.missing(in: $0.value.nodes, source: label($0.key), context: context).isEmpty }) {
-            var missing: [MissingVariable] = []
-            for (name, part) in variant.parts.sorted(by: { $0.key < $1.key }) {
-                missing += check.missing(in: part.nodes, source: label(name), context: context)
-            }
-            let first = missing[0]
-            let names = Set(missing.map(\.name)).sorted().joined(separator: ", ")
-            let what = first.name.hasPrefix(">") || first.name.hasPrefix("<") ? "missing partial" : "missing variable"
-            return .failure(RenderFailure(reason: "\(what) \(first.name.trimmingCharacters(in: CharacterSet(charactersIn: "<> "))) in template \(first.source)"
-                + (missing.count > 1 ? " (all missing: \(names))" : "")))
-        }
-
         let format = LocaleFormat.forLocale(key.locale)
+        // Parts rendered by the compiled walk with every variable and partial found: nothing in them is
+        // missing (whatever the variable check finds, that walk misses too). Only when some part was not
+        // (nearly never) are the parts checked, for the report.
+        var complete = 0
         func render(_ name: String) -> String? {
             guard let part = variant.parts[name] else { return nil }
             if engine == .compiled, let (compiled, partials) = part.compiledWalk(in: scope) {
-                return format.mergingAbbreviationStops(compiled.render(context, partials: partials))
+                var missed = false
+                let rendered = compiled.render(context, partials: partials, missed: &missed)
+                if !missed { complete += 1 }
+                return format.mergingAbbreviationStops(rendered)
             }
             return format.mergingAbbreviationStops(
                 part.template.render(context.mustacheValue, library: part.isHTML ? scope.htmlLibrary : scope.textLibrary))
@@ -71,6 +62,9 @@ extension TemplateSet {
             html = render("letter.html")
             text = render("letter.text").map { $0.trimmed + "\n" } ?? HTMLText.plainText(html ?? "") + "\n"
         }
+        if complete < variant.parts.count, let failure = missingVariables(variant: variant, in: scope, context: context, key: key) {
+            return .failure(failure)
+        }
         if text.allSatisfy(\.isWhitespace) || subject?.isEmpty == true {
             return .failure(RenderFailure(reason: "template \(key) rendered an empty \(subject?.isEmpty == true ? "subject" : "text")"))
         }
@@ -78,6 +72,22 @@ extension TemplateSet {
         return .success(RenderedContent(
             templateID: key.description, templateVersion: variant.version, channel: key.channel, subject: subject,
             text: text, html: html, sms: sms, contentHash: hash, variant: experiment))
+    }
+
+    /// The failure naming what the variant's parts read that `context` does not carry, parts in name
+    /// order; nil when nothing is missing.
+    private func missingVariables(variant: Variant, in scope: PartialScope, context: TemplateValue, key: TemplateKey) -> RenderFailure? {
+        let check = VariableCheck(partials: scope.nodes)
+        func label(_ part: String) -> String { "\(key)\(variant.experiment.map { " variant \($0)" } ?? "") (\(part))" }
+        var missing: [MissingVariable] = []
+        for (name, part) in variant.parts.sorted(by: { $0.key < $1.key }) {
+            missing += check.missing(in: part.nodes, source: label(name), context: context)
+        }
+        guard let first = missing.first else { return nil }
+        let names = Set(missing.map(\.name)).sorted().joined(separator: ", ")
+        let what = first.name.hasPrefix(">") || first.name.hasPrefix("<") ? "missing partial" : "missing variable"
+        return RenderFailure(reason: "\(what) \(first.name.trimmingCharacters(in: CharacterSet(charactersIn: "<> "))) in template \(first.source)"
+            + (missing.count > 1 ? " (all missing: \(names))" : ""))
     }
 }
 
