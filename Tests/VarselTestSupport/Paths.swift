@@ -52,5 +52,11 @@ public final class TemporaryDirectory: Sendable {
         return path
     }
 
-    deinit { try? FileManager.default.removeItem(at: url) }
+    /// Removed again when the first removal fails: a store closing meanwhile deletes its own `-wal`
+    /// and `-shm` files, and a file gone between the listing and its removal fails the whole removal.
+    deinit {
+        for _ in 0..<3 {
+            guard (try? FileManager.default.removeItem(at: url)) == nil, FileManager.default.fileExists(atPath: url.path) else { return }
+        }
+    }
 }

@@ -21,24 +21,38 @@ final class WALCheckpointer: Sendable {
     /// the heaviest load measured.
     static let backstopPages = 65_536
     private let stopping = Atomic<Bool>(false)
+    /// Signalled by `stop()`, so a thread waiting for its next round wakes at once.
+    private let wake = DispatchSemaphore(value: 0)
+    /// Signalled by the thread as it ends, its connection closed.
+    private let ended = DispatchSemaphore(value: 0)
+    private let hasEnded = Atomic<Bool>(false)
+
+    /// Whether the thread still runs (or holds its connection).
+    var isRunning: Bool { !hasEnded.load(ordering: .acquiring) }
 
     /// Nil when the checkpoint connection cannot be opened: the writer's automatic checkpoint stays.
     init?(path: String, every interval: Duration = .seconds(1)) {
         guard let connection = try? DatabaseQueue(path: path) else { return nil }
+        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
         let thread = Thread { [self] in
             while !stopping.load(ordering: .relaxed) {
                 // A failure (e.g. the file went away at shutdown) leaves the work to the writer's backstop.
                 _ = try? connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
-                Thread.sleep(forTimeInterval: Double(interval.components.attoseconds) / 1e18 + Double(interval.components.seconds))
+                _ = wake.wait(timeout: .now() + seconds)
             }
             try? connection.close()
+            hasEnded.store(true, ordering: .releasing)
+            ended.signal()
         }
         thread.name = "varsel-wal-checkpoint"
         thread.start()
     }
 
-    /// Stops after the checkpoint in progress, if any.
+    /// Stops after the checkpoint in progress, if any, and returns once the thread has closed its
+    /// connection: a store closed is not held open by its checkpoint. Idempotent.
     func stop() {
-        stopping.store(true, ordering: .relaxed)
+        guard !stopping.exchange(true, ordering: .relaxed) else { return }
+        wake.signal()
+        ended.wait()
     }
 }
