@@ -254,25 +254,6 @@ import VarselTestSupport
         await store.close()
     }
 
-    @Test("closing a store stops its background checkpoint at once: once released, its log is gone and its directory removable")
-    func closedStoreLetsGoOfItsFiles() async throws {
-        let directory = TemporaryDirectory()
-        let path = directory.file("varsel.db")
-        var store: SQLiteMessageStore? = try SQLiteMessageStore(path: path)
-        let validator = MessageValidator(kinds: KindRule.shipped)
-        _ = try await store?.enqueue([try validator.validate(json: Array(Fixtures.sms(key: "c1").utf8)).get()], now: Date())
-        #expect(store?.checkpointsInBackground == true)
-        await store?.close()
-        // Not a round later (it waits a second between rounds): its connection is closed when `close()` returns.
-        #expect(store?.checkpointsInBackground == false)
-        store = nil
-        // The last connection to close deletes the log.
-        let released = await eventually(timeout: .seconds(60), every: .milliseconds(20)) {
-            (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) == ["varsel.db"]
-        }
-        #expect(released, "\((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])")
-    }
-
     @Test("enqueue reads a stored recipient record only for a message that gives no contact point of its own")
     func storedRecordsReadOnlyWhenNeeded() async throws {
         let directory = TemporaryDirectory()

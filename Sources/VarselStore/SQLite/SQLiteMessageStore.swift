@@ -80,14 +80,10 @@ public final class SQLiteMessageStore: MessageStore {
         _ = try await pool.read { db in try db.value(Int.self, "SELECT 1") }
     }
 
-    /// Stops the background checkpoint, which closes its connection; the pool closes its connections
-    /// when the store goes.
+    /// The pool closes its connections when the store goes.
     public func close() async {
         checkpointer?.stop()
     }
-
-    /// Whether the background checkpoint still runs (until `close()`).
-    var checkpointsInBackground: Bool { checkpointer?.isRunning ?? false }
 
     deinit {
         checkpointer?.stop()
