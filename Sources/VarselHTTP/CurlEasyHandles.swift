@@ -41,8 +41,7 @@ final class CurlEasyHandles: @unchecked Sendable {
     /// An idle handle set up for `setup` if there is one, else a reset one, a set-up one reset, or a
     /// new one; nil if libcurl cannot create one.
     func take(for setup: CurlHandleSetup?) -> Taken? {
-        if let setup, let easy = setUp[setup]?.popLast() {
-            idleCount -= 1
+        if let setup, let easy = takeSetUp(setup) {
             reusedSetUp.wrappingAdd(1, ordering: .relaxed)
             return Taken(easy: easy, isSetUp: true)
         }
@@ -50,8 +49,7 @@ final class CurlEasyHandles: @unchecked Sendable {
             idleCount -= 1
             return Taken(easy: easy, isSetUp: false)
         }
-        if let other = setUp.first(where: { !$0.value.isEmpty })?.key, let easy = setUp[other]?.popLast() {
-            idleCount -= 1
+        if let other = setUp.keys.first, let easy = takeSetUp(other) {
             curl_easy_reset(easy)
             return Taken(easy: easy, isSetUp: false)
         }
@@ -59,6 +57,18 @@ final class CurlEasyHandles: @unchecked Sendable {
         created.wrappingAdd(1, ordering: .relaxed)
         return Taken(easy: easy, isSetUp: false)
     }
+
+    /// An idle handle kept for `setup`; a setup with none left is forgotten, so requests to ever new
+    /// URLs do not grow the table.
+    private func takeSetUp(_ setup: CurlHandleSetup) -> UnsafeMutableRawPointer? {
+        guard let easy = setUp[setup]?.popLast() else { return nil }
+        if setUp[setup]?.isEmpty == true { setUp[setup] = nil }
+        idleCount -= 1
+        return easy
+    }
+
+    /// Setups with a handle kept for them (for tests).
+    var keptSetups: Int { setUp.count }
 
     /// Takes back a handle no longer in the multi handle: kept with its options under `setup` (nil: the
     /// handle is reset; also for a transfer whose options were not all set), or cleaned up.
