@@ -17,11 +17,19 @@ struct PoolScheduler {
             waiting.append(submission)
         }
 
-        /// Takes the first waiting submission as running; returns it and how many still wait.
-        mutating func start() -> (CurlSubmission, Int) {
+        /// Takes the first waiting submission as running, unless `limit` run already; returns it and how
+        /// many still wait.
+        mutating func start(limit: Int) -> (submission: CurlSubmission, waitingLeft: Int)? {
+            guard running < limit else { return nil }
             running += 1
             let first = popFirst()
             return (first, waitingCount)
+        }
+
+        /// One running submission ended; returns whether the pool is now idle (nothing running or waiting).
+        mutating func finish() -> Bool {
+            running -= 1
+            return running == 0 && waitingCount == 0
         }
 
         mutating func popFirst() -> CurlSubmission {
@@ -66,9 +74,7 @@ struct PoolScheduler {
         for step in 0..<turns.count {
             let index = (cursor + step) % turns.count
             let key = turns[index]
-            guard let runningInPool = pools[key]?.running, runningInPool < maxPerPool,
-                  let (submission, waitingLeft) = pools[key]?.start()
-            else { continue }
+            guard let (submission, waitingLeft) = pools[key]?.start(limit: maxPerPool) else { continue }
             running += 1
             if waitingLeft == 0 {
                 turns.remove(at: index)
@@ -87,9 +93,8 @@ struct PoolScheduler {
             assertionFailure("finished() without a running submission in pool")
             return
         }
-        pools[poolKey]?.running -= 1
         running -= 1
-        if runningInPool == 1, pools[poolKey]?.waitingCount == 0 {
+        if pools[poolKey]?.finish() == true {
             pools[poolKey] = nil
         }
     }

@@ -113,23 +113,17 @@ struct CompiledTemplate: Sendable {
     }
 
     /// Renders with `context` at the bottom of the stack, HTML-escaping until a TEXT content type says
-    /// otherwise, as `MustacheTemplate.render(_:library:)` does.
-    func render(_ context: TemplateValue, partials: Partials) -> String {
-        var missed = false
-        return render(context, partials: partials, missed: &missed)
-    }
-
-    /// `render(_:partials:)`, setting `missed` when a variable it interpolates has no value or a partial
-    /// it includes is not there: it rendered nothing for them. Whatever `VariableCheck` finds missing
-    /// in the same template and context is such a miss (its walk is this one's, over the parse).
-    func render(_ context: TemplateValue, partials: Partials, missed: inout Bool) -> String {
+    /// otherwise, as `MustacheTemplate.render(_:library:)` does. `missed`: a variable it interpolates
+    /// had no value or a partial it includes was not there, and it rendered nothing for them. Whatever
+    /// `VariableCheck` finds missing in the same template and context is such a miss (its walk is this
+    /// one's, over the same parse).
+    func render(_ context: TemplateValue, partials: Partials) -> (output: String, missed: Bool) {
         var stack = [context]
         var output = ""
         output.reserveCapacity(sizeHint)
         var walk = Walk(partials: partials)
         render(into: &output, stack: &stack, escapesHTML: true, indentation: nil, walk: &walk)
-        if walk.missed { missed = true }
-        return output
+        return (output, walk.missed)
     }
 
     /// What a render carries through its walk: the partials, and whether something was missing.

@@ -37,8 +37,7 @@ extension TemplateSet {
         func render(_ name: String) -> String? {
             guard let part = variant.parts[name] else { return nil }
             if engine == .compiled, let (compiled, partials) = part.compiledWalk(in: scope) {
-                var missed = false
-                let rendered = compiled.render(context, partials: partials, missed: &missed)
+                let (rendered, missed) = compiled.render(context, partials: partials)
                 if !missed { complete += 1 }
                 return format.mergingAbbreviationStops(rendered)
             }
