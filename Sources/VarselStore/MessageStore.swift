@@ -72,11 +72,13 @@ public protocol MessageStore: Sendable {
     /// and the dispatcher takes the next batch itself.
     func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date, takingNext next: DueQuery?) async throws -> PreparedBatch
 
-    /// Opens a `pending` attempt for each send, just before its request is handed to the HTTP client,
-    /// and counts it (fenced). Returns, per send whose lease still held, the attempt id to complete
-    /// later, or the deferral when its frequency cap (`AttemptStart.cap`), judged in this
-    /// transaction over every daemon's sends, is reached. Only started attempts count towards
-    /// `retry.max_attempts`, and only they can become ambiguous after a crash.
+    /// Opens a `pending` attempt for each send, just before its request is handed to the HTTP client
+    /// (fenced). Returns, per send whose lease still held, the attempt id to complete later, or the
+    /// deferral when its frequency cap (`AttemptStart.cap`), judged in this transaction over every
+    /// daemon's sends, is reached. Only started attempts count towards `retry.max_attempts`, and only
+    /// they can become ambiguous after a crash: PostgreSQL counts one in the message's row as it
+    /// opens; SQLite, which would write that row only for the count, counts it with its outcome
+    /// (`complete`) or when a reclaim finds it pending. Either way a lease sees every attempt made.
     func start(_ starts: [AttemptStart], now: Date) async throws -> [String: StartOutcome]
 
     /// Makes every attempt of `receiptGateways` (the gateways with `receipts` configured) findable by
@@ -389,12 +391,13 @@ public struct DueQuery: Sendable {
     }
 }
 
-/// The starts of a batch's `prepare`, split by how each attempt is counted: one without a frequency
-/// cap, of a send planned in the same batch under the same lease, is counted by the plan's own write
-/// of its message (the row is written once, not twice) and its attempt opened right after; the
-/// others are counted and opened on their own, each capped one judged first.
+/// The starts of a batch's `prepare`, split by how each attempt opens: one without a frequency cap, of
+/// a send planned in the same batch under the same lease, is fenced by the plan's own write of its
+/// message (on PostgreSQL also counted by it: the row is written once, not twice) and its attempt
+/// opened right after; the others are fenced and opened on their own, each capped one judged first.
+/// (SQLite counts every attempt with its outcome instead: `start`.)
 public struct PlannedStarts: Sendable {
-    /// Counted by the plan's write of their message (one start a message).
+    /// Fenced (and on PostgreSQL counted) by the plan's write of their message (one start a message).
     public let withPlan: [AttemptStart]
     public let others: [AttemptStart]
 

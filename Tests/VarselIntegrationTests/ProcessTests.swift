@@ -209,10 +209,10 @@ import VarselTestSupport
         let config = Self.writeConfig(directory, gatewayBase: "http://127.0.0.1:\(closedLoopbackPort())")
         let first = try await ChildProcess.run(["migrate", "--config", config])
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stdout.contains("store sqlite \(directory.file("varsel.db")): schema v19-counted-inserts; applied 19 migration(s): v1, v2-tokens"), "\(first.stdout)")
+        #expect(first.stdout.contains("store sqlite \(directory.file("varsel.db")): schema v20-attempts-counted-with-outcome; applied 20 migration(s): v1, v2-tokens"), "\(first.stdout)")
         let second = try await ChildProcess.run(["migrate", "--config", config])
         #expect(second.status == 0)
-        #expect(second.stdout.contains("schema v19-counted-inserts, already current"), "\(second.stdout)")
+        #expect(second.stdout.contains("schema v20-attempts-counted-with-outcome, already current"), "\(second.stdout)")
         let elsewhere = directory.write(
             "elsewhere.yaml", Fixtures.config(storePath: directory.file("missing/dir/varsel.db"), gatewayBase: "http://127.0.0.1:1"))
         let missing = try await ChildProcess.run(["migrate", "--config", elsewhere])

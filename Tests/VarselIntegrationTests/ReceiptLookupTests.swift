@@ -98,9 +98,11 @@ import VarselTestSupport
     @Test("a receipt's look-up of its attempt reads the partial index, not the table")
     func lookupUsesTheIndex() async throws {
         let directory = TemporaryDirectory()
-        _ = try SQLiteMessageStore(path: directory.file("varsel.db"))
-        let queue = try DatabaseQueue(path: directory.file("varsel.db"))
-        let plan = try await queue.read { db in
+        // Read through the store's own connections: a second connection opened while a dropped store
+        // closed its own (the last to close checkpoints the log under an exclusive lock) found the
+        // database locked on a busy machine.
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        let plan = try await store.pool.read { db in
             try Row.fetchAll(
                 db, sql: "EXPLAIN QUERY PLAN SELECT id, message_id, channel, delivery_status FROM attempts WHERE gateway = ? AND provider_id = ? AND receipt_lookup = 1 ORDER BY id DESC LIMIT 1",
                 arguments: ["g", "p"]).map { $0["detail"] as String }
@@ -127,7 +129,7 @@ import VarselTestSupport
         }
         try queue.close()
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
-        #expect(store.migrationsApplied == ["v18-receipt-lookup", "v19-counted-inserts"])
+        #expect(store.migrationsApplied == ["v18-receipt-lookup", "v19-counted-inserts", "v20-attempts-counted-with-outcome"])
         let outcome = try await store.recordReceipt(
             gateway: "sms-main", providerID: "provider-1", status: .delivered, error: nil, raw: nil, fallback: false, now: Date())
         #expect(outcome == .recorded(messageID: "m1", state: .delivered))

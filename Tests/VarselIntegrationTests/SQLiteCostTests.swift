@@ -131,7 +131,7 @@ import VarselTestSupport
         try queue.close()
 
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
-        #expect(store.migrationsApplied == ["v14-message-contents", "v15-retention-index-condition", "v16-recipient-by-key", "v17-decision-rows", "v18-receipt-lookup", "v19-counted-inserts"])
+        #expect(store.migrationsApplied == ["v14-message-contents", "v15-retention-index-condition", "v16-recipient-by-key", "v17-decision-rows", "v18-receipt-lookup", "v19-counted-inserts", "v20-attempts-counted-with-outcome"])
         let columns = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('messages')") }
         #expect(!columns.contains("content") && columns.contains("content_hash"), "\(columns)")
         #expect(try await store.status(id: "old-kept")?.content == content)
@@ -171,7 +171,7 @@ import VarselTestSupport
         try queue.close()
 
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
-        #expect(store.migrationsApplied == ["v15-retention-index-condition", "v16-recipient-by-key", "v17-decision-rows", "v18-receipt-lookup", "v19-counted-inserts"])
+        #expect(store.migrationsApplied == ["v15-retention-index-condition", "v16-recipient-by-key", "v17-decision-rows", "v18-receipt-lookup", "v19-counted-inserts", "v20-attempts-counted-with-outcome"])
         let (definition, indexed) = try await store.pool.read { db in
             (try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'messages_retention'"),
              try String.fetchAll(db, sql: "SELECT id FROM messages INDEXED BY messages_retention WHERE state NOT IN ('queued', 'sending') AND updated_at < 1 ORDER BY id"))
@@ -201,7 +201,7 @@ import VarselTestSupport
         try queue.close()
 
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
-        #expect(store.migrationsApplied == ["v16-recipient-by-key", "v17-decision-rows", "v18-receipt-lookup", "v19-counted-inserts"])
+        #expect(store.migrationsApplied == ["v16-recipient-by-key", "v17-decision-rows", "v18-receipt-lookup", "v19-counted-inserts", "v20-attempts-counted-with-outcome"])
         let (indexes, keys) = try await store.pool.read { db in
             (try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'"),
              try Row.fetchAll(db, sql: "SELECT id, recipient_key FROM messages ORDER BY id").map { "\($0["id"] as String)=\(($0["recipient_key"] as String?) ?? "NULL")" })
@@ -211,6 +211,41 @@ import VarselTestSupport
         let erased = try #require(try await store.eraseRecipient(id: "debtor-7", now: Date()))
         #expect(erased.messagesScrubbed == 2 && erased.messagesCancelled == 2, "\(erased)")
         #expect(try await store.status(id: "anonymous")?.state == .queued)
+    }
+
+    @Test("a store from before v20, whose attempts were counted as they opened, counts each of a sending message's pending attempts once: taken off by the migration, counted again by the reclaim")
+    func pendingAttemptsCountedOnce() async throws {
+        let directory = TemporaryDirectory()
+        let queue = try Self.olderStore(directory, upTo: "v19-counted-inserts")
+        let request = String(decoding: MessageRequest(kind: "reminder", recipient: Recipient(phone: "+4791234567"), data: [:]).storedJSON, as: UTF8.self)
+        try await queue.write { db in
+            // One message sending when the old daemon stopped: an earlier attempt failed, the second was
+            // left pending, both counted. One queued for a retry after a failed attempt.
+            for (id, state, count) in [("sending", "sending", 2), ("queued", "queued", 1)] {
+                try db.execute(
+                    sql: """
+                        INSERT INTO messages (id, request_hash, kind, request, state, ready_at, created_at, updated_at, attempt_count,
+                            lease_token, lease_owner, lease_expires_at)
+                        VALUES (?, ?, 'reminder', ?, ?, 0, 0, 0, ?, ?, ?, ?)
+                        """,
+                    arguments: [id, "h-\(id)", request, state, count, state == "sending" ? "t" : nil, state == "sending" ? "old-run" : nil,
+                                state == "sending" ? 1e12 : nil])
+                try db.execute(
+                    sql: "INSERT INTO attempts (message_id, started_at, finished_at, channel, gateway, idempotency_key, outcome) VALUES (?, 0, 0, 'sms', 'g', ?, 'transient')",
+                    arguments: [id, "\(id).sms"])
+            }
+            try db.execute(
+                sql: "INSERT INTO attempts (message_id, started_at, channel, gateway, idempotency_key, outcome) VALUES ('sending', 1, 'sms', 'g', 'sending.sms', 'pending')")
+        }
+        try queue.close()
+
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+        #expect(store.migrationsApplied == ["v20-attempts-counted-with-outcome"])
+        #expect(try await store.reclaim(owners: ["old-run"], now: Date()) == 1)
+        let leased = try await store.lease(owner: "new-run", limit: 10, now: Date(), leaseDuration: 60)
+        let attempts = Dictionary(uniqueKeysWithValues: leased.map { ($0.lease.messageID, $0.attempts) })
+        #expect(attempts == ["sending": 2, "queued": 1], "every attempt made counted once")
+        #expect(try await store.status(id: "sending")?.attempts.map(\.outcome) == [.transient, .ambiguous])
     }
 
     @Test("a transaction that dirties more pages than SQLite's cache holds (a batch's chunk in a large store) writes none of them to the log before its commit")
@@ -356,7 +391,7 @@ import VarselTestSupport
         try queue.close()
 
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
-        #expect(store.migrationsApplied == ["v17-decision-rows", "v18-receipt-lookup", "v19-counted-inserts"])
+        #expect(store.migrationsApplied == ["v17-decision-rows", "v18-receipt-lookup", "v19-counted-inserts", "v20-attempts-counted-with-outcome"])
         let trail = try #require(try await store.status(id: "m1")).decisions
         #expect(trail.map(\.text) == ["first \"quoted\"", "second", "third"])
         #expect(trail.map(\.at.timeIntervalSince1970) == [10, 20, 30])
@@ -439,7 +474,7 @@ import VarselTestSupport
         #expect(shapes.withLock { $0.count } <= 7)
     }
 
-    @Test("a send whose gateway has a free connection opens its attempt in the transaction that records the batch's plan; one that waits for a connection opens its own when it gets one")
+    @Test("a send whose gateway has a free connection opens its attempt in the transaction that records the batch's plan; one that waits for a connection opens its own when it gets one, without writing its message's row")
     func attemptsOpenWithThePlan() async throws {
         let directory = TemporaryDirectory()
         let sandbox = SandboxGateway()
@@ -484,6 +519,10 @@ import VarselTestSupport
         // own in a transaction of its own, after the connection came free.
         #expect(opening.filter(\.plans).map(\.attempts) == [2])
         #expect(opening.filter { !$0.plans }.map(\.attempts) == [1, 1])
+        // Each message's row is written twice, by its plan and by its outcome: an attempt that opens
+        // on its own does not write its message's row (it is counted with its outcome).
+        let rowWrites = transactions.withLock { $0 }.joined().filter { $0.hasPrefix("UPDATE messages SET") }
+        #expect(rowWrites.count == 2 * lines.count, "\(rowWrites)")
     }
 
     @Test("the send loop takes a batch's leases in the statements that record its plan: no lease of its own (one commit and one write of each message fewer)")

@@ -254,11 +254,12 @@ public final class SQLiteMessageStore: MessageStore {
                         "UPDATE attempts SET outcome = ?, finished_at = ?, error = ? WHERE message_id = ? AND outcome = 'pending'",
                         [outcome.rawValue, at, verdict.attemptError, id])
                 }
+                // Attempts left pending are counted now: only an outcome counts one otherwise.
                 try db.run("""
                         UPDATE messages SET state = 'queued', lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL,
-                            state_reason = COALESCE(?, state_reason), ready_at = ?, updated_at = ? WHERE id = ?
+                            state_reason = COALESCE(?, state_reason), ready_at = ?, updated_at = ?, attempt_count = attempt_count + ? WHERE id = ?
                         """,
-                    [verdict.stateReason, at, at, id])
+                    [verdict.stateReason, at, at, pending, id])
                 try Self.appendDecisions(db, messageID: id, texts: [verdict.decision], at: now)
             }
             return ids.count
@@ -318,7 +319,7 @@ public final class SQLiteMessageStore: MessageStore {
         _ db: Database, _ preparations: [Preparation], starting starts: [AttemptStart], contents: [String: String], now: Date
     ) throws -> PreparedBatch {
         let split = PlannedStarts(starts, preparations: preparations)
-        let held = try Self.record(db, preparations, contents: contents, counting: split.counted, now: now)
+        let held = try Self.record(db, preparations, contents: contents, now: now)
         var started: [String: StartOutcome] = [:]
         try noteUnindexed(db, split.withPlan)
         for start in split.withPlan where held.contains(start.lease.messageID) {
@@ -328,11 +329,8 @@ public final class SQLiteMessageStore: MessageStore {
         return PreparedBatch(held: held, started: started)
     }
 
-    /// Records the plans of a batch in the caller's transaction; the sends in `counting` also count
-    /// an attempt (whose row the caller inserts). Returns the sends whose lease held.
-    static func record(
-        _ db: Database, _ preparations: [Preparation], contents: [String: String], counting: Set<String>, now: Date
-    ) throws -> Set<String> {
+    /// Records the plans of a batch in the caller's transaction. Returns the sends whose lease held.
+    static func record(_ db: Database, _ preparations: [Preparation], contents: [String: String], now: Date) throws -> Set<String> {
         var held: Set<String> = []
         var decisions: [(messageID: String, texts: [String])] = []
         var kept: [[(any DatabaseValueConvertible)?]] = []
@@ -343,14 +341,12 @@ public final class SQLiteMessageStore: MessageStore {
                 let fence = Fence(send.lease)
                 let claim = send.lease.claim
                 let content = send.content
-                let counted: Int64 = counting.contains(send.lease.messageID) ? 1 : 0
                 try db.runBound("""
                         UPDATE messages SET channel = ?, locale = ?, tone = ?, gateway = ?, template_id = ?, template_version = ?,
-                            variant = ?, content_hash = ?, sms_encoding = ?, sms_segments = ?, attempt_count = attempt_count + ?,
-                            updated_at = ?\(claim == nil ? "" : ", state = 'sending', lease_token = ?, lease_owner = ?, lease_expires_at = ?")
+                            variant = ?, content_hash = ?, sms_encoding = ?, sms_segments = ?, updated_at = ?\(claim == nil ? "" : ", state = 'sending', lease_token = ?, lease_owner = ?, lease_expires_at = ?")
                         WHERE \(fence.condition)
                         """,
-                    count: 12 + (claim == nil ? 0 : 3) + Fence.count
+                    count: 11 + (claim == nil ? 0 : 3) + Fence.count
                 ) { binder in
                     try binder.bind(content.channel.rawValue)
                     try binder.bind(send.locale)
@@ -362,7 +358,6 @@ public final class SQLiteMessageStore: MessageStore {
                     try binder.bind(content.contentHash)
                     try binder.bind(content.sms?.encoding.rawValue)
                     try binder.bind(content.sms?.segments)
-                    try binder.bind(counted)
                     try binder.bind(at)
                     if let claim {
                         try binder.bind(send.lease.token)
@@ -447,8 +442,9 @@ public final class SQLiteMessageStore: MessageStore {
         try await writes.write { db in try Self.open(db, starts, now: now) }
     }
 
-    /// Opens the attempts of `starts` in the caller's transaction, each counted and fenced, each
-    /// capped start judged against every daemon's sends first.
+    /// Opens the attempts of `starts` in the caller's transaction, each fenced, each capped start
+    /// judged against every daemon's sends first. The message's row is not written: its attempt is
+    /// counted with its outcome, or by the reclaim that finds it pending (`complete`, `reclaim`).
     static func open(_ db: Database, _ starts: [AttemptStart], now: Date) throws -> [String: StartOutcome] {
         try noteUnindexed(db, starts)
         var attempts: [String: StartOutcome] = [:]
@@ -475,15 +471,10 @@ public final class SQLiteMessageStore: MessageStore {
                     continue
                 }
             }
-            try db.runBound(
-                "UPDATE messages SET attempt_count = attempt_count + 1, updated_at = ? WHERE id = ? AND lease_token = ? AND state = 'sending'",
-                count: 3
-            ) { binder in
-                try binder.bind(at)
-                try binder.bind(start.lease.messageID)
-                try binder.bind(start.lease.token)
-            }
-            guard db.changesCount == 1 else { continue }
+            // The fence, read: the lease still held (the row's page is read, not written again).
+            guard try db.value(
+                Int.self, "SELECT 1 FROM messages WHERE id = ? AND lease_token = ? AND state = 'sending'", [start.lease.messageID, start.lease.token]
+            ) != nil else { continue }
             attempts[start.lease.messageID] = .started(try insertAttempt(db, start, now: now))
         }
         return attempts
@@ -498,7 +489,7 @@ public final class SQLiteMessageStore: MessageStore {
         }
     }
 
-    /// The `pending` attempt row of a start whose message the caller counted; its id.
+    /// The `pending` attempt row of a start whose lease the caller found held; its id.
     static func insertAttempt(_ db: Database, _ start: AttemptStart, now: Date) throws -> Int64 {
         try db.runBound("""
                 INSERT INTO attempts (message_id, started_at, channel, gateway, idempotency_key, outcome, receipt_lookup)
@@ -523,11 +514,13 @@ public final class SQLiteMessageStore: MessageStore {
             let at = now.timeIntervalSince1970
             for completion in completions {
                 let lease = completion.lease
-                // The message first: a lease lost meanwhile (another worker took it) records nothing.
+                // The message first: a lease lost meanwhile (another worker took it) records nothing. The
+                // attempt is counted here, with its outcome (`open` does not write the message's row).
                 let releases = completion.state != .sending
                 try db.runBound(
                     """
                     UPDATE messages SET state = ?, state_reason = ?, updated_at = ?, ready_at = COALESCE(?, ready_at),
+                        attempt_count = attempt_count + 1,
                         excluded_channels = CASE WHEN ? IS NULL THEN excluded_channels ELSE excluded_channels || ? || ',' END,
                         lease_token = CASE WHEN ? THEN NULL ELSE lease_token END,
                         lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END,

@@ -296,6 +296,18 @@ enum SQLiteSchema {
             // The triggers on a change of state and on a delete stay.
             try db.execute(sql: "DROP TRIGGER message_counts_insert")
         }
+        migrator.registerMigration("v20-attempts-counted-with-outcome") { db in
+            // A message's `attempt_count` counts an attempt when its outcome is recorded, or when a
+            // reclaim finds it still pending, no longer as it opens: a send that waited for a connection
+            // opened its attempt by writing its message's row once more just for the count. A message
+            // sending now had its pending attempts counted as they opened; they are taken off, to be
+            // counted again with their outcome.
+            try db.execute(sql: """
+                UPDATE messages SET attempt_count = attempt_count
+                    - (SELECT COUNT(*) FROM attempts WHERE attempts.message_id = messages.id AND attempts.outcome = 'pending')
+                WHERE state = 'sending'
+                """)
+        }
         return migrator
     }
 }
