@@ -6,12 +6,13 @@ import VarselStore
 /// Recording a worker's plan, the attempts it opens and their results: every statement is fenced by
 /// the lease token, so a worker that lost its lease changes nothing. Under READ COMMITTED a fenced
 /// `UPDATE … WHERE lease_token = …` waits for a concurrent writer of the row and re-checks the token
-/// after it committed: a compare-and-set.
+/// after it committed: a compare-and-set. A `SELECT … FOR SHARE` with the same condition (an attempt's
+/// open) waits and re-checks alike, and holds off a later writer until its transaction ends.
 extension PostgresMessageStore {
     /// Reads no next batch (`next` is ignored): `takeDue` leases, so that two hosts never plan the same message.
     public func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date, takingNext next: DueQuery?) async throws -> PreparedBatch {
         let split = PlannedStarts(starts, preparations: preparations)
-        let record = try recording(preparations, counting: split.counted, now: now)
+        let record = try recording(preparations, now: now)
         return try await transaction { connection in
             let held = try await record(connection)
             var started = try await Self.insertAttempts(connection, split.withPlan.filter { held.contains($0.lease.messageID) }, now: now, logger: self.logger)
@@ -21,10 +22,8 @@ extension PostgresMessageStore {
     }
 
     /// What records a batch's plans in a transaction (the rows built beforehand, outside it): the sends
-    /// whose lease held. The sends in `counting` also count an attempt (whose row the caller inserts).
-    private func recording(
-        _ preparations: [Preparation], counting: Set<String>, now: Date
-    ) throws -> @Sendable (PostgresConnection) async throws -> Set<String> {
+    /// whose lease held.
+    private func recording(_ preparations: [Preparation], now: Date) throws -> @Sendable (PostgresConnection) async throws -> Set<String> {
         let contents = try StoredRows.contents(preparations)
         let sends = preparations.compactMap { preparation -> PreparedRow? in
             guard case .send(let send) = preparation else { return nil }
@@ -33,8 +32,7 @@ extension PostgresMessageStore {
                 id: send.lease.messageID, token: send.lease.token, channel: content.channel.rawValue, locale: send.locale, tone: send.tone.rawValue,
                 gateway: send.gateway, template_id: content.templateID, template_version: content.templateVersion, variant: content.variant,
                 content_hash: content.contentHash,
-                content: contents[send.lease.messageID], sms_encoding: content.sms?.encoding.rawValue, sms_segments: content.sms?.segments,
-                attempts: counting.contains(send.lease.messageID) ? 1 : 0)
+                content: contents[send.lease.messageID], sms_encoding: content.sms?.encoding.rawValue, sms_segments: content.sms?.segments)
         }
         let rows = try BatchRows.json(sends)
         return { connection in
@@ -47,11 +45,10 @@ extension PostgresMessageStore {
                     UPDATE varsel.messages m SET channel = u.channel, locale = u.locale, tone = u.tone, gateway = u.gateway,
                         template_id = u.template_id, template_version = u.template_version, variant = u.variant, content_hash = u.content_hash,
                         content = u.content,
-                        sms_encoding = u.sms_encoding, sms_segments = u.sms_segments, attempt_count = m.attempt_count + u.attempts,
-                        updated_at = \(now)
+                        sms_encoding = u.sms_encoding, sms_segments = u.sms_segments, updated_at = \(now)
                     FROM jsonb_to_recordset(\(rows)::jsonb) AS u(id text, token text, channel text, locale text, tone text, gateway text,
                         template_id text, template_version text, variant text, content_hash text, content text, sms_encoding text,
-                        sms_segments integer, attempts integer)
+                        sms_segments integer)
                     WHERE m.id = u.id AND m.lease_token = u.token AND m.state = 'sending'
                     RETURNING m.id
                     """, logger: self.logger
@@ -94,8 +91,8 @@ extension PostgresMessageStore {
         try await transaction { connection in try await self.openAttempts(connection, starts, now: now) }
     }
 
-    /// Opens the attempts of `starts` in the caller's transaction, each counted and fenced, each
-    /// capped start judged against every daemon's sends first.
+    /// Opens the attempts of `starts` in the caller's transaction, each fenced, each capped start
+    /// judged against every daemon's sends first.
     private func openAttempts(_ connection: PostgresConnection, _ starts: [AttemptStart], now: Date) async throws -> [String: StartOutcome] {
         // Frequency caps are judged per recipient with every daemon's sends in view: a
         // transaction-scoped advisory lock per recipient key serialises the judges, taken in
@@ -137,7 +134,10 @@ extension PostgresMessageStore {
         return outcomes
     }
 
-    /// Counts an attempt on each message whose lease holds and opens it `pending`, in one statement.
+    /// Opens a `pending` attempt for each message whose lease holds, in one statement. The fence locks
+    /// the message's row (`FOR SHARE`: a reclaim or a cancel by another session waits for this
+    /// transaction, then finds the attempt) without writing a new version of it: the attempt is counted
+    /// with its outcome, or by the reclaim that finds it pending.
     static func open(_ connection: PostgresConnection, _ starts: [AttemptStart], now: Date, logger: Logger) async throws -> [String: StartOutcome] {
         guard !starts.isEmpty else { return [:] }
         let rows = try await connection.query(
@@ -146,20 +146,19 @@ extension PostgresMessageStore {
                 SELECT * FROM unnest(\(starts.map(\.lease.messageID))::text[], \(starts.map(\.lease.token))::text[],
                     \(starts.map(\.channel.rawValue))::text[], \(starts.map(\.gateway))::text[], \(starts.map(\.idempotencyKey))::text[])
                     WITH ORDINALITY AS u(id, token, channel, gateway, idempotency_key, n)
-            ), counted AS (
-                UPDATE varsel.messages m SET attempt_count = m.attempt_count + 1, updated_at = \(now)
-                FROM u WHERE m.id = u.id AND m.lease_token = u.token AND m.state = 'sending'
-                RETURNING m.id
+            ), held AS (
+                SELECT m.id FROM varsel.messages m JOIN u ON m.id = u.id AND m.lease_token = u.token WHERE m.state = 'sending'
+                FOR SHARE OF m
             )
             INSERT INTO varsel.attempts (message_id, started_at, channel, gateway, idempotency_key, outcome)
-            SELECT u.id, \(now), u.channel, u.gateway, u.idempotency_key, 'pending' FROM u JOIN counted ON counted.id = u.id ORDER BY u.n
+            SELECT u.id, \(now), u.channel, u.gateway, u.idempotency_key, 'pending' FROM u JOIN held ON held.id = u.id ORDER BY u.n
             RETURNING message_id, id
             """, logger: logger
         ).collect()
         return try startedAttempts(rows)
     }
 
-    /// The `pending` attempt rows of starts whose messages the caller counted, in one statement.
+    /// The `pending` attempt rows of starts whose leases the caller found held, in one statement.
     static func insertAttempts(_ connection: PostgresConnection, _ starts: [AttemptStart], now: Date, logger: Logger) async throws -> [String: StartOutcome] {
         guard !starts.isEmpty else { return [:] }
         let rows = try await connection.query(
@@ -203,7 +202,7 @@ extension PostgresMessageStore {
                         exclude text, attempt_id bigint, outcome text, http_status integer, provider_id text, latency_ms integer, error text)
                 ), held AS (
                     UPDATE varsel.messages m SET state = u.state, state_reason = u.reason, updated_at = \(now),
-                        ready_at = COALESCE(to_timestamp(u.ready_at), m.ready_at),
+                        ready_at = COALESCE(to_timestamp(u.ready_at), m.ready_at), attempt_count = m.attempt_count + 1,
                         excluded_channels = CASE WHEN u.exclude IS NULL THEN m.excluded_channels ELSE m.excluded_channels || u.exclude || ',' END,
                         content = CASE WHEN u.exclude IS NULL THEN m.content ELSE NULL END,
                         lease_token = CASE WHEN u.state = 'sending' THEN m.lease_token END,
@@ -247,8 +246,6 @@ private struct PreparedRow: Encodable {
     let content: String?
     let sms_encoding: String?
     let sms_segments: Int?
-    /// Attempts the plan counts: 1 when the send's attempt opens with it.
-    let attempts: Int
 }
 
 private struct CompletedRow: Encodable {

@@ -374,6 +374,7 @@ public final class PostgresMessageStore: MessageStore {
                 """, logger: self.logger
             ).collect().map { try $0.decode(String.self) }
             for id in ids {
+                // Attempts left pending are counted now: only an outcome counts one otherwise.
                 let pending = try await Self.count(
                     connection, "SELECT count(*) FROM varsel.attempts WHERE message_id = \(id) AND outcome = 'pending'", logger: self.logger)
                 let verdict = MessageLifecycle.reclaim(hasPendingAttempt: pending > 0)
@@ -387,7 +388,8 @@ public final class PostgresMessageStore: MessageStore {
                 try await connection.query(
                     """
                     UPDATE varsel.messages SET state = 'queued', lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL,
-                        state_reason = COALESCE(\(verdict.stateReason), state_reason), ready_at = \(now), updated_at = \(now) WHERE id = \(id)
+                        state_reason = COALESCE(\(verdict.stateReason), state_reason), ready_at = \(now), updated_at = \(now),
+                        attempt_count = attempt_count + \(pending) WHERE id = \(id)
                     """, logger: self.logger)
                 try await Self.appendDecisions(connection, messageID: id, texts: [verdict.decision], at: now, logger: self.logger)
             }

@@ -263,6 +263,16 @@ enum PostgresSchema {
             -- lease, plan and outcome each write a new version of its row) added an entry to it.
             DROP INDEX varsel.messages_state;
             """),
+        ("v10-attempts-counted-with-outcome", """
+            -- A message's attempt_count counts an attempt when its outcome is recorded, or when a
+            -- reclaim finds it still pending, no longer as it opens (an attempt opened on its own wrote
+            -- a new version of its message's row, with an entry in each index, only for the count). A
+            -- message sending now had its pending attempts counted as they opened: they are taken off,
+            -- to be counted again with their outcome.
+            UPDATE varsel.messages m SET attempt_count = m.attempt_count
+                - (SELECT count(*) FROM varsel.attempts a WHERE a.message_id = m.id AND a.outcome = 'pending')
+            WHERE m.state = 'sending';
+            """),
     ]
 }
 

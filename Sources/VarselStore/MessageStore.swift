@@ -76,9 +76,9 @@ public protocol MessageStore: Sendable {
     /// (fenced). Returns, per send whose lease still held, the attempt id to complete later, or the
     /// deferral when its frequency cap (`AttemptStart.cap`), judged in this transaction over every
     /// daemon's sends, is reached. Only started attempts count towards `retry.max_attempts`, and only
-    /// they can become ambiguous after a crash: PostgreSQL counts one in the message's row as it
-    /// opens; SQLite, which would write that row only for the count, counts it with its outcome
-    /// (`complete`) or when a reclaim finds it pending. Either way a lease sees every attempt made.
+    /// they can become ambiguous after a crash: an attempt is counted in its message's row with its
+    /// outcome (`complete`) or when a reclaim finds it pending, not as it opens (the row would be
+    /// written only for the count), so a lease sees every attempt made.
     func start(_ starts: [AttemptStart], now: Date) async throws -> [String: StartOutcome]
 
     /// Makes every attempt of `receiptGateways` (the gateways with `receipts` configured) findable by
@@ -393,11 +393,10 @@ public struct DueQuery: Sendable {
 
 /// The starts of a batch's `prepare`, split by how each attempt opens: one without a frequency cap, of
 /// a send planned in the same batch under the same lease, is fenced by the plan's own write of its
-/// message (on PostgreSQL also counted by it: the row is written once, not twice) and its attempt
-/// opened right after; the others are fenced and opened on their own, each capped one judged first.
-/// (SQLite counts every attempt with its outcome instead: `start`.)
+/// message and its attempt opened right after; the others are fenced and opened on their own, each
+/// capped one judged first.
 public struct PlannedStarts: Sendable {
-    /// Fenced (and on PostgreSQL counted) by the plan's write of their message (one start a message).
+    /// Fenced by the plan's write of their message (one start a message).
     public let withPlan: [AttemptStart]
     public let others: [AttemptStart]
 
@@ -419,9 +418,6 @@ public struct PlannedStarts: Sendable {
         self.withPlan = withPlan
         self.others = others
     }
-
-    /// The messages whose plan counts an attempt.
-    public var counted: Set<String> { Set(withPlan.map(\.lease.messageID)) }
 }
 
 /// What became of one `AttemptStart`.

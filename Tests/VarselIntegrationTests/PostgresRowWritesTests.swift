@@ -62,8 +62,8 @@ import VarselTestSupport
         #expect(try await inspect(store, "SELECT count(*) FROM decisions WHERE message_id = ?", [leased.lease.messageID]) == ["2"])
     }
 
-    @Test("a batch's plan counts the attempts that open with it in its own update of each message: one update a send, not two; a capped start and one of another batch's send are counted on their own")
-    func planCountsItsAttempts() async throws {
+    @Test("an attempt opens without a new version of its message's row: a batch's sends are written once by their plan, a capped start and one of another batch's send not at all; each attempt is counted with its outcome")
+    func attemptsOpenWithoutRowWrites() async throws {
         let directory = TemporaryDirectory()
         let store = try await StoreBackend.postgres.makeStore(directory)
         try await execute(store, "CREATE TABLE row_updates (id text NOT NULL)")
@@ -91,11 +91,23 @@ import VarselTestSupport
         let updates = try await inspect(store, "SELECT id FROM row_updates").compactMap { $0 }
         let once = Set(leased.prefix(2).map(\.lease.messageID))
         #expect(updates.filter { once.contains($0) }.count == 2, "the two uncapped sends of the batch: their plan only; \(updates)")
-        #expect(updates.filter { $0 == leased[2].lease.messageID }.count == 2, "the capped one: its plan and its count")
-        #expect(updates.filter { $0 == leased[3].lease.messageID }.count == 1, "planned before: its count")
+        #expect(updates.filter { $0 == leased[2].lease.messageID }.count == 1, "the capped one: its plan only; \(updates)")
+        #expect(updates.filter { $0 == leased[3].lease.messageID }.isEmpty, "planned before: no write; \(updates)")
+        for message in leased {
+            #expect(try await inspect(store, "SELECT attempt_count FROM messages WHERE id = ?", [message.lease.messageID]) == ["0"])
+            #expect(try await store.status(id: message.lease.messageID)?.attempts.map(\.outcome) == [.pending])
+        }
+        // Their outcomes count them: each message's row is written once more, and counts one attempt.
+        try await execute(store, "DELETE FROM row_updates")
+        let completions = leased.map { message in
+            Completion(
+                lease: message.lease, attemptID: prepared.started[message.lease.messageID]?.attemptID ?? 0, gateway: "g", outcome: .accepted,
+                httpStatus: 202, providerID: "p-\(message.lease.messageID)", latencyMs: 1, error: nil, state: .sent, reason: "accepted")
+        }
+        #expect(try await store.complete(completions, now: Date()) == Set(leased.map(\.lease.messageID)))
+        #expect(try await inspect(store, "SELECT count(*) FROM row_updates") == ["4"])
         for message in leased {
             #expect(try await inspect(store, "SELECT attempt_count FROM messages WHERE id = ?", [message.lease.messageID]) == ["1"])
-            #expect(try await store.status(id: message.lease.messageID)?.attempts.map(\.outcome) == [.pending])
         }
     }
 
