@@ -35,7 +35,7 @@ import VarselTestSupport
     }
 
     static func lookups(_ directory: TemporaryDirectory) throws -> (byGateway: [String: [Int]], unindexed: [String]) {
-        let queue = try DatabaseQueue(path: directory.file("varsel.db"))
+        let queue = try SQLiteCostTests.connection(directory.file("varsel.db"))
         defer { try? queue.close() }
         return try queue.read { db in
             var byGateway: [String: [Int]] = [:]

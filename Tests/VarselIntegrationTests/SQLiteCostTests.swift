@@ -17,6 +17,15 @@ import VarselTestSupport
     /// grows with the store.
     static let growing = ["messages", "message_contents", "decisions", "attempts", "attempt_parts", "receipts", "case_events", "cases", "recipients"]
 
+    /// A connection of the test's own to a store's file. It waits, rather than failing at once, while a
+    /// store the test has dropped is closing: the last connection to close checkpoints the log under an
+    /// exclusive lock (on a busy machine a read found the database locked).
+    static func connection(_ path: String) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        return try DatabaseQueue(path: path, configuration: configuration)
+    }
+
     /// A store in `directory` migrated only up to `version`, to be filled as an older Varsel left it.
     static func olderStore(_ directory: TemporaryDirectory, upTo version: String) throws -> DatabaseQueue {
         let queue = try DatabaseQueue(path: directory.file("varsel.db"))
@@ -40,7 +49,7 @@ import VarselTestSupport
         }
         try queue.close()
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
-        let counted = try DatabaseQueue(path: directory.file("varsel.db"))
+        let counted = try Self.connection(directory.file("varsel.db"))
         func truth() async throws -> [MessageState: Int] {
             try await counted.read { db in
                 var counts: [MessageState: Int] = [:]
@@ -647,7 +656,7 @@ import VarselTestSupport
     func everyStatementUsesAnIndex() async throws {
         let directory = TemporaryDirectory()
         let seen = try await Self.workloadStatements(directory)
-        let queue = try DatabaseQueue(path: directory.file("varsel.db"))
+        let queue = try Self.connection(directory.file("varsel.db"))
         var problems: [String] = []
         for sql in seen.sorted() {
             let details = try await queue.read { db in
@@ -675,7 +684,7 @@ import VarselTestSupport
             return (words.hasPrefix("UPDATE messages ") || words.hasPrefix("UPDATE attempts ")) && words.contains("WHERE id = ?")
         }
         #expect(oneRow.count >= 4, "the lease's plan, attempt and outcome updates ran: \(oneRow.sorted())")
-        let queue = try DatabaseQueue(path: directory.file("varsel.db"))
+        let queue = try Self.connection(directory.file("varsel.db"))
         for sql in oneRow.sorted() {
             let opcodes = try await queue.read { db in
                 let statement = try db.makeStatement(sql: "EXPLAIN " + sql)
