@@ -472,9 +472,11 @@ public final class SQLiteMessageStore: MessageStore {
                 }
             }
             // The fence, read: the lease still held (the row's page is read, not written again).
-            guard try db.value(
-                Int.self, "SELECT 1 FROM messages WHERE id = ? AND lease_token = ? AND state = 'sending'", [start.lease.messageID, start.lease.token]
-            ) != nil else { continue }
+            let held = try db.firstColumnTextsBound("SELECT id FROM messages WHERE id = ? AND lease_token = ? AND state = 'sending'", count: 2) { binder in
+                try binder.bind(start.lease.messageID)
+                try binder.bind(start.lease.token)
+            }
+            guard !held.isEmpty else { continue }
             attempts[start.lease.messageID] = .started(try insertAttempt(db, start, now: now))
         }
         return attempts
