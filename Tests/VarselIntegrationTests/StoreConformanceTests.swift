@@ -91,6 +91,20 @@ import VarselTestSupport
         }
     }
 
+    @Test("a batch's stored recipients are found together: each known one with its own record, the unknown ones left out", arguments: StoreBackend.allCases)
+    func recipientsOfABatch(_ backend: StoreBackend) async throws {
+        let directory = TemporaryDirectory()
+        let store = try await backend.makeStore(directory)
+        // More than one statement's worth of ids (SQLite asks in chunks), with unknown ones among them.
+        let known = (0..<600).map { Recipient(id: "debtor-\($0)", name: "Debtor \($0)", phone: "+47910\(String(format: "%05d", $0))") }
+        for recipient in known { _ = try await store.putRecipient(recipient, now: Date()) }
+        let asked = Set(known.compactMap(\.id) + (0..<100).map { "nobody-\($0)" })
+        let found = try await store.recipients(ids: asked)
+        #expect(found.count == known.count)
+        for recipient in known { #expect(found[recipient.id!]?.phone == recipient.phone, "\(recipient.id!)") }
+        #expect(try await store.recipients(ids: ["debtor-599", "nobody"]).mapValues(\.name) == ["debtor-599": "Debtor 599"])
+    }
+
     @Test("erasing a recipient: the record goes, unsent messages are cancelled, sent ones keep ids and hashes without contact data", arguments: StoreBackend.allCases)
     func erase(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
