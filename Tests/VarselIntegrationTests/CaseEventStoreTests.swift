@@ -124,6 +124,29 @@ import VarselTestSupport
         #expect(events["inv-9"] == nil)
     }
 
+    @Test("a batch's cases' events are read together: each case's own, in the order recorded, over more cases than one statement asks for", arguments: StoreBackend.allCases)
+    func eventsOfManyCases(_ backend: StoreBackend) async throws {
+        let directory = TemporaryDirectory()
+        let store = try await backend.makeStore(directory)
+        let now = Date()
+        // 150 cases (SQLite asks 64 at a time), each with its own sequence of events, recorded interleaved.
+        let cases = (0..<150).map { "inv-\($0)" }
+        let sequences: [[CaseEventType]] = [[.disputed, .disputeResolved], [.partiallyPaid, .planAgreed, .reopened], [.paid]]
+        for round in 0..<3 {
+            for (index, caseRef) in cases.enumerated() {
+                let sequence = sequences[index % sequences.count]
+                if round < sequence.count { _ = try await store.recordCaseEvent(Self.event(sequence[round], case: caseRef), caseStops: .shipped, now: now) }
+            }
+        }
+        let events = try await store.caseEvents(caseRefs: Set(cases + ["inv-none"]))
+        #expect(events.count == cases.count)
+        for (index, caseRef) in cases.enumerated() {
+            #expect(events[caseRef]?.map(\.type) == sequences[index % sequences.count], "\(caseRef)")
+            #expect(events[caseRef]?.allSatisfy { $0.caseRef == caseRef } == true)
+        }
+        #expect(events["inv-none"] == nil)
+    }
+
     @Test("an event's idempotency key records it once; the same key for another event is a conflict", arguments: StoreBackend.allCases)
     func idempotentEvents(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()

@@ -133,6 +133,10 @@ import VarselTestSupport
         #expect(steps["C"] == nil)
         #expect(steps["D"] == nil)
         #expect(try await store.caseSteps(caseRefs: ["B"]).keys.sorted() == ["B"])
+        // Among many cases (SQLite asks 64 at a time), each case's steps are the same, in the same order.
+        let many = try await store.caseSteps(caseRefs: Set(["A", "B", "C", "D"] + (0..<200).map { "other-\($0)" }))
+        #expect(many.keys.sorted() == ["A", "B"])
+        #expect(many["A"]?.map(\.messageID) == [id("a2"), id("a1")] && many["B"]?.map(\.messageID) == [id("b1")])
     }
 
     @Test("the frequency cap holds across daemons: decided in the transaction that opens the attempt, the send over the cap is deferred, not started", arguments: StoreBackend.allCases)

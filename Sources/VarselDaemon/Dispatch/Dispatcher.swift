@@ -175,23 +175,18 @@ public final class Dispatcher: Sendable {
         }
         guard !leased.isEmpty else { return false }
         let set = templates()
+        let stored = try await store.recipients(ids: Set(leased.compactMap(\.request.recipient.id)))
         let at = now()
         let cap = preparer.frequencyCap
+        var recent = cap.enabled
+            ? try await store.acceptedSends(recipientKeys: Set(leased.map { RecipientKey.of($0.request.recipient) }), since: at.addingTimeInterval(-cap.window))
+            : [:]
         let caseRefs = Set(leased.compactMap(\.request.caseRef))
+        let caseEvents = caseRefs.isEmpty ? [:] : try await store.caseEvents(caseRefs: caseRefs)
         // The send history only for what the country rules judge by it: reminders and notices.
         let stepCaseRefs = Set(leased.filter { preparer.step($0.request) != .none }.compactMap(\.request.caseRef))
-        let learns = leased.contains { $0.request.planStep?.timing == .learned && $0.attempts == 0 }
-        let recipientIDs = Set(leased.compactMap(\.request.recipient.id))
-        let recipientKeys = cap.enabled ? Set(leased.map { RecipientKey.of($0.request.recipient) }) : []
-        // What the plan reads besides the batch, read at once (each on a connection of its own): the
-        // loop waits for the slowest read, not for their sum.
-        async let storedRead = store.recipients(ids: recipientIDs)
-        async let recentRead = recipientKeys.isEmpty ? [:] : store.acceptedSends(recipientKeys: recipientKeys, since: at.addingTimeInterval(-cap.window))
-        async let caseEventsRead = caseRefs.isEmpty ? [:] : store.caseEvents(caseRefs: caseRefs)
-        async let caseStepsRead = stepCaseRefs.isEmpty ? [:] : store.caseSteps(caseRefs: stepCaseRefs)
-        async let hourStatsRead = learns ? sendHours.stats(now: at) : [:]
-        let (stored, caseEvents, caseSteps, hourStats) = try await (storedRead, caseEventsRead, caseStepsRead, hourStatsRead)
-        var recent = try await recentRead
+        let caseSteps = stepCaseRefs.isEmpty ? [:] : try await store.caseSteps(caseRefs: stepCaseRefs)
+        let hourStats = leased.contains { $0.request.planStep?.timing == .learned && $0.attempts == 0 } ? try await sendHours.stats(now: at) : [:]
         var preparations: [Preparation] = []
         var outbound: [String: (PlannedSend, OutboundMessage, LeasedMessage)] = [:]
         for message in leased {

@@ -107,9 +107,8 @@ extension SQLiteMessageStore {
     /// The events of several cases, each case's in the order recorded, in one query.
     static func caseEvents(_ db: Database, caseRefs refs: [String]) throws -> [String: [CaseEvent]] {
         var result: [String: [CaseEvent]] = [:]
-        for row in try db.rows(
-            "SELECT * FROM case_events WHERE case_ref IN (\(placeholders(refs.count))) ORDER BY rowid", StatementArguments(refs))
-        {
+        // Each case's events are in one chunk's rows, in rowid order.
+        for row in try rows(db, forIDs: refs, { "SELECT * FROM case_events WHERE case_ref IN (\($0)) ORDER BY rowid" }) {
             let event = caseEvent(row)
             result[event.caseRef, default: []].append(event)
         }
@@ -121,13 +120,14 @@ extension SQLiteMessageStore {
         return try await pool.read { db in
             let refs = Array(caseRefs)
             var result: [String: [CaseStep]] = [:]
-            for row in try db.rows(
+            // Each case's steps are in one chunk's rows, in the order sent.
+            for row in try Self.rows(db, forIDs: refs, {
                 """
                 SELECT m.case_ref, m.id, m.kind, MIN(a.finished_at) AS at, CAST(json_extract(m.request, '$.data.fee') AS TEXT) AS fee
                 FROM messages m JOIN attempts a ON a.message_id = m.id
-                WHERE m.case_ref IN (\(Self.placeholders(refs.count))) AND a.outcome = 'accepted' GROUP BY m.id ORDER BY at, m.id
-                """, StatementArguments(refs))
-            {
+                WHERE m.case_ref IN (\($0)) AND a.outcome = 'accepted' GROUP BY m.id ORDER BY at, m.id
+                """
+            }) {
                 result[row["case_ref"], default: []].append(CaseStep(
                     messageID: row["id"], kind: row["kind"], at: Date(timeIntervalSince1970: row["at"]), feeBearing: CaseStep.charges(fee: row["fee"])))
             }

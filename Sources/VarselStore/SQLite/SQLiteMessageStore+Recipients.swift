@@ -3,21 +3,11 @@ import GRDB
 import VarselCore
 
 extension SQLiteMessageStore {
-    /// Ids looked up by one statement (well under SQLite's limit on a statement's parameters).
-    static let recipientsChunk = 256
-
     public func recipients(ids: Set<String>) async throws -> [String: Recipient] {
         guard !ids.isEmpty else { return [:] }
-        // One statement a chunk of ids (a plan asks for a whole batch's), not one a recipient.
-        let all = Array(ids)
+        // A batch's in few statements of a few shapes (`rows(forIDs:)`), not one statement a recipient.
         let rows: [String] = try await pool.read { db in
-            var records: [String] = []
-            for start in stride(from: 0, to: all.count, by: Self.recipientsChunk) {
-                let chunk = Array(all[start..<min(start + Self.recipientsChunk, all.count)])
-                records += try db.values(
-                    String.self, "SELECT record FROM recipients WHERE id IN (\(Self.placeholders(chunk.count)))", StatementArguments(chunk))
-            }
-            return records
+            try Self.rows(db, forIDs: Array(ids)) { "SELECT record FROM recipients WHERE id IN (\($0))" }.map { $0[0] }
         }
         return try StoredRows.recipients(rows)
     }
