@@ -117,6 +117,11 @@ public protocol MessageStore: Sendable {
     /// history the country rules' spacing and fee limits are judged against at send.
     func caseSteps(caseRefs: Set<String>) async throws -> [String: [CaseStep]]
 
+    /// What a batch's plan reads besides the batch: the stored records of `recipientIDs`, the events
+    /// of `caseRefs` and the steps of `stepCaseRefs`, as `recipients`, `caseEvents` and `caseSteps`
+    /// give them. A store may read them together (SQLite: one read, on one connection).
+    func planningReads(recipientIDs: Set<String>, caseRefs: Set<String>, stepCaseRefs: Set<String>) async throws -> PlanningReads
+
     /// The status contract for one message.
     func status(id: String) async throws -> MessageStatus?
 
@@ -173,6 +178,13 @@ extension MessageStore {
 
     public func takeDue(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage] {
         try await lease(owner: owner, limit: limit, now: now, leaseDuration: leaseDuration)
+    }
+
+    public func planningReads(recipientIDs: Set<String>, caseRefs: Set<String>, stepCaseRefs: Set<String>) async throws -> PlanningReads {
+        PlanningReads(
+            recipients: recipientIDs.isEmpty ? [:] : try await recipients(ids: recipientIDs),
+            caseEvents: caseRefs.isEmpty ? [:] : try await caseEvents(caseRefs: caseRefs),
+            caseSteps: stepCaseRefs.isEmpty ? [:] : try await caseSteps(caseRefs: stepCaseRefs))
     }
 
     /// `prepare` without reading the next batch.

@@ -69,3 +69,19 @@ public struct StoredToken: Sendable, Hashable {
         self.revokedAt = revokedAt
     }
 }
+
+/// What a batch's plan reads besides the batch (`MessageStore.planningReads`).
+public struct PlanningReads: Sendable {
+    /// Stored records, by recipient id.
+    public var recipients: [String: Recipient]
+    /// Each case's events, oldest first.
+    public var caseEvents: [String: [CaseEvent]]
+    /// Each case's accepted messages, in the order accepted.
+    public var caseSteps: [String: [CaseStep]]
+
+    public init(recipients: [String: Recipient] = [:], caseEvents: [String: [CaseEvent]] = [:], caseSteps: [String: [CaseStep]] = [:]) {
+        self.recipients = recipients
+        self.caseEvents = caseEvents
+        self.caseSteps = caseSteps
+    }
+}

@@ -145,6 +145,9 @@ import VarselTestSupport
             #expect(events[caseRef]?.allSatisfy { $0.caseRef == caseRef } == true)
         }
         #expect(events["inv-none"] == nil)
+        // A plan's reads give the same events, beside records and steps asked in the same read.
+        let planning = try await store.planningReads(recipientIDs: ["nobody"], caseRefs: Set(cases + ["inv-none"]), stepCaseRefs: Set(cases))
+        #expect(planning.caseEvents == events && planning.recipients.isEmpty && planning.caseSteps.isEmpty)
     }
 
     @Test("an event's idempotency key records it once; the same key for another event is a conflict", arguments: StoreBackend.allCases)

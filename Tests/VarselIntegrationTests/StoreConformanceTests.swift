@@ -103,6 +103,9 @@ import VarselTestSupport
         #expect(found.count == known.count)
         for recipient in known { #expect(found[recipient.id!]?.phone == recipient.phone, "\(recipient.id!)") }
         #expect(try await store.recipients(ids: ["debtor-599", "nobody"]).mapValues(\.name) == ["debtor-599": "Debtor 599"])
+        // A plan's reads give the same records.
+        let planning = try await store.planningReads(recipientIDs: asked, caseRefs: [], stepCaseRefs: [])
+        #expect(planning.recipients == found && planning.caseEvents.isEmpty && planning.caseSteps.isEmpty)
     }
 
     @Test("erasing a recipient: the record goes, unsent messages are cancelled, sent ones keep ids and hashes without contact data", arguments: StoreBackend.allCases)

@@ -137,6 +137,9 @@ import VarselTestSupport
         let many = try await store.caseSteps(caseRefs: Set(["A", "B", "C", "D"] + (0..<200).map { "other-\($0)" }))
         #expect(many.keys.sorted() == ["A", "B"])
         #expect(many["A"]?.map(\.messageID) == [id("a2"), id("a1")] && many["B"]?.map(\.messageID) == [id("b1")])
+        // A plan's reads give the same steps, beside the cases' events (none) asked in the same read.
+        let planning = try await store.planningReads(recipientIDs: [], caseRefs: ["C", "D"], stepCaseRefs: ["A", "B", "C", "D"])
+        #expect(planning.caseSteps == steps && planning.caseEvents.isEmpty && planning.recipients.isEmpty)
     }
 
     @Test("the frequency cap holds across daemons: decided in the transaction that opens the attempt, the send over the cap is deferred, not started", arguments: StoreBackend.allCases)

@@ -175,17 +175,16 @@ public final class Dispatcher: Sendable {
         }
         guard !leased.isEmpty else { return false }
         let set = templates()
-        let stored = try await store.recipients(ids: Set(leased.compactMap(\.request.recipient.id)))
         let at = now()
         let cap = preparer.frequencyCap
         var recent = cap.enabled
             ? try await store.acceptedSends(recipientKeys: Set(leased.map { RecipientKey.of($0.request.recipient) }), since: at.addingTimeInterval(-cap.window))
             : [:]
-        let caseRefs = Set(leased.compactMap(\.request.caseRef))
-        let caseEvents = caseRefs.isEmpty ? [:] : try await store.caseEvents(caseRefs: caseRefs)
         // The send history only for what the country rules judge by it: reminders and notices.
-        let stepCaseRefs = Set(leased.filter { preparer.step($0.request) != .none }.compactMap(\.request.caseRef))
-        let caseSteps = stepCaseRefs.isEmpty ? [:] : try await store.caseSteps(caseRefs: stepCaseRefs)
+        let reads = try await store.planningReads(
+            recipientIDs: Set(leased.compactMap(\.request.recipient.id)), caseRefs: Set(leased.compactMap(\.request.caseRef)),
+            stepCaseRefs: Set(leased.filter { preparer.step($0.request) != .none }.compactMap(\.request.caseRef)))
+        let (stored, caseEvents, caseSteps) = (reads.recipients, reads.caseEvents, reads.caseSteps)
         let hourStats = leased.contains { $0.request.planStep?.timing == .learned && $0.attempts == 0 } ? try await sendHours.stats(now: at) : [:]
         var preparations: [Preparation] = []
         var outbound: [String: (PlannedSend, OutboundMessage, LeasedMessage)] = [:]

@@ -117,22 +117,24 @@ extension SQLiteMessageStore {
 
     public func caseSteps(caseRefs: Set<String>) async throws -> [String: [CaseStep]] {
         guard !caseRefs.isEmpty else { return [:] }
-        return try await pool.read { db in
-            let refs = Array(caseRefs)
-            var result: [String: [CaseStep]] = [:]
-            // Each case's steps are in one chunk's rows, in the order sent.
-            for row in try Self.rows(db, forIDs: refs, {
-                """
-                SELECT m.case_ref, m.id, m.kind, MIN(a.finished_at) AS at, CAST(json_extract(m.request, '$.data.fee') AS TEXT) AS fee
-                FROM messages m JOIN attempts a ON a.message_id = m.id
-                WHERE m.case_ref IN (\($0)) AND a.outcome = 'accepted' GROUP BY m.id ORDER BY at, m.id
-                """
-            }) {
-                result[row["case_ref"], default: []].append(CaseStep(
-                    messageID: row["id"], kind: row["kind"], at: Date(timeIntervalSince1970: row["at"]), feeBearing: CaseStep.charges(fee: row["fee"])))
-            }
-            return result
+        return try await pool.read { db in try Self.caseSteps(db, caseRefs: Array(caseRefs)) }
+    }
+
+    /// The accepted messages of several cases, each case's in the order accepted.
+    static func caseSteps(_ db: Database, caseRefs refs: [String]) throws -> [String: [CaseStep]] {
+        var result: [String: [CaseStep]] = [:]
+        // Each case's steps are in one chunk's rows, in the order sent.
+        for row in try rows(db, forIDs: refs, {
+            """
+            SELECT m.case_ref, m.id, m.kind, MIN(a.finished_at) AS at, CAST(json_extract(m.request, '$.data.fee') AS TEXT) AS fee
+            FROM messages m JOIN attempts a ON a.message_id = m.id
+            WHERE m.case_ref IN (\($0)) AND a.outcome = 'accepted' GROUP BY m.id ORDER BY at, m.id
+            """
+        }) {
+            result[row["case_ref"], default: []].append(CaseStep(
+                messageID: row["id"], kind: row["kind"], at: Date(timeIntervalSince1970: row["at"]), feeBearing: CaseStep.charges(fee: row["fee"])))
         }
+        return result
     }
 
     static func placeholders(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }

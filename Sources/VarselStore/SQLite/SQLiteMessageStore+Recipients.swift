@@ -5,11 +5,26 @@ import VarselCore
 extension SQLiteMessageStore {
     public func recipients(ids: Set<String>) async throws -> [String: Recipient] {
         guard !ids.isEmpty else { return [:] }
-        // A batch's in few statements of a few shapes (`rows(forIDs:)`), not one statement a recipient.
-        let rows: [String] = try await pool.read { db in
-            try Self.rows(db, forIDs: Array(ids)) { "SELECT record FROM recipients WHERE id IN (\($0))" }.map { $0[0] }
+        return try StoredRows.recipients(try await pool.read { db in try Self.recipientRecords(db, ids: Array(ids)) })
+    }
+
+    /// The stored records (JSON) of `ids` that have one: a batch's in few statements of a few shapes
+    /// (`rows(forIDs:)`), not one statement a recipient.
+    static func recipientRecords(_ db: Database, ids: [String]) throws -> [String] {
+        try rows(db, forIDs: ids) { "SELECT record FROM recipients WHERE id IN (\($0))" }.map { $0[0] }
+    }
+
+    public func planningReads(recipientIDs: Set<String>, caseRefs: Set<String>, stepCaseRefs: Set<String>) async throws -> PlanningReads {
+        guard !(recipientIDs.isEmpty && caseRefs.isEmpty && stepCaseRefs.isEmpty) else { return PlanningReads() }
+        // One read on one connection: the three after one another, with one hop to a reader's queue
+        // and one page cache (each concurrent read would fill a reader's own).
+        let (records, events, steps) = try await pool.read { db in
+            (
+                try Self.recipientRecords(db, ids: Array(recipientIDs)), try Self.caseEvents(db, caseRefs: Array(caseRefs)),
+                try Self.caseSteps(db, caseRefs: Array(stepCaseRefs))
+            )
         }
-        return try StoredRows.recipients(rows)
+        return PlanningReads(recipients: try StoredRows.recipients(records), caseEvents: events, caseSteps: steps)
     }
 
     public func putRecipient(_ recipient: Recipient, now: Date) async throws -> Bool {
