@@ -100,11 +100,10 @@ extension SQLiteMessageStore {
 
     public func caseEvents(caseRefs: Set<String>) async throws -> [String: [CaseEvent]] {
         guard !caseRefs.isEmpty else { return [:] }
-        // One query for the whole batch: the dispatcher asks once per lease.
         return try await pool.read { db in try Self.caseEvents(db, caseRefs: Array(caseRefs)) }
     }
 
-    /// The events of several cases, each case's in the order recorded, in one query.
+    /// The events of several cases, each case's in the order recorded, in few statements (`rows(forIDs:)`).
     static func caseEvents(_ db: Database, caseRefs refs: [String]) throws -> [String: [CaseEvent]] {
         var result: [String: [CaseEvent]] = [:]
         // Each case's events are in one chunk's rows, in rowid order.
@@ -120,7 +119,7 @@ extension SQLiteMessageStore {
         return try await pool.read { db in try Self.caseSteps(db, caseRefs: Array(caseRefs)) }
     }
 
-    /// The accepted messages of several cases, each case's in the order accepted.
+    /// The accepted messages of several cases, each case's in the order accepted, in few statements.
     static func caseSteps(_ db: Database, caseRefs refs: [String]) throws -> [String: [CaseStep]] {
         var result: [String: [CaseStep]] = [:]
         // Each case's steps are in one chunk's rows, in the order sent.
@@ -136,8 +135,6 @@ extension SQLiteMessageStore {
         }
         return result
     }
-
-    static func placeholders(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
 
     static func caseEvents(_ db: Database, caseRef: String) throws -> [CaseEvent] {
         try db.rows("SELECT * FROM case_events WHERE case_ref = ? ORDER BY rowid", [caseRef]).map(caseEvent)

@@ -14,19 +14,6 @@ extension SQLiteMessageStore {
         try rows(db, forIDs: ids) { "SELECT record FROM recipients WHERE id IN (\($0))" }.map { $0[0] }
     }
 
-    public func planningReads(recipientIDs: Set<String>, caseRefs: Set<String>, stepCaseRefs: Set<String>) async throws -> PlanningReads {
-        guard !(recipientIDs.isEmpty && caseRefs.isEmpty && stepCaseRefs.isEmpty) else { return PlanningReads() }
-        // One read on one connection: the three after one another, with one hop to a reader's queue
-        // and one page cache (each concurrent read would fill a reader's own).
-        let (records, events, steps) = try await pool.read { db in
-            (
-                try Self.recipientRecords(db, ids: Array(recipientIDs)), try Self.caseEvents(db, caseRefs: Array(caseRefs)),
-                try Self.caseSteps(db, caseRefs: Array(stepCaseRefs))
-            )
-        }
-        return PlanningReads(recipients: try StoredRows.recipients(records), caseEvents: events, caseSteps: steps)
-    }
-
     public func putRecipient(_ recipient: Recipient, now: Date) async throws -> Bool {
         guard let id = recipient.id else { throw StoreError("a recipient record needs an id") }
         let record = String(decoding: try VarselJSON.encoder().encode(recipient), as: UTF8.self)

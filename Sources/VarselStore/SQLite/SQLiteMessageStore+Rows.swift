@@ -83,6 +83,9 @@ extension SQLiteMessageStore {
         }
     }
 
+    /// `count` comma-separated placeholders, for a list of values (`IN (…)`, a multi-row insert's row).
+    static func placeholders(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
+
     /// The rows `select` finds for `ids` (no id twice): `select` is given a list of placeholders, for
     /// chunks of the sizes of the multi-row inserts, so each query has at most seven shapes, each
     /// compiled once (compiling a query for each batch's own number of ids cost more than running it).
