@@ -182,9 +182,8 @@ extension MessageStore {
 
     public func planningReads(recipientIDs: Set<String>, caseRefs: Set<String>, stepCaseRefs: Set<String>) async throws -> PlanningReads {
         PlanningReads(
-            recipients: recipientIDs.isEmpty ? [:] : try await recipients(ids: recipientIDs),
-            caseEvents: caseRefs.isEmpty ? [:] : try await caseEvents(caseRefs: caseRefs),
-            caseSteps: stepCaseRefs.isEmpty ? [:] : try await caseSteps(caseRefs: stepCaseRefs))
+            recipients: try await recipients(ids: recipientIDs), caseEvents: try await caseEvents(caseRefs: caseRefs),
+            caseSteps: try await caseSteps(caseRefs: stepCaseRefs))
     }
 
     /// `prepare` without reading the next batch.

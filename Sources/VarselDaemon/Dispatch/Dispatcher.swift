@@ -184,16 +184,15 @@ public final class Dispatcher: Sendable {
         let reads = try await store.planningReads(
             recipientIDs: Set(leased.compactMap(\.request.recipient.id)), caseRefs: Set(leased.compactMap(\.request.caseRef)),
             stepCaseRefs: Set(leased.filter { preparer.step($0.request) != .none }.compactMap(\.request.caseRef)))
-        let (stored, caseEvents, caseSteps) = (reads.recipients, reads.caseEvents, reads.caseSteps)
         let hourStats = leased.contains { $0.request.planStep?.timing == .learned && $0.attempts == 0 } ? try await sendHours.stats(now: at) : [:]
         var preparations: [Preparation] = []
         var outbound: [String: (PlannedSend, OutboundMessage, LeasedMessage)] = [:]
         for message in leased {
             let key = RecipientKey.of(message.request.recipient)
             let (preparation, outgoing) = preparer.prepare(
-                message, stored: message.request.recipient.id.flatMap { stored[$0] }, recentSends: recent[key] ?? [],
-                caseEvents: message.request.caseRef.flatMap { caseEvents[$0] } ?? [],
-                caseSteps: message.request.caseRef.flatMap { caseSteps[$0] } ?? [], hourStats: hourStats, templates: set, now: at)
+                message, stored: message.request.recipient.id.flatMap { reads.recipients[$0] }, recentSends: recent[key] ?? [],
+                caseEvents: message.request.caseRef.flatMap { reads.caseEvents[$0] } ?? [],
+                caseSteps: message.request.caseRef.flatMap { reads.caseSteps[$0] } ?? [], hourStats: hourStats, templates: set, now: at)
             // Count this batch's sends too, so a batch cannot exceed the cap on its own.
             if case .send = preparation, cap.enabled { recent[key, default: []].append(at) }
             preparations.append(preparation)

@@ -343,7 +343,8 @@ public final class SQLiteMessageStore: MessageStore {
                 let content = send.content
                 try db.runBound("""
                         UPDATE messages SET channel = ?, locale = ?, tone = ?, gateway = ?, template_id = ?, template_version = ?,
-                            variant = ?, content_hash = ?, sms_encoding = ?, sms_segments = ?, updated_at = ?\(claim == nil ? "" : ", state = 'sending', lease_token = ?, lease_owner = ?, lease_expires_at = ?")
+                            variant = ?, content_hash = ?, sms_encoding = ?, sms_segments = ?,
+                            updated_at = ?\(claim == nil ? "" : ", state = 'sending', lease_token = ?, lease_owner = ?, lease_expires_at = ?")
                         WHERE \(fence.condition)
                         """,
                     count: 11 + (claim == nil ? 0 : 3) + Fence.count
