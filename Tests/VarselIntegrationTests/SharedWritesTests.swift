@@ -60,8 +60,10 @@ import VarselTestSupport
             return (holder, writes)
         }
 
-        func insert(_ value: Int, thenFail: Bool = false, thenWaitFor gate: DispatchSemaphore? = nil, running: Shared<[Int]>? = nil) async throws -> Int {
-            try await store.writes.write { db in
+        func insert(
+            _ value: Int, urgent: Bool = false, thenFail: Bool = false, thenWaitFor gate: DispatchSemaphore? = nil, running: Shared<[Int]>? = nil
+        ) async throws -> Int {
+            try await store.writes.write(urgent: urgent) { db in
                 try db.execute(sql: "INSERT INTO scratch (x) VALUES (?)", arguments: [value])
                 // Still inside the transaction: the test submits the next write now.
                 // Held only the first time it runs (not when run again alone after another's failure).
@@ -77,8 +79,10 @@ import VarselTestSupport
 
         /// Inserts 1...count, each submitted while the one before runs inside the writer's transaction
         /// (held there until the next is waiting): returns the inserts' tasks once all have finished.
-        func insertsArrivingWhileTheOneBeforeRuns(_ count: Int, failing: Set<Int> = []) async throws -> [Task<Int, any Error>] {
+        func insertsArrivingWhileTheOneBeforeRuns(_ count: Int, failing: Set<Int> = [], urgent: Set<Int> = []) async throws -> [Task<Int, any Error>] {
             let running = Shared<[Int]>([])
+            // Writes answered: a transaction an urgent write ends commits before the next is submitted.
+            let answered = Shared(0)
             let gates = (1...count).map { _ in DispatchSemaphore(value: 0) }
             var writes: [Task<Int, any Error>] = []
             for value in 1...count {
@@ -86,10 +90,16 @@ import VarselTestSupport
                     try await SharedWritesTests.poll("write \(value - 1) runs") { running.withLock { $0.contains(value - 1) } }
                 }
                 let gate = gates[value - 1]
-                writes.append(Task { try await self.insert(value, thenFail: failing.contains(value), thenWaitFor: gate, running: running) })
+                writes.append(Task {
+                    defer { answered.withLock { $0 += 1 } }
+                    return try await self.insert(
+                        value, urgent: urgent.contains(value), thenFail: failing.contains(value), thenWaitFor: gate, running: running)
+                })
                 if value > 1 {
                     // The one before runs in the transaction, held there; this one waits for the writer.
-                    try await SharedWritesTests.poll("write \(value) waits while \(value - 1) runs") { self.store.writes.unansweredCount == value }
+                    try await SharedWritesTests.poll("write \(value) waits while \(value - 1) runs") {
+                        self.store.writes.unansweredCount + answered.withLock { $0 } == value
+                    }
                     gates[value - 2].signal()
                 }
             }
@@ -168,6 +178,23 @@ import VarselTestSupport
         // The first and the writes that came in each of the rounds that follow it: one commit.
         let shapes = harness.transactions().map { $0.count - 1 }
         #expect(shapes == [SharedWrites.joiningRounds + 1, 1], "\(harness.transactions())")
+        #expect(harness.transactions().allSatisfy { $0.last == "commit" })
+    }
+
+    @Test(
+        "an urgent write (one its caller waits on to go on: a plan, an attempt's start) joins the running transaction, which then commits without the writes that arrive after it",
+        arguments: [2, 1])
+    func urgentWriteEndsTheJoining(urgentOne: Int) async throws {
+        let harness = try await Harness()
+        #expect(SharedWrites.joiningRounds >= 2)
+        harness.statements.withLock { $0 = [] }
+        let writes = try await harness.insertsArrivingWhileTheOneBeforeRuns(4, urgent: [urgentOne])
+        for (index, write) in writes.enumerated() { #expect(try await write.value == index + 1) }
+        #expect(try await harness.values() == [1, 2, 3, 4])
+        // Urgent 2 joins 1's transaction, which then commits; 3 starts the next, and 4 joins it.
+        // Urgent 1 takes in nothing: 2 waits and starts the next, which 3 and 4 join.
+        let shapes = harness.transactions().map { $0.count - 1 }
+        #expect(shapes == (urgentOne == 2 ? [2, 2] : [1, 3]), "\(harness.transactions())")
         #expect(harness.transactions().allSatisfy { $0.last == "commit" })
     }
 

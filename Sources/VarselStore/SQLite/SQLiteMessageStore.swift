@@ -200,7 +200,7 @@ public final class SQLiteMessageStore: MessageStore {
     public func takeDue(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage] {
         // On the writer's connection, though it writes nothing: a reader's page cache is dropped at
         // every commit of the writer, so a reader would read every page of the batch again.
-        let rows: [LeasedRow] = try await writes.write { db in try Self.dueRows(db, limit: limit, now: now) }
+        let rows: [LeasedRow] = try await writes.write(urgent: true) { db in try Self.dueRows(db, limit: limit, now: now) }
         return try Self.due(rows, DueQuery(owner: owner, limit: limit, leaseDuration: leaseDuration), now: now)
     }
 
@@ -305,7 +305,7 @@ public final class SQLiteMessageStore: MessageStore {
 
     public func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date, takingNext next: DueQuery?) async throws -> PreparedBatch {
         let contents = try StoredRows.contents(preparations)
-        let (prepared, nextRows) = try await writes.write { db in
+        let (prepared, nextRows) = try await writes.write(urgent: true) { db in
             let prepared = try Self.recordAndOpen(db, preparations, starting: starts, contents: contents, now: now)
             // Read after the plan's writes: none of this batch is queued any more.
             return (prepared, try next.map { try Self.dueRows(db, limit: $0.limit, now: now) })
@@ -440,7 +440,7 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     public func start(_ starts: [AttemptStart], now: Date) async throws -> [String: StartOutcome] {
-        try await writes.write { db in try Self.open(db, starts, now: now) }
+        try await writes.write(urgent: true) { db in try Self.open(db, starts, now: now) }
     }
 
     /// Opens the attempts of `starts` in the caller's transaction, each fenced, each capped start

@@ -21,6 +21,12 @@ import VarselCore
 /// after another, each with its own sync and its own copy of the pages they share in the
 /// write-ahead log (the tail of every table and index, and index pages their keys share).
 ///
+/// A write whose caller cannot go on before its commit (`urgent`: the send loop's read of a batch and
+/// its plan, which the loop waits for before the next batch; attempt starts, each holding a gateway
+/// connection until it is committed) ends the joining: its transaction takes in the writes that
+/// arrived before it, not those that come after it, which wait for the next transaction. Outcomes and
+/// enqueues keep joining (30,000 SMS: +4 % in the median of nine pairs; mixed within the noise).
+///
 /// The groups are taken on the writer's own queue: when one is committed, the next is queued there
 /// at once (behind any other write already waiting for the writer), so the writer never waits for a
 /// thread of the cooperative pool, busy planning and sending, to hand it the next group.
@@ -40,10 +46,11 @@ struct SharedWrites: Sendable {
     var unansweredCount: Int { queue.unansweredCount }
 
     /// Runs `work` in the writer's next transaction, with whatever else is waiting, and returns its
-    /// result once that transaction is committed.
-    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// result once that transaction is committed. An `urgent` write's transaction commits without
+    /// taking in writes that arrive after it.
+    func write<T: Sendable>(urgent: Bool = false, _ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let result = Mutex<T?>(nil)
-        try await queue.submit(Job { db in
+        try await queue.submit(Job(urgent: urgent) { db in
             let value = try work(db)
             result.withLock { $0 = value }
         })
@@ -54,6 +61,8 @@ struct SharedWrites: Sendable {
 
 /// One caller's write, run in a shared transaction (and again alone if another write fails it).
 private struct Job: Sendable {
+    /// Its caller cannot go on before the commit: the transaction takes in nothing after it.
+    let urgent: Bool
     let run: @Sendable (Database) throws -> Void
 }
 
@@ -98,15 +107,18 @@ private final class WriterQueue: Sendable {
     }
 
     /// On the writer's queue: commits everything waiting now, with the writes that came while it ran
-    /// (up to `SharedWrites.joiningRounds` rounds of them), answers them, and queues the next block if
-    /// more came meanwhile.
+    /// (up to `SharedWrites.joiningRounds` rounds of them, none after an urgent one), answers them,
+    /// and queues the next block if more came meanwhile.
     private func writeGroup(_ db: Database) {
         var group = takeWaiting()
         var ran = 0
         let together = Result<Void, any Error> {
             try db.inTransaction {
                 for round in 0...SharedWrites.joiningRounds {
-                    if round > 0 { group += takeWaiting() }
+                    if round > 0 {
+                        guard !group.contains(where: \.job.urgent) else { break }
+                        group += takeWaiting()
+                    }
                     guard ran < group.count else { break }
                     for index in ran..<group.count { try group[index].job.run(db) }
                     ran = group.count
