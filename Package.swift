@@ -40,6 +40,8 @@ let package = Package(
         ),
         // glibc's malloc tunables (the daemon's arena limit).
         .systemLibrary(name: "CMalloc"),
+        // SQLite's allocator: small blocks kept by each thread (Debian's SQLite has no lookaside).
+        .target(name: "CSQLiteMemory", linkerSettings: [.linkedLibrary("sqlite3")]),
         // Pure core: model, validation, planning, SMS encoding, formatting. No I/O.
         .target(
             name: "VarselCore",
@@ -72,7 +74,7 @@ let package = Package(
         .target(
             name: "VarselStore",
             dependencies: [
-                "VarselCore",
+                "VarselCore", "CSQLiteMemory",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
@@ -159,7 +161,7 @@ let package = Package(
             name: "VarselIntegrationTests",
             dependencies: [
                 "VarselCore", "VarselHTTP", "VarselTemplates", "VarselStore", "VarselPostgres", "VarselGateways",
-                "VarselDaemon", "VarselTestSupport",
+                "VarselDaemon", "VarselTestSupport", "CSQLiteMemory", .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
