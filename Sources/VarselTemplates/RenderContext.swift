@@ -11,8 +11,10 @@ enum RenderContext {
         let recipientLocale = message.recipient.locale.flatMap { LocaleTag.language(of: $0) == LocaleTag.language(of: locale) ? $0 : nil }
         let format = LocaleFormat.forLocale(recipientLocale ?? locale)
         let currency = message.data["currency"]?.scalarText ?? ""
-        var context: [String: TemplateValue] = [:]
-        var raw: [String: TemplateValue] = [:]
+        // Sized once: the data's fields and the few added below (grown entry by entry, each table was
+        // allocated again several times a message).
+        var context = [String: TemplateValue](minimumCapacity: message.data.count + 6)
+        var raw = [String: TemplateValue](minimumCapacity: message.data.count + 1)
         for (name, value) in message.data {
             raw[name] = plain(value)
             context[name] = shown(name: name, value: value, declared: schema?.fields[name]?.type, format: format, currency: currency, channel: channel)

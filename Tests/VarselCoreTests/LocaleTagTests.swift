@@ -64,6 +64,22 @@ struct LocaleTagTests {
         #expect(LocaleTag.region(of: tag) == region)
     }
 
+    @Test("a policy's kept chains are the chains worked out each time, for 2,000 seeded tags (more than it keeps), asked twice each")
+    func keptChainsAgree() {
+        var random = SeededRandom(seed: 11)
+        let pieces = ["nb", "NO", "no", "sv", "SE", "fi", "-", "_", "de", "AT", "Hant", "x", "419", ""]
+        let aliases = ["no": "nb", "nn": "nb"]
+        let chains = LocaleChains(defaultLocale: "en", aliases: aliases)
+        var tags: [String?] = [nil, "", "nb-NO", "no", "NB_no"]
+        tags += (0..<2_000).map { index in (0..<Int.random(in: 1...4, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined() + "-\(index)" }
+        for _ in 0..<2 {
+            for tag in tags {
+                #expect(chains.chain(for: tag) == LocaleTag.chain(for: tag, defaultLocale: "en", aliases: aliases), "\(tag ?? "nil")")
+            }
+        }
+        #expect(chains.count == LocaleChains.limit)
+    }
+
     @Test("the chain goes from the full tag to the language, then the default")
     func chainWithoutAliases() {
         #expect(LocaleTag.chain(for: "nb-NO", defaultLocale: "en", aliases: [:]) == ["nb-NO", "nb", "en"])

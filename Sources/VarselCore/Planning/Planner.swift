@@ -3,9 +3,12 @@
 /// Pure: the same message, policy and catalogue always give the same plan.
 public struct Planner: Sendable {
     public let policy: PlanningPolicy
+    /// The policy's locale fallback chains, each worked out once.
+    let localeChains: LocaleChains
 
     public init(policy: PlanningPolicy) {
         self.policy = policy
+        localeChains = LocaleChains(defaultLocale: policy.defaultLocale, aliases: policy.localeAliases)
     }
 
     /// Plans a message, optionally excluding channels already tried.
@@ -26,7 +29,7 @@ public struct Planner: Sendable {
         let tone = resolveTone(recipient)
         trail.append(tone.reason)
         let localeTag = recipient.locale ?? recipient.effectiveCountry.flatMap { policy.localeByCountry[$0] }
-        let chain = LocaleTag.chain(for: localeTag, defaultLocale: policy.defaultLocale, aliases: policy.localeAliases)
+        let chain = localeChains.chain(for: localeTag)
 
         var skipped = 0
         for (position, channel) in order.enumerated() {

@@ -28,6 +28,8 @@ public struct SMSEncoding: Sendable, Hashable {
     /// never splits across parts.
     public init(text: String) {
         var costs: [Int] = []
+        // A scalar is at least one UTF-8 byte: one allocation instead of one for each doubling.
+        costs.reserveCapacity(text.utf8.count)
         var offender: Offender?
         for (offset, scalar) in text.unicodeScalars.enumerated() {
             guard let cost = GSM7Alphabet.septets(scalar) else {
