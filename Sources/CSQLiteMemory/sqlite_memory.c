@@ -28,6 +28,9 @@ typedef struct thread_cache {
 
 static __thread thread_cache cache;
 static pthread_key_t cache_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+/* pthread_key_create's result; -1 until it ran. */
+static int key_result = -1;
 static int installed;
 
 static int class_of(int size) {
@@ -51,6 +54,8 @@ static void release_cache(void *value) {
     }
     kept->registered = 0;
 }
+
+static void make_key(void) { key_result = pthread_key_create(&cache_key, release_cache); }
 
 static inline int64_t *header_of(void *block) { return (int64_t *)((char *)block - HEADER); }
 
@@ -87,7 +92,8 @@ void varsel_sqlite_memory_free(void *block) {
         if (cache.count[index] < class_limit[index]) {
             if (!cache.registered) {
                 /* Registered once a thread, so that its blocks are released when it ends. */
-                if (pthread_setspecific(cache_key, &cache) != 0) {
+                pthread_once(&key_once, make_key);
+                if (key_result != 0 || pthread_setspecific(cache_key, &cache) != 0) {
                     free(base);
                     return;
                 }
@@ -137,11 +143,6 @@ static int memory_init(void *unused) {
 }
 
 static void memory_shutdown(void *unused) { (void)unused; }
-
-static pthread_once_t key_once = PTHREAD_ONCE_INIT;
-static int key_result;
-
-static void make_key(void) { key_result = pthread_key_create(&cache_key, release_cache); }
 
 int varsel_sqlite_memory_install(void) {
     pthread_once(&key_once, make_key);
