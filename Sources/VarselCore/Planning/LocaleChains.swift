@@ -9,16 +9,19 @@ final class LocaleChains: Sendable {
 
     private let defaultLocale: String
     private let aliases: [String: String]
+    /// The chain of a message without a locale: the default alone.
+    private let withoutTag: [String]
     private let known = Mutex<[String: [String]]>([:])
 
     init(defaultLocale: String, aliases: [String: String]) {
         self.defaultLocale = defaultLocale
         self.aliases = aliases
+        withoutTag = LocaleTag.chain(for: nil, defaultLocale: defaultLocale, aliases: aliases)
     }
 
     /// `LocaleTag.chain(for: tag, defaultLocale:, aliases:)` of this policy.
     func chain(for tag: String?) -> [String] {
-        guard let tag else { return LocaleTag.chain(for: nil, defaultLocale: defaultLocale, aliases: aliases) }
+        guard let tag else { return withoutTag }
         if let chain = known.withLock({ $0[tag] }) { return chain }
         let chain = LocaleTag.chain(for: tag, defaultLocale: defaultLocale, aliases: aliases)
         known.withLock { known in
