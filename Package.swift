@@ -40,8 +40,7 @@ let package = Package(
         ),
         // glibc's malloc tunables (the daemon's arena limit).
         .systemLibrary(name: "CMalloc"),
-        // SQLite's allocator: small blocks kept by each thread (Debian's SQLite has no lookaside);
-        // libcurl allocates through it too.
+        // SQLite's allocator: small blocks kept by each thread (Debian's SQLite has no lookaside).
         .target(name: "CSQLiteMemory", linkerSettings: [.linkedLibrary("sqlite3")]),
         // Pure core: model, validation, planning, SMS encoding, formatting. No I/O.
         .target(
@@ -52,7 +51,7 @@ let package = Package(
         // A libcurl multi HTTP client on its own thread. Knows nothing of Varsel.
         .target(
             name: "VarselHTTP",
-            dependencies: ["CCurl", "CSQLiteMemory"],
+            dependencies: ["CCurl"],
             swiftSettings: strict
         ),
         // Payment codes as images: QR symbols through libqrencode, Code 128, PNG.
@@ -147,7 +146,7 @@ let package = Package(
         .testTarget(
             name: "VarselHTTPTests",
             dependencies: [
-                "VarselHTTP", "CCurl", "CSQLiteMemory",
+                "VarselHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strict

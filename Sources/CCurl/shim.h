@@ -13,20 +13,13 @@
 
 #include <curl/curl.h>
 
-/* Varsel's small-block allocator, which libcurl allocates through (VarselHTTP depends on its target). */
-#include "../CSQLiteMemory/include/CSQLiteMemory.h"
-
 /* The signature of CURLOPT_WRITEFUNCTION and CURLOPT_HEADERFUNCTION. */
 typedef size_t (*varsel_curl_data_callback)(char *buffer, size_t size, size_t nitems, void *userdata);
 
 /* ---- curl_global_init ---------------------------------------------------- */
 
-/* curl_global_init(CURL_GLOBAL_ALL) with libcurl's memory from Varsel's small-block allocator, whose
- * threads keep the blocks they free: the curl thread makes and frees about fifty a transfer. */
 static inline CURLcode varsel_curl_global_init_all(void) {
-    return curl_global_init_mem(
-        CURL_GLOBAL_ALL, varsel_memory_malloc, varsel_sqlite_memory_free, varsel_memory_realloc, varsel_memory_strdup,
-        varsel_memory_calloc);
+    return curl_global_init(CURL_GLOBAL_ALL);
 }
 
 /* ---- constants that Swift cannot import --------------------------------- */

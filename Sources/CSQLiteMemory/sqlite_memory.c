@@ -1,6 +1,5 @@
 #include "CSQLiteMemory.h"
 
-#include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
@@ -124,33 +123,6 @@ void *varsel_sqlite_memory_realloc(void *block, int size) {
     memcpy(moved, block, (size_t)usable);
     varsel_sqlite_memory_free(block);
     return moved;
-}
-
-/* The largest size_t request the int-sized methods above can serve. */
-static const size_t LARGEST_REQUEST = (size_t)INT_MAX - 2 * HEADER;
-
-void *varsel_memory_malloc(size_t size) {
-    if (size > LARGEST_REQUEST) return NULL;
-    return varsel_sqlite_memory_malloc((int)size);
-}
-
-void *varsel_memory_calloc(size_t count, size_t size) {
-    if (size != 0 && count > LARGEST_REQUEST / size) return NULL;
-    void *block = varsel_memory_malloc(count * size);
-    if (block) memset(block, 0, count * size);
-    return block;
-}
-
-void *varsel_memory_realloc(void *block, size_t size) {
-    if (size > LARGEST_REQUEST) return NULL;
-    return varsel_sqlite_memory_realloc(block, (int)size);
-}
-
-char *varsel_memory_strdup(const char *text) {
-    size_t length = strlen(text) + 1;
-    char *copy = varsel_memory_malloc(length);
-    if (copy) memcpy(copy, text, length);
-    return copy;
 }
 
 int varsel_sqlite_memory_roundup(int size) {

@@ -115,31 +115,4 @@ import VarselTestSupport
         }.value
         #expect(intact)
     }
-
-    @Test("libcurl's entry points: sizes as size_t, calloc zeroed, strdup a copy, and a size the allocator cannot hold refused with NULL")
-    func libcurlEntryPoints() {
-        // A block of the class dirtied and freed first, so that calloc is likely given it back.
-        let dirty = varsel_memory_malloc(40)!
-        memset(dirty, 0xFF, 40)
-        varsel_sqlite_memory_free(dirty)
-        let zeroed = varsel_memory_calloc(5, 8)!
-        #expect(Array(UnsafeRawBufferPointer(start: zeroed, count: 40)).allSatisfy { $0 == 0 })
-        #expect(varsel_sqlite_memory_size(zeroed) == 64)
-        let copy = varsel_memory_strdup("Content-Type: application/json")!
-        #expect(String(cString: copy) == "Content-Type: application/json")
-        let grown = varsel_memory_realloc(copy, 6_000)!
-        let text = { String(cString: grown.assumingMemoryBound(to: CChar.self)) }
-        #expect(text() == "Content-Type: application/json")
-        // Too large for the allocator's int sizes, or a count times size that overflows: NULL, the block untouched.
-        #expect(varsel_memory_malloc(Int.max) == nil)
-        #expect(varsel_memory_malloc(Int(Int32.max)) == nil)
-        #expect(varsel_memory_calloc(Int.max / 2, 4) == nil)
-        #expect(varsel_memory_calloc(1 << 20, 1 << 20) == nil)
-        #expect(varsel_memory_realloc(grown, Int.max) == nil)
-        #expect(text() == "Content-Type: application/json")
-        // Nothing asked: a block all the same.
-        let empty = varsel_memory_calloc(0, 8)!
-        #expect(varsel_sqlite_memory_size(empty) == 16)
-        for block in [zeroed, grown, empty] { varsel_sqlite_memory_free(block) }
-    }
 }

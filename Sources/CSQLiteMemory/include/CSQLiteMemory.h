@@ -8,11 +8,6 @@
  * each thread keeping a few freed blocks of each class for its next allocations; larger blocks
  * straight from malloc. Debian's SQLite is built without lookaside (SQLITE_OMIT_LOOKASIDE), so every
  * value a statement copies, every record it builds and every cursor it opens is a malloc and a free.
- *
- * libcurl allocates through it too (curl_global_init_mem, CCurl's varsel_curl_global_init_all): a
- * transfer makes and frees about fifty small blocks on the curl thread, and with glibc's malloc
- * limited to two arenas (MallocArenas) the curl thread waited for an arena's lock that the task
- * pool's threads held about once every four requests.
  */
 
 /* Installs the allocator (sqlite3_config(SQLITE_CONFIG_MALLOC)) and turns SQLite's memory
@@ -30,15 +25,6 @@ void varsel_sqlite_memory_free(void *block);
 void *varsel_sqlite_memory_realloc(void *block, int size);
 int varsel_sqlite_memory_size(void *block);
 int varsel_sqlite_memory_roundup(int size);
-/* The allocator with libcurl's signatures (curl_global_init_mem): sizes are size_t, a size the
- * allocator cannot hold (over INT_MAX less its header) or a count times size that overflows gets
- * NULL, calloc's block is zeroed, realloc to 0 keeps the block it is given (libcurl never
- * asks for it). Blocks are freed with varsel_sqlite_memory_free. */
-void *varsel_memory_malloc(size_t size);
-void *varsel_memory_calloc(size_t count, size_t size);
-void *varsel_memory_realloc(void *block, size_t size);
-char *varsel_memory_strdup(const char *text);
-
 /* Blocks the calling thread keeps for reuse, over all classes. */
 int varsel_sqlite_memory_cached(void);
 
