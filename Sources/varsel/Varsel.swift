@@ -15,9 +15,9 @@ struct Varsel: AsyncParsableCommand {
             CaseCommand.self, PlansCommand.self, ReportCommand.self,
         ])
 
-    /// Before any command: at most two malloc arenas (unless `MALLOC_ARENA_MAX` says otherwise).
+    /// Before any command: glibc malloc's arena limit and trim threshold (unless the environment sets them).
     static func main() async {
-        MallocArenas.limit()
+        MallocSettings.apply()
         await main(nil)
     }
 }

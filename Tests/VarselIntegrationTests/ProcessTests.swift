@@ -61,9 +61,16 @@ import VarselTestSupport
         await sandbox.stop()
     }
 
-    @Test("varsel serve allocates from at most two malloc arenas while sending; MALLOC_ARENA_MAX in the environment is left to glibc")
+    @Test("varsel serve allocates from at most its limit of malloc arenas while sending (two a core and four more, at least eight); MALLOC_ARENA_MAX and MALLOC_TRIM_THRESHOLD_ in the environment are left to glibc")
     func mallocArenas() async throws {
-        #expect(MallocArenas.limit(environment: ["MALLOC_ARENA_MAX": "8"]) == nil, "the operator's choice stands")
+        let operatorsChoice = MallocSettings.apply(environment: ["MALLOC_ARENA_MAX": "8", "MALLOC_TRIM_THRESHOLD_": "1048576"])
+        #expect(operatorsChoice.arenaLimit == nil && operatorsChoice.trimThreshold == nil, "the operator's choice stands")
+        let arenasOnly = MallocSettings.apply(environment: ["MALLOC_TRIM_THRESHOLD_": "1048576"])
+        #expect(arenasOnly.arenaLimit == MallocSettings.defaultArenaLimit && arenasOnly.trimThreshold == nil)
+        let both = MallocSettings.apply(environment: [:])
+        #expect(both.arenaLimit == MallocSettings.defaultArenaLimit && both.trimThreshold == 128 * 1024)
+        #expect([1, 2, 4, 16, 64].map(MallocSettings.defaultArenaLimit(cores:)) == [8, 8, 12, 36, 132])
+        #expect(MallocSettings.defaultArenaLimit == MallocSettings.defaultArenaLimit(cores: ProcessInfo.processInfo.activeProcessorCount))
         let directory = TemporaryDirectory()
         let sandbox = SandboxGateway()
         try await sandbox.start()
@@ -81,7 +88,7 @@ import VarselTestSupport
         await sandbox.stop()
         // Besides the main arena (the brk heap), each arena is 64 MiB of anonymous memory at a 64 MiB
         // boundary (its used part and its reserve); unlimited, a sending daemon had thirteen.
-        #expect(Self.mallocArenas(maps) <= MallocArenas.defaultLimit - 1, "\(maps)")
+        #expect(Self.mallocArenas(maps) <= MallocSettings.defaultArenaLimit - 1, "\(maps)")
     }
 
     /// The arenas glibc mapped besides the main one, read from `/proc/PID/maps`.
