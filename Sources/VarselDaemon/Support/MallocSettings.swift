@@ -8,7 +8,7 @@ import Foundation
 ///   per core, and every arena keeps the memory it freed: `varsel serve`, whose event loops, task
 ///   pool, libcurl loop and SQLite writer all allocate, ended up with thirteen while sending on two
 ///   cores. Two took about 8 MiB off that daemon's peak RSS, but its threads then waited for each
-///   other's arena locks: 3.5–4.7 `futex` calls a sent message, against 1.6–1.8 with eight.
+///   other's arena locks: 3.5–4.7 `futex` calls a sent message, against 1.6–1.9 with eight.
 /// - The trim threshold. An arena gives the free memory at its top back to the kernel once it is
 ///   larger than this; left to itself glibc raises the threshold with every large block freed, and
 ///   arenas kept what the message batches had used. 128 KiB took 1–2 MiB off the peak RSS with no
