@@ -21,19 +21,17 @@ public enum MallocSettings {
 
     /// The arena limit on a machine with `cores` cores: two a core and four more, at least eight.
     public static func defaultArenaLimit(cores: Int) -> Int32 {
-        Int32(clamping: max(8, 2 * max(1, cores) + 4))
+        Int32(clamping: max(8, 2 * cores + 4))
     }
 
     /// The trim threshold Varsel sets unless `MALLOC_TRIM_THRESHOLD_` is set: glibc's initial one.
     public static let trimThreshold: Int32 = 128 * 1024
 
-    /// Sets the arena limit and the trim threshold, each unless `environment` names it. Returns
-    /// what was set (nil: left as it was).
+    /// Sets the default arena limit and the trim threshold, each unless `environment` names it.
+    /// Returns what was set (nil: left as it was).
     @discardableResult
-    public static func apply(
-        arenaLimit: Int32 = defaultArenaLimit, environment: [String: String] = ProcessInfo.processInfo.environment
-    ) -> (arenaLimit: Int32?, trimThreshold: Int32?) {
-        let arenas = environment["MALLOC_ARENA_MAX"] == nil && mallopt(M_ARENA_MAX, arenaLimit) == 1 ? arenaLimit : nil
+    public static func apply(environment: [String: String] = ProcessInfo.processInfo.environment) -> (arenaLimit: Int32?, trimThreshold: Int32?) {
+        let arenas = environment["MALLOC_ARENA_MAX"] == nil && mallopt(M_ARENA_MAX, defaultArenaLimit) == 1 ? defaultArenaLimit : nil
         let trim = environment["MALLOC_TRIM_THRESHOLD_"] == nil && mallopt(M_TRIM_THRESHOLD, trimThreshold) == 1 ? trimThreshold : nil
         return (arenas, trim)
     }
