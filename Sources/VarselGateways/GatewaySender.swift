@@ -17,6 +17,34 @@ public struct SendResult: Sendable {
     public var parts: [String] = []
 }
 
+/// A send's request as its gateway's adapter built it, ready to hand to the HTTP client.
+public struct GatewayRequest: Sendable {
+    /// A request built, or the result of a send whose request could not be.
+    public enum Outcome: Sendable {
+        case ready(GatewayRequest)
+        case failed(SendResult)
+    }
+
+    public let gateway: String
+    let adapter: any GatewayAdapter
+    public let request: HTTPRequest
+}
+
+/// A request that went to the HTTP client and what came back: a response, or why none did.
+/// A class: made on the curl thread and queued for whoever classifies it, as one reference.
+public final class GatewayTransfer: Sendable {
+    public let request: GatewayRequest
+    public let result: Result<HTTPResponse, any Error>
+    /// From the hand-over to the client until the result.
+    public let latencyMs: Int
+
+    init(request: GatewayRequest, result: Result<HTTPResponse, any Error>, latencyMs: Int) {
+        self.request = request
+        self.result = result
+        self.latencyMs = latencyMs
+    }
+}
+
 /// Sends messages through configured gateways over one shared libcurl client.
 public final class GatewaySender: Sendable {
     public let adapters: [String: any GatewayAdapter]
@@ -32,21 +60,58 @@ public final class GatewaySender: Sendable {
     /// Sends one message and classifies the result. Never throws: every failure is a `SendResult`.
     /// `trace`, when given, receives the request and what came back (`varsel gateway test`).
     public func send(_ message: OutboundMessage, via gateway: String, trace: SendTrace? = nil) async -> SendResult {
-        guard let adapter = adapters[gateway] else {
-            return SendResult(outcome: .permanent, httpStatus: nil, providerID: nil, latencyMs: 0, error: "no gateway named \(gateway)")
+        let prepared: GatewayRequest
+        switch request(for: message, via: gateway) {
+        case .ready(let ready): prepared = ready
+        case .failed(let result): return result
         }
-        let request: HTTPRequest
-        do {
-            request = try adapter.request(for: message)
-        } catch {
-            return SendResult(outcome: .permanent, httpStatus: nil, providerID: nil, latencyMs: 0, error: error.description)
-        }
-        trace?.record(request: request)
+        trace?.record(request: prepared.request)
         let start = ContinuousClock.now
+        let outcome: Result<HTTPResponse, any Error>
         do {
-            let response = try await client.execute(request)
-            trace?.record(response: response)
-            let latency = Self.milliseconds(ContinuousClock.now - start)
+            outcome = .success(try await client.execute(prepared.request))
+        } catch {
+            outcome = .failure(error)
+        }
+        switch outcome {
+        case .success(let response): trace?.record(response: response)
+        case .failure(let error as HTTPClientError): trace?.record(error: error)
+        case .failure: break
+        }
+        return result(of: GatewayTransfer(request: prepared, result: outcome, latencyMs: Self.milliseconds(ContinuousClock.now - start)))
+    }
+
+    /// The request that sends `message` through `gateway`, built by the gateway's adapter; or, when it
+    /// cannot be built, the send's (permanent) result.
+    public func request(for message: OutboundMessage, via gateway: String) -> GatewayRequest.Outcome {
+        guard let adapter = adapters[gateway] else {
+            return .failed(SendResult(outcome: .permanent, httpStatus: nil, providerID: nil, latencyMs: 0, error: "no gateway named \(gateway)"))
+        }
+        do {
+            return .ready(GatewayRequest(gateway: gateway, adapter: adapter, request: try adapter.request(for: message)))
+        } catch {
+            return .failed(SendResult(outcome: .permanent, httpStatus: nil, providerID: nil, latencyMs: 0, error: error.description))
+        }
+    }
+
+    /// Hands a built request to the HTTP client without waiting: `onFinish` gets what came back
+    /// (classify it with ``result(of:)``) exactly once, on the client's curl thread, and must not
+    /// block (`CurlHTTPClient.start(_:onFinish:)`).
+    public func start(_ request: GatewayRequest, onFinish: @escaping @Sendable (GatewayTransfer) -> Void) {
+        let start = ContinuousClock.now
+        client.start(request.request) { outcome in
+            onFinish(GatewayTransfer(request: request, result: outcome, latencyMs: Self.milliseconds(ContinuousClock.now - start)))
+        }
+    }
+
+    /// What a finished transfer means for the send: the provider's answer as its adapter and the
+    /// gateway's classification rules read it, or what a transport failure leaves known.
+    public func result(of transfer: GatewayTransfer) -> SendResult {
+        let adapter = transfer.request.adapter
+        let gateway = transfer.request.gateway
+        let latency = transfer.latencyMs
+        switch transfer.result {
+        case .success(let response):
             var answer = adapter.interpret(response)
             let rules = OutcomeClassifier(rules: adapter.configuration.classification)
             if let ruled = rules.rule(status: response.status, field: { ProviderReply.string(at: $0, in: response.body) }) {
@@ -57,14 +122,12 @@ public final class GatewaySender: Sendable {
                     outcome: .accepted, httpStatus: response.status, providerID: answer.providerID ?? answer.parts.first,
                     latencyMs: latency, error: nil, parts: answer.parts)
             }
-            let what = request.mail == nil ? "HTTP" : "SMTP"
+            let what = transfer.request.request.mail == nil ? "HTTP" : "SMTP"
             return SendResult(
                 outcome: answer.outcome, httpStatus: response.status, providerID: nil, latencyMs: latency,
                 error: "gateway \(gateway) answered \(what) \(response.status)" + (answer.error.map { ": " + String($0.prefix(200)) } ?? ""),
                 retryAfter: response.header(named: "Retry-After").flatMap { RetryAfter.seconds($0, now: Date()) })
-        } catch let error as HTTPClientError {
-            trace?.record(error: error)
-            let latency = Self.milliseconds(ContinuousClock.now - start)
+        case .failure(let error as HTTPClientError):
             if let answer = adapter.interpret(error) {
                 return SendResult(
                     outcome: answer.outcome, httpStatus: error.responseCode, providerID: nil, latencyMs: latency,
@@ -78,7 +141,7 @@ public final class GatewaySender: Sendable {
             return SendResult(
                 outcome: .transient, httpStatus: nil, providerID: nil, latencyMs: latency,
                 error: "request did not reach gateway \(gateway): \(error.code) (\(error.curlMessage))")
-        } catch {
+        case .failure(let error):
             // Cancellation (shutdown): whether bytes went out is unknown.
             return SendResult(outcome: .ambiguous, httpStatus: nil, providerID: nil, latencyMs: 0, error: "\(error)")
         }

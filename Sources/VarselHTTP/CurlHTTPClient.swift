@@ -8,7 +8,8 @@ import Synchronization
 /// Contract:
 /// - ``execute(_:)`` suspends the calling task until the final response arrives or the
 ///   transfer fails; it never blocks a thread of the cooperative pool. Any status code is a
-///   response; only transport failures throw ``HTTPClientError``.
+///   response; only transport failures throw ``HTTPClientError``. ``start(_:onFinish:)`` is the
+///   same without a task: its handler gets the result on the curl thread.
 /// - Requests wait in a FIFO queue per ``HTTPRequest/poolKey`` inside the client. At most
 ///   ``Configuration/maxConnectionsPerPool`` requests of one pool and at most
 ///   ``Configuration/maxInFlight`` overall are handed to libcurl at once; a request's
@@ -127,6 +128,22 @@ public final class CurlHTTPClient: Sendable {
         } onCancel: {
             ticket.cancelled.store(true, ordering: .sequentiallyConsistent)
             inbox.cancel(ticket)
+        }
+    }
+
+    /// Hands `request` to the curl thread without waiting for it: `onFinish` gets the final response,
+    /// or the transport failure as an ``HTTPClientError``, exactly once. It runs on the curl thread
+    /// (at once on the caller's thread when the request is invalid or the client shut down) and must
+    /// not block: hand the result on and return. For callers that keep many requests as data rather
+    /// than one suspended task each (the dispatcher); ``execute(_:)`` is the same path, awaited.
+    public func start(_ request: HTTPRequest, onFinish: @escaping @Sendable (Result<HTTPResponse, any Error>) -> Void) {
+        if let reason = request.validationFailure() {
+            onFinish(.failure(HTTPClientError(code: .invalidRequest, curlMessage: reason, requestMayHaveReachedServer: false)))
+            return
+        }
+        let submission = CurlSubmission(ticket: CurlTicket(poolKey: request.poolKey), request: request, onFinish: onFinish)
+        if !inbox.submit(submission) {
+            submission.fail(CurlMultiLoop.shutDownError(requestMayHaveReachedServer: false))
         }
     }
 

@@ -132,7 +132,7 @@ final class CurlMultiLoop {
             transfer.dispose()
             switch outcome {
             case .success(let response):
-                transfer.submission.continuation.resume(returning: response)
+                transfer.submission.succeed(response)
             case .failure(let error):
                 transfer.submission.fail(error)
             }

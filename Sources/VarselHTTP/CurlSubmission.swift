@@ -20,26 +20,35 @@ final class CurlTicket: Sendable {
     var isCancelled: Bool { cancelled.load(ordering: .sequentiallyConsistent) }
 }
 
-/// A request on its way to the curl thread, with the continuation of the awaiting caller.
+/// A request on its way to the curl thread, with what receives its result: the awaiting caller's
+/// continuation (``CurlHTTPClient/execute(_:)``) or a handler (``CurlHTTPClient/start(_:onFinish:)``).
 ///
 /// Ownership rule: a submission lives in exactly one place at a time — the inbox, the pool
-/// scheduler, or a ``CurlTransfer`` — and whoever takes it out for good resumes the
-/// continuation, so it is resumed exactly once.
+/// scheduler, or a ``CurlTransfer`` — and whoever takes it out for good finishes it, so its
+/// handler runs exactly once.
 ///
 /// A class: it passes through the inbox, the scheduler's queue and the transfer, and a reference
 /// moves as one count where a copy of the request retained and released each of its fields.
 final class CurlSubmission: Sendable {
     let ticket: CurlTicket
     let request: HTTPRequest
-    let continuation: CheckedContinuation<HTTPResponse, any Error>
+    private let finish: @Sendable (Result<HTTPResponse, any Error>) -> Void
 
-    init(ticket: CurlTicket, request: HTTPRequest, continuation: CheckedContinuation<HTTPResponse, any Error>) {
+    init(ticket: CurlTicket, request: HTTPRequest, onFinish: @escaping @Sendable (Result<HTTPResponse, any Error>) -> Void) {
         self.ticket = ticket
         self.request = request
-        self.continuation = continuation
+        finish = onFinish
+    }
+
+    convenience init(ticket: CurlTicket, request: HTTPRequest, continuation: CheckedContinuation<HTTPResponse, any Error>) {
+        self.init(ticket: ticket, request: request) { continuation.resume(with: $0) }
+    }
+
+    func succeed(_ response: HTTPResponse) {
+        finish(.success(response))
     }
 
     func fail(_ error: any Error) {
-        continuation.resume(throwing: error)
+        finish(.failure(error))
     }
 }

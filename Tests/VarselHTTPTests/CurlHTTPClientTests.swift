@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import Synchronization
 import Testing
 @testable import VarselHTTP
 
@@ -23,6 +24,40 @@ private let patience = 600_000
 @Suite(.serialized, .timeLimit(.minutes(15)))
 struct CurlHTTPClientTests {
     // MARK: - Round trip
+
+    @Test("start: the handler gets the response once, on the curl thread; an invalid request and a client shut down answer it at once, on the caller's")
+    func startHandsTheResultToItsHandler() async throws {
+        let router = Router()
+        router.post("/echo") { request, _ -> Response in
+            Response(status: .accepted, body: .init(byteBuffer: try await request.body.collect(upTo: 1 << 20)))
+        }
+        try await withServer(router) { port in
+            let client = CurlHTTPClient()
+            let results = Mutex<[(Result<ClientResponse, any Error>, String?)]>([])
+            let handler: @Sendable (Result<ClientResponse, any Error>) -> Void = { result in
+                results.withLock { $0.append((result, Thread.current.name)) }
+            }
+            client.start(ClientRequest(
+                method: "POST", url: "http://127.0.0.1:\(port)/echo", body: Array("hei".utf8), timeoutMilliseconds: patience, poolKey: "echo"),
+                onFinish: handler)
+            try await waitUntil { results.withLock { $0.count } == 1 }
+            let (answer, thread) = try #require(results.withLock { $0.first })
+            let response = try answer.get()
+            #expect(response.status == 202 && response.body == Array("hei".utf8))
+            #expect(thread == "VarselHTTP.curl")
+
+            // Invalid: answered before start returns.
+            client.start(ClientRequest(method: "NOT A TOKEN", url: "http://127.0.0.1:\(port)/echo", poolKey: "echo"), onFinish: handler)
+            let invalid = try #require(results.withLock { $0.count == 2 ? $0[1].0 : nil })
+            #expect((invalid.failureError as? HTTPClientError)?.code == .invalidRequest)
+
+            client.shutdown()
+            client.start(ClientRequest(method: "POST", url: "http://127.0.0.1:\(port)/echo", poolKey: "echo"), onFinish: handler)
+            let refused = try #require(results.withLock { $0.count == 3 ? $0[2].0 : nil })
+            #expect((refused.failureError as? HTTPClientError)?.code == .shutDown)
+            #expect(results.withLock { $0.count } == 3, "each handler ran once")
+        }
+    }
 
     @Test func postSendsBodyAndHeadersAndReturnsStatusBodyAndHeaders() async throws {
         let router = Router()
@@ -739,6 +774,13 @@ private func withServer<Context: RequestContext, T: Sendable>(
 }
 
 /// Polls `condition` every 10 ms; the 120 s deadline only ends a broken test.
+extension Result {
+    fileprivate var failureError: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
+}
+
 private func waitUntil(_ condition: () -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(120)
     while !condition() {

@@ -4,11 +4,12 @@ import VarselCore
 import VarselGateways
 import VarselStore
 
-/// One send of a batch: the attempt it opens, the request, and its result handed to the recorder.
+/// One send of a batch: the attempt it opens, its request handed to the HTTP client, and what its result comes to.
 extension Dispatcher {
     /// The attempt a send opens when its request can be handed to the HTTP client.
-    func attemptStart(_ send: PlannedSend, _ message: OutboundMessage, _ leased: LeasedMessage) -> AttemptStart {
-        AttemptStart(
+    func attemptStart(_ queued: QueuedSend) -> AttemptStart {
+        let (send, message, leased) = (queued.send, queued.message, queued.leased)
+        return AttemptStart(
             lease: send.lease, channel: message.channel, gateway: send.gateway, idempotencyKey: send.idempotencyKey,
             cap: preparer.frequencyCap.enabled
                 ? .init(policy: preparer.frequencyCap, kind: leased.request.kind, recipientKey: RecipientKey.of(leased.request.recipient)) : nil,
@@ -30,17 +31,39 @@ extension Dispatcher {
         return nil
     }
 
-    /// Sends a request whose attempt is open and hands its result to the recorder.
-    func send(_ send: PlannedSend, _ message: OutboundMessage, _ leasedMessage: LeasedMessage, attemptID: Int64, completions: CompletionQueue) async {
+    /// Hands a send whose attempt is open and which holds a connection to the HTTP client; what comes
+    /// back goes to the recorder, and the connection back to the lanes, from the curl thread.
+    func launch(_ queued: QueuedSend, attemptID: Int64, lanes: SendLanes, finished: FinishedSends) {
+        switch sender.request(for: queued.message, via: queued.gateway) {
+        case .failed(let result):
+            lanes.release(queued.gateway)
+            finished.push(FinishedSend(queued: queued, attemptID: attemptID, result: .decided(result)))
+        case .ready(let request):
+            sender.start(request) { transfer in
+                lanes.release(queued.gateway)
+                finished.push(FinishedSend(queued: queued, attemptID: attemptID, result: .transfer(transfer)))
+            }
+        }
+    }
+
+    /// What a finished send comes to, as the store records it; counts it in the metrics and the
+    /// gateway's circuit breaker, and logs it.
+    func completion(_ finished: FinishedSend) -> Completion {
+        let send = finished.queued.send
+        let message = finished.queued.message
+        let leasedMessage = finished.queued.leased
         let id = send.lease.messageID
-        let result = await sender.send(message, via: send.gateway)
-        if Task.isCancelled { return }
+        let result: SendResult
+        switch finished.result {
+        case .transfer(let transfer): result = sender.result(of: transfer)
+        case .decided(let decided): result = decided
+        }
         let wasOpen = preparer.gateways.isOpen(send.gateway)
         if let state = preparer.gateways.record(gateway: send.gateway, outcome: result.outcome, now: now()), wasOpen != state.isOpen {
             logger.warning("circuit \(state.isOpen ? "opened" : "closed")", metadata: ["gateway": "\(send.gateway)"])
         }
         let completion = preparer.completion(
-            for: send, leased: leasedMessage, attemptID: attemptID, result: result, now: now(), unit: Double.random(in: 0..<1))
+            for: send, leased: leasedMessage, attemptID: finished.attemptID, result: result, now: now(), unit: Double.random(in: 0..<1))
         if let metrics {
             metrics.sendFinished(channel: message.channel, gateway: send.gateway, outcome: completion.outcome, latencyMs: result.latencyMs)
             if completion.excludeChannel != nil {
@@ -50,10 +73,7 @@ extension Dispatcher {
             }
         }
         let level: Logger.Level = result.outcome == .accepted ? .info : .notice
-        guard logger.logLevel <= level else {
-            completions.push(completion)
-            return
-        }
+        guard logger.logLevel <= level else { return completion }
         var fields: Logger.Metadata = [
             "message_id": "\(id)", "channel": "\(message.channel.rawValue)", "gateway": "\(send.gateway)",
             "outcome": "\(result.outcome.rawValue)", "http_status": "\(result.httpStatus.map(String.init) ?? "-")",
@@ -62,6 +82,6 @@ extension Dispatcher {
         if let caseRef = leasedMessage.request.caseRef { fields["case_ref"] = "\(caseRef)" }
         if let error = completion.error { fields["error"] = "\(error.prefix(300))" }
         logger.log(level: level, "send finished", metadata: fields)
-        completions.push(completion)
+        return completion
     }
 }

@@ -54,7 +54,6 @@ public final class Dispatcher: Sendable {
 
     /// Sends of one gateway handed to the HTTP client at once (`max_connections`).
     private let connectionLimits: [String: Int]
-    private let starter: AttemptStarter
     private let wakeup = Wakeup()
     private let stopRequested = Mutex(false)
     private let inFlight = Mutex(0)
@@ -80,7 +79,6 @@ public final class Dispatcher: Sendable {
         connectionLimits = config.gateways.mapValues(\.maxConnections)
         receiptGateways = config.receiptGateways
         receiptTimeout = config.fallback.onFailedReceipt ? config.fallback.receiptTimeout : 0
-        starter = AttemptStarter(store: store, now: now, logger: logger)
         sendHours = SendHourLearning(store: store, plans: config.plans)
         preparer = SendPreparer(
             planner: Planner(policy: config.planning), gateways: GatewaySelector(channels: config.channels, gateways: config.gateways),
@@ -120,44 +118,50 @@ public final class Dispatcher: Sendable {
     private func beat() { heartbeat.withLock { $0 = ContinuousClock.now } }
 
     /// Runs until `requestStop()`. With `untilIdle`, also returns once nothing is due or in flight.
+    ///
+    /// Three tasks, and the sends between them as data: this loop leases, plans and renders batches
+    /// and hands their sends to the HTTP client, or to the lanes where sends wait for a connection;
+    /// the starter opens the attempts of waiting sends as connections free up and hands them over;
+    /// the recorder classifies what came back and writes it. A send is never a task of its own: its
+    /// result comes back on the curl thread, which only queues it for the recorder.
     public func run(untilIdle: Bool = false) async {
-        let completions = CompletionQueue()
-        let slots = GatewaySlots(limits: connectionLimits)
-        let recorder = Task { await record(completions) }
+        let finished = FinishedSends()
+        let lanes = SendLanes(limits: connectionLimits)
+        let recorder = Task { await record(finished) }
+        let starter = Task { await startWaiting(lanes, finished) }
         var lastSweep = ContinuousClock.now
         // The next batch, when the store read it with the plan of the one before (SQLite).
         var readAhead = ReadAhead(freshFor: settings.readAheadFreshFor)
-        await withDiscardingTaskGroup { group in
-            while !isStopping {
-                beat()
-                if ContinuousClock.now - lastSweep > .seconds(settings.leaseSeconds / 2) {
-                    lastSweep = ContinuousClock.now
-                    await sweepExpiredLeases()
-                }
-                let capacity = settings.maxInFlight - sendsInFlight
-                var leasedAny = false
-                if capacity > 0 {
-                    do {
-                        leasedAny = try await dispatchBatch(
-                            limit: min(settings.batchSize, capacity), readAhead: &readAhead, group: &group, completions: completions, slots: slots)
-                    } catch {
-                        logger.error("dispatch round failed; retrying shortly", metadata: ["error": "\(error)"])
-                        await wakeup.wait(upTo: .seconds(1))
-                        continue
-                    }
-                }
-                if leasedAny { continue }
-                if untilIdle, sendsInFlight == 0, await nothingDue() { break }
-                await wakeup.wait(upTo: settings.pollInterval)
+        while !isStopping {
+            beat()
+            if ContinuousClock.now - lastSweep > .seconds(settings.leaseSeconds / 2) {
+                lastSweep = ContinuousClock.now
+                await sweepExpiredLeases()
             }
-            await drainInFlight()
-            // Sends still waiting for a connection never start. Sends still running after the grace
-            // period are abandoned unrecorded: their attempts stay pending and are reclaimed as
-            // ambiguous on the next start.
-            slots.close()
-            group.cancelAll()
+            let capacity = settings.maxInFlight - sendsInFlight
+            var leasedAny = false
+            if capacity > 0 {
+                do {
+                    leasedAny = try await dispatchBatch(
+                        limit: min(settings.batchSize, capacity), readAhead: &readAhead, lanes: lanes, finished: finished)
+                } catch {
+                    logger.error("dispatch round failed; retrying shortly", metadata: ["error": "\(error)"])
+                    await wakeup.wait(upTo: .seconds(1))
+                    continue
+                }
+            }
+            if leasedAny { continue }
+            if untilIdle, sendsInFlight == 0, await nothingDue() { break }
+            await wakeup.wait(upTo: settings.pollInterval)
         }
-        completions.close()
+        await drainInFlight()
+        // Sends still waiting for a connection never start. Sends still running after the grace
+        // period are abandoned unrecorded: their attempts stay pending and are reclaimed as
+        // ambiguous on the next start.
+        let unstarted = lanes.close()
+        if !unstarted.isEmpty { inFlight.withLock { $0 -= unstarted.count } }
+        await starter.value
+        finished.close()
         await recorder.value
     }
 
@@ -165,9 +169,7 @@ public final class Dispatcher: Sendable {
     /// that is still fresh (its messages are claimed, each only if still as read, by this batch's
     /// plan), else what is due now. Keeps in `readAhead` the batch after, where the store reads it with
     /// this one's plan. Returns whether anything was leased.
-    private func dispatchBatch(
-        limit: Int, readAhead: inout ReadAhead, group: inout DiscardingTaskGroup, completions: CompletionQueue, slots: GatewaySlots
-    ) async throws -> Bool {
+    private func dispatchBatch(limit: Int, readAhead: inout ReadAhead, lanes: SendLanes, finished: FinishedSends) async throws -> Bool {
         // Leased now, or (SQLite) in the commit below that records the plan.
         var leased = readAhead.take(limit: limit, now: ContinuousClock.now)
         if leased.isEmpty {
@@ -186,7 +188,7 @@ public final class Dispatcher: Sendable {
             stepCaseRefs: Set(leased.filter { preparer.step($0.request) != .none }.compactMap(\.request.caseRef)))
         let hourStats = leased.contains { $0.request.planStep?.timing == .learned && $0.attempts == 0 } ? try await sendHours.stats(now: at) : [:]
         var preparations: [Preparation] = []
-        var outbound: [String: (PlannedSend, OutboundMessage, LeasedMessage)] = [:]
+        var outbound: [QueuedSend] = []
         for message in leased {
             let key = RecipientKey.of(message.request.recipient)
             let (preparation, outgoing) = preparer.prepare(
@@ -196,76 +198,101 @@ public final class Dispatcher: Sendable {
             // Count this batch's sends too, so a batch cannot exceed the cap on its own.
             if case .send = preparation, cap.enabled { recent[key, default: []].append(at) }
             preparations.append(preparation)
-            if case .send(let send) = preparation, let outgoing { outbound[send.lease.messageID] = (send, outgoing, message) }
+            if case .send(let send) = preparation, let outgoing { outbound.append(QueuedSend(send: send, message: outgoing, leased: message)) }
             if case .finish(let lease, let state, let reason, _) = preparation {
                 logger.notice("message not sent", metadata: ["message_id": "\(lease.messageID)", "state": "\(state.rawValue)", "reason": "\(reason)"])
             }
         }
         // A send whose gateway has a free connection now opens its attempt with the batch's plan, in
-        // one commit; the others wait for a connection and open theirs when they get one.
-        var starts: [AttemptStart] = []
-        for (send, message, leasedMessage) in outbound.values where slots.tryAcquire(send.gateway) {
-            starts.append(attemptStart(send, message, leasedMessage))
+        // one commit; the others wait in the lanes and open theirs when they get one.
+        var connected: [QueuedSend] = []
+        var waiting: [QueuedSend] = []
+        for queued in outbound {
+            if lanes.tryAcquire(queued.gateway) { connected.append(queued) } else { waiting.append(queued) }
         }
         let prepared: PreparedBatch
         do {
             // The time the attempts open: after the batch was planned and rendered, as close to the
             // hand-over as the commit allows.
             prepared = try await store.prepare(
-                preparations, starting: starts, now: now(),
+                preparations, starting: connected.map(attemptStart), now: now(),
                 takingNext: DueQuery(owner: settings.owner, limit: settings.batchSize, leaseDuration: settings.leaseSeconds))
         } catch {
-            for start in starts { slots.release(start.gateway) }
+            for queued in connected { lanes.release(queued.gateway) }
             throw error
         }
         readAhead.keep(prepared.next ?? [], readAt: ContinuousClock.now)
-        let connected = Set(starts.map(\.lease.messageID))
-        for (id, (send, message, leasedMessage)) in outbound {
-            let hasSlot = connected.contains(id)
-            guard prepared.held.contains(id) else {
-                if hasSlot { slots.release(send.gateway) }
-                logger.warning("lease lost before sending (the message was cancelled or taken by another worker); not sent", metadata: ["message_id": "\(id)"])
+        for queued in connected {
+            guard prepared.held.contains(queued.messageID) else {
+                lanes.release(queued.gateway)
+                leaseLost(queued.messageID)
                 continue
             }
-            if hasSlot {
-                guard let attemptID = opened(prepared.started[id], messageID: id) else {
-                    slots.release(send.gateway)
-                    continue
-                }
-                inFlight.withLock { $0 += 1 }
-                group.addTask { [self, slots] in
-                    defer { slots.release(send.gateway) }
-                    await self.send(send, message, leasedMessage, attemptID: attemptID, completions: completions)
-                }
+            guard let attemptID = opened(prepared.started[queued.messageID], messageID: queued.messageID) else {
+                lanes.release(queued.gateway)
                 continue
             }
             inFlight.withLock { $0 += 1 }
-            group.addTask { [self, slots, starter] in
-                // The attempt is opened only once the request can be handed over at once: a send still
-                // waiting for a connection has not left, and a crash must not call it ambiguous.
-                guard await slots.acquire(send.gateway) else {
-                    self.inFlight.withLock { $0 -= 1 }
-                    return
-                }
-                defer { slots.release(send.gateway) }
-                guard let attemptID = self.opened(await starter.start(self.attemptStart(send, message, leasedMessage)), messageID: id) else {
-                    self.inFlight.withLock { $0 -= 1 }
-                    return
-                }
-                await self.send(send, message, leasedMessage, attemptID: attemptID, completions: completions)
-            }
+            launch(queued, attemptID: attemptID, lanes: lanes, finished: finished)
         }
+        // The attempt of a send waiting for a connection opens only once its request can be handed
+        // over at once: a send still waiting has not left, and a crash must not call it ambiguous.
+        let held = waiting.filter { queued in
+            if prepared.held.contains(queued.messageID) { return true }
+            leaseLost(queued.messageID)
+            return false
+        }
+        inFlight.withLock { $0 += held.count }
+        if !lanes.wait(held) { inFlight.withLock { $0 -= held.count } }
         return true
     }
 
-    /// Writes finished sends in batches until the queue is closed and drained.
-    private func record(_ completions: CompletionQueue) async {
+    private func leaseLost(_ id: String) {
+        logger.warning("lease lost before sending (the message was cancelled or taken by another worker); not sent", metadata: ["message_id": "\(id)"])
+    }
+
+    /// Opens the attempts of waiting sends as connections free up, every send a freed connection lets
+    /// go meanwhile in one transaction (one fsync), and hands their requests to the HTTP client;
+    /// until the lanes close.
+    private func startWaiting(_ lanes: SendLanes, _ finished: FinishedSends) async {
         while true {
-            let batch = await completions.takeAll()
-            if batch.isEmpty { return }
+            let ready = await lanes.next()
+            if ready.isEmpty { return }
+            var outcomes: [String: StartOutcome] = [:]
             do {
-                let held = try await store.complete(batch, now: now())
-                for completion in batch where !held.contains(completion.lease.messageID) {
+                outcomes = try await store.start(ready.map(attemptStart), now: now())
+            } catch {
+                logger.error("cannot record the start of sends; they are not sent and will be retried", metadata: [
+                    "error": "\(error)", "count": "\(ready.count)",
+                ])
+            }
+            var notSent = 0
+            for queued in ready {
+                // Stopping: what the grace period did not wait for stays unsent (its attempt, if it
+                // opened, is reclaimed as ambiguous on the next start).
+                guard !lanes.isClosed, let attemptID = opened(outcomes[queued.messageID], messageID: queued.messageID) else {
+                    lanes.release(queued.gateway)
+                    notSent += 1
+                    continue
+                }
+                launch(queued, attemptID: attemptID, lanes: lanes, finished: finished)
+            }
+            if notSent > 0 {
+                inFlight.withLock { $0 -= notSent }
+                wakeup.signal()
+            }
+        }
+    }
+
+    /// Writes finished sends in batches until the queue is closed and drained.
+    private func record(_ finished: FinishedSends) async {
+        while true {
+            let batch = await finished.takeAll()
+            if batch.isEmpty { return }
+            let completions = batch.map(completion)
+            do {
+                let held = try await store.complete(completions, now: now())
+                for completion in completions where !held.contains(completion.lease.messageID) {
                     logger.warning("result not recorded: the lease was lost (another worker took the message)", metadata: [
                         "message_id": "\(completion.lease.messageID)", "outcome": "\(completion.outcome.rawValue)",
                     ])
