@@ -112,18 +112,13 @@ public final class CurlHTTPClient: Sendable {
     /// - Throws: ``HTTPClientError`` for transport failures (see its `requestMayHaveReachedServer`),
     ///   or `CancellationError` if the calling task is cancelled first.
     public func execute(_ request: HTTPRequest) async throws -> HTTPResponse {
-        if let reason = request.validationFailure() {
-            throw HTTPClientError(code: .invalidRequest, curlMessage: reason, requestMayHaveReachedServer: false)
-        }
+        if let invalid = Self.invalid(request) { throw invalid }
         try Task.checkCancellation()
         let ticket = CurlTicket(poolKey: request.poolKey)
         let inbox = self.inbox
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let submission = CurlSubmission(ticket: ticket, request: request, continuation: continuation)
-                if !inbox.submit(submission) {
-                    submission.fail(CurlMultiLoop.shutDownError(requestMayHaveReachedServer: false))
-                }
+                Self.submit(CurlSubmission(ticket: ticket, request: request, continuation: continuation), to: inbox)
             }
         } onCancel: {
             ticket.cancelled.store(true, ordering: .sequentiallyConsistent)
@@ -137,11 +132,17 @@ public final class CurlHTTPClient: Sendable {
     /// not block: hand the result on and return. For callers that keep many requests as data rather
     /// than one suspended task each (the dispatcher); ``execute(_:)`` is the same path, awaited.
     public func start(_ request: HTTPRequest, onFinish: @escaping @Sendable (Result<HTTPResponse, any Error>) -> Void) {
-        if let reason = request.validationFailure() {
-            onFinish(.failure(HTTPClientError(code: .invalidRequest, curlMessage: reason, requestMayHaveReachedServer: false)))
-            return
-        }
-        let submission = CurlSubmission(ticket: CurlTicket(poolKey: request.poolKey), request: request, onFinish: onFinish)
+        if let invalid = Self.invalid(request) { return onFinish(.failure(invalid)) }
+        Self.submit(CurlSubmission(ticket: CurlTicket(poolKey: request.poolKey), request: request, onFinish: onFinish), to: inbox)
+    }
+
+    /// Why `request` cannot be sent, as the error both entry points give before handing it over.
+    private static func invalid(_ request: HTTPRequest) -> HTTPClientError? {
+        request.validationFailure().map { HTTPClientError(code: .invalidRequest, curlMessage: $0, requestMayHaveReachedServer: false) }
+    }
+
+    /// Queues a submission for the curl thread, or fails it at once when the client is shutting down.
+    private static func submit(_ submission: CurlSubmission, to inbox: CurlInbox) {
         if !inbox.submit(submission) {
             submission.fail(CurlMultiLoop.shutDownError(requestMayHaveReachedServer: false))
         }

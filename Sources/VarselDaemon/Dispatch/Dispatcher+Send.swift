@@ -37,11 +37,11 @@ extension Dispatcher {
         switch sender.request(for: queued.message, via: queued.gateway) {
         case .failed(let result):
             lanes.release(queued.gateway)
-            finished.push(FinishedSend(queued: queued, attemptID: attemptID, result: .decided(result)))
+            finished.push(FinishedSend(queued: queued, attemptID: attemptID, answer: .decided(result)))
         case .ready(let request):
             sender.start(request) { transfer in
                 lanes.release(queued.gateway)
-                finished.push(FinishedSend(queued: queued, attemptID: attemptID, result: .transfer(transfer)))
+                finished.push(FinishedSend(queued: queued, attemptID: attemptID, answer: .transfer(transfer)))
             }
         }
     }
@@ -54,7 +54,7 @@ extension Dispatcher {
         let leasedMessage = finished.queued.leased
         let id = send.lease.messageID
         let result: SendResult
-        switch finished.result {
+        switch finished.answer {
         case .transfer(let transfer): result = sender.result(of: transfer)
         case .decided(let decided): result = decided
         }

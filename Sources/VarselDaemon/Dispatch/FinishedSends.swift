@@ -3,7 +3,7 @@ import VarselGateways
 
 /// A send whose attempt is open and whose request came back (or could not be built).
 struct FinishedSend: Sendable {
-    enum Result: Sendable {
+    enum Answer: Sendable {
         /// What the HTTP client returned, still to be classified (`GatewaySender.result(of:)`).
         case transfer(GatewayTransfer)
         /// A send that never reached the client (its request could not be built).
@@ -12,7 +12,7 @@ struct FinishedSend: Sendable {
 
     let queued: QueuedSend
     let attemptID: Int64
-    let result: Result
+    let answer: Answer
 }
 
 /// Hands finished sends to the recorder, which classifies and writes them in batches: one
