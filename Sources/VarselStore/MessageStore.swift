@@ -394,11 +394,14 @@ public struct DueQuery: Sendable {
     public var owner: String
     public var limit: Int
     public var leaseDuration: TimeInterval
+    /// Messages read before and still in the caller's hands, not claimed yet: not read again.
+    public var excluding: [String]
 
-    public init(owner: String, limit: Int, leaseDuration: TimeInterval) {
+    public init(owner: String, limit: Int, leaseDuration: TimeInterval, excluding: [String] = []) {
         self.owner = owner
         self.limit = limit
         self.leaseDuration = leaseDuration
+        self.excluding = excluding
     }
 }
 

@@ -565,7 +565,7 @@ import VarselTestSupport
                     transactions.append((false, false))
                 } else if !transactions.isEmpty, words.hasPrefix("UPDATE messages SET channel") {
                     transactions[transactions.count - 1].plans = true
-                } else if !transactions.isEmpty, words.contains("FROM messages INDEXED BY messages_ready WHERE state = 'queued' AND ready_at <= ? ORDER BY ready_at, id LIMIT ?") {
+                } else if !transactions.isEmpty, words.contains("FROM messages INDEXED BY messages_ready WHERE state = 'queued' AND ready_at <= ?") {
                     transactions[transactions.count - 1].readsDue = true
                 }
             }

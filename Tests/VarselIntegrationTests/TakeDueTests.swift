@@ -141,6 +141,27 @@ import VarselTestSupport
         #expect(third.held.count == 1 && third.next?.isEmpty == true)
     }
 
+    @Test("on SQLite a plan's commit reads the batch after those still held: what the loop read and has not claimed yet is not read again")
+    func planReadsPastHeldMessages() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteMessageStore(path: directory.file("q.db"))
+        let now = Date()
+        _ = try await store.enqueue((1...7).map { Helpers.request("h\($0)") }, now: now)
+        let all = try await store.takeDue(owner: "w", limit: 10, now: now, leaseDuration: 60).map(\.lease.messageID)
+        // The first planned; the second and third read with it and still held (being planned).
+        let first = try await store.takeDue(owner: "w", limit: 1, now: now, leaseDuration: 60)
+        let held = Array(all[1...2])
+        let prepared = try await store.prepare(
+            first.map { Helpers.plannedSend($0.lease) }, starting: [], now: now,
+            takingNext: DueQuery(owner: "w", limit: 3, leaseDuration: 60, excluding: held))
+        #expect(prepared.next?.map(\.lease.messageID) == Array(all[3...5]), "the three due after the held ones, in due order")
+        // Past the end: only what is left, none held read twice.
+        let rest = try await store.prepare(
+            [], starting: [], now: now, takingNext: DueQuery(owner: "w", limit: 10, leaseDuration: 60, excluding: Array(all[1...5])))
+        #expect(rest.next?.map(\.lease.messageID) == [all[6]])
+        #expect(try await store.countByState() == [.sending: 1, .queued: 6], "reading takes nothing")
+    }
+
     @Test("on SQLite taking a batch writes nothing: until its plan is recorded it is queued, and a batch never recorded is simply due again")
     func takeWritesNothing() async throws {
         let directory = TemporaryDirectory()

@@ -22,7 +22,8 @@ public final class Dispatcher: Sendable {
         public var leaseSeconds: Double
         public var pollInterval: Duration
         public var shutdownGrace: Duration
-        /// How long a batch read ahead with a plan (SQLite) may wait to be planned (`ReadAhead`).
+        /// How long messages read ahead with a plan (SQLite) may wait to be planned, and a batch planned
+        /// ahead to be committed (`ReadAhead`).
         public var readAheadFreshFor: Duration = ReadAhead.freshFor
 
         public init(config: VarselConfig) {
@@ -130,8 +131,10 @@ public final class Dispatcher: Sendable {
         let recorder = Task { await record(finished) }
         let starter = Task { await startWaiting(lanes, finished) }
         var lastSweep = ContinuousClock.now
-        // The next batch, when the store read it with the plan of the one before (SQLite).
+        // Messages the store read with the plans before (SQLite), and the batch planned from them
+        // while the one before it was committed.
         var readAhead = ReadAhead(freshFor: settings.readAheadFreshFor)
+        var planned: PlannedBatch?
         while !isStopping {
             beat()
             if ContinuousClock.now - lastSweep > .seconds(settings.leaseSeconds / 2) {
@@ -143,7 +146,7 @@ public final class Dispatcher: Sendable {
             if capacity > 0 {
                 do {
                     leasedAny = try await dispatchBatch(
-                        limit: min(settings.batchSize, capacity), readAhead: &readAhead, lanes: lanes, finished: finished)
+                        limit: min(settings.batchSize, capacity), readAhead: &readAhead, planned: &planned, lanes: lanes, finished: finished)
                 } catch {
                     logger.error("dispatch round failed; retrying shortly", metadata: ["error": "\(error)"])
                     await wakeup.wait(upTo: .seconds(1))
@@ -165,60 +168,65 @@ public final class Dispatcher: Sendable {
         await recorder.value
     }
 
-    /// Leases, prepares and starts sending one batch: the one the plan of the batch before read, if
-    /// that is still fresh (its messages are claimed, each only if still as read, by this batch's
-    /// plan), else what is due now. Keeps in `readAhead` the batch after, where the store reads it with
-    /// this one's plan. Returns whether anything was leased.
-    private func dispatchBatch(limit: Int, readAhead: inout ReadAhead, lanes: SendLanes, finished: FinishedSends) async throws -> Bool {
-        // Leased now, or (SQLite) in the commit below that records the plan.
-        var leased = readAhead.take(limit: limit, now: ContinuousClock.now)
-        if leased.isEmpty {
-            leased = try await store.takeDue(owner: settings.owner, limit: limit, now: now(), leaseDuration: settings.leaseSeconds)
-        }
-        guard !leased.isEmpty else { return false }
-        let set = templates()
-        let at = now()
-        let cap = preparer.frequencyCap
-        var recent = cap.enabled
-            ? try await store.acceptedSends(recipientKeys: Set(leased.map { RecipientKey.of($0.request.recipient) }), since: at.addingTimeInterval(-cap.window))
-            : [:]
-        // The send history only for what the country rules judge by it: reminders and notices.
-        let reads = try await store.planningReads(
-            recipientIDs: Set(leased.compactMap(\.request.recipient.id)), caseRefs: Set(leased.compactMap(\.request.caseRef)),
-            stepCaseRefs: Set(leased.filter { preparer.step($0.request) != .none }.compactMap(\.request.caseRef)))
-        let hourStats = leased.contains { $0.request.planStep?.timing == .learned && $0.attempts == 0 } ? try await sendHours.stats(now: at) : [:]
-        var preparations: [Preparation] = []
-        var outbound: [QueuedSend] = []
-        for message in leased {
-            let key = RecipientKey.of(message.request.recipient)
-            let (preparation, outgoing) = preparer.prepare(
-                message, stored: message.request.recipient.id.flatMap { reads.recipients[$0] }, recentSends: recent[key] ?? [],
-                caseEvents: message.request.caseRef.flatMap { reads.caseEvents[$0] } ?? [],
-                caseSteps: message.request.caseRef.flatMap { reads.caseSteps[$0] } ?? [], hourStats: hourStats, templates: set, now: at)
-            // Count this batch's sends too, so a batch cannot exceed the cap on its own.
-            if case .send = preparation, cap.enabled { recent[key, default: []].append(at) }
-            preparations.append(preparation)
-            if case .send(let send) = preparation, let outgoing { outbound.append(QueuedSend(send: send, message: outgoing, leased: message)) }
-            if case .finish(let lease, let state, let reason, _) = preparation {
-                logger.notice("message not sent", metadata: ["message_id": "\(lease.messageID)", "state": "\(state.rawValue)", "reason": "\(reason)"])
+    /// Plans (unless planned already), commits and starts sending one batch, and plans the next one
+    /// while the writer commits it. The batch is the one planned meanwhile before, if its messages
+    /// were read recently enough (`ReadAhead`); else messages read with an earlier plan, or what is due
+    /// now. Each commit of a plan claims its messages, each only if still as read, and reads the
+    /// messages to plan next (SQLite), none of those still held. Returns whether anything was leased.
+    private func dispatchBatch(
+        limit: Int, readAhead: inout ReadAhead, planned: inout PlannedBatch?, lanes: SendLanes, finished: FinishedSends
+    ) async throws -> Bool {
+        let batch: PlannedBatch
+        if let ready = planned, readAhead.isFresh(ready.readAt, now: ContinuousClock.now) {
+            batch = ready
+        } else {
+            // Leased now, or (SQLite) in the commit below that records the plan.
+            var (leased, readAt) = readAhead.take(limit: limit, now: ContinuousClock.now)
+            if leased.isEmpty {
+                readAt = ContinuousClock.now
+                leased = try await store.takeDue(owner: settings.owner, limit: limit, now: now(), leaseDuration: settings.leaseSeconds)
             }
+            guard !leased.isEmpty else { return false }
+            batch = try await plan(leased, readAt: readAt)
         }
+        planned = nil
         // A send whose gateway has a free connection now opens its attempt with the batch's plan, in
         // one commit; the others wait in the lanes and open theirs when they get one.
         var connected: [QueuedSend] = []
         var waiting: [QueuedSend] = []
-        for queued in outbound {
+        for queued in batch.outbound {
             if lanes.tryAcquire(queued.gateway) { connected.append(queued) } else { waiting.append(queued) }
+        }
+        // Whether the batch after this one can be planned while this one commits: only a whole batch,
+        // within the sends in flight allowed once this batch's are counted. (When sends in flight
+        // bound the loop, planning ahead only splits its batches, and their commits, in two.)
+        let aheadRoom = settings.maxInFlight - sendsInFlight - batch.outbound.count
+        let planAhead = aheadRoom >= settings.batchSize
+        // The commit reads enough that, with the messages still held, a batch is in hand for the next
+        // commit, and when planning ahead, one more to plan while that commit runs.
+        let toRead = (planAhead ? 2 : 1) * settings.batchSize - readAhead.count
+        let next = toRead > 0
+            ? DueQuery(owner: settings.owner, limit: toRead, leaseDuration: settings.leaseSeconds, excluding: readAhead.ids) : nil
+        // The time the attempts open: after the batch was planned and rendered, as close to the
+        // hand-over as the commit allows.
+        let (preparations, starts, openAt) = (batch.preparations, connected.map(attemptStart), now())
+        async let committing = store.prepare(preparations, starting: starts, now: openAt, takingNext: next)
+        // Meanwhile the batch after this one is planned and rendered, from messages read before.
+        var planningFailure: (any Error)?
+        if planAhead {
+            let (rows, readAt) = readAhead.take(limit: settings.batchSize, now: ContinuousClock.now)
+            if !rows.isEmpty {
+                do { planned = try await plan(rows, readAt: readAt) } catch { planningFailure = error }
+            }
         }
         let prepared: PreparedBatch
         do {
-            // The time the attempts open: after the batch was planned and rendered, as close to the
-            // hand-over as the commit allows.
-            prepared = try await store.prepare(
-                preparations, starting: connected.map(attemptStart), now: now(),
-                takingNext: DueQuery(owner: settings.owner, limit: settings.batchSize, leaseDuration: settings.leaseSeconds))
+            prepared = try await committing
         } catch {
             for queued in connected { lanes.release(queued.gateway) }
+            // What the failed commit read is unknown: everything not claimed is read again.
+            readAhead.drop()
+            planned = nil
             throw error
         }
         readAhead.keep(prepared.next ?? [], readAt: ContinuousClock.now)
@@ -244,6 +252,8 @@ public final class Dispatcher: Sendable {
         }
         inFlight.withLock { $0 += held.count }
         if !lanes.wait(held) { inFlight.withLock { $0 -= held.count } }
+        // The next batch failed to plan (a read failed): its messages were not claimed and are due.
+        if let planningFailure { throw planningFailure }
         return true
     }
 

@@ -1,10 +1,11 @@
 import VarselStore
 
-/// The send loop's next batch, as the commit of the plan before it read it (SQLite), and when.
+/// Messages the send loop read and has not claimed yet, and when the oldest of them was read: the
+/// batches the commits of its plans read (SQLite), each planned while the plan before it commits.
 ///
-/// A claim's lease runs from the read (`LeaseClaim.expiresAt`), so a batch held while the loop waited
-/// for sends to end is not used once it is older than `freshFor` (a second unless set otherwise): it
-/// is read again, and every lease keeps nearly its whole `lease_seconds` (and the batch the queue's
+/// A claim's lease runs from the read (`LeaseClaim.expiresAt`), so messages held while the loop waited
+/// for sends to end are not used once older than `freshFor` (a second unless set otherwise): they are
+/// read again, and every lease keeps nearly its whole `lease_seconds` (and the batch the queue's
 /// order).
 struct ReadAhead {
     static let freshFor: Duration = .seconds(1)
@@ -17,17 +18,33 @@ struct ReadAhead {
         self.freshFor = freshFor
     }
 
-    /// Keeps `messages`, read at `now`.
-    mutating func keep(_ messages: [LeasedMessage], readAt now: ContinuousClock.Instant) {
-        self.messages = messages
-        readAt = now
+    /// How many messages are held.
+    var count: Int { messages.count }
+
+    /// The held messages' ids: a read made while they are held must not return them again.
+    var ids: [String] { messages.map(\.lease.messageID) }
+
+    /// Keeps `more` after those held, read at `now`.
+    mutating func keep(_ more: [LeasedMessage], readAt now: ContinuousClock.Instant) {
+        if messages.isEmpty { readAt = now }
+        messages += more
     }
 
-    /// Takes up to `limit` of the batch if it is still fresh at `now`; empty otherwise. Either way the
-    /// batch is gone: what is not taken is read again with the next plan.
-    mutating func take(limit: Int, now: ContinuousClock.Instant) -> [LeasedMessage] {
-        defer { messages = [] }
-        guard now - readAt <= freshFor else { return [] }
-        return Array(messages.prefix(limit))
+    /// Takes up to `limit` of the held messages, oldest first, and keeps the rest, if they are still
+    /// fresh at `now`; if not, drops them all (they are read again) and takes nothing.
+    mutating func take(limit: Int, now: ContinuousClock.Instant) -> (messages: [LeasedMessage], readAt: ContinuousClock.Instant) {
+        guard isFresh(readAt, now: now) else {
+            messages = []
+            return ([], readAt)
+        }
+        let taken = Array(messages.prefix(limit))
+        messages.removeFirst(taken.count)
+        return (taken, readAt)
     }
+
+    /// Drops every held message: a failed commit leaves what it read unknown.
+    mutating func drop() { messages = [] }
+
+    /// Whether messages read at `read` may still be claimed at `now`.
+    func isFresh(_ read: ContinuousClock.Instant, now: ContinuousClock.Instant) -> Bool { now - read <= freshFor }
 }

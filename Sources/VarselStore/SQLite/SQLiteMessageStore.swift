@@ -200,16 +200,29 @@ public final class SQLiteMessageStore: MessageStore {
     public func takeDue(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage] {
         // On the writer's connection, though it writes nothing: a reader's page cache is dropped at
         // every commit of the writer, so a reader would read every page of the batch again.
-        let rows: [LeasedRow] = try await writes.write(urgent: true) { db in try Self.dueRows(db, limit: limit, now: now) }
+        let rows: [LeasedRow] = try await writes.write(urgent: true) { db in try Self.dueRows(db, limit: limit, excluding: [], now: now) }
         return try Self.due(rows, DueQuery(owner: owner, limit: limit, leaseDuration: leaseDuration), now: now)
     }
 
-    /// The rows of the batch `takeDue` returns, read in the caller's transaction.
-    private static func dueRows(_ db: Database, limit: Int, now: Date) throws -> [LeasedRow] {
-        let cursor = try db.rows("""
+    /// The rows of the batch `takeDue` returns, read in the caller's transaction; none of `excluded`
+    /// (read before, still to be claimed by a plan under way).
+    private static func dueRows(_ db: Database, limit: Int, excluding excluded: [String], now: Date) throws -> [LeasedRow] {
+        let cursor: [Row]
+        if excluded.isEmpty {
+            cursor = try db.rows("""
                 SELECT \(leasedColumns), updated_at FROM messages INDEXED BY messages_ready
                 WHERE state = 'queued' AND ready_at <= ? ORDER BY ready_at, id LIMIT ?
                 """, [now.timeIntervalSince1970, limit])
+        } else {
+            // One statement a number of ids held: under load, a batch's, the same number each time.
+            var arguments: [any DatabaseValueConvertible] = [now.timeIntervalSince1970]
+            arguments += excluded as [any DatabaseValueConvertible]
+            arguments.append(limit)
+            cursor = try db.rows("""
+                SELECT \(leasedColumns), updated_at FROM messages INDEXED BY messages_ready
+                WHERE state = 'queued' AND ready_at <= ? AND id NOT IN (\(placeholders(excluded.count))) ORDER BY ready_at, id LIMIT ?
+                """, StatementArguments(arguments))
+        }
         return try leasedRows(db, cursor)
     }
 
@@ -308,7 +321,7 @@ public final class SQLiteMessageStore: MessageStore {
         let (prepared, nextRows) = try await writes.write(urgent: true) { db in
             let prepared = try Self.recordAndOpen(db, preparations, starting: starts, contents: contents, now: now)
             // Read after the plan's writes: none of this batch is queued any more.
-            return (prepared, try next.map { try Self.dueRows(db, limit: $0.limit, now: now) })
+            return (prepared, try next.map { try Self.dueRows(db, limit: $0.limit, excluding: $0.excluding, now: now) })
         }
         guard let next, let nextRows else { return prepared }
         return PreparedBatch(held: prepared.held, started: prepared.started, next: try Self.due(nextRows, next, now: now))
