@@ -122,7 +122,8 @@ public final class Dispatcher: Sendable {
     ///
     /// Three tasks, and the sends between them as data: this loop leases, plans and renders batches
     /// and hands their sends to the HTTP client, or to the lanes where sends wait for a connection;
-    /// the starter opens the attempts of waiting sends as connections free up and hands them over;
+    /// the starter opens the attempts of waiting sends as connections free up (a few groups at once,
+    /// each a child task of its own) and hands them over;
     /// the recorder classifies what came back and writes it. A send is never a task of its own: its
     /// result comes back on the curl thread, which only queues it for the recorder.
     public func run(untilIdle: Bool = false) async {
@@ -263,34 +264,47 @@ public final class Dispatcher: Sendable {
 
     /// Opens the attempts of waiting sends as connections free up, every send a freed connection lets
     /// go meanwhile in one transaction (one fsync), and hands their requests to the HTTP client;
-    /// until the lanes close.
+    /// until the lanes close. Up to `startGroupsAtOnce` groups wait for the writer at once, so the
+    /// sends that connections free while one group commits go to the writer at once, to share its next
+    /// transaction, instead of after that commit, behind whatever (a batch's plan) came meanwhile.
     private func startWaiting(_ lanes: SendLanes, _ finished: FinishedSends) async {
-        while true {
+        await LimitedConcurrency.forEach(limit: Self.startGroupsAtOnce, next: {
             let ready = await lanes.next()
-            if ready.isEmpty { return }
-            var outcomes: [String: StartOutcome] = [:]
-            do {
-                outcomes = try await store.start(ready.map(attemptStart), now: now())
-            } catch {
-                logger.error("cannot record the start of sends; they are not sent and will be retried", metadata: [
-                    "error": "\(error)", "count": "\(ready.count)",
-                ])
+            return ready.isEmpty ? nil : ready
+        }) { ready in
+            await self.start(ready, lanes, finished)
+        }
+    }
+
+    /// How many groups of starts may wait for the writer at once. 30,000 SMS to nginx at 64
+    /// connections, interleaved pairs: two against one +10.7 % (four pairs), four against two +6.4 %
+    /// (three), sixteen against four +2 % (three, within the noise).
+    static let startGroupsAtOnce = 4
+
+    /// Opens the attempts of sends that got a connection, in one transaction, and hands them over.
+    private func start(_ ready: [QueuedSend], _ lanes: SendLanes, _ finished: FinishedSends) async {
+        var outcomes: [String: StartOutcome] = [:]
+        do {
+            outcomes = try await store.start(ready.map(attemptStart), now: now())
+        } catch {
+            logger.error("cannot record the start of sends; they are not sent and will be retried", metadata: [
+                "error": "\(error)", "count": "\(ready.count)",
+            ])
+        }
+        var notSent = 0
+        for queued in ready {
+            // Stopping: what the grace period did not wait for stays unsent (its attempt, if it
+            // opened, is reclaimed as ambiguous on the next start).
+            guard !lanes.isClosed, let attemptID = opened(outcomes[queued.messageID], messageID: queued.messageID) else {
+                lanes.release(queued.gateway)
+                notSent += 1
+                continue
             }
-            var notSent = 0
-            for queued in ready {
-                // Stopping: what the grace period did not wait for stays unsent (its attempt, if it
-                // opened, is reclaimed as ambiguous on the next start).
-                guard !lanes.isClosed, let attemptID = opened(outcomes[queued.messageID], messageID: queued.messageID) else {
-                    lanes.release(queued.gateway)
-                    notSent += 1
-                    continue
-                }
-                launch(queued, attemptID: attemptID, lanes: lanes, finished: finished)
-            }
-            if notSent > 0 {
-                inFlight.withLock { $0 -= notSent }
-                wakeup.signal()
-            }
+            launch(queued, attemptID: attemptID, lanes: lanes, finished: finished)
+        }
+        if notSent > 0 {
+            inFlight.withLock { $0 -= notSent }
+            wakeup.signal()
         }
     }
 
