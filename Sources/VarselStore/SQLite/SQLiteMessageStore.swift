@@ -207,22 +207,15 @@ public final class SQLiteMessageStore: MessageStore {
     /// The rows of the batch `takeDue` returns, read in the caller's transaction; none of `excluded`
     /// (read before, still to be claimed by a plan under way).
     private static func dueRows(_ db: Database, limit: Int, excluding excluded: [String], now: Date) throws -> [LeasedRow] {
-        let cursor: [Row]
-        if excluded.isEmpty {
-            cursor = try db.rows("""
-                SELECT \(leasedColumns), updated_at FROM messages INDEXED BY messages_ready
-                WHERE state = 'queued' AND ready_at <= ? ORDER BY ready_at, id LIMIT ?
-                """, [now.timeIntervalSince1970, limit])
-        } else {
-            // One statement a number of ids held: under load, a batch's, the same number each time.
-            var arguments: [any DatabaseValueConvertible] = [now.timeIntervalSince1970]
-            arguments += excluded as [any DatabaseValueConvertible]
-            arguments.append(limit)
-            cursor = try db.rows("""
-                SELECT \(leasedColumns), updated_at FROM messages INDEXED BY messages_ready
-                WHERE state = 'queued' AND ready_at <= ? AND id NOT IN (\(placeholders(excluded.count))) ORDER BY ready_at, id LIMIT ?
-                """, StatementArguments(arguments))
-        }
+        // One statement a number of ids held: under load, a batch's, the same number each time.
+        let skip = excluded.isEmpty ? "" : " AND id NOT IN (\(placeholders(excluded.count)))"
+        var arguments: [any DatabaseValueConvertible] = [now.timeIntervalSince1970]
+        arguments += excluded as [any DatabaseValueConvertible]
+        arguments.append(limit)
+        let cursor = try db.rows("""
+            SELECT \(leasedColumns), updated_at FROM messages INDEXED BY messages_ready
+            WHERE state = 'queued' AND ready_at <= ?\(skip) ORDER BY ready_at, id LIMIT ?
+            """, StatementArguments(arguments))
         return try leasedRows(db, cursor)
     }
 
