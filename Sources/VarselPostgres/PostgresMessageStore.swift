@@ -365,6 +365,23 @@ public final class PostgresMessageStore: MessageStore {
     /// too. A crash of the server before it loses the lease alone; its messages are due again.
     static let leasePlanning = "SELECT set_config('enable_bitmapscan', 'off', true), set_config('synchronous_commit', 'off', true)"
 
+    public func giveBack(_ leases: [LeaseRef], now: Date) async throws -> Int {
+        let held = leases.filter { $0.claim == nil }
+        guard !held.isEmpty else { return 0 }
+        return try await transaction { connection in
+            let given = try await connection.query(
+                """
+                UPDATE varsel.messages m SET state = 'queued', lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = \(now)
+                FROM unnest(\(held.map(\.messageID))::text[], \(held.map(\.token))::text[]) AS g(id, token)
+                WHERE m.id = g.id AND m.lease_token = g.token AND m.state = 'sending'
+                RETURNING m.id
+                """, logger: self.logger
+            ).collect().count
+            if given > 0 { try await Self.notifyQueue(connection, logger: self.logger) }
+            return given
+        }
+    }
+
     public func reclaim(owners: [String], now: Date) async throws -> Int {
         try await transaction { connection in
             let ids = try await connection.query(

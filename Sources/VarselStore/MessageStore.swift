@@ -36,6 +36,19 @@ public protocol MessageStore: Sendable {
     /// same message. The default is `lease`.
     func takeDue(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage]
 
+    /// Whether `takeDue` leases what it returns (PostgreSQL), so that the dispatcher may take its next
+    /// batch while the plan of the one before commits: none is taken twice. False for a store whose
+    /// `takeDue` only reads (SQLite): its next batch is read by the commit of the plan before
+    /// (`prepare`'s `next`). The default is true, as `takeDue` defaults to `lease`.
+    var takeDueLeases: Bool { get }
+
+    /// Puts messages leased and not planned back in the queue as they were before their lease (due
+    /// time and reason unchanged, nothing added to their trail), each fenced by its lease: a batch the
+    /// dispatcher leased ahead (`takeDueLeases`) and stopped before committing, so that a restart or
+    /// another host sends it at once, not after the lease expires. A claim not yet taken
+    /// (`LeaseRef.claim`) holds nothing and is skipped. Returns how many went back.
+    func giveBack(_ leases: [LeaseRef], now: Date) async throws -> Int
+
     /// Returns to the queue every message leased by one of `owners` (runs known to have stopped) and
     /// every lease that expired. Attempts left `pending` (started, so possibly sent) become
     /// `ambiguous`; a message with no started attempt goes back without one. Returns how many were
@@ -179,6 +192,8 @@ extension MessageStore {
     public func takeDue(owner: String, limit: Int, now: Date, leaseDuration: TimeInterval) async throws -> [LeasedMessage] {
         try await lease(owner: owner, limit: limit, now: now, leaseDuration: leaseDuration)
     }
+
+    public var takeDueLeases: Bool { true }
 
     public func planningReads(recipientIDs: Set<String>, caseRefs: Set<String>, stepCaseRefs: Set<String>) async throws -> PlanningReads {
         PlanningReads(

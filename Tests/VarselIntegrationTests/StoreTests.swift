@@ -86,6 +86,43 @@ import VarselTestSupport
         #expect(leased == ids)
     }
 
+    @Test("messages leased and given back are queued as before their lease: due time, reason and trail unchanged, leased again first; a lease lost meanwhile and a claim not yet taken give nothing back", arguments: StoreBackend.allCases)
+    func giveBack(_ backend: StoreBackend) async throws {
+        let directory = TemporaryDirectory()
+        let store = try await backend.makeStore(directory)
+        let now = Date()
+        let ids = try await store.enqueue(
+            [Self.request("g1", sendAfter: now.addingTimeInterval(-30)), Self.request("g2", sendAfter: now.addingTimeInterval(-20)), Self.request("g3", sendAfter: now.addingTimeInterval(-10))],
+            now: now
+        ).map { outcome -> String in
+            guard case .created(let id) = outcome else { return "" }
+            return id
+        }
+        // The first waited once already: it has a reason and a due time of its own.
+        let waited = try #require(try await store.lease(owner: "w", limit: 1, now: now, leaseDuration: 60).first)
+        _ = try await store.prepare([.deferral(lease: waited.lease, until: now.addingTimeInterval(-5), reason: "outside contact hours", decisions: ["wait"])], now: now)
+        let rows = "SELECT id || ' ' || ready_at || ' ' || COALESCE(state_reason, '-') || ' ' || state FROM messages ORDER BY id"
+        let before = try await inspect(store, rows)
+        let trail = try await inspect(store, "SELECT count(*) FROM decisions")
+
+        let leased = try await store.lease(owner: "w", limit: 10, now: now, leaseDuration: 60)
+        #expect(Set(leased.map(\.lease.messageID)) == Set(ids))
+        let lost = try #require(leased.first { $0.lease.messageID == ids[2] })
+        let claim = LeaseRef(messageID: ids[2], token: "t", claim: LeaseClaim(owner: "w", expiresAt: now.addingTimeInterval(60), readVersion: 0))
+        let given = try await store.giveBack(
+            leased.filter { $0.lease.messageID != ids[2] }.map(\.lease) + [LeaseRef(messageID: ids[2], token: "not its token"), claim],
+            now: now.addingTimeInterval(1))
+        #expect(given == 2)
+        #expect(try await store.countByState() == [.queued: 2, .sending: 1])
+        let after = try await inspect(store, rows)
+        #expect(after[0] == before[0] && after[1] == before[1], "\(before) → \(after)")
+        #expect(try await inspect(store, "SELECT count(*) FROM decisions") == trail)
+        // Leased again at once, in due order; the lease kept still holds.
+        let again = try await store.lease(owner: "w2", limit: 10, now: now.addingTimeInterval(1), leaseDuration: 60)
+        #expect(again.map(\.lease.messageID) == [ids[1], ids[0]])
+        #expect(try await store.prepare([Self.plannedSend(lost.lease)], now: now.addingTimeInterval(1)) == [ids[2]])
+    }
+
     @Test("the case steps of a set of cases: each message a gateway accepted, at its first acceptance, in that order, with whether it charged a fee; failed, pending and unsent messages are not steps", arguments: StoreBackend.allCases)
     func caseSteps(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()

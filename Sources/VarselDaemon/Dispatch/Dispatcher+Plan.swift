@@ -10,6 +10,12 @@ struct PlannedBatch: Sendable {
     let outbound: [QueuedSend]
     /// When its messages were read: the leases its commit claims run from then.
     let readAt: ContinuousClock.Instant
+    /// The messages it was planned from if they were leased as they were taken (PostgreSQL): a batch
+    /// that waited too long is planned again from them, and one never committed is given back. Empty
+    /// when its commit is to claim them (SQLite): such a batch is simply dropped.
+    let leasedMessages: [LeasedMessage]
+
+    var leased: Bool { !leasedMessages.isEmpty }
 }
 
 extension Dispatcher {
@@ -43,6 +49,7 @@ extension Dispatcher {
                 logger.notice("message not sent", metadata: ["message_id": "\(lease.messageID)", "state": "\(state.rawValue)", "reason": "\(reason)"])
             }
         }
-        return PlannedBatch(preparations: preparations, outbound: outbound, readAt: readAt)
+        let leasedAlready = leased.allSatisfy { $0.lease.claim == nil }
+        return PlannedBatch(preparations: preparations, outbound: outbound, readAt: readAt, leasedMessages: leasedAlready ? leased : [])
     }
 }

@@ -158,6 +158,9 @@ public final class Dispatcher: Sendable {
             if untilIdle, sendsInFlight == 0, await nothingDue() { break }
             await wakeup.wait(upTo: settings.pollInterval)
         }
+        // A batch leased ahead (PostgreSQL) and never committed goes back to the queue now, not
+        // when its leases expire.
+        if let planned, planned.leased { await giveBack(planned) }
         await drainInFlight()
         // Sends still waiting for a connection never start. Sends still running after the grace
         // period are abandoned unrecorded: their attempts stay pending and are reclaimed as
@@ -173,13 +176,18 @@ public final class Dispatcher: Sendable {
     /// while the writer commits it. The batch is the one planned meanwhile before, if its messages
     /// were read recently enough (`ReadAhead`); else messages read with an earlier plan, or what is due
     /// now. Each commit of a plan claims its messages, each only if still as read, and reads the
-    /// messages to plan next (SQLite), none of those still held. Returns whether anything was leased.
+    /// messages to plan next (SQLite), none of those still held; a store that leases as it takes
+    /// (PostgreSQL) is asked for the next batch while the commit runs, and a batch it leased that
+    /// waited too long is planned again. Returns whether anything was leased.
     private func dispatchBatch(
         limit: Int, readAhead: inout ReadAhead, planned: inout PlannedBatch?, lanes: SendLanes, finished: FinishedSends
     ) async throws -> Bool {
         let batch: PlannedBatch
         if let ready = planned, readAhead.isFresh(ready.readAt, now: ContinuousClock.now) {
             batch = ready
+        } else if let stale = planned, stale.leased {
+            // Leased when planned ahead (PostgreSQL): the leases hold, the plan is made again at this time.
+            batch = try await plan(stale.leasedMessages, readAt: stale.readAt)
         } else {
             // Leased now, or (SQLite) in the commit below that records the plan.
             var (leased, readAt) = readAhead.take(limit: limit, now: ContinuousClock.now)
@@ -215,19 +223,25 @@ public final class Dispatcher: Sendable {
         // Meanwhile the batch after this one is planned and rendered, from messages read before.
         var planningFailure: (any Error)?
         if planAhead {
-            let (rows, readAt) = readAhead.take(limit: settings.batchSize, now: ContinuousClock.now)
-            if !rows.isEmpty {
-                do { planned = try await plan(rows, readAt: readAt) } catch { planningFailure = error }
-            }
+            var (rows, readAt) = readAhead.take(limit: settings.batchSize, now: ContinuousClock.now)
+            do {
+                // A store that leases as it takes (PostgreSQL) is asked for the next batch now.
+                if rows.isEmpty, store.takeDueLeases {
+                    readAt = ContinuousClock.now
+                    rows = try await store.takeDue(owner: settings.owner, limit: settings.batchSize, now: now(), leaseDuration: settings.leaseSeconds)
+                }
+                if !rows.isEmpty { planned = try await plan(rows, readAt: readAt) }
+            } catch { planningFailure = error }
         }
         let prepared: PreparedBatch
         do {
             prepared = try await committing
         } catch {
             for queued in connected { lanes.release(queued.gateway) }
-            // What the failed commit read is unknown: everything not claimed is read again.
+            // What the failed commit read is unknown: everything not claimed is read again. A batch
+            // leased ahead stays leased, and is sent next.
             readAhead.drop()
-            planned = nil
+            if planned?.leased != true { planned = nil }
             throw error
         }
         readAhead.keep(prepared.next ?? [], readAt: ContinuousClock.now)
@@ -256,6 +270,17 @@ public final class Dispatcher: Sendable {
         // The next batch failed to plan (a read failed): its messages were not claimed and are due.
         if let planningFailure { throw planningFailure }
         return true
+    }
+
+    private func giveBack(_ batch: PlannedBatch) async {
+        do {
+            let given = try await store.giveBack(batch.leasedMessages.map(\.lease), now: now())
+            logger.notice("messages leased ahead and not sent went back to the queue", metadata: ["count": "\(given)"])
+        } catch {
+            logger.error("cannot give back messages leased ahead; they are sent again when their leases expire", metadata: [
+                "error": "\(error)", "count": "\(batch.leasedMessages.count)",
+            ])
+        }
     }
 
     private func leaseLost(_ id: String) {

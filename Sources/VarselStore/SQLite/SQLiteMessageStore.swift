@@ -204,6 +204,26 @@ public final class SQLiteMessageStore: MessageStore {
         return try Self.due(rows, DueQuery(owner: owner, limit: limit, leaseDuration: leaseDuration), now: now)
     }
 
+    /// `takeDue` only reads: the next batch is read by the commit of the plan before.
+    public var takeDueLeases: Bool { false }
+
+    public func giveBack(_ leases: [LeaseRef], now: Date) async throws -> Int {
+        let held = leases.filter { $0.claim == nil }
+        guard !held.isEmpty else { return 0 }
+        return try await pool.write { db in
+            var given = 0
+            for lease in held {
+                try db.run(
+                    """
+                    UPDATE messages SET state = 'queued', lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+                    WHERE id = ? AND lease_token = ? AND state = 'sending'
+                    """, [now.timeIntervalSince1970, lease.messageID, lease.token])
+                given += db.changesCount
+            }
+            return given
+        }
+    }
+
     /// The rows of the batch `takeDue` returns, read in the caller's transaction; none of `excluded`
     /// (read before, still to be claimed by a plan under way).
     private static func dueRows(_ db: Database, limit: Int, excluding excluded: [String], now: Date) throws -> [LeasedRow] {
