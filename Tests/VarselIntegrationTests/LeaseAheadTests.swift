@@ -22,14 +22,16 @@ import VarselTestSupport
         let components: Daemon.Components
         let store: PostgresMessageStore
 
-        init() async throws {
+        /// Three batches of SMS, each message to a phone number of its own.
+        static let lines = (0..<192).map { Fixtures.sms(key: "ahead-\($0)", phone: "+47912\(String(format: "%05d", $0))") }
+
+        init(lines: [String] = Self.lines) async throws {
             try await sandbox.start()
             let yaml = try await StoreBackend.postgres.config(
                 Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL, maxInFlight: 1_024), directory)
             config = try ConfigLoader.load(yaml: yaml, baseDirectory: directory.path)
             components = try await Daemon.open(config: config, logger: quietLogger)
             store = try #require(components.store as? PostgresMessageStore)
-            let lines = (0..<192).map { Fixtures.sms(key: "ahead-\($0)", phone: "+47912\(String(format: "%05d", $0))") }
             let results = try await EnqueueBatch.run(
                 Data(lines.joined(separator: "\n").utf8), validator: MessageValidator(kinds: config.planning.kinds), store: store)
             let accepted = results.allSatisfy(\.accepted)
@@ -95,6 +97,26 @@ import VarselTestSupport
         await dispatcher.run(untilIdle: true)
         #expect(try await setup.store.countByState() == [.sent: 192])
         #expect(try await inspect(setup.store, "SELECT count(*) FROM attempts") == ["192"])
+        await setup.stop()
+    }
+
+    @Test("on PostgreSQL a batch leased and then not planned (a planning read failed) goes back to the queue at once, not after its leases expire")
+    func unplannedBatchGivenBack() async throws {
+        // A batch without stored recipients, then one whose planning reads the recipients' records.
+        let setup = try await Setup(lines: (0..<128).map { index in
+            Fixtures.sms(key: "unplanned-\(index)", phone: "+47912\(String(format: "%05d", index))", extra: index < 64 ? "" : #","id":"rcp-\#(index)""#)
+        })
+        try await execute(setup.store, "ALTER TABLE recipients RENAME TO recipients_away")
+        let sending = Task { await setup.components.dispatcher.run() }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline, try await setup.store.countByState()[.sent] != 64 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        setup.components.dispatcher.requestStop()
+        await sending.value
+        // The second batch, leased again and again while the first was sent, is queued, none leased.
+        #expect(try await setup.store.countByState() == [.sent: 64, .queued: 64])
+        try await execute(setup.store, "ALTER TABLE recipients_away RENAME TO recipients")
         await setup.stop()
     }
 

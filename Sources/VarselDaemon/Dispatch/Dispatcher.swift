@@ -158,9 +158,8 @@ public final class Dispatcher: Sendable {
             if untilIdle, sendsInFlight == 0, await nothingDue() { break }
             await wakeup.wait(upTo: settings.pollInterval)
         }
-        // A batch leased ahead (PostgreSQL) and never committed goes back to the queue now, not
-        // when its leases expire.
-        if let planned, planned.leased { await giveBack(planned) }
+        // A batch leased ahead (PostgreSQL) and never committed goes back to the queue now.
+        if let planned { await giveBack(planned.leasedMessages) }
         await drainInFlight()
         // Sends still waiting for a connection never start. Sends still running after the grace
         // period are abandoned unrecorded: their attempts stay pending and are reclaimed as
@@ -196,7 +195,12 @@ public final class Dispatcher: Sendable {
                 leased = try await store.takeDue(owner: settings.owner, limit: limit, now: now(), leaseDuration: settings.leaseSeconds)
             }
             guard !leased.isEmpty else { return false }
-            batch = try await plan(leased, readAt: readAt)
+            do {
+                batch = try await plan(leased, readAt: readAt)
+            } catch {
+                await giveBack(leased)
+                throw error
+            }
         }
         planned = nil
         // A send whose gateway has a free connection now opens its attempt with the batch's plan, in
@@ -231,7 +235,10 @@ public final class Dispatcher: Sendable {
                     rows = try await store.takeDue(owner: settings.owner, limit: settings.batchSize, now: now(), leaseDuration: settings.leaseSeconds)
                 }
                 if !rows.isEmpty { planned = try await plan(rows, readAt: readAt) }
-            } catch { planningFailure = error }
+            } catch {
+                planningFailure = error
+                await giveBack(rows)
+            }
         }
         let prepared: PreparedBatch
         do {
@@ -272,13 +279,18 @@ public final class Dispatcher: Sendable {
         return true
     }
 
-    private func giveBack(_ batch: PlannedBatch) async {
+    /// Gives leased messages that will not be sent now back to the queue (a batch that failed to plan,
+    /// or one leased ahead and not committed when the loop stops), rather than leaving them until
+    /// their leases expire. Messages to be claimed by a commit (SQLite) hold nothing to give back.
+    private func giveBack(_ messages: [LeasedMessage]) async {
+        let leases = messages.map(\.lease).filter { $0.claim == nil }
+        guard !leases.isEmpty else { return }
         do {
-            let given = try await store.giveBack(batch.leasedMessages.map(\.lease), now: now())
-            logger.notice("messages leased ahead and not sent went back to the queue", metadata: ["count": "\(given)"])
+            let given = try await store.giveBack(leases, now: now())
+            logger.notice("leased messages not sent went back to the queue", metadata: ["count": "\(given)"])
         } catch {
-            logger.error("cannot give back messages leased ahead; they are sent again when their leases expire", metadata: [
-                "error": "\(error)", "count": "\(batch.leasedMessages.count)",
+            logger.error("cannot give back leased messages; they are sent when their leases expire", metadata: [
+                "error": "\(error)", "count": "\(leases.count)",
             ])
         }
     }
