@@ -25,6 +25,14 @@ import VarselTestSupport
         .send(PlannedSend(lease: lease, locale: "nb", tone: .direct, content: content(), decisions: ["sms chosen"], gateway: "g", idempotencyKey: "\(lease.messageID).sms"))
     }
 
+    /// Enqueues a request for each key, due that many seconds from `now`; their ids, in order.
+    static func enqueued(_ store: any MessageStore, _ due: [(key: String, offset: TimeInterval)], now: Date) async throws -> [String] {
+        try await store.enqueue(due.map { request($0.key, sendAfter: now.addingTimeInterval($0.offset)) }, now: now).map { outcome in
+            guard case .created(let id) = outcome else { return "" }
+            return id
+        }
+    }
+
     static func start(_ lease: LeaseRef, channel: Channel = .sms, gateway: String = "g") -> AttemptStart {
         AttemptStart(lease: lease, channel: channel, gateway: gateway, idempotencyKey: "\(lease.messageID).\(channel.rawValue)")
     }
@@ -55,13 +63,7 @@ import VarselTestSupport
         let directory = TemporaryDirectory()
         let store = try await backend.makeStore(directory)
         let now = Date()
-        let ids = try await store.enqueue(
-            [Self.request("a", sendAfter: now.addingTimeInterval(-10)), Self.request("b", sendAfter: now.addingTimeInterval(3600)), Self.request("c", sendAfter: now.addingTimeInterval(-20))],
-            now: now
-        ).map { outcome -> String in
-            guard case .created(let id) = outcome else { return "" }
-            return id
-        }
+        let ids = try await Self.enqueued(store, [("a", -10), ("b", 3600), ("c", -20)], now: now)
         let first = try await store.lease(owner: "w1", limit: 10, now: now, leaseDuration: 60)
         #expect(first.map(\.lease.messageID) == [ids[2], ids[0]])
         #expect(try await store.lease(owner: "w2", limit: 10, now: now, leaseDuration: 60).isEmpty)
@@ -91,13 +93,7 @@ import VarselTestSupport
         let directory = TemporaryDirectory()
         let store = try await backend.makeStore(directory)
         let now = Date()
-        let ids = try await store.enqueue(
-            [Self.request("g1", sendAfter: now.addingTimeInterval(-30)), Self.request("g2", sendAfter: now.addingTimeInterval(-20)), Self.request("g3", sendAfter: now.addingTimeInterval(-10))],
-            now: now
-        ).map { outcome -> String in
-            guard case .created(let id) = outcome else { return "" }
-            return id
-        }
+        let ids = try await Self.enqueued(store, [("g1", -30), ("g2", -20), ("g3", -10)], now: now)
         // The first waited once already: it has a reason and a due time of its own.
         let waited = try #require(try await store.lease(owner: "w", limit: 1, now: now, leaseDuration: 60).first)
         _ = try await store.prepare([.deferral(lease: waited.lease, until: now.addingTimeInterval(-5), reason: "outside contact hours", decisions: ["wait"])], now: now)
