@@ -14,11 +14,12 @@ import VarselTestSupport
     func onlyRealSendsAreAmbiguous(backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()
         // The gateway holds the first daemon's requests far longer than the test waits for the crash
-        // state (a 20 s hold once ran out on a loaded machine before the state was seen).
-        let sandbox = SandboxGateway(behaviour: .init(delay: .seconds(300)))
+        // state (a 20 s hold once ran out on a loaded machine before the state was seen, and under the
+        // whole suite's load the first two requests have taken more than 60 s to arrive).
+        let sandbox = SandboxGateway(behaviour: .init(delay: .seconds(900)))
         try await sandbox.start()
         let yaml = try await backend.config(
-            Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL, workerID: "crashed", maxInFlight: 16, leaseSeconds: 400, timeoutMs: 300_000),
+            Fixtures.config(storePath: directory.file("varsel.db"), gatewayBase: sandbox.baseURL, workerID: "crashed", maxInFlight: 16, leaseSeconds: 700, timeoutMs: 600_000),
             directory)
             .replacingOccurrences(of: "connect_timeout_ms: 2000 }", with: "connect_timeout_ms: 2000, max_connections: 2 }")
             + "\nretry: { min_backoff: 0s, max_backoff: 0s, max_attempts: 1 }\n"
@@ -28,7 +29,7 @@ import VarselTestSupport
         #expect(enqueue.status == 0, "\(enqueue.stdout)")
 
         let first = try ChildProcess(arguments: ["serve", "--config", config])
-        #expect(await eventually(timeout: .seconds(60)) { sandbox.received.count == 2 }, "\(first.stderr)")
+        #expect(await eventually(timeout: .seconds(240)) { sandbox.received.count == 2 }, "\(first.stderr)")
         let store = try await StoreBackend.open(configPath: config)
         // All ten are leased; two are at the gateway, eight wait for a connection.
         #expect(await eventually(timeout: .seconds(60)) { (try? await store.countByState())?[.sending] == 10 })

@@ -11,8 +11,9 @@ import VarselTestSupport
 
 /// On PostgreSQL the send loop leases and plans the next batch while the plan before it commits
 /// (SQLite's commit reads the next batch itself: `PlanAheadTests`); a batch leased ahead that the
-/// loop stops before committing goes back to the queue at once.
-@Suite struct LeaseAheadTests {
+/// loop stops before committing goes back to the queue at once. One daemon at a time: each test runs
+/// a whole one, and the suite's tests of child processes wait on the same two cores.
+@Suite(.serialized) struct LeaseAheadTests {
     /// A daemon on a fresh PostgreSQL database with room in flight for more than two batches
     /// (batch_size 64), and three batches of SMS enqueued.
     struct Setup {
