@@ -366,7 +366,7 @@ public final class PostgresMessageStore: MessageStore {
     static let leasePlanning = "SELECT set_config('enable_bitmapscan', 'off', true), set_config('synchronous_commit', 'off', true)"
 
     public func giveBack(_ leases: [LeaseRef], now: Date) async throws -> Int {
-        let held = leases.filter { $0.claim == nil }
+        let held = leases.filter(\.isHeld)
         guard !held.isEmpty else { return 0 }
         return try await transaction { connection in
             let given = try await connection.query(

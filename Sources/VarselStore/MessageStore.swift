@@ -275,6 +275,10 @@ public struct LeaseRef: Sendable, Hashable {
         self.token = token
         self.claim = claim
     }
+
+    /// Whether the lease is held already (taken by `lease`, or by a commit), rather than a claim still
+    /// to be taken by the commit of a plan.
+    public var isHeld: Bool { claim == nil }
 }
 
 /// A lease to take together with a message's plan: by whom, until when, and the version of the

@@ -39,6 +39,13 @@ import VarselTestSupport
             #expect(accepted)
         }
 
+        /// A dispatcher of its own on the same store, gateway client and templates (another run).
+        func dispatcher(readAheadFreshFor: Duration? = nil) -> Dispatcher {
+            Dispatcher(
+                config: config, store: store, sender: GatewaySender(gateways: Array(config.gateways.values), client: components.client),
+                templates: { components.templates.current }, logger: quietLogger, readAheadFreshFor: readAheadFreshFor)
+        }
+
         func stop() async {
             components.client.shutdown()
             await sandbox.stop()
@@ -91,11 +98,7 @@ import VarselTestSupport
     func staleLeasedBatchPlannedAgain() async throws {
         let setup = try await Setup()
         // Every batch planned ahead is stale by the time it is sent.
-        let dispatcher = Dispatcher(
-            config: setup.config, store: setup.store,
-            sender: GatewaySender(gateways: Array(setup.config.gateways.values), client: setup.components.client),
-            templates: { setup.components.templates.current }, logger: quietLogger, readAheadFreshFor: .zero)
-        await dispatcher.run(untilIdle: true)
+        await setup.dispatcher(readAheadFreshFor: .zero).run(untilIdle: true)
         #expect(try await setup.store.countByState() == [.sent: 192])
         #expect(try await inspect(setup.store, "SELECT count(*) FROM attempts") == ["192"])
         await setup.stop()
@@ -148,11 +151,8 @@ import VarselTestSupport
         #expect(of(after.rows) == of(before.rows))
         #expect(of(after.trails) == of(before.trails))
 
-        let next = Dispatcher(
-            config: setup.config, store: setup.store,
-            sender: GatewaySender(gateways: Array(setup.config.gateways.values), client: setup.components.client),
-            templates: { setup.components.templates.current }, logger: quietLogger)
-        await next.run(untilIdle: true)
+        // The next run.
+        await setup.dispatcher().run(untilIdle: true)
         #expect(try await setup.store.countByState() == [.sent: 192])
         await setup.stop()
     }

@@ -49,7 +49,7 @@ extension Dispatcher {
                 logger.notice("message not sent", metadata: ["message_id": "\(lease.messageID)", "state": "\(state.rawValue)", "reason": "\(reason)"])
             }
         }
-        let leasedAlready = leased.allSatisfy { $0.lease.claim == nil }
-        return PlannedBatch(preparations: preparations, outbound: outbound, readAt: readAt, leasedMessages: leasedAlready ? leased : [])
+        return PlannedBatch(
+            preparations: preparations, outbound: outbound, readAt: readAt, leasedMessages: leased.allSatisfy(\.lease.isHeld) ? leased : [])
     }
 }

@@ -283,7 +283,7 @@ public final class Dispatcher: Sendable {
     /// or one leased ahead and not committed when the loop stops), rather than leaving them until
     /// their leases expire. Messages to be claimed by a commit (SQLite) hold nothing to give back.
     private func giveBack(_ messages: [LeasedMessage]) async {
-        let leases = messages.map(\.lease).filter { $0.claim == nil }
+        let leases = messages.map(\.lease).filter(\.isHeld)
         guard !leases.isEmpty else { return }
         do {
             let given = try await store.giveBack(leases, now: now())

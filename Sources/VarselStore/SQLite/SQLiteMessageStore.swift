@@ -208,7 +208,7 @@ public final class SQLiteMessageStore: MessageStore {
     public var takeDueLeases: Bool { false }
 
     public func giveBack(_ leases: [LeaseRef], now: Date) async throws -> Int {
-        let held = leases.filter { $0.claim == nil }
+        let held = leases.filter(\.isHeld)
         guard !held.isEmpty else { return 0 }
         return try await pool.write { db in
             var given = 0
