@@ -273,6 +273,21 @@ enum PostgresSchema {
                 - (SELECT count(*) FROM varsel.attempts a WHERE a.message_id = m.id AND a.outcome = 'pending')
             WHERE m.state = 'sending';
             """),
+        ("v11-content-lz4", """
+            -- A message's rendered content (an email's HTML and text, a letter's) is compressed as the
+            -- plan stores it: with pglz, the default, that was 8 % of the server's CPU while sending.
+            -- LZ4 compresses several times faster. It needs PostgreSQL 14 or later built with it
+            -- (Debian's and the PGDG packages are); elsewhere the column keeps the server's default.
+            -- Content stored before stays as it was compressed.
+            DO $$
+            BEGIN
+                IF current_setting('server_version_num')::int >= 140000
+                   AND 'lz4' = ANY ((SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression')::text[]) THEN
+                    EXECUTE 'ALTER TABLE varsel.messages ALTER COLUMN content SET COMPRESSION lz4';
+                END IF;
+            END
+            $$;
+            """),
     ]
 }
 

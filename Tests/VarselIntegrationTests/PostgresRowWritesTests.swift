@@ -124,4 +124,21 @@ import VarselTestSupport
         #expect(sending.map(\.id) == [leased.lease.messageID])
         #expect(try await store.list(caseRef: nil, state: .queued, limit: 10, after: nil).count == 2)
     }
+
+    @Test("a message's rendered content is compressed with LZ4 (v11) where the server has it, and reads back whole")
+    func contentCompressedWithLZ4() async throws {
+        let directory = TemporaryDirectory()
+        let store = try await StoreBackend.postgres.makeStore(directory)
+        let lz4 = try await inspect(store, "SELECT ('lz4' = ANY (enumvals))::text FROM pg_settings WHERE name = 'default_toast_compression'")
+        try #require(lz4 == ["true"], "the test cluster's PostgreSQL (Debian's) has LZ4: \(lz4)")
+        #expect(try await inspect(store, "SELECT attcompression::text FROM pg_attribute WHERE attrelid = 'varsel.messages'::regclass AND attname = 'content'") == ["l"])
+        let validator = MessageValidator(kinds: KindRule.shipped)
+        let outcomes = try await store.enqueue([try validator.validate(json: Array(Fixtures.sms(key: "c1").utf8)).get()], now: Date())
+        guard case .created(let id)? = outcomes.first else { Issue.record("not stored: \(outcomes)"); return }
+        // Content long enough to be compressed (past the 2 kB a row may hold before it is).
+        let content = String(repeating: "<p>Betalingspåminnelse: faktura 9000000, 1 250,00 kr.</p>\n", count: 200)
+        try await execute(store, "UPDATE messages SET content = ? WHERE id = ?", [content, id])
+        #expect(try await inspect(store, "SELECT pg_column_compression(content) FROM messages WHERE id = ?", [id]) == ["lz4"])
+        #expect(try await inspect(store, "SELECT content FROM messages WHERE id = ?", [id]) == [content])
+    }
 }
