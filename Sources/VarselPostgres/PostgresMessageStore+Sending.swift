@@ -25,16 +25,24 @@ extension PostgresMessageStore {
     /// whose lease held.
     private func recording(_ preparations: [Preparation], now: Date) throws -> @Sendable (PostgresConnection) async throws -> Set<String> {
         let contents = try StoredRows.contents(preparations)
-        let sends = preparations.compactMap { preparation -> PreparedRow? in
+        let sends = preparations.compactMap { preparation -> PlannedSend? in
             guard case .send(let send) = preparation else { return nil }
-            let content = send.content
-            return PreparedRow(
-                id: send.lease.messageID, token: send.lease.token, channel: content.channel.rawValue, locale: send.locale, tone: send.tone.rawValue,
-                gateway: send.gateway, template_id: content.templateID, template_version: content.templateVersion, variant: content.variant,
-                content_hash: content.contentHash,
-                content: contents[send.lease.messageID], sms_encoding: content.sms?.encoding.rawValue, sms_segments: content.sms?.segments)
+            return send
         }
-        let rows = try BatchRows.json(sends)
+        // One array a column (`NullableArray`), the rows in batch order.
+        let ids = sends.map(\.lease.messageID)
+        let tokens = sends.map(\.lease.token)
+        let channels = sends.map(\.content.channel.rawValue)
+        let locales = sends.map(\.locale)
+        let tones = sends.map(\.tone.rawValue)
+        let gateways = sends.map(\.gateway)
+        let templates = sends.map(\.content.templateID)
+        let versions = sends.map(\.content.templateVersion)
+        let variants = NullableArray(sends.map(\.content.variant))
+        let hashes = sends.map(\.content.contentHash)
+        let texts = NullableArray(sends.map { contents[$0.lease.messageID] })
+        let encodings = NullableArray(sends.map(\.content.sms?.encoding.rawValue))
+        let segments = NullableArray(sends.map(\.content.sms?.segments))
         return { connection in
             var held: Set<String> = []
             var trail: [(messageID: String, texts: [String])] = []
@@ -46,9 +54,11 @@ extension PostgresMessageStore {
                         template_id = u.template_id, template_version = u.template_version, variant = u.variant, content_hash = u.content_hash,
                         content = u.content,
                         sms_encoding = u.sms_encoding, sms_segments = u.sms_segments, updated_at = \(now)
-                    FROM jsonb_to_recordset(\(rows)::jsonb) AS u(id text, token text, channel text, locale text, tone text, gateway text,
-                        template_id text, template_version text, variant text, content_hash text, content text, sms_encoding text,
-                        sms_segments integer)
+                    FROM unnest(\(ids)::text[], \(tokens)::text[], \(channels)::text[], \(locales)::text[], \(tones)::text[],
+                        \(gateways)::text[], \(templates)::text[], \(versions)::text[], \(variants)::text[], \(hashes)::text[],
+                        \(texts)::text[], \(encodings)::text[], \(segments)::int8[])
+                        AS u(id, token, channel, locale, tone, gateway, template_id, template_version, variant, content_hash, content,
+                            sms_encoding, sms_segments)
                     WHERE m.id = u.id AND m.lease_token = u.token AND m.state = 'sending'
                     RETURNING m.id
                     """, logger: self.logger
@@ -186,20 +196,28 @@ extension PostgresMessageStore {
 
     public func complete(_ completions: [Completion], now: Date) async throws -> Set<String> {
         guard !completions.isEmpty else { return [] }
-        let rows = try BatchRows.json(completions.map { completion in
-            CompletedRow(
-                id: completion.lease.messageID, token: completion.lease.token, state: completion.state.rawValue, reason: completion.reason,
-                ready_at: completion.readyAt?.timeIntervalSince1970, exclude: completion.excludeChannel?.rawValue, attempt_id: completion.attemptID,
-                outcome: completion.outcome.rawValue, http_status: completion.httpStatus, provider_id: completion.providerID,
-                latency_ms: completion.latencyMs, error: completion.error)
-        })
+        // One array a column (`NullableArray`), the rows in the order given.
+        let ids = completions.map(\.lease.messageID)
+        let tokens = completions.map(\.lease.token)
+        let states = completions.map(\.state.rawValue)
+        let reasons = NullableArray(completions.map(\.reason))
+        let readyAts = NullableArray(completions.map { $0.readyAt?.timeIntervalSince1970 })
+        let excluded = NullableArray(completions.map(\.excludeChannel?.rawValue))
+        let attemptIDs = completions.map(\.attemptID)
+        let outcomes = completions.map(\.outcome.rawValue)
+        let statuses = NullableArray(completions.map(\.httpStatus))
+        let providerIDs = NullableArray(completions.map(\.providerID))
+        let latencies = completions.map(\.latencyMs)
+        let errors = NullableArray(completions.map(\.error))
         return try await transaction { connection in
             // The messages first (their row locks are the fence), then their attempts, in one statement.
             let finished = try await connection.query(
                 """
                 WITH u AS (
-                    SELECT * FROM jsonb_to_recordset(\(rows)::jsonb) AS u(id text, token text, state text, reason text, ready_at float8,
-                        exclude text, attempt_id bigint, outcome text, http_status integer, provider_id text, latency_ms integer, error text)
+                    SELECT * FROM unnest(\(ids)::text[], \(tokens)::text[], \(states)::text[], \(reasons)::text[], \(readyAts)::float8[],
+                        \(excluded)::text[], \(attemptIDs)::int8[], \(outcomes)::text[], \(statuses)::int8[], \(providerIDs)::text[],
+                        \(latencies)::int8[], \(errors)::text[])
+                        AS u(id, token, state, reason, ready_at, exclude, attempt_id, outcome, http_status, provider_id, latency_ms, error)
                 ), held AS (
                     UPDATE varsel.messages m SET state = u.state, state_reason = u.reason, updated_at = \(now),
                         ready_at = COALESCE(to_timestamp(u.ready_at), m.ready_at), attempt_count = m.attempt_count + 1,
@@ -235,31 +253,6 @@ extension PostgresMessageStore {
             return Set(held.map(\.lease.messageID))
         }
     }
-}
-
-/// One row of a batched statement, sent as JSON and read with `jsonb_to_recordset` (postgres-nio's
-/// arrays cannot hold NULLs; an absent key reads as NULL). Field names are the column names.
-private struct PreparedRow: Encodable {
-    let id, token, channel, locale, tone, gateway, template_id, template_version: String
-    let variant: String?
-    let content_hash: String
-    let content: String?
-    let sms_encoding: String?
-    let sms_segments: Int?
-}
-
-private struct CompletedRow: Encodable {
-    let id, token, state: String
-    let reason: String?
-    /// Seconds since 1970 (`to_timestamp`).
-    let ready_at: Double?
-    let exclude: String?
-    let attempt_id: Int64
-    let outcome: String
-    let http_status: Int?
-    let provider_id: String?
-    let latency_ms: Int
-    let error: String?
 }
 
 /// A message to store (`insert`), `n` its place in the batch.
