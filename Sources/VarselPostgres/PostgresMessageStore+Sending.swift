@@ -48,21 +48,15 @@ extension PostgresMessageStore {
             var trail: [(messageID: String, texts: [String])] = []
             if !sends.isEmpty {
                 // Every send of the batch in one statement, fenced row by row.
-                held = try await Set(connection.query(
-                    """
-                    UPDATE varsel.messages m SET channel = u.channel, locale = u.locale, tone = u.tone, gateway = u.gateway,
-                        template_id = u.template_id, template_version = u.template_version, variant = u.variant, content_hash = u.content_hash,
-                        content = u.content,
-                        sms_encoding = u.sms_encoding, sms_segments = u.sms_segments, updated_at = \(now)
-                    FROM unnest(\(ids)::text[], \(tokens)::text[], \(channels)::text[], \(locales)::text[], \(tones)::text[],
-                        \(gateways)::text[], \(templates)::text[], \(versions)::text[], \(variants)::text[], \(hashes)::text[],
-                        \(texts)::text[], \(encodings)::text[], \(segments)::int8[])
-                        AS u(id, token, channel, locale, tone, gateway, template_id, template_version, variant, content_hash, content,
-                            sms_encoding, sms_segments)
-                    WHERE m.id = u.id AND m.lease_token = u.token AND m.state = 'sending'
-                    RETURNING m.id
-                    """, logger: self.logger
-                ).collect().map { try $0.decode(String.self) })
+                var bindings = PostgresBindings(capacity: 14)
+                bindings.append(now)
+                for column in [ids, tokens, channels, locales, tones, gateways, templates, versions] { bindings.append(column) }
+                bindings.append(variants)
+                bindings.append(hashes)
+                bindings.append(texts)
+                bindings.append(encodings)
+                bindings.append(segments)
+                held = try await Set(connection.run(PlanSends.self, bindings, logger: self.logger).map { try $0.decode(String.self) })
             }
             for preparation in preparations {
                 switch preparation {
@@ -150,37 +144,24 @@ extension PostgresMessageStore {
     /// with its outcome, or by the reclaim that finds it pending.
     static func open(_ connection: PostgresConnection, _ starts: [AttemptStart], now: Date, logger: Logger) async throws -> [String: StartOutcome] {
         guard !starts.isEmpty else { return [:] }
-        let rows = try await connection.query(
-            """
-            WITH u AS (
-                SELECT * FROM unnest(\(starts.map(\.lease.messageID))::text[], \(starts.map(\.lease.token))::text[],
-                    \(starts.map(\.channel.rawValue))::text[], \(starts.map(\.gateway))::text[], \(starts.map(\.idempotencyKey))::text[])
-                    WITH ORDINALITY AS u(id, token, channel, gateway, idempotency_key, n)
-            ), held AS (
-                SELECT m.id FROM varsel.messages m JOIN u ON m.id = u.id AND m.lease_token = u.token WHERE m.state = 'sending'
-                FOR SHARE OF m
-            )
-            INSERT INTO varsel.attempts (message_id, started_at, channel, gateway, idempotency_key, outcome)
-            SELECT u.id, \(now), u.channel, u.gateway, u.idempotency_key, 'pending' FROM u JOIN held ON held.id = u.id ORDER BY u.n
-            RETURNING message_id, id
-            """, logger: logger
-        ).collect()
+        var bindings = PostgresBindings(capacity: 6)
+        bindings.append(now)
+        for column in [starts.map(\.lease.messageID), starts.map(\.lease.token), starts.map(\.channel.rawValue), starts.map(\.gateway), starts.map(\.idempotencyKey)] {
+            bindings.append(column)
+        }
+        let rows = try await connection.run(OpenAttempts.self, bindings, logger: logger)
         return try startedAttempts(rows)
     }
 
     /// The `pending` attempt rows of starts whose leases the caller found held, in one statement.
     static func insertAttempts(_ connection: PostgresConnection, _ starts: [AttemptStart], now: Date, logger: Logger) async throws -> [String: StartOutcome] {
         guard !starts.isEmpty else { return [:] }
-        let rows = try await connection.query(
-            """
-            INSERT INTO varsel.attempts (message_id, started_at, channel, gateway, idempotency_key, outcome)
-            SELECT u.id, \(now), u.channel, u.gateway, u.idempotency_key, 'pending'
-            FROM unnest(\(starts.map(\.lease.messageID))::text[], \(starts.map(\.channel.rawValue))::text[], \(starts.map(\.gateway))::text[],
-                \(starts.map(\.idempotencyKey))::text[]) WITH ORDINALITY AS u(id, channel, gateway, idempotency_key, n)
-            ORDER BY u.n
-            RETURNING message_id, id
-            """, logger: logger
-        ).collect()
+        var bindings = PostgresBindings(capacity: 5)
+        bindings.append(now)
+        for column in [starts.map(\.lease.messageID), starts.map(\.channel.rawValue), starts.map(\.gateway), starts.map(\.idempotencyKey)] {
+            bindings.append(column)
+        }
+        let rows = try await connection.run(InsertAttempts.self, bindings, logger: logger)
         return try startedAttempts(rows)
     }
 
@@ -209,33 +190,22 @@ extension PostgresMessageStore {
         let providerIDs = NullableArray(completions.map(\.providerID))
         let latencies = completions.map(\.latencyMs)
         let errors = NullableArray(completions.map(\.error))
+        var bindings = PostgresBindings(capacity: 13)
+        bindings.append(now)
+        for column in [ids, tokens, states] { bindings.append(column) }
+        bindings.append(reasons)
+        bindings.append(readyAts)
+        bindings.append(excluded)
+        bindings.append(attemptIDs)
+        bindings.append(outcomes)
+        bindings.append(statuses)
+        bindings.append(providerIDs)
+        bindings.append(latencies)
+        bindings.append(errors)
+        let values = bindings
         return try await transaction { connection in
             // The messages first (their row locks are the fence), then their attempts, in one statement.
-            let finished = try await connection.query(
-                """
-                WITH u AS (
-                    SELECT * FROM unnest(\(ids)::text[], \(tokens)::text[], \(states)::text[], \(reasons)::text[], \(readyAts)::float8[],
-                        \(excluded)::text[], \(attemptIDs)::int8[], \(outcomes)::text[], \(statuses)::int8[], \(providerIDs)::text[],
-                        \(latencies)::int8[], \(errors)::text[])
-                        AS u(id, token, state, reason, ready_at, exclude, attempt_id, outcome, http_status, provider_id, latency_ms, error)
-                ), held AS (
-                    UPDATE varsel.messages m SET state = u.state, state_reason = u.reason, updated_at = \(now),
-                        ready_at = COALESCE(to_timestamp(u.ready_at), m.ready_at), attempt_count = m.attempt_count + 1,
-                        excluded_channels = CASE WHEN u.exclude IS NULL THEN m.excluded_channels ELSE m.excluded_channels || u.exclude || ',' END,
-                        content = CASE WHEN u.exclude IS NULL THEN m.content ELSE NULL END,
-                        lease_token = CASE WHEN u.state = 'sending' THEN m.lease_token END,
-                        lease_owner = CASE WHEN u.state = 'sending' THEN m.lease_owner END,
-                        lease_expires_at = CASE WHEN u.state = 'sending' THEN m.lease_expires_at END
-                    FROM u WHERE m.id = u.id AND m.lease_token = u.token AND m.state = 'sending'
-                    RETURNING m.id
-                )
-                UPDATE varsel.attempts a SET outcome = u.outcome, http_status = u.http_status, provider_id = u.provider_id,
-                    latency_ms = u.latency_ms, error = u.error, finished_at = \(now)
-                FROM u JOIN held ON held.id = u.id
-                WHERE a.id = u.attempt_id AND a.message_id = u.id
-                RETURNING a.message_id
-                """, logger: self.logger
-            ).collect()
+            let finished = try await connection.run(CompleteSends.self, values, logger: self.logger)
             let finishedIDs = Set(try finished.map { try $0.decode(String.self) })
             let held = completions.filter { finishedIDs.contains($0.lease.messageID) }
             try await Self.appendDecisions(connection, held.map { ($0.lease.messageID, $0.decisions) }, at: now, logger: self.logger)
@@ -253,6 +223,82 @@ extension PostgresMessageStore {
             return Set(held.map(\.lease.messageID))
         }
     }
+}
+
+/// A batch's plans, fenced row by row: `$1` now, then one array a column (`NullableArray` where a
+/// column may be NULL).
+enum PlanSends: PreparedSQL {
+    static let name = "plan_sends"
+    static let sql = """
+        UPDATE varsel.messages m SET channel = u.channel, locale = u.locale, tone = u.tone, gateway = u.gateway,
+            template_id = u.template_id, template_version = u.template_version, variant = u.variant, content_hash = u.content_hash,
+            content = u.content, sms_encoding = u.sms_encoding, sms_segments = u.sms_segments, updated_at = $1::timestamptz
+        FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+            $11::text[], $12::text[], $13::text[], $14::int8[])
+            AS u(id, token, channel, locale, tone, gateway, template_id, template_version, variant, content_hash, content,
+                sms_encoding, sms_segments)
+        WHERE m.id = u.id AND m.lease_token = u.token AND m.state = 'sending'
+        RETURNING m.id
+        """
+}
+
+/// A `pending` attempt for each message whose lease holds (`$1` now; ids, tokens, channels,
+/// gateways, idempotency keys).
+enum OpenAttempts: PreparedSQL {
+    static let name = "open_attempts"
+    static let sql = """
+        WITH u AS (
+            SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+                WITH ORDINALITY AS u(id, token, channel, gateway, idempotency_key, n)
+        ), held AS (
+            SELECT m.id FROM varsel.messages m JOIN u ON m.id = u.id AND m.lease_token = u.token WHERE m.state = 'sending'
+            FOR SHARE OF m
+        )
+        INSERT INTO varsel.attempts (message_id, started_at, channel, gateway, idempotency_key, outcome)
+        SELECT u.id, $1::timestamptz, u.channel, u.gateway, u.idempotency_key, 'pending' FROM u JOIN held ON held.id = u.id ORDER BY u.n
+        RETURNING message_id, id
+        """
+}
+
+/// The `pending` attempts of sends whose leases the caller found held (`$1` now; ids, channels,
+/// gateways, idempotency keys).
+enum InsertAttempts: PreparedSQL {
+    static let name = "insert_attempts"
+    static let sql = """
+        INSERT INTO varsel.attempts (message_id, started_at, channel, gateway, idempotency_key, outcome)
+        SELECT u.id, $1::timestamptz, u.channel, u.gateway, u.idempotency_key, 'pending'
+        FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(id, channel, gateway, idempotency_key, n)
+        ORDER BY u.n
+        RETURNING message_id, id
+        """
+}
+
+/// Sends' outcomes: the messages first (their row locks are the fence), then their attempts. `$1`
+/// now, then one array a column.
+enum CompleteSends: PreparedSQL {
+    static let name = "complete_sends"
+    static let sql = """
+        WITH u AS (
+            SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::text[], $8::int8[], $9::text[],
+                $10::int8[], $11::text[], $12::int8[], $13::text[])
+                AS u(id, token, state, reason, ready_at, exclude, attempt_id, outcome, http_status, provider_id, latency_ms, error)
+        ), held AS (
+            UPDATE varsel.messages m SET state = u.state, state_reason = u.reason, updated_at = $1::timestamptz,
+                ready_at = COALESCE(to_timestamp(u.ready_at), m.ready_at), attempt_count = m.attempt_count + 1,
+                excluded_channels = CASE WHEN u.exclude IS NULL THEN m.excluded_channels ELSE m.excluded_channels || u.exclude || ',' END,
+                content = CASE WHEN u.exclude IS NULL THEN m.content ELSE NULL END,
+                lease_token = CASE WHEN u.state = 'sending' THEN m.lease_token END,
+                lease_owner = CASE WHEN u.state = 'sending' THEN m.lease_owner END,
+                lease_expires_at = CASE WHEN u.state = 'sending' THEN m.lease_expires_at END
+            FROM u WHERE m.id = u.id AND m.lease_token = u.token AND m.state = 'sending'
+            RETURNING m.id
+        )
+        UPDATE varsel.attempts a SET outcome = u.outcome, http_status = u.http_status, provider_id = u.provider_id,
+            latency_ms = u.latency_ms, error = u.error, finished_at = $1::timestamptz
+        FROM u JOIN held ON held.id = u.id
+        WHERE a.id = u.attempt_id AND a.message_id = u.id
+        RETURNING a.message_id
+        """
 }
 
 /// A message to store (`insert`), `n` its place in the batch.

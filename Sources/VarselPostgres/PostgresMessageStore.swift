@@ -326,10 +326,10 @@ public final class PostgresMessageStore: MessageStore {
         bindings.append(grant.expiresAt)
         bindings.append(now)
         bindings.append(limit)
-        let query = PostgresQuery(unsafeSQL: Self.leaseSQL, binds: bindings)
+        let values = bindings
         let rows = try await transaction { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: Self.leasePlanning), logger: self.logger)
-            return try await connection.query(query, logger: self.logger).collect().map { row in
+            _ = try await connection.run(LeasePlanning.self, PostgresBindings(), logger: self.logger)
+            return try await connection.run(LeaseDue.self, values, logger: self.logger).map { row in
                 let (id, request, createdAt, readyAt, locale, tone, gateway, content, excluded, attempts, reason) = try row.decode(
                     (String, String, Date, Date, String?, String?, String?, String?, String, Int, String?).self)
                 return LeasedRow(
@@ -339,31 +339,6 @@ public final class PostgresMessageStore: MessageStore {
         }
         return try LeasedRow.leased(rows, token: grant.token)
     }
-
-    /// Leases the first `$6` due messages in due order: state `$1`, token `$2`, owner `$3`, until `$4`,
-    /// now `$5`. Rows another daemon is leasing are skipped, not waited for.
-    static let leaseSQL = """
-        UPDATE varsel.messages m SET state = $1, lease_token = $2, lease_owner = $3, lease_expires_at = $4, updated_at = $5
-        FROM (SELECT id FROM varsel.messages WHERE state = 'queued' AND ready_at <= $5 ORDER BY ready_at, id LIMIT $6
-              FOR UPDATE SKIP LOCKED) picked
-        WHERE m.id = picked.id
-        RETURNING m.id, m.request::text, m.created_at, m.ready_at, m.locale, m.tone, m.gateway, m.content, m.excluded_channels,
-            m.attempt_count, m.state_reason
-        """
-
-    /// Set in the lease's transaction, for it alone (`set_config(…, true)` is `SET LOCAL`), in one
-    /// round trip.
-    ///
-    /// `enable_bitmapscan = off`: the ready index gives the due order, so the first rows of an index
-    /// walk are the lease. With statistics that lag an enqueue (the estimate a few dozen rows), the
-    /// planner preferred a bitmap scan of every due message and a sort of them: 45 ms a lease at
-    /// 20,000 queued, growing with the queue, against 0.3 ms for the walk.
-    ///
-    /// `synchronous_commit = off`: the lease's commit does not wait for its log record to reach the
-    /// disk. It acknowledges nothing and nothing is sent on its strength: a send first commits its
-    /// attempt synchronously, and the log is flushed in order, so that commit makes the lease durable
-    /// too. A crash of the server before it loses the lease alone; its messages are due again.
-    static let leasePlanning = "SELECT set_config('enable_bitmapscan', 'off', true), set_config('synchronous_commit', 'off', true)"
 
     public func giveBack(_ leases: [LeaseRef], now: Date) async throws -> Int {
         let held = leases.filter(\.isHeld)
@@ -476,13 +451,11 @@ public final class PostgresMessageStore: MessageStore {
     static func appendDecisions(_ connection: PostgresConnection, _ entries: [(messageID: String, texts: [String])], at: Date, logger: Logger) async throws {
         let entries = entries.filter { !$0.texts.isEmpty }
         guard !entries.isEmpty else { return }
-        try await connection.query(
-            """
-            INSERT INTO varsel.decisions (message_id, at, texts)
-            SELECT m, \(at), t::jsonb FROM unnest(\(entries.map(\.messageID))::text[], \(entries.map { StoredRows.decisionRow($0.texts) })::text[])
-                WITH ORDINALITY AS d(m, t, n) ORDER BY n
-            """,
-            logger: logger)
+        var bindings = PostgresBindings(capacity: 3)
+        bindings.append(at)
+        bindings.append(entries.map(\.messageID))
+        bindings.append(entries.map { StoredRows.decisionRow($0.texts) })
+        _ = try await connection.run(AppendDecisions.self, bindings, logger: logger)
     }
 
     static func count(_ connection: PostgresConnection, _ query: PostgresQuery, logger: Logger) async throws -> Int {
@@ -515,4 +488,46 @@ public final class PostgresMessageStore: MessageStore {
                 .decode(Date?.self) ?? nil
         }
     }
+}
+
+/// Leases the first `$6` due messages in due order: state `$1`, token `$2`, owner `$3`, until `$4`,
+/// now `$5`. Rows another daemon is leasing are skipped, not waited for.
+enum LeaseDue: PreparedSQL {
+    static let name = "lease_due"
+    static let sql = """
+        UPDATE varsel.messages m SET state = $1::text, lease_token = $2::text, lease_owner = $3::text, lease_expires_at = $4::timestamptz,
+            updated_at = $5::timestamptz
+        FROM (SELECT id FROM varsel.messages WHERE state = 'queued' AND ready_at <= $5::timestamptz ORDER BY ready_at, id LIMIT $6::int8
+              FOR UPDATE SKIP LOCKED) picked
+        WHERE m.id = picked.id
+        RETURNING m.id, m.request::text, m.created_at, m.ready_at, m.locale, m.tone, m.gateway, m.content, m.excluded_channels,
+            m.attempt_count, m.state_reason
+        """
+}
+
+/// Set in the lease's transaction, for it alone (`set_config(…, true)` is `SET LOCAL`), in one
+/// round trip.
+///
+/// `enable_bitmapscan = off`: the ready index gives the due order, so the first rows of an index
+/// walk are the lease. With statistics that lag an enqueue (the estimate a few dozen rows), the
+/// planner preferred a bitmap scan of every due message and a sort of them: 45 ms a lease at
+/// 20,000 queued, growing with the queue, against 0.3 ms for the walk.
+///
+/// `synchronous_commit = off`: the lease's commit does not wait for its log record to reach the
+/// disk. It acknowledges nothing and nothing is sent on its strength: a send first commits its
+/// attempt synchronously, and the log is flushed in order, so that commit makes the lease durable
+/// too. A crash of the server before it loses the lease alone; its messages are due again.
+enum LeasePlanning: PreparedSQL {
+    static let name = "lease_planning"
+    static let sql = "SELECT set_config('enable_bitmapscan', 'off', true), set_config('synchronous_commit', 'off', true)"
+}
+
+/// Appends to the trails of several messages: `$1` the time, `$2` the messages, `$3` each one's
+/// texts (a JSON array), in the order given.
+enum AppendDecisions: PreparedSQL {
+    static let name = "append_decisions"
+    static let sql = """
+        INSERT INTO varsel.decisions (message_id, at, texts)
+        SELECT m, $1::timestamptz, t::jsonb FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS d(m, t, n) ORDER BY n
+        """
 }

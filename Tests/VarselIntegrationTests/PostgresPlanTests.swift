@@ -23,14 +23,14 @@ import VarselTestSupport
         try await execute(store, "ALTER TABLE messages SET (autovacuum_enabled = false)")
         let outcomes = try await store.enqueue((0..<3_000).map { StoreTests.request("k\($0)") }, now: Date().addingTimeInterval(-60))
         #expect(outcomes.count == 3_000)
-        let sql = PostgresMessageStore.leaseSQL
+        let sql = LeaseDue.sql
             .replacingOccurrences(of: "$1", with: "'sending'").replacingOccurrences(of: "$2", with: "'token'")
-            .replacingOccurrences(of: "$3", with: "'w'").replacingOccurrences(of: "$4", with: "now() + interval '1 minute'")
+            .replacingOccurrences(of: "$3", with: "'w'").replacingOccurrences(of: "$4", with: "(now() + interval '1 minute')")
             .replacingOccurrences(of: "$5", with: "now()").replacingOccurrences(of: "$6", with: "128")
         func plan(planning: Bool) async throws -> String {
             try await store.client.withConnection { connection in
                 try await connection.query("BEGIN", logger: quietLogger)
-                if planning { try await connection.query(PostgresQuery(unsafeSQL: PostgresMessageStore.leasePlanning), logger: quietLogger) }
+                if planning { try await connection.query(PostgresQuery(unsafeSQL: LeasePlanning.sql), logger: quietLogger) }
                 let lines = try await connection.query(PostgresQuery(unsafeSQL: "EXPLAIN " + sql), logger: quietLogger).collect()
                     .map { try $0.decode(String.self) }
                 try await connection.query("ROLLBACK", logger: quietLogger)
@@ -51,6 +51,68 @@ import VarselTestSupport
         #expect(leased.map(\.lease.messageID) == Array(ids.prefix(128)))
     }
 
+    @Test("prepared once a connection, the lease's generic plan (what PostgreSQL reuses after five executions) walks the ready index too, with no statistics of the messages")
+    func leaseGenericPlanWalksTheReadyIndex() async throws {
+        let store = try #require(try await StoreBackend.postgres.makeStore(TemporaryDirectory()) as? PostgresMessageStore)
+        try await execute(store, "ALTER TABLE messages SET (autovacuum_enabled = false)")
+        _ = try await store.enqueue((0..<3_000).map { StoreTests.request("g\($0)") }, now: Date().addingTimeInterval(-60))
+        let (counts, plan) = try await store.client.withConnection { connection in
+            for round in 0..<7 {
+                var bindings = PostgresBindings()
+                bindings.append("sending")
+                bindings.append("token-\(round)")
+                bindings.append("w")
+                bindings.append(Date().addingTimeInterval(60))
+                bindings.append(Date())
+                bindings.append(2)
+                try await connection.query("BEGIN", logger: quietLogger)
+                _ = try await connection.run(LeasePlanning.self, PostgresBindings(), logger: quietLogger)
+                #expect(try await connection.run(LeaseDue.self, bindings, logger: quietLogger).count == 2)
+                try await connection.query("ROLLBACK", logger: quietLogger)
+            }
+            let counts = try await connection.query(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = \(Prepared<LeaseDue>.name)", logger: quietLogger
+            ).collect().map { try $0.decode((Int, Int).self) }
+            try await connection.query("BEGIN", logger: quietLogger)
+            _ = try await connection.run(LeasePlanning.self, PostgresBindings(), logger: quietLogger)
+            try await connection.query("SET LOCAL plan_cache_mode = force_generic_plan", logger: quietLogger)
+            let plan = try await connection.query(
+                PostgresQuery(unsafeSQL: "EXPLAIN EXECUTE \(Prepared<LeaseDue>.name)('sending', 't', 'w', now() + interval '1 minute', now(), 128)"),
+                logger: quietLogger
+            ).collect().map { try $0.decode(String.self) }.joined(separator: "\n")
+            try await connection.query("ROLLBACK", logger: quietLogger)
+            return (counts, plan)
+        }
+        #expect(counts.count == 1 && counts[0].0 >= 1, "planned generically once the first five were planned with their values: \(counts)")
+        #expect(plan.contains("Index Scan using messages_ready on messages"), "\(plan)")
+        #expect(!plan.contains("Sort") && !plan.contains("Bitmap") && !plan.contains("Seq Scan"), "\(plan)")
+    }
+
+    @Test("a prepared statement the server refuses fails with the server's error and closes its connection, so that the pool's next one prepares afresh")
+    func refusedStatementClosesItsConnection() async throws {
+        let store = try #require(try await StoreBackend.postgres.makeStore(TemporaryDirectory()) as? PostgresMessageStore)
+        let closed = try await store.client.withConnection { connection in
+            do {
+                _ = try await connection.run(MissingTable.self, PostgresBindings(), logger: quietLogger)
+                Issue.record("a statement on a missing table ran")
+            } catch let error as PSQLError {
+                #expect(error.serverInfo?[.sqlState] == "42P01", "undefined table: \(PostgresFailure.describe(error))")
+            }
+            let deadline = ContinuousClock.now + .seconds(60)
+            while !connection.isClosed, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            return connection.isClosed
+        }
+        #expect(closed)
+        // The store goes on with fresh connections.
+        _ = try await store.enqueue([StoreTests.request("after")], now: Date())
+        #expect(try await store.lease(owner: "w", limit: 1, now: Date(), leaseDuration: 60).count == 1)
+    }
+
+    enum MissingTable: PreparedSQL {
+        static let name = "test_missing_table"
+        static let sql = "SELECT id FROM varsel.no_such_table"
+    }
+
     @Test("a lease's transaction does not wait for its commit to reach the disk (it acknowledges nothing; the attempt's synchronous commit after it flushes it too), and the session is back to synchronous commits after it")
     func leaseCommitsAsynchronously() async throws {
         let store = try #require(try await StoreBackend.postgres.makeStore(TemporaryDirectory()) as? PostgresMessageStore)
@@ -62,7 +124,7 @@ import VarselTestSupport
             try await connection.query("SET synchronous_commit = on", logger: quietLogger)
             let before = try await setting("synchronous_commit")
             try await connection.query("BEGIN", logger: quietLogger)
-            try await connection.query(PostgresQuery(unsafeSQL: PostgresMessageStore.leasePlanning), logger: quietLogger)
+            try await connection.query(PostgresQuery(unsafeSQL: LeasePlanning.sql), logger: quietLogger)
             let inside = (try await setting("synchronous_commit"), try await setting("enable_bitmapscan"))
             try await connection.query("COMMIT", logger: quietLogger)
             let after = (try await setting("synchronous_commit"), try await setting("enable_bitmapscan"))
