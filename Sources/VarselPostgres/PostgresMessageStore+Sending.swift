@@ -300,27 +300,3 @@ enum CompleteSends: PreparedSQL {
         RETURNING a.message_id
         """
 }
-
-/// A message to store (`insert`), `n` its place in the batch.
-struct NewMessageRow: Encodable {
-    let n: Int
-    let id: String
-    let idempotency_key: String?
-    let request_hash, kind: String
-    let case_ref, recipient_id: String?
-    let recipient_key, request: String
-    /// Times as microseconds since `origin`, counted as postgres-nio counts a bound `Date`, so a
-    /// message stored now is due to a lease bound with the same instant.
-    let ready_at: Int64
-    let expires_at: Int64?
-
-    static let origin = Date(timeIntervalSince1970: 946_684_800)
-
-    static func microseconds(_ date: Date) -> Int64 { Int64(date.timeIntervalSince(origin) * 1_000_000) }
-}
-
-enum BatchRows {
-    static func json<Row: Encodable>(_ rows: [Row]) throws -> String {
-        String(decoding: try JSONEncoder().encode(rows), as: UTF8.self)
-    }
-}

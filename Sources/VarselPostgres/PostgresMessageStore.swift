@@ -269,26 +269,36 @@ public final class PostgresMessageStore: MessageStore {
         var inserted: Set<String> = []
         if !insertable.isEmpty {
             // The batch in one statement, in input order: of two rows with one key, the first is stored.
-            let batch = try BatchRows.json(insertable.map { index in
-                let row = rows[index]
-                return NewMessageRow(
-                    n: index, id: row.id, idempotency_key: row.request.idempotencyKey, request_hash: row.hash, kind: row.request.kind,
-                    case_ref: row.request.caseRef, recipient_id: row.request.recipient.id, recipient_key: row.recipientKey, request: row.json,
-                    ready_at: NewMessageRow.microseconds(row.readyAt), expires_at: row.request.expiresAt.map(NewMessageRow.microseconds))
-            })
+            // One array a column (`NullableArray` where a column may be NULL), in input order.
+            let stored = insertable.map { rows[$0] }
+            var bindings = PostgresBindings(capacity: 11)
+            bindings.append(now)
+            bindings.append(stored.map(\.id))
+            bindings.append(NullableArray(stored.map(\.request.idempotencyKey)))
+            bindings.append(stored.map(\.hash))
+            bindings.append(stored.map(\.request.kind))
+            bindings.append(NullableArray(stored.map(\.request.caseRef)))
+            bindings.append(NullableArray(stored.map(\.request.recipient.id)))
+            bindings.append(stored.map(\.recipientKey))
+            bindings.append(stored.map(\.json))
+            // Bound as a lease binds its `now`: a message stored now is due to a lease of the same instant.
+            bindings.append(stored.map(\.readyAt))
+            bindings.append(NullableArray(stored.map(\.request.expiresAt)))
             inserted = Set(try await connection.query(
-                """
-                INSERT INTO varsel.messages (id, idempotency_key, request_hash, kind, case_ref, recipient_id, recipient_key, request, state,
-                    ready_at, expires_at, created_at, updated_at)
-                SELECT u.id, u.idempotency_key, u.request_hash, u.kind, u.case_ref, u.recipient_id, u.recipient_key, u.request::jsonb, 'queued',
-                    \(NewMessageRow.origin) + u.ready_at * interval '1 microsecond', \(NewMessageRow.origin) + u.expires_at * interval '1 microsecond',
-                    \(now), \(now)
-                FROM jsonb_to_recordset(\(batch)::jsonb) AS u(n integer, id text, idempotency_key text, request_hash text, kind text,
-                    case_ref text, recipient_id text, recipient_key text, request text, ready_at bigint, expires_at bigint)
-                ORDER BY u.n
-                ON CONFLICT (idempotency_key) DO NOTHING
-                RETURNING id
-                """, logger: logger
+                PostgresQuery(
+                    unsafeSQL: """
+                        INSERT INTO varsel.messages (id, idempotency_key, request_hash, kind, case_ref, recipient_id, recipient_key, request,
+                            state, ready_at, expires_at, created_at, updated_at)
+                        SELECT u.id, u.idempotency_key, u.request_hash, u.kind, u.case_ref, u.recipient_id, u.recipient_key, u.request::jsonb,
+                            'queued', u.ready_at, u.expires_at, $1, $1
+                        FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                            $10::timestamptz[], $11::timestamptz[])
+                            WITH ORDINALITY AS u(id, idempotency_key, request_hash, kind, case_ref, recipient_id, recipient_key, request, ready_at,
+                                expires_at, n)
+                        ORDER BY u.n
+                        ON CONFLICT (idempotency_key) DO NOTHING
+                        RETURNING id
+                        """, binds: bindings), logger: logger
             ).collect().map { try $0.decode(String.self) })
         }
         // A key seen before answers as before: for rows the insert found taken (committed by the time
