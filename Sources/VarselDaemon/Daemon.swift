@@ -129,6 +129,10 @@ public enum Daemon {
                 // Only now: the store is open, leases are reclaimed, templates are loaded, the API listens.
                 notifier?.ready(status: "ready: \(counts[.queued] ?? 0) queued, \(components.templates.current.keys.count) template variants")
                 announced.set()
+                // What starting ran (configuration, migrations, template compilation) is not run
+                // again: its pages of code leave the resident set, and those sending runs fault back in.
+                let released = StartUpPages.release()
+                logger.debug("start-up pages released", metadata: ["bytes_advised": "\(released)"])
             },
             logger: apiLogger)
         let hangups = await UnixSignalsSequence(trapping: .sighup)
