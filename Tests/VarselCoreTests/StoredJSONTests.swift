@@ -180,6 +180,19 @@ struct StoredJSONTests {
         }
     }
 
+    @Test("object members sort by their keys' UTF-8 bytes: compared in place as the UTF-8 view compares them, prefixes and empty keys too")
+    func keyOrder() {
+        var random = SeededRandom(seed: 1_206)
+        let pieces = ["", "a", "b", "A", "_", "1", "é", "e\u{301}", "ø", "🧾", "\u{0}", "amount", "idempotency_key", String(repeating: "x", count: 20)]
+        for _ in 0..<20_000 {
+            let first = (0..<Int.random(in: 0...3, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+            let second = (0..<Int.random(in: 0...3, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+            #expect(
+                CompactJSONWriter.utf8Precedes(first, second) == first.utf8.lexicographicallyPrecedes(second.utf8),
+                "\(first.debugDescription) \(second.debugDescription)")
+        }
+    }
+
     @Test("the eight-byte test flags exactly the words holding a byte that needs escaping")
     func wordTest() {
         var random = SeededRandom(seed: 8)

@@ -145,7 +145,7 @@ extension CompactJSONWriter {
     /// String's `<`, which compares canonical forms: a decomposed é sorts by its e).
     mutating func write(_ members: [String: JSONValue]) {
         var object = ObjectState()
-        for (name, value) in members.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+        for (name, value) in members.sorted(by: { Self.utf8Precedes($0.key, $1.key) }) {
             key(name, &object)
             write(value)
         }
@@ -153,4 +153,17 @@ extension CompactJSONWriter {
     }
 
     private mutating func date(_ date: Date) { string(RFC3339.format(date)) }
+
+    /// Whether `a`'s UTF-8 bytes sort before `b`'s: compared in place, as memory, where the UTF-8
+    /// view's generic comparison showed in enqueue's profile.
+    static func utf8Precedes(_ a: String, _ b: String) -> Bool {
+        let inPlace = a.utf8.withContiguousStorageIfAvailable { first in
+            b.utf8.withContiguousStorageIfAvailable { second in
+                let common = min(first.count, second.count)
+                let order = common == 0 ? 0 : memcmp(first.baseAddress!, second.baseAddress!, common)
+                return order != 0 ? order < 0 : first.count < second.count
+            }
+        }
+        return (inPlace ?? nil) ?? a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
 }

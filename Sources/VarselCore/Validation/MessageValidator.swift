@@ -332,9 +332,7 @@ public struct MessageValidator: Sendable {
         case .date:
             if case .failure(let problem) = ValueRules.date(value) { fail(path, problem.description) }
         case .url:
-            guard case .string(let text) = value, let url = URL(string: text),
-                  ["https", "http"].contains(url.scheme?.lowercased() ?? ""), url.host?.isEmpty == false
-            else {
+            guard case .string(let text) = value, ValueRules.isHTTPURL(text) else {
                 fail(path, "expected an http(s) URL")
                 return
             }

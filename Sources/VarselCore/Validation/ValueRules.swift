@@ -70,6 +70,68 @@ public enum ValueRules {
         return .success(date)
     }
 
+    /// Whether `text` is an `http://` or `https://` URL with a host, as `URL(string:)` reads it. The
+    /// common shape (scheme, a host of letters, digits, hyphens and dots, a port, then a path, query
+    /// and fragment of the characters RFC 3986 allows) is recognised byte by byte, without building a
+    /// `URL` (which showed in enqueue's profile); anything else is left to `URL(string:)`.
+    public static func isHTTPURL(_ text: String) -> Bool {
+        if isPlainHTTPURL(text) { return true }
+        return isHTTPURLByFoundation(text)
+    }
+
+    /// The rule itself, as Foundation's URL parser applies it.
+    static func isHTTPURLByFoundation(_ text: String) -> Bool {
+        guard let url = URL(string: text), ["https", "http"].contains(url.scheme?.lowercased() ?? "") else { return false }
+        return url.host?.isEmpty == false
+    }
+
+    /// A URL of the plain shape, which `URL(string:)` always reads with its scheme and host:
+    /// `http[s]://` (any case), a host starting with a letter or digit, an optional port of one to
+    /// five digits, then nothing or `/`, `?` or `#` and RFC 3986's characters (at most one `#`).
+    static func isPlainHTTPURL(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            var index = 0
+            func lower(_ byte: UInt8) -> UInt8 { byte | 0x20 }
+            func take(_ word: StaticString) -> Bool {
+                let count = word.utf8CodeUnitCount
+                guard index + count <= bytes.count else { return false }
+                for offset in 0..<count where lower(bytes[index + offset]) != word.utf8Start[offset] { return false }
+                index += count
+                return true
+            }
+            guard take("http") else { return false }
+            if index < bytes.count, lower(bytes[index]) == UInt8(ascii: "s") { index += 1 }
+            guard index + 3 <= bytes.count, bytes[index] == UInt8(ascii: ":"), bytes[index + 1] == UInt8(ascii: "/"),
+                  bytes[index + 2] == UInt8(ascii: "/")
+            else { return false }
+            index += 3
+            let hostStart = index
+            while index < bytes.count, bytes[index].isHostByte { index += 1 }
+            guard index > hostStart, bytes[hostStart].isASCIILetterOrDigit else { return false }
+            if index < bytes.count, bytes[index] == UInt8(ascii: ":") {
+                index += 1
+                let portStart = index
+                while index < bytes.count, bytes[index].isASCIIDigit { index += 1 }
+                guard (1...5).contains(index - portStart) else { return false }
+            }
+            guard index < bytes.count else { return true }
+            guard bytes[index] == UInt8(ascii: "/") || bytes[index] == UInt8(ascii: "?") || bytes[index] == UInt8(ascii: "#") else { return false }
+            var fragment = false
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "#") {
+                    guard !fragment else { return false }
+                    fragment = true
+                } else if !byte.isURIByte {
+                    return false
+                }
+                index += 1
+            }
+            return true
+        }
+    }
+
     /// Today's date in `zone`.
     public static func today(_ now: Date, in zone: TimeZone) -> CalendarDate {
         // The zone's offset at that instant, then the civil date of the shifted day count: a Calendar
@@ -84,4 +146,23 @@ public enum ValueRules {
 public struct ValueProblem: Error, Sendable, Hashable, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+extension UInt8 {
+    fileprivate var isASCIILetterOrDigit: Bool { isASCIILetter || isASCIIDigit }
+    /// A letter, digit, hyphen or dot: what a plain host name is made of.
+    fileprivate var isHostByte: Bool { isASCIILetterOrDigit || self == UInt8(ascii: "-") || self == UInt8(ascii: ".") }
+    /// A byte RFC 3986 allows in a path, query or fragment: unreserved, sub-delims, `:`, `@`, `/`,
+    /// `?` and `%` (the characters Foundation would percent-encode are not among them).
+    fileprivate var isURIByte: Bool {
+        if isASCIILetterOrDigit { return true }
+        switch self {
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"),
+             UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"),
+             UInt8(ascii: "="), UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: "%"):
+            return true
+        default:
+            return false
+        }
+    }
 }

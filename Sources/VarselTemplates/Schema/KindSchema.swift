@@ -22,31 +22,68 @@ public struct KindSchema: Sendable, Hashable {
     }
 }
 
-/// One declared field.
+/// One declared field. Its members are kept in one shared, immutable box: enqueue's schema check
+/// looks fields up for every message, and copying the members themselves (a set, texts, a nested
+/// type) showed in its profile; a copy of the box is one reference.
 public struct FieldSpec: Sendable, Hashable {
-    public let type: FieldType
-    public let required: Bool
+    public var type: FieldType { members.type }
+    public var required: Bool { members.required }
     /// Channels on which every template of the kind must print this field.
-    public let mustShow: Set<Channel>
+    public var mustShow: Set<Channel> { members.mustShow }
     /// One line for the operator: what the field means.
-    public let about: String
+    public var about: String { members.about }
     /// Where it is declared: line and column in the schema file.
-    public let line: Int
-    public let column: Int
+    public var line: Int { members.line }
+    public var column: Int { members.column }
     /// For money and number: the smallest value allowed (`minimum`), or the value it must exceed
     /// (`exclusive_minimum`, e.g. 0 for an amount to pay).
-    public var minimum: Decimal?
-    public var exclusiveMinimum: Decimal?
+    public var minimum: Decimal? {
+        get { members.minimum }
+        set { change { $0.minimum = newValue } }
+    }
+    public var exclusiveMinimum: Decimal? {
+        get { members.exclusiveMinimum }
+        set { change { $0.exclusiveMinimum = newValue } }
+    }
     /// For text: whether line breaks are allowed (`multiline: true`); text is one line otherwise.
-    public var multiline = false
+    public var multiline: Bool {
+        get { members.multiline }
+        set { change { $0.multiline = newValue } }
+    }
+
+    private var box: Box
+    private var members: Members { box.members }
 
     public init(type: FieldType, required: Bool, mustShow: Set<Channel> = [], about: String = "", line: Int = 1, column: Int = 1) {
-        self.type = type
-        self.required = required
-        self.mustShow = mustShow
-        self.about = about
-        self.line = line
-        self.column = column
+        box = Box(Members(type: type, required: required, mustShow: mustShow, about: about, line: line, column: column))
+    }
+
+    /// A new box with one member changed: boxes are shared, never written.
+    private mutating func change(_ body: (inout Members) -> Void) {
+        var changed = members
+        body(&changed)
+        box = Box(changed)
+    }
+
+    public static func == (lhs: FieldSpec, rhs: FieldSpec) -> Bool { lhs.box === rhs.box || lhs.members == rhs.members }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(members) }
+
+    private struct Members: Sendable, Hashable {
+        let type: FieldType
+        let required: Bool
+        let mustShow: Set<Channel>
+        let about: String
+        let line: Int
+        let column: Int
+        var minimum: Decimal?
+        var exclusiveMinimum: Decimal?
+        var multiline = false
+    }
+
+    private final class Box: Sendable {
+        let members: Members
+        init(_ members: Members) { self.members = members }
     }
 }
 

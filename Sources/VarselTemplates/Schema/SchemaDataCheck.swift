@@ -122,9 +122,7 @@ public enum SchemaDataCheck {
             if !builtInJudged, case .failure(let problem) = ValueRules.date(value) { fail(problem.description) }
         case .url:
             guard !builtInJudged else { return }
-            guard case .string(let text) = value, let url = URL(string: text), ["https", "http"].contains(url.scheme?.lowercased() ?? ""),
-                  url.host?.isEmpty == false
-            else { return fail("expected an http(s) URL") }
+            guard case .string(let text) = value, ValueRules.isHTTPURL(text) else { return fail("expected an http(s) URL") }
         case .flag:
             if !value.isBool { fail("expected true or false") }
         case .list(let item):
