@@ -62,7 +62,12 @@ public final class SQLiteMessageStore: MessageStore {
             // writer is the connection that commits, so the setting is made again on it, last.
             try pool.barrierWriteWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)") }
             let migrator = SQLiteSchema.migrator()
-            let before = try pool.read { try migrator.appliedIdentifiers($0) }
+            var before = try pool.read { try migrator.appliedIdentifiers($0) }
+            // A new store gets its schema in one transaction; an older one is migrated step by step
+            // (as is one another process began meanwhile).
+            if before.isEmpty, try !pool.barrierWriteWithoutTransaction({ db in try SQLiteSchema.createAll(db) }) {
+                before = try pool.read { try migrator.appliedIdentifiers($0) }
+            }
             try migrator.migrate(pool)
             migrationsApplied = migrator.migrations.filter { !before.contains($0) }
             schemaVersion = migrator.migrations.last ?? "none"

@@ -3,9 +3,55 @@ import GRDB
 /// The SQLite schema, created and migrated on open. Times are Unix seconds (REAL) so comparisons are
 /// numeric and independent of formatting.
 enum SQLiteSchema {
+    /// One migration: its identifier (as `grdb_migrations` records it) and what it does.
+    struct Migration {
+        let identifier: String
+        let migrate: @Sendable (Database) throws -> Void
+    }
+
+    /// The migrations in order, for a store an older Varsel left (`migrator`) and for a new one
+    /// (`createAll`).
+    struct Migrations {
+        private(set) var all: [Migration] = []
+
+        mutating func registerMigration(_ identifier: String, migrate: @escaping @Sendable (Database) throws -> Void) {
+            all.append(Migration(identifier: identifier, migrate: migrate))
+        }
+    }
+
+    /// GRDB's migrator of the schema: each migration not yet applied, in its own transaction.
     static func migrator() -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
+        for migration in migrations().all { migrator.registerMigration(migration.identifier, migrate: migration.migrate) }
+        return migrator
+    }
+
+    /// Builds a new, empty database's whole schema in one transaction, where the migrator would
+    /// commit (and sync) once for each of its migrations, most of a new store's opening: every
+    /// migration in order, as the migrator runs them (foreign keys off, checked before the commit),
+    /// each recorded as applied. Returns false, changing nothing, when the database holds any table
+    /// (an older store, or one another process created meanwhile): the migrator takes it from there.
+    static func createAll(_ db: Database) throws -> Bool {
+        try db.execute(sql: "PRAGMA foreign_keys = OFF")
+        defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
+        var created = false
+        try db.inTransaction(.immediate) {
+            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master") == 0 else { return .rollback }
+            try db.execute(sql: "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+            for migration in migrations().all {
+                try migration.migrate(db)
+                try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [migration.identifier])
+            }
+            try db.checkForeignKeys()
+            created = true
+            return .commit
+        }
+        return created
+    }
+
+    private static func migrations() -> Migrations {
+        var list = Migrations()
+        list.registerMigration("v1") { db in
             try db.execute(sql: """
                 CREATE TABLE messages (
                     id TEXT PRIMARY KEY NOT NULL,
@@ -74,7 +120,7 @@ enum SQLiteSchema {
                 CREATE INDEX receipts_message ON receipts(message_id);
                 """)
         }
-        migrator.registerMigration("v2-tokens") { db in
+        list.registerMigration("v2-tokens") { db in
             try db.execute(sql: """
                 CREATE TABLE api_tokens (
                     id TEXT PRIMARY KEY NOT NULL,
@@ -86,7 +132,7 @@ enum SQLiteSchema {
                 );
                 """)
         }
-        migrator.registerMigration("v3-recipients") { db in
+        list.registerMigration("v3-recipients") { db in
             try db.execute(sql: """
                 CREATE TABLE recipients (
                     id TEXT PRIMARY KEY NOT NULL,
@@ -97,17 +143,17 @@ enum SQLiteSchema {
                 CREATE INDEX messages_recipient ON messages(recipient_id);
                 """)
         }
-        migrator.registerMigration("v4-excluded-channels") { db in
+        list.registerMigration("v4-excluded-channels") { db in
             try db.execute(sql: "ALTER TABLE messages ADD COLUMN excluded_channels TEXT NOT NULL DEFAULT ''")
         }
-        migrator.registerMigration("v5-recipient-key") { db in
+        list.registerMigration("v5-recipient-key") { db in
             try db.execute(sql: """
                 ALTER TABLE messages ADD COLUMN recipient_key TEXT;
                 CREATE INDEX messages_recipient_key ON messages(recipient_key);
                 CREATE INDEX attempts_accepted ON attempts(message_id, finished_at) WHERE outcome = 'accepted';
                 """)
         }
-        migrator.registerMigration("v6-retention") { db in
+        list.registerMigration("v6-retention") { db in
             // When retention deleted the message's personal data (rendered content, contact data, raw receipts).
             try db.execute(sql: """
                 ALTER TABLE messages ADD COLUMN purged_at REAL;
@@ -116,7 +162,7 @@ enum SQLiteSchema {
                 CREATE INDEX messages_state ON messages(state);
                 """)
         }
-        migrator.registerMigration("v7-receipts-per-attempt") { db in
+        list.registerMigration("v7-receipts-per-attempt") { db in
             // A receipt belongs to the attempt whose provider id it names; the attempt keeps the
             // furthest delivery status its receipts reported.
             try db.execute(sql: """
@@ -127,7 +173,7 @@ enum SQLiteSchema {
                 CREATE INDEX receipts_attempt ON receipts(attempt_id);
                 """)
         }
-        migrator.registerMigration("v8-attempt-parts") { db in
+        list.registerMigration("v8-attempt-parts") { db in
             // Providers that report per part (Vonage: one delivery report per SMS segment) give
             // each part an id; a report names the part, and the attempt is delivered when all are.
             try db.execute(sql: """
@@ -140,7 +186,7 @@ enum SQLiteSchema {
                 CREATE INDEX attempt_parts_attempt ON attempt_parts(attempt_id);
                 """)
         }
-        migrator.registerMigration("v9-daemon-runs") { db in
+        list.registerMigration("v9-daemon-runs") { db in
             // Each run of a daemon registers; its run id owns its leases, so two daemons with the
             // same worker_id never take each other's live leases for their own.
             try db.execute(sql: """
@@ -156,7 +202,7 @@ enum SQLiteSchema {
                 CREATE INDEX daemon_runs_active ON daemon_runs(stopped_at);
                 """)
         }
-        migrator.registerMigration("v10-case-events") { db in
+        list.registerMigration("v10-case-events") { db in
             // What creditors report about a case (paid, disputed, …): it stops or reopens the case
             // and is the outcome reports measure. Kept when messages are swept: it names no person.
             // Events of a case are read in rowid order, the order they were recorded.
@@ -176,7 +222,7 @@ enum SQLiteSchema {
                 CREATE INDEX case_events_case ON case_events(case_ref);
                 """)
         }
-        migrator.registerMigration("v11-cases") { db in
+        list.registerMigration("v11-cases") { db in
             // Cases created from a plan: the plan, the request's hash (idempotency by case_ref) and the
             // message each step became (JSON). Like events, they name no person.
             try db.execute(sql: """
@@ -189,11 +235,11 @@ enum SQLiteSchema {
                 );
                 """)
         }
-        migrator.registerMigration("v12-experiment-variant") { db in
+        list.registerMigration("v12-experiment-variant") { db in
             // The template experiment's variant a message was rendered with (`b`); NULL outside an experiment.
             try db.execute(sql: "ALTER TABLE messages ADD COLUMN variant TEXT")
         }
-        migrator.registerMigration("v13-queue-at-depth") { db in
+        list.registerMigration("v13-queue-at-depth") { db in
             // The cost of a message stays flat in the depth of the queue and the size of the history:
             // - the queue is leased in (ready_at, id) order; with id in the index a lease reads the first
             //   entries and stops (before, SQLite sorted every queued row on each lease);
@@ -222,7 +268,7 @@ enum SQLiteSchema {
                 DROP INDEX messages_state;
                 """)
         }
-        migrator.registerMigration("v14-message-contents") { db in
+        list.registerMigration("v14-message-contents") { db in
             // A message's rendered content (2–5 KB) lives in a table of its own, written when the message
             // is planned: the row of `messages`, which the lease, the plan and the outcome each rewrite,
             // stays under a kilobyte instead of about three (bytes written per sent message −15 %).
@@ -235,7 +281,7 @@ enum SQLiteSchema {
                 ALTER TABLE messages DROP COLUMN content;
                 """)
         }
-        migrator.registerMigration("v15-retention-index-condition") { db in
+        list.registerMigration("v15-retention-index-condition") { db in
             // The same rows, a cheaper condition. SQLite evaluates an IN list of more than two values by
             // building a temporary table of them, and a partial index's condition is evaluated for the old
             // and the new row of every UPDATE that writes one of its columns: with `updated_at` indexed,
@@ -246,7 +292,7 @@ enum SQLiteSchema {
                 CREATE INDEX messages_retention ON messages(updated_at) WHERE state NOT IN ('queued', 'sending');
                 """)
         }
-        migrator.registerMigration("v16-recipient-by-key") { db in
+        list.registerMigration("v16-recipient-by-key") { db in
             // A recipient's messages are found by `recipient_key`, which is 'id:' and the recipient's id
             // whenever it has one (`RecipientKey`), so the index on `recipient_id` only repeated it. Its
             // random inserts were a fifth of the log a daemon taking batches wrote. Messages stored
@@ -256,7 +302,7 @@ enum SQLiteSchema {
                 DROP INDEX messages_recipient;
                 """)
         }
-        migrator.registerMigration("v17-decision-rows") { db in
+        list.registerMigration("v17-decision-rows") { db in
             // A message's decision trail is one row for each write that added to it, its texts a JSON
             // array (`StoredRows.decisionRow`), read in rowid order: a plan's four texts and an outcome's
             // two were six rows, each with an entry in the key's index, and each write looked up the
@@ -274,7 +320,7 @@ enum SQLiteSchema {
                 CREATE INDEX decisions_message ON decisions(message_id);
                 """)
         }
-        migrator.registerMigration("v18-receipt-lookup") { db in
+        list.registerMigration("v18-receipt-lookup") { db in
             // A receipt finds its attempt by the provider's id, a random key: every sent message put an
             // entry at a random page of `attempts_provider`, a quarter of the log a sending daemon wrote.
             // Only a gateway with `receipts` configured can be sent a receipt, so only its attempts are
@@ -289,14 +335,14 @@ enum SQLiteSchema {
                 CREATE TABLE unindexed_gateways (gateway TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
                 """)
         }
-        migrator.registerMigration("v19-counted-inserts") { db in
+        list.registerMigration("v19-counted-inserts") { db in
             // A message is stored by one statement only (`SQLiteMessageStore.insert`), which now adds the
             // rows it stored to the queued count itself, once for each multi-row insert: the trigger
             // updated `message_counts` once for every row, a tenth of the writer's work on a batch's chunk.
             // The triggers on a change of state and on a delete stay.
             try db.execute(sql: "DROP TRIGGER message_counts_insert")
         }
-        migrator.registerMigration("v20-attempts-counted-with-outcome") { db in
+        list.registerMigration("v20-attempts-counted-with-outcome") { db in
             // A message's `attempt_count` counts an attempt when its outcome is recorded, or when a
             // reclaim finds it still pending, no longer as it opens: a send that waited for a connection
             // opened its attempt by writing its message's row once more just for the count. A message
@@ -308,6 +354,6 @@ enum SQLiteSchema {
                 WHERE state = 'sending'
                 """)
         }
-        return migrator
+        return list
     }
 }
