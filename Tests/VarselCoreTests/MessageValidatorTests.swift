@@ -337,6 +337,25 @@ struct MessageValidatorTests {
         }
     }
 
+    @Test("lengths count Unicode scalars, not bytes nor characters: names, address lines, keys and data text at their limits")
+    func lengthsCountScalars() throws {
+        let fields: [(path: String, limit: Int, change: @Sendable (String) -> Change)] = [
+            ("recipient.name", 200, { text in Self.recipient { $0["name"] = text } }),
+            ("case_ref", MessageValidator.maxKeyLength, { text in { $0["case_ref"] = text } }),
+            ("data.creditor", MessageValidator.maxTextLength, { text in Self.data { $0["creditor"] = text } }),
+            ("recipient.address.lines[0]", 200, { text in Self.recipient { $0["address"] = ["lines": [text], "postal_code": "0155", "city": "Oslo", "country": "NO"] } }),
+        ]
+        for (path, limit, change) in fields {
+            // Two bytes a scalar: as long as allowed in scalars, twice as long in bytes.
+            #expect(errors(try validate(change(String(repeating: "ø", count: limit)))).isEmpty, "\(path)")
+            let over = errors(try validate(change(String(repeating: "ø", count: limit + 1))))
+            #expect(over.map(\.field) == [path], "\(path): \(over)")
+            // A character of two scalars counts two.
+            let combined = errors(try validate(change(String(repeating: "e\u{301}", count: limit / 2 + 1))))
+            #expect(combined.map(\.field) == [path], "\(path): \(combined)")
+        }
+    }
+
     @Test("an invalid phone number is not echoed back in full")
     func phoneErrorDoesNotEchoTheNumber() throws {
         let found = errors(try validate(Self.recipient { $0["phone"] = "98765432" }))

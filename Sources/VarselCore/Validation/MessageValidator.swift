@@ -78,10 +78,12 @@ public struct MessageValidator: Sendable {
         let caseRef = optionalString(root, "case_ref", path: "case_ref", max: Self.maxKeyLength, fail)
 
         var kind = ""
+        var rule: KindRule?
         switch root["kind"] {
         case nil, .null?: fail("kind", "required")
         case .string(let name)?:
-            if kinds[name] == nil {
+            rule = kinds[name]
+            if rule == nil {
                 fail("kind", "unknown kind '\(name)'; configured kinds: \(kinds.keys.sorted().joined(separator: ", "))")
             }
             kind = name
@@ -93,9 +95,9 @@ public struct MessageValidator: Sendable {
         case nil, .null?: fail("recipient", "required")
         case .object(let fields)?:
             recipient = validateRecipient(fields, path: "recipient", fail)
-            let given = Self.contactFields.filter { (fields[$0] ?? .null) != .null }
+            let given = Self.contactFields.contains { (fields[$0] ?? .null) != .null }
             let storedContact = recipient.id.flatMap { stored[$0] }.map { $0.phone != nil || $0.email != nil || $0.address != nil } ?? false
-            if given.isEmpty, !storedContact {
+            if !given, !storedContact {
                 fail("recipient", "needs at least one contact point: phone, email or address (given here or stored for recipient.id)")
             }
         case let other?: fail("recipient", "expected an object, got \(other.typeName)")
@@ -106,7 +108,7 @@ public struct MessageValidator: Sendable {
         case nil, .null?: fail("data", "required")
         case .object(let fields)?:
             let before = errors.count
-            data = validateData(fields, kind: kinds[kind], fail)
+            data = validateData(fields, kind: rule, fail)
             if errors.count == before, let dataCheck, !kind.isEmpty { errors += dataCheck(kind, data) }
             if let value = data["deadline"], case .success(let deadline) = ValueRules.date(value) {
                 // A deadline already passed cannot be met: judged by the recipient's calendar.
@@ -132,7 +134,7 @@ public struct MessageValidator: Sendable {
             idempotencyKey: idempotencyKey, kind: kind, caseRef: caseRef, recipient: recipient, data: data,
             sendAfter: sendAfter, expiresAt: expiresAt)
         // The law of the debtor's country, as far as the message itself shows it.
-        if let rule = kinds[kind], let rules = collectionRules.rules(country: recipient.effectiveCountry, creditor: data["creditor"]?.scalarText) {
+        if let rule, let rules = collectionRules.rules(country: recipient.effectiveCountry, creditor: data["creditor"]?.scalarText) {
             let problems = CollectionRuleCheck.enqueueProblems(request, step: rule.legalStep, rules: rules, now: now())
             if !problems.isEmpty { return .failure(ValidationFailure(problems)) }
         }
@@ -232,7 +234,7 @@ public struct MessageValidator: Sendable {
         case nil, .null?: break
         case .array(let items)?:
             for (index, item) in items.enumerated() {
-                guard case .string(let line) = item, !line.isEmpty, line.unicodeScalars.count <= 200 else {
+                guard case .string(let line) = item, !line.isEmpty, Self.scalarCount(of: line, atMost: 200) else {
                     fail("recipient.address.lines[\(index)]", "expected a non-empty string of at most 200 characters")
                     continue
                 }
@@ -255,7 +257,8 @@ public struct MessageValidator: Sendable {
 
     private func validateData(_ fields: [String: JSONValue], kind: KindRule?, _ fail: (String, String) -> Void) -> [String: JSONValue] {
         // Every amount of the message is in its one currency.
-        let currency = fields["currency"].flatMap { ValueRules.currencyProblem($0) == nil ? $0.scalarText : nil }
+        let currencyValue = fields["currency"]
+        let currency = currencyValue.flatMap { ValueRules.currencyProblem($0) == nil ? $0.scalarText : nil }
         // Problems are reported in name order; most data has none, so it is first checked unsorted.
         var anyProblem = false
         for (key, value) in fields {
@@ -270,10 +273,10 @@ public struct MessageValidator: Sendable {
         if let payment = fields["payment"], payment != .null, case .failure(let failure) = PaymentValidation.parse(payment) {
             for error in failure.errors { fail(error.field, error.problem) }
         }
-        if fields["amount"] != nil || fields["fee"] != nil, fields["currency"] == nil {
+        if currencyValue == nil, fields["amount"] != nil || fields["fee"] != nil {
             fail("data.currency", "required when an amount is given")
         }
-        for name in kind?.requiredData ?? [] where fields[name] == nil || fields[name] == .null {
+        for name in kind?.requiredData ?? [] where (fields[name] ?? .null) == .null {
             fail("data.\(name)", "required for kind \(kind!.name)")
         }
         return fields
@@ -337,7 +340,7 @@ public struct MessageValidator: Sendable {
                 return
             }
         case .text:
-            if let text = value.scalarText, text.unicodeScalars.count > Self.maxTextLength {
+            if let text = value.scalarText, !Self.scalarCount(of: text, atMost: Self.maxTextLength) {
                 fail(path, "longer than \(Self.maxTextLength) characters")
             }
         }
@@ -364,6 +367,12 @@ public struct MessageValidator: Sendable {
         return unknown.isEmpty ? [] : unknown.sorted()
     }
 
+    /// Whether `text` has at most `limit` Unicode scalars: at most `limit` UTF-8 bytes always do (a
+    /// scalar is one to four bytes), so only longer text is counted.
+    static func scalarCount(of text: String, atMost limit: Int) -> Bool {
+        text.utf8.count <= limit || text.unicodeScalars.count <= limit
+    }
+
     /// Template variable names: what Mustache can look up without ambiguity.
     public static func isTemplateName(_ name: String) -> Bool {
         // Bytes, not characters: every allowed character is one ASCII byte.
@@ -382,7 +391,7 @@ public struct MessageValidator: Sendable {
                 fail(path, "must not be empty")
                 return nil
             }
-            if text.unicodeScalars.count > max {
+            if !Self.scalarCount(of: text, atMost: max) {
                 fail(path, "longer than \(max) characters")
                 return nil
             }
@@ -435,7 +444,7 @@ public struct MessageValidator: Sendable {
             fail(field, "'\(text)' is not an RFC 3339 timestamp such as 2026-11-23T08:00:00Z")
             return nil
         }
-        let year = ValueRules.today(date, in: TimeZone(identifier: "UTC")!).year
+        let year = RFC3339.civilFromDays(Int((date.timeIntervalSince1970 / 86_400).rounded(.down))).year
         guard Self.plausibleTimestampYears.contains(year) else {
             fail(field, "'\(text)' is not a plausible time: the year must lie between \(Self.plausibleTimestampYears.lowerBound) and \(Self.plausibleTimestampYears.upperBound)")
             return nil

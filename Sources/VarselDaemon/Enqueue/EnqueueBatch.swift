@@ -59,8 +59,7 @@ public enum EnqueueBatch {
             var start = 0
             let count = bytes.count
             while start < count {
-                var end = start
-                while end < count, bytes[end] != 0x0A { end += 1 }
+                let end = memchr(bytes.baseAddress! + start, 0x0A, count - start).map { bytes.baseAddress!.distance(to: UnsafeRawPointer($0)) } ?? count
                 let piece = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
                 if !overlong {
                     if carry.count + piece.count > maxLineBytes {
