@@ -69,17 +69,18 @@ public struct MessageValidator: Sendable {
         var errors: [ValidationError] = []
         func fail(_ field: String, _ problem: String) { errors.append(ValidationError(field: field, problem: problem)) }
 
-        guard case .object(let root) = value else {
+        guard case .object(let object) = value else {
             return .failure(ValidationFailure([ValidationError(field: "", problem: "expected a JSON object, got \(value.typeName)")]))
         }
-        for key in Self.unknownKeys(root, known: Self.messageFields) { fail(key, "unknown field") }
+        let root = MessageMembers(object)
+        for key in root.unknown { fail(key, "unknown field") }
 
-        let idempotencyKey = optionalString(root, "idempotency_key", path: "idempotency_key", max: Self.maxKeyLength, fail)
-        let caseRef = optionalString(root, "case_ref", path: "case_ref", max: Self.maxKeyLength, fail)
+        let idempotencyKey = optionalString(root.idempotencyKey, path: "idempotency_key", max: Self.maxKeyLength, fail)
+        let caseRef = optionalString(root.caseRef, path: "case_ref", max: Self.maxKeyLength, fail)
 
         var kind = ""
         var rule: KindRule?
-        switch root["kind"] {
+        switch root.kind {
         case nil, .null?: fail("kind", "required")
         case .string(let name)?:
             rule = kinds[name]
@@ -91,11 +92,12 @@ public struct MessageValidator: Sendable {
         }
 
         var recipient = Recipient()
-        switch root["recipient"] {
+        switch root.recipient {
         case nil, .null?: fail("recipient", "required")
         case .object(let fields)?:
-            recipient = validateRecipient(fields, path: "recipient", fail)
-            let given = Self.contactFields.contains { (fields[$0] ?? .null) != .null }
+            let members = RecipientMembers(fields)
+            recipient = validateRecipient(members, path: "recipient", fail)
+            let given = members.givesContact
             let storedContact = recipient.id.flatMap { stored[$0] }.map { $0.phone != nil || $0.email != nil || $0.address != nil } ?? false
             if !given, !storedContact {
                 fail("recipient", "needs at least one contact point: phone, email or address (given here or stored for recipient.id)")
@@ -104,7 +106,7 @@ public struct MessageValidator: Sendable {
         }
 
         var data: [String: JSONValue] = [:]
-        switch root["data"] {
+        switch root.data {
         case nil, .null?: fail("data", "required")
         case .object(let fields)?:
             let before = errors.count
@@ -121,8 +123,8 @@ public struct MessageValidator: Sendable {
         case let other?: fail("data", "expected an object, got \(other.typeName)")
         }
 
-        let sendAfter = optionalTimestamp(root, "send_after", fail)
-        let expiresAt = optionalTimestamp(root, "expires_at", fail)
+        let sendAfter = optionalTimestamp(root.sendAfter, path: "send_after", fail)
+        let expiresAt = optionalTimestamp(root.expiresAt, path: "expires_at", fail)
         if let sendAfter, let expiresAt, expiresAt <= sendAfter {
             fail("expires_at", "must be later than send_after")
         } else if let expiresAt, expiresAt <= now() {
@@ -153,71 +155,71 @@ public struct MessageValidator: Sendable {
             fail("id", "differs from the id in the path")
         }
         fields["id"] = .string(id)
-        let recipient = validateRecipient(fields, path: "", fail)
+        let recipient = validateRecipient(RecipientMembers(fields), path: "", fail)
         return errors.isEmpty ? .success(recipient) : .failure(ValidationFailure(errors))
     }
 
-    private func validateRecipient(_ fields: [String: JSONValue], path: String, _ report: (String, String) -> Void) -> Recipient {
+    private func validateRecipient(_ fields: RecipientMembers, path: String, _ report: (String, String) -> Void) -> Recipient {
         let prefix = path.isEmpty ? "" : path + "."
         func fail(_ field: String, _ problem: String) {
             report(field.hasPrefix("recipient.") ? prefix + field.dropFirst("recipient.".count) : field, problem)
         }
-        for key in Self.unknownKeys(fields, known: Self.recipientFields) { fail("recipient.\(key)", "unknown field") }
+        for key in fields.unknown { fail("recipient.\(key)", "unknown field") }
         var recipient = Recipient()
-        recipient.id = optionalString(fields, "id", path: "recipient.id", max: Self.maxKeyLength, fail)
-        recipient.name = optionalString(fields, "name", path: "recipient.name", max: 200, fail)
-        if let locale = optionalString(fields, "locale", path: "recipient.locale", max: 35, fail) {
+        recipient.id = optionalString(fields.id, path: "recipient.id", max: Self.maxKeyLength, fail)
+        recipient.name = optionalString(fields.name, path: "recipient.name", max: 200, fail)
+        if let locale = optionalString(fields.locale, path: "recipient.locale", max: 35, fail) {
             if LocaleTag.isWellFormed(locale) {
                 recipient.locale = LocaleTag.normalise(locale)
             } else {
                 fail("recipient.locale", "'\(locale)' is not a language tag such as nb-NO")
             }
         }
-        if let country = optionalString(fields, "country", path: "recipient.country", max: 2, fail) {
+        if let country = optionalString(fields.country, path: "recipient.country", max: 2, fail) {
             recipient.country = checkedCountry(country, path: "recipient.country", fail)
         }
-        if let zone = optionalString(fields, "timezone", path: "recipient.timezone", max: 64, fail) {
+        if let zone = optionalString(fields.timezone, path: "recipient.timezone", max: 64, fail) {
             if TimeZone(identifier: zone) == nil {
                 fail("recipient.timezone", "'\(zone)' is not an IANA time zone such as Europe/Oslo")
             } else {
                 recipient.timezone = zone
             }
         }
-        if let tone = optionalString(fields, "tone", path: "recipient.tone", max: 16, fail) {
+        if let tone = optionalString(fields.tone, path: "recipient.tone", max: 16, fail) {
             if let value = Tone(rawValue: tone) {
                 recipient.tone = value
             } else {
                 fail("recipient.tone", "'\(tone)' is not a tone; use direct or indirect")
             }
         }
-        if fields["channels"] != nil, fields["channels"] != .null {
-            let channels = channelList(fields["channels"]!, path: "recipient.channels", fail)
+        if let given = fields.channels, given != .null {
+            let channels = channelList(given, path: "recipient.channels", fail)
             if channels?.isEmpty == true { fail("recipient.channels", "must name at least one channel") }
             recipient.channels = channels
         }
-        if let optOut = fields["opt_out"], optOut != .null {
+        if let optOut = fields.optOut, optOut != .null {
             recipient.optOut = channelList(optOut, path: "recipient.opt_out", fail) ?? []
         }
-        if let phone = optionalString(fields, "phone", path: "recipient.phone", max: 32, fail) {
+        if let phone = optionalString(fields.phone, path: "recipient.phone", max: 32, fail) {
             if PhoneNumber.hasE164Shape(phone) {
                 recipient.phone = phone
             } else {
                 fail("recipient.phone", "not in E.164 form (+ and country code, digits only, e.g. +4791234567)")
             }
         }
-        if let email = optionalString(fields, "email", path: "recipient.email", max: 254, fail) {
+        if let email = optionalString(fields.email, path: "recipient.email", max: 254, fail) {
             if let problem = EmailAddress.problem(email) {
                 fail("recipient.email", "not a valid email address: \(problem)")
             } else {
                 recipient.email = email
             }
         }
-        switch fields["address"] {
+        switch fields.address {
         case nil, .null?: break
         case .object(let address)?: recipient.address = validateAddress(address, fail: fail)
         case let other?: fail("recipient.address", "expected an object, got \(other.typeName)")
         }
-        switch fields["consents"] {
+        switch fields.consents {
         case nil, .null?: break
         case .array(let items)?:
             let consents = items.enumerated().compactMap { index, item in validateConsent(item, path: "recipient.consents[\(index)]", fail) }
@@ -246,10 +248,10 @@ public struct MessageValidator: Sendable {
             }
         case let other?: fail("recipient.address.lines", "expected an array of strings, got \(other.typeName)")
         }
-        let postalCode = optionalString(fields, "postal_code", path: "recipient.address.postal_code", max: 20, fail)
-        let city = optionalString(fields, "city", path: "recipient.address.city", max: 100, fail)
+        let postalCode = optionalString(fields["postal_code"], path: "recipient.address.postal_code", max: 20, fail)
+        let city = optionalString(fields["city"], path: "recipient.address.city", max: 100, fail)
         var country: String?
-        if let text = optionalString(fields, "country", path: "recipient.address.country", max: 2, fail) {
+        if let text = optionalString(fields["country"], path: "recipient.address.country", max: 2, fail) {
             country = checkedCountry(text, path: "recipient.address.country", fail)
         }
         return PostalAddress(lines: lines, postalCode: postalCode, city: city, country: country)
@@ -381,10 +383,8 @@ public struct MessageValidator: Sendable {
         return bytes.allSatisfy { $0 == UInt8(ascii: "_") || $0.isASCIILetter || $0.isASCIIDigit }
     }
 
-    private func optionalString(
-        _ fields: [String: JSONValue], _ key: String, path: String, max: Int, _ fail: (String, String) -> Void
-    ) -> String? {
-        switch fields[key] {
+    private func optionalString(_ value: JSONValue?, path: String, max: Int, _ fail: (String, String) -> Void) -> String? {
+        switch value {
         case nil, .null?: return nil
         case .string(let text)?:
             if text.isEmpty {
@@ -418,28 +418,26 @@ public struct MessageValidator: Sendable {
             fail("\(path).\(field)", text)
         }
         for key in fields.keys.sorted() where !["type", "channel", "address", "given_at", "expires_at"].contains(key) { problem(key, "unknown field") }
-        let type = optionalString(fields, "type", path: "\(path).type", max: 32, fail).flatMap { name in
+        let type = optionalString(fields["type"], path: "\(path).type", max: 32, fail).flatMap { name in
             Consent.Kind(rawValue: name) ?? { problem("type", "'\(name)' is not a consent type; use used_address or electronic_notice"); return nil }()
         }
         if fields["type"] == nil || fields["type"] == .null { problem("type", "required: used_address or electronic_notice") }
-        let channel = optionalString(fields, "channel", path: "\(path).channel", max: 16, fail).flatMap { name in
+        let channel = optionalString(fields["channel"], path: "\(path).channel", max: 16, fail).flatMap { name in
             Channel(rawValue: name) ?? { problem("channel", "'\(name)' is not a channel; use sms, email or letter"); return nil }()
         }
         if fields["channel"] == nil || fields["channel"] == .null { problem("channel", "required: the channel the consent is for") }
-        let address = optionalString(fields, "address", path: "\(path).address", max: 254, fail)
+        let address = optionalString(fields["address"], path: "\(path).address", max: 254, fail)
         if let address, let reason = EmailAddress.problem(address) { problem("address", "not a valid email address: \(reason)") }
-        let givenAt = optionalTimestamp(fields, "given_at", fail, path: "\(path).given_at")
+        let givenAt = optionalTimestamp(fields["given_at"], path: "\(path).given_at", fail)
         if fields["given_at"] == nil || fields["given_at"] == .null { problem("given_at", "required: when the debtor gave it (RFC 3339)") }
-        let expiresAt = optionalTimestamp(fields, "expires_at", fail, path: "\(path).expires_at")
+        let expiresAt = optionalTimestamp(fields["expires_at"], path: "\(path).expires_at", fail)
         if let givenAt, let expiresAt, expiresAt <= givenAt { problem("expires_at", "must be later than given_at") }
         guard ok, let type, let channel, let givenAt else { return nil }
         return Consent(type: type, channel: channel, address: address, givenAt: givenAt, expiresAt: expiresAt)
     }
 
-    private func optionalTimestamp(_ fields: [String: JSONValue], _ key: String, _ fail: (String, String) -> Void, path: String? = nil) -> Date? {
-        let key = key
-        let field = path ?? key
-        guard let text = optionalString(fields, key, path: field, max: 40, fail) else { return nil }
+    private func optionalTimestamp(_ value: JSONValue?, path field: String, _ fail: (String, String) -> Void) -> Date? {
+        guard let text = optionalString(value, path: field, max: 40, fail) else { return nil }
         guard let date = RFC3339.parseTimestamp(text) else {
             fail(field, "'\(text)' is not an RFC 3339 timestamp such as 2026-11-23T08:00:00Z")
             return nil
