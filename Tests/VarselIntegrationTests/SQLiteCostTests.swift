@@ -410,12 +410,14 @@ import VarselTestSupport
         #expect(try await store.status(id: "m1")?.decisions.map(\.text) == ["first \"quoted\"", "second", "third", "fourth"])
     }
 
-    @Test("messages without idempotency keys are inserted without gathering their ids (SQLite builds a table of returned rows for each statement); with keys, one seen before is answered by its first id")
-    func keylessInsertsReturnNothing() async throws {
+    @Test("inserts gather no ids (SQLite builds a table of returned rows for each statement): keyless rows go in plainly, keyed ones skip a key seen before, and keys are looked up only when the inserts stored fewer rows than given")
+    func insertsReturnNothing() async throws {
         let directory = TemporaryDirectory()
         let inserts = Mutex<[String]>([])
+        let lookUps = Mutex(0)
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"), statementObserver: { sql in
             if sql.hasPrefix("INSERT INTO messages") { inserts.withLock { $0.append(sql) } }
+            if sql.contains("FROM messages WHERE idempotency_key = ?") { lookUps.withLock { $0 += 1 } }
         })
         let now = Date()
         let keyless = try await store.enqueue([StoreTests.request(), StoreTests.request(), StoreTests.request()], now: now)
@@ -428,12 +430,19 @@ import VarselTestSupport
         #expect(try await store.countByState() == [.queued: 3])
 
         inserts.withLock { $0 = [] }
-        let first = try await store.enqueue([StoreTests.request("k1")], now: now)
-        let again = try await store.enqueue([StoreTests.request(), StoreTests.request("k1")], now: now)
-        guard case .created(let id)? = first.first, case .created? = again.first else { throw StoreError("not stored: \(first) \(again)") }
-        #expect(again.last == .duplicate(id: id))
-        #expect(inserts.withLock { $0 }.allSatisfy { $0.contains("ON CONFLICT (idempotency_key) DO NOTHING RETURNING id") })
-        #expect(try await store.countByState() == [.queued: 5])
+        // New keys only: every row stored, no key looked up.
+        let first = try await store.enqueue([StoreTests.request("k1"), StoreTests.request(), StoreTests.request("k2")], now: now)
+        guard case .created(let id)? = first.first, first.allSatisfy({ if case .created = $0 { true } else { false } }) else {
+            throw StoreError("not stored: \(first)")
+        }
+        #expect(lookUps.withLock { $0 } == 0)
+        // A key seen before: that row is skipped, and the run's keys tell which.
+        let again = try await store.enqueue([StoreTests.request(), StoreTests.request("k1"), StoreTests.request("k3")], now: now)
+        guard case .created? = again.first, case .created? = again.last else { throw StoreError("not stored: \(again)") }
+        #expect(again[1] == .duplicate(id: id))
+        #expect(lookUps.withLock { $0 } == 2, "the two keyed rows of the run")
+        #expect(inserts.withLock { $0 }.allSatisfy { $0.hasSuffix("ON CONFLICT (idempotency_key) DO NOTHING") && !$0.contains("RETURNING") })
+        #expect(try await store.countByState() == [.queued: 8])
     }
 
     @Test("recording an accepted send reads nothing: its acceptance receipt names the gateway the completion carries")

@@ -32,6 +32,40 @@ import VarselTestSupport
         #expect(try await store.countByState() == [.queued: 1], "nothing stored for the conflict")
     }
 
+    @Test("one enqueue of new keys, keys seen before, a key twice, a different message under a used key and no key: each row's own outcome, in order, and only the new ones counted", arguments: StoreBackend.allCases)
+    func mixedOutcomesInOneEnqueue(_ backend: StoreBackend) async throws {
+        let directory = TemporaryDirectory()
+        let store = try await backend.makeStore(directory)
+        let now = Date()
+        guard case .created(let seen) = try await store.enqueue([Helpers.request("seen")], now: now).first else {
+            Issue.record("the first message was not created")
+            return
+        }
+        var different = Helpers.request("seen")
+        different.data["creditor"] = .string("Another AS")
+        let requests = [
+            Helpers.request("new-a"), Helpers.request("seen"), Helpers.request("new-b"), different, Helpers.request("new-a"), Helpers.request(nil),
+            Helpers.request("new-c"),
+        ]
+        let outcomes = try await store.enqueue(requests, now: now)
+        #expect(outcomes.count == requests.count)
+        guard outcomes.count == requests.count, case .created(let a) = outcomes[0], case .created(let b) = outcomes[2],
+              case .created(let keyless) = outcomes[5], case .created(let c) = outcomes[6]
+        else {
+            Issue.record("\(outcomes)")
+            return
+        }
+        #expect(outcomes[1] == .duplicate(id: seen))
+        #expect(outcomes[3] == .conflict(existingID: seen))
+        #expect(outcomes[4] == .duplicate(id: a))
+        #expect(Set([seen, a, b, keyless, c]).count == 5)
+        #expect(try await store.countByState() == [.queued: 5])
+        // All new: every row created, and counted.
+        let fresh = try await store.enqueue([Helpers.request("new-d"), Helpers.request(nil), Helpers.request("new-e")], now: now)
+        #expect(fresh.allSatisfy { if case .created = $0 { true } else { false } }, "\(fresh)")
+        #expect(try await store.countByState() == [.queued: 8])
+    }
+
     @Test("concurrent leases never hand one message to two workers", arguments: StoreBackend.allCases)
     func concurrentLeases(_ backend: StoreBackend) async throws {
         let directory = TemporaryDirectory()

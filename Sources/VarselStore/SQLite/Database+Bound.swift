@@ -12,17 +12,20 @@ import GRDBSQLite
 /// it with arguments. Only for writes inside a GRDB transaction without transaction observers
 /// (Varsel has none), since they do not go through GRDB's execution hooks.
 extension Database {
-    func runBound(_ sql: String, _ values: [(any DatabaseValueConvertible)?]) throws {
+    @discardableResult
+    func runBound(_ sql: String, _ values: [(any DatabaseValueConvertible)?]) throws -> Int {
         try runBound(sql, count: values.count) { binder in try binder.bind(values) }
     }
 
     /// `runBound` with `count` values bound in order by `bind`, each by its own type: no
-    /// `DatabaseValueConvertible` existential or `DatabaseValue` made per value.
-    func runBound(_ sql: String, count: Int, binding bind: (inout ParameterBinder) throws -> Void) throws {
+    /// `DatabaseValueConvertible` existential or `DatabaseValue` made per value. Returns the rows the
+    /// statement itself inserted, changed or deleted (`sqlite3_changes64`: not those of triggers).
+    @discardableResult
+    func runBound(_ sql: String, count: Int, binding bind: (inout ParameterBinder) throws -> Void) throws -> Int {
         let raw = try bound(sql, count: count, bind)
         while true {
             switch sqlite3_step(raw) {
-            case SQLITE_DONE: return
+            case SQLITE_DONE: return Int(sqlite3_changes64(sqliteConnection))
             case SQLITE_ROW: continue
             case let code: throw error(code, sql: sql)
             }

@@ -27,14 +27,13 @@ extension SQLiteMessageStore {
         return sizes
     }
 
-    /// Inserts `rows` (each `columns.count` values) into `table`, in few multi-row statements. With
-    /// `returning` (a text column), gives that column of every row inserted (not of those `onConflict` skipped).
+    /// Inserts `rows` (each `columns.count` values) into `table`, in few multi-row statements; returns
+    /// how many rows were inserted (not those `onConflict` skipped).
     @discardableResult
     static func insertRows(
-        _ db: Database, into table: String, columns: [String], rows: some Collection<[(any DatabaseValueConvertible)?]>,
-        onConflict: String? = nil, returning: String? = nil
-    ) throws -> [String?] {
-        try insertRows(db, into: table, columns: columns, rows: rows, onConflict: onConflict, returning: returning) { binder, row in
+        _ db: Database, into table: String, columns: [String], rows: some Collection<[(any DatabaseValueConvertible)?]>, onConflict: String? = nil
+    ) throws -> Int {
+        try insertRows(db, into: table, columns: columns, rows: rows, onConflict: onConflict) { binder, row in
             try binder.bind(row)
         }
     }
@@ -42,30 +41,24 @@ extension SQLiteMessageStore {
     /// `insertRows` with each row's values bound by `bind`, in the order of `columns`.
     @discardableResult
     static func insertRows<Row>(
-        _ db: Database, into table: String, columns: [String], rows: some Collection<Row>, onConflict: String? = nil, returning: String? = nil,
+        _ db: Database, into table: String, columns: [String], rows: some Collection<Row>, onConflict: String? = nil,
         bind: (inout ParameterBinder, Row) throws -> Void
-    ) throws -> [String?] {
+    ) throws -> Int {
         let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
-        var returned: [String?] = []
+        var inserted = 0
         var start = rows.startIndex
         for size in chunkSizes(rows.count) {
             let end = rows.index(start, offsetBy: size)
             let chunk = rows[start..<end]
             let sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
                 + Array(repeating: tuple, count: size).joined(separator: ", ") + (onConflict.map { " ON CONFLICT " + $0 } ?? "")
-                + (returning.map { " RETURNING " + $0 } ?? "")
-            let bindChunk = { (binder: inout ParameterBinder) in
+            inserted += try db.runBound(sql, count: size * columns.count) { binder in
                 // By index: `for row in chunk` would copy each row, retaining all its fields.
                 for index in chunk.indices { try bind(&binder, chunk[index]) }
             }
-            if returning == nil {
-                try db.runBound(sql, count: size * columns.count, binding: bindChunk)
-            } else {
-                returned += try db.firstColumnTextsBound(sql, count: size * columns.count, binding: bindChunk)
-            }
             start = end
         }
-        return returned
+        return inserted
     }
 
     static func appendDecisions(_ db: Database, messageID: String, texts: [String], at: Date) throws {

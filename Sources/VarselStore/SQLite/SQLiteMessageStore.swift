@@ -108,11 +108,13 @@ public final class SQLiteMessageStore: MessageStore {
         let refusals = try Self.caseRefusals(db, rows, caseStops: caseStops)
         var outcomes: [EnqueueOutcome] = []
         outcomes.reserveCapacity(rows.count)
+        /// The outcome of a keyed row from the message its key finds: itself (created) or another.
         func existing(_ row: StoredRequest) throws -> EnqueueOutcome? {
             guard let key = row.request.idempotencyKey,
                   let found = try db.row("SELECT id, request_hash FROM messages WHERE idempotency_key = ?", [key])
             else { return nil }
-            return row.outcome(existingID: found["id"], existingHash: found["request_hash"])
+            let id: String = found["id"]
+            return id == row.id ? .created(id: id) : row.outcome(existingID: id, existingHash: found["request_hash"])
         }
         let created = now.timeIntervalSince1970
         var start = 0
@@ -126,17 +128,19 @@ public final class SQLiteMessageStore: MessageStore {
             var end = start
             while end < rows.count, refusals[end] == nil { end += 1 }
             let run = rows[start..<end]
-            // An insert that meets a key seen before (or earlier in the run) stores nothing and returns no
-            // id. A run without keys cannot meet one: every row is stored (or the insert fails), and the
-            // ids need not be gathered (SQLite builds a table of returned rows for each statement).
+            // A row whose key was seen before (or earlier in the run) is skipped by the insert. The
+            // statements say how many rows they stored: when that is all of them (nearly always),
+            // every row was created. Only when some were skipped is each keyed row's key looked up,
+            // to tell the row stored from the one found (`INSERT … RETURNING id` told it for every
+            // run, and SQLite builds a table of the returned rows for each statement).
             let keyed = run.contains { $0.request.idempotencyKey != nil }
-            let returned = try insertRows(
+            let stored = try insertRows(
                 db, into: "messages",
                 columns: [
                     "id", "idempotency_key", "request_hash", "kind", "case_ref", "recipient_id", "recipient_key", "request", "state", "ready_at",
                     "expires_at", "created_at", "updated_at",
                 ],
-                rows: run, onConflict: keyed ? "(idempotency_key) DO NOTHING" : nil, returning: keyed ? "id" : nil
+                rows: run, onConflict: keyed ? "(idempotency_key) DO NOTHING" : nil
             ) { binder, row in
                 let request = row.request
                 try binder.bind(row.id)
@@ -155,23 +159,22 @@ public final class SQLiteMessageStore: MessageStore {
             }
             // `messages` has no insert trigger (v19-counted-inserts): the rows stored, all queued, are
             // counted here, once for the statement's run instead of once for each row.
-            let stored = keyed ? returned.count : run.count
             if stored > 0 {
                 try db.runBound("UPDATE message_counts SET n = n + ? WHERE state = 'queued'", count: 1) { binder in try binder.bind(stored) }
             }
-            if keyed {
-                let inserted = Set(returned.compactMap { $0 })
+            if stored == run.count {
+                outcomes += run.map { .created(id: $0.id) }
+            } else {
+                // A row without a key is never skipped; a keyed one was stored if its key finds it.
                 for row in run {
-                    if inserted.contains(row.id) {
-                        outcomes.append(.created(id: row.id))
-                    } else if let outcome = try existing(row) {
+                    if let outcome = try existing(row) {
                         outcomes.append(outcome)
+                    } else if row.request.idempotencyKey == nil {
+                        outcomes.append(.created(id: row.id))
                     } else {
                         throw StoreError("message \(row.id) was neither stored nor found by its idempotency key")
                     }
                 }
-            } else {
-                outcomes += run.map { .created(id: $0.id) }
             }
             start = end
         }
