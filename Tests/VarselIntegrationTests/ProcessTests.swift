@@ -227,6 +227,35 @@ import VarselTestSupport
         #expect(missing.stderr.contains("does not exist"), "\(missing.stderr)")
     }
 
+    @Test("enqueue opens the store while it reads its first lines: into a new store every line is stored and answered; a store that cannot be opened is one error and no result, whatever the input", arguments: ["lines", "invalid", "empty"])
+    func enqueueWhileTheStoreOpens(_ input: String) async throws {
+        let directory = TemporaryDirectory()
+        let text = switch input {
+        case "lines": (0..<2_500).map { Fixtures.sms(key: "open-\($0)") }.joined(separator: "\n")
+        case "invalid": "{\"kind\": 1}"
+        default: ""
+        }
+        let config = Self.writeConfig(directory, gatewayBase: "http://127.0.0.1:\(closedLoopbackPort())")
+        let stored = try await ChildProcess.run(["enqueue", "--config", config, "-"], stdin: Data(text.utf8))
+        let results = stored.stdout.split(separator: "\n")
+        switch input {
+        case "lines":
+            #expect(stored.status == 0, "\(stored.stderr)")
+            #expect(results.count == 2_500 && results.allSatisfy { $0.contains(#""state":"queued""#) }, "\(stored.stdout.prefix(500))")
+            let store = try SQLiteMessageStore(path: directory.file("varsel.db"))
+            #expect(try await store.countByState() == [.queued: 2_500])
+        default:
+            #expect(stored.status != 0)
+            #expect(results.count == 1 && results[0].contains(#""error""#), "\(stored.stdout)")
+        }
+        let elsewhere = directory.write(
+            "elsewhere.yaml", Fixtures.config(storePath: directory.file("missing/dir/varsel.db"), gatewayBase: "http://127.0.0.1:1"))
+        let missing = try await ChildProcess.run(["enqueue", "--config", elsewhere, "-"], stdin: Data(text.utf8))
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("does not exist"), "\(missing.stderr)")
+        #expect(missing.stdout.isEmpty, "\(missing.stdout.prefix(500))")
+    }
+
     @Test("serve refuses a bad configuration with one clear error before anything is leased", arguments: [
         ("channels:\n  fax: { gateways: [sms-main] }", "channels.fax: unknown channel"),
         ("gateways:\n  sms-main: { type: http-json, from: X }", "gateways.sms-main.url: required"),

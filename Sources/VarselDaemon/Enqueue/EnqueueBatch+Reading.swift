@@ -21,6 +21,15 @@ extension EnqueueBatch {
     public static func run(
         reading descriptor: Int32, validator: MessageValidator, store: any MessageStore, now: Date = Date(), sink: @escaping ResultSink
     ) async throws -> Tally {
+        try await run(reading: descriptor, validator: validator, store: .open(store), now: now, sink: sink)
+    }
+
+    /// `run(reading:…)` into a store that may still be opening: the first chunk is read and validated
+    /// meanwhile, and written once the store is open. A store that cannot be opened fails the batch
+    /// before any result is handed on.
+    public static func run(
+        reading descriptor: Int32, validator: MessageValidator, store: StoreSource, now: Date = Date(), sink: @escaping ResultSink
+    ) async throws -> Tally {
         try await run(validator: validator, store: store, now: now, sink: sink) { processor in
             var buffer = [UInt8](repeating: 0, count: readSize)
             while true {
