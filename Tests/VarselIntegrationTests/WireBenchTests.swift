@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import VarselDaemon
 import VarselTestSupport
 
 /// `varsel bench --gateway URL` as an operator runs it: the real executable against a loopback
@@ -177,6 +178,17 @@ import VarselTestSupport
         #expect(silent.status != 0 && silent.status != nil)
         #expect(silent.stderr.contains("peer silent (echo done) did not end with a line `msg/s <rate>`"), "\(silent.stderr)")
         await gateway.stop()
+    }
+
+    @Test("the batch load counts the lines a batch answer says were stored, and nothing for an answer that is not one")
+    func acceptedLinesOfAnAnswer() {
+        let results = (1...3).map { EnqueueBatch.LineResult(line: $0, id: "msg_\($0)", state: "queued", duplicate: nil, error: nil) }
+        let reply = APIServer.BatchReply(accepted: 1_000, rejected: 2, results: results, note: "stored")
+        #expect(WireBench.acceptedLines(reply.json) == 1_000)
+        #expect(WireBench.acceptedLines(Array(#"{"results":[],"accepted":7}"#.utf8)) == 7)
+        for junk in ["", "[]", "{\"accepted\":\"7\"}", "<html>", "{\"accepted\":"] {
+            #expect(WireBench.acceptedLines(Array(junk.utf8)) == 0, "\(junk)")
+        }
     }
 
     @Test("a bad option is refused before anything starts, with a message naming it", arguments: [
