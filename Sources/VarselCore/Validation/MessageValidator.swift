@@ -54,14 +54,11 @@ public struct MessageValidator: Sendable {
     /// email, address): only then does the stored record of the recipient decide whether the message is
     /// valid (its contact points stand in), so only then need it be read before validating.
     public static func recipientIDNeedingStoredRecord(of value: JSONValue) -> String? {
-        guard case .object(let root) = value, case .object(let recipient)? = root["recipient"], case .string(let id)? = recipient["id"],
-              Self.contactFields.allSatisfy({ (recipient[$0] ?? .null) == .null })
-        else { return nil }
+        guard case .object(let root) = value, case .object(let fields)? = root["recipient"] else { return nil }
+        let recipient = RecipientMembers(fields)
+        guard case .string(let id)? = recipient.id, !recipient.givesContact else { return nil }
         return id
     }
-
-    /// The fields of a recipient that are contact points.
-    static let contactFields = ["phone", "email", "address"]
 
     /// Validates a message. `stored` holds the stored preference records of recipients, by id: a
     /// message naming a stored recipient may leave out contact points the record has.

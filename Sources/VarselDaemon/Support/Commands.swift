@@ -14,22 +14,16 @@ public enum CommandActions {
     ) async throws -> EnqueueBatch.Tally {
         // The store opens while the schemas are read and the first lines validated (a new store's
         // schema is made meanwhile); the first chunk is written once it is open.
-        let opening = Task { try await StoreOpener.open(config) }
-        // Data is held to the kinds' schemas. Only the schemas are read: parsing the set's templates
-        // would cost more than enqueueing thousands of messages. Schemas that do not parse leave the
-        // check to the daemon's last good set.
-        var dataCheck: MessageValidator.DataCheck?
-        if let schemas = TemplateSetLoader.readSchemas(config.templates.directory) {
-            dataCheck = { kind, data in SchemaDataCheck.enqueueProblems(kind: kind, data: data, schemas: schemas, builtInRulesPassed: true) }
-        }
-        let validator = MessageValidator(kinds: config.planning.kinds, collectionRules: config.planning.collectionRules, dataCheck: dataCheck)
-        do {
-            let tally = try await EnqueueBatch.run(reading: descriptor, validator: validator, store: .opening(opening), sink: sink)
-            await (try await opening.value).close()
-            return tally
-        } catch {
-            if let store = try? await opening.value { await store.close() }
-            throw error
+        try await withStoreOpening(config) { opening in
+            // Data is held to the kinds' schemas. Only the schemas are read: parsing the set's templates
+            // would cost more than enqueueing thousands of messages. Schemas that do not parse leave the
+            // check to the daemon's last good set.
+            var dataCheck: MessageValidator.DataCheck?
+            if let schemas = TemplateSetLoader.readSchemas(config.templates.directory) {
+                dataCheck = { kind, data in SchemaDataCheck.enqueueProblems(kind: kind, data: data, schemas: schemas, builtInRulesPassed: true) }
+            }
+            let validator = MessageValidator(kinds: config.planning.kinds, collectionRules: config.planning.collectionRules, dataCheck: dataCheck)
+            return try await EnqueueBatch.run(reading: descriptor, validator: validator, store: .opening(opening), sink: sink)
         }
     }
 

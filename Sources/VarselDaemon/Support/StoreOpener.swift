@@ -22,13 +22,21 @@ public enum StoreOpener {
 
 /// Opens the store for one command, runs `body`, and closes it.
 public func withStore<Result: Sendable>(_ config: VarselConfig, _ body: (any MessageStore) async throws -> Result) async throws -> Result {
-    let store = try await StoreOpener.open(config)
+    try await withStoreOpening(config) { opening in try await body(try await opening.value) }
+}
+
+/// Starts opening the store for one command and runs `body` meanwhile, with the opening to await
+/// where it first needs the store; then closes the store, if it opened.
+public func withStoreOpening<Result: Sendable>(
+    _ config: VarselConfig, _ body: (Task<any MessageStore, any Error>) async throws -> Result
+) async throws -> Result {
+    let opening = Task { try await StoreOpener.open(config) }
     do {
-        let result = try await body(store)
-        await store.close()
+        let result = try await body(opening)
+        await (try await opening.value).close()
         return result
     } catch {
-        await store.close()
+        if let store = try? await opening.value { await store.close() }
         throw error
     }
 }
