@@ -96,7 +96,7 @@ public enum Daemon {
                     return ["store": "\(store.location): \(error)"]
                 }
             },
-            onEnqueue: { components.dispatcher.poke() },
+            onEnqueue: { components.dispatcher.poke(dueAt: $0) },
             notes: {
                 var notes: [String: String] = [:]
                 let problems = components.templates.problems
@@ -106,7 +106,7 @@ public enum Daemon {
                 if let failure = plans.failure { notes["plans"] = failure }
                 return notes
             },
-            dataCheck: components.templates.dataCheck, metrics: components.metrics,
+            dataChecking: components.templates.dataChecking, metrics: components.metrics,
             beforeScrape: {
                 let counts = (try? await store.countByState()) ?? [:]
                 let oldest = try? await store.nextReadyAt()

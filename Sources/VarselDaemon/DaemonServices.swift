@@ -105,7 +105,7 @@ enum DaemonServices {
             Background(name: "transactional intake") {
                 guard let intake = store as? any MessageStore & IntakeStore else { return }
                 let processor = IntakeProcessor(
-                    store: intake, validator: MessageValidator(kinds: config.planning.kinds, collectionRules: config.planning.collectionRules, dataCheck: components.templates.dataCheck), logger: logger)
+                    store: intake, validator: MessageValidator(kinds: config.planning.kinds, collectionRules: config.planning.collectionRules, dataChecking: components.templates.dataChecking), logger: logger)
                 await processor.loop(wakeup: intakeWakeup, interval: .milliseconds(max(config.dispatch.pollIntervalMilliseconds, 1000)))
             },
             Background(name: "systemd status") {

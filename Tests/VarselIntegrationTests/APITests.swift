@@ -29,7 +29,7 @@ import VarselTestSupport
         static func start(
             backend: StoreBackend = .sqlite, maxBodyBytes: Int = 1_048_576, maxBatchLines: Int = 10_000, receipts: String? = nil, server extraServer: String = "",
             extraYAML: String = "", gatewayOptions: String? = nil, plans: [String: CollectionPlan] = [:], templates: String = Paths.templates,
-            contactWindows: Bool = false
+            contactWindows: Bool = false, onEnqueue: @escaping @Sendable (_ earliestDue: Date) -> Void = { _ in }
         ) async throws -> Running {
             let running = Running()
             try await running.sandbox.start()
@@ -50,8 +50,8 @@ import VarselTestSupport
             running.components = try await Daemon.open(config: config, logger: quietLogger)
             let store = running.components.store
             let api = APIServer(
-                config: config, store: store, logger: quietLogger, readiness: { nil }, onEnqueue: {},
-                dataCheck: running.components.templates.dataCheck, plans: { plans })
+                config: config, store: store, logger: quietLogger, readiness: { nil }, onEnqueue: onEnqueue,
+                dataChecking: running.components.templates.dataChecking, plans: { plans })
             running.server = api
             let port = PortBox()
             let app = Application(

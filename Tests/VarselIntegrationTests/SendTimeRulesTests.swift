@@ -37,7 +37,7 @@ import VarselTestSupport
         func enqueue(_ line: String, now: Date) async throws -> String {
             let config = components.config
             let validator = MessageValidator(
-                kinds: config.planning.kinds, collectionRules: config.planning.collectionRules, dataCheck: components.templates.dataCheck, now: { now })
+                kinds: config.planning.kinds, collectionRules: config.planning.collectionRules, dataChecking: components.templates.dataChecking, now: { now })
             let result = try #require(try await EnqueueBatch.run(Data(line.utf8), validator: validator, store: components.store, now: now).first)
             return try #require(result.id, "\(result.error ?? "")")
         }

@@ -9,8 +9,16 @@ public struct MessageValidator: Sendable {
     /// field name (`DataFieldType`), so it need not judge those again.
     public typealias DataCheck = @Sendable (_ kind: String, _ data: [String: JSONValue]) -> [ValidationError]
 
+    /// Where the data check comes from: one check, or the check of a set that can change (the
+    /// daemon's templates, reloaded when edited), asked for the check in force.
+    public enum DataChecking: Sendable {
+        case fixed(DataCheck)
+        /// Asked for each message validated, unless the validator is `pinned()`.
+        case inForce(@Sendable () -> DataCheck)
+    }
+
     public let kinds: [String: KindRule]
-    public let dataCheck: DataCheck?
+    public let dataChecking: DataChecking?
     /// The clock "in the past" is judged by (a deadline, `expires_at`).
     public let now: @Sendable () -> Date
     /// Lengths count Unicode scalars, not grapheme clusters: a cluster can be made of any number of
@@ -26,10 +34,34 @@ public struct MessageValidator: Sendable {
     public init(
         kinds: [String: KindRule], collectionRules: CollectionRules = .shipped, dataCheck: DataCheck? = nil, now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.init(kinds: kinds, collectionRules: collectionRules, dataChecking: dataCheck.map(DataChecking.fixed), now: now)
+    }
+
+    public init(
+        kinds: [String: KindRule], collectionRules: CollectionRules = .shipped, dataChecking: DataChecking?,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.kinds = kinds
         self.collectionRules = collectionRules
-        self.dataCheck = dataCheck
+        self.dataChecking = dataChecking
         self.now = now
+    }
+
+    /// This validator with the data check in force now held for all it validates: a batch's chunk
+    /// is checked against one template set, looked up once instead of once a message (the look-up
+    /// takes the reloader's lock, which a chunk's lines, validated on every core, contended for).
+    public func pinned() -> MessageValidator {
+        guard case .inForce(let inForce)? = dataChecking else { return self }
+        return MessageValidator(kinds: kinds, collectionRules: collectionRules, dataChecking: .fixed(inForce()), now: now)
+    }
+
+    /// The data check for the message being validated.
+    private var dataCheck: DataCheck? {
+        switch dataChecking {
+        case nil: nil
+        case .fixed(let check)?: check
+        case .inForce(let inForce)?: inForce()
+        }
     }
 
     /// Parses one JSON value, or says why it is not JSON (and where). `JSONReader` accepts what

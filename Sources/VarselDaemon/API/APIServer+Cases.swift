@@ -28,7 +28,7 @@ extension APIServer {
             caseStops: CaseStopPolicy(kinds: validator.kinds), now: Date())
         switch outcome {
         case .created(let record):
-            onEnqueue()
+            onEnqueue(built.steps.map { $0.message.sendAfter ?? now }.min() ?? now)
             logger.notice("case created", metadata: ["case_ref": "\(record.caseRef)", "plan": "\(record.plan)", "steps": "\(record.steps.count)"])
             return Self.json(.created, Self.caseReply(record), location: location)
         case .duplicate(let record):

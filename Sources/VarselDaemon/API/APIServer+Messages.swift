@@ -28,7 +28,7 @@ extension APIServer {
         let outcome: EnqueueOutcome? = try await enqueues.enqueue(message)
         switch outcome {
         case .created(let id)?:
-            onEnqueue()
+            onEnqueue(message.sendAfter ?? Date())
             return Self.json(.accepted, ["id": id, "state": MessageState.queued.rawValue], location: "/v1/messages/\(id)")
         case .duplicate(let id)?:
             let state = try await store.status(id: id)?.state.rawValue ?? MessageState.queued.rawValue

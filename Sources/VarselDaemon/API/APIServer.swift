@@ -24,7 +24,7 @@ public struct APIServer: Sendable {
     let fallbackOnFailedReceipt: Bool
     let verifier: TokenVerifier
     let readiness: @Sendable () async -> [String: String]?
-    let onEnqueue: @Sendable () -> Void
+    let onEnqueue: @Sendable (_ earliestDue: Date) -> Void
     let notes: @Sendable () -> [String: String]
     let metrics: VarselMetrics?
     /// Brings sampled metrics (messages by state, queue age, circuits) up to date before a scrape.
@@ -41,13 +41,14 @@ public struct APIServer: Sendable {
 
     /// - Parameters:
     ///   - readiness: `nil` when ready; otherwise the failing checks by name.
-    ///   - onEnqueue: called after messages were stored (wakes the dispatcher).
+    ///   - onEnqueue: called after messages were stored, with the earliest time one of them is due
+    ///     (wakes the dispatcher when that is now).
     ///   - kindSchemas: the kinds' data schemas of the template set in force, for the OpenAPI
     ///     document; when `nil`, those of `templates.dir` as it is read once now.
     public init(
         config: VarselConfig, store: any MessageStore, logger: Logger, readiness: @escaping @Sendable () async -> [String: String]?,
-        onEnqueue: @escaping @Sendable () -> Void, notes: @escaping @Sendable () -> [String: String] = { [:] },
-        dataCheck: MessageValidator.DataCheck? = nil, metrics: VarselMetrics? = nil,
+        onEnqueue: @escaping @Sendable (_ earliestDue: Date) -> Void, notes: @escaping @Sendable () -> [String: String] = { [:] },
+        dataChecking: MessageValidator.DataChecking? = nil, metrics: VarselMetrics? = nil,
         beforeScrape: @escaping @Sendable () async -> Void = {}, kindSchemas: (@Sendable () -> [String: KindSchema])? = nil,
         plans: @escaping @Sendable () -> [String: CollectionPlan] = { [:] }
     ) {
@@ -69,7 +70,7 @@ public struct APIServer: Sendable {
         self.channelOfGateway = channels
         self.notes = notes
         self.store = store
-        self.validator = MessageValidator(kinds: config.planning.kinds, collectionRules: config.planning.collectionRules, dataCheck: dataCheck)
+        self.validator = MessageValidator(kinds: config.planning.kinds, collectionRules: config.planning.collectionRules, dataChecking: dataChecking)
         self.enqueues = EnqueueGroup(store: store, caseStops: CaseStopPolicy(kinds: config.planning.kinds))
         self.limits = config.server
         self.adapters = config.gateways.mapValues { $0.makeAdapter() }

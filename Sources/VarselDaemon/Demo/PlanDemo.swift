@@ -99,7 +99,7 @@ public enum PlanDemo {
         let store = components.store
         let (plans, _) = try PlanSetLoader.loadChecked(directory: plansDirectory.path, rules: config.planning.collectionRules, kinds: config.planning.kinds)
         let validator = MessageValidator(
-            kinds: config.planning.kinds, collectionRules: config.planning.collectionRules, dataCheck: components.templates.dataCheck, now: { clock.now })
+            kinds: config.planning.kinds, collectionRules: config.planning.collectionRules, dataChecking: components.templates.dataChecking, now: { clock.now })
         let caseStops = CaseStopPolicy(kinds: config.planning.kinds)
         let model = PaymentModel.standard
         var rng = SeededRandom(seed: settings.seed &+ 1)

@@ -121,7 +121,8 @@ public enum EnqueueBatch {
         let now: Date
         let maxLines: Int?
         let maxLineBytes: Int
-        let onStored: @Sendable () -> Void
+        /// Called after a chunk stored messages, with the earliest time one of them is due.
+        let onStored: @Sendable (_ earliestDue: Date) -> Void
         /// Where a chunk's write runs while the next chunk is validated (nil: the global executor).
         let writeExecutor: (any TaskExecutor)?
         /// Where results go once their chunk committed; nil: they are kept in `results`.
@@ -146,7 +147,7 @@ public enum EnqueueBatch {
 
         init(
             validator: MessageValidator, store: StoreSource, now: Date, maxLines: Int?, maxLineBytes: Int,
-            writeExecutor: (any TaskExecutor)? = nil, sink: ResultSink? = nil, onStored: @escaping @Sendable () -> Void
+            writeExecutor: (any TaskExecutor)? = nil, sink: ResultSink? = nil, onStored: @escaping @Sendable (_ earliestDue: Date) -> Void
         ) {
             self.writeExecutor = writeExecutor
             self.sink = sink
@@ -270,7 +271,8 @@ public enum EnqueueBatch {
             // that the writer does nothing but insert and each line's parsed form is freed on the core
             // that made it. An invalid line leaves its id unused. A message that leaves its contact
             // points to its recipient's stored record waits for the records, read once for the chunk.
-            let validator = validator
+            // The chunk's lines are checked against one template set, looked up once.
+            let validator = validator.pinned()
             let now = now
             let tooLong = "longer than \(maxLineBytes) bytes (server.max_body_bytes)"
             let numbered = zip(chunk, numbering.next(chunk.count)).map { (line: $0.line, bytes: $0.bytes, id: $1) }
@@ -329,7 +331,7 @@ public enum EnqueueBatch {
         /// in order, or hands them to `sink` after the results to hand on before them.
         private static func startWriting(
             _ valid: [(line: Int, row: StoredRequest)], lines: [Int], refused: [Int: LineResult], store: any MessageStore, now: Date,
-            caseStops: CaseStopPolicy, on executor: (any TaskExecutor)?, onStored: @escaping @Sendable () -> Void,
+            caseStops: CaseStopPolicy, on executor: (any TaskExecutor)?, onStored: @escaping @Sendable (_ earliestDue: Date) -> Void,
             sink: (before: [LineResult], sink: ResultSink)?
         ) -> Task<ChunkOutcome, any Error> {
             Task(executorPreference: executor) {
@@ -350,15 +352,15 @@ public enum EnqueueBatch {
         /// Stores a chunk's valid lines in one transaction and gives each line its result.
         private static func write(
             _ valid: [(line: Int, row: StoredRequest)], into chunkResults: inout [Int: LineResult], store: any MessageStore, now: Date,
-            caseStops: CaseStopPolicy, onStored: @Sendable () -> Void
+            caseStops: CaseStopPolicy, onStored: @Sendable (_ earliestDue: Date) -> Void
         ) async throws {
             guard !valid.isEmpty else { return }
             let outcomes = try await store.enqueue(valid.map(\.row), now: now, caseStops: caseStops)
-            var created = false
+            var earliestDue: Date?
             for ((line, row), outcome) in zip(valid, outcomes) {
                 switch outcome {
                 case .created(let id):
-                    created = true
+                    earliestDue = min(earliestDue ?? row.readyAt, row.readyAt)
                     chunkResults[line] = LineResult(line: line, id: id, state: MessageState.queued.rawValue, duplicate: nil, error: nil)
                 case .duplicate(let id):
                     let state = try await store.status(id: id)?.state.rawValue
@@ -370,7 +372,7 @@ public enum EnqueueBatch {
                     chunkResults[line] = .failure(line, "case_ref: \(reason); nothing stored")
                 }
             }
-            if created { onStored() }
+            if let earliestDue { onStored(earliestDue) }
         }
     }
 
@@ -443,7 +445,7 @@ public enum EnqueueBatch {
     static func run(
         validator: MessageValidator, store: StoreSource, now: Date, sink: ResultSink? = nil, feed: (Processor) async throws -> Void
     ) async throws -> (results: [LineResult], tally: Tally) {
-        let processor = Processor(validator: validator, store: store, now: now, maxLines: nil, maxLineBytes: Int.max, sink: sink, onStored: {})
+        let processor = Processor(validator: validator, store: store, now: now, maxLines: nil, maxLineBytes: Int.max, sink: sink, onStored: { _ in })
         do {
             try await feed(processor)
             var results = try await processor.finish()
@@ -470,7 +472,7 @@ public enum EnqueueBatch {
     /// `Stopped` when a limit is passed; an empty result means the body held no line.
     public static func stream(
         _ body: some AsyncSequence<ByteBuffer, any Error>, validator: MessageValidator, store: any MessageStore, maxLines: Int, maxBytes: Int,
-        maxLineBytes: Int, now: Date = Date(), onStored: @escaping @Sendable () -> Void = {}
+        maxLineBytes: Int, now: Date = Date(), onStored: @escaping @Sendable (_ earliestDue: Date) -> Void = { _ in }
     ) async throws -> [LineResult] {
         try await withTaskExecutorPreference(BatchExecutor()) {
             let processor = Processor(

@@ -18,7 +18,8 @@ struct IntakeProcessor: Sendable {
     func drain(now: @Sendable () -> Date = { Date() }) async throws -> (accepted: Int, rejected: Int) {
         var totals = (accepted: 0, rejected: 0)
         while true {
-            let validator = validator
+            // One template set for the batch's rows, looked up once.
+            let validator = validator.pinned()
             let store = store
             let batch = try await store.takeIntake(limit: batchSize, now: now(), caseStops: CaseStopPolicy(kinds: validator.kinds)) { payload in
                 await Self.validate(payload, validator: validator, store: store)

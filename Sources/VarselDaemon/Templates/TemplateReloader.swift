@@ -76,9 +76,13 @@ public final class TemplateReloader: Sendable {
     /// Problems of the last failed reload (`file:line:column: error: message`), empty when the last one worked.
     public var problems: [String] { state.withLock { $0.lastProblems } }
 
-    /// Enqueue's check of a message's data against the schema of the set in force.
-    public var dataCheck: MessageValidator.DataCheck {
-        { [self] kind, data in current.dataProblems(kind: kind, data: data, builtInRulesPassed: true) }
+    /// Enqueue's check of a message's data against the schema of the set in force when it is asked
+    /// for: once a message, or once a chunk of a batch (`MessageValidator.pinned()`).
+    public var dataChecking: MessageValidator.DataChecking {
+        .inForce { [self] in
+            let set = current
+            return { kind, data in set.dataProblems(kind: kind, data: data, builtInRulesPassed: true) }
+        }
     }
 
     /// Loads the directory again. Returns true when the new set replaced the old one.

@@ -52,8 +52,8 @@ final class PresetHarness: @unchecked Sendable {
         let config = try ConfigLoader.load(yaml: yaml, baseDirectory: harness.directory.path, environment: environment)
         harness.components = try await Daemon.open(config: config, logger: quietLogger)
         let server = APIServer(
-            config: config, store: harness.components.store, logger: quietLogger, readiness: { nil }, onEnqueue: {},
-            dataCheck: harness.components.templates.dataCheck)
+            config: config, store: harness.components.store, logger: quietLogger, readiness: { nil }, onEnqueue: { _ in },
+            dataChecking: harness.components.templates.dataChecking)
         let port = APITests.PortBox()
         let app = Application(
             router: server.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
