@@ -3,7 +3,11 @@ import VarselCore
 
 /// A message request as every store keeps it: its JSON, and the hash that tells a retried enqueue
 /// (same request, same key) from a conflicting reuse of its idempotency key.
-public struct StoredRequest: Sendable {
+///
+/// A class: a batch's rows are handed from the parallel pass to the chunk's write and on to the
+/// insert, and each copy of a struct of a request's texts, lists and data retained each of them, and
+/// released them again (`varsel enqueue` of 5,000 mixed lines: 2.4 % fewer instructions a message).
+public final class StoredRequest: Sendable {
     public let request: MessageRequest
     public let id: String
     public let json: String
