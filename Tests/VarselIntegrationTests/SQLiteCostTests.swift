@@ -445,6 +445,34 @@ import VarselTestSupport
         #expect(try await store.countByState() == [.queued: 8])
     }
 
+    @Test("an enqueue's case look-up reads events only of cases that have some: none when no case of the chunk has one, only those when some have, and a paid case still refuses its message")
+    func caseLookUpReadsOnlyCasesWithEvents() async throws {
+        let directory = TemporaryDirectory()
+        let eventReads = Mutex<[String]>([])
+        let store = try SQLiteMessageStore(path: directory.file("varsel.db"), statementObserver: { sql in
+            if sql.hasPrefix("SELECT * FROM case_events WHERE case_ref IN") { eventReads.withLock { $0.append(sql) } }
+        })
+        let validator = MessageValidator(kinds: KindRule.shipped)
+        let caseStops = CaseStopPolicy(kinds: KindRule.shipped)
+        // Fixtures' case references are "case-" and the key: 200 cases, several statements' worth.
+        let lines = (0..<200).map { Fixtures.sms(key: "c\($0)") }
+        let first = try await store.enqueue(lines.map { try validator.validate(json: Array($0.utf8)).get() }, now: Date(), caseStops: caseStops)
+        #expect(first.allSatisfy { if case .created = $0 { true } else { false } })
+        #expect(eventReads.withLock { $0 }.isEmpty, "no case has events: none read")
+
+        _ = try await store.recordCaseEvent(CaseEventRequest(caseRef: "case-p7", type: .paid, at: Date()), caseStops: caseStops, now: Date())
+        _ = try await store.recordCaseEvent(CaseEventRequest(caseRef: "case-p150", type: .partiallyPaid, amount: "10.00", currency: "NOK", at: Date()), caseStops: caseStops, now: Date())
+        eventReads.withLock { $0 = [] }
+        let second = try await store.enqueue(
+            (0..<200).map { try validator.validate(json: Array(Fixtures.sms(key: "p\($0)").utf8)).get() }, now: Date(), caseStops: caseStops)
+        let refused = second.indices.filter { if case .refused = second[$0] { true } else { false } }
+        #expect(refused == [7], "the paid case refuses its message; a partial payment refuses none")
+        let reads = eventReads.withLock { $0 }
+        #expect(reads.count == 1 && reads[0].filter { $0 == "?" }.count == 2, "one read, of the two cases with events: \(reads)")
+        #expect(try await store.countByState() == [.queued: 399])
+        await store.close()
+    }
+
     @Test("recording an accepted send reads nothing: its acceptance receipt names the gateway the completion carries")
     func outcomeReadsNothing() async throws {
         let directory = TemporaryDirectory()

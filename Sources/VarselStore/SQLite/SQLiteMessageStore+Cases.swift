@@ -105,9 +105,14 @@ extension SQLiteMessageStore {
 
     /// The events of several cases, each case's in the order recorded, in few statements (`rows(forIDs:)`).
     static func caseEvents(_ db: Database, caseRefs refs: [String]) throws -> [String: [CaseEvent]] {
+        // Which of the cases have events is asked first, the references bound straight into SQLite:
+        // most cases of a batch have none, and reading rows through GRDB's arguments for every one
+        // of a chunk's references was a sixth of the instructions of an enqueue's writer.
+        let withEvents = try texts(db, forIDs: refs) { "SELECT DISTINCT case_ref FROM case_events WHERE case_ref IN (\($0))" }
+        guard !withEvents.isEmpty else { return [:] }
         var result: [String: [CaseEvent]] = [:]
         // Each case's events are in one chunk's rows, in rowid order.
-        for row in try rows(db, forIDs: refs, { "SELECT * FROM case_events WHERE case_ref IN (\($0)) ORDER BY rowid" }) {
+        for row in try rows(db, forIDs: withEvents, { "SELECT * FROM case_events WHERE case_ref IN (\($0)) ORDER BY rowid" }) {
             let event = caseEvent(row)
             result[event.caseRef, default: []].append(event)
         }

@@ -77,7 +77,36 @@ extension SQLiteMessageStore {
     }
 
     /// `count` comma-separated placeholders, for a list of values (`IN (…)`, a multi-row insert's row).
-    static func placeholders(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
+    static func placeholders(_ count: Int) -> String {
+        placeholderLists[count] ?? Array(repeating: "?", count: count).joined(separator: ", ")
+    }
+
+    /// The placeholder lists of the chunks' sizes (`chunkSizes`), written once.
+    private static let placeholderLists: [Int: String] = {
+        var lists: [Int: String] = [:]
+        var size = rowsPerStatement
+        while size > 0 {
+            lists[size] = Array(repeating: "?", count: size).joined(separator: ", ")
+            size /= 2
+        }
+        return lists
+    }()
+
+    /// The first column, as text, of the rows `select` finds for `ids` (chunked as by `rows`), the ids
+    /// bound straight into SQLite rather than through GRDB's arguments; rows whose column is NULL are
+    /// left out.
+    static func texts(_ db: Database, forIDs ids: [String], _ select: (String) -> String) throws -> [String] {
+        var found: [String] = []
+        var start = 0
+        for size in chunkSizes(ids.count) {
+            let chunk = start..<start + size
+            found += try db.firstColumnTextsBound(select(placeholders(size)), count: size) { binder in
+                for index in chunk { try binder.bind(ids[index]) }
+            }.compactMap { $0 }
+            start += size
+        }
+        return found
+    }
 
     /// The rows `select` finds for `ids` (no id twice): `select` is given a list of placeholders, for
     /// chunks of the sizes of the multi-row inserts, so each query has at most seven shapes, each
