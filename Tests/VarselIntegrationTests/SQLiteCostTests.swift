@@ -445,12 +445,14 @@ import VarselTestSupport
         #expect(try await store.countByState() == [.queued: 8])
     }
 
-    @Test("an enqueue's case look-up reads events only of cases that have some: none when no case of the chunk has one, only those when some have, and a paid case still refuses its message")
+    @Test("an enqueue's case look-up reads events only of cases that have some: nothing of a store without events, only the cases with events otherwise, and a paid case still refuses its message")
     func caseLookUpReadsOnlyCasesWithEvents() async throws {
         let directory = TemporaryDirectory()
         let eventReads = Mutex<[String]>([])
+        let probes = Mutex(0)
         let store = try SQLiteMessageStore(path: directory.file("varsel.db"), statementObserver: { sql in
             if sql.hasPrefix("SELECT * FROM case_events WHERE case_ref IN") { eventReads.withLock { $0.append(sql) } }
+            if sql.hasPrefix("SELECT DISTINCT case_ref FROM case_events WHERE case_ref IN") { probes.withLock { $0 += 1 } }
         })
         let validator = MessageValidator(kinds: KindRule.shipped)
         let caseStops = CaseStopPolicy(kinds: KindRule.shipped)
@@ -458,7 +460,7 @@ import VarselTestSupport
         let lines = (0..<200).map { Fixtures.sms(key: "c\($0)") }
         let first = try await store.enqueue(lines.map { try validator.validate(json: Array($0.utf8)).get() }, now: Date(), caseStops: caseStops)
         #expect(first.allSatisfy { if case .created = $0 { true } else { false } })
-        #expect(eventReads.withLock { $0 }.isEmpty, "no case has events: none read")
+        #expect(eventReads.withLock { $0 }.isEmpty && probes.withLock { $0 } == 0, "the store has no case event: no case looked up")
 
         _ = try await store.recordCaseEvent(CaseEventRequest(caseRef: "case-p7", type: .paid, at: Date()), caseStops: caseStops, now: Date())
         _ = try await store.recordCaseEvent(CaseEventRequest(caseRef: "case-p150", type: .partiallyPaid, amount: "10.00", currency: "NOK", at: Date()), caseStops: caseStops, now: Date())
@@ -469,6 +471,7 @@ import VarselTestSupport
         #expect(refused == [7], "the paid case refuses its message; a partial payment refuses none")
         let reads = eventReads.withLock { $0 }
         #expect(reads.count == 1 && reads[0].filter { $0 == "?" }.count == 2, "one read, of the two cases with events: \(reads)")
+        #expect(probes.withLock { $0 } == 4, "the 200 cases asked after in statements of 64, 64, 64 and 8: \(probes.withLock { $0 })")
         #expect(try await store.countByState() == [.queued: 399])
         await store.close()
     }
