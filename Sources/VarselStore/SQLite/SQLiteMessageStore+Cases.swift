@@ -149,7 +149,7 @@ extension SQLiteMessageStore {
     static func caseRefusals(_ db: Database, _ rows: [StoredRequest], caseStops: CaseStopPolicy) throws -> [Int: String] {
         // A store with no case event refuses nothing: one look at the table's last row, not one a
         // case (in the transaction, so an event recorded before it commits is seen).
-        if try db.firstColumnTextsBound("SELECT MAX(rowid) FROM case_events", count: 0, binding: { _ in }).first == .some(nil) { return [:] }
+        if try db.value(Int64.self, "SELECT MAX(rowid) FROM case_events") == nil { return [:] }
         // By index: a loop over the rows (or a key path) would copy each row, retaining all its fields.
         var caseRefs = Set<String>(minimumCapacity: rows.count)
         for index in rows.indices {

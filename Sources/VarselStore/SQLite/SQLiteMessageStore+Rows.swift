@@ -77,48 +77,42 @@ extension SQLiteMessageStore {
     }
 
     /// `count` comma-separated placeholders, for a list of values (`IN (…)`, a multi-row insert's row).
-    static func placeholders(_ count: Int) -> String {
-        placeholderLists[count] ?? Array(repeating: "?", count: count).joined(separator: ", ")
-    }
+    static func placeholders(_ count: Int) -> String { placeholderLists[count] ?? placeholderList(count) }
+
+    private static func placeholderList(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
 
     /// The placeholder lists of the chunks' sizes (`chunkSizes`), written once.
-    private static let placeholderLists: [Int: String] = {
-        var lists: [Int: String] = [:]
-        var size = rowsPerStatement
-        while size > 0 {
-            lists[size] = Array(repeating: "?", count: size).joined(separator: ", ")
-            size /= 2
+    private static let placeholderLists: [Int: String] = Dictionary(
+        uniqueKeysWithValues: sequence(first: rowsPerStatement) { $0 > 1 ? $0 / 2 : nil }.map { ($0, placeholderList($0)) })
+
+    /// Runs `query` for each chunk of `ids` (sizes from `chunkSizes`, so each statement is one of few
+    /// shapes), with the chunk's range in `ids` and its placeholder list; gathers what it gives.
+    private static func chunked<T>(_ ids: [String], _ query: (Range<Int>, String) throws -> [T]) rethrows -> [T] {
+        var found: [T] = []
+        var start = 0
+        for size in chunkSizes(ids.count) {
+            found += try query(start..<start + size, placeholders(size))
+            start += size
         }
-        return lists
-    }()
+        return found
+    }
 
     /// The first column, as text, of the rows `select` finds for `ids` (chunked as by `rows`), the ids
     /// bound straight into SQLite rather than through GRDB's arguments; rows whose column is NULL are
     /// left out.
     static func texts(_ db: Database, forIDs ids: [String], _ select: (String) -> String) throws -> [String] {
-        var found: [String] = []
-        var start = 0
-        for size in chunkSizes(ids.count) {
-            let chunk = start..<start + size
-            found += try db.firstColumnTextsBound(select(placeholders(size)), count: size) { binder in
+        try chunked(ids) { chunk, list in
+            try db.firstColumnTextsBound(select(list), count: chunk.count) { binder in
                 for index in chunk { try binder.bind(ids[index]) }
             }.compactMap { $0 }
-            start += size
         }
-        return found
     }
 
     /// The rows `select` finds for `ids` (no id twice): `select` is given a list of placeholders, for
     /// chunks of the sizes of the multi-row inserts, so each query has at most seven shapes, each
     /// compiled once (compiling a query for each batch's own number of ids cost more than running it).
     static func rows(_ db: Database, forIDs ids: [String], _ select: (String) -> String) throws -> [Row] {
-        var found: [Row] = []
-        var start = 0
-        for size in chunkSizes(ids.count) {
-            found += try db.rows(select(placeholders(size)), StatementArguments(ids[start..<start + size]))
-            start += size
-        }
-        return found
+        try chunked(ids) { chunk, list in try db.rows(select(list), StatementArguments(ids[chunk])) }
     }
 
     /// The kept rendered content (JSON) of each of `ids` that has one.
