@@ -88,14 +88,10 @@ public final class CurlHTTPClient: Sendable {
 
         let exited = threadExited
         exited.enter()
-        let thread = Thread {
-            // Named from the thread itself: on Linux only that reaches the kernel (`top -H`, `perf`).
-            Thread.current.name = "VarselHTTP.curl"
+        NamedThread.start("VarselHTTP.curl") {
             CurlMultiLoop(inbox: inbox, configuration: configuration, maxRunning: maxRunning, handles: handles).run()
             exited.leave()
         }
-        thread.name = "VarselHTTP.curl"
-        thread.start()
     }
 
     deinit {

@@ -88,9 +88,7 @@ public struct RawCurlLoad: Sendable {
     /// of the threads every task shares) and returns what it measured.
     public func run(_ stop: Stop, deadline: Duration) async throws -> Outcome {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Outcome, any Error>) in
-            let thread = Thread { continuation.resume(with: Result { try self.runBlocking(stop, deadline: deadline) }) }
-            thread.name = "varsel-bench-curl"
-            thread.start()
+            NamedThread.start("varsel-bench-curl") { continuation.resume(with: Result { try self.runBlocking(stop, deadline: deadline) }) }
         }
     }
 

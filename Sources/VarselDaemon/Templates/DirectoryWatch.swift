@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Synchronization
+import VarselHTTP
 
 /// Tells when anything under a directory changes, from the kernel's inotify events, so the template
 /// set is looked at only after an edit instead of walking and stat-ing every file on a timer (which
@@ -28,9 +29,7 @@ final class DirectoryWatch: Sendable {
             close(descriptor)
             return nil
         }
-        let reader = Thread { [self] in readEvents() }
-        reader.name = "varsel-template-watch"
-        reader.start()
+        NamedThread.start("varsel-template-watch") { [self] in readEvents() }
     }
 
     /// Stops reading (within half a second) and releases the descriptor.

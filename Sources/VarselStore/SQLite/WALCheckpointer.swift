@@ -30,6 +30,9 @@ final class WALCheckpointer: Sendable {
     init?(path: String, every interval: Duration = .seconds(1)) {
         guard let connection = try? DatabaseQueue(path: path) else { return nil }
         let thread = Thread { [self] in
+            // Named by the thread itself, as `VarselHTTP.NamedThread` does: Foundation's `Thread.name`
+            // set before `start()` never reaches the kernel on Linux.
+            try? "varsel-wal-checkpoint".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
             while !stopping.load(ordering: .relaxed) {
                 // A failure (e.g. the file went away at shutdown) leaves the work to the writer's backstop.
                 _ = try? connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
@@ -37,7 +40,6 @@ final class WALCheckpointer: Sendable {
             }
             try? connection.close()
         }
-        thread.name = "varsel-wal-checkpoint"
         thread.start()
     }
 
