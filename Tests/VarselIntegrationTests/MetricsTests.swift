@@ -7,7 +7,7 @@ import VarselTestSupport
 
 /// `GET /metrics` of a real `varsel serve` after a known run through a scripted gateway.
 @Suite(.serialized) struct MetricsTests {
-    @Test("after a known run: sends by channel/gateway/outcome, latency histogram, retries, fallbacks, receipts, messages by state, circuits, queue age, templates")
+    @Test("after a known run: sends by channel/gateway/outcome, latency histogram, connection wait before sending, retries, fallbacks, receipts, messages by state, circuits, queue age, templates")
     func knownRun() async throws {
         // sms: 503 then 202 (one retry); email: 400 (permanent, so the message falls back to letter); letter: 202.
         let smsCalls = Mutex(0)
@@ -54,6 +54,10 @@ import VarselTestSupport
             #"varsel_retries_total{channel="sms"} 1"#,
             #"varsel_fallbacks_total{channel="email",cause="permanent_failure"} 1"#,
             #"varsel_send_duration_seconds_count{channel="sms",gateway="sms-main"} 2"#,
+            // Each request handed over, with the time its send held a connection before it left.
+            #"varsel_send_connection_wait_seconds_count{gateway="sms-main"} 2"#,
+            #"varsel_send_connection_wait_seconds_count{gateway="email-main"} 1"#,
+            #"varsel_send_connection_wait_seconds_count{gateway="letter-main"} 1"#,
             #"varsel_messages{state="queued"} 0.0"#,
             #"varsel_messages{state="sent"} 1.0"#,
             #"varsel_queue_oldest_ready_age_seconds 0.0"#,
@@ -71,6 +75,8 @@ import VarselTestSupport
         for line in expected { #expect(text.contains(line), "missing \(line) in\n\(text)") }
         #expect(text.contains("# HELP varsel_sends_total "))
         #expect(text.contains("# TYPE varsel_send_duration_seconds histogram"))
+        #expect(text.contains("# TYPE varsel_send_connection_wait_seconds histogram"))
+        #expect(text.contains(#"varsel_send_connection_wait_seconds_bucket{gateway="sms-main",le="+Inf"} 2"#))
         // No personal data in any label or value.
         for secret in ["+4791234567", "jm@example.de", "Hauptstraße", "Müller"] { #expect(!text.contains(secret)) }
 

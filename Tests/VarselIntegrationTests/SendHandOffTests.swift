@@ -19,7 +19,7 @@ import VarselStore
 
     /// Waits, within a generous bound, for what `next()` hands over.
     static func next(_ lanes: SendLanes) async throws -> [String] {
-        let task = Task { await lanes.next().map(\.messageID) }
+        let task = Task { await lanes.next().sends.map(\.messageID) }
         try #require(await BoundedWait.wait(for: task, atMost: .seconds(60)), "the starter was not woken")
         return await task.value
     }
@@ -50,10 +50,24 @@ import VarselStore
         let lanes = SendLanes(limits: ["g": 1])
         #expect(lanes.tryAcquire("g"))
         #expect(lanes.wait([Self.queued("a")]))
-        let waiting = Task { await lanes.next().map(\.messageID) }
+        let waiting = Task { await lanes.next().sends.map(\.messageID) }
         // The starter may or may not be waiting yet; either way the release reaches it.
         lanes.release("g")
         try #require(await BoundedWait.wait(for: waiting, atMost: .seconds(60)))
         #expect(await waiting.value == ["a"])
+    }
+
+    @Test("sends let go by a freed connection carry when they took it, not when they were queued: the time they hold it before their requests leave counts from there")
+    func connectedTimeIsTheRelease() async throws {
+        let lanes = SendLanes(limits: ["g": 1])
+        #expect(lanes.tryAcquire("g"))
+        #expect(lanes.wait([Self.queued("a")]))
+        let released = ContinuousClock.now
+        lanes.release("g")
+        let task = Task { await lanes.next() }
+        try #require(await BoundedWait.wait(for: task, atMost: .seconds(60)))
+        let connected = await task.value
+        #expect(connected.sends.map(\.messageID) == ["a"])
+        #expect(connected.at >= released && connected.at <= ContinuousClock.now)
     }
 }

@@ -53,7 +53,7 @@ import VarselTestSupport
         Set(((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasPrefix("varsel-bench-gateway-") })
     }
 
-    @Test("one run against an outside gateway prints the ceiling, enqueue, dispatch with its ratio, CPU, RSS, the HTTP figures, the deep-queue figures and the latency at two offered rates, all positive, every message sent; it leaves nothing behind")
+    @Test("one run against an outside gateway prints the ceiling, enqueue, dispatch with its ratio, CPU, the time a send holds its connection before and after its request leaves, RSS, the HTTP figures, the deep-queue figures and the latency at two offered rates, all positive, every message sent; it leaves nothing behind")
     func oneRun() async throws {
         let gateway = try await Self.acceptingGateway()
         // The bench's temporary directory of its own: the other benches of this suite, running at the
@@ -85,6 +85,10 @@ import VarselTestSupport
         let sent = try #require(rows["dispatch sms: messages sent"], "\(run.stdout)")
         #expect(sent.value == 200 && sent.unit == "of 200")
         #expect((rows["dispatch sms: CPU (user + system) per message"]?.value ?? 0) > 0, "\(run.stdout)")
+        // Where a send's time on its connection went, from the daemon's own histograms.
+        let held = try #require(rows["dispatch sms: a send's connection held before its request left, mean"], "\(run.stdout)")
+        let answer = try #require(rows["dispatch sms: then until the gateway's answer, mean"], "\(run.stdout)")
+        #expect((held.value ?? 0) > 0 && held.unit == "ms" && (answer.value ?? 0) > 0 && answer.unit == "ms", "\(run.stdout)")
         let rss = try #require(rows["dispatch sms: peak RSS of varsel serve"], "\(run.stdout)")
         #expect((rss.value ?? 0) > 0 && rss.unit == "MiB" && rss.target.hasPrefix("≤ 64 MiB"))
         let anonymous = try #require(rows["dispatch sms: of which anonymous (RssAnon), peak"], "\(run.stdout)")

@@ -41,15 +41,22 @@ extension WireBench {
             // CPU per message counts from the first look at the daemon's figures, not from its start:
             // loading and checking the templates is paid once, not by each message.
             var first: (cpu: Double, sent: Int)?
+            // Where a send's time on a gateway connection went, from the daemon's histograms.
+            var heldBeforeSending = Double.nan
+            var answer = Double.nan
             while true {
                 peak = max(peak, serve.residentBytes ?? 0)
                 peakAnonymous = max(peakAnonymous, serve.anonymousResidentBytes ?? 0)
                 let cpu = serve.cpuSeconds ?? 0
-                if let scraped = await messageStates(api) {
-                    states = scraped
+                if let exposition = await metricsText(api) {
+                    states = messageStates(exposition)
                     sent = (states["sent"] ?? 0) + (states["delivered"] ?? 0)
                     if first == nil { first = (cpu, sent) }
-                    if sent >= options.messages { break }
+                    if sent >= options.messages {
+                        heldBeforeSending = meanSeconds("varsel_send_connection_wait_seconds", in: exposition)
+                        answer = meanSeconds("varsel_send_duration_seconds", in: exposition)
+                        break
+                    }
                 }
                 guard serve.isRunning else { throw BenchError(description: "varsel serve ended while sending: \(serve.logTail)") }
                 guard ContinuousClock.now < deadline else {
@@ -66,7 +73,7 @@ extension WireBench {
             return MixFigures(
                 mix: mix, messages: queued, enqueueRate: Double(queued) / enqueueSeconds,
                 dispatchRate: Double(options.messages) / seconds, sent: sent, cpuMicrosecondsPerMessage: cpu / Double(max(measured, 1)) * 1e6,
-                peakResidentBytes: peak, peakAnonymousBytes: peakAnonymous)
+                peakResidentBytes: peak, peakAnonymousBytes: peakAnonymous, heldBeforeSendingSeconds: heldBeforeSending, answerSeconds: answer)
         } catch {
             await serve.stop(grace: .seconds(30))
             throw error
@@ -115,11 +122,25 @@ extension WireBench {
     }
 
     /// Messages by state from `/metrics` (`varsel_messages{state="sent"} 123`); nil when the scrape failed.
-    static func messageStates(_ api: APIClient) async -> [String: Int]? {
+    static func metricsText(_ api: APIClient) async -> String? {
         guard let reply = try? await api.send("GET", "/metrics"), reply.status == 200 else { return nil }
+        return String(decoding: reply.body, as: UTF8.self)
+    }
+
+    /// The mean of a histogram over all its series (its sums over its counts), or NaN if it has none.
+    static func meanSeconds(_ histogram: String, in exposition: String) -> Double {
+        var (sum, count) = (0.0, 0.0)
+        for line in exposition.split(separator: "\n") where line.hasPrefix(histogram) {
+            guard let value = line.split(separator: " ").last.flatMap({ Double($0) }) else { continue }
+            if line.hasPrefix(histogram + "_sum") { sum += value } else if line.hasPrefix(histogram + "_count") { count += value }
+        }
+        return count > 0 ? sum / count : .nan
+    }
+
+    static func messageStates(_ exposition: String) -> [String: Int] {
         var states: [String: Int] = [:]
         let prefix = #"varsel_messages{state=""#
-        for line in String(decoding: reply.body, as: UTF8.self).split(separator: "\n") where line.hasPrefix(prefix) {
+        for line in exposition.split(separator: "\n") where line.hasPrefix(prefix) {
             let rest = line.dropFirst(prefix.count)
             guard let quote = rest.firstIndex(of: "\""), let value = rest.split(separator: " ").last.flatMap({ Double($0) }) else { continue }
             states[String(rest[..<quote])] = Int(value)

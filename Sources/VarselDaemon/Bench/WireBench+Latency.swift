@@ -79,7 +79,7 @@ extension WireBench {
                     throw BenchError(description: "latency at \(rate) msg/s: not every message was sent in time; messages by state: \(states)")
                 }
                 try await Task.sleep(for: .milliseconds(100))
-                states = await messageStates(api) ?? states
+                states = await metricsText(api).map(messageStates) ?? states
             }
             await stop(serve, notes: &notes)
             let delays = try SQLiteMessageStore.acceptedSendDelays(path: directory.appendingPathComponent("varsel.db").path)

@@ -169,6 +169,12 @@ public enum WireBench {
         let peakResidentBytes: Int
         /// The largest anonymous part of it seen (`RssAnon`): what the daemon itself allocated.
         let peakAnonymousBytes: Int
+        /// The mean time a send held a gateway connection before its request left (the commit of its
+        /// attempt), and then for the answer (`varsel_send_connection_wait_seconds`,
+        /// `varsel_send_duration_seconds`): a gateway at its `max_connections` sends at most that many
+        /// ÷ their sum a second. NaN if the daemon's metrics did not say.
+        let heldBeforeSendingSeconds: Double
+        let answerSeconds: Double
     }
 
     struct HTTPFigures: Sendable {

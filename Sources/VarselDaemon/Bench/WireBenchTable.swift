@@ -55,6 +55,12 @@ enum WireBenchTable {
                     ratio: mix.dispatchRate / figures.ceiling, target: .ratioAtLeast(mix.mix == .sms ? 0.30 : 0.25)),
                 Row(figure: "dispatch \(name): messages sent", value: Double(mix.sent), unit: "of \(number(Double(mix.messages), digits: 0))"),
                 Row(figure: "dispatch \(name): CPU (user + system) per message", value: mix.cpuMicrosecondsPerMessage, unit: "µs/msg", digits: 1),
+                // A send holds one of its gateway's connections from the commit that opens its
+                // attempt to the answer: these two are that time, and bound each gateway's rate.
+                Row(
+                    figure: "dispatch \(name): a send's connection held before its request left, mean", value: mix.heldBeforeSendingSeconds * 1000,
+                    unit: "ms", digits: 2),
+                Row(figure: "dispatch \(name): then until the gateway's answer, mean", value: mix.answerSeconds * 1000, unit: "ms", digits: 2),
                 Row(
                     figure: "dispatch \(name): peak RSS of varsel serve", value: Double(mix.peakResidentBytes) / 1_048_576, unit: "MiB", digits: 1,
                     target: .atMost(64)),
@@ -178,6 +184,7 @@ enum WireBenchTable {
 
     /// `value` with `digits` decimals and thousands grouped by commas (51,064).
     static func number(_ value: Double, digits: Int) -> String {
+        guard value.isFinite else { return "n/a" }
         let text = String(format: "%.\(digits)f", value)
         let parts = text.split(separator: ".", maxSplits: 1)
         var whole = String(parts[0])

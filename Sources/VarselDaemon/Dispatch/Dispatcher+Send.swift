@@ -33,7 +33,10 @@ extension Dispatcher {
 
     /// Hands a send whose attempt is open and which holds a connection to the HTTP client; what comes
     /// back goes to the recorder, and the connection back to the lanes, from the curl thread.
-    func launch(_ queued: QueuedSend, attemptID: Int64, lanes: SendLanes, finished: FinishedSends) {
+    /// `connectedAt`: when it took the connection, for the time it held it before its request left
+    /// (`varsel_send_connection_wait_seconds`).
+    func launch(_ queued: QueuedSend, attemptID: Int64, connectedAt: ContinuousClock.Instant, lanes: SendLanes, finished: FinishedSends) {
+        metrics?.connectionHeld(gateway: queued.gateway, beforeSending: .now - connectedAt)
         switch sender.request(for: queued.message, via: queued.gateway) {
         case .failed(let result):
             lanes.release(queued.gateway)

@@ -221,6 +221,7 @@ public final class Dispatcher: Sendable {
         // one commit; the others wait in the lanes and open theirs when they get one.
         var connected: [QueuedSend] = []
         var waiting: [QueuedSend] = []
+        let connectedAt = ContinuousClock.now
         for queued in batch.outbound {
             if lanes.tryAcquire(queued.gateway) { connected.append(queued) } else { waiting.append(queued) }
         }
@@ -277,7 +278,7 @@ public final class Dispatcher: Sendable {
                 continue
             }
             inFlight.withLock { $0 += 1 }
-            launch(queued, attemptID: attemptID, lanes: lanes, finished: finished)
+            launch(queued, attemptID: attemptID, connectedAt: connectedAt, lanes: lanes, finished: finished)
         }
         // The attempt of a send waiting for a connection opens only once its request can be handed
         // over at once: a send still waiting has not left, and a crash must not call it ambiguous.
@@ -321,7 +322,7 @@ public final class Dispatcher: Sendable {
     private func startWaiting(_ lanes: SendLanes, _ finished: FinishedSends) async {
         await LimitedConcurrency.forEach(limit: Self.startGroupsAtOnce, next: {
             let ready = await lanes.next()
-            return ready.isEmpty ? nil : ready
+            return ready.sends.isEmpty ? nil : ready
         }) { ready in
             await self.start(ready, lanes, finished)
         }
@@ -333,7 +334,8 @@ public final class Dispatcher: Sendable {
     static let startGroupsAtOnce = 4
 
     /// Opens the attempts of sends that got a connection, in one transaction, and hands them over.
-    private func start(_ ready: [QueuedSend], _ lanes: SendLanes, _ finished: FinishedSends) async {
+    private func start(_ connected: SendLanes.Connected, _ lanes: SendLanes, _ finished: FinishedSends) async {
+        let ready = connected.sends
         var outcomes: [String: StartOutcome] = [:]
         do {
             outcomes = try await store.start(ready.map(attemptStart), now: now())
@@ -351,7 +353,7 @@ public final class Dispatcher: Sendable {
                 notSent += 1
                 continue
             }
-            launch(queued, attemptID: attemptID, lanes: lanes, finished: finished)
+            launch(queued, attemptID: attemptID, connectedAt: connected.at, lanes: lanes, finished: finished)
         }
         if notSent > 0 {
             inFlight.withLock { $0 -= notSent }

@@ -36,13 +36,23 @@ final class SendLanes: Sendable {
         var waiting: [QueuedSend] = []
     }
 
+    /// Sends that took their slots together, and when.
+    struct Connected: Sendable {
+        let sends: [QueuedSend]
+        /// When they took their slots: the time each then holds a connection of its gateway before its
+        /// request leaves (the commit that opens its attempt) counts from here.
+        let at: ContinuousClock.Instant
+
+        static let empty = Connected(sends: [], at: .now)
+    }
+
     private struct State {
         var lanes: [String: Lane]
         var closed = false
-        var consumer: CheckedContinuation<[QueuedSend], Never>?
+        var consumer: CheckedContinuation<Connected, Never>?
 
         /// Takes every waiting send that has a free slot now, oldest first, with its slot.
-        mutating func takeStartable(of gateways: some Sequence<String>) -> [QueuedSend] {
+        mutating func takeStartable(of gateways: some Sequence<String>) -> Connected {
             var ready: [QueuedSend] = []
             for gateway in gateways {
                 guard var lane = lanes[gateway], lane.free > 0, !lane.waiting.isEmpty else { continue }
@@ -52,14 +62,14 @@ final class SendLanes: Sendable {
                 lane.free -= count
                 lanes[gateway] = lane
             }
-            return ready
+            return ready.isEmpty ? .empty : Connected(sends: ready, at: .now)
         }
 
         /// When the consumer waits and `gateways` let sends go: the consumer, to be resumed with them.
-        mutating func wakeConsumer(for gateways: some Sequence<String>) -> (CheckedContinuation<[QueuedSend], Never>, [QueuedSend])? {
+        mutating func wakeConsumer(for gateways: some Sequence<String>) -> (CheckedContinuation<Connected, Never>, Connected)? {
             guard let consumer else { return nil }
             let ready = takeStartable(of: gateways)
-            guard !ready.isEmpty else { return nil }
+            guard !ready.sends.isEmpty else { return nil }
             self.consumer = nil
             return (consumer, ready)
         }
@@ -88,7 +98,7 @@ final class SendLanes: Sendable {
     /// must not start.
     func wait(_ sends: [QueuedSend]) -> Bool {
         guard !sends.isEmpty else { return true }
-        let wake = state.withLock { state -> ((CheckedContinuation<[QueuedSend], Never>, [QueuedSend])?, Bool) in
+        let wake = state.withLock { state -> ((CheckedContinuation<Connected, Never>, Connected)?, Bool) in
             guard !state.closed else { return (nil, false) }
             var gateways: Set<String> = []
             for send in sends {
@@ -103,7 +113,7 @@ final class SendLanes: Sendable {
 
     /// Gives a slot back: to the oldest send waiting for it, if any.
     func release(_ gateway: String) {
-        let wake = state.withLock { state -> (CheckedContinuation<[QueuedSend], Never>, [QueuedSend])? in
+        let wake = state.withLock { state -> (CheckedContinuation<Connected, Never>, Connected)? in
             guard state.lanes[gateway] != nil else { return nil }
             state.lanes[gateway]!.free += 1
             return state.wakeConsumer(for: CollectionOfOne(gateway))
@@ -111,14 +121,14 @@ final class SendLanes: Sendable {
         if let (consumer, ready) = wake { consumer.resume(returning: ready) }
     }
 
-    /// The waiting sends that free slots let go now, each holding its slot; waits until there is
-    /// one. Empty once closed. One consumer at a time.
-    func next() async -> [QueuedSend] {
+    /// The waiting sends that free slots let go now, each holding its slot, and when they took them;
+    /// waits until there is one. Empty once closed. One consumer at a time.
+    func next() async -> Connected {
         await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> [QueuedSend]? in
-                if state.closed { return [] }
+            let ready = state.withLock { state -> Connected? in
+                if state.closed { return .empty }
                 let ready = state.takeStartable(of: Array(state.lanes.keys))
-                if !ready.isEmpty { return ready }
+                if !ready.sends.isEmpty { return ready }
                 state.consumer = continuation
                 return nil
             }
@@ -131,7 +141,7 @@ final class SendLanes: Sendable {
     /// Refuses every later send and ends the consumer's wait (shutdown). Returns the sends still
     /// waiting: they stay unstarted.
     func close() -> [QueuedSend] {
-        let (consumer, dropped) = state.withLock { state -> (CheckedContinuation<[QueuedSend], Never>?, [QueuedSend]) in
+        let (consumer, dropped) = state.withLock { state -> (CheckedContinuation<Connected, Never>?, [QueuedSend]) in
             state.closed = true
             var dropped: [QueuedSend] = []
             for gateway in state.lanes.keys {
@@ -141,7 +151,7 @@ final class SendLanes: Sendable {
             defer { state.consumer = nil }
             return (state.consumer, dropped)
         }
-        consumer?.resume(returning: [])
+        consumer?.resume(returning: .empty)
         return dropped
     }
 }

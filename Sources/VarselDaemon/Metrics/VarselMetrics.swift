@@ -19,6 +19,11 @@ public final class VarselMetrics: Sendable {
 
     static var sends: MetricNameDescriptor { name("", "sends", unit: "total", help: "Send attempts finished, by channel, gateway and outcome (accepted, transient, permanent, ambiguous).") }
     static var sendDuration: MetricNameDescriptor { name("", "send_duration", unit: "seconds", help: "Time from handing a request to libcurl to its answer, by channel and gateway.") }
+    static var connectionWait: MetricNameDescriptor {
+        name(
+            "send", "connection_wait", unit: "seconds",
+            help: "Time a send held one of its gateway's max_connections before its request was handed to the HTTP client (the commit that records its attempt), by gateway. A gateway at its limit sends at most max_connections / (this + varsel_send_duration_seconds) a second.")
+    }
     static var retries: MetricNameDescriptor { name("", "retries", unit: "total", help: "Failed attempts that put the message back in the queue for another try, by channel.") }
     static var fallbacks: MetricNameDescriptor { name("", "fallbacks", unit: "total", help: "Messages planned again on another channel, by the channel given up and the cause (permanent_failure or receipt).") }
     static var receipts: MetricNameDescriptor { name("", "receipts", unit: "total", help: "Delivery receipts recorded, by gateway and status.") }
@@ -26,6 +31,10 @@ public final class VarselMetrics: Sendable {
     static var messages: MetricNameDescriptor { name("", "messages", help: "Messages in the store by state.") }
     static var oldestReady: MetricNameDescriptor { name("queue", "oldest_ready_age", unit: "seconds", help: "How long the oldest message that is due has been waiting; 0 when none is due.") }
     static var circuitOpen: MetricNameDescriptor { name("gateway", "circuit_open", help: "1 while a gateway's circuit breaker is open (sends go to the channel's next gateway or wait), else 0.") }
+    static let connectionWaitBuckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
+    ]
     static let latencyBuckets: [Duration] = [
         .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
         .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30),
@@ -45,6 +54,8 @@ public final class VarselMetrics: Sendable {
         let duration: DurationHistogram
     }
     private let sendSeries = Mutex<[String: SendSeries]>([:])
+    /// `connectionWait` by gateway, made once each.
+    private let connectionWaitSeries = Mutex<[String: DurationHistogram]>([:])
 
     public init() {
         let reloads = Self.name(
@@ -95,6 +106,17 @@ public final class VarselMetrics: Sendable {
         }
         series.count.increment()
         series.duration.record(.milliseconds(latencyMs))
+    }
+
+    func connectionHeld(gateway: String, beforeSending held: Duration) {
+        let histogram = connectionWaitSeries.withLock { cache in
+            if let known = cache[gateway] { return known }
+            let made = registry.makeDurationHistogram(
+                descriptor: Self.connectionWait, labels: [("gateway", gateway)], buckets: Self.connectionWaitBuckets)
+            cache[gateway] = made
+            return made
+        }
+        histogram.record(held)
     }
 
     func retried(channel: Channel) {
