@@ -121,7 +121,7 @@ extension WireBench {
         }
     }
 
-    /// Messages by state from `/metrics` (`varsel_messages{state="sent"} 123`); nil when the scrape failed.
+    /// The daemon's `/metrics` in the Prometheus text format; nil when the scrape failed.
     static func metricsText(_ api: APIClient) async -> String? {
         guard let reply = try? await api.send("GET", "/metrics"), reply.status == 200 else { return nil }
         return String(decoding: reply.body, as: UTF8.self)
@@ -137,6 +137,7 @@ extension WireBench {
         return count > 0 ? sum / count : .nan
     }
 
+    /// Messages by state from a scrape (`varsel_messages{state="sent"} 123`).
     static func messageStates(_ exposition: String) -> [String: Int] {
         var states: [String: Int] = [:]
         let prefix = #"varsel_messages{state=""#
