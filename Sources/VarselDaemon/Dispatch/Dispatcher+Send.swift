@@ -36,12 +36,12 @@ extension Dispatcher {
     /// `connectedAt`: when it took the connection, for the time it held it before its request left
     /// (`varsel_send_connection_wait_seconds`).
     func launch(_ queued: QueuedSend, attemptID: Int64, connectedAt: ContinuousClock.Instant, lanes: SendLanes, finished: FinishedSends) {
-        metrics?.connectionHeld(gateway: queued.gateway, beforeSending: .now - connectedAt)
         switch sender.request(for: queued.message, via: queued.gateway) {
         case .failed(let result):
             lanes.release(queued.gateway)
             finished.push(FinishedSend(queued: queued, attemptID: attemptID, answer: .decided(result)))
         case .ready(let request):
+            metrics?.connectionHeld(gateway: queued.gateway, beforeSending: .now - connectedAt)
             sender.start(request) { transfer in
                 lanes.release(queued.gateway)
                 finished.push(FinishedSend(queued: queued, attemptID: attemptID, answer: .transfer(transfer)))
