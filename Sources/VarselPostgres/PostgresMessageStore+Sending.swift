@@ -24,7 +24,7 @@ extension PostgresMessageStore {
     /// What records a batch's plans in a transaction (the rows built beforehand, outside it): the sends
     /// whose lease held.
     private func recording(_ preparations: [Preparation], now: Date) throws -> @Sendable (PostgresConnection) async throws -> Set<String> {
-        let contents = try StoredRows.contents(preparations)
+        let contents = StoredRows.contents(preparations)
         let sends = preparations.compactMap { preparation -> PlannedSend? in
             guard case .send(let send) = preparation else { return nil }
             return send
@@ -40,7 +40,7 @@ extension PostgresMessageStore {
         let versions = sends.map(\.content.templateVersion)
         let variants = NullableArray(sends.map(\.content.variant))
         let hashes = sends.map(\.content.contentHash)
-        let texts = NullableArray(sends.map { contents[$0.lease.messageID] })
+        let texts = NullableArray(sends.map { contents[$0.lease.messageID].map { String(decoding: $0, as: UTF8.self) } })
         let encodings = NullableArray(sends.map(\.content.sms?.encoding.rawValue))
         let segments = NullableArray(sends.map(\.content.sms?.segments))
         return { connection in

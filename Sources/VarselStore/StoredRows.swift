@@ -14,11 +14,11 @@ public enum StoredRows {
         return result
     }
 
-    /// The rendered content of each send among `preparations`, as JSON, by message id.
-    public static func contents(_ preparations: [Preparation]) throws -> [String: String] {
-        var encoded: [String: String] = [:]
+    /// The rendered content of each send among `preparations`, as JSON (UTF-8), by message id.
+    public static func contents(_ preparations: [Preparation]) -> [String: [UInt8]] {
+        var encoded: [String: [UInt8]] = [:]
         for case .send(let send) in preparations {
-            encoded[send.lease.messageID] = String(decoding: send.content.storedJSON, as: UTF8.self)
+            encoded[send.lease.messageID] = send.content.storedJSON
         }
         return encoded
     }

@@ -93,12 +93,19 @@ struct ParameterBinder {
     /// then measures it.
     mutating func bind(_ text: String?) throws {
         guard var text else { return try bind { raw, index in sqlite3_bind_null(raw, index) } }
-        try text.withUTF8 { utf8 in
-            try bind { raw, index in
-                // An empty string has no bytes to point at, and a null pointer would bind NULL.
-                guard let start = utf8.baseAddress, !utf8.isEmpty else { return sqlite3_bind_text(raw, index, "", 0, Self.transient) }
-                return sqlite3_bind_text(raw, index, UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self), CInt(utf8.count), Self.transient)
-            }
+        try text.withUTF8 { try bindText($0) }
+    }
+
+    /// Text already held as UTF-8 (JSON the store wrote), bound without making a `String` of it first.
+    mutating func bind(utf8 bytes: [UInt8]) throws {
+        try bytes.withUnsafeBufferPointer { try bindText($0) }
+    }
+
+    private mutating func bindText(_ utf8: UnsafeBufferPointer<UInt8>) throws {
+        try bind { raw, index in
+            // An empty string has no bytes to point at, and a null pointer would bind NULL.
+            guard let start = utf8.baseAddress, !utf8.isEmpty else { return sqlite3_bind_text(raw, index, "", 0, Self.transient) }
+            return sqlite3_bind_text(raw, index, UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self), CInt(utf8.count), Self.transient)
         }
     }
 

@@ -338,7 +338,7 @@ public final class SQLiteMessageStore: MessageStore {
     // MARK: Recording
 
     public func prepare(_ preparations: [Preparation], starting starts: [AttemptStart], now: Date, takingNext next: DueQuery?) async throws -> PreparedBatch {
-        let contents = try StoredRows.contents(preparations)
+        let contents = StoredRows.contents(preparations)
         let (prepared, nextRows) = try await writes.write(urgent: true) { db in
             let prepared = try Self.recordAndOpen(db, preparations, starting: starts, contents: contents, now: now)
             // Read after the plan's writes: none of this batch is queued any more.
@@ -350,7 +350,7 @@ public final class SQLiteMessageStore: MessageStore {
 
     /// Records a batch's plans and opens the attempts of `starts` in the caller's transaction (`prepare`).
     private static func recordAndOpen(
-        _ db: Database, _ preparations: [Preparation], starting starts: [AttemptStart], contents: [String: String], now: Date
+        _ db: Database, _ preparations: [Preparation], starting starts: [AttemptStart], contents: [String: [UInt8]], now: Date
     ) throws -> PreparedBatch {
         let split = PlannedStarts(starts, preparations: preparations)
         let held = try Self.record(db, preparations, contents: contents, now: now)
@@ -364,10 +364,10 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     /// Records the plans of a batch in the caller's transaction. Returns the sends whose lease held.
-    static func record(_ db: Database, _ preparations: [Preparation], contents: [String: String], now: Date) throws -> Set<String> {
+    static func record(_ db: Database, _ preparations: [Preparation], contents: [String: [UInt8]], now: Date) throws -> Set<String> {
         var held: Set<String> = []
         var decisions: [(messageID: String, texts: [String])] = []
-        var kept: [[(any DatabaseValueConvertible)?]] = []
+        var kept: [(messageID: String, content: [UInt8])] = []
         let at = now.timeIntervalSince1970
         for preparation in preparations {
             switch preparation {
@@ -404,7 +404,7 @@ public final class SQLiteMessageStore: MessageStore {
                 guard db.changesCount == 1 else { continue }
                 decisions.append((send.lease.messageID, send.decisions))
                 held.insert(send.lease.messageID)
-                if let content = contents[send.lease.messageID] { kept.append([send.lease.messageID, content]) }
+                if let content = contents[send.lease.messageID] { kept.append((send.lease.messageID, content)) }
             case .deferral(let lease, let until, let reason, let texts):
                 let fence = Fence(lease)
                 try db.runBound(
@@ -442,7 +442,11 @@ public final class SQLiteMessageStore: MessageStore {
         // A resend plans the content it kept: the same text again.
         try Self.insertRows(
             db, into: "message_contents", columns: ["message_id", "content"], rows: kept,
-            onConflict: "(message_id) DO UPDATE SET content = excluded.content")
+            onConflict: "(message_id) DO UPDATE SET content = excluded.content"
+        ) { binder, row in
+            try binder.bind(row.messageID)
+            try binder.bind(utf8: row.content)
+        }
         return held
     }
 
