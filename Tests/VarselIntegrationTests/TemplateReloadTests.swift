@@ -76,6 +76,24 @@ import VarselTestSupport
         #expect(await eventually { reloader.current.keys.count == first + 1 }, "the new directory's template was not seen")
     }
 
+    @Test("the saved set reads back as written: quotes, backslashes, control characters, line ends and text beyond ASCII, in JSON any reader takes")
+    func snapshotRoundTrip() throws {
+        let directory = TemporaryDirectory()
+        let snapshot = TemplateSnapshot(path: directory.file("state/templates-last-good.json"))
+        let files = [
+            "reminder/nb/direct/sms.mustache": "Hei {{name}}, \"betal\" C:\\ nå\r\n\t\u{1}\u{1F}\u{7F}\u{2028} 裁判 😀",
+            "reminder/sv/direct/email.html.mustache": "<p class=\"x\">Återkrav</p>\n",
+            "_partials/empty.mustache": "",
+            "rär/ü.mustache": "/path/with/slashes",
+        ]
+        try snapshot.save(files)
+        #expect(snapshot.load() == files)
+        let data = try #require(FileManager.default.contents(atPath: snapshot.path))
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(object["files"] as? [String: String] == files)
+        #expect(String(decoding: data, as: UTF8.self).hasPrefix(#"{"files":{"_partials/empty.mustache":"","reminder/nb"#), "paths in order")
+    }
+
     @Test("a restart while the directory holds a bad edit starts from the last good set saved in the state directory, and says so")
     func restartWithBadEdit() async throws {
         let templates = TemporaryDirectory()

@@ -144,6 +144,20 @@ import VarselTestSupport
         #expect(hits("illegal action").isEmpty)
         #expect(hits("これは裁判になります", "ja") == ["裁判"])
         #expect(hits("the court", "nb").isEmpty)
+        #expect(hits("we take legal\r\naction") == ["legal action"], "a CRLF is one character, and a space")
+    }
+
+    @Test("wording: an entry that starts with a letter outside ASCII matches it in upper case and decomposed, beside ASCII entries")
+    func wordingBeyondASCII() throws {
+        let yaml = "sv: [\"åtal*\", polis]\n"
+        let set = try TemplateSet(directory: "t", files: ["_rules/forbidden_wording.yaml": yaml, "k/sv/direct/sms.mustache": "x"])
+        let wording = try #require(set.wording)
+        func hits(_ text: String) -> [Int] { wording.matches(in: Array(text), language: "sv").map(\.offset) }
+        #expect(hits("ÅTALET väcks") == [0])
+        #expect(hits("Vi väcker A\u{30A}tal") == [10], "A and a combining ring are one character, equal to Å")
+        #expect(hits("POLISEN kommer").isEmpty, "polis is a whole word")
+        #expect(hits("ring POLIS, sedan åtal") == [5, 18])
+        #expect(hits("Kåtal").isEmpty)
     }
 
     @Test("wording: a kind's allow list lifts an entry for that kind's templates only; an allow entry must be on the language's list")

@@ -36,13 +36,20 @@ public struct ForbiddenWording: Sendable, Hashable {
     public let allowed: [String: [String: Set<String>]]
     /// Language → first character → entries starting with it, so a text is read once per language.
     private let byFirstCharacter: [String: [Character: [Entry]]]
+    /// Language → the same for the 128 ASCII characters, by code: most of a template's characters are
+    /// ASCII, and an array index costs far less than hashing a `Character` (which normalises it).
+    private let byFirstASCII: [String: [[Entry]]]
 
     init(file: String, entries: [String: [Entry]], allowed: [String: [String: Set<String>]] = [:]) {
         self.file = file
         self.entries = entries
         self.allowed = allowed
-        self.byFirstCharacter = entries.mapValues { list in
+        let byFirstCharacter = entries.mapValues { list in
             Dictionary(grouping: list.filter { $0.words.first?.first != nil }) { $0.words[0][0] }
+        }
+        self.byFirstCharacter = byFirstCharacter
+        self.byFirstASCII = byFirstCharacter.mapValues { index in
+            (0..<128).map { code in index[Character(Unicode.Scalar(UInt8(code)))] ?? [] }
         }
     }
 
@@ -123,15 +130,25 @@ public struct ForbiddenWording: Sendable, Hashable {
     /// (offset of the first character, entry).
     /// `kind`: the template's kind, whose allowed entries are skipped (nil for shared partials).
     public func matches(in literal: [Character], language: String, kind: String? = nil) -> [(offset: Int, entry: Entry)] {
-        guard let index = byFirstCharacter[language], !index.isEmpty else { return [] }
+        guard let index = byFirstCharacter[language], !index.isEmpty, let asciiIndex = byFirstASCII[language] else { return [] }
         let lifted = kind.flatMap { allowed[$0]?[language] } ?? []
-        let lowered = literal.map { $0.isUppercase ? Character($0.lowercased()) : $0 }
+        let lowered = literal.map(Self.lowercased)
         var found: [(Int, Entry)] = []
         for start in lowered.indices {
-            guard let candidates = index[lowered[start]] else { continue }
+            // Only "\r\n" has an ASCII value without being one ASCII scalar, and no entry starts with a line end.
+            let character = lowered[start]
+            let candidates = character.asciiValue.map { asciiIndex[Int($0)] } ?? index[character] ?? []
             for entry in candidates where !lifted.contains(entry.text) && matches(entry, in: lowered, at: start) { found.append((start, entry)) }
         }
         return found
+    }
+
+    /// `character` in lower case (`Character.lowercased()`); an ASCII letter without Unicode's tables.
+    private static func lowercased(_ character: Character) -> Character {
+        if let code = character.asciiValue {
+            return code >= 0x41 && code <= 0x5A ? Character(Unicode.Scalar(code + 0x20)) : character
+        }
+        return character.isUppercase ? Character(character.lowercased()) : character
     }
 
     /// Whether `entry` matches `text` (lower-cased) at `start`.
