@@ -107,15 +107,9 @@ public struct CompactJSONWriter {
 
     private static let hex = Array("0123456789abcdef".utf8)
 
-    /// Whether any of the eight bytes of `word` is below 0x20, a quote or a backslash. Each test is
-    /// the exact "has a byte below n" of bit-twiddling lore: `(x - n·0x01…01) & ~x & 0x80…80` is
-    /// non-zero exactly when some byte of `x` is below `n` (n ≤ 128); a quote or a backslash is a
-    /// byte below 1 once the word is XORed with it.
+    /// Whether any of the eight bytes of `word` is below 0x20, a quote or a backslash.
     @inline(__always)
     static func needsEscaping(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        func hasByteBelow(_ x: UInt64, _ n: UInt64) -> Bool { (x &- n &* ones) & ~x & highs != 0 }
-        return hasByteBelow(word, 0x20) || hasByteBelow(word ^ (0x22 &* ones), 1) || hasByteBelow(word ^ (0x5C &* ones), 1)
+        ByteWord.hasByte(word, below: 0x20) || ByteWord.hasByte(word, equalTo: UInt8(ascii: "\"")) || ByteWord.hasByte(word, equalTo: UInt8(ascii: "\\"))
     }
 }

@@ -12,6 +12,7 @@ public enum ValueRules {
     /// single-line field also a line break (LF, CR, U+2028, U+2029). A multi-line field may hold
     /// LF, CR and tabs.
     public static func textProblem(_ text: String, multiline: Bool) -> String? {
+        if mayHoldAControlOrLineBreak(text) == false { return nil }
         for scalar in text.unicodeScalars {
             switch scalar.value {
             case 0x0A, 0x0D, 0x2028, 0x2029:
@@ -25,6 +26,36 @@ public enum ValueRules {
             }
         }
         return nil
+    }
+
+    /// False when no UTF-8 byte of `text` can begin a character `textProblem` refuses, eight bytes at a
+    /// time: those are the bytes below 0x20, DEL (0x7F), and the lead bytes 0xC2 (U+0080–U+00BF,
+    /// the C1 controls among them) and 0xE2 (U+2000–U+2FFF, with U+2028 and U+2029). Nearly every
+    /// value passes here without its characters being decoded.
+    static func mayHoldAControlOrLineBreak(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { utf8 in
+            var index = 0
+            if let base = utf8.baseAddress {
+                while index + 8 <= utf8.count {
+                    if suspect(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) { return true }
+                    index += 8
+                }
+            }
+            while index < utf8.count {
+                let byte = utf8[index]
+                if byte < 0x20 || byte == 0x7F || byte == 0xC2 || byte == 0xE2 { return true }
+                index += 1
+            }
+            return false
+        }
+    }
+
+    /// Whether a byte of `word` is below 0x20, or 0x7F, 0xC2 or 0xE2.
+    @inline(__always)
+    private static func suspect(_ word: UInt64) -> Bool {
+        ByteWord.hasByte(word, below: 0x20) || ByteWord.hasByte(word, equalTo: 0x7F)
+            || ByteWord.hasByte(word, equalTo: 0xC2) || ByteWord.hasByte(word, equalTo: 0xE2)
     }
 
     /// The amount `value` holds (a decimal string, or a JSON number), or why it is not an amount of
