@@ -54,7 +54,7 @@ extension TemplateSet {
             let encoding = SMSEncoding(text: text)
             sms = RenderedContent.SMSInfo(encoding: encoding.scheme, segments: encoding.segments)
         case .email:
-            subject = (render("email.subject") ?? "").split(whereSeparator: \.isNewline).joined(separator: " ").trimmed
+            subject = Self.oneLine(render("email.subject") ?? "")
             text = (render("email.text") ?? "").trimmed + "\n"
             html = render("email.html")
         case .letter:
@@ -71,6 +71,15 @@ extension TemplateSet {
         return .success(RenderedContent(
             templateID: key.description, templateVersion: variant.version, channel: key.channel, subject: subject,
             text: text, html: html, sms: sms, contentHash: hash, variant: experiment))
+    }
+
+    /// A subject on one line: its lines joined by single spaces, trimmed. A subject without a byte
+    /// that can begin a line break (LF, VT, FF, CR; 0xC2 for NEL; 0xE2 for U+2028 and U+2029) is only
+    /// trimmed, without being broken into characters.
+    package static func oneLine(_ subject: String) -> String {
+        let mayBreak = subject.utf8.contains { (0x0A...0x0D).contains($0) || $0 == 0xC2 || $0 == 0xE2 }
+        guard mayBreak else { return subject.trimmed }
+        return subject.split(whereSeparator: \.isNewline).joined(separator: " ").trimmed
     }
 
     /// The failure naming what the variant's parts read that `context` does not carry, parts in name

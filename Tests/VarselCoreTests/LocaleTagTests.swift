@@ -17,6 +17,19 @@ struct LocaleTagTests {
         for tag in ["nb-NO", "nb", "zh-Hant-TW", "es-419", "de-DE-1996"] { #expect(LocaleTag.isNormalised(tag), "\(tag)") }
     }
 
+    @Test("the language subtag read by byte is the first part split by dashes gives, on 20,000 seeded tags")
+    func languageByByteAgrees() {
+        var random = SeededRandom(seed: 4748)
+        let pieces = ["a", "N", "b", "z", "-", "_", "1", "é", "e\u{301}", "-\u{301}", "\r\n", " ", "hant", "NO", "419", "--", "٣"]
+        for _ in 0..<20_000 {
+            let tag = (0..<Int.random(in: 0...6, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+            #expect(LocaleTag.language(of: tag) == String(LocaleTag.normalise(tag).split(separator: "-").first ?? ""), "\(tag)")
+        }
+        #expect(LocaleTag.language(of: "nb-NO") == "nb")
+        #expect(LocaleTag.language(of: "SV_se") == "sv")
+        #expect(LocaleTag.language(of: "") == "")
+    }
+
     @Test("the well-formedness check by byte agrees with the check by character on 20,000 seeded tags")
     func wellFormedByByteAgrees() {
         /// The check as it was written by character: the reference.

@@ -110,6 +110,10 @@ struct MoneyAndDateFormattingTests {
         #expect(danish.mergingAbbreviationStops("inkassoomkostninger på \(fee).") == "inkassoomkostninger på 100,00\u{00A0}kr.")
         #expect(danish.mergingAbbreviationStops("på \(fee), og") == "på 100,00\u{00A0}kr., og")
         #expect(LocaleFormat.forLocale("nb").mergingAbbreviationStops("1 250,00 kr.") == "1 250,00 kr.", "kr without a period is left alone")
+        #expect(LocaleFormat.forLocale("nb").mergingAbbreviationStops("1 250,00 kr..") == "1 250,00 kr..", "nb's symbol has no period of its own")
+        var edited = LocaleFormat.forLocale("nb")
+        edited.currencySymbols["XTS"] = "tst."
+        #expect(edited.mergingAbbreviationStops("10 tst.. 5 kr..") == "10 tst. 5 kr..", "a symbol added later is looked for too")
     }
 
     @Test("a language without its own entry is written the English way")

@@ -24,6 +24,17 @@ import VarselTemplates
         return failure.reason
     }
 
+    @Test("a subject is put on one line as splitting it at every line break and joining with spaces does, on 20,000 seeded subjects")
+    func subjectOnOneLine() {
+        var random = SeededRandom(seed: 2029)
+        let pieces = ["Purring", " ", "  ", "\n", "\r\n", "\r", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}", "\u{2027}", "€", "©", "å", "\t", "faktura 10023"]
+        for _ in 0..<20_000 {
+            let subject = (0..<Int.random(in: 0...8, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+            #expect(TemplateSet.oneLine(subject) == subject.split(whereSeparator: \.isNewline).joined(separator: " ").trimmed,
+                    "\(subject.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
+    }
+
     @Test("a variable the message lacks fails the render, naming variable and template, instead of sending a blank")
     func missingVariable() throws {
         let reason = try #require(try Self.failureReason(["reminder/en/direct/sms.mustache": "{{creditor}}: pay by {{deadline}}"]), "rendered although deadline is missing")

@@ -38,9 +38,32 @@ public struct LocaleFormat: Sendable, Hashable {
     /// The minus sign: U+2212 where the language's typography uses it.
     public let minusSign: String
     /// Currency symbols the language writes instead of the ISO code.
-    public var currencySymbols: [String: String]
+    public var currencySymbols: [String: String] {
+        didSet { abbreviationStops = Self.abbreviationStops(of: currencySymbols) }
+    }
     public let dateStyle: DateStyle
-    public var grouping: Grouping = .thousands
+    public var grouping: Grouping
+    /// The symbols that end in a period (`kr.`), in order: what `mergingAbbreviationStops` looks for
+    /// in every rendered text, found once rather than for each.
+    private var abbreviationStops: [String]
+
+    init(
+        groupSeparator: String, decimalSeparator: String, currencyPlacement: CurrencyPlacement, minusSign: String,
+        currencySymbols: [String: String], dateStyle: DateStyle, grouping: Grouping = .thousands
+    ) {
+        self.groupSeparator = groupSeparator
+        self.decimalSeparator = decimalSeparator
+        self.currencyPlacement = currencyPlacement
+        self.minusSign = minusSign
+        self.currencySymbols = currencySymbols
+        self.dateStyle = dateStyle
+        self.grouping = grouping
+        self.abbreviationStops = Self.abbreviationStops(of: currencySymbols)
+    }
+
+    private static func abbreviationStops(of symbols: [String: String]) -> [String] {
+        Set(symbols.values).filter { $0.hasSuffix(".") }.sorted()
+    }
 
     static let nbsp = "\u{00A0}"
     static let englishMonths = [
@@ -117,7 +140,7 @@ extension LocaleFormat {
     /// sentence's period, as Danish writes it: `… på 100,00 kr..` → `… på 100,00 kr.`.
     public func mergingAbbreviationStops(_ text: String) -> String {
         var result = text
-        for symbol in Set(currencySymbols.values) where symbol.hasSuffix(".") {
+        for symbol in abbreviationStops {
             result = result.replacingOccurrences(of: symbol + ".", with: symbol)
         }
         return result

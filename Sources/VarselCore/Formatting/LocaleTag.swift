@@ -62,7 +62,15 @@ public enum LocaleTag {
 
     /// The primary language subtag, lower case (`nb-NO` → `nb`).
     public static func language(of tag: String) -> String {
-        String(normalise(tag).split(separator: "-").first ?? "")
+        // The first part between dashes that is not empty, as `split(separator: "-").first` gives it,
+        // without building the list of parts (every render asks). By byte where every byte is ASCII (a
+        // dash is then a character of its own).
+        let normalised = normalise(tag)
+        let utf8 = normalised.utf8
+        guard utf8.allSatisfy({ $0 < 0x80 }) else { return String(normalised.split(separator: "-").first ?? "") }
+        guard let start = utf8.firstIndex(where: { $0 != UInt8(ascii: "-") }) else { return "" }
+        let end = utf8[start...].firstIndex(of: UInt8(ascii: "-")) ?? utf8.endIndex
+        return String(normalised[start..<end])
     }
 
     /// The region subtag, if any (`nb-NO` → `NO`).
