@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import VarselCore
+import VarselTestSupport
 
 /// BCP 47 tags: normalised spelling, well-formedness and the template fallback chain.
 @Suite("Locale tags")
@@ -10,7 +11,7 @@ struct LocaleTagTests {
         var random = SeededRandom(seed: 47)
         let pieces = ["a", "A", "n", "B", "z", "Z", "-", "-", "_", "1", "é", "É", "hant", "NO", "no", "Hant", "419", "--"]
         for _ in 0..<20_000 {
-            let tag = (0..<Int.random(in: 0...6, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+            let tag = random.text(of: pieces, maxPieces: 6)
             #expect(LocaleTag.normalise(tag) == LocaleTag.normaliseByParts(tag), "\(tag)")
             #expect(!LocaleTag.isNormalised(tag) || LocaleTag.normaliseByParts(tag) == tag, "\(tag)")
         }
@@ -22,7 +23,7 @@ struct LocaleTagTests {
         var random = SeededRandom(seed: 4748)
         let pieces = ["a", "N", "b", "z", "-", "_", "1", "é", "e\u{301}", "-\u{301}", "\r\n", " ", "hant", "NO", "419", "--", "٣"]
         for _ in 0..<20_000 {
-            let tag = (0..<Int.random(in: 0...6, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+            let tag = random.text(of: pieces, maxPieces: 6)
             #expect(LocaleTag.language(of: tag) == String(LocaleTag.normalise(tag).split(separator: "-").first ?? ""), "\(tag)")
         }
         #expect(LocaleTag.language(of: "nb-NO") == "nb")
@@ -41,7 +42,7 @@ struct LocaleTagTests {
         var random = SeededRandom(seed: 4747)
         let pieces = ["a", "N", "b", "z", "-", "_", "1", "9", "é", "e\u{301}", "\r\n", " ", "hant", "NO", "419", "--", "abcdefgh", "٣", "ｎ"]
         for _ in 0..<20_000 {
-            let tag = (0..<Int.random(in: 0...6, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+            let tag = random.text(of: pieces, maxPieces: 6)
             #expect(LocaleTag.isWellFormed(tag) == byCharacter(tag), "\(tag)")
         }
         for tag in ["nb-NO", "nb_no", "zh-Hant-TW", "es-419", "de-DE-1996"] { #expect(LocaleTag.isWellFormed(tag), "\(tag)") }

@@ -16,7 +16,7 @@ struct BatchResultJSONTests {
     /// Texts with what a writer could get wrong: escapes, slashes, non-ASCII, empty.
     static func text(_ random: inout SeededRandom) -> String {
         let pieces = ["", "a", "idempotency_key: 'k/1'", "\"", "\\", "\n", "\t", "\u{01}", "\u{1F}", "/", "æøå", "€", "🧾", "\u{2028}", "case_ref: C-1"]
-        return (0..<Int.random(in: 0...4, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+        return random.text(of: pieces, maxPieces: 4)
     }
 
     static func result(_ random: inout SeededRandom, line: Int) -> EnqueueBatch.LineResult {

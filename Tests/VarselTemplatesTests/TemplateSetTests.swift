@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VarselCore
 import VarselTemplates
+import VarselTestSupport
 
 /// Loading, checking and rendering template sets built in memory.
 @Suite struct TemplateSetTests {
@@ -29,7 +30,7 @@ import VarselTemplates
         var random = SeededRandom(seed: 2029)
         let pieces = ["Purring", " ", "  ", "\n", "\r\n", "\r", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}", "\u{2027}", "€", "©", "å", "\t", "faktura 10023"]
         for _ in 0..<20_000 {
-            let subject = (0..<Int.random(in: 0...8, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+            let subject = random.text(of: pieces, maxPieces: 8)
             #expect(TemplateSet.oneLine(subject) == subject.split(whereSeparator: \.isNewline).joined(separator: " ").trimmed,
                     "\(subject.unicodeScalars.map { String($0.value, radix: 16) })")
         }

@@ -12,7 +12,7 @@ public enum ValueRules {
     /// single-line field also a line break (LF, CR, U+2028, U+2029). A multi-line field may hold
     /// LF, CR and tabs.
     public static func textProblem(_ text: String, multiline: Bool) -> String? {
-        if mayHoldAControlOrLineBreak(text) == false { return nil }
+        guard mayHoldAControlOrLineBreak(text) else { return nil }
         for scalar in text.unicodeScalars {
             switch scalar.value {
             case 0x0A, 0x0D, 0x2028, 0x2029:
