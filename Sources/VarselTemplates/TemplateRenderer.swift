@@ -74,11 +74,10 @@ extension TemplateSet {
     }
 
     /// A subject on one line: its lines joined by single spaces, trimmed. A subject without a byte
-    /// that can begin a line break (LF, VT, FF, CR; 0xC2 for NEL; 0xE2 for U+2028 and U+2029) is only
-    /// trimmed, without being broken into characters.
+    /// that can begin a control character or a line break (`ValueRules`' screen: every line break,
+    /// NEL, U+2028 and U+2029 among them) is only trimmed, without being broken into characters.
     package static func oneLine(_ subject: String) -> String {
-        let mayBreak = subject.utf8.contains { (0x0A...0x0D).contains($0) || $0 == 0xC2 || $0 == 0xE2 }
-        guard mayBreak else { return subject.trimmed }
+        guard ValueRules.mayHoldAControlOrLineBreak(subject) else { return subject.trimmed }
         return subject.split(whereSeparator: \.isNewline).joined(separator: " ").trimmed
     }
 

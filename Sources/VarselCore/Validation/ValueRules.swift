@@ -32,7 +32,7 @@ public enum ValueRules {
     /// time: those are the bytes below 0x20, DEL (0x7F), and the lead bytes 0xC2 (U+0080–U+00BF,
     /// the C1 controls among them) and 0xE2 (U+2000–U+2FFF, with U+2028 and U+2029). Nearly every
     /// value passes here without its characters being decoded.
-    static func mayHoldAControlOrLineBreak(_ text: String) -> Bool {
+    public static func mayHoldAControlOrLineBreak(_ text: String) -> Bool {
         var text = text
         return text.withUTF8 { utf8 in
             var index = 0

@@ -1,6 +1,5 @@
 import Foundation
 import Prometheus
-import Synchronization
 import VarselCore
 import VarselStore
 
@@ -53,9 +52,9 @@ public final class VarselMetrics: Sendable {
         let count: Counter
         let duration: DurationHistogram
     }
-    private let sendSeries = Mutex<[String: SendSeries]>([:])
-    /// `connectionWait` by gateway, made once each.
-    private let connectionWaitSeries = Mutex<[String: DurationHistogram]>([:])
+    private let sendSeries = SeriesCache<SendSeries>()
+    /// `connectionWait` by gateway.
+    private let connectionWaitSeries = SeriesCache<DurationHistogram>()
 
     public init() {
         let reloads = Self.name(
@@ -94,27 +93,20 @@ public final class VarselMetrics: Sendable {
 
     func sendFinished(channel: Channel, gateway: String, outcome: AttemptOutcome, latencyMs: Int) {
         let key = "\(channel.rawValue)\u{0}\(gateway)\u{0}\(outcome.rawValue)"
-        let series = sendSeries.withLock { cache in
-            if let known = cache[key] { return known }
-            let made = SendSeries(
+        let series = sendSeries.series(key) {
+            SendSeries(
                 count: registry.makeCounter(
                     descriptor: Self.sends, labels: [("channel", channel.rawValue), ("gateway", gateway), ("outcome", outcome.rawValue)]),
                 duration: registry.makeDurationHistogram(
                     descriptor: Self.sendDuration, labels: [("channel", channel.rawValue), ("gateway", gateway)], buckets: Self.latencyBuckets))
-            cache[key] = made
-            return made
         }
         series.count.increment()
         series.duration.record(.milliseconds(latencyMs))
     }
 
     func connectionHeld(gateway: String, beforeSending held: Duration) {
-        let histogram = connectionWaitSeries.withLock { cache in
-            if let known = cache[gateway] { return known }
-            let made = registry.makeDurationHistogram(
-                descriptor: Self.connectionWait, labels: [("gateway", gateway)], buckets: Self.connectionWaitBuckets)
-            cache[gateway] = made
-            return made
+        let histogram = connectionWaitSeries.series(gateway) {
+            registry.makeDurationHistogram(descriptor: Self.connectionWait, labels: [("gateway", gateway)], buckets: Self.connectionWaitBuckets)
         }
         histogram.record(held)
     }
