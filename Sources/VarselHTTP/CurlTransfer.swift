@@ -312,7 +312,7 @@ final class CurlTransfer {
                 status: status, body: Array((mailReplies.last ?? "").utf8), totalTime: .microseconds(Int64(micros))))
         }
         return .success(HTTPResponse(
-            status: status, headers: headerCollector.headers, body: responseBody,
+            status: status, headerBlock: headerCollector.block, body: responseBody,
             totalTime: .microseconds(Int64(micros))))
     }
 

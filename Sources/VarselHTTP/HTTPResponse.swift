@@ -11,17 +11,38 @@
 public struct HTTPResponse: Sendable {
     /// The HTTP status code, e.g. 200.
     public var status: Int
-    /// The header fields of the final response.
-    public var headers: [HTTPHeader]
+    /// The header fields of the final response. A response from ``CurlHTTPClient`` keeps its header
+    /// block as received and makes the fields from it each time they are read.
+    public var headers: [HTTPHeader] {
+        get { givenHeaders ?? ResponseHeaderCollector.fields(of: headerBlock) }
+        set {
+            givenHeaders = newValue
+            headerBlock = []
+        }
+    }
     /// The response body.
     public var body: [UInt8]
     /// The transfer's total time inside libcurl.
     public var totalTime: Duration
 
+    /// The fields as given to ``init(status:headers:body:totalTime:)`` or set; else nil, and they
+    /// are in `headerBlock`.
+    private var givenHeaders: [HTTPHeader]?
+    /// The final response's header lines as ``ResponseHeaderCollector`` keeps them.
+    private var headerBlock: [UInt8] = []
+
     /// Creates a response (useful for test doubles).
     public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = [], totalTime: Duration = .zero) {
         self.status = status
-        self.headers = headers
+        self.givenHeaders = headers
+        self.body = body
+        self.totalTime = totalTime
+    }
+
+    /// A response whose fields are read from its header block only when asked for.
+    init(status: Int, headerBlock: [UInt8], body: [UInt8], totalTime: Duration) {
+        self.status = status
+        self.headerBlock = headerBlock
         self.body = body
         self.totalTime = totalTime
     }
