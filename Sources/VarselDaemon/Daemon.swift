@@ -53,7 +53,22 @@ public enum Daemon {
         let run = DaemonRun.current(workerID: config.dispatch.workerID, now: now())
         let stopped = RunLiveness.stopped(
             try await store.activeRuns(), workerID: run.workerID, host: run.host, now: run.startedAt, staleAfter: config.dispatch.leaseSeconds)
-        let reclaimed = try await store.reclaim(owners: stopped.map(\.runID) + [config.dispatch.workerID], now: now())
+        let owners = stopped.map(\.runID) + [config.dispatch.workerID]
+        // Runs on this host whose process is gone left their hand-over logs complete: their pending
+        // attempts that are not in them never left. (A run judged stopped only by its heartbeat
+        // might still hand one over.)
+        let handOverDirectory = HandOverLog.directory(forStore: config.store.path)
+        var handedOver: [String: Set<Int64>] = [:]
+        for crashed in stopped where crashed.host == run.host && !RunLiveness.processExists(crashed.pid) {
+            handedOver[crashed.runID] = HandOverLog.handedOver(directory: handOverDirectory, runID: crashed.runID)
+        }
+        let reclaimed = try await store.reclaim(owners: owners, handedOver: handedOver, now: now())
+        // The logs of runs that are not alive are of no more use.
+        let alive = Set(try await store.activeRuns().map(\.runID)).subtracting(stopped.map(\.runID))
+        for other in HandOverLog.runs(directory: handOverDirectory).subtracting(alive) {
+            HandOverLog.remove(directory: handOverDirectory, runID: other)
+        }
+        let handOverLog = try HandOverLog(directory: handOverDirectory, runID: run.runID)
         try await store.markStopped(runIDs: stopped.map(\.runID), now: now())
         try await store.register(run)
         if reclaimed > 0 {
@@ -61,12 +76,15 @@ public enum Daemon {
                 "count": "\(reclaimed)", "worker": "\(config.dispatch.workerID)", "runs": "\(stopped.map(\.runID).joined(separator: ","))",
             ])
         }
+        // Each gateway's requests at most `max_connections` at once: the client keeps to it, also
+        // when more of its sends wait for a connection with their attempts open (`handOverLog`).
         let client = CurlHTTPClient(configuration: .init(
-            maxInFlight: config.dispatch.maxInFlight, maxConnectionsPerPool: config.gateways.values.map(\.maxConnections).max() ?? 64))
+            maxInFlight: config.dispatch.maxInFlight, maxConnectionsPerPool: config.gateways.values.map(\.maxConnections).max() ?? 64,
+            poolLimits: config.gateways.mapValues(\.maxConnections), handOver: handOverLog))
         let sender = GatewaySender(gateways: Array(config.gateways.values), client: client)
         let dispatcher = Dispatcher(
             config: config, store: store, sender: sender, templates: { templates.current }, logger: logger, metrics: metrics, now: now,
-            owner: run.runID)
+            owner: run.runID, handOverLog: handOverLog)
         // The rate limits are shared with the daemons alive now; the heartbeat keeps the share current.
         let heartbeatWindow = 3 * min(5, config.dispatch.leaseSeconds / 3)
         dispatcher.shareRateLimits(among: RunLiveness.liveCount(try await store.activeRuns(), now: now(), within: heartbeatWindow))
@@ -161,6 +179,7 @@ public enum Daemon {
             throw error
         }
         await components.client.shutdownAndWait()
+        components.dispatcher.handOverLog?.finish()
         try? await store.markStopped(runIDs: [components.run.runID], now: Date())
         logger.notice("stopped")
     }

@@ -97,9 +97,13 @@ public final class GatewaySender: Sendable {
     /// Hands a built request to the HTTP client without waiting: `onFinish` gets what came back
     /// (classify it with ``result(of:)``) exactly once, on the client's curl thread, and must not
     /// block (`CurlHTTPClient.start(_:onFinish:)`).
-    public func start(_ request: GatewayRequest, onFinish: @escaping @Sendable (GatewayTransfer) -> Void) {
+    ///
+    /// `handOverMark` (the attempt's id) goes to the client's hand-over record before the request may leave.
+    public func start(_ request: GatewayRequest, handOverMark: Int64? = nil, onFinish: @escaping @Sendable (GatewayTransfer) -> Void) {
         let start = ContinuousClock.now
-        client.start(request.request) { outcome in
+        var http = request.request
+        http.handOverMark = handOverMark
+        client.start(http) { outcome in
             onFinish(GatewayTransfer(request: request, result: outcome, latencyMs: Self.milliseconds(ContinuousClock.now - start)))
         }
     }

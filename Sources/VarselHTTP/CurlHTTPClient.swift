@@ -11,7 +11,8 @@ import Synchronization
 ///   response; only transport failures throw ``HTTPClientError``. ``start(_:onFinish:)`` is the
 ///   same without a task: its handler gets the result on the curl thread.
 /// - Requests wait in a FIFO queue per ``HTTPRequest/poolKey`` inside the client. At most
-///   ``Configuration/maxConnectionsPerPool`` requests of one pool and at most
+///   ``Configuration/maxConnectionsPerPool`` requests of one pool (or the pool's own limit in
+///   ``Configuration/poolLimits``) and at most
 ///   ``Configuration/maxInFlight`` overall are handed to libcurl at once; a request's
 ///   timeouts start only when it is handed over. Connections are kept alive and reused.
 /// - Cancelling the calling task abandons the request (removing it from libcurl if it was
@@ -27,6 +28,10 @@ public final class CurlHTTPClient: Sendable {
         public var maxInFlight: Int
         /// Transfers of one pool handed to libcurl at once. Default 64.
         public var maxConnectionsPerPool: Int
+        /// Pools with a limit of their own instead of `maxConnectionsPerPool`, by pool key.
+        public var poolLimits: [String: Int]
+        /// Given the ``HTTPRequest/handOverMark`` of each request before libcurl gets it; nil: none.
+        public var handOver: (any HandOverRecording)?
         /// Open connections kept by libcurl, busy or idle (`CURLMOPT_MAX_TOTAL_CONNECTIONS`,
         /// also the size of the keep-alive cache). Transfers handed to libcurl never exceed it,
         /// so libcurl never queues a transfer itself. Default 256.
@@ -45,10 +50,14 @@ public final class CurlHTTPClient: Sendable {
             maxTotalConnections: Int = 256,
             verifyTLS: Bool = true,
             userAgent: String? = "VarselHTTP",
-            maxResponseBodyBytes: Int = 16 << 20
+            maxResponseBodyBytes: Int = 16 << 20,
+            poolLimits: [String: Int] = [:],
+            handOver: (any HandOverRecording)? = nil
         ) {
             self.maxInFlight = maxInFlight
             self.maxConnectionsPerPool = maxConnectionsPerPool
+            self.poolLimits = poolLimits
+            self.handOver = handOver
             self.maxTotalConnections = maxTotalConnections
             self.verifyTLS = verifyTLS
             self.userAgent = userAgent

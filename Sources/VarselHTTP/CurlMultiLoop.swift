@@ -28,7 +28,7 @@ final class CurlMultiLoop {
         self.configuration = configuration
         self.handles = handles
         self.scheduler = PoolScheduler(
-            maxRunning: maxRunning, maxPerPool: configuration.maxConnectionsPerPool)
+            maxRunning: maxRunning, maxPerPool: configuration.maxConnectionsPerPool, poolLimits: configuration.poolLimits)
     }
 
     func run() {
@@ -76,14 +76,37 @@ final class CurlMultiLoop {
 
     // MARK: - Starting
 
-    /// Hands waiting submissions to libcurl until a limit is reached.
+    /// Hands waiting submissions to libcurl until a limit is reached. The marks of those that carry
+    /// one are recorded first (``HandOverRecording``), all in one call; if that fails they fail
+    /// without being sent.
     private func startWaiting() {
+        var starting: [CurlSubmission] = []
         while let submission = scheduler.next() {
             if submission.ticket.isCancelled {
                 scheduler.finished(poolKey: submission.request.poolKey)
                 submission.fail(CancellationError())
                 continue
             }
+            starting.append(submission)
+        }
+        guard !starting.isEmpty else { return }
+        if let handOver = configuration.handOver {
+            let marks = starting.compactMap(\.request.handOverMark)
+            if !marks.isEmpty {
+                do {
+                    try handOver.record(marks)
+                } catch {
+                    starting.removeAll { submission in
+                        guard submission.request.handOverMark != nil else { return false }
+                        scheduler.finished(poolKey: submission.request.poolKey)
+                        submission.fail(HTTPClientError(
+                            code: .other, curlMessage: "cannot record the hand-over of the request: \(error)", requestMayHaveReachedServer: false))
+                        return true
+                    }
+                }
+            }
+        }
+        for submission in starting {
             let transfer: CurlTransfer
             do {
                 transfer = try CurlTransfer.make(submission, configuration: configuration, handles: handles)

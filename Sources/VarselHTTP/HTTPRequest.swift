@@ -61,13 +61,16 @@ public struct MailEnvelope: Sendable, Hashable {
 /// - `timeoutMilliseconds` bounds the whole transfer, counted from the moment the request is
 ///   handed to libcurl — time spent waiting in the client's own per-pool queue is not counted.
 /// - `poolKey` names the concurrency pool: requests with the same key share the client's
-///   ``CurlHTTPClient/Configuration/maxConnectionsPerPool`` limit (typically one key per gateway).
+///   ``CurlHTTPClient/Configuration/maxConnectionsPerPool`` limit, or their own in
+///   ``CurlHTTPClient/Configuration/poolLimits`` (typically one key per gateway).
 ///
 /// - `mail`, when set, makes this an SMTP transfer: `url` is `smtp://host[:port]` or `smtps://…`,
 ///   `body` is the whole RFC 5322 message (CRLF lines), `basicAuth` the SMTP AUTH credentials,
 ///   `method` and `headers` are ignored. The response's `status` is the server's final reply code
 ///   (`250`); a refusal is an ``HTTPClientError`` with its ``HTTPClientError/responseCode``.
 /// - `caFile`, when set, is a PEM file of certificate authorities trusted instead of the system's.
+/// - `handOverMark`, when set, is given to the client's ``HandOverRecording`` before the request is
+///   handed to libcurl (the dispatcher's attempt id).
 ///
 /// `description` and `debugDescription` never show headers, body, credentials or the URL's
 /// path and query, which may hold secrets or personal data.
@@ -92,6 +95,8 @@ public struct HTTPRequest: Sendable {
     public var caFile: String?
     /// The SMTP envelope, for a mail transfer.
     public var mail: MailEnvelope?
+    /// Recorded by the client's ``CurlHTTPClient/Configuration/handOver`` before the request may leave.
+    public var handOverMark: Int64?
 
     /// Creates a request. Only `method` and `url` are required.
     public init(
@@ -104,8 +109,10 @@ public struct HTTPRequest: Sendable {
         timeoutMilliseconds: Int = 30_000,
         poolKey: String = "default",
         caFile: String? = nil,
-        mail: MailEnvelope? = nil
+        mail: MailEnvelope? = nil,
+        handOverMark: Int64? = nil
     ) {
+        self.handOverMark = handOverMark
         self.caFile = caFile
         self.mail = mail
         self.method = method

@@ -1,6 +1,7 @@
 /// Per-pool FIFO queues with two concurrency limits; confined to the curl thread.
 ///
-/// At most `maxRunning` submissions are running overall and at most `maxPerPool` per pool key.
+/// At most `maxRunning` submissions are running overall and at most `maxPerPool` per pool key (or
+/// the pool's own limit in `poolLimits`).
 /// Within a pool, submissions start in arrival order. Pools with waiting work take turns
 /// (round robin), so one busy pool cannot starve another.
 struct PoolScheduler {
@@ -48,6 +49,7 @@ struct PoolScheduler {
 
     let maxRunning: Int
     let maxPerPool: Int
+    let poolLimits: [String: Int]
 
     private var pools: [String: Pool] = [:]
     /// Keys of pools with waiting submissions, in the order they take turns.
@@ -55,9 +57,10 @@ struct PoolScheduler {
     private var cursor = 0
     private(set) var running = 0
 
-    init(maxRunning: Int, maxPerPool: Int) {
+    init(maxRunning: Int, maxPerPool: Int, poolLimits: [String: Int] = [:]) {
         self.maxRunning = max(1, maxRunning)
         self.maxPerPool = max(1, maxPerPool)
+        self.poolLimits = poolLimits.mapValues { max(1, $0) }
     }
 
     /// Queues a submission behind the others of its pool.
@@ -74,7 +77,7 @@ struct PoolScheduler {
         for step in 0..<turns.count {
             let index = (cursor + step) % turns.count
             let key = turns[index]
-            guard let (submission, waitingLeft) = pools[key]?.start(limit: maxPerPool) else { continue }
+            guard let (submission, waitingLeft) = pools[key]?.start(limit: poolLimits[key] ?? maxPerPool) else { continue }
             running += 1
             if waitingLeft == 0 {
                 turns.remove(at: index)

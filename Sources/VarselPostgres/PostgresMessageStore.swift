@@ -368,18 +368,29 @@ public final class PostgresMessageStore: MessageStore {
     }
 
     public func reclaim(owners: [String], now: Date) async throws -> Int {
+        try await reclaim(owners: owners, handedOver: [:], now: now)
+    }
+
+    public func reclaim(owners: [String], handedOver: [String: Set<Int64>], now: Date) async throws -> Int {
         try await transaction { connection in
-            let ids = try await connection.query(
+            let leases = try await connection.query(
                 """
-                SELECT id FROM varsel.messages WHERE state = 'sending' AND (lease_owner = ANY(\(owners)) OR lease_expires_at < \(now))
+                SELECT id, lease_owner FROM varsel.messages WHERE state = 'sending' AND (lease_owner = ANY(\(owners)) OR lease_expires_at < \(now))
                 ORDER BY id FOR UPDATE SKIP LOCKED
                 """, logger: self.logger
-            ).collect().map { try $0.decode(String.self) }
-            for id in ids {
-                // Attempts left pending are counted now: only an outcome counts one otherwise.
-                let pending = try await Self.count(
-                    connection, "SELECT count(*) FROM varsel.attempts WHERE message_id = \(id) AND outcome = 'pending'", logger: self.logger)
-                let verdict = MessageLifecycle.reclaim(hasPendingAttempt: pending > 0)
+            ).collect().map { try $0.decode((String, String?).self) }
+            for (id, owner) in leases {
+                var pending = try await connection.query(
+                    "SELECT id FROM varsel.attempts WHERE message_id = \(id) AND outcome = 'pending'", logger: self.logger
+                ).collect().map { try $0.decode(Int64.self) }
+                if let owner, let handed = handedOver[owner] {
+                    let neverLeft = pending.filter { !handed.contains($0) }
+                    if !neverLeft.isEmpty {
+                        try await connection.query("DELETE FROM varsel.attempts WHERE id = ANY(\(neverLeft))", logger: self.logger)
+                        pending.removeAll { !handed.contains($0) }
+                    }
+                }
+                let verdict = MessageLifecycle.reclaim(hasPendingAttempt: !pending.isEmpty)
                 if let outcome = verdict.attemptOutcome {
                     try await connection.query(
                         """
@@ -387,16 +398,17 @@ public final class PostgresMessageStore: MessageStore {
                         WHERE message_id = \(id) AND outcome = 'pending'
                         """, logger: self.logger)
                 }
+                // Attempts left pending are counted now: only an outcome counts one otherwise.
                 try await connection.query(
                     """
                     UPDATE varsel.messages SET state = 'queued', lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL,
                         state_reason = COALESCE(\(verdict.stateReason), state_reason), ready_at = \(now), updated_at = \(now),
-                        attempt_count = attempt_count + \(pending) WHERE id = \(id)
+                        attempt_count = attempt_count + \(pending.count) WHERE id = \(id)
                     """, logger: self.logger)
                 try await Self.appendDecisions(connection, messageID: id, texts: [verdict.decision], at: now, logger: self.logger)
             }
-            if !ids.isEmpty { try await Self.notifyQueue(connection, logger: self.logger) }
-            return ids.count
+            if !leases.isEmpty { try await Self.notifyQueue(connection, logger: self.logger) }
+            return leases.count
         }
     }
 

@@ -55,6 +55,12 @@ public protocol MessageStore: Sendable {
     /// reclaimed.
     func reclaim(owners: [String], now: Date) async throws -> Int
 
+    /// `reclaim(owners:now:)`, knowing for the runs in `handedOver` (by run id) which attempts' requests
+    /// they handed to the HTTP client (their hand-over logs): a pending attempt of such a run's lease
+    /// that is not among them never left; it is deleted rather than marked ambiguous, and counts as no
+    /// attempt.
+    func reclaim(owners: [String], handedOver: [String: Set<Int64>], now: Date) async throws -> Int
+
     /// Moves back to the queue, without their channel, the `sent` messages whose latest attempt one of
     /// `gateways` (those that report receipts) accepted before `acceptedBefore` and that have no final
     /// receipt (`MessageLifecycle.receiptTimeout`). Returns their ids and channels.

@@ -126,6 +126,57 @@ struct CurlHTTPClientTests {
         }
     }
 
+    @Test func aRequestsHandOverMarkIsRecordedBeforeTheServerSeesIt() async throws {
+        let recorder = MarkRecorder()
+        let router = Router()
+        // What the record held when the request arrived.
+        router.post("/marked") { request, _ -> String in
+            let mark = Int64(request.headers[HTTPField.Name("X-Mark")!] ?? "") ?? -1
+            return recorder.marks.contains(mark) ? "recorded" : "missing"
+        }
+        try await withServer(router) { port in
+            let client = CurlHTTPClient(configuration: .init(maxConnectionsPerPool: 2, handOver: recorder))
+            defer { client.shutdown() }
+            let answers = try await withThrowingTaskGroup(of: String.self) { group in
+                for mark in Int64(1)...6 {
+                    group.addTask {
+                        try await client.execute(ClientRequest(
+                            method: "POST", url: "http://127.0.0.1:\(port)/marked", headers: [HTTPHeader("X-Mark", "\(mark)")],
+                            body: Array("x".utf8), timeoutMilliseconds: patience, poolKey: "marked", handOverMark: mark)).bodyText
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(answers == Array(repeating: "recorded", count: 6))
+            #expect(Set(recorder.marks) == Set(1...6) && recorder.marks.count == 6)
+            // A request without a mark is not recorded.
+            _ = try await client.execute(ClientRequest(method: "POST", url: "http://127.0.0.1:\(port)/marked", body: [], timeoutMilliseconds: patience))
+            #expect(recorder.marks.count == 6)
+        }
+    }
+
+    @Test func aRequestWhoseMarkCannotBeRecordedFailsUnsent() async throws {
+        let arrived = NSLockedValue(0)
+        let router = Router()
+        router.post("/marked") { _, _ -> String in
+            arrived.withLock { $0 += 1 }
+            return "ok"
+        }
+        try await withServer(router) { port in
+            let client = CurlHTTPClient(configuration: .init(handOver: MarkRecorder(failing: true)))
+            defer { client.shutdown() }
+            let error = await #expect(throws: HTTPClientError.self) {
+                try await client.execute(ClientRequest(
+                    method: "POST", url: "http://127.0.0.1:\(port)/marked", body: [], timeoutMilliseconds: patience, handOverMark: 7))
+            }
+            #expect(error?.requestMayHaveReachedServer == false)
+            #expect(error?.description.contains("hand-over") == true, "\(String(describing: error))")
+            // Unmarked requests still go.
+            let plain = try await client.execute(ClientRequest(method: "POST", url: "http://127.0.0.1:\(port)/marked", body: [], timeoutMilliseconds: patience))
+            #expect(plain.bodyText == "ok" && arrived.withLock { $0 } == 1)
+        }
+    }
+
     @Test func basicAuthHeaderArrives() async throws {
         let router = Router()
         router.get("/auth") { request, _ in request.headers[.authorization] ?? "<none>" }
@@ -714,6 +765,21 @@ private struct PeerContext: RequestContext {
 }
 
 /// A value guarded by an NSLock.
+/// A hand-over record in memory; or one that always fails.
+private final class MarkRecorder: HandOverRecording {
+    private let recorded = NSLockedValue<[Int64]>([])
+    private let failing: Bool
+
+    init(failing: Bool = false) { self.failing = failing }
+
+    var marks: [Int64] { recorded.withLock { $0 } }
+
+    func record(_ marks: [Int64]) throws {
+        if failing { throw CancellationError() }
+        recorded.withLock { $0 += marks }
+    }
+}
+
 private final class NSLockedValue<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Value

@@ -27,6 +27,19 @@ import Testing
         }
     }
 
+    @Test func aPoolWithALimitOfItsOwnKeepsToIt() async throws {
+        try await withSubmissions(["small", "small", "small", "big", "big", "big"]) { submissions in
+            var scheduler = PoolScheduler(maxRunning: 10, maxPerPool: 3, poolLimits: ["small": 1])
+            for submission in submissions { scheduler.enqueue(submission) }
+            var started: [String] = []
+            while let next = scheduler.next() { started.append(label(next)) }
+            #expect(started == ["small0", "big3", "big4", "big5"])
+            scheduler.finished(poolKey: "small")
+            #expect(scheduler.next().map(label) == "small1")
+            #expect(scheduler.next() == nil)
+        }
+    }
+
     @Test func aLongQueueKeepsItsOrderAndAWaitingOneCanBeTakenOut() async throws {
         let keys = Array(repeating: "busy", count: 300)
         try await withSubmissions(keys) { submissions in

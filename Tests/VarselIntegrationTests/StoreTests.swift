@@ -355,6 +355,36 @@ import VarselTestSupport
         #expect(attempts[leased[1].lease.messageID] == 0, "max_attempts counts real attempts only")
     }
 
+    @Test(
+        "with the crashed run's hand-over record, an attempt opened while its request waited for a connection goes back without counting; the one handed over is ambiguous",
+        arguments: StoreBackend.allCases)
+    func reclaimWithHandOverRecord(_ backend: StoreBackend) async throws {
+        let directory = TemporaryDirectory()
+        let store = try await backend.makeStore(directory)
+        let now = Date()
+        _ = try await store.enqueue([Self.request("handed"), Self.request("queued-in-client"), Self.request("other-run")], now: now)
+        let leased = try await store.lease(owner: "crashed", limit: 2, now: now, leaseDuration: 60)
+        let other = try #require(try await store.lease(owner: "unlogged", limit: 1, now: now, leaseDuration: 60).first)
+        #expect(try await store.prepare((leased + [other]).map { Self.plannedSend($0.lease) }, now: now).count == 3)
+        // All three attempts opened; the crashed run's log holds only the first one's.
+        let opened = try await store.start((leased + [other]).map { Self.start($0.lease) }, now: now)
+        let handed = try #require(opened[leased[0].lease.messageID]?.attemptID)
+        let waiting = try #require(opened[leased[1].lease.messageID]?.attemptID)
+
+        #expect(try await store.reclaim(owners: ["crashed", "unlogged"], handedOver: ["crashed": [handed, waiting + 1_000]], now: now.addingTimeInterval(1)) == 3)
+        let first = try #require(try await store.status(id: leased[0].lease.messageID))
+        let second = try #require(try await store.status(id: leased[1].lease.messageID))
+        let third = try #require(try await store.status(id: other.lease.messageID))
+        #expect(first.attempts.map(\.outcome) == [.ambiguous])
+        #expect(second.attempts.isEmpty, "an attempt whose request never reached the HTTP client is no attempt: \(second.attempts)")
+        #expect(second.decisions.last?.text.contains("before the request left") == true)
+        // A run without a log: what it opened may have left.
+        #expect(third.attempts.map(\.outcome) == [.ambiguous])
+        let again = try await store.lease(owner: "next", limit: 3, now: now.addingTimeInterval(2), leaseDuration: 60)
+        let attempts = Dictionary(uniqueKeysWithValues: again.map { ($0.lease.messageID, $0.attempts) })
+        #expect(attempts == [leased[0].lease.messageID: 1, leased[1].lease.messageID: 0, other.lease.messageID: 1])
+    }
+
     /// Sends a message by SMS through gateway `sms` (provider id `p-sms`), as the dispatcher would.
     static func sendSMS(_ store: any MessageStore, now: Date) async throws -> (id: String, attempt: Int64) {
         _ = try await store.enqueue([Self.request("receipt-\(UUID().uuidString)")], now: now)

@@ -86,7 +86,7 @@ import VarselTestSupport
         #expect(sent.value == 200 && sent.unit == "of 200")
         #expect((rows["dispatch sms: CPU (user + system) per message"]?.value ?? 0) > 0, "\(run.stdout)")
         // Where a send's time on its connection went, from the daemon's own histograms.
-        let held = try #require(rows["dispatch sms: a send's connection held before its request left, mean"], "\(run.stdout)")
+        let held = try #require(rows["dispatch sms: a send's slot held before its request went to the HTTP client, mean"], "\(run.stdout)")
         let answer = try #require(rows["dispatch sms: then until the gateway's answer, mean"], "\(run.stdout)")
         #expect((held.value ?? 0) > 0 && held.unit == "ms" && (answer.value ?? 0) > 0 && answer.unit == "ms", "\(run.stdout)")
         let rss = try #require(rows["dispatch sms: peak RSS of varsel serve"], "\(run.stdout)")

@@ -55,10 +55,10 @@ enum WireBenchTable {
                     ratio: mix.dispatchRate / figures.ceiling, target: .ratioAtLeast(mix.mix == .sms ? 0.30 : 0.25)),
                 Row(figure: "dispatch \(name): messages sent", value: Double(mix.sent), unit: "of \(number(Double(mix.messages), digits: 0))"),
                 Row(figure: "dispatch \(name): CPU (user + system) per message", value: mix.cpuMicrosecondsPerMessage, unit: "µs/msg", digits: 1),
-                // A send holds one of its gateway's connections from the commit that opens its
-                // attempt to the answer: these two are that time, and bound each gateway's rate.
+                // A send holds one of its gateway's slots (twice its connections) from the commit
+                // that opens its attempt to the answer: these two are that time.
                 Row(
-                    figure: "dispatch \(name): a send's connection held before its request left, mean", value: mix.heldBeforeSendingSeconds * 1000,
+                    figure: "dispatch \(name): a send's slot held before its request went to the HTTP client, mean", value: mix.heldBeforeSendingSeconds * 1000,
                     unit: "ms", digits: 2),
                 Row(figure: "dispatch \(name): then until the gateway's answer, mean", value: mix.answerSeconds * 1000, unit: "ms", digits: 2),
                 Row(

@@ -52,6 +52,9 @@ public final class Dispatcher: Sendable {
     let logger: Logger
     let metrics: VarselMetrics?
     let gatewayNames: [String]
+    /// This run's record of the requests handed to the HTTP client, if it keeps one (`serve`): then a
+    /// gateway's sends may open their attempts while its connections are busy (``SendLanes``).
+    let handOverLog: HandOverLog?
 
     /// Sends of one gateway handed to the HTTP client at once (`max_connections`).
     private let connectionLimits: [String: Int]
@@ -64,7 +67,7 @@ public final class Dispatcher: Sendable {
     public init(
         config: VarselConfig, store: any MessageStore, sender: GatewaySender, templates: @escaping @Sendable () -> TemplateSet,
         logger: Logger, metrics: VarselMetrics? = nil, now: @escaping @Sendable () -> Date = { Date() }, owner: String? = nil,
-        readAheadFreshFor: Duration? = nil
+        readAheadFreshFor: Duration? = nil, handOverLog: HandOverLog? = nil
     ) {
         var settings = Settings(config: config)
         if let owner { settings.owner = owner }
@@ -77,7 +80,13 @@ public final class Dispatcher: Sendable {
         self.templates = templates
         self.now = now
         self.logger = logger
-        connectionLimits = config.gateways.mapValues(\.maxConnections)
+        self.handOverLog = handOverLog
+        // With a hand-over record, as many sends again as a gateway has connections open their
+        // attempts while those are busy and wait in the HTTP client's queue (which keeps the gateway
+        // at its `max_connections`): a connection that frees takes the next request at once instead
+        // of waiting for the commit that opens its attempt. Without one, an attempt opens only when
+        // its request can be handed over at once, so a crash finds only requests that may have left.
+        connectionLimits = config.gateways.mapValues { handOverLog == nil ? $0.maxConnections : 2 * $0.maxConnections }
         receiptGateways = config.receiptGateways
         receiptTimeout = config.fallback.onFailedReceipt ? config.fallback.receiptTimeout : 0
         sendHours = SendHourLearning(store: store, plans: config.plans)
@@ -369,6 +378,9 @@ public final class Dispatcher: Sendable {
             let completions = batch.map(completion)
             do {
                 let held = try await store.complete(completions, now: now())
+                // Recorded (or found taken by another worker, whose record it then is): no longer
+                // needed to tell, after a crash, whether these left.
+                handOverLog?.settle(batch.map(\.attemptID))
                 for completion in completions where !held.contains(completion.lease.messageID) {
                     logger.warning("result not recorded: the lease was lost (another worker took the message)", metadata: [
                         "message_id": "\(completion.lease.messageID)", "outcome": "\(completion.outcome.rawValue)",

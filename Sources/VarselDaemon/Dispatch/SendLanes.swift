@@ -22,9 +22,12 @@ final class QueuedSend: Sendable {
     var messageID: String { send.lease.messageID }
 }
 
-/// At most `max_connections` sends of each gateway handed to the HTTP client at once. The others
-/// wait here, in arrival order, before their attempt is opened: a send that waits has not left, so a
-/// crash finds only the started ones ambiguous, and a request's timeout never runs while it queues.
+/// At most a limit of sends of each gateway handed to the HTTP client at once: its `max_connections`,
+/// or twice that when the run keeps a hand-over log (``HandOverLog``, `serve`), the client then keeping
+/// the gateway's requests at `max_connections`. The others wait here, in arrival order, before their
+/// attempt is opened: a send that waits here has not left, so a crash finds only the started ones
+/// ambiguous (or, with the log, only those the client handed over), and a request's timeout never
+/// runs while it queues.
 ///
 /// One consumer (the dispatcher's starter) takes, with ``next()``, every waiting send that a free slot
 /// lets go, each with its slot; a slot comes back with ``release(_:)`` when its request finished.

@@ -274,15 +274,25 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     public func reclaim(owners: [String], now: Date) async throws -> Int {
+        try await reclaim(owners: owners, handedOver: [:], now: now)
+    }
+
+    public func reclaim(owners: [String], handedOver: [String: Set<Int64>], now: Date) async throws -> Int {
         try await pool.write { db in
             let placeholders = owners.isEmpty ? "NULL" : Array(repeating: "?", count: owners.count).joined(separator: ", ")
-            let ids = try db.values(
-                String.self, "SELECT id FROM messages WHERE state = 'sending' AND (lease_owner IN (\(placeholders)) OR lease_expires_at < ?)",
-                StatementArguments(owners) + [now.timeIntervalSince1970])
+            let leases = try Row.fetchAll(
+                db, sql: "SELECT id, lease_owner FROM messages WHERE state = 'sending' AND (lease_owner IN (\(placeholders)) OR lease_expires_at < ?)",
+                arguments: StatementArguments(owners) + [now.timeIntervalSince1970])
             let at = now.timeIntervalSince1970
-            for id in ids {
-                let pending = try db.value(Int.self, "SELECT COUNT(*) FROM attempts WHERE message_id = ? AND outcome = 'pending'", [id]) ?? 0
-                let verdict = MessageLifecycle.reclaim(hasPendingAttempt: pending > 0)
+            for lease in leases {
+                let id: String = lease[0]
+                var pending = try db.values(Int64.self, "SELECT id FROM attempts WHERE message_id = ? AND outcome = 'pending'", [id])
+                if let owner: String = lease[1], let handed = handedOver[owner] {
+                    let neverLeft = pending.filter { !handed.contains($0) }
+                    for attempt in neverLeft { try db.run("DELETE FROM attempts WHERE id = ?", [attempt]) }
+                    pending.removeAll { !handed.contains($0) }
+                }
+                let verdict = MessageLifecycle.reclaim(hasPendingAttempt: !pending.isEmpty)
                 if let outcome = verdict.attemptOutcome {
                     try db.run(
                         "UPDATE attempts SET outcome = ?, finished_at = ?, error = ? WHERE message_id = ? AND outcome = 'pending'",
@@ -293,10 +303,10 @@ public final class SQLiteMessageStore: MessageStore {
                         UPDATE messages SET state = 'queued', lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL,
                             state_reason = COALESCE(?, state_reason), ready_at = ?, updated_at = ?, attempt_count = attempt_count + ? WHERE id = ?
                         """,
-                    [verdict.stateReason, at, at, pending, id])
+                    [verdict.stateReason, at, at, pending.count, id])
                 try Self.appendDecisions(db, messageID: id, texts: [verdict.decision], at: now)
             }
-            return ids.count
+            return leases.count
         }
     }
 
