@@ -11,12 +11,11 @@ import VarselHTTP
 /// the request; when the previous run's leases are taken back after a crash, a pending attempt
 /// that is not here never left, and goes back to the queue without counting as an attempt.
 ///
-/// Files: `<store.path>-handover/<run id>.<n>` on this host (with PostgreSQL too: each host keeps its
-/// runs' logs) (the run id percent-encoded but for letters, digits, `-`
-/// and `_`), each id 8 bytes little-endian. A file is started when
-/// the one before holds `segmentBytes`; a file that is not the current one is deleted once every
-/// attempt in it has its outcome recorded (``settle(_:)``). The directory and each new file are
-/// synced, so that the log exists (and is read) whatever crashed.
+/// Files: `<store.path>-handover/<run id>.<n>` on this host, with PostgreSQL too (each host keeps its
+/// own runs' logs); the run id percent-encoded but for letters, digits, `-` and `_`; each id 8 bytes
+/// little-endian. A file is started when the one before holds `segmentBytes`; a file that is not the
+/// current one is deleted once every attempt in it has its outcome recorded (``settle(_:)``). The
+/// directory and each new file are synced, so that the log exists (and is read) whatever crashed.
 public final class HandOverLog: HandOverRecording {
     private struct State {
         var descriptor: Int32
