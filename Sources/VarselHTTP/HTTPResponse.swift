@@ -14,27 +14,32 @@ public struct HTTPResponse: Sendable {
     /// The header fields of the final response. A response from ``CurlHTTPClient`` keeps its header
     /// block as received and makes the fields from it each time they are read.
     public var headers: [HTTPHeader] {
-        get { givenHeaders ?? ResponseHeaderCollector.fields(of: headerBlock) }
-        set {
-            givenHeaders = newValue
-            headerBlock = []
+        get {
+            switch storedHeaders {
+            case .fields(let fields): fields
+            case .block(let block): ResponseHeaderCollector.fields(of: block)
+            }
         }
+        set { storedHeaders = .fields(newValue) }
     }
     /// The response body.
     public var body: [UInt8]
     /// The transfer's total time inside libcurl.
     public var totalTime: Duration
 
-    /// The fields as given to ``init(status:headers:body:totalTime:)`` or set; else nil, and they
-    /// are in `headerBlock`.
-    private var givenHeaders: [HTTPHeader]?
-    /// The final response's header lines as ``ResponseHeaderCollector`` keeps them.
-    private var headerBlock: [UInt8] = []
+    /// The fields as given or set, or the final response's header lines as
+    /// ``ResponseHeaderCollector`` keeps them.
+    private enum StoredHeaders: Sendable {
+        case fields([HTTPHeader])
+        case block([UInt8])
+    }
+
+    private var storedHeaders: StoredHeaders
 
     /// Creates a response (useful for test doubles).
     public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = [], totalTime: Duration = .zero) {
         self.status = status
-        self.givenHeaders = headers
+        self.storedHeaders = .fields(headers)
         self.body = body
         self.totalTime = totalTime
     }
@@ -42,7 +47,7 @@ public struct HTTPResponse: Sendable {
     /// A response whose fields are read from its header block only when asked for.
     init(status: Int, headerBlock: [UInt8], body: [UInt8], totalTime: Duration) {
         self.status = status
-        self.headerBlock = headerBlock
+        self.storedHeaders = .block(headerBlock)
         self.body = body
         self.totalTime = totalTime
     }

@@ -380,15 +380,13 @@ public final class PostgresMessageStore: MessageStore {
                 """, logger: self.logger
             ).collect().map { try $0.decode((String, String?).self) }
             for (id, owner) in leases {
-                var pending = try await connection.query(
-                    "SELECT id FROM varsel.attempts WHERE message_id = \(id) AND outcome = 'pending'", logger: self.logger
-                ).collect().map { try $0.decode(Int64.self) }
-                if let owner, let handed = handedOver[owner] {
-                    let neverLeft = pending.filter { !handed.contains($0) }
-                    if !neverLeft.isEmpty {
-                        try await connection.query("DELETE FROM varsel.attempts WHERE id = ANY(\(neverLeft))", logger: self.logger)
-                        pending.removeAll { !handed.contains($0) }
-                    }
+                let (neverLeft, pending) = MessageLifecycle.pendingAttempts(
+                    try await connection.query(
+                        "SELECT id FROM varsel.attempts WHERE message_id = \(id) AND outcome = 'pending'", logger: self.logger
+                    ).collect().map { try $0.decode(Int64.self) },
+                    handedOver: owner.flatMap { handedOver[$0] })
+                if !neverLeft.isEmpty {
+                    try await connection.query("DELETE FROM varsel.attempts WHERE id = ANY(\(neverLeft))", logger: self.logger)
                 }
                 let verdict = MessageLifecycle.reclaim(hasPendingAttempt: !pending.isEmpty)
                 if let outcome = verdict.attemptOutcome {

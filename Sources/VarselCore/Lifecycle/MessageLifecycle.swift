@@ -74,6 +74,14 @@ public enum MessageLifecycle {
                 decision: "lease reclaimed after the worker stopped before the request left: requeued without an attempt")
     }
 
+    /// A reclaimed lease's pending attempts split by its run's hand-over log (`handedOver`, the ids it
+    /// handed to the HTTP client; nil when none is read for that run): those not in it never left
+    /// and are no attempt; the others may have left. Without a log every one may have.
+    public static func pendingAttempts(_ pending: [Int64], handedOver: Set<Int64>?) -> (neverLeft: [Int64], mayHaveLeft: [Int64]) {
+        guard let handedOver else { return ([], pending) }
+        return (pending.filter { !handedOver.contains($0) }, pending.filter { handedOver.contains($0) })
+    }
+
     // MARK: Erasure
 
     /// What erasing a recipient's personal data does to one of their messages.

@@ -42,7 +42,7 @@ extension Dispatcher {
             finished.push(FinishedSend(queued: queued, attemptID: attemptID, answer: .decided(result)))
         case .ready(let request):
             metrics?.connectionHeld(gateway: queued.gateway, beforeSending: .now - connectedAt)
-            sender.start(request, handOverMark: handOverLog == nil ? nil : attemptID) { transfer in
+            sender.start(request, handOverMark: attemptID) { transfer in
                 lanes.release(queued.gateway)
                 finished.push(FinishedSend(queued: queued, attemptID: attemptID, answer: .transfer(transfer)))
             }

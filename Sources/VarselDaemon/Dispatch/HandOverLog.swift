@@ -138,18 +138,21 @@ public final class HandOverLog: HandOverRecording {
     }
 
     /// The runs that have a log in `directory`.
-    public static func runs(directory: String) -> Set<String> {
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return Set(files.compactMap { file in
-            guard let dot = file.lastIndex(of: "."), Int(file[file.index(after: dot)...]) != nil else { return nil }
-            return String(file[..<dot]).removingPercentEncoding
-        })
-    }
+    public static func runs(directory: String) -> Set<String> { Set(logFiles(in: directory).map(\.runID)) }
 
     private static func segments(directory: String, runID: String) -> [String] {
-        let prefix = fileName(runID) + "."
+        logFiles(in: directory).filter { $0.runID == runID }.map(\.file)
+    }
+
+    /// Every log file in `directory` (`<run id>.<n>`) with the run it is of.
+    private static func logFiles(in directory: String) -> [(runID: String, file: String)] {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return files.filter { $0.hasPrefix(prefix) && Int($0.dropFirst(prefix.count)) != nil }
+        return files.compactMap { file in
+            guard let dot = file.lastIndex(of: "."), Int(file[file.index(after: dot)...]) != nil,
+                  let runID = String(file[..<dot]).removingPercentEncoding
+            else { return nil }
+            return (runID, file)
+        }
     }
 
     private static func path(_ directory: String, _ runID: String, _ segment: Int) -> String {

@@ -286,12 +286,11 @@ public final class SQLiteMessageStore: MessageStore {
             let at = now.timeIntervalSince1970
             for lease in leases {
                 let id: String = lease[0]
-                var pending = try db.values(Int64.self, "SELECT id FROM attempts WHERE message_id = ? AND outcome = 'pending'", [id])
-                if let owner: String = lease[1], let handed = handedOver[owner] {
-                    let neverLeft = pending.filter { !handed.contains($0) }
-                    for attempt in neverLeft { try db.run("DELETE FROM attempts WHERE id = ?", [attempt]) }
-                    pending.removeAll { !handed.contains($0) }
-                }
+                let owner: String? = lease[1]
+                let (neverLeft, pending) = MessageLifecycle.pendingAttempts(
+                    try db.values(Int64.self, "SELECT id FROM attempts WHERE message_id = ? AND outcome = 'pending'", [id]),
+                    handedOver: owner.flatMap { handedOver[$0] })
+                for attempt in neverLeft { try db.run("DELETE FROM attempts WHERE id = ?", [attempt]) }
                 let verdict = MessageLifecycle.reclaim(hasPendingAttempt: !pending.isEmpty)
                 if let outcome = verdict.attemptOutcome {
                     try db.run(
