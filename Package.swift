@@ -42,6 +42,8 @@ let package = Package(
         .systemLibrary(name: "CMalloc"),
         // SQLite's allocator: small blocks kept by each thread (Debian's SQLite has no lookaside).
         .target(name: "CSQLiteMemory", linkerSettings: [.linkedLibrary("sqlite3")]),
+        // The writer's log writes gathered into large ones (a VFS over SQLite's own).
+        .target(name: "CSQLiteWALBuffer", linkerSettings: [.linkedLibrary("sqlite3")]),
         // Pure core: model, validation, planning, SMS encoding, formatting. No I/O.
         .target(
             name: "VarselCore",
@@ -74,7 +76,7 @@ let package = Package(
         .target(
             name: "VarselStore",
             dependencies: [
-                "VarselCore", "CSQLiteMemory",
+                "VarselCore", "CSQLiteMemory", "CSQLiteWALBuffer",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],

@@ -49,6 +49,8 @@ public final class SQLiteMessageStore: MessageStore {
                 }
             }
         }
+        // Every connection opens through the VFS that can gather the writer's log writes.
+        _ = SQLiteLogBuffer.isAvailable
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         if !FileManager.default.fileExists(atPath: directory) {
             throw StoreError("store directory \(directory) does not exist")
@@ -59,8 +61,12 @@ public final class SQLiteMessageStore: MessageStore {
             // GRDB puts the pool's writer in WAL mode after `prepareDatabase` ran, and sets its
             // `synchronous` to NORMAL there (GRDB `Database.setUpWALMode`): commits would then not be
             // synced until a checkpoint, and an acknowledged enqueue could be lost to a power cut. The
-            // writer is the connection that commits, so the setting is made again on it, last.
-            try pool.barrierWriteWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)") }
+            // writer is the connection that commits, so the setting is made again on it, last; with
+            // it, its log writes are gathered where its commits sync the log (`SQLiteLogBuffer`).
+            try pool.barrierWriteWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
+                SQLiteLogBuffer.enable(on: db, synchronous: synchronous)
+            }
             let migrator = SQLiteSchema.migrator()
             var before = try pool.read { try migrator.appliedIdentifiers($0) }
             // A new store gets its schema in one transaction; an older one is migrated step by step

@@ -1,0 +1,134 @@
+import Foundation
+import GRDB
+import Testing
+@testable import VarselStore
+import VarselTestSupport
+
+/// The writer's log writes gathered (`SQLiteLogBuffer`, `CSQLiteWALBuffer`): on a store that syncs
+/// its commits only, in far fewer calls, and with every committed row read back whole by other
+/// connections, across transactions that spill and roll back and another connection writing between.
+@Suite struct SQLiteLogBufferTests {
+    /// Rows of `bytes` bytes each (`count` of them, numbered from `first`), whose content says their number.
+    static func insertRows(_ db: Database, first: Int, count: Int, bytes: Int) throws {
+        let statement = try db.makeStatement(sql: "INSERT INTO scratch (n, body) VALUES (?, ?)")
+        for n in first..<first + count {
+            try statement.execute(arguments: [n, Self.body(n, bytes: bytes)])
+        }
+    }
+
+    static func body(_ n: Int, bytes: Int) -> Data {
+        Data(repeating: UInt8(truncatingIfNeeded: n), count: bytes)
+    }
+
+    /// Every row as stored: its number and whether its content is what was written.
+    static func readBack(_ db: Database) throws -> [Int: Bool] {
+        var rows: [Int: Bool] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT n, body FROM scratch") {
+            let n: Int = row["n"]
+            let body: Data = row["body"]
+            rows[n] = body == Self.body(n, bytes: body.count) && !body.isEmpty
+        }
+        return rows
+    }
+
+    static func integrity(_ db: Database) throws -> String? {
+        try String.fetchOne(db, sql: "PRAGMA integrity_check")
+    }
+
+    @Test("a store that syncs its commits gathers its writer's log writes: a commit of about 2,000 pages takes a call for every 29 frames, not two a frame, and another connection reads every row")
+    func gathered() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteMessageStore(path: directory.file("m.db"))
+        try await store.pool.write { db in try db.execute(sql: "CREATE TABLE scratch (n INTEGER PRIMARY KEY, body BLOB NOT NULL)") }
+        let (enabled, writes) = try await store.pool.writeWithoutTransaction { db -> (Bool, Int64) in
+            let before = SQLiteLogBuffer.logWrites(of: db) ?? -1
+            try db.inTransaction {
+                try Self.insertRows(db, first: 0, count: 2_000, bytes: 3_000)
+                return .commit
+            }
+            return (SQLiteLogBuffer.isEnabled(on: db), (SQLiteLogBuffer.logWrites(of: db) ?? -1) - before)
+        }
+        #expect(enabled)
+        // 2,000 rows of 3 KB: about 2,000 frames of 4 KiB, 4,000 calls as SQLite makes them.
+        #expect(writes > 0)
+        #expect(writes < 200, "\(writes) calls")
+        let rows = try await store.pool.read { db in try Self.readBack(db) }
+        #expect(rows.count == 2_000)
+        #expect(rows.values.allSatisfy { $0 })
+        #expect(try await store.pool.read { db in try Self.integrity(db) } == "ok")
+    }
+
+    @Test("a store whose commits do not sync the log (synchronous NORMAL) writes it as SQLite does: two calls a frame")
+    func notWhereCommitsDoNotSync() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteMessageStore(path: directory.file("m.db"), synchronous: .normal)
+        try await store.pool.write { db in try db.execute(sql: "CREATE TABLE scratch (n INTEGER PRIMARY KEY, body BLOB NOT NULL)") }
+        let (enabled, writes) = try await store.pool.writeWithoutTransaction { db -> (Bool, Int64) in
+            let before = SQLiteLogBuffer.logWrites(of: db) ?? -1
+            try db.inTransaction {
+                try Self.insertRows(db, first: 0, count: 2_000, bytes: 3_000)
+                return .commit
+            }
+            return (SQLiteLogBuffer.isEnabled(on: db), (SQLiteLogBuffer.logWrites(of: db) ?? -1) - before)
+        }
+        #expect(!enabled)
+        #expect(writes >= 4_000, "\(writes) calls")
+        #expect(try await store.pool.read { db in try Self.readBack(db) }.count == 2_000)
+    }
+
+    @Test("transactions that spill pages to the log and roll back, a connection without the buffer writing between them, and reads meanwhile: every committed row reads back whole, none rolled back does, and the database stays whole")
+    func spillsRollbacksAndAnotherWriter() async throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file("m.db")
+        let store = try SQLiteMessageStore(path: path)
+        try await store.pool.write { db in try db.execute(sql: "CREATE TABLE scratch (n INTEGER PRIMARY KEY, body BLOB NOT NULL)") }
+        // Another connection to the same file, as another process's would be: no buffer.
+        let other = try DatabaseQueue(path: path)
+        #expect(try await other.read { db in SQLiteLogBuffer.isEnabled(on: db) } == false)
+        struct RolledBack: Error {}
+        var committed = Set<Int>()
+        var next = 0
+        for round in 0..<12 {
+            let rollsBack = round % 3 == 1
+            // A transaction rolled back leaves a few frames written past the log's end (in the
+            // buffer, until the write lock is released); the other connection's then go over them.
+            let size = rollsBack ? 24 + round : 50 + (round * 97) % 400
+            let first = next
+            next += size
+            // A small cache makes the writer spill dirty pages to the log in the middle of the transaction.
+            var storedRound = false
+            do {
+                try await store.pool.writeWithoutTransaction { db in
+                    try db.execute(sql: "PRAGMA cache_size = 20")
+                    try db.execute(sql: "PRAGMA cache_spill = 20")
+                    defer {
+                        try? db.execute(sql: "PRAGMA cache_size = -2000")
+                        try? db.execute(sql: "PRAGMA cache_spill = \(SQLiteMessageStore.spillPages)")
+                    }
+                    try db.inTransaction {
+                        try Self.insertRows(db, first: first, count: size, bytes: 2_500)
+                        // Rewrites rows written earlier in this transaction (pages already in the log).
+                        try db.execute(sql: "UPDATE scratch SET body = body WHERE n >= ?", arguments: [first])
+                        if rollsBack { throw RolledBack() }
+                        return .commit
+                    }
+                }
+                storedRound = true
+            } catch is RolledBack {}
+            if storedRound { committed.formUnion(first..<first + size) }
+            #expect(storedRound == !rollsBack, "round \(round)")
+            // The other connection writes between the buffered writer's transactions.
+            let theirs = 1_000_000 + round * 100
+            try await other.write { db in try Self.insertRows(db, first: theirs, count: 100, bytes: 5_000) }
+            committed.formUnion(theirs..<theirs + 100)
+            let seen = try await store.pool.read { db in try Self.readBack(db) }
+            let missing = committed.subtracting(seen.keys).sorted()
+            let extra = Set(seen.keys).subtracting(committed).sorted()
+            #expect(missing.isEmpty && extra.isEmpty, "round \(round): \(missing.count) committed rows missing (\(missing.prefix(5))), \(extra.count) rolled back read (\(extra.prefix(5)))")
+            #expect(seen.values.allSatisfy { $0 }, "round \(round)")
+        }
+        #expect(try await other.read { db in try Self.readBack(db) }.keys.count == committed.count)
+        #expect(try await store.pool.read { db in try Self.integrity(db) } == "ok")
+        try other.close()
+    }
+}
