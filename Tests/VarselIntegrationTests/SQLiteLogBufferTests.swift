@@ -35,12 +35,11 @@ import VarselTestSupport
         try String.fetchOne(db, sql: "PRAGMA integrity_check")
     }
 
-    @Test("a store that syncs its commits gathers its writer's log writes: a commit of about 2,000 pages takes a call for every 29 frames, not two a frame, and another connection reads every row")
-    func gathered() async throws {
-        let directory = TemporaryDirectory()
-        let store = try SQLiteMessageStore(path: directory.file("m.db"))
+    /// Commits 2,000 rows of 3 KB (about 2,000 frames of 4 KiB) on the store's writer: whether its log
+    /// writes are gathered, and the calls made to write the log for the commit.
+    static func commitLarge(_ store: SQLiteMessageStore) async throws -> (enabled: Bool, writes: Int64) {
         try await store.pool.write { db in try db.execute(sql: "CREATE TABLE scratch (n INTEGER PRIMARY KEY, body BLOB NOT NULL)") }
-        let (enabled, writes) = try await store.pool.writeWithoutTransaction { db -> (Bool, Int64) in
+        return try await store.pool.writeWithoutTransaction { db in
             let before = SQLiteLogBuffer.logWrites(of: db) ?? -1
             try db.inTransaction {
                 try Self.insertRows(db, first: 0, count: 2_000, bytes: 3_000)
@@ -48,8 +47,15 @@ import VarselTestSupport
             }
             return (SQLiteLogBuffer.isEnabled(on: db), (SQLiteLogBuffer.logWrites(of: db) ?? -1) - before)
         }
+    }
+
+    @Test("a store that syncs its commits gathers its writer's log writes: a commit of about 2,000 pages takes a call for every 29 frames, not two a frame, and another connection reads every row")
+    func gathered() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteMessageStore(path: directory.file("m.db"))
+        let (enabled, writes) = try await Self.commitLarge(store)
         #expect(enabled)
-        // 2,000 rows of 3 KB: about 2,000 frames of 4 KiB, 4,000 calls as SQLite makes them.
+        // About 2,000 frames: 4,000 calls as SQLite makes them.
         #expect(writes > 0)
         #expect(writes < 200, "\(writes) calls")
         let rows = try await store.pool.read { db in try Self.readBack(db) }
@@ -62,15 +68,7 @@ import VarselTestSupport
     func notWhereCommitsDoNotSync() async throws {
         let directory = TemporaryDirectory()
         let store = try SQLiteMessageStore(path: directory.file("m.db"), synchronous: .normal)
-        try await store.pool.write { db in try db.execute(sql: "CREATE TABLE scratch (n INTEGER PRIMARY KEY, body BLOB NOT NULL)") }
-        let (enabled, writes) = try await store.pool.writeWithoutTransaction { db -> (Bool, Int64) in
-            let before = SQLiteLogBuffer.logWrites(of: db) ?? -1
-            try db.inTransaction {
-                try Self.insertRows(db, first: 0, count: 2_000, bytes: 3_000)
-                return .commit
-            }
-            return (SQLiteLogBuffer.isEnabled(on: db), (SQLiteLogBuffer.logWrites(of: db) ?? -1) - before)
-        }
+        let (enabled, writes) = try await Self.commitLarge(store)
         #expect(!enabled)
         #expect(writes >= 4_000, "\(writes) calls")
         #expect(try await store.pool.read { db in try Self.readBack(db) }.count == 2_000)
