@@ -163,7 +163,7 @@ let package = Package(
             name: "VarselIntegrationTests",
             dependencies: [
                 "VarselCore", "VarselHTTP", "VarselTemplates", "VarselStore", "VarselPostgres", "VarselGateways",
-                "VarselDaemon", "VarselTestSupport", "CSQLiteMemory", .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                "VarselDaemon", "VarselTestSupport", "CSQLiteMemory", "CSQLiteWALBuffer", .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),

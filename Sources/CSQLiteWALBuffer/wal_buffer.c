@@ -65,6 +65,8 @@ static int settle(buffered_file *file) {
     return result;
 }
 
+/* Before the database file's barrier or lock change (the steps by which a commit is published and
+ * the write lock changes hands): writes what the log gathered. */
 static void flush_log_of(buffered_file *database) {
     if (database->log) flush_deferring_error(database->log);
 }
@@ -84,7 +86,10 @@ static int buffered_close(sqlite3_file *handle) {
 
 static int buffered_read(sqlite3_file *handle, void *bytes, int amount, sqlite3_int64 offset) {
     buffered_file *file = (buffered_file *)handle;
-    if (file->length > 0 && offset < file->start + file->length && offset + amount > file->start) {
+    /* A gathered write that failed may have held these bytes: the read fails rather than return
+     * what the file held before. */
+    if (file->deferred_error != SQLITE_OK ||
+        (file->length > 0 && offset < file->start + file->length && offset + amount > file->start)) {
         int result = settle(file);
         if (result != SQLITE_OK) return result;
     }
@@ -383,6 +388,10 @@ static buffered_file *database_file(sqlite3 *db) {
 int varsel_wal_buffer_enable(sqlite3 *db) {
     buffered_file *file = database_file(db);
     if (!file) return SQLITE_MISUSE;
+    /* Without powersafe overwrite SQLite pads a commit to a sector boundary with frames written after
+     * its sync and before its publication: those would wait in the buffer until the barrier, where
+     * a failed write could no longer fail the commit. */
+    if (!(file->real->pMethods->xDeviceCharacteristics(file->real) & SQLITE_IOCAP_POWERSAFE_OVERWRITE)) return SQLITE_NOTFOUND;
     file->buffer_log = 1;
     return SQLITE_OK;
 }

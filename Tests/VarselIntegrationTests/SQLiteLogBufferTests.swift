@@ -1,5 +1,7 @@
+import CSQLiteWALBuffer
 import Foundation
 import GRDB
+import GRDBSQLite
 import Testing
 @testable import VarselStore
 import VarselTestSupport
@@ -74,18 +76,42 @@ import VarselTestSupport
         #expect(try await store.pool.read { db in try Self.readBack(db) }.count == 2_000)
     }
 
-    @Test("transactions that spill pages to the log and roll back, a connection without the buffer writing between them, and reads meanwhile: every committed row reads back whole, none rolled back does, and the database stays whole")
+    @Test("a database file without powersafe overwrite (SQLite then pads each commit with frames written after its sync) is not buffered")
+    func notWithoutPowersafeOverwrite() throws {
+        let directory = TemporaryDirectory()
+        _ = SQLiteLogBuffer.isAvailable
+        func enable(_ uri: String) throws -> (result: Int32, enabled: Bool) {
+            var connection: OpaquePointer?
+            #expect(sqlite3_open_v2(uri, &connection, SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, nil) == SQLITE_OK)
+            defer { sqlite3_close(connection) }
+            #expect(sqlite3_exec(connection, "PRAGMA journal_mode = WAL; CREATE TABLE IF NOT EXISTS t (x)", nil, nil, nil) == SQLITE_OK)
+            let result = varsel_wal_buffer_enable(connection)
+            return (result, varsel_wal_buffer_enabled(connection) != 0)
+        }
+        let path = directory.file("m.db")
+        let padded = try enable("file:\(path)?psow=0")
+        #expect(padded.result == SQLITE_NOTFOUND)
+        #expect(!padded.enabled)
+        let plain = try enable("file:\(path)")
+        #expect(plain.result == SQLITE_OK)
+        #expect(plain.enabled)
+    }
+
+    @Test("transactions that spill pages to the log and roll back, a connection without the buffer writing between them, the log restarted now and then, and reads meanwhile: every committed row reads back whole, none rolled back does, and the database stays whole")
     func spillsRollbacksAndAnotherWriter() async throws {
         let directory = TemporaryDirectory()
         let path = directory.file("m.db")
         let store = try SQLiteMessageStore(path: path)
         try await store.pool.write { db in try db.execute(sql: "CREATE TABLE scratch (n INTEGER PRIMARY KEY, body BLOB NOT NULL)") }
         // Another connection to the same file, as another process's would be: no buffer.
-        let other = try DatabaseQueue(path: path)
+        var waiting = Configuration()
+        waiting.busyMode = .timeout(10)
+        let other = try DatabaseQueue(path: path, configuration: waiting)
         #expect(try await other.read { db in SQLiteLogBuffer.isEnabled(on: db) } == false)
         struct RolledBack: Error {}
         var committed = Set<Int>()
         var next = 0
+        var restarts = 0
         for round in 0..<12 {
             let rollsBack = round % 3 == 1
             // A transaction rolled back leaves a few frames written past the log's end (in the
@@ -119,12 +145,19 @@ import VarselTestSupport
             let theirs = 1_000_000 + round * 100
             try await other.write { db in try Self.insertRows(db, first: theirs, count: 100, bytes: 5_000) }
             committed.formUnion(theirs..<theirs + 100)
+            // Now and then the log is copied whole and restarted: the writer's next transaction then
+            // writes it again from its start, over frames of transactions before.
+            if round % 4 == 3 {
+                let busy = try await other.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA wal_checkpoint(RESTART)") }
+                if busy == 0 { restarts += 1 }
+            }
             let seen = try await store.pool.read { db in try Self.readBack(db) }
             let missing = committed.subtracting(seen.keys).sorted()
             let extra = Set(seen.keys).subtracting(committed).sorted()
             #expect(missing.isEmpty && extra.isEmpty, "round \(round): \(missing.count) committed rows missing (\(missing.prefix(5))), \(extra.count) rolled back read (\(extra.prefix(5)))")
             #expect(seen.values.allSatisfy { $0 }, "round \(round)")
         }
+        #expect(restarts > 0, "the log was never restarted")
         #expect(try await other.read { db in try Self.readBack(db) }.keys.count == committed.count)
         #expect(try await store.pool.read { db in try Self.integrity(db) } == "ok")
         try other.close()

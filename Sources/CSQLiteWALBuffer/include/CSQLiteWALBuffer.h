@@ -18,16 +18,19 @@
  *
  * Enable it only on a connection whose commits sync the log (synchronous FULL or EXTRA): each
  * commit then syncs (and so writes out) its frames before the shared index shows them, and a write
- * that fails fails the commit, as without the buffer. A buffered write that fails later, at a
- * barrier or a lock change, is reported by the file's next call.
+ * that fails fails the commit, as without the buffer; the connection must keep that setting. A
+ * buffered write that fails where its error cannot be returned (at a barrier or a lock change: only
+ * frames of a transaction rolled back) is reported by the file's next call, a read included.
  */
 
 /* Registers the VFS as the default (over the one that was the default), once; later calls return
  * the first one's SQLite result code. */
 int varsel_wal_buffer_install(void);
 
-/* Buffers the log writes of connection `db` from now on. Returns SQLITE_OK, or SQLITE_MISUSE when
- * its database file was not opened through this VFS (opened before the install). */
+/* Buffers the log writes of connection `db` from now on. Returns SQLITE_OK; SQLITE_MISUSE when its
+ * database file was not opened through this VFS (opened before the install); SQLITE_NOTFOUND when
+ * the file does not promise powersafe overwrite (SQLite then pads each commit with frames written
+ * after its sync, which must not wait in a buffer). */
 int varsel_wal_buffer_enable(sqlite3 *db);
 
 /* Whether `db`'s log writes are buffered. */

@@ -9,9 +9,10 @@ import GRDB
 /// on) made 4,000 `pwrite` calls, each but the first straddling two of the file's pages, and the
 /// kernel's work on them was most of the commit. Gathered, they are one call for every 29 frames.
 ///
-/// Only on a connection whose commits sync the log (`synchronous` FULL or EXTRA): its frames are then
-/// written out by the sync that precedes the commit's publication, and a failed write fails the
-/// commit as it did. `VARSEL_SQLITE_WAL_BUFFER=off` in the environment leaves every write as SQLite
+/// Only on a connection whose commits sync the log (`synchronous` FULL or EXTRA) and whose file
+/// promises powersafe overwrite (SQLite's default; without it SQLite pads a commit with frames written
+/// after its sync): its frames are then written out by the sync that precedes the commit's
+/// publication, and a failed write fails the commit as it did. `VARSEL_SQLITE_WAL_BUFFER=off` in the environment leaves every write as SQLite
 /// makes it.
 public enum SQLiteLogBuffer {
     /// Whether this process gathers log writes (the VFS is installed and not turned off).
