@@ -2,6 +2,7 @@ import CSQLiteWALBuffer
 import Foundation
 import GRDB
 import GRDBSQLite
+import Synchronization
 import Testing
 @testable import VarselStore
 import VarselTestSupport
@@ -161,5 +162,62 @@ import VarselTestSupport
         #expect(try await other.read { db in try Self.readBack(db) }.keys.count == committed.count)
         #expect(try await store.pool.read { db in try Self.integrity(db) } == "ok")
         try other.close()
+    }
+
+    @Test("a write of the log that fails fails the commit: none of its rows is stored or seen, the database stays whole, and the store takes writes again once the file does")
+    func failedWriteFailsTheCommit() async throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file("m.db")
+        let store = try SQLiteMessageStore(path: path)
+        try await store.pool.write { db in
+            try db.execute(sql: "CREATE TABLE scratch (n INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+            try Self.insertRows(db, first: 0, count: 10, bytes: 3_000)
+        }
+        let failed = try await FailingLogWrites.during(path + "-wal") {
+            do {
+                try await store.pool.write { db in try Self.insertRows(db, first: 10, count: 500, bytes: 3_000) }
+                return false
+            } catch let error as DatabaseError {
+                return error.resultCode == .SQLITE_IOERR || error.resultCode == .SQLITE_FULL
+            }
+        }
+        #expect(failed, "the commit did not fail with an I/O error")
+        try await store.pool.write { db in try Self.insertRows(db, first: 1_000, count: 5, bytes: 3_000) }
+        let rows = try await store.pool.read { db in try Self.readBack(db) }
+        #expect(Set(rows.keys) == Set(0..<10).union(1_000..<1_005))
+        #expect(rows.values.allSatisfy { $0 })
+        #expect(try await store.pool.read { db in try Self.integrity(db) } == "ok")
+    }
+}
+
+/// SQLite's unix VFS made to fail its writes to one file (found by path) with EIO, through the
+/// system-call table it exposes for tests (`xSetSystemCall("pwrite64")`); other files, those of tests
+/// running meanwhile too, are written as always.
+enum FailingLogWrites {
+    typealias PWrite = @convention(c) (Int32, UnsafeRawPointer?, Int, Int64) -> Int
+    private static let target = Mutex<String?>(nil)
+    private static let real = Mutex<PWrite?>(nil)
+    private static let failing: PWrite = { descriptor, bytes, count, offset in
+        if let target = FailingLogWrites.target.withLock({ $0 }),
+           (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(descriptor)")) == target {
+            errno = EIO
+            return -1
+        }
+        guard let real = FailingLogWrites.real.withLock({ $0 }) else { errno = EIO; return -1 }
+        return real(descriptor, bytes, count, offset)
+    }
+
+    /// Runs `work` with the writes to `path` failing; the table is as before afterwards.
+    static func during<T>(_ path: String, _ work: () async throws -> T) async throws -> T {
+        let vfs = try #require(sqlite3_vfs_find("unix"))
+        let original = try #require(vfs.pointee.xGetSystemCall(vfs, "pwrite64"), "SQLite's unix VFS writes with pwrite64")
+        real.withLock { $0 = unsafeBitCast(original, to: PWrite.self) }
+        target.withLock { $0 = path }
+        #expect(vfs.pointee.xSetSystemCall(vfs, "pwrite64", unsafeBitCast(failing, to: sqlite3_syscall_ptr.self)) == SQLITE_OK)
+        defer {
+            _ = vfs.pointee.xSetSystemCall(vfs, "pwrite64", original)
+            target.withLock { $0 = nil }
+        }
+        return try await work()
     }
 }
