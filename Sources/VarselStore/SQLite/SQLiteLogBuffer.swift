@@ -12,8 +12,8 @@ import GRDB
 /// Only on a connection whose commits sync the log (`synchronous` FULL or EXTRA) and whose file
 /// promises powersafe overwrite (SQLite's default; without it SQLite pads a commit with frames written
 /// after its sync): its frames are then written out by the sync that precedes the commit's
-/// publication, and a failed write fails the commit as it did. `VARSEL_SQLITE_WAL_BUFFER=off` in the environment leaves every write as SQLite
-/// makes it.
+/// publication, and a failed write fails the commit as it did. `VARSEL_SQLITE_WAL_BUFFER=off` in the
+/// environment leaves every write as SQLite makes it.
 public enum SQLiteLogBuffer {
     /// Whether this process gathers log writes (the VFS is installed and not turned off).
     public static let isAvailable: Bool = {
