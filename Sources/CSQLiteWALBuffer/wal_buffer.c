@@ -19,9 +19,9 @@ struct buffered_file {
     buffered_file *log;
     /* Calls made to write its log (by any log file opened for it), for tests. */
     long long log_writes;
-    /* A log file: its database file, and the writes gathered (none when `data` is NULL). */
+    /* A log file: its database file (while both are open), and the writes gathered (none when `data`
+     * is NULL). */
     buffered_file *database;
-    int is_log;
     unsigned char *data;
     sqlite3_int64 start;
     int length;
@@ -33,6 +33,11 @@ static sqlite3_vfs *underlying;
 static sqlite3_vfs vfs;
 static sqlite3_io_methods methods;
 static sqlite3_io_methods methods_without_shared_memory;
+
+/* Whether `file` was opened through this VFS. */
+static int is_ours(const sqlite3_file *file) {
+    return file->pMethods == &methods || file->pMethods == &methods_without_shared_memory;
+}
 
 /* MARK: The log's buffer */
 
@@ -99,7 +104,7 @@ static int buffered_read(sqlite3_file *handle, void *bytes, int amount, sqlite3_
 static int buffered_write(sqlite3_file *handle, const void *bytes, int amount, sqlite3_int64 offset) {
     buffered_file *file = (buffered_file *)handle;
     if (file->deferred_error != SQLITE_OK) return settle(file);
-    if (!file->is_log || !file->database || !file->database->buffer_log) {
+    if (!file->database || !file->database->buffer_log) {
         int result = settle(file);
         return result != SQLITE_OK ? result : write_through(file, bytes, amount, offset);
     }
@@ -154,11 +159,8 @@ static int buffered_check_reserved_lock(sqlite3_file *handle, int *reserved) {
 
 static int buffered_file_control(sqlite3_file *handle, int operation, void *argument) {
     buffered_file *file = (buffered_file *)handle;
-    if (file->is_log) {
-        int result = settle(file);
-        if (result != SQLITE_OK) return result;
-    }
-    return file->real->pMethods->xFileControl(file->real, operation, argument);
+    int result = settle(file);
+    return result != SQLITE_OK ? result : file->real->pMethods->xFileControl(file->real, operation, argument);
 }
 
 static int buffered_sector_size(sqlite3_file *handle) {
@@ -219,8 +221,7 @@ static int buffered_open(sqlite3_vfs *self, const char *name, sqlite3_file *hand
     }
     if ((flags & SQLITE_OPEN_WAL) && name) {
         sqlite3_file *database = sqlite3_database_file_object(name);
-        if (database && (database->pMethods == &methods || database->pMethods == &methods_without_shared_memory)) {
-            file->is_log = 1;
+        if (database && is_ours(database)) {
             file->database = (buffered_file *)database;
             file->database->log = file;
         }
@@ -382,7 +383,7 @@ int varsel_wal_buffer_install(void) {
 static buffered_file *database_file(sqlite3 *db) {
     sqlite3_file *file = NULL;
     if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || !file) return NULL;
-    return file->pMethods == &methods || file->pMethods == &methods_without_shared_memory ? (buffered_file *)file : NULL;
+    return is_ours(file) ? (buffered_file *)file : NULL;
 }
 
 int varsel_wal_buffer_enable(sqlite3 *db) {
