@@ -166,6 +166,45 @@ import VarselTestSupport
         #expect(try await harness.values() == [1, 3])
     }
 
+    @Test("a chunk whose insert breaks a constraint midway through a statement stores none of its rows (a FAIL leaves the rows before in the transaction): the shared transaction is rolled back, and the writes beside it are stored")
+    func insertFailingMidStatementStoresNothing() async throws {
+        let harness = try await Harness()
+        let now = Date()
+        let ids = MessageID.generate(count: 3, now: now)
+        // Four rows in one statement; the third has the first's id and breaks the key after two went in.
+        let rows = [ids[0], ids[1], ids[0], ids[2]].map { StoredRequest(StoreTests.request(), now: now, id: $0) }
+        #expect(SQLiteMessageStore.chunkSizes(rows.count) == [4])
+        let holder = try await harness.holdWriter()
+        let before = Task { try await harness.insert(1) }
+        try await Self.poll("the first write waits") { harness.store.writes.unansweredCount == 1 }
+        let chunk = Task { try await harness.store.enqueue(rows, now: now, caseStops: .shipped) }
+        try await Self.poll("the chunk waits") { harness.store.writes.unansweredCount == 2 }
+        let after = Task { try await harness.insert(2) }
+        try await Self.poll("the last write waits") { harness.store.writes.unansweredCount == 3 }
+        harness.statements.withLock { $0 = [] }
+        harness.releaseWriter()
+        try await holder.value
+        #expect(try await before.value == 1)
+        await #expect(throws: DatabaseError.self) { try await chunk.value }
+        #expect(try await after.value == 2)
+        #expect(try await harness.values() == [1, 2])
+        for id in ids { #expect(try await harness.store.status(id: id) == nil) }
+        #expect(try await harness.store.countByState()[.queued, default: 0] == 0)
+        // The three went together first; that transaction was rolled back, and each ran again alone.
+        #expect(harness.statements.withLock { $0 }.filter { $0.hasPrefix("ROLLBACK") }.count == 2)
+    }
+
+    @Test("rows are inserted only inside a transaction, where a failed statement's rows are rolled back with the rest")
+    func insertRowsNeedATransaction() async throws {
+        let harness = try await Harness()
+        await #expect(throws: StoreError.self) {
+            try await harness.store.pool.writeWithoutTransaction { db in
+                try SQLiteMessageStore.insertRows(db, into: "scratch", columns: ["x"], rows: [[1] as [(any DatabaseValueConvertible)?]])
+            }
+        }
+        #expect(try await harness.values() == [])
+    }
+
     @Test("a write that arrives while the writer's transaction runs joins it before its commit, for a bounded number of rounds; the next one starts a transaction of its own")
     func arrivalsJoinTheRunningTransaction() async throws {
         let harness = try await Harness()
@@ -248,7 +287,7 @@ import VarselTestSupport
         for sql in harness.statements.withLock({ $0 }) {
             if sql.hasPrefix("BEGIN") { current = [] }
             if sql.hasPrefix("COMMIT"), let done = current { transactions.append(done); current = nil }
-            if sql.hasPrefix("INSERT INTO messages") { current?.append("messages") }
+            if sql.hasPrefix("INSERT OR FAIL INTO messages") { current?.append("messages") }
             if sql.hasPrefix("INSERT INTO scratch") { current?.append("scratch") }
         }
         // Each chunk of three rows is inserted by one multi-row statement per chunk size (2 + 1).

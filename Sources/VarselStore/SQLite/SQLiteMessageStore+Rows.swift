@@ -39,18 +39,29 @@ extension SQLiteMessageStore {
     }
 
     /// `insertRows` with each row's values bound by `bind`, in the order of `columns`.
+    ///
+    /// Only inside a transaction, which a failure rolls back whole. The statements resolve a broken
+    /// constraint with `FAIL`, not SQLite's default `ABORT`: an `ABORT` undoes the statement's own
+    /// rows and leaves the transaction open, so SQLite keeps a statement journal for every multi-row
+    /// write that may abort, a copy of each page the statement changes for the first time, taken
+    /// before it changes it. A batch's chunk changes a page of each index on a random key (case,
+    /// recipient) for nearly every message: a copy of 4 KiB for each, a sixth of the writer's work on
+    /// a chunk. No caller goes on with a transaction after a failed insert, so the rows a failed
+    /// statement leaves are rolled back with the rest. (A table with an immediate foreign key, as
+    /// `decisions`, still gets the journal: SQLite checks the key when the statement ends and aborts it.)
     @discardableResult
     static func insertRows<Row>(
         _ db: Database, into table: String, columns: [String], rows: some Collection<Row>, onConflict: String? = nil,
         bind: (inout ParameterBinder, Row) throws -> Void
     ) throws -> Int {
+        guard db.isInsideTransaction else { throw StoreError("rows of \(table) are inserted only inside a transaction") }
         let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
         var inserted = 0
         var start = rows.startIndex
         for size in chunkSizes(rows.count) {
             let end = rows.index(start, offsetBy: size)
             let chunk = rows[start..<end]
-            let sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+            let sql = "INSERT OR FAIL INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
                 + Array(repeating: tuple, count: size).joined(separator: ", ") + (onConflict.map { " ON CONFLICT " + $0 } ?? "")
             inserted += try db.runBound(sql, count: size * columns.count) { binder in
                 // By index: `for row in chunk` would copy each row, retaining all its fields.
