@@ -258,10 +258,13 @@ import VarselTestSupport
         // sending at the full rate would take a third of that.
         let span = try #require(times.last).timeIntervalSince(try #require(times.first))
         #expect(span >= (150 - 3) / 15.0 * 0.9, "150 sends took \(span) s")
-        // And no second holds more than the rate plus the burst.
+        // And no stretch holds more than the rate allows: any two seconds the rate for two seconds and
+        // the burst, and half a second more for requests the gateway saw later than they left (three
+        // daemons and PostgreSQL on two busy cores: one second once held 19 sends where 18 could have
+        // left). Three daemons each at the full rate would put 90 there.
         for start in times {
-            let inWindow = times.filter { $0 >= start && $0 < start.addingTimeInterval(1) }.count
-            #expect(inWindow <= 15 + 3, "\(inWindow) sends within one second from \(start)")
+            let inWindow = times.filter { $0 >= start && $0 < start.addingTimeInterval(2) }.count
+            #expect(inWindow <= Int(15 * 2.5) + 3, "\(inWindow) sends within two seconds from \(start)")
         }
         await fleet.stop()
     }
