@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Synchronization
 import Testing
 import VarselCore
@@ -102,13 +103,14 @@ import VarselTestSupport
         // Worker a is paused the moment its request reaches the gateway, before any answer can leave,
         // however slowly the test itself runs (no race against the 500 ms reply).
         let workerA = Mutex<(pid: Int32?, paused: Bool)>((nil, false))
+        let sqliteFile = backend == .sqlite ? directory.file("varsel.db") : nil
         let sandbox = SandboxGateway(behaviour: .init(delay: .milliseconds(500)), log: { _ in
             // Set just after the spawn, so always there already; waited for rather than assumed.
             let deadline = ContinuousClock.now + .seconds(30)
             while workerA.withLock({ $0.pid }) == nil, ContinuousClock.now < deadline { usleep(1_000) }
             workerA.withLock { worker in
                 guard !worker.paused, let pid = worker.pid else { return }
-                kill(pid, SIGSTOP)
+                Self.pauseOutsideWrites(pid, sqliteFile: sqliteFile)
                 worker.paused = true
             }
         })
@@ -122,7 +124,8 @@ import VarselTestSupport
         let a = try ChildProcess(arguments: ["serve", "--config", configA])
         workerA.withLock { $0.pid = a.pid }
         #expect(await eventually { sandbox.received.count == 1 })
-        #expect(workerA.withLock { $0.paused }, "worker a was not paused at its send")
+        // The request is counted as it arrives, and worker a paused after (`pauseOutsideWrites`).
+        #expect(await eventually { workerA.withLock { $0.paused } }, "worker a was not paused at its send")
         let b = try ChildProcess(arguments: ["serve", "--config", configB])
         let store = try await StoreBackend.open(configPath: configA)
         #expect(await eventually(timeout: .seconds(30)) { (try? await store.status(id: id))?.state == .sent }, "worker b never took over: \(b.stderr)")
@@ -140,5 +143,59 @@ import VarselTestSupport
         #expect(Set(sandbox.received.compactMap(\.idempotencyKey)) == ["\(id).sms"])
         await sandbox.stop()
         await store.close()
+    }
+
+    /// Stops `pid` (SIGSTOP) at a moment it holds no write lock on the SQLite file `sqliteFile`: the
+    /// worker's loop may be in a write as its request reaches the gateway (its next read of the
+    /// queue runs on the writer), and SQLite has one write lock for the file, so a worker stopped
+    /// inside one stalls every other writer (`database is locked` after the 10 s busy timeout) and
+    /// is a stuck lock holder, not the stale worker this test is about. Until the file takes a write,
+    /// the worker runs on for a millisecond and is stopped again; its reply is not sent meanwhile
+    /// (this runs before the gateway's delay). On PostgreSQL a stopped worker's open transaction
+    /// holds only what it locked (its rows, a recipient's or a case's lock), none of which the other
+    /// worker's takeover needs.
+    static func pauseOutsideWrites(_ pid: Int32, sqliteFile: String?) {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            kill(pid, SIGSTOP)
+            waitUntilStopped(pid, deadline: deadline)
+            guard let sqliteFile, !canWrite(sqliteFile), ContinuousClock.now < deadline else { return }
+            kill(pid, SIGCONT)
+            usleep(1_000)
+        }
+    }
+
+    /// Waits until every thread of `pid` is stopped (a signal stops each at its next return to user mode).
+    static func waitUntilStopped(_ pid: Int32, deadline: ContinuousClock.Instant) {
+        let tasks = "/proc/\(pid)/task"
+        while ContinuousClock.now < deadline {
+            let threads = (try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? []
+            let running = threads.contains { thread in
+                // The state follows the command name's closing parenthesis: T (stopped) or t (traced).
+                guard let stat = try? String(contentsOfFile: "\(tasks)/\(thread)/stat", encoding: .utf8),
+                      let close = stat.lastIndex(of: ")") else { return false }
+                let state = stat[stat.index(after: close)...].drop { $0 == " " }.first
+                return state != "T" && state != "t"
+            }
+            if !running { return }
+            usleep(200)
+        }
+    }
+
+    /// Whether another connection could take the write lock on `path` at once.
+    static func canWrite(_ path: String) -> Bool {
+        var configuration = GRDB.Configuration()
+        configuration.busyMode = .immediateError
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            defer { try? queue.close() }
+            try queue.inDatabase { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                try db.execute(sql: "ROLLBACK")
+            }
+            return true
+        } catch {
+            return false
+        }
     }
 }
