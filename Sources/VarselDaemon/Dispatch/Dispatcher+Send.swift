@@ -43,7 +43,7 @@ extension Dispatcher {
         case .ready(let request):
             metrics?.connectionHeld(gateway: queued.gateway, beforeSending: .now - connectedAt)
             sender.start(request, handOverMark: attemptID) { transfer in
-                lanes.release(queued.gateway)
+                lanes.release(queued.gateway, answered: true)
                 finished.push(FinishedSend(queued: queued, attemptID: attemptID, answer: .transfer(transfer)))
             }
         }

@@ -56,8 +56,8 @@ public final class Dispatcher: Sendable {
     /// gateway's sends may open their attempts while its connections are busy (``SendLanes``).
     let handOverLog: HandOverLog?
 
-    /// Sends of one gateway handed to the HTTP client at once (`max_connections`).
-    private let connectionLimits: [String: Int]
+    /// Each gateway's `max_connections` (``SendLanes``).
+    private let connections: [String: Int]
     private let wakeup = Wakeup()
     private let stopRequested = Mutex(false)
     private let inFlight = Mutex(0)
@@ -81,12 +81,13 @@ public final class Dispatcher: Sendable {
         self.now = now
         self.logger = logger
         self.handOverLog = handOverLog
-        // With a hand-over record, as many sends again as a gateway has connections open their
-        // attempts while those are busy and wait in the HTTP client's queue (which keeps the gateway
-        // at its `max_connections`): a connection that frees takes the next request at once instead
-        // of waiting for the commit that opens its attempt. Without one, an attempt opens only when
-        // its request can be handed over at once, so a crash finds only requests that may have left.
-        connectionLimits = config.gateways.mapValues { handOverLog == nil ? $0.maxConnections : 2 * $0.maxConnections }
+        // With a hand-over record, sends open their attempts while a gateway's connections are busy
+        // and wait in the HTTP client's queue (which keeps the gateway at its `max_connections`), as
+        // many as the gateway answers in a short while (``SendLanes``): a connection that frees takes
+        // the next request at once instead of waiting for the commit that opens its attempt. Without
+        // one, an attempt opens only when its request can be handed over at once, so a crash finds
+        // only requests that may have left.
+        connections = config.gateways.mapValues(\.maxConnections)
         receiptGateways = config.receiptGateways
         receiptTimeout = config.fallback.onFailedReceipt ? config.fallback.receiptTimeout : 0
         sendHours = SendHourLearning(store: store, plans: config.plans)
@@ -151,7 +152,7 @@ public final class Dispatcher: Sendable {
     /// result comes back on the curl thread, which only queues it for the recorder.
     public func run(untilIdle: Bool = false) async {
         let finished = FinishedSends()
-        let lanes = SendLanes(limits: connectionLimits)
+        let lanes = SendLanes(connections: connections, queuesAhead: handOverLog != nil)
         let recorder = Task { await record(finished) }
         let starter = Task { await startWaiting(lanes, finished) }
         var lastSweep = ContinuousClock.now
