@@ -128,7 +128,9 @@ public enum Daemon {
             beforeScrape: {
                 let counts = (try? await store.countByState()) ?? [:]
                 let oldest = try? await store.nextReadyAt()
-                components.metrics.sample(counts: counts, oldestReadySince: oldest ?? nil, now: Date(), circuits: components.dispatcher.circuitStates)
+                components.metrics.sample(
+                    counts: counts, oldestReadySince: oldest ?? nil, now: Date(), circuits: components.dispatcher.circuitStates,
+                    liveDaemons: components.dispatcher.liveDaemons)
             },
             // The OpenAPI document follows the kinds' schemas of the template set in force.
             kindSchemas: { components.templates.current.schemas }, plans: { plans.plans })

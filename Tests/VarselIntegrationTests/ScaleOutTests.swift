@@ -245,10 +245,19 @@ import VarselTestSupport
     @Test("a gateway's rate limit is the total over three daemons: each takes a third")
     func rateLimitAcrossDaemons() async throws {
         let fleet = try await Fleet(sandbox: SandboxGateway(), gatewayExtra: "rate_limit: 15, rate_burst: 3", leaseSeconds: 6)
-        for _ in 0..<3 { try fleet.startDaemon() }
-        // Each daemon learns of the others from their heartbeats (every 2 s with this lease).
-        #expect(await eventually(timeout: .seconds(60)) { ((try? await fleet.store.activeRuns()) ?? []).count == 3 })
-        try await Task.sleep(for: .seconds(5))
+        let daemons = try (0..<3).map { _ in try fleet.startDaemon() }
+        // Each daemon learns of the others at its heartbeat (every 2 s with this lease): every one
+        // says it shares the limit three ways before anything is enqueued.
+        for daemon in daemons {
+            #expect(await eventually(timeout: .seconds(60)) { daemon.announcedPort != nil }, "\(daemon.stderr)")
+            let client = APIClient(baseURL: "http://127.0.0.1:\(daemon.announcedPort ?? "0")", token: nil)
+            defer { client.close() }
+            #expect(await eventually(timeout: .seconds(60)) {
+                guard let reply = try? await client.send("GET", "/metrics") else { return false }
+                let line = String(decoding: reply.body, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("varsel_live_daemons ") }
+                return line.flatMap { Double($0.dropFirst("varsel_live_daemons ".count)) } == 3
+            }, "a daemon did not count three live daemons: \(daemon.stderr)")
+        }
         let ids = try await fleet.enqueue((0..<150).map { Fixtures.sms(key: "rate-\($0)", phone: "+4793\(String(format: "%06d", $0))") })
         #expect(await fleet.settled())
         try await Self.expectEachSentOnce(fleet, ids: ids)

@@ -63,6 +63,7 @@ public final class Dispatcher: Sendable {
     private let inFlight = Mutex(0)
     private let heartbeat = Mutex(ContinuousClock.now)
     private let recorded = Mutex(0)
+    private let sharingDaemons = Mutex(1)
 
     public init(
         config: VarselConfig, store: any MessageStore, sender: GatewaySender, templates: @escaping @Sendable () -> TemplateSet,
@@ -108,7 +109,13 @@ public final class Dispatcher: Sendable {
 
     /// How many live daemons share the queue (this one included): each takes that share of every
     /// gateway's `rate_limit`.
-    public func shareRateLimits(among daemons: Int) { preparer.gateways.shareRateLimits(among: daemons) }
+    public func shareRateLimits(among daemons: Int) {
+        sharingDaemons.withLock { $0 = daemons }
+        preparer.gateways.shareRateLimits(among: daemons)
+    }
+
+    /// How many daemons the rate limits are shared among, as last counted (`shareRateLimits(among:)`).
+    public var liveDaemons: Int { sharingDaemons.withLock { $0 } }
 
     /// Wakes the loop now (e.g. after an enqueue in this process).
     public func poke() { wakeup.signal() }

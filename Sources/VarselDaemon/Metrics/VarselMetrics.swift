@@ -29,6 +29,9 @@ public final class VarselMetrics: Sendable {
     static var retention: MetricNameDescriptor { name("retention", "deleted", unit: "total", help: "Messages whose personal data (what=personal_data) or whole record (what=records) the retention sweep deleted.") }
     static var messages: MetricNameDescriptor { name("", "messages", help: "Messages in the store by state.") }
     static var oldestReady: MetricNameDescriptor { name("queue", "oldest_ready_age", unit: "seconds", help: "How long the oldest message that is due has been waiting; 0 when none is due.") }
+    static var liveDaemons: MetricNameDescriptor {
+        name("", "live_daemons", help: "Daemons sharing the queue as this one last counted them (at its heartbeat), itself included; each takes that share of every gateway's rate_limit.")
+    }
     static var circuitOpen: MetricNameDescriptor { name("gateway", "circuit_open", help: "1 while a gateway's circuit breaker is open (sends go to the channel's next gateway or wait), else 0.") }
     static let connectionWaitBuckets: [Duration] = [
         .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
@@ -130,7 +133,8 @@ public final class VarselMetrics: Sendable {
 
     // MARK: Sampled at scrape time
 
-    func sample(counts: [MessageState: Int], oldestReadySince: Date?, now: Date, circuits: [String: Bool]) {
+    func sample(counts: [MessageState: Int], oldestReadySince: Date?, now: Date, circuits: [String: Bool], liveDaemons: Int) {
+        registry.makeGauge(descriptor: Self.liveDaemons).set(to: Double(liveDaemons))
         for state in MessageState.allCases {
             registry.makeGauge(descriptor: Self.messages, labels: [("state", state.rawValue)]).set(to: Double(counts[state] ?? 0))
         }
