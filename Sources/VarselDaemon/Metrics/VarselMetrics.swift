@@ -21,7 +21,7 @@ public final class VarselMetrics: Sendable {
     static var connectionWait: MetricNameDescriptor {
         name(
             "send", "connection_wait", unit: "seconds",
-            help: "Time a send held one of its gateway's max_connections before its request was handed to the HTTP client (the commit that records its attempt), by gateway. A gateway at its limit sends at most max_connections / (this + varsel_send_duration_seconds) a second.")
+            help: "Time a send held one of its gateway's slots (its max_connections, and the sends its pace lets wait in the HTTP client's queue) before its request was handed to the HTTP client (the commit that records its attempt), by gateway.")
     }
     static var retries: MetricNameDescriptor { name("", "retries", unit: "total", help: "Failed attempts that put the message back in the queue for another try, by channel.") }
     static var fallbacks: MetricNameDescriptor { name("", "fallbacks", unit: "total", help: "Messages planned again on another channel, by the channel given up and the cause (permanent_failure or receipt).") }
