@@ -61,6 +61,9 @@ final class SendLanes: Sendable {
             self.queuesAhead = queuesAhead
         }
 
+        /// The lane of a gateway the lanes were not given: one send at a time.
+        static var unconfigured: Lane { Lane(connections: 1, queuesAhead: false) }
+
         /// How many times its connections a gateway's sends may wait in the client's queue at most.
         static let aheadAtMost = 3
 
@@ -129,7 +132,7 @@ final class SendLanes: Sendable {
         let now = clock()
         return state.withLock { state in
             guard !state.closed else { return false }
-            var lane = state.lanes[gateway] ?? Lane(connections: 1, queuesAhead: false)
+            var lane = state.lanes[gateway] ?? .unconfigured
             guard lane.free(at: now) > 0, lane.waiting.isEmpty else { return false }
             lane.held += 1
             state.lanes[gateway] = lane
@@ -146,7 +149,7 @@ final class SendLanes: Sendable {
             guard !state.closed else { return (nil, false) }
             var gateways: Set<String> = []
             for send in sends {
-                state.lanes[send.gateway, default: Lane(connections: 1, queuesAhead: false)].waiting.append(send)
+                state.lanes[send.gateway, default: .unconfigured].waiting.append(send)
                 gateways.insert(send.gateway)
             }
             return (state.wakeConsumer(for: gateways, at: now), true)
